@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Builds the Debian 12 test-host image (systemd as PID 1, sshd, sudo) with debootstrap and
+# `docker import`, since no image can be pulled. Prints the image name. Reuses an image whose
+# tag matches this script's content.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bash "$here/ensure-docker.sh"
+
+tag=$(sha256sum "$0" | cut -c1-12)
+image="converge/debian12:$tag"
+if docker image inspect "$image" >/dev/null 2>&1; then
+  echo "$image"
+  exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+  echo "converge: building the test image needs root (debootstrap)." >&2
+  exit 1
+fi
+if ! command -v debootstrap >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq debootstrap >/dev/null
+fi
+
+mirror=${CONVERGE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+root=$(mktemp -d /var/tmp/converge-rootfs.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+echo "converge: debootstrap bookworm into $root (about a minute)" >&2
+debootstrap --variant=minbase \
+  --include=systemd,systemd-sysv,dbus,openssh-server,sudo,iproute2,procps,python3,ca-certificates,curl,gnupg,less \
+  bookworm "$root" "$mirror" >&2
+
+cat > "$root/etc/apt/sources.list" <<SRC
+deb $mirror bookworm main
+deb $mirror bookworm-updates main
+SRC
+# Host keys differ per machine: none in the image, generated at each boot.
+rm -f "$root"/etc/ssh/ssh_host_*
+cat > "$root/etc/systemd/system/converge-hostkeys.service" <<'UNIT'
+[Unit]
+Description=Generate SSH host keys for this machine
+Before=ssh.service
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/ssh-keygen -A
+[Install]
+WantedBy=multi-user.target
+UNIT
+ln -sf /etc/systemd/system/converge-hostkeys.service "$root/etc/systemd/system/multi-user.target.wants/converge-hostkeys.service"
+mkdir -p "$root/root/.ssh" && chmod 700 "$root/root/.ssh"
+printf 'UseDNS no\nPermitRootLogin prohibit-password\nMaxSessions 64\nMaxStartups 200:30:400\n' > "$root/etc/ssh/sshd_config.d/converge-test.conf"
+# Units that make no sense in a container, or wait for hardware.
+for u in getty@tty1.service console-getty.service systemd-udevd.service systemd-udevd-control.socket \
+         systemd-udevd-kernel.socket systemd-modules-load.service sys-kernel-config.mount \
+         systemd-remount-fs.service systemd-firstboot.service apt-daily.timer apt-daily-upgrade.timer; do
+  ln -sf /dev/null "$root/etc/systemd/system/$u"
+done
+: > "$root/etc/machine-id"
+rm -rf "$root"/var/cache/apt/archives/*.deb
+
+tar -C "$root" --numeric-owner -c . | docker import \
+  --change 'CMD ["/sbin/init"]' \
+  --change 'ENV container=docker' \
+  --change 'STOPSIGNAL SIGRTMIN+3' \
+  - "$image" >&2
+echo "$image"
