@@ -62,6 +62,5 @@ rm -rf "$root"/var/cache/apt/archives/*.deb
 tar -C "$root" --numeric-owner -c . | docker import \
   --change 'CMD ["/sbin/init"]' \
   --change 'ENV container=docker' \
-  --change 'STOPSIGNAL SIGRTMIN+3' \
   - "$image" >&2
 echo "$image"

@@ -65,7 +65,7 @@ export class ConvergeError extends Error {
 
 /** True when `e` is a {@link ConvergeError}, also across duplicated copies of this package. */
 export function isConvergeError(e: unknown): e is ConvergeError {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('CONVERGE_');
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && (e as unknown as { code: string }).code.startsWith('CONVERGE_');
 }
 
 /** Renders a location as `file:line:column` (parts that are unknown are left out). */

@@ -1,1 +1,35 @@
-export {};
+export { ConvergeError, isConvergeError, formatLocation } from './errors.js';
+export type { ErrorCode, SourceLocation, ConvergeErrorOptions } from './errors.js';
+export { Secret, secret, isSecret, reveal, maskText, maskValue, registerSecretValue, SECRET_MASK } from './secret.js';
+export { sh, quote, raw, RawShell } from './sh.js';
+export type { Transport, ExecOptions, ExecResult, BecomeSpec, TransportStats, ConnectionSpec } from './transport.js';
+export { ShellSession, frame } from './shell-session.js';
+export type { ShellStreams } from './shell-session.js';
+export { becomeCommand, becomeHandshake } from './become.js';
+export { LocalTransport } from './local-transport.js';
+export { defineFact, stableJson, resourcesOverlap } from './fact.js';
+export type { Fact, FactDefinition, FactRequest, FactOutput } from './fact.js';
+export { defineModule } from './module.js';
+export type {
+  Module,
+  ModuleDefinition,
+  Change,
+  FileDiff,
+  Plan,
+  Command,
+  HostInfo,
+  PrepareContext,
+  FactValues,
+  PlanInput,
+  ApplyInput,
+  ApplyOutcome,
+  TaskOptions,
+  TaskResultData,
+  TaskContext,
+  ParamsInput,
+  Task,
+} from './module.js';
+export { definePlaybook, defineRole, isPlaybook } from './playbook.js';
+export type { Play, Playbook, RoleDefinition, RoleUse } from './playbook.js';
+export { Type } from '@sinclair/typebox';
+export type { Static, TSchema } from '@sinclair/typebox';

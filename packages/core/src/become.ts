@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { ConvergeError } from './errors.js';
+import { maskText } from './secret.js';
+import { quote } from './sh.js';
+import type { ShellStreams } from './shell-session.js';
+import { ShellSession } from './shell-session.js';
+import type { BecomeSpec } from './transport.js';
+
+/**
+ * The command line that starts a shell as another user with sudo, and the markers the handshake
+ * waits for. The password prompt is converge's own (`-p`), so sudo's lecture or banner cannot be
+ * mistaken for it; the password is written to stdin only after the prompt appears (`-S`).
+ * Source: sudo(8), options -S, -p, -u, -k.
+ */
+export function becomeCommand(spec: BecomeSpec): { command: string; prompt: string; ready: string } {
+  const nonce = randomBytes(8).toString('hex');
+  const prompt = `[converge-sudo@${nonce}] password: `;
+  const ready = `CONVERGE_READY_${nonce}`;
+  const flags = (spec.flags ?? []).map(quote).join(' ');
+  const inner = `printf '%s\\n' ${ready}; exec /bin/sh`;
+  const command = `sudo -S -p ${quote(prompt)} ${flags} -u ${quote(spec.user)} -- /bin/sh -c ${quote(inner)}`.replace(/ {2,}/g, ' ');
+  return { command, prompt, ready };
+}
+
+/** Generic password prompts, for hosts whose sudoers sets `passprompt_override`. */
+const FOREIGN_PROMPT = /(password|passwort|mot de passe|contraseña|passphrase)[^\n]*:\s*$/i;
+
+/**
+ * Performs the sudo handshake on freshly started streams and returns a {@link ShellSession}
+ * running as the become user.
+ *
+ * Recognises converge's own prompt anywhere in stderr (after any lecture), and a foreign prompt
+ * (a line ending in "password:" with no newline after it) when sudo's configuration overrides
+ * `-p`. Fails fast on a wrong password (a second prompt or "Sorry, try again"), when a password
+ * is asked and none is configured, and after `timeoutMs` without an answer.
+ *
+ * @throws ConvergeError `CONVERGE_BECOME` with sudo's own message (secrets masked).
+ */
+export function becomeHandshake(
+  streams: ShellStreams,
+  spec: BecomeSpec,
+  markers: { prompt: string; ready: string },
+  label: string,
+  timeoutMs = 30_000,
+): Promise<ShellSession> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    let prompts = 0;
+    let done = false;
+    const finish = (e?: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      streams.stdout.off('data', onOut);
+      streams.stderr.off('data', onErr);
+      streams.stdout.off('close', onClose);
+      if (e) {
+        streams.kill();
+        reject(e);
+        return;
+      }
+      // Anything already read past the marker belongs to nothing: the shell has not run a command yet.
+      resolve(new ShellSession(streams, label));
+    };
+    const fail = (msg: string, hint?: string) =>
+      finish(
+        new ConvergeError('CONVERGE_BECOME', `${label}: become (sudo -u ${spec.user}) failed: ${msg}`, {
+          ...(hint ? { hint } : {}),
+          ...(err.trim() ? { detail: maskText(err.replace(markers.prompt, '').trim()) } : {}),
+        }),
+      );
+    const timer = setTimeout(() => fail(`no answer from sudo within ${timeoutMs} ms`), timeoutMs);
+    const answerPrompt = () => {
+      prompts += 1;
+      if (prompts > 1) {
+        fail('the become password was refused', 'check ansible_become_password (or --ask-become-pass) for this host');
+        return;
+      }
+      if (!spec.password) {
+        fail('sudo asks for a password and none is configured', 'set ansible_become_password for this host, or use --ask-become-pass');
+        return;
+      }
+      streams.stdin.write(`${spec.password.reveal()}\n`);
+    };
+    const onOut = (d: Buffer) => {
+      out += d.toString('utf8');
+      if (out.includes(`${markers.ready}\n`)) finish();
+    };
+    const onErr = (d: Buffer) => {
+      err += d.toString('utf8');
+      if (/Sorry, try again|incorrect password attempt/i.test(err)) {
+        fail('the become password was refused', 'check ansible_become_password (or --ask-become-pass) for this host');
+        return;
+      }
+      const promptCount = err.split(markers.prompt).length - 1;
+      if (promptCount > prompts) {
+        answerPrompt();
+        return;
+      }
+      if (promptCount === 0 && FOREIGN_PROMPT.test(err) && prompts === 0) answerPrompt();
+    };
+    const onClose = () => fail(/not in the sudoers|may not run sudo|is not allowed/i.test(err) ? 'the user may not use sudo' : 'sudo ended before the shell started');
+    streams.stdout.on('data', onOut);
+    streams.stderr.on('data', onErr);
+    streams.stdout.on('close', onClose);
+  });
+}

@@ -1,0 +1,203 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { FactRequest } from './fact.js';
+import type { Secret } from './secret.js';
+import type { RawShell } from './sh.js';
+import type { ExecResult } from './transport.js';
+
+/** One attribute that differs between a host and what a task wants: `before` -> `after`. */
+export interface Change {
+  /** Dotted attribute name, e.g. `content`, `mode`, `state`, `enabled`, `packages.nginx`. */
+  path: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** Before and after text of a file, for a unified diff. */
+export interface FileDiff {
+  path: string;
+  before: string;
+  after: string;
+}
+
+/**
+ * What a module's `plan` returns: the changes a task would make (empty = nothing to do, then
+ * `reason` says why in one line), file diffs, and private data for `apply`.
+ */
+export interface Plan<D = unknown> {
+  changes: Change[];
+  diffs?: FileDiff[];
+  reason?: string;
+  data?: D;
+}
+
+/**
+ * One shell step of an apply. Steps of a task run in order in one remote round trip; the
+ * first step that exits with a code outside `okExitCodes` (default `[0]`) fails the task.
+ */
+export interface Command {
+  script: RawShell | string;
+  /** Bytes for the step's stdin: how file contents and secrets travel. */
+  stdin?: string | Uint8Array | Secret;
+  /** Shown when the step fails, e.g. `write /etc/motd`. */
+  description?: string;
+  okExitCodes?: number[];
+}
+
+/** The host a task runs on, as modules see it. */
+export interface HostInfo {
+  name: string;
+  vars: Readonly<Record<string, unknown>>;
+  /** User the task's commands run as (after become). */
+  user: string;
+  check: boolean;
+  diff: boolean;
+}
+
+/** What `prepare` receives: controller-side context of one task on one host. */
+export interface PrepareContext {
+  host: HostInfo;
+  /** Directory that relative `src` paths resolve against (the role's or the playbook's). */
+  baseDir: string;
+  /** Directories searched for `src` files and templates, in order. */
+  searchPaths: { files: string[]; templates: string[] };
+  /** Renders a Jinja2 template text with the host's vars (Ansible's template rules). */
+  renderTemplate(source: string, file: string, extraVars?: Record<string, unknown>): string;
+  readFile(path: string): Promise<Uint8Array>;
+}
+
+/** Facts as values, with the same keys as the requests. */
+export type FactValues<F> = { [K in keyof F]: F[K] extends FactRequest<infer T> ? T : never };
+
+/** Input of `plan` and `apply`. */
+export interface PlanInput<P, F> {
+  params: P;
+  facts: FactValues<F>;
+  host: HostInfo;
+  /**
+   * True when an earlier task of this run changed (or, in check mode, would change) a resource
+   * these facts read: in check mode the facts may not show that yet.
+   */
+  upstreamChanged: boolean;
+}
+
+/** Input of `apply`. */
+export interface ApplyInput<P, F, D> extends PlanInput<P, F> {
+  plan: Plan<D>;
+}
+
+/** Outcome adjustments a module draws from its apply output (e.g. `command`'s rc and stdout). */
+export interface ApplyOutcome {
+  /** Data shown in the report and given to `changedWhen`/`failedWhen`. */
+  result?: Record<string, unknown>;
+  changed?: boolean;
+  failed?: boolean;
+  message?: string;
+}
+
+/**
+ * A module: typed params, facts declared up front, a pure plan and an apply that turns the plan
+ * into shell steps. See {@link defineModule}.
+ */
+export interface ModuleDefinition<S extends TSchema = TSchema, F extends Record<string, FactRequest> = Record<string, FactRequest>, D = unknown, R = Static<S>> {
+  /** `family.name` (or a bare name for single-module families): folder, test name, report label. */
+  name: string;
+  description: string;
+  /** JSON Schema (TypeBox) of the params; validated with ajv before any host is contacted. */
+  params: S;
+  /** Cross-field checks the schema cannot express; return an error message or nothing. */
+  validate?(params: Static<S>): string | undefined;
+  /** Controller-side step before any connection (read a local file, render a template). May throw ConvergeError. */
+  prepare?(params: Static<S>, ctx: PrepareContext): R | Promise<R>;
+  facts?(params: R, host: HostInfo): F;
+  plan(input: PlanInput<R, F>): Plan<D>;
+  apply(input: ApplyInput<R, F, D>): Command[];
+  /** Reads the apply's output (last step) into result data and changed/failed overrides. */
+  outcome?(output: ExecResult, input: ApplyInput<R, F, D>): ApplyOutcome;
+  /** Resources an apply may change (see FactDefinition.resources). Default `['*']`. */
+  resources?(params: R): string[];
+  /** Re-plan after apply to prove the host converged. Default true; false for actions (command, restart). */
+  verify?: boolean;
+}
+
+/** Options every task takes besides its module's params. */
+export interface TaskOptions {
+  /** Shown in output; default: the module name and its main param. */
+  name?: string;
+  /** Skip the task on hosts for which this returns false. */
+  when?: (ctx: TaskContext) => boolean;
+  /** Handler names (or `listen` topics) to notify when the task changed something. */
+  notify?: string | string[];
+  tags?: string[];
+  become?: boolean;
+  becomeUser?: string;
+  ignoreErrors?: boolean;
+  /** Decide "changed" from the result (for commands). */
+  changedWhen?: (result: TaskResultData) => boolean;
+  /** Decide "failed" from the result (for commands). */
+  failedWhen?: (result: TaskResultData) => boolean;
+  /** For handlers: extra topics this handler answers to. */
+  listen?: string | string[];
+}
+
+/** Result data of a task, given to `changedWhen`/`failedWhen`. */
+export interface TaskResultData {
+  changed: boolean;
+  failed: boolean;
+  rc?: number;
+  stdout?: string;
+  stderr?: string;
+  [key: string]: unknown;
+}
+
+/** What param functions and `when` see: the host and its variables. */
+export interface TaskContext {
+  host: string;
+  vars: Readonly<Record<string, unknown>>;
+}
+
+/** Params, or a function of the host that gives them. */
+export type ParamsInput<P> = P | ((ctx: TaskContext) => P);
+
+/** A task: one module call in a play. Plain data; nothing runs until the engine runs it. */
+export interface Task<P = unknown> {
+  readonly kind: 'task';
+  readonly module: ModuleDefinition<TSchema, Record<string, FactRequest>, unknown, unknown>;
+  readonly params: ParamsInput<P>;
+  readonly options: TaskOptions;
+}
+
+/** A callable module: `copy({ dest, content }, { notify: 'restart' })` makes a {@link Task}. */
+export interface Module<S extends TSchema, F extends Record<string, FactRequest>, D, R> {
+  (params: ParamsInput<Static<S>>, options?: TaskOptions): Task<Static<S>>;
+  readonly definition: ModuleDefinition<S, F, D, R>;
+}
+
+/**
+ * Defines a module. `plan` must be pure and local; `apply` may only do what `plan` announced and
+ * returns shell steps (built with `sh`) rather than running them, so that a module case reads
+ * `{ params, facts } -> { changes, commands }` and the engine decides how to batch.
+ *
+ * @example
+ * export const motd = defineModule({
+ *   name: 'motd', description: 'Write /etc/motd.',
+ *   params: Type.Object({ text: Type.String() }),
+ *   facts: () => ({ stat: fileStat({ path: '/etc/motd' }) }),
+ *   plan: ({ params, facts }) => ...,
+ *   apply: ({ params }) => [{ script: sh`cat > /etc/motd`, stdin: params.text }],
+ * })
+ */
+export function defineModule<S extends TSchema, F extends Record<string, FactRequest> = Record<string, never>, D = unknown, R = Static<S>>(
+  definition: ModuleDefinition<S, F, D, R>,
+): Module<S, F, D, R> {
+  if (!/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/.test(definition.name)) {
+    throw new TypeError(`module name ${JSON.stringify(definition.name)} must be lower-case words separated by dots`);
+  }
+  const fn = ((params: ParamsInput<Static<S>>, options: TaskOptions = {}): Task<Static<S>> => ({
+    kind: 'task',
+    module: definition as unknown as Task['module'],
+    params,
+    options,
+  })) as Module<S, F, D, R>;
+  Object.defineProperty(fn, 'definition', { value: definition, enumerable: true });
+  return fn;
+}

@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import type { Readable, Writable } from 'node:stream';
+import { ConvergeError } from './errors.js';
+import type { ExecOptions, ExecResult } from './transport.js';
+import { maskText } from './secret.js';
+import { quote } from './sh.js';
+
+/** The three streams of a long-lived `/bin/sh` on the target, however it was started. */
+export interface ShellStreams {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** Ends the shell (close the channel, kill the process). */
+  kill(): void;
+}
+
+interface Pending {
+  nonce: string;
+  resolve(r: ExecResult): void;
+  reject(e: Error): void;
+  started: number;
+  timer?: NodeJS.Timeout;
+}
+
+const RS = 0x1e;
+
+/**
+ * Runs commands one after another over one long-lived POSIX shell, with framing: each command's
+ * stdout, stderr and exit status are delimited by per-command random markers, so no command
+ * output can forge the end of another. Each command runs in a subshell through `eval`, so `exit`,
+ * `cd` or a syntax error cannot harm the session. stdin, when given, travels base64-encoded in a
+ * here-document (needs `base64` from coreutils), never on a command line.
+ *
+ * Used by the local transport over a child process and by the SSH transport over an exec
+ * channel running `/bin/sh`.
+ */
+export class ShellSession {
+  #streams: ShellStreams;
+  #out: Buffer = Buffer.alloc(0);
+  #err: Buffer = Buffer.alloc(0);
+  #pending: Pending | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  #closeReason = '';
+  readonly label: string;
+
+  constructor(streams: ShellStreams, label: string) {
+    this.#streams = streams;
+    this.label = label;
+    streams.stdout.on('data', (d: Buffer) => {
+      this.#out = this.#out.length === 0 ? d : Buffer.concat([this.#out, d]);
+      this.#check();
+    });
+    streams.stderr.on('data', (d: Buffer) => {
+      this.#err = this.#err.length === 0 ? d : Buffer.concat([this.#err, d]);
+      this.#check();
+    });
+    const onEnd = (why: string) => () => this.#fail(why);
+    streams.stdout.on('close', onEnd('the shell closed its output'));
+    streams.stdout.on('end', onEnd('the shell ended'));
+    streams.stdin.on('error', (e: Error) => this.#fail(`cannot write to the shell: ${e.message}`));
+  }
+
+  /** True once the shell has ended; a closed session runs nothing more. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Runs `script` with `/bin/sh` semantics and resolves with its output and exit status.
+   * Commands are queued: one runs at a time.
+   *
+   * @throws ConvergeError `CONVERGE_TIMEOUT` after `timeoutMs` (the session is then closed) and
+   * `CONVERGE_TRANSPORT` when the shell ends.
+   */
+  run(script: string, options: Omit<ExecOptions, 'become'> = {}): Promise<ExecResult> {
+    const next = this.#queue.then(() => this.#runNow(script, options));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Ends the shell. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeReason = 'the session was closed';
+    try {
+      this.#streams.stdin.end('exit 0\n');
+    } catch {
+      /* already gone */
+    }
+    this.#streams.kill();
+  }
+
+  #runNow(script: string, options: Omit<ExecOptions, 'become'>): Promise<ExecResult> {
+    if (this.#closed) {
+      return Promise.reject(new ConvergeError('CONVERGE_TRANSPORT', `${this.label}: ${this.#closeReason}`));
+    }
+    const nonce = randomBytes(12).toString('hex');
+    return new Promise<ExecResult>((resolve, reject) => {
+      const pending: Pending = { nonce, resolve, reject, started: performance.now() };
+      this.#pending = pending;
+      if (options.timeoutMs !== undefined) {
+        pending.timer = setTimeout(() => {
+          this.#fail(`a command did not finish within ${options.timeoutMs} ms`, 'CONVERGE_TIMEOUT');
+        }, options.timeoutMs);
+      }
+      this.#streams.stdin.write(frame(script, nonce, options));
+    });
+  }
+
+  #check(): void {
+    const p = this.#pending;
+    if (!p) return;
+    const outMark = Buffer.from(`\x1e${p.nonce}:`);
+    const errMark = Buffer.from(`\x1e${p.nonce}\x1e\n`);
+    const oi = this.#out.indexOf(outMark);
+    if (oi < 0) return;
+    const end = this.#out.indexOf(RS, oi + outMark.length);
+    if (end < 0 || this.#out.length < end + 2) return;
+    const ei = this.#err.indexOf(errMark);
+    if (ei < 0) return;
+    const exitCode = Number(this.#out.subarray(oi + outMark.length, end).toString('latin1'));
+    const stdout = this.#out.subarray(0, oi).toString('utf8');
+    const stderr = this.#err.subarray(0, ei).toString('utf8');
+    this.#out = this.#out.subarray(end + 2);
+    this.#err = this.#err.subarray(ei + errMark.length);
+    this.#pending = undefined;
+    if (p.timer) clearTimeout(p.timer);
+    p.resolve({ stdout, stderr, exitCode, durationMs: performance.now() - p.started });
+  }
+
+  #fail(why: string, code: 'CONVERGE_TRANSPORT' | 'CONVERGE_TIMEOUT' = 'CONVERGE_TRANSPORT'): void {
+    const wasClosed = this.#closed;
+    this.#closed = true;
+    if (!wasClosed) this.#closeReason = why;
+    const p = this.#pending;
+    this.#pending = undefined;
+    if (p) {
+      if (p.timer) clearTimeout(p.timer);
+      const stderr = maskText(this.#err.toString('utf8')).trim();
+      p.reject(
+        new ConvergeError(code, `${this.label}: ${why}`, stderr ? { detail: stderr } : {}),
+      );
+    }
+    if (!wasClosed) this.#streams.kill();
+  }
+}
+
+/** Builds the framed shell text for one command (exported for tests). */
+export function frame(script: string, nonce: string, options: Omit<ExecOptions, 'become'> = {}): string {
+  const parts: string[] = [];
+  if (options.cwd !== undefined) parts.push(`cd -- ${quote(options.cwd)} || exit 1`);
+  if (options.env) {
+    for (const [k, v] of Object.entries(options.env)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new ConvergeError('CONVERGE_PARAMS', `invalid environment variable name ${JSON.stringify(k)}`);
+      parts.push(`export ${k}=${quote(v)}`);
+    }
+  }
+  parts.push(`eval ${quote(script)}`);
+  // One logical line: a here-document starts at the first newline token after its operator.
+  const body = `( ${parts.join('; ')} )`;
+  let text: string;
+  if (options.stdin !== undefined) {
+    const b64 = Buffer.from(options.stdin).toString('base64').replace(/.{1,76}/g, '$&\n');
+    const eof = `CONVERGE_EOF_${nonce}`;
+    text = `base64 -d <<'${eof}' | ${body}\n${b64}${eof}\n`;
+  } else {
+    text = `${body} </dev/null\n`;
+  }
+  return `${text}printf '\\036%s:%d\\036\\n' ${nonce} "$?"; printf '\\036%s\\036\\n' ${nonce} >&2\n`;
+}
