@@ -33,3 +33,7 @@ export { definePlaybook, defineRole, isPlaybook } from './playbook.js';
 export type { Play, Playbook, RoleDefinition, RoleUse } from './playbook.js';
 export { Type } from '@sinclair/typebox';
 export type { Static, TSchema } from '@sinclair/typebox';
+export { validateParams } from './params.js';
+export { SecretValue, OrSecret } from './schema.js';
+export { planModule } from './module-harness.js';
+export type { ModuleCaseResult } from './module-harness.js';

@@ -1,0 +1,51 @@
+import type { TSchema } from '@sinclair/typebox';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { ConvergeError } from './errors.js';
+import { isSecret, maskValue } from './secret.js';
+
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });
+const cache = new WeakMap<object, ValidateFunction>();
+
+function compiled(schema: TSchema): ValidateFunction {
+  let v = cache.get(schema);
+  if (!v) {
+    v = ajv.compile(schema);
+    cache.set(schema, v);
+  }
+  return v;
+}
+
+/**
+ * Validates a task's params against its module's JSON Schema (ajv, defaults applied in place)
+ * and returns them.
+ *
+ * @param where - names the task for the message, e.g. `task "copy motd" (copy) on web1`.
+ * @throws ConvergeError `CONVERGE_PARAMS` naming the task, every offending param path and value
+ * (secrets masked).
+ */
+export function validateParams<T>(schema: TSchema, params: unknown, where: string): T {
+  const validate = compiled(schema);
+  if (validate(params)) return params as T;
+  const problems = (validate.errors ?? []).map((e) => describe(e, params));
+  throw new ConvergeError('CONVERGE_PARAMS', `${where}: invalid params:\n  ${[...new Set(problems)].join('\n  ')}`);
+}
+
+function describe(e: ErrorObject, root: unknown): string {
+  const path = e.instancePath || '/';
+  let value: unknown = root;
+  for (const part of e.instancePath.split('/').slice(1)) {
+    value = value && typeof value === 'object' ? (value as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+  }
+  let msg = e.message ?? 'is invalid';
+  if (e.keyword === 'additionalProperties') msg = `unknown param ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}`;
+  if (e.keyword === 'enum') msg = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  const shown = e.keyword === 'additionalProperties' || e.keyword === 'required' ? '' : ` (got ${JSON.stringify(maskValue(value)) ?? 'undefined'})`;
+  return `${path}: ${msg}${shown}`;
+}
+
+ajv.addKeyword({
+  keyword: 'x-converge-secret',
+  schemaType: 'boolean',
+  validate: (flag: boolean, data: unknown) => !flag || isSecret(data),
+  errors: false,
+});
