@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # Builds the Debian 12 test-host image (systemd as PID 1, sshd, sudo) with debootstrap and
 # `docker import`, since no image can be pulled. Prints the image name. Reuses an image whose
-# tag matches this script's content.
+# tag matches this script's content. Concurrent invocations build once: the others wait on a
+# lock and then print the same name.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/ensure-docker.sh"
 
-tag=$(sha256sum "$0" | cut -c1-12)
+tag=$(sha256sum "$here/build-image.sh" | cut -c1-12)
 image="converge/debian12:$tag"
+if docker image inspect "$image" >/dev/null 2>&1; then
+  echo "$image"
+  exit 0
+fi
+
+exec 9>"${TMPDIR:-/tmp}/converge-build-image.lock"
+if ! flock -n 9; then
+  echo "converge: another build of $image is running; waiting for it" >&2
+  flock 9
+fi
 if docker image inspect "$image" >/dev/null 2>&1; then
   echo "$image"
   exit 0
@@ -25,7 +36,8 @@ fi
 
 mirror=${CONVERGE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 root=$(mktemp -d /var/tmp/converge-rootfs.XXXXXX)
-trap 'rm -rf "$root"' EXIT
+# --one-file-system: never descend into a /proc or /sys that a failed debootstrap left mounted.
+trap 'rm -rf --one-file-system "$root"' EXIT
 echo "converge: debootstrap bookworm into $root (about a minute)" >&2
 debootstrap --variant=minbase \
   --include=systemd,systemd-sysv,dbus,openssh-server,sudo,iproute2,procps,python3,ca-certificates,curl,gnupg,less \
@@ -62,5 +74,6 @@ rm -rf "$root"/var/cache/apt/archives/*.deb
 tar -C "$root" --numeric-owner -c . | docker import \
   --change 'CMD ["/sbin/init"]' \
   --change 'ENV container=docker' \
+  --change 'STOPSIGNAL SIGRTMIN+3' \
   - "$image" >&2
 echo "$image"

@@ -1,1 +1,226 @@
-export async function main(argv: string[]): Promise<number> { return 0; }
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { ConvergeError, formatLocation, isConvergeError, maskText, type ConnectionSpec, type Secret, type Transport } from '@converge/core';
+import { ExitCode } from './exit-codes.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+interface RunFlags {
+  inventory?: string[];
+  check?: boolean;
+  diff?: boolean;
+  limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+  extraVars?: string[];
+  forks: string;
+  output: 'pretty' | 'json' | 'junit';
+  forceHandlers?: boolean;
+  acceptNewHostKeys?: boolean;
+  knownHosts?: string;
+  askBecomePass?: boolean;
+  failOnChange?: boolean;
+  verbose?: boolean;
+  stateDir?: string;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const collectList = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+/**
+ * Runs the `converge` command line and resolves with its exit code (see {@link ExitCode}).
+ * Never throws: errors are printed to stderr (secrets masked) and mapped to exit codes.
+ */
+export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream } = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  let code: number = ExitCode.ok;
+  const program = new Command('converge')
+    .description('Agentless configuration: converge hosts over SSH to the state a TypeScript playbook declares.')
+    .version(VERSION, '--version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) })
+    .showHelpAfterError();
+
+  program
+    .command('run', { isDefault: true })
+    .description('run a playbook (default command): converge -i INVENTORY PLAYBOOK.ts')
+    .argument('<playbook>', 'TypeScript or JavaScript playbook that default-exports definePlaybook([...])')
+    .option('-i, --inventory <path>', 'inventory file or directory (INI, YAML, .ts); repeatable', collect)
+    .option('-C, --check', 'check mode: change nothing, report what would change')
+    .option('-D, --diff', 'show diffs of files and before/after of attributes')
+    .option('-l, --limit <pattern>', 'further limit the hosts (Ansible pattern)')
+    .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated, repeatable)', collectList)
+    .option('--skip-tags <tags>', 'skip tasks with these tags', collectList)
+    .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML mapping, or @file; repeatable', collect)
+    .option('-f, --forks <n>', 'hosts worked on at once', '5')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['pretty', 'json', 'junit']).default('pretty'))
+    .option('--force-handlers', 'run notified handlers even when a task fails')
+    .option('--accept-new-host-keys', 'record host keys of hosts not yet in known_hosts (a changed key is always refused)')
+    .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
+    .option('-K, --ask-become-pass', 'ask for the become (sudo) password')
+    .option('--fail-on-change', `with --check: exit ${ExitCode.changesPending} when changes are pending`)
+    .option('-v, --verbose', 'also show why unchanged tasks are ok, and command output')
+    .option('--state-dir <dir>', 'where converge keeps run state (default <playbook dir>/.converge)')
+    .action(async (playbookPath: string, flags: RunFlags) => {
+      code = await runCommand(playbookPath, flags, stdout, stderr);
+    });
+
+  program
+    .command('inventory')
+    .description('print an inventory as ansible-inventory does')
+    .requiredOption('-i, --inventory <path>', 'inventory file or directory; repeatable', collect)
+    .option('--list', 'print every group and host var as JSON (default)')
+    .option('--host <host>', 'print the vars of one host as JSON')
+    .action(async (flags: { inventory: string[]; host?: string }) => {
+      const core = await import('@converge/core');
+      const inv = await core.loadInventory(flags.inventory);
+      if (flags.host) {
+        if (!inv.hosts.has(flags.host)) throw new ConvergeError('CONVERGE_OPTIONS', `host ${flags.host} is not in the inventory`);
+        stdout.write(`${JSON.stringify(core.maskValue(core.hostVars(inv, flags.host)), null, 4)}\n`);
+      } else stdout.write(`${JSON.stringify(core.maskValue(core.toAnsibleList(inv)), null, 4)}\n`);
+    });
+
+  program
+    .command('facts')
+    .description('print the facts of hosts as JSON')
+    .requiredOption('-i, --inventory <path>', 'inventory file or directory; repeatable', collect)
+    .argument('<pattern>', 'host or pattern')
+    .option('--accept-new-host-keys', 'record host keys of hosts not yet in known_hosts')
+    .option('--known-hosts <file>', 'known_hosts file')
+    .action(async (pattern: string, flags: { inventory: string[]; acceptNewHostKeys?: boolean; knownHosts?: string }) => {
+      const core = await import('@converge/core');
+      const inv = await core.loadInventory(flags.inventory);
+      const hosts = core.selectHosts(inv, pattern);
+      if (hosts.length === 0) throw new ConvergeError('CONVERGE_OPTIONS', `no host matches ${JSON.stringify(pattern)}`);
+      const factory = await transportFactory(flags);
+      const out: Record<string, unknown> = {};
+      for (const host of hosts) {
+        const t = factory(core.connectionSpec(host, core.hostVars(inv, host)));
+        try {
+          await t.connect();
+          const res = await core.probe(t, [core.hostFacts({})]);
+          const r = [...res.values()][0];
+          out[host] = r?.ok ? r.value : { error: r?.error.message };
+        } catch (e) {
+          out[host] = { unreachable: maskText((e as Error).message) };
+          code = ExitCode.unreachable;
+        } finally {
+          await t.close();
+        }
+      }
+      stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.version' || e.code === 'commander.helpDisplayed' || e.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.badOptions;
+    }
+    return reportError(e, stderr);
+  }
+  return code;
+}
+
+function reportError(e: unknown, stderr: NodeJS.WritableStream): number {
+  if (isConvergeError(e)) {
+    let text = `converge: error [${e.code}] ${e.message}`;
+    if (e.location) text += `\n  at ${formatLocation(e.location)}`;
+    if (e.detail) text += `\n  ${e.detail.split('\n').join('\n  ')}`;
+    if (e.hint) text += `\n  hint: ${e.hint}`;
+    stderr.write(`${maskText(text)}\n`);
+    if (['CONVERGE_PARAMS', 'CONVERGE_TEMPLATE', 'CONVERGE_PLAYBOOK', 'CONVERGE_INVENTORY', 'CONVERGE_VARS'].includes(e.code)) return ExitCode.parseError;
+    if (e.code === 'CONVERGE_OPTIONS') return ExitCode.badOptions;
+    return ExitCode.error;
+  }
+  const err = e as Error;
+  stderr.write(`${maskText(`converge: internal error: ${err?.stack ?? String(e)}`)}\n`);
+  return ExitCode.error;
+}
+
+async function transportFactory(flags: { acceptNewHostKeys?: boolean; knownHosts?: string }): Promise<(spec: ConnectionSpec) => Transport> {
+  const core = await import('@converge/core');
+  const { SshTransport } = await import('@converge/ssh');
+  return (spec) => {
+    if (spec.connection === 'local') return new core.LocalTransport(spec.host);
+    const knownHostsFile = flags.knownHosts ?? (typeof spec.options.knownHostsFile === 'string' ? spec.options.knownHostsFile : undefined);
+    return new SshTransport(spec, {
+      ...(knownHostsFile ? { knownHostsFile } : {}),
+      acceptNewHostKeys: flags.acceptNewHostKeys === true || spec.options.strictHostKeyChecking === 'accept-new',
+    });
+  };
+}
+
+async function askPassword(prompt: string): Promise<string> {
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const rlAny = rl as unknown as { _writeToOutput: (s: string) => void };
+  let muted = false;
+  rlAny._writeToOutput = (s: string) => {
+    if (!muted) process.stderr.write(s);
+  };
+  return new Promise((resolve) => {
+    rl.question(prompt, (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+    muted = true;
+  });
+}
+
+async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+  const forks = Number(flags.forks);
+  if (!Number.isInteger(forks) || forks < 1) {
+    stderr.write(`converge: --forks must be a whole number >= 1 (got ${JSON.stringify(flags.forks)})\n`);
+    return ExitCode.badOptions;
+  }
+  if (flags.failOnChange && !flags.check) {
+    stderr.write('converge: --fail-on-change goes with --check\n');
+    return ExitCode.badOptions;
+  }
+  if (!flags.inventory || flags.inventory.length === 0) {
+    stderr.write('converge: give an inventory with -i INVENTORY\n');
+    return ExitCode.badOptions;
+  }
+  try {
+    const core = await import('@converge/core');
+    const { loadPlaybook } = await import('./load-playbook.js');
+    const { parseExtraVars } = await import('./extra-vars.js');
+    const inventory = await core.loadInventory(flags.inventory);
+    const extraVars = parseExtraVars(flags.extraVars ?? []);
+    const { playbook, path } = await loadPlaybook(playbookArg);
+    let becomePassword: Secret | undefined;
+    if (flags.askBecomePass) becomePassword = core.secret(await askPassword('BECOME password: '));
+    const { PrettyReporter } = await import('./output/pretty.js');
+    const pretty = flags.output === 'pretty' ? new PrettyReporter(stdout as NodeJS.WritableStream & { isTTY?: boolean }, { verbose: flags.verbose === true }) : undefined;
+    const report = await core.runPlaybook({
+      playbook,
+      playbookPath: path,
+      inventory,
+      transport: await transportFactory(flags),
+      check: flags.check === true,
+      diff: flags.diff === true,
+      ...(flags.limit ? { limit: flags.limit } : {}),
+      ...(flags.tags ? { tags: flags.tags } : {}),
+      ...(flags.skipTags ? { skipTags: flags.skipTags } : {}),
+      extraVars,
+      forks,
+      forceHandlers: flags.forceHandlers === true,
+      ...(becomePassword ? { becomePassword } : {}),
+      ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
+      ...(pretty ? { onEvent: pretty.onEvent } : {}),
+    });
+    if (flags.output === 'json') stdout.write((await import('./output/json.js')).renderJson(report));
+    if (flags.output === 'junit') stdout.write((await import('./output/junit.js')).renderJunit(report));
+    const rows = Object.values(report.summary);
+    if (rows.some((s) => s.unreachable > 0)) return ExitCode.unreachable;
+    if (rows.some((s) => s.failed > 0)) return ExitCode.hostFailed;
+    if (flags.failOnChange && rows.some((s) => s.changed > 0)) return ExitCode.changesPending;
+    return ExitCode.ok;
+  } catch (e) {
+    return reportError(e, stderr);
+  }
+}

@@ -37,3 +37,8 @@ export { validateParams } from './params.js';
 export { SecretValue, OrSecret } from './schema.js';
 export { planModule } from './module-harness.js';
 export type { ModuleCaseResult } from './module-harness.js';
+export * from './engine/index.js';
+export * from './inventory/index.js';
+export * from './template/index.js';
+export { hostFacts } from './host-facts.js';
+export type { HostFacts } from './host-facts.js';

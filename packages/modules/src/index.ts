@@ -1,1 +1,2 @@
-export {};
+export * from './files.js';
+export * from './system.js';

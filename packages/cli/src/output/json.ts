@@ -1,0 +1,10 @@
+import { maskValue, type RunReport } from '@converge/core';
+
+/**
+ * The `--output json` document: `{ summary: { host: { ok, changed, failed, skipped,
+ * unreachable, ignored } }, tasks: [ { host, play, task, module, status, changes, diff?, … } ],
+ * stats: { host: { roundTrips, durationMs } }, check }`. Secrets are masked.
+ */
+export function renderJson(report: RunReport): string {
+  return `${JSON.stringify(maskValue(report), null, 2)}\n`;
+}

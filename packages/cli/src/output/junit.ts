@@ -1,0 +1,38 @@
+import { maskText, type RunReport } from '@converge/core';
+
+function esc(s: string): string {
+  // XML 1.0 forbids most control characters even when escaped.
+  return maskText(s)
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+/**
+ * JUnit XML for CI dashboards: one `<testsuite>` per host, one `<testcase>` per task on that
+ * host; failed tasks are `<failure>`s, skipped tasks `<skipped/>`, unreachable hosts one
+ * `<error>`. Format: the de-facto JUnit schema read by Jenkins, GitLab and GitHub reporters.
+ */
+export function renderJunit(report: RunReport): string {
+  const hosts = Object.keys(report.summary);
+  const suites = hosts.map((host) => {
+    const tasks = report.tasks.filter((t) => t.host === host);
+    const s = report.summary[host];
+    const cases = tasks.map((t) => {
+      const time = (t.durationMs / 1000).toFixed(3);
+      const head = `    <testcase classname="${esc(`${host}.${t.play}`)}" name="${esc(t.task)}" time="${time}">`;
+      let body = '';
+      if (t.status === 'failed' && !t.ignored) body = `\n      <failure message="${esc((t.message ?? 'failed').split('\n')[0] ?? '')}" type="${esc(t.code ?? 'failed')}">${esc(t.message ?? '')}</failure>\n    `;
+      else if (t.status === 'skipped') body = `\n      <skipped message="${esc(t.message ?? '')}"/>\n    `;
+      else if (t.status === 'changed' && t.diff) body = `\n      <system-out>${esc(t.diff)}</system-out>\n    `;
+      return `${head}${body}</testcase>`;
+    });
+    if (s?.unreachable) cases.push(`    <testcase classname="${esc(host)}" name="connect"><error message="host unreachable"/></testcase>`);
+    const failures = tasks.filter((t) => t.status === 'failed' && !t.ignored).length;
+    const skipped = tasks.filter((t) => t.status === 'skipped').length;
+    return `  <testsuite name="${esc(host)}" tests="${cases.length}" failures="${failures}" errors="${s?.unreachable ?? 0}" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="converge">\n${suites.join('\n')}\n</testsuites>\n`;
+}

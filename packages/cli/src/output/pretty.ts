@@ -1,0 +1,111 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import { maskText, type RunEvent, type RunReport, type TaskReport } from '@converge/core';
+
+/**
+ * Human output: one line per task and host as results arrive, diffs under changed tasks with
+ * `--diff`, and a recap per host at the end, as ansible-playbook's. Colour follows the stream
+ * (off when it is not a TTY, or with NO_COLOR).
+ */
+export class PrettyReporter {
+  readonly #out: NodeJS.WritableStream;
+  readonly #c: ChalkInstance;
+  readonly #verbose: boolean;
+  #width = 0;
+
+  constructor(out: NodeJS.WritableStream & { isTTY?: boolean }, options: { verbose?: boolean; color?: boolean } = {}) {
+    this.#out = out;
+    const color = options.color ?? (out.isTTY === true && !process.env.NO_COLOR);
+    this.#c = new Chalk({ level: color ? 1 : 0 });
+    this.#verbose = options.verbose ?? false;
+  }
+
+  onEvent = (e: RunEvent): void => {
+    const c = this.#c;
+    switch (e.type) {
+      case 'run-start':
+        this.#width = Math.max(4, ...e.hosts.map((h) => h.length));
+        if (e.check) this.#line(c.cyan('CHECK MODE: nothing will be changed; changed = would change'));
+        break;
+      case 'play-start':
+        this.#line(c.bold(`\nPLAY [${e.play}] `) + c.dim(e.hosts.length ? e.hosts.join(', ') : '(no hosts matched)'));
+        break;
+      case 'host-unreachable':
+        this.#line(`${c.red.bold('unreachable'.padEnd(11))} ${e.host.padEnd(this.#width)}  ${indent(e.message, 2 + 11 + 1 + this.#width + 2).trimStart()}`);
+        break;
+      case 'warning':
+        this.#line(c.yellow(`warning${e.host ? ` [${e.host}]` : ''}: ${e.message}`));
+        break;
+      case 'task-result':
+        this.#task(e.report);
+        break;
+      case 'run-end':
+        this.#recap(e.report);
+        break;
+      default:
+        break;
+    }
+  };
+
+  #task(r: TaskReport): void {
+    const c = this.#c;
+    const colour = { ok: c.green, changed: c.yellow, failed: c.red, skipped: c.cyan, unreachable: c.red }[r.status];
+    const label = r.ignored ? 'ignored' : r.status;
+    const name = `${r.handler ? 'handler ' : ''}${r.task}`;
+    let line = `${colour(label.padEnd(11))} ${r.host.padEnd(this.#width)}  ${name}`;
+    if (r.status === 'ok' && r.message && this.#verbose) line += c.dim(`  (${r.message})`);
+    if (r.status === 'skipped' && r.message) line += c.dim(`  (${r.message})`);
+    this.#line(line);
+    if (r.status === 'failed' && r.message) this.#line(c.red(indent(r.message, 14)));
+    if (r.diff) this.#line(colourDiff(indent(r.diff.trimEnd(), 14), c));
+    if (this.#verbose && r.result) {
+      for (const k of ['stdout', 'stderr'] as const) {
+        const v = r.result[k];
+        if (typeof v === 'string' && v.trim()) this.#line(c.dim(indent(`${k}: ${v.trimEnd()}`, 14)));
+      }
+    }
+  }
+
+  #recap(report: RunReport): void {
+    const c = this.#c;
+    this.#line(c.bold('\nRECAP'));
+    for (const [host, s] of Object.entries(report.summary)) {
+      const st = report.stats[host];
+      const parts = [
+        c.green(`ok=${s.ok}`),
+        s.changed ? c.yellow(`changed=${s.changed}`) : `changed=${s.changed}`,
+        s.unreachable ? c.red(`unreachable=${s.unreachable}`) : `unreachable=${s.unreachable}`,
+        s.failed ? c.red(`failed=${s.failed}`) : `failed=${s.failed}`,
+        `skipped=${s.skipped}`,
+        `ignored=${s.ignored}`,
+      ];
+      const cost = st ? c.dim(`  (${st.roundTrips} round trips, ${(st.durationMs / 1000).toFixed(1)} s)`) : '';
+      this.#line(`${host.padEnd(this.#width)}  ${parts.join(' ')}${cost}`);
+    }
+  }
+
+  #line(text: string): void {
+    this.#out.write(`${maskText(text)}\n`);
+  }
+}
+
+function indent(text: string, n: number): string {
+  const pad = ' '.repeat(n);
+  return text
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n');
+}
+
+function colourDiff(text: string, c: ChalkInstance): string {
+  return text
+    .split('\n')
+    .map((l) => {
+      const t = l.trimStart();
+      if (t.startsWith('+++') || t.startsWith('---')) return c.bold(l);
+      if (t.startsWith('+')) return c.green(l);
+      if (t.startsWith('-')) return c.red(l);
+      if (t.startsWith('@@')) return c.cyan(l);
+      return l;
+    })
+    .join('\n');
+}

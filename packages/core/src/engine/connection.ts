@@ -1,0 +1,74 @@
+import { ConvergeError } from '../errors.js';
+import { Secret, isSecret } from '../secret.js';
+import type { ConnectionSpec } from '../transport.js';
+
+function str(v: unknown): string | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (isSecret(v)) return v.reveal();
+  return String(v);
+}
+
+function secretOf(v: unknown): Secret | undefined {
+  if (isSecret(v)) return v;
+  const s = str(v);
+  return s === undefined ? undefined : new Secret(s);
+}
+
+/**
+ * How to reach a host, from its vars, with Ansible's names: `ansible_connection` (ssh | local;
+ * `localhost` without `ansible_host` is local, as Ansible's implicit localhost),
+ * `ansible_host`, `ansible_port`, `ansible_user`, `ansible_ssh_private_key_file`,
+ * `ansible_password`/`ansible_ssh_pass`, `ansible_ssh_common_args` (`-o ProxyJump=` or `-J`),
+ * `ansible_timeout` (seconds). Source: Ansible docs, "Connecting to hosts: behavioral inventory
+ * parameters".
+ *
+ * @throws ConvergeError CONVERGE_INVENTORY for a port that is not a number from 1 to 65535 or an
+ * unknown connection type.
+ */
+export function connectionSpec(host: string, vars: Readonly<Record<string, unknown>>): ConnectionSpec {
+  const address = str(vars.ansible_host) ?? str(vars.ansible_ssh_host) ?? host;
+  let connection = str(vars.ansible_connection) ?? (host === 'localhost' && vars.ansible_host === undefined ? 'local' : 'ssh');
+  if (connection === 'paramiko' || connection === 'smart' || connection === 'ansible.builtin.ssh') connection = 'ssh';
+  if (connection === 'ansible.builtin.local') connection = 'local';
+  if (connection !== 'ssh' && connection !== 'local') {
+    throw new ConvergeError('CONVERGE_INVENTORY', `host ${host}: ansible_connection=${connection} is not supported (ssh or local)`);
+  }
+  const portText = str(vars.ansible_port) ?? str(vars.ansible_ssh_port) ?? '22';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ConvergeError('CONVERGE_INVENTORY', `host ${host}: ansible_port ${JSON.stringify(portText)} is not a port number`);
+  }
+  const options: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(vars)) {
+    if (k.startsWith('converge_ssh_')) options[k.slice('converge_ssh_'.length)] = v;
+  }
+  const common = [str(vars.ansible_ssh_common_args), str(vars.ansible_ssh_extra_args)].filter(Boolean).join(' ');
+  const jump = /(?:-J\s*|ProxyJump[= ]\s*)([^\s'"]+)/.exec(common)?.[1] ?? str(vars.converge_jump_host);
+  for (const m of common.matchAll(/-o\s*['"]?(\w+)[= ]([^\s'"]+)/g)) {
+    const [, key = '', value = ''] = m;
+    if (/^UserKnownHostsFile$/i.test(key)) options.knownHostsFile = value;
+    if (/^StrictHostKeyChecking$/i.test(key)) options.strictHostKeyChecking = value;
+  }
+  const timeout = Number(str(vars.ansible_timeout) ?? '10');
+  const spec: ConnectionSpec = {
+    host,
+    connection,
+    address,
+    port,
+    options,
+    connectTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : 10_000,
+  };
+  const user = str(vars.ansible_user) ?? str(vars.ansible_ssh_user);
+  if (user) spec.user = user;
+  const key = str(vars.ansible_ssh_private_key_file) ?? str(vars.ansible_private_key_file);
+  if (key) spec.privateKeyFile = key;
+  const password = secretOf(vars.ansible_password ?? vars.ansible_ssh_pass ?? vars.ansible_ssh_password);
+  if (password) spec.password = password;
+  if (jump) spec.jumpHost = jump;
+  return spec;
+}
+
+/** The become password of a host from its vars (`ansible_become_password`, `ansible_become_pass`, `ansible_sudo_pass`). */
+export function becomePasswordFromVars(vars: Readonly<Record<string, unknown>>): Secret | undefined {
+  return secretOf(vars.ansible_become_password ?? vars.ansible_become_pass ?? vars.ansible_sudo_pass);
+}

@@ -1,0 +1,67 @@
+import type { Change } from '../module.js';
+
+/** Status of one task on one host. */
+export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
+/** One task's outcome on one host, as reported (secrets already masked). */
+export interface TaskReport {
+  host: string;
+  play: string;
+  task: string;
+  module: string;
+  status: TaskStatus;
+  changes: Change[];
+  /** Unified diff of file contents and before/after lines of attributes; only with `--diff`. */
+  diff?: string;
+  /** Why nothing changed, why it was skipped, or what failed. */
+  message?: string;
+  /** Error code when failed. */
+  code?: string;
+  /** Module result data (e.g. rc/stdout/stderr of a command). */
+  result?: Record<string, unknown>;
+  handler?: boolean;
+  /** A failure that `ignoreErrors` let pass. */
+  ignored?: boolean;
+  durationMs: number;
+}
+
+/** Per-host counts, as Ansible's recap. */
+export interface HostSummary {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: number;
+  ignored: number;
+}
+
+/** Per-host costs. */
+export interface HostStats {
+  /** Remote command round trips after connecting. */
+  roundTrips: number;
+  durationMs: number;
+}
+
+/** What a run did: the document `--output json` prints. */
+export interface RunReport {
+  summary: Record<string, HostSummary>;
+  tasks: TaskReport[];
+  stats: Record<string, HostStats>;
+  check: boolean;
+}
+
+/** Events the engine emits while it runs, in order, for live output and logs. */
+export type RunEvent =
+  | { type: 'run-start'; check: boolean; diff: boolean; hosts: string[] }
+  | { type: 'play-start'; play: string; hosts: string[] }
+  | { type: 'task-start'; play: string; host: string; task: string; module: string; handler: boolean }
+  | { type: 'task-result'; report: TaskReport }
+  | { type: 'host-unreachable'; host: string; message: string }
+  | { type: 'warning'; host?: string; message: string }
+  | { type: 'play-end'; play: string }
+  | { type: 'run-end'; report: RunReport };
+
+/** An empty summary row. */
+export function emptySummary(): HostSummary {
+  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 };
+}

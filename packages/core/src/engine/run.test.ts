@@ -1,0 +1,248 @@
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { defineFact } from '../fact.js';
+import { parseIniInventory } from '../inventory/index.js';
+import { LocalTransport } from '../local-transport.js';
+import { defineModule, type Task } from '../module.js';
+import { definePlaybook, type Play } from '../playbook.js';
+import { secret } from '../secret.js';
+import { sh } from '../sh.js';
+import type { RunEvent } from './report.js';
+import { runPlaybook, type RunOptions } from './run.js';
+
+// Engine tests run on this controller through the real LocalTransport (a framed /bin/sh),
+// with small modules defined here; the builtin modules have their own tests on containers.
+
+const fileText = defineFact<{ path: string }, string | null>({
+  name: 'test.file_text',
+  command: ({ path }) => sh`if [ -f ${path} ]; then cat -- ${path}; else exit 3; fi`,
+  parse: (out, { exitCode }) => (exitCode === 3 ? null : out),
+  resources: ({ path }) => [path],
+});
+
+const textFile = defineModule({
+  name: 'test.text_file',
+  description: 'Write a whole file.',
+  params: Type.Object({ path: Type.String(), content: Type.Union([Type.String(), Type.Object({})]) }),
+  facts: (p) => ({ text: fileText({ path: p.path }) }),
+  plan: ({ params, facts }) => {
+    const want = typeof params.content === 'string' ? params.content : (params.content as { reveal(): string }).reveal();
+    return facts.text === want
+      ? { changes: [], reason: 'content matches' }
+      : { changes: [{ path: 'content', before: facts.text, after: want }], diffs: [{ path: params.path, before: facts.text ?? '', after: want }] };
+  },
+  apply: ({ params }) => [{ script: sh`cat > ${params.path}`, stdin: typeof params.content === 'string' ? params.content : (params.content as never) }],
+  resources: (p) => [p.path],
+});
+
+/** Appends a line to a file whose content another task wrote: needs fresh facts after that task. */
+const appendLine = defineModule({
+  name: 'test.append_line',
+  description: 'Ensure a line at the end of a file.',
+  params: Type.Object({ path: Type.String(), line: Type.String() }),
+  facts: (p) => ({ text: fileText({ path: p.path }) }),
+  plan: ({ params, facts }) =>
+    (facts.text ?? '').split('\n').includes(params.line) ? { changes: [], reason: 'line present' } : { changes: [{ path: 'line', before: null, after: params.line }] },
+  apply: ({ params }) => [{ script: sh`printf '%s\n' ${params.line} >> ${params.path}` }],
+  resources: (p) => [p.path],
+});
+
+const logRun = defineModule({
+  name: 'test.log_run',
+  description: 'Append a line to a log file every time (an action, like a restart).',
+  params: Type.Object({ path: Type.String(), line: Type.String() }),
+  plan: ({ params }) => ({ changes: [{ path: 'run', before: null, after: params.line }] }),
+  apply: ({ params }) => [{ script: sh`printf '%s\n' ${params.line} >> ${params.path}` }],
+  resources: (p) => [p.path],
+  verify: false,
+});
+
+const failing = defineModule({
+  name: 'test.fail',
+  description: 'Fails when applied.',
+  params: Type.Object({ message: Type.String() }),
+  plan: () => ({ changes: [{ path: 'x', before: 1, after: 2 }] }),
+  apply: ({ params }) => [{ script: sh`echo ${params.message} >&2; exit 7`, description: 'fail on purpose' }],
+  verify: false,
+});
+
+const liar = defineModule({
+  name: 'test.liar',
+  description: 'Announces a change and does nothing.',
+  params: Type.Object({ path: Type.String() }),
+  facts: (p) => ({ text: fileText({ path: p.path }) }),
+  plan: ({ facts }) => (facts.text === 'x' ? { changes: [] } : { changes: [{ path: 'content', before: facts.text, after: 'x' }] }),
+  apply: () => [{ script: 'true' }],
+  resources: (p) => [p.path],
+});
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'converge-engine-'));
+});
+
+const inventory = (hosts = ['local1']) => parseIniInventory(hosts.map((h) => `${h} ansible_connection=local`).join('\n'), 'test.ini');
+
+async function run(plays: Play | Play[], options: Partial<RunOptions> & { hosts?: string[] } = {}) {
+  const events: RunEvent[] = [];
+  let connects = 0;
+  const report = await runPlaybook({
+    playbook: definePlaybook(plays),
+    playbookPath: join(dir, 'playbook.ts'),
+    inventory: inventory(options.hosts),
+    transport: (spec) => {
+      connects += 1;
+      return new LocalTransport(spec.host);
+    },
+    onEvent: (e) => events.push(e),
+    ...options,
+  });
+  return { report, events, connects };
+}
+
+const play = (tasks: Task[], extra: Partial<Play> = {}): Play => ({ name: 'p', hosts: 'all', tasks, ...extra });
+const changed = (r: Awaited<ReturnType<typeof run>>['report']) => r.tasks.filter((t) => t.status === 'changed').map((t) => t.task);
+
+describe('runPlaybook', () => {
+  it('probes the facts of 50 tasks in one round trip, and a no-op run costs just that', async () => {
+    const tasks = Array.from({ length: 50 }, (_, i) => textFile({ path: join(dir, `f${i}`), content: `file ${i}\n` }));
+    const first = await run(play(tasks));
+    expect(first.report.summary.local1).toMatchObject({ changed: 50, failed: 0 });
+    const second = await run(play(tasks));
+    expect(second.report.summary.local1).toMatchObject({ ok: 50, changed: 0 });
+    expect(second.report.stats.local1?.roundTrips).toBe(1);
+  });
+
+  it('predicts in check mode exactly what the run then changes, and changes nothing', async () => {
+    writeFileSync(join(dir, 'b'), 'old\n');
+    const tasks = [textFile({ path: join(dir, 'a'), content: 'A\n' }), textFile({ path: join(dir, 'b'), content: 'B\n' }), textFile({ path: join(dir, 'c'), content: 'C\n' })];
+    writeFileSync(join(dir, 'c'), 'C\n');
+    const check = await run(play(tasks), { check: true, diff: true });
+    expect(existsSync(join(dir, 'a'))).toBe(false);
+    expect(readFileSync(join(dir, 'b'), 'utf8')).toBe('old\n');
+    const real = await run(play(tasks));
+    expect(changed(check.report)).toEqual(changed(real.report));
+    expect(changed(real.report)).toHaveLength(2);
+    const diff = check.report.tasks.find((t) => t.task.endsWith('/b'))?.diff ?? '';
+    expect(diff).toContain('-old');
+    expect(diff).toContain('+B');
+    expect((await run(play(tasks))).report.summary.local1?.changed).toBe(0);
+  });
+
+  it('re-probes a fact that an applied task made stale before the task that reads it', async () => {
+    const path = join(dir, 'conf');
+    const tasks = [textFile({ path, content: 'a=1\n' }), appendLine({ path, line: 'b=2' })];
+    const first = await run(play(tasks));
+    expect(first.report.summary.local1?.failed).toBe(0);
+    expect(readFileSync(path, 'utf8')).toBe('a=1\nb=2\n');
+    // probe + write + re-probe + append + verify (the earlier task's resource was touched later: only the last is verified)
+    expect(first.report.stats.local1?.roundTrips).toBe(5);
+  });
+
+  it('runs a notified handler once at the end of the play, and only when something changed', async () => {
+    const log = join(dir, 'log');
+    const handlers = [logRun({ path: log, line: 'restarted' }, { name: 'restart app' })];
+    const tasks = [
+      textFile({ path: join(dir, 'x'), content: '1' }, { notify: 'restart app' }),
+      textFile({ path: join(dir, 'y'), content: '2' }, { notify: ['restart app'] }),
+    ];
+    await run(play(tasks, { handlers }));
+    expect(readFileSync(log, 'utf8')).toBe('restarted\n');
+    const again = await run(play(tasks, { handlers }));
+    expect(readFileSync(log, 'utf8')).toBe('restarted\n');
+    expect(again.report.tasks.some((t) => t.handler)).toBe(false);
+  });
+
+  it('C-19: remembers a handler that a failure kept from running and runs it on the next run', async () => {
+    const log = join(dir, 'log');
+    const handlers = [logRun({ path: log, line: 'restarted' }, { name: 'restart app' })];
+    const conf = textFile({ path: join(dir, 'app.conf'), content: 'v2\n' }, { notify: 'restart app' });
+    const broken = await run(play([conf, failing({ message: 'boom' })], { handlers }));
+    expect(broken.report.summary.local1?.failed).toBe(1);
+    expect(existsSync(log)).toBe(false);
+    expect(readFileSync(join(dir, '.converge', 'pending-handlers.json'), 'utf8')).toContain('restart app');
+    const fixed = await run(play([conf], { handlers }));
+    expect(fixed.report.tasks.find((t) => t.task.endsWith('app.conf'))?.status).toBe('ok');
+    expect(readFileSync(log, 'utf8')).toBe('restarted\n');
+    expect(readFileSync(join(dir, '.converge', 'pending-handlers.json'), 'utf8')).not.toContain('restart app');
+    await run(play([conf], { handlers }));
+    expect(readFileSync(log, 'utf8')).toBe('restarted\n');
+  });
+
+  it('C-19: with force-handlers the handler runs before the play stops', async () => {
+    const log = join(dir, 'log');
+    const handlers = [logRun({ path: log, line: 'restarted' }, { name: 'restart app' })];
+    const tasks = [textFile({ path: join(dir, 'app.conf'), content: 'v2\n' }, { notify: 'restart app' }), failing({ message: 'boom' })];
+    const r = await run(play(tasks, { handlers }), { forceHandlers: true });
+    expect(r.report.summary.local1?.failed).toBe(1);
+    expect(readFileSync(log, 'utf8')).toBe('restarted\n');
+  });
+
+  it('validates every param of every task before contacting any host', async () => {
+    const tasks = [textFile({ path: join(dir, 'ok'), content: 'x' }), textFile({ path: 42 as never, content: 'x' }, { name: 'bad one' })];
+    let connects = 0;
+    await expect(
+      runPlaybook({
+        playbook: definePlaybook(play(tasks)),
+        playbookPath: join(dir, 'p.ts'),
+        inventory: inventory(),
+        transport: (spec) => {
+          connects += 1;
+          return new LocalTransport(spec.host);
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'CONVERGE_PARAMS', message: expect.stringMatching(/bad one.*\/path.*got 42/s) });
+    expect(connects).toBe(0);
+    expect(existsSync(join(dir, 'ok'))).toBe(false);
+  });
+
+  it('fails a task whose apply did not reach what its plan announced (not converged)', async () => {
+    const r = await run(play([liar({ path: join(dir, 'l') })]));
+    const row = r.report.tasks.find((t) => t.status === 'failed');
+    expect(row).toMatchObject({ code: 'CONVERGE_NOT_CONVERGED' });
+  });
+
+  it('reports a failing step with its exit code and stderr, and keeps other hosts going', async () => {
+    const tasks = [
+      failing({ message: 'disk on fire' }, { when: ({ host }) => host === 'local1' }),
+      textFile((ctx) => ({ path: join(dir, `out-${ctx.host}`), content: ctx.host })),
+    ];
+    const r = await run(play(tasks), { hosts: ['local1', 'local2'] });
+    const failed = r.report.tasks.find((t) => t.status === 'failed');
+    expect(failed?.message).toMatch(/"fail on purpose" exited with 7: disk on fire/);
+    expect(r.report.summary.local1).toMatchObject({ failed: 1 });
+    expect(r.report.summary.local2).toMatchObject({ failed: 0, changed: 1, skipped: 1 });
+    expect(readFileSync(join(dir, 'out-local2'), 'utf8')).toBe('local2');
+    expect(existsSync(join(dir, 'out-local1'))).toBe(false);
+  });
+
+  it('ignoreErrors lets the host go on and counts the failure as ignored', async () => {
+    const r = await run(play([failing({ message: 'meh' }, { ignoreErrors: true }), textFile({ path: join(dir, 'after'), content: 'x' })]));
+    expect(r.report.summary.local1).toMatchObject({ failed: 0, ignored: 1, changed: 1 });
+  });
+
+  it('masks secrets in diffs, changes and events', async () => {
+    const s = secret('hunter2-canary-value');
+    const r = await run(play([textFile({ path: join(dir, 's'), content: s as never })]), { diff: true });
+    expect(readFileSync(join(dir, 's'), 'utf8')).toBe('hunter2-canary-value');
+    expect(JSON.stringify(r.report)).not.toContain('hunter2-canary-value');
+    expect(JSON.stringify(r.events)).not.toContain('hunter2-canary-value');
+    expect(r.report.tasks[0]?.diff).toContain('********');
+  });
+
+  it('selects tasks by tags and skip-tags, with always and never', async () => {
+    const tasks = [
+      textFile({ path: join(dir, 't1'), content: '1' }, { tags: ['web'] }),
+      textFile({ path: join(dir, 't2'), content: '2' }, { tags: ['db'] }),
+      textFile({ path: join(dir, 't3'), content: '3' }, { tags: ['always'] }),
+      textFile({ path: join(dir, 't4'), content: '4' }, { tags: ['never', 'debug'] }),
+    ];
+    await run(play(tasks), { tags: ['web'] });
+    expect(['t1', 't2', 't3', 't4'].map((f) => existsSync(join(dir, f)))).toEqual([true, false, true, false]);
+    await run(play(tasks), { skipTags: ['always'] });
+    expect(['t1', 't2', 't3', 't4'].map((f) => existsSync(join(dir, f)))).toEqual([true, true, true, false]);
+  });
+});

@@ -1,0 +1,42 @@
+import nunjucks from 'nunjucks';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { compileTemplate } from './compiler.js';
+import { ansibleFilters } from './filters/index.js';
+import { prepareSource } from './newlines.js';
+import { pythonRuntime } from './runtime.js';
+import { jinjaTests } from './tests.js';
+import { jinjaGlobals } from './globals.js';
+
+/** A nunjucks loader that finds `include`/`import`/`extends` targets in search paths and compiles them with Jinja2 semantics. */
+class SearchPathLoader extends nunjucks.Loader {
+  private readonly searchPaths: string[];
+  constructor(searchPaths: string[]) {
+    super();
+    this.searchPaths = searchPaths;
+  }
+  getSource(name: string): nunjucks.LoaderSource | null {
+    const candidates = isAbsolute(name) ? [name] : this.searchPaths.map((p) => join(p, name));
+    for (const path of candidates) {
+      if (!existsSync(path)) continue;
+      const source = readFileSync(path, 'utf8');
+      const compiled = compileTemplate(prepareSource(source), name, pythonRuntime);
+      return { src: { type: 'code', obj: compiled }, path: resolve(path), noCache: true } as unknown as nunjucks.LoaderSource;
+    }
+    return null;
+  }
+}
+
+/**
+ * A nunjucks environment configured as Ansible's Jinja2 environment: no autoescaping,
+ * Ansible/Jinja2 filters and tests, `range`/`dict`/`lipsum`-free globals, and a loader over
+ * `searchPaths` for `include`, `import` and `extends`.
+ */
+export function createEnvironment(searchPaths: string[]): nunjucks.Environment {
+  const env = new nunjucks.Environment(new SearchPathLoader(searchPaths) as unknown as nunjucks.ILoaderAny, { autoescape: false, trimBlocks: true, lstripBlocks: false, throwOnUndefined: false, dev: true });
+  for (const [name, fn] of Object.entries(ansibleFilters)) env.addFilter(name, fn);
+  const withTests = env as unknown as { addTest(name: string, fn: (...args: unknown[]) => boolean): void };
+  for (const [name, fn] of Object.entries(jinjaTests)) withTests.addTest(name, fn);
+  for (const [name, value] of Object.entries(jinjaGlobals)) env.addGlobal(name, value);
+  return env;
+}

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { pyStr } from '../python-repr.js';
+import { pySplit, pyStrip, pyTitle } from '../python-methods.js';
+import { percentFormat } from '../percent-format.js';
+import { makeTuple } from '../python-value.js';
+import { filterArgs, type Filter } from './filter-args.js';
+
+const PY_LINE_BREAK = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
+
+/** `lower`, `upper`. */
+export const lower: Filter = (v) => pyStr(v).toLowerCase();
+export const upper: Filter = (v) => pyStr(v).toUpperCase();
+/** `capitalize`: first character upper, the rest lower (Python `str.capitalize`). */
+export const capitalize: Filter = (v) => { const s = pyStr(v); return s.charAt(0).toUpperCase() + s.slice(1).toLowerCase(); };
+/** `title`: Jinja2's title case (Python `str.title` on words). */
+export const title: Filter = (v) => pyTitle(pyStr(v));
+
+/** `replace(s, old, new, count=None)`. */
+export const replace: Filter = function (value, ...args) {
+  const a = filterArgs(args);
+  const s = pyStr(value);
+  const old = pyStr(a.get(0, 'old', ''));
+  const repl = pyStr(a.get(1, 'new', ''));
+  const count = a.get(2, 'count', null);
+  if (count === null) return s.split(old).join(repl);
+  const parts = s.split(old);
+  const n = Number(count);
+  return parts.slice(0, n + 1).join(repl) + (parts.length > n + 1 ? old + parts.slice(n + 1).join(old) : '');
+};
+
+/** `trim(value, chars=None)`: Python `str.strip`. */
+export const trim: Filter = (v, ...args) => pyStrip(pyStr(v), filterArgs(args).get(0, 'chars', null));
+
+/** `center(value, width=80)`: Python `str.center`. */
+export const center: Filter = function (v, ...args) {
+  const s = pyStr(v);
+  const width = Number(filterArgs(args).get(0, 'width', 80));
+  const total = width - s.length;
+  if (total <= 0) return s;
+  const left = Math.floor(total / 2) + (total & width & 1);
+  return ' '.repeat(left) + s + ' '.repeat(total - left);
+};
+
+/** `indent(s, width=4, first=False, blank=False)`: Jinja2 3.1 semantics. Source: Jinja2 docs, `indent`. */
+export const indent: Filter = function (v, ...args) {
+  const a = filterArgs(args);
+  const w = a.get(0, 'width', 4);
+  const pad = typeof w === 'string' ? w : ' '.repeat(Number(w));
+  const first = a.get(1, 'first', false) === true;
+  const blank = a.get(2, 'blank', false) === true;
+  const s = pyStr(v) + '\n';
+  const lines = s.split(PY_LINE_BREAK);
+  if (lines[lines.length - 1] === '') lines.pop();
+  let rv: string;
+  if (blank) rv = lines.join('\n' + pad);
+  else {
+    rv = lines.shift() ?? '';
+    if (lines.length > 0) rv += '\n' + lines.map((l) => (l ? pad + l : l)).join('\n');
+  }
+  return first ? pad + rv : rv;
+};
+
+/** `wordwrap(s, width=79, break_long_words=True, wrapstring=None)`: greedy wrapping of each line at spaces (Python `textwrap.wrap`, without hyphen splitting). */
+export const wordwrap: Filter = function (v, ...args) {
+  const a = filterArgs(args);
+  const width = Number(a.get(0, 'width', 79));
+  const breakLong = a.get(1, 'break_long_words', true) !== false;
+  const wrapstring = pyStr(a.get(2, 'wrapstring', '\n'));
+  const wrapLine = (line: string): string[] => {
+    const words = line.split(/(\s+)/).filter((x) => x !== '');
+    const out: string[] = [];
+    let cur = '';
+    for (const word of words) {
+      if (/^\s+$/.test(word)) { if (cur !== '') cur += word; continue; }
+      if (cur !== '' && cur.length + word.length > width) { out.push(cur.replace(/\s+$/, '')); cur = ''; }
+      let w = word;
+      while (breakLong && cur === '' && w.length > width) { out.push(w.slice(0, width)); w = w.slice(width); }
+      cur += w;
+    }
+    if (cur.replace(/\s+$/, '') !== '') out.push(cur.replace(/\s+$/, ''));
+    return out;
+  };
+  return pyStr(v).split(PY_LINE_BREAK).map((l) => wrapLine(l).join(wrapstring)).join(wrapstring);
+};
+
+/** `format(value, *args, **kwargs)`: printf-style, `value % args`. Source: Jinja2 docs, `format`. */
+export const format: Filter = function (v, ...args) {
+  const a = filterArgs(args);
+  return percentFormat(pyStr(v), Object.keys(a.kwargs).length > 0 ? a.kwargs : makeTuple(a.positional));
+};
+
+/** `quote`: POSIX shell quoting as Python's `shlex.quote`. Source: Python docs, `shlex.quote`. */
+export const quote: Filter = function (v) {
+  const s = v === null ? '' : pyStr(v);
+  if (s === '') return "''";
+  if (!/[^\w@%+=:,./-]/.test(s)) return s;
+  return `'${s.replace(/'/g, `'"'"'`)}'`;
+};
+
+/** `split(value, sep=None, maxsplit=-1)`: Python `str.split`. Source: Ansible docs, `split`. */
+export const split: Filter = (v, ...args) => { const a = filterArgs(args); return pySplit(pyStr(v), a.get(0, 'sep', null), Number(a.get(1, 'maxsplit', -1))); };
+
+/** `b64encode`, `b64decode` (UTF-8). */
+export const b64encode: Filter = (v) => Buffer.from(pyStr(v), 'utf8').toString('base64');
+export const b64decode: Filter = (v) => Buffer.from(pyStr(v), 'base64').toString('utf8');
+
+/** `hash(value, hashtype='sha1')`: hex digest of the UTF-8 text. Source: Ansible docs, `hash`. */
+export const hash: Filter = (v, ...args) => createHash(String(filterArgs(args).get(0, 'hashtype', 'sha1'))).update(pyStr(v), 'utf8').digest('hex');
+export const md5: Filter = (v) => createHash('md5').update(pyStr(v), 'utf8').digest('hex');
+export const sha1: Filter = (v) => createHash('sha1').update(pyStr(v), 'utf8').digest('hex');
+
+/** `basename`, `dirname`: Python `os.path` (POSIX) semantics, e.g. `basename('/a/b/')` is `''`. */
+export const basename: Filter = (v) => { const s = pyStr(v); return s.slice(s.lastIndexOf('/') + 1); };
+export const dirname: Filter = function (v) {
+  const s = pyStr(v);
+  let head = s.slice(0, s.lastIndexOf('/') + 1);
+  if (head !== '' && head !== '/'.repeat(head.length)) head = head.replace(/\/+$/, '');
+  return head;
+};

@@ -1,0 +1,184 @@
+import { isDict, makeTuple } from './python-value.js';
+import { pyStr } from './python-repr.js';
+import { pyEquals } from './python-ops.js';
+import { strict } from './undefined.js';
+
+type Method = (...args: unknown[]) => unknown;
+
+/** Splits nunjucks' trailing keyword-argument object off a call's arguments. */
+export function splitKwargs(args: unknown[]): { positional: unknown[]; kwargs: Record<string, unknown> } {
+  const last = args[args.length - 1];
+  if (isDict(last) && Object.hasOwn(last, '__keywords')) {
+    const { __keywords: _ignored, ...kwargs } = last;
+    return { positional: args.slice(0, -1), kwargs };
+  }
+  return { positional: args, kwargs: {} };
+}
+
+function arg(args: unknown[], kwargs: Record<string, unknown>, index: number, name: string, fallback: unknown): unknown {
+  if (Object.hasOwn(kwargs, name)) return strict(kwargs[name]);
+  return index < args.length ? strict(args[index]) : fallback;
+}
+
+/** Python `str.split(sep=None, maxsplit=-1)`. Source: Python docs, `str.split`. */
+export function pySplit(s: string, sep: unknown = null, maxsplit = -1): string[] {
+  if (sep === null || sep === undefined) {
+    const out: string[] = [];
+    let rest = s.replace(/^\s+/, '');
+    while (rest !== '') {
+      if (maxsplit >= 0 && out.length >= maxsplit) {
+        out.push(rest.replace(/\s+$/, ''));
+        break;
+      }
+      const m = /\s+/.exec(rest);
+      if (!m) {
+        out.push(rest);
+        break;
+      }
+      out.push(rest.slice(0, m.index));
+      rest = rest.slice(m.index + m[0].length);
+    }
+    return out;
+  }
+  const separator = String(sep);
+  if (separator === '') throw new RangeError('empty separator');
+  const parts = s.split(separator);
+  if (maxsplit < 0 || parts.length <= maxsplit + 1) return parts;
+  return [...parts.slice(0, maxsplit), parts.slice(maxsplit).join(separator)];
+}
+
+function escapeClass(chars: string): string {
+  return chars.replace(/[\\\]^-]/g, '\\$&');
+}
+
+/** Python `str.strip(chars=None)` and its left/right forms. */
+export function pyStrip(s: string, chars: unknown, side: 'both' | 'left' | 'right' = 'both'): string {
+  const cls = chars === null || chars === undefined ? '\\s' : escapeClass(String(chars));
+  if (cls === '') return s;
+  let out = s;
+  if (side !== 'right') out = out.replace(new RegExp(`^[${cls}]+`, 'u'), '');
+  if (side !== 'left') out = out.replace(new RegExp(`[${cls}]+$`, 'u'), '');
+  return out;
+}
+
+/** Python `str.format()` for `{}`, `{0}`, `{name}`, `{name.attr}` and `{{ }}` escapes (no format specs beyond `:` passthrough of `s`). */
+export function pyFormat(fmt: string, args: unknown[], kwargs: Record<string, unknown>): string {
+  let auto = 0;
+  return fmt.replace(/\{\{|\}\}|\{([^{}:!]*)(?:![rs])?(?::([^{}]*))?\}/g, (m, field: string | undefined) => {
+    if (m === '{{') return '{';
+    if (m === '}}') return '}';
+    const name = field ?? '';
+    const [head = '', ...path] = name.split('.');
+    let v: unknown = head === '' ? args[auto++] : /^\d+$/.test(head) ? args[Number(head)] : kwargs[head];
+    for (const p of path) v = isDict(v) ? v[p] : undefined;
+    return pyStr(strict(v, name));
+  });
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1).toLowerCase();
+}
+
+/** Python `str.title()`: upper-case the first letter of every run of letters. */
+export function pyTitle(s: string): string {
+  return s.replace(/[\p{L}\p{M}]+/gu, (w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase());
+}
+
+function stringMethod(s: string, name: string): Method | undefined {
+  const m: Record<string, Method> = {
+    startswith: (...a) => { const { positional, kwargs } = splitKwargs(a); const p = arg(positional, kwargs, 0, 'prefix', ''); return (Array.isArray(p) ? p : [p]).some((x) => s.startsWith(String(x))); },
+    endswith: (...a) => { const { positional, kwargs } = splitKwargs(a); const p = arg(positional, kwargs, 0, 'suffix', ''); return (Array.isArray(p) ? p : [p]).some((x) => s.endsWith(String(x))); },
+    split: (...a) => { const { positional, kwargs } = splitKwargs(a); return pySplit(s, arg(positional, kwargs, 0, 'sep', null), Number(arg(positional, kwargs, 1, 'maxsplit', -1))); },
+    rsplit: (...a) => {
+      const { positional, kwargs } = splitKwargs(a);
+      const sep = arg(positional, kwargs, 0, 'sep', null);
+      const max = Number(arg(positional, kwargs, 1, 'maxsplit', -1));
+      if (max < 0) return pySplit(s, sep);
+      const parts = pySplit(s, sep);
+      if (parts.length <= max + 1) return parts;
+      const joiner = sep === null ? ' ' : String(sep);
+      return [parts.slice(0, parts.length - max).join(joiner), ...parts.slice(parts.length - max)];
+    },
+    splitlines: () => s.split(/\r\n|\r|\n/).filter((x, i, all) => !(i === all.length - 1 && x === '')),
+    strip: (chars = null) => pyStrip(s, chars),
+    lstrip: (chars = null) => pyStrip(s, chars, 'left'),
+    rstrip: (chars = null) => pyStrip(s, chars, 'right'),
+    upper: () => s.toUpperCase(),
+    lower: () => s.toLowerCase(),
+    capitalize: () => capitalize(s),
+    title: () => pyTitle(s),
+    replace: (old, repl, count = -1) => {
+      const parts = s.split(String(old));
+      const n = Number(count);
+      if (n < 0 || parts.length - 1 <= n) return parts.join(String(repl));
+      return parts.slice(0, n + 1).join(String(repl)) + String(old) + parts.slice(n + 1).join(String(old));
+    },
+    join: (items) => (strict(items) as unknown[]).map((x) => pyStr(x)).join(s),
+    format: (...a) => { const { positional, kwargs } = splitKwargs(a); return pyFormat(s, positional, kwargs); },
+    find: (sub) => s.indexOf(String(sub)),
+    rfind: (sub) => s.lastIndexOf(String(sub)),
+    index: (sub) => { const i = s.indexOf(String(sub)); if (i < 0) throw new RangeError('substring not found'); return i; },
+    count: (sub) => (String(sub) === '' ? s.length + 1 : s.split(String(sub)).length - 1),
+    isdigit: () => /^\d+$/u.test(s),
+    isalpha: () => /^\p{L}+$/u.test(s),
+    isalnum: () => /^[\p{L}\p{N}]+$/u.test(s),
+    isspace: () => /^\s+$/u.test(s),
+    islower: () => /\p{Ll}/u.test(s) && s === s.toLowerCase(),
+    isupper: () => /\p{Lu}/u.test(s) && s === s.toUpperCase(),
+    zfill: (w) => { const n = Number(w); const sign = /^[+-]/.test(s) ? s[0] ?? '' : ''; return sign + s.slice(sign.length).padStart(n - sign.length, '0'); },
+    ljust: (w, fill = ' ') => s.padEnd(Number(w), String(fill)),
+    rjust: (w, fill = ' ') => s.padStart(Number(w), String(fill)),
+    center: (w, fill = ' ') => {
+      const total = Number(w) - s.length;
+      if (total <= 0) return s;
+      const left = Math.floor(total / 2) + (total & Number(w) & 1);
+      return String(fill).repeat(left) + s + String(fill).repeat(total - left);
+    },
+  };
+  return Object.hasOwn(m, name) ? m[name] : undefined;
+}
+
+function dictMethod(d: Record<string, unknown>, name: string): Method | undefined {
+  const m: Record<string, Method> = {
+    items: () => Object.entries(d).map(([k, v]) => makeTuple([k, v])),
+    keys: () => Object.keys(d),
+    values: () => Object.values(d),
+    get: (key, fallback = null) => (Object.hasOwn(d, String(strict(key))) ? d[String(key)] : fallback),
+    copy: () => ({ ...d }),
+    update: (other) => { Object.assign(d, strict(other)); return null; },
+    pop: (key, fallback) => {
+      const k = String(strict(key));
+      if (Object.hasOwn(d, k)) { const v = d[k]; delete d[k]; return v; }
+      if (fallback === undefined) throw new RangeError(`KeyError: '${k}'`);
+      return fallback;
+    },
+    setdefault: (key, fallback = null) => { const k = String(strict(key)); if (!Object.hasOwn(d, k)) d[k] = fallback; return d[k]; },
+  };
+  return Object.hasOwn(m, name) ? m[name] : undefined;
+}
+
+function listMethod(l: unknown[], name: string): Method | undefined {
+  const m: Record<string, Method> = {
+    index: (x) => { const i = l.findIndex((y) => pyEquals(x, y)); if (i < 0) throw new RangeError('value is not in list'); return i; },
+    count: (x) => l.filter((y) => pyEquals(x, y)).length,
+    append: (x) => { l.push(x); return null; },
+    extend: (xs) => { l.push(...(strict(xs) as unknown[])); return null; },
+    insert: (i, x) => { l.splice(Number(i), 0, x); return null; },
+    pop: (i = -1) => { const n = Number(i); const [v] = l.splice(n < 0 ? l.length + n : n, 1); return v; },
+    remove: (x) => { const i = l.findIndex((y) => pyEquals(x, y)); if (i < 0) throw new RangeError('list.remove(x): x not in list'); l.splice(i, 1); return null; },
+    copy: () => [...l],
+  };
+  return Object.hasOwn(m, name) ? m[name] : undefined;
+}
+
+/**
+ * The Python method `name` of a string, dict or list, bound to it, as Jinja2 exposes them
+ * (`s.startswith('a')`, `d.items()`, `l.append(x)`); `undefined` when there is none.
+ * Source: Python docs, "Built-in Types".
+ */
+export function pythonMethod(target: unknown, name: string): Method | undefined {
+  if (typeof target === 'string') return stringMethod(target, name);
+  if (Array.isArray(target)) return listMethod(target, name);
+  if (isDict(target)) return dictMethod(target, name);
+  return undefined;
+}

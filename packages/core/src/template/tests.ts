@@ -1,0 +1,80 @@
+import nunjucks from 'nunjucks';
+import { compareChain, pyIn, pyEquals, truthy } from './python-ops.js';
+import { isDict, isFloat, isNumber, num } from './python-value.js';
+import { toPythonRegExp } from './python-regex.js';
+import { isUndefined, strict } from './undefined.js';
+
+type Test = (value: unknown, ...args: unknown[]) => boolean;
+
+function isString(v: unknown): boolean {
+  return typeof v === 'string' || v instanceof nunjucks.runtime.SafeString;
+}
+
+function regexTest(mode: 'match' | 'search' | 'fullmatch'): Test {
+  return (value, pattern, ...rest) => {
+    const last = rest[rest.length - 1];
+    const kw = isDict(last) && Object.hasOwn(last, '__keywords') ? last : {};
+    const re = toPythonRegExp(String(strict(pattern)), { ignorecase: kw.ignorecase === true, multiline: kw.multiline === true });
+    const s = String(strict(value));
+    if (mode === 'search') return re.test(s);
+    const anchored = new RegExp(mode === 'match' ? `^(?:${re.source})` : `^(?:${re.source})$`, re.flags.replace('m', ''));
+    return anchored.test(s);
+  };
+}
+
+/**
+ * The Jinja2 tests (`x is defined`, `x is string`, ...) and the Ansible tests templates use most.
+ * `defined`/`undefined` accept an Undefined; type tests (`string`, `mapping`, ...) return false
+ * for it, as StrictUndefined does; tests that need the value throw the undefined-variable error.
+ * Sources: Jinja2 docs, "List of Builtin Tests"; Ansible docs, "Tests".
+ */
+export const jinjaTests: Record<string, Test> = {
+  defined: (v) => !isUndefined(v),
+  undefined: (v) => isUndefined(v),
+  none: (v) => v === null,
+  boolean: (v) => typeof v === 'boolean',
+  true: (v) => v === true,
+  false: (v) => v === false,
+  string: isString,
+  number: (v) => isNumber(v),
+  integer: (v) => typeof v === 'number' && Number.isInteger(v),
+  float: (v) => isNumber(v) && isFloat(v),
+  mapping: (v) => isDict(v),
+  sequence: (v) => Array.isArray(v) || isString(v) || isDict(v),
+  iterable: (v) => Array.isArray(v) || isString(v) || isDict(v),
+  callable: (v) => typeof v === 'function',
+  lower: (v) => { const s = String(strict(v)); return s === s.toLowerCase(); },
+  upper: (v) => { const s = String(strict(v)); return s === s.toUpperCase(); },
+  even: (v) => num(strict(v) as number) % 2 === 0,
+  odd: (v) => Math.abs(num(strict(v) as number) % 2) === 1,
+  divisibleby: (v, n) => num(strict(v) as number) % num(strict(n) as number) === 0,
+  eq: (a, b) => compareChain(a, '==', b),
+  equalto: (a, b) => compareChain(a, '==', b),
+  '==': (a, b) => compareChain(a, '==', b),
+  ne: (a, b) => compareChain(a, '!=', b),
+  '!=': (a, b) => compareChain(a, '!=', b),
+  lt: (a, b) => compareChain(a, '<', b),
+  '<': (a, b) => compareChain(a, '<', b),
+  le: (a, b) => compareChain(a, '<=', b),
+  '<=': (a, b) => compareChain(a, '<=', b),
+  gt: (a, b) => compareChain(a, '>', b),
+  '>': (a, b) => compareChain(a, '>', b),
+  ge: (a, b) => compareChain(a, '>=', b),
+  '>=': (a, b) => compareChain(a, '>=', b),
+  greaterthan: (a, b) => compareChain(a, '>', b),
+  lessthan: (a, b) => compareChain(a, '<', b),
+  sameas: (a, b) => a === b,
+  in: (a, b) => pyIn(a, b),
+  contains: (a, b) => pyIn(b, a),
+  match: regexTest('match'),
+  search: regexTest('search'),
+  regex: (value, pattern, ...rest) => {
+    const last = rest[rest.length - 1];
+    const kw = isDict(last) && Object.hasOwn(last, '__keywords') ? last : {};
+    return regexTest(kw.match_type === 'match' ? 'match' : kw.match_type === 'fullmatch' ? 'fullmatch' : 'search')(value, pattern, ...rest);
+  },
+  truthy: (v) => truthy(v),
+  falsy: (v) => !truthy(v),
+  subset: (a, b) => (strict(a) as unknown[]).every((x) => (strict(b) as unknown[]).some((y) => pyEquals(x, y))),
+  superset: (a, b) => (strict(b) as unknown[]).every((x) => (strict(a) as unknown[]).some((y) => pyEquals(x, y))),
+};

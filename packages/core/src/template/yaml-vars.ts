@@ -1,0 +1,23 @@
+import { Scalar, isScalar, parseDocument, visit } from 'yaml';
+import { PyFloat } from './python-value.js';
+
+/**
+ * Parses YAML variables (a vars file, `from_yaml` input) as Ansible sees them: YAML 1.1
+ * (`yes`/`no` are booleans) and whole-number floats such as `2.0` kept as {@link PyFloat}, so
+ * they render as `2.0` like in Ansible. Source: YAML 1.1 spec; PyYAML `resolver.py`.
+ *
+ * @throws Error with the YAML parser's message on invalid YAML.
+ */
+export function parseYamlVars(text: string): unknown {
+  const doc = parseDocument(text, { version: '1.1' });
+  if (doc.errors.length > 0) throw doc.errors[0] ?? new Error('invalid YAML');
+  visit(doc, {
+    Scalar(_key, node) {
+      if (isScalar(node) && typeof node.value === 'number' && Number.isInteger(node.value) && typeof node.source === 'string' && /^[-+]?(\d[\d_]*)?\.[\d_]*([eE][-+]?\d+)?$|^[-+]?\d[\d_]*[eE][-+]?\d+$/.test(node.source)) {
+        return new Scalar(new PyFloat(node.value));
+      }
+      return undefined;
+    },
+  });
+  return doc.toJS({ maxAliasCount: 1000 }) as unknown;
+}

@@ -1,0 +1,88 @@
+import { raw, sh } from '@converge/core';
+import type { Command, RawShell, Secret } from '@converge/core';
+
+/** What {@link writeFileSteps} writes and how. */
+export interface WriteFileSpec {
+  /** The path as the task names it. */
+  path: string;
+  /** Write to a symlink's target (edit modules, copy with `follow`) instead of replacing the link. */
+  followLinks: boolean;
+  /** Exact bytes of the new file; a Secret travels as it is and is revealed only into stdin. */
+  content: Uint8Array | Secret;
+  /** Final permission bits (4-digit octal, already resolved). Absent: kept from the existing file, else 0644. */
+  mode?: string;
+  /** Owner/group names or ids. Absent: kept from the existing file (best effort when not root). */
+  owner?: string;
+  group?: string;
+  /** Create missing parent directories (edit modules with `create`). */
+  createParents?: boolean;
+  /** A command with `%s` (the temp file); the file is replaced only when it exits 0. */
+  validate?: string;
+  /** Keep a copy of the old file as `PATH.PID.YYYY-MM-DD@HH:MM:SS~` (Ansible's backup name). */
+  backup?: boolean;
+}
+
+/**
+ * The one way converge writes a file (copy, template, lineinfile, blockinfile, ini_file):
+ * content arrives on stdin into a temp file made by mktemp(1) in the target's own directory;
+ * the existing file's owner, group and mode are copied onto it (C-13: a 0664 file stays 0664),
+ * then the task's explicit mode/owner/group, then the optional validation, then `mv -fT` renames
+ * it over the target, so readers see the old or the new file, never a partial one. With
+ * `followLinks`, a symlink path is resolved first (`readlink -f`) and its target is written, so
+ * the link stays a link (C-04). A new file gets 0644 (Ansible's default under umask 022).
+ *
+ * @returns one step; it fails (leaving the old file) when the path is a directory, the temp file
+ * cannot be made, or the validation fails.
+ */
+export function writeFileSteps(spec: WriteFileSpec): Command[] {
+  const lines: RawShell[] = [sh`p=${spec.path}`];
+  lines.push(spec.followLinks ? raw('if [ -L "$p" ]; then dest=$(readlink -f -- "$p") || exit 1; else dest=$p; fi') : raw('dest=$p'));
+  lines.push(raw('[ -n "$dest" ] || { echo "converge: cannot resolve $p" >&2; exit 1; }'));
+  lines.push(raw('dir=$(dirname -- "$dest")'));
+  if (spec.createParents) lines.push(raw('mkdir -p -- "$dir"'));
+  lines.push(raw('if [ -d "$dest" ] && [ ! -L "$dest" ]; then echo "converge: $dest is a directory" >&2; exit 1; fi'));
+  lines.push(raw('tmp=$(mktemp -- "$dir/.converge-XXXXXXXX")'));
+  lines.push(raw(`trap 'rm -f -- "$tmp"' EXIT`));
+  lines.push(raw('cat > "$tmp"'));
+  lines.push(
+    raw('if [ -e "$dest" ]; then chown --reference="$dest" -- "$tmp" 2>/dev/null || :; chmod --reference="$dest" -- "$tmp"; else chmod 0644 -- "$tmp"; fi'),
+  );
+  if (spec.owner !== undefined) lines.push(sh`chown -- ${spec.owner} "$tmp"`);
+  if (spec.group !== undefined) lines.push(sh`chgrp -- ${spec.group} "$tmp"`);
+  // chmod after chown: chown clears setuid/setgid bits.
+  if (spec.mode !== undefined) lines.push(sh`chmod -- ${spec.mode} "$tmp"`);
+  if (spec.validate !== undefined) {
+    const cmd = spec.validate.split('%s').join('"$1"');
+    lines.push(sh`if ! out=$(sh -c ${cmd} converge-validate "$tmp" 2>&1); then printf 'converge: validation failed (%s), the file was not changed:\\n%s\\n' ${spec.validate} "$out" >&2; exit 1; fi`);
+  }
+  if (spec.backup) lines.push(raw(`if [ -f "$dest" ]; then cp -p -- "$dest" "$dest.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; fi`));
+  lines.push(raw('mv -fT -- "$tmp" "$dest"'));
+  lines.push(raw('trap - EXIT'));
+  const body = lines.map((l) => l.text).join('\n');
+  return [{ script: sh`(\nset -e\n${raw(body)}\n)`, stdin: spec.content, description: `write ${spec.path}` }];
+}
+
+/** Attribute changes applied in place (no content change). */
+export interface AttributeSpec {
+  path: string;
+  mode?: string;
+  owner?: string;
+  group?: string;
+  /** Change the symlink itself (chown -h) rather than what it points to. */
+  noFollow?: boolean;
+  /** Apply to everything below a directory too (file module's `recurse`). */
+  recurse?: boolean;
+}
+
+/** chown/chgrp/chmod steps for {@link AttributeSpec}; empty when nothing is asked. */
+export function attributeSteps(spec: AttributeSpec): Command[] {
+  const flags: string[] = [];
+  if (spec.recurse) flags.push('-R');
+  const parts: RawShell[] = [];
+  const h = spec.noFollow ? ['-h'] : [];
+  if (spec.owner !== undefined) parts.push(sh`chown ${[...flags, ...h]} -- ${spec.owner} ${spec.path}`);
+  if (spec.group !== undefined) parts.push(sh`chgrp ${[...flags, ...h]} -- ${spec.group} ${spec.path}`);
+  if (spec.mode !== undefined && !spec.noFollow) parts.push(sh`chmod ${flags} -- ${spec.mode} ${spec.path}`);
+  if (parts.length === 0) return [];
+  return [{ script: raw(parts.map((p) => p.text).join(' && ')), description: `set attributes of ${spec.path}` }];
+}

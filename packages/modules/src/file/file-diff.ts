@@ -1,0 +1,40 @@
+import { SECRET_MASK } from '@converge/core';
+import type { FileDiff } from '@converge/core';
+import { diffLines } from 'diff';
+import { fromBinary } from './text-lines.js';
+
+/** How a diff hides a secret: every changed line, or every line of the file. */
+export type DiffSecrecy = 'none' | 'changed-lines' | 'all';
+
+/**
+ * The before/after text of a file for the report's unified diff. Contents are binary strings
+ * (see text-lines); `null` is a file that does not exist. A binary file (holding NUL) shows as
+ * a one-line summary.
+ *
+ * With `secrecy: 'changed-lines'` every added or removed line is replaced by the mask, so the
+ * diff shows where the file changed but not the text (C-16: the old value of a secret line is a
+ * secret too, and the engine only knows the new one); `'all'` masks every line.
+ */
+export function fileDiff(path: string, before: string | null, after: string | null, secrecy: DiffSecrecy = 'none'): FileDiff {
+  const b = before === null ? '' : displayText(before);
+  const a = after === null ? '' : displayText(after);
+  if (secrecy === 'none') return { path, before: b, after: a };
+  if (secrecy === 'all') return { path, before: maskAll(b), after: maskAll(a) };
+  let mb = '';
+  let ma = '';
+  for (const part of diffLines(b, a)) {
+    const text = part.added || part.removed ? maskAll(part.value) : part.value;
+    if (!part.added) mb += text;
+    if (!part.removed) ma += text;
+  }
+  return { path, before: mb, after: ma };
+}
+
+function displayText(content: string): string {
+  if (content.includes('\0')) return `(binary content, ${content.length} bytes)\n`;
+  return fromBinary(content);
+}
+
+function maskAll(text: string): string {
+  return text.replace(/[^\n]+/g, SECRET_MASK);
+}

@@ -1,0 +1,276 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, Client as ClientType, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
+import { ConvergeError, maskText } from '@converge/core';
+import type { Secret } from '@converge/core';
+import { appendKnownHost, checkHostKey, hostKeyFingerprint, hostKeyType, knownKeyTypes, readKnownHosts } from '../known-hosts.js';
+
+const { Client, utils } = ssh2;
+
+/** Everything needed to open one SSH connection: the target or one jump host. */
+export interface Hop {
+  /** `user@address:port`, for messages. */
+  label: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Key files in the order to try; `explicit` ones must exist. */
+  identityFiles: { file: string; explicit: boolean }[];
+  password?: Secret;
+  /** ssh-agent socket path; empty or absent: no agent. */
+  agent?: string;
+  knownHostsFile: string;
+  /** Names the host key may be recorded under. */
+  knownHostsNames: string[];
+  hashKnownHosts: boolean;
+  readyTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+}
+
+/** Host key policy shared by all hops of a transport. */
+export interface HostKeyPolicy {
+  acceptNewHostKeys: boolean;
+  onHostKeyAccepted?: (host: string, fingerprint: string) => void;
+}
+
+const DEFAULT_HOST_KEY_ALGOS: ServerHostKeyAlgorithm[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
+
+/** Host key algorithms with the types known for this host first, as ssh(1) orders them. */
+function hostKeyAlgorithms(knownTypes: string[]): ServerHostKeyAlgorithm[] {
+  const first: ServerHostKeyAlgorithm[] = [];
+  for (const t of knownTypes) {
+    if (t === 'ssh-rsa') first.push('rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa');
+    else if ((DEFAULT_HOST_KEY_ALGOS as string[]).includes(t)) first.push(t as ServerHostKeyAlgorithm);
+  }
+  return [...new Set([...first, ...DEFAULT_HOST_KEY_ALGOS])];
+}
+
+interface Candidate {
+  label: string;
+  /** The server's name for the method, to skip what it does not accept. */
+  kind: AuthenticationType;
+  method: AnyAuthMethod;
+}
+
+function authCandidates(hop: Hop): { candidates: Candidate[]; skipped: string[] } {
+  const candidates: Candidate[] = [];
+  const skipped: string[] = [];
+  const seen = new Set<string>();
+  for (const { file, explicit } of hop.identityFiles) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    if (!existsSync(file)) {
+      if (explicit) {
+        throw new ConvergeError('CONVERGE_AUTH', `${hop.label}: private key file ${file} does not exist`, {
+          hint: 'check ansible_ssh_private_key_file / IdentityFile for this host',
+        });
+      }
+      continue;
+    }
+    let key;
+    try {
+      key = utils.parseKey(readFileSync(file));
+    } catch (cause) {
+      if (explicit) throw new ConvergeError('CONVERGE_AUTH', `${hop.label}: cannot read private key file ${file}`, { cause });
+      skipped.push(`${file} (unreadable)`);
+      continue;
+    }
+    if (key instanceof Error) {
+      if (/passphrase|encrypted/i.test(key.message)) {
+        skipped.push(`${file} (encrypted: load it into ssh-agent)`);
+        continue;
+      }
+      if (explicit) throw new ConvergeError('CONVERGE_AUTH', `${hop.label}: ${file} is not a usable private key: ${key.message}`, { cause: key });
+      skipped.push(`${file} (${key.message})`);
+      continue;
+    }
+    candidates.push({ label: `publickey ${file}`, kind: 'publickey', method: { type: 'publickey', username: hop.user, key } });
+  }
+  if (hop.agent && existsSync(hop.agent)) {
+    // Agent keys go after explicit key files, so that sshd's MaxAuthTries (6) is not spent on them.
+    const explicitCount = candidates.length;
+    candidates.splice(explicitCount, 0, {
+      label: `ssh-agent ${hop.agent}`,
+      kind: 'publickey',
+      method: { type: 'agent', username: hop.user, agent: hop.agent },
+    });
+  }
+  if (hop.password) {
+    const password = hop.password;
+    candidates.push({ label: 'password', kind: 'password', method: { type: 'password', username: hop.user, password: password.reveal() } });
+    candidates.push({
+      label: 'keyboard-interactive (password)',
+      kind: 'keyboard-interactive',
+      method: {
+        type: 'keyboard-interactive',
+        username: hop.user,
+        prompt: (_name, _instructions, _lang, prompts, finish) => {
+          finish(prompts.map((p) => (/password/i.test(p.prompt) ? password.reveal() : '')));
+        },
+      },
+    });
+  }
+  return { candidates, skipped };
+}
+
+function hostKeyError(hop: Hop, policy: HostKeyPolicy, blob: Buffer): ConvergeError | undefined {
+  const entries = readKnownHosts(hop.knownHostsFile);
+  const verdict = checkHostKey(entries, hop.knownHostsNames, blob);
+  const fp = hostKeyFingerprint(blob);
+  const type = hostKeyType(blob);
+  const where = `${hop.address}:${hop.port}`;
+  switch (verdict.status) {
+    case 'known':
+      return undefined;
+    case 'revoked':
+      return new ConvergeError('CONVERGE_HOST_KEY', `${where}: the host key ${type} ${fp} is marked @revoked in ${hop.knownHostsFile}:${verdict.line}; refusing to connect`, {
+        hint: 'the host must get a new host key; then record it in known_hosts',
+      });
+    case 'changed':
+      return new ConvergeError(
+        'CONVERGE_HOST_KEY',
+        `${where}: the host key has CHANGED: the server presents ${type} ${fp}, known_hosts expects ${verdict.expected.join(' or ')} (${hop.knownHostsFile} line ${verdict.lines.join(', ')}); someone may be intercepting the connection, or the host was reinstalled`,
+        { hint: `if the change is expected, remove the old key with: ssh-keygen -R ${JSON.stringify(hop.knownHostsNames[0] ?? hop.address)} -f ${hop.knownHostsFile}` },
+      );
+    case 'cert-authority-only':
+      return new ConvergeError(
+        'CONVERGE_HOST_KEY',
+        `${where}: known_hosts trusts this host only through @cert-authority, and converge's SSH client (ssh2) does not support host certificates; the server presents ${type} ${fp}`,
+        { hint: `add the host's own key to ${hop.knownHostsFile} (check ${fp} out of band), or run with --accept-new-host-keys` },
+      );
+    case 'unknown': {
+      if (policy.acceptNewHostKeys) {
+        const name = hop.knownHostsNames[0] ?? hop.address;
+        appendKnownHost(hop.knownHostsFile, name, blob, hop.hashKnownHosts);
+        policy.onHostKeyAccepted?.(name, fp);
+        return undefined;
+      }
+      const others = verdict.otherTypes.length > 0 ? ` (known_hosts has only ${verdict.otherTypes.join(', ')} keys for it)` : '';
+      return new ConvergeError('CONVERGE_HOST_KEY', `${where}: unknown host key ${type} ${fp}${others}; not in ${hop.knownHostsFile}`, {
+        hint: 'check the fingerprint out of band, then run with --accept-new-host-keys to record it (or add it with ssh-keyscan)',
+      });
+    }
+  }
+}
+
+/**
+ * Opens one authenticated SSH connection (over `sock` when it goes through a jump host),
+ * verifying the host key against known_hosts first.
+ *
+ * @throws ConvergeError `CONVERGE_CONNECT`, `CONVERGE_HOST_KEY` or `CONVERGE_AUTH`.
+ */
+export function connectHop(hop: Hop, policy: HostKeyPolicy, sock?: Duplex): Promise<ClientType> {
+  const { candidates, skipped } = authCandidates(hop);
+  const tried: string[] = [];
+  let serverMethods: string[] = [];
+  let next = 0;
+  let hostKeyFailure: ConvergeError | undefined;
+  const knownTypes = knownKeyTypes(readKnownHosts(hop.knownHostsFile), hop.knownHostsNames);
+  const client = new Client();
+  const config: ConnectConfig = {
+    host: hop.address,
+    port: hop.port,
+    username: hop.user,
+    readyTimeout: hop.readyTimeoutMs,
+    keepaliveInterval: hop.keepaliveIntervalMs,
+    keepaliveCountMax: hop.keepaliveCountMax,
+    agentForward: false,
+    algorithms: { serverHostKey: hostKeyAlgorithms(knownTypes) },
+    hostVerifier: (key: Buffer): boolean => {
+      try {
+        hostKeyFailure = hostKeyError(hop, policy, key);
+      } catch (cause) {
+        hostKeyFailure = new ConvergeError('CONVERGE_HOST_KEY', `${hop.address}:${hop.port}: cannot check the host key: ${(cause as Error).message}`, { cause });
+      }
+      return hostKeyFailure === undefined;
+    },
+    authHandler: (methodsLeft, _partial, cb) => {
+      if (methodsLeft === null || methodsLeft === undefined) {
+        cb({ type: 'none', username: hop.user });
+        return;
+      }
+      serverMethods = methodsLeft;
+      while (next < candidates.length) {
+        const c = candidates[next++];
+        if (c && methodsLeft.includes(c.kind)) {
+          tried.push(c.label);
+          cb(c.method);
+          return;
+        }
+      }
+      // ssh2 takes `false` for "no more methods"; @types/ssh2 omits it.
+      (cb as (next: AnyAuthMethod | false) => void)(false);
+    },
+  };
+  if (sock) config.sock = sock;
+
+  return new Promise<ClientType>((resolve, reject) => {
+    let settled = false;
+    const fail = (e: ConvergeError) => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      reject(e);
+    };
+    client.once('ready', () => {
+      if (settled) return;
+      settled = true;
+      resolve(client);
+    });
+    client.on('error', (err: Error & { level?: string; code?: string }) => {
+      if (hostKeyFailure) return fail(hostKeyFailure);
+      const msg = maskText(err.message);
+      if (err.level === 'client-authentication') {
+        const triedText = tried.length > 0 ? tried.join(', ') : 'nothing (no key file, agent or password available)';
+        const skippedText = skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : '';
+        return fail(
+          new ConvergeError('CONVERGE_AUTH', `${hop.label}: authentication failed; tried ${triedText}${skippedText}; the server accepts ${serverMethods.join(', ') || 'nothing'}`, {
+            cause: err,
+            hint: 'set ansible_ssh_private_key_file or ansible_password for this host, add an IdentityFile in ~/.ssh/config, or load the key into ssh-agent',
+          }),
+        );
+      }
+      if (err.level === 'client-timeout') {
+        return fail(new ConvergeError('CONVERGE_CONNECT', `${hop.address}:${hop.port}: no SSH handshake within ${hop.readyTimeoutMs} ms`, { cause: err, hint: 'check that the host is up and the address and port are right' }));
+      }
+      const sys = err.code ? ` (${err.code})` : '';
+      fail(new ConvergeError('CONVERGE_CONNECT', `cannot connect to ${hop.address}:${hop.port}: ${msg}${err.code && msg.includes(err.code) ? '' : sys}`, { cause: err, hint: 'check that the host is up and the address and port are right' }));
+    });
+    client.on('close', () => {
+      fail(hostKeyFailure ?? new ConvergeError('CONVERGE_CONNECT', `${hop.address}:${hop.port}: the connection closed during the SSH handshake`));
+    });
+    try {
+      client.connect(config);
+    } catch (cause) {
+      fail(new ConvergeError('CONVERGE_CONNECT', `cannot connect to ${hop.address}:${hop.port}: ${(cause as Error).message}`, { cause }));
+    }
+  });
+}
+
+/**
+ * Opens a `direct-tcpip` channel from a connected jump host to the next hop, for use as that
+ * hop's socket (ssh -J). Source: RFC 4254 section 7.2.
+ *
+ * @throws ConvergeError `CONVERGE_CONNECT` when the jump host cannot reach the next hop.
+ */
+export function forwardTo(via: ClientType, viaLabel: string, address: string, port: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    via.forwardOut('127.0.0.1', 0, address, port, (err, stream) => {
+      if (err) {
+        reject(new ConvergeError('CONVERGE_CONNECT', `cannot reach ${address}:${port} through jump host ${viaLabel}: ${err.message}`, { cause: err }));
+        return;
+      }
+      resolve(stream);
+    });
+  });
+}

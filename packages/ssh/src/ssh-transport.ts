@@ -1,0 +1,508 @@
+import { randomBytes } from 'node:crypto';
+import { homedir, userInfo } from 'node:os';
+import { join, posix } from 'node:path';
+import type { Client as ClientType, ClientChannel, SFTPWrapper } from 'ssh2';
+import { becomeCommand, becomeHandshake, ConvergeError, maskText, quote, ShellSession } from '@converge/core';
+import type { BecomeSpec, ConnectionSpec, ExecOptions, ExecResult, RawShell, ShellStreams, Transport, TransportStats } from '@converge/core';
+import { connectHop, forwardTo } from './internal/hop.js';
+import type { Hop } from './internal/hop.js';
+import { knownHostsName } from './known-hosts.js';
+import { parseProxyJump, resolveSshConfig } from './ssh-config.js';
+
+/** Options of {@link SshTransport}: where trust and configuration come from on the controller. */
+export interface SshOptions {
+  /** known_hosts file to verify and record host keys; default `UserKnownHostsFile` from the ssh config, else `~/.ssh/known_hosts`. */
+  knownHostsFile?: string;
+  /** Record host keys not yet in known_hosts (ssh's `StrictHostKeyChecking accept-new`); a changed key is still refused. Default false. */
+  acceptNewHostKeys?: boolean;
+  /** OpenSSH client config; default `~/.ssh/config`. A missing file is fine. */
+  sshConfigFile?: string;
+  /** ssh-agent socket path; default `process.env.SSH_AUTH_SOCK`; `''` disables the agent. */
+  agent?: string;
+  /** SSH-level keepalive interval in milliseconds; default `ServerAliveInterval` from the ssh config, else 15000; 0 disables. */
+  keepaliveIntervalMs?: number;
+  /** Milliseconds from TCP connect to authenticated; default `spec.connectTimeoutMs`, else `ConnectTimeout`, else 20000. */
+  readyTimeoutMs?: number;
+  /** Called after an unknown host key was recorded (only with `acceptNewHostKeys`), with the known_hosts name and SHA256 fingerprint. */
+  onHostKeyAccepted?(host: string, fingerprint: string): void;
+}
+
+/** Counters of an {@link SshTransport}: `roundTrips` as every transport, plus SSH channels opened. */
+export interface SshStats extends TransportStats {
+  /** Session channels opened on the connection (shells, become shells, SFTP), reopenings included. */
+  channels: number;
+}
+
+/** Options of {@link SshTransport.put}. */
+export interface PutOptions {
+  /** File mode, as a number (`0o640`) or an octal string (`'0640'`); default: the replaced file's mode, else 0644. */
+  mode?: number | string;
+  /** Owner and group to give the file (needs become root unless they are the login user's); default: the replaced file's. */
+  owner?: string;
+  group?: string;
+  /** Write as this user (sudo). */
+  become?: BecomeSpec;
+}
+
+/** Options of {@link SshTransport.get}. */
+export interface GetOptions {
+  /** Read as this user (sudo). */
+  become?: BecomeSpec;
+}
+
+function parseMode(mode: number | string | undefined): number | undefined {
+  if (mode === undefined) return undefined;
+  const n = typeof mode === 'number' ? mode : /^[0-7]{3,4}$/.test(mode) ? parseInt(mode, 8) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 0o7777) throw new ConvergeError('CONVERGE_PARAMS', `invalid file mode ${JSON.stringify(mode)}`, { hint: 'write modes as octal strings, e.g. "0644"' });
+  return n;
+}
+
+function cb<T>(fn: (done: (err: Error | undefined | null, value?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
+}
+
+/**
+ * The SSH transport: one ssh2 connection per host for the whole run (through jump hosts when
+ * configured), commands framed over a long-lived `/bin/sh` exec channel (core's
+ * {@link ShellSession}), one more long-lived channel per become user, SFTP for file transfer.
+ *
+ * Configuration is resolved like OpenSSH and Ansible do: `~/.ssh/config` for the inventory
+ * address (HostName, User, Port, IdentityFile, ProxyJump, ConnectTimeout, ServerAliveInterval,
+ * HostKeyAlias, HashKnownHosts, UserKnownHostsFile), with inventory values winning: `spec.user`
+ * when set, `spec.port` when it is not 22 (22 counts as "not set"). Source: ssh_config(5).
+ *
+ * Host keys are checked against known_hosts before authentication (plain, hashed, `[host]:port`,
+ * `@revoked`); unknown keys are refused unless `acceptNewHostKeys`, changed keys always.
+ * Source: sshd(8) SSH_KNOWN_HOSTS FILE FORMAT, ssh(1) VERIFYING HOST KEYS.
+ *
+ * Authentication tries, in order: `spec.privateKeyFile`, the config's IdentityFiles, ssh-agent,
+ * the default keys `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa` (only when no key file is
+ * configured), then `spec.password` (password, keyboard-interactive). Agent forwarding is off.
+ *
+ * Errors: `connect` throws `ConvergeError` `CONVERGE_CONNECT` (unreachable, with the system
+ * error), `CONVERGE_HOST_KEY` (with the SHA256 fingerprints) or `CONVERGE_AUTH` (listing the
+ * methods tried); `exec` throws `CONVERGE_BECOME`, `CONVERGE_TIMEOUT`, `CONVERGE_TRANSPORT`.
+ * Messages never contain a password.
+ *
+ * @example
+ * const t = new SshTransport(spec, { acceptNewHostKeys: false });
+ * await t.connect();
+ * const r = await t.exec('id -un', { become: { method: 'sudo', user: 'root', password } });
+ * await t.close();
+ */
+export class SshTransport implements Transport {
+  readonly host: string;
+  readonly stats: SshStats = { roundTrips: 0, channels: 0 };
+  readonly #spec: ConnectionSpec;
+  readonly #options: SshOptions;
+  #loginUser: string;
+  /** Jump hosts first, the target last. */
+  #clients: ClientType[] = [];
+  #connected = false;
+  #connecting: Promise<void> | undefined;
+  #sessions = new Map<string, Promise<ShellSession>>();
+  #sftp: Promise<SFTPWrapper> | undefined;
+
+  constructor(spec: ConnectionSpec, options: SshOptions = {}) {
+    this.#spec = spec;
+    this.#options = options;
+    this.host = spec.host;
+    this.#loginUser = spec.user ?? '';
+  }
+
+  /** The user commands run as without become; final after {@link connect}. */
+  get loginUser(): string {
+    return this.#loginUser;
+  }
+
+  /** The hops of the connection, jump hosts first, resolved from the spec and the ssh config. */
+  #route(): Hop[] {
+    const spec = this.#spec;
+    const o = this.#options;
+    const configFile = o.sshConfigFile ?? join(homedir(), '.ssh', 'config');
+    const localUser = userInfo().username;
+    const agent = o.agent ?? process.env['SSH_AUTH_SOCK'] ?? '';
+    const defaults = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => ({ file: join(homedir(), '.ssh', f), explicit: false }));
+    const cfg = resolveSshConfig(spec.address, configFile);
+    const common = (c: typeof cfg) => ({
+      agent,
+      knownHostsFile: o.knownHostsFile ?? c.userKnownHostsFile ?? join(homedir(), '.ssh', 'known_hosts'),
+      hashKnownHosts: c.hashKnownHosts ?? false,
+      readyTimeoutMs: o.readyTimeoutMs ?? (spec.connectTimeoutMs || c.connectTimeoutMs || 20_000),
+      keepaliveIntervalMs: o.keepaliveIntervalMs ?? c.serverAliveIntervalMs ?? 15_000,
+      keepaliveCountMax: c.serverAliveCountMax ?? 3,
+    });
+
+    const address = cfg.hostName ?? spec.address;
+    const port = spec.port !== 22 ? spec.port : (cfg.port ?? 22);
+    const user = spec.user ?? cfg.user ?? localUser;
+    const targetKeys = [
+      ...(spec.privateKeyFile ? [{ file: spec.privateKeyFile, explicit: true }] : []),
+      ...cfg.identityFiles.map((file) => ({ file, explicit: false })),
+    ];
+    const target: Hop = {
+      label: `${user}@${address}:${port}`,
+      address,
+      port,
+      user,
+      identityFiles: targetKeys.length > 0 ? targetKeys : defaults,
+      knownHostsNames: [knownHostsName(cfg.hostKeyAlias ?? address, port)],
+      ...common(cfg),
+    };
+    if (spec.password) target.password = spec.password;
+
+    const jumpText = spec.jumpHost ?? cfg.proxyJump;
+    const jumps = jumpText ? parseProxyJump(jumpText) : [];
+    const hops: Hop[] = jumps.map((j) => {
+      const jc = resolveSshConfig(j.host, configFile);
+      const jAddress = jc.hostName ?? j.host;
+      const jPort = j.port ?? jc.port ?? 22;
+      const jUser = j.user ?? jc.user ?? localUser;
+      // ssh -J applies command-line options to the target only; the inventory's key file is
+      // still tried last on the bastion, as most setups use one key for both.
+      const keys = [
+        ...jc.identityFiles.map((file) => ({ file, explicit: false })),
+        ...(jc.identityFiles.length === 0 ? defaults : []),
+        ...(spec.privateKeyFile ? [{ file: spec.privateKeyFile, explicit: false }] : []),
+      ];
+      return {
+        label: `${jUser}@${jAddress}:${jPort}`,
+        address: jAddress,
+        port: jPort,
+        user: jUser,
+        identityFiles: keys,
+        knownHostsNames: [knownHostsName(jc.hostKeyAlias ?? jAddress, jPort)],
+        ...common(jc),
+      };
+    });
+    hops.push(target);
+    return hops;
+  }
+
+  /**
+   * Opens the connection (through the jump hosts, if any) and authenticates. Idempotent: a
+   * second call while connected does nothing; after the connection was lost it reconnects.
+   *
+   * @throws ConvergeError `CONVERGE_CONNECT`, `CONVERGE_HOST_KEY`, `CONVERGE_AUTH`, `CONVERGE_OPTIONS`.
+   */
+  connect(): Promise<void> {
+    if (this.#connected) return Promise.resolve();
+    this.#connecting ??= this.#connect().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  async #connect(): Promise<void> {
+    const hops = this.#route();
+    const policy = {
+      acceptNewHostKeys: this.#options.acceptNewHostKeys ?? false,
+      ...(this.#options.onHostKeyAccepted ? { onHostKeyAccepted: this.#options.onHostKeyAccepted } : {}),
+    };
+    const clients: ClientType[] = [];
+    try {
+      let sock;
+      for (const [i, hop] of hops.entries()) {
+        const client = await connectHop(hop, policy, sock);
+        clients.push(client);
+        const nextHop = hops[i + 1];
+        if (nextHop) sock = await forwardTo(client, hop.label, nextHop.address, nextHop.port);
+      }
+    } catch (e) {
+      for (const c of clients.reverse()) c.end();
+      throw e;
+    }
+    const targetHop = hops[hops.length - 1] as Hop;
+    this.#loginUser = targetHop.user;
+    this.#clients = clients;
+    this.#connected = true;
+    for (const c of clients) {
+      // Errors after the handshake surface on the channels that use the connection.
+      c.on('error', () => undefined);
+      c.on('close', () => this.#lost(clients));
+    }
+  }
+
+  #lost(clients: ClientType[]): void {
+    if (this.#clients !== clients) return;
+    this.#connected = false;
+    this.#clients = [];
+    this.#sessions.clear();
+    this.#sftp = undefined;
+    for (const c of clients) c.end();
+  }
+
+  async #target(): Promise<ClientType> {
+    await this.connect();
+    const c = this.#clients[this.#clients.length - 1];
+    if (!c) throw new ConvergeError('CONVERGE_TRANSPORT', `${this.host}: not connected`);
+    return c;
+  }
+
+  /**
+   * Runs a command with `/bin/sh` semantics on the host and resolves with its output and exit
+   * status; counts one round trip. Commands of one become user run one at a time in call order.
+   * A non-zero exit status is not an error.
+   *
+   * @throws ConvergeError `CONVERGE_BECOME` (sudo refused, with sudo's message, masked),
+   * `CONVERGE_TIMEOUT` after `timeoutMs` (the shell is then replaced by a new one),
+   * `CONVERGE_TRANSPORT` when the channel or connection breaks.
+   */
+  async exec(command: string | RawShell, options: ExecOptions = {}): Promise<ExecResult> {
+    const session = await this.#session(options.become);
+    this.stats.roundTrips += 1;
+    const { become: _b, ...rest } = options;
+    return session.run(String(command), rest);
+  }
+
+  /**
+   * Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename
+   * (SFTP `posix-rename@openssh.com`), so readers see the old or the new content, never a part.
+   * With `become`, `owner` or `group`, the bytes are staged over SFTP in a private temporary
+   * directory (or, for a non-root become user, sent on the shell's stdin) and moved into place by
+   * the become shell. Counts one round trip.
+   *
+   * @throws ConvergeError `CONVERGE_TRANSPORT` naming the path and the server's error;
+   * `CONVERGE_PARAMS` for an invalid mode.
+   */
+  async put(path: string, bytes: Uint8Array | string, options: PutOptions = {}): Promise<void> {
+    const data = Buffer.from(bytes);
+    const mode = parseMode(options.mode);
+    const become = options.become && options.become.user !== this.loginUser ? options.become : undefined;
+    this.stats.roundTrips += 1;
+    if (!become && options.owner === undefined && options.group === undefined) {
+      await this.#putSftp(path, data, mode);
+      return;
+    }
+    await this.#putShell(path, data, mode, options, become);
+  }
+
+  /**
+   * Reads a whole file: over SFTP, or through the become shell (base64) with `become`.
+   * Counts one round trip.
+   *
+   * @throws ConvergeError `CONVERGE_TRANSPORT` naming the path and the server's error.
+   */
+  async get(path: string, options: GetOptions = {}): Promise<Buffer> {
+    const become = options.become && options.become.user !== this.loginUser ? options.become : undefined;
+    if (become) {
+      const session = await this.#session(become);
+      this.stats.roundTrips += 1;
+      const r = await session.run(`base64 < ${quote(path)}`);
+      if (r.exitCode !== 0) throw new ConvergeError('CONVERGE_TRANSPORT', `${this.host}: cannot read ${path} as ${become.user}`, { detail: maskText(r.stderr.trim()) });
+      return Buffer.from(r.stdout.replace(/\s+/g, ''), 'base64');
+    }
+    const sftp = await this.#sftpSession();
+    this.stats.roundTrips += 1;
+    try {
+      return await cb<Buffer>((done) => sftp.readFile(path, done));
+    } catch (cause) {
+      throw new ConvergeError('CONVERGE_TRANSPORT', `${this.host}: cannot read ${path}: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  /** Ends the shells, SFTP and the connection (target first, then jump hosts). Never throws. */
+  async close(): Promise<void> {
+    const sessions = [...this.#sessions.values()];
+    this.#sessions.clear();
+    for (const s of sessions) {
+      try {
+        (await s).close();
+      } catch {
+        /* it never opened */
+      }
+    }
+    if (this.#sftp) {
+      try {
+        (await this.#sftp).end();
+      } catch {
+        /* never opened */
+      }
+      this.#sftp = undefined;
+    }
+    const clients = this.#clients;
+    this.#clients = [];
+    this.#connected = false;
+    await Promise.all(
+      [...clients].reverse().map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, 2000);
+            c.once('close', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            c.end();
+          }),
+      ),
+    );
+  }
+
+  async #channel(command: string): Promise<ShellStreams> {
+    const client = await this.#target();
+    this.stats.channels += 1;
+    const channel = await new Promise<ClientChannel>((resolve, reject) => {
+      client.exec(command, (err, ch) => {
+        if (err) {
+          reject(
+            new ConvergeError('CONVERGE_TRANSPORT', `${this.host}: cannot open a session channel: ${err.message}`, {
+              cause: err,
+              hint: 'sshd may limit sessions per connection (MaxSessions)',
+            }),
+          );
+          return;
+        }
+        resolve(ch);
+      });
+    });
+    channel.on('error', () => undefined);
+    return {
+      stdin: channel,
+      stdout: channel,
+      stderr: channel.stderr,
+      kill: () => {
+        channel.signal('KILL');
+        channel.close();
+      },
+    };
+  }
+
+  #session(become: BecomeSpec | undefined): Promise<ShellSession> {
+    // Before the first connect the login user is not known yet: connect, then decide.
+    if (!this.#connected) return this.connect().then(() => this.#session(become));
+    const user = become && become.user !== this.#loginUser ? become.user : '';
+    const existing = this.#sessions.get(user);
+    if (existing) return existing.then((s) => (s.closed ? this.#open(user, become) : s));
+    return this.#open(user, become);
+  }
+
+  #open(user: string, become: BecomeSpec | undefined): Promise<ShellSession> {
+    let p: Promise<ShellSession>;
+    if (user === '' || !become) {
+      p = this.#channel('/bin/sh').then((streams) => new ShellSession(streams, `${this.host} (ssh)`));
+    } else {
+      const b = becomeCommand(become);
+      p = this.#channel(b.command).then((streams) => becomeHandshake(streams, become, b, `${this.host} (ssh, become ${become.user})`));
+    }
+    this.#sessions.set(user, p);
+    p.catch(() => {
+      if (this.#sessions.get(user) === p) this.#sessions.delete(user);
+    });
+    return p;
+  }
+
+  #sftpSession(): Promise<SFTPWrapper> {
+    if (this.#sftp && this.#connected) return this.#sftp;
+    const p = this.#target().then(
+      (client) =>
+        new Promise<SFTPWrapper>((resolve, reject) => {
+          this.stats.channels += 1;
+          client.sftp((err, sftp) => {
+            if (err) {
+              reject(new ConvergeError('CONVERGE_TRANSPORT', `${this.host}: cannot start SFTP: ${err.message}`, { cause: err, hint: 'the host needs the sftp subsystem of sshd (Subsystem sftp)' }));
+              return;
+            }
+            sftp.on('close', () => {
+              if (this.#sftp === p) this.#sftp = undefined;
+            });
+            resolve(sftp);
+          });
+        }),
+    );
+    this.#sftp = p;
+    p.catch(() => {
+      if (this.#sftp === p) this.#sftp = undefined;
+    });
+    return p;
+  }
+
+  async #writeTemp(sftp: SFTPWrapper, tmp: string, data: Buffer, mode: number): Promise<void> {
+    const handle = await cb<Buffer>((done) => sftp.open(tmp, 'wx', { mode: 0o600 }, done));
+    try {
+      const chunk = 256 * 1024;
+      const offsets: number[] = [];
+      for (let off = 0; off < data.length; off += chunk) offsets.push(off);
+      // A few writes in flight: throughput over latency, without buffering the whole file twice.
+      const lanes = Array.from({ length: Math.min(4, offsets.length) }, async (_v, lane) => {
+        for (let i = lane; i < offsets.length; i += 4) {
+          const off = offsets[i] as number;
+          const len = Math.min(chunk, data.length - off);
+          await cb<void>((done) => sftp.write(handle, data, off, len, off, (err) => done(err)));
+        }
+      });
+      await Promise.all(lanes);
+      // chmod after open: the mode given to open is filtered by the server's umask.
+      await cb<void>((done) => sftp.fchmod(handle, mode, (err) => done(err)));
+      await cb<void>((done) => sftp.ext_openssh_fsync(handle, (err) => done(err))).catch(() => undefined);
+    } finally {
+      await cb<void>((done) => sftp.close(handle, (err) => done(err))).catch(() => undefined);
+    }
+  }
+
+  async #putSftp(path: string, data: Buffer, mode: number | undefined): Promise<void> {
+    const sftp = await this.#sftpSession();
+    const tmp = posix.join(posix.dirname(path), `.${posix.basename(path)}.converge-${randomBytes(6).toString('hex')}`);
+    try {
+      let m = mode;
+      if (m === undefined) {
+        m = await cb<{ mode: number }>((done) => sftp.stat(path, done)).then(
+          (st) => st.mode & 0o7777,
+          () => 0o644,
+        );
+      }
+      await this.#writeTemp(sftp, tmp, data, m);
+      await cb<void>((done) => sftp.ext_openssh_rename(tmp, path, (err) => done(err))).catch(async (e: Error) => {
+        if (!/not supported|unsupported/i.test(e.message)) throw e;
+        await cb<void>((done) => sftp.rename(tmp, path, (err) => done(err)));
+      });
+    } catch (cause) {
+      await cb<void>((done) => sftp.unlink(tmp, (err) => done(err))).catch(() => undefined);
+      throw new ConvergeError('CONVERGE_TRANSPORT', `${this.host}: cannot write ${path}: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  async #putShell(path: string, data: Buffer, mode: number | undefined, options: PutOptions, become: BecomeSpec | undefined): Promise<void> {
+    const owner = options.owner !== undefined || options.group !== undefined ? `${options.owner ?? ''}${options.group !== undefined ? `:${options.group}` : ''}` : '';
+    // Stage over SFTP when the become user can read the login user's private files (root).
+    let stageDir: string | undefined;
+    let sftp: SFTPWrapper | undefined;
+    if (!become || become.user === 'root') {
+      sftp = await this.#sftpSession();
+      const s = sftp;
+      stageDir = `/tmp/.converge-put-${randomBytes(8).toString('hex')}`;
+      const dir = stageDir;
+      try {
+        await cb<void>((done) => s.mkdir(dir, { mode: 0o700 }, (err) => done(err)));
+        await this.#writeTemp(s, `${dir}/data`, data, 0o600);
+      } catch (cause) {
+        await this.#cleanStage(s, dir);
+        throw new ConvergeError('CONVERGE_TRANSPORT', `${this.host}: cannot stage ${path}: ${(cause as Error).message}`, { cause });
+      }
+    }
+    const script = [
+      'set -e',
+      `dst=${quote(path)}`,
+      `t=$(mktemp "$(dirname -- "$dst")/.$(basename -- "$dst").converge-XXXXXX")`,
+      `trap 'rm -f -- "$t"' EXIT`,
+      stageDir ? `cat -- ${quote(`${stageDir}/data`)} > "$t"` : `cat > "$t"`,
+      mode !== undefined ? `chmod ${mode.toString(8)} "$t"` : `if [ -e "$dst" ]; then chmod "$(stat -c %a -- "$dst")" "$t"; else chmod 644 "$t"; fi`,
+      owner ? `chown ${quote(owner)} "$t"` : `if [ -e "$dst" ] && [ "$(id -u)" = 0 ]; then chown "$(stat -c %u:%g -- "$dst")" "$t"; fi`,
+      `mv -f -- "$t" "$dst"`,
+      'trap - EXIT',
+    ].join('\n');
+    try {
+      const session = await this.#session(become);
+      const r = await session.run(script, stageDir ? {} : { stdin: data });
+      if (r.exitCode !== 0) {
+        throw new ConvergeError('CONVERGE_TRANSPORT', `${this.host}: cannot write ${path}${become ? ` as ${become.user}` : ''} (exit ${r.exitCode})`, { detail: maskText(r.stderr.trim()) });
+      }
+    } finally {
+      if (sftp && stageDir) await this.#cleanStage(sftp, stageDir);
+    }
+  }
+
+  async #cleanStage(sftp: SFTPWrapper, dir: string): Promise<void> {
+    await cb<void>((done) => sftp.unlink(`${dir}/data`, (err) => done(err))).catch(() => undefined);
+    await cb<void>((done) => sftp.rmdir(dir, (err) => done(err))).catch(() => undefined);
+  }
+}

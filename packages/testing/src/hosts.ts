@@ -1,0 +1,442 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StartedTestContainer, WaitStrategy } from 'testcontainers';
+import { TestHostsError } from './errors.js';
+import { generateEd25519KeyPair } from './openssh-key.js';
+
+/** One test host: a Debian 12 container running systemd as PID 1 and sshd. */
+export interface TestHost {
+  /** Inventory name, e.g. `host1`; also the container's hostname. */
+  name: string;
+  /**
+   * Where the controller reaches sshd: the container's IP on the Docker bridge, or, where that is
+   * unreachable (Docker Desktop, remote engine), the Docker host with a published port.
+   */
+  address: string;
+  /** sshd's port at `address`: 22 on the bridge, else the published port. */
+  port: number;
+  /** Docker container id. */
+  containerId: string;
+}
+
+/** Running test hosts with everything an SSH client needs to reach them. Call `stop()` when done. */
+export interface TestHosts {
+  /** The hosts, in order: `<prefix>1` … `<prefix>N`. */
+  hosts: TestHost[];
+  /**
+   * INI inventory in `dir`: one line per host with `ansible_host`, `ansible_port`,
+   * `ansible_user=root` and `ansible_ssh_private_key_file` (all hosts are members of `all`),
+   * then one `[group]` section per group given to {@link startHosts}.
+   */
+  inventoryPath: string;
+  /** Temporary directory holding the key, known_hosts and the inventory; removed by `stop()`. */
+  dir: string;
+  /** Unencrypted ed25519 private key (OpenSSH format), generated per {@link startHosts} call; its public key is in every host's `/root/.ssh/authorized_keys`. */
+  privateKeyPath: string;
+  /** known_hosts with every host's real, freshly generated host keys (all types), keyed by `address` / `[address]:port`. */
+  knownHostsPath: string;
+  /**
+   * Runs `command` with `/bin/sh -c` as root in the host's container through `docker exec`,
+   * independent of converge, for assertions. Never rejects on a non-zero exit code; rejects for an
+   * unknown host name.
+   */
+  exec(host: string, command: string): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  /** Removes the containers and `dir`. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startHosts}. */
+export interface StartHostsOptions {
+  /** Host name prefix: `host` gives `host1` … `hostN`. Default `host`. */
+  prefix?: string;
+  /** Inventory groups: group name → host names, e.g. `{ web: ['host1', 'host2'] }`. */
+  groups?: Record<string, string[]>;
+  /** Image to run; default {@link ensureTestImage}'s. Must boot systemd and sshd like it. */
+  image?: string;
+  /** Per-host budget for systemd to finish booting and sshd to answer, in milliseconds. Default 120 000. */
+  bootTimeoutMs?: number;
+  /**
+   * How the controller reaches sshd. `auto` (default): the container's bridge IP on port 22, else
+   * the Docker host at a published port (Docker Desktop, remote engines). `bridge`: only the IP,
+   * and no port is published. `published-port`: only the published port.
+   */
+  reachVia?: 'auto' | 'bridge' | 'published-port';
+}
+
+/** Label on every test-host container; {@link removeStaleTestHosts} removes by it. */
+export const TEST_HOST_LABEL = 'converge.test';
+
+const SSH_PORT = 22;
+const DEFAULT_BOOT_TIMEOUT_MS = 120_000;
+
+// Ryuk (testcontainers' reaper container) cannot be pulled here; stop() and removeStaleTestHosts
+// clean up instead. Set before testcontainers is first loaded, which reads it then.
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+type Testcontainers = typeof import('testcontainers');
+let testcontainers: Promise<Testcontainers> | undefined;
+function loadTestcontainers(): Promise<Testcontainers> {
+  testcontainers ??= import('testcontainers');
+  return testcontainers;
+}
+
+let testImage: Promise<string> | undefined;
+
+/**
+ * Builds the test-host image once per process with `scripts/build-image.sh` (which also makes a
+ * Docker engine reachable, see `scripts/ensure-docker.sh`) and returns its name,
+ * `converge/debian12:<hash of the script>`. Fast when the image exists. `CONVERGE_TEST_IMAGE`
+ * overrides the name and skips the script (for CI that builds the image in an earlier step).
+ *
+ * The script is found at the repository root, `../../..` from this file (in `src` and `dist`).
+ * Its progress goes to this process's stderr.
+ *
+ * @throws {TestHostsError} `CONVERGE_COMMAND` when the script fails; `detail` is its stderr tail.
+ * @example
+ * const image = await ensureTestImage(); // 'converge/debian12:0a1b2c3d4e5f'
+ */
+export function ensureTestImage(): Promise<string> {
+  testImage ??= buildTestImage().catch((error: unknown) => {
+    testImage = undefined;
+    throw error;
+  });
+  return testImage;
+}
+
+async function buildTestImage(): Promise<string> {
+  const override = process.env.CONVERGE_TEST_IMAGE;
+  if (override !== undefined && override !== '') return override;
+  const script = fileURLToPath(new URL('../../../scripts/build-image.sh', import.meta.url));
+  const { stdout, stderr, exitCode } = await run('bash', [script], { forwardStderr: true });
+  const image = stdout.trim().split('\n').at(-1)?.trim() ?? '';
+  if (exitCode !== 0 || image === '') {
+    throw new TestHostsError('CONVERGE_COMMAND', `${script} failed (exit code ${exitCode})`, {
+      detail: tail(stderr, 40),
+      hint: 'test hosts need a Docker engine and, to build the image, root on Debian with network access to deb.debian.org',
+    });
+  }
+  return image;
+}
+
+/**
+ * Starts `count` Debian 12 test hosts in parallel and waits until each has booted: systemd reports
+ * `running` or `degraded` (`systemctl is-system-running --wait`) and sshd answers the controller
+ * with its banner. Each host has its own freshly generated SSH host keys (recorded in
+ * `knownHostsPath`) and accepts root logins with a key generated for this call.
+ *
+ * Containers run systemd as PID 1 (`CAP_SYS_ADMIN`, `seccomp=unconfined`, tmpfs on `/run` and
+ * `/run/lock`, `/sys/fs/cgroup` bound in) and carry the label `converge.test=1`.
+ * On failure, every container already started is removed before the promise rejects.
+ *
+ * @throws {TestHostsError} `CONVERGE_OPTIONS` for a bad count or a group naming an unknown host;
+ *   `CONVERGE_TIMEOUT` when a host does not boot in time (`detail`: its journal and failed units);
+ *   `CONVERGE_CONNECT` when sshd answers inside the container but not from the controller.
+ * @example
+ * const lab = await startHosts(2, { groups: { web: ['host1'], db: ['host2'] } });
+ * try {
+ *   // converge with lab.inventoryPath, then assert:
+ *   expect((await lab.exec('host1', 'systemctl is-active nginx')).stdout.trim()).toBe('active');
+ * } finally {
+ *   await lab.stop();
+ * }
+ */
+export async function startHosts(count: number, options: StartHostsOptions = {}): Promise<TestHosts> {
+  const prefix = options.prefix ?? 'host';
+  if (!Number.isInteger(count) || count < 1) {
+    throw new TestHostsError('CONVERGE_OPTIONS', `startHosts: count must be a positive integer, got ${count}`);
+  }
+  const names = Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
+  for (const [group, members] of Object.entries(options.groups ?? {})) {
+    const unknown = members.filter((m) => !names.includes(m));
+    if (unknown.length > 0) {
+      throw new TestHostsError('CONVERGE_OPTIONS', `startHosts: group "${group}" names unknown hosts: ${unknown.join(', ')}`, {
+        hint: `hosts are ${names.join(', ')}`,
+      });
+    }
+  }
+
+  const image = options.image ?? (await ensureTestImage());
+  const bootTimeoutMs = options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
+  const dir = await mkdtemp(join(tmpdir(), 'converge-hosts-'));
+  const privateKeyPath = join(dir, 'id_ed25519');
+  const knownHostsPath = join(dir, 'known_hosts');
+  const inventoryPath = join(dir, 'inventory.ini');
+  const key = generateEd25519KeyPair(`converge-test@${prefix}`);
+  await writeFile(privateKeyPath, key.privateKey, { mode: 0o600 });
+  await writeFile(`${privateKeyPath}.pub`, key.publicKey, { mode: 0o644 });
+
+  const reachVia = options.reachVia ?? 'auto';
+  const started = await Promise.allSettled(names.map((name) => startHost(name, image, key.publicKey, bootTimeoutMs, reachVia)));
+  const booted = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failures.length > 0) {
+    await Promise.allSettled(booted.map((h) => h.container.stop({ timeout: 0, remove: true })));
+    await rm(dir, { recursive: true, force: true });
+    throw failures[0];
+  }
+
+  await writeFile(knownHostsPath, booted.map((h) => h.knownHosts).join(''), { mode: 0o644 });
+  await writeFile(inventoryPath, renderInventory(booted.map((h) => h.host), privateKeyPath, options.groups ?? {}));
+
+  const byName = new Map(booted.map((h) => [h.host.name, h.container]));
+  let stopping: Promise<void> | undefined;
+  return {
+    hosts: booted.map((h) => h.host),
+    inventoryPath,
+    dir,
+    privateKeyPath,
+    knownHostsPath,
+    async exec(host, command) {
+      const container = byName.get(host);
+      if (container === undefined) {
+        throw new TestHostsError('CONVERGE_OPTIONS', `exec: no test host named "${host}"`, { hint: `hosts are ${names.join(', ')}` });
+      }
+      const { stdout, stderr, exitCode } = await container.exec(['/bin/sh', '-c', command]);
+      return { stdout, stderr, exitCode };
+    },
+    stop() {
+      stopping ??= (async () => {
+        const results = await Promise.allSettled([...byName.values()].map((c) => c.stop({ timeout: 0, remove: true })));
+        await rm(dir, { recursive: true, force: true });
+        const failed = results.find((r) => r.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * Removes test-host containers (label `converge.test=1`) created more than `olderThanMinutes`
+ * minutes ago, left over by runs that crashed before `stop()`. Returns the removed container ids.
+ *
+ * @example
+ * await removeStaleTestHosts(60); // in a global setup
+ */
+export async function removeStaleTestHosts(olderThanMinutes = 60): Promise<string[]> {
+  const { getContainerRuntimeClient } = await loadTestcontainers();
+  const client = await getContainerRuntimeClient();
+  const docker = client.container.dockerode;
+  const cutoffSeconds = Date.now() / 1000 - olderThanMinutes * 60;
+  const stale = (await docker.listContainers({ all: true, filters: { label: [`${TEST_HOST_LABEL}=1`] } })).filter(
+    (c) => c.Created < cutoffSeconds,
+  );
+  await Promise.all(stale.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
+  return stale.map((c) => c.Id);
+}
+
+interface BootedHost {
+  host: TestHost;
+  container: StartedTestContainer;
+  knownHosts: string;
+}
+
+type ReachVia = NonNullable<StartHostsOptions['reachVia']>;
+
+async function startHost(name: string, image: string, authorizedKey: string, bootTimeoutMs: number, reachVia: ReachVia): Promise<BootedHost> {
+  const tc = await loadTestcontainers();
+  const cgroup = await cgroupSetup();
+  const generic = new tc.GenericContainer(image)
+    .withName(`converge-${name}-${Math.random().toString(36).slice(2, 8)}`)
+    .withHostname(name)
+    .withLabels({ [TEST_HOST_LABEL]: '1', [`${TEST_HOST_LABEL}.host`]: name })
+    .withAddedCapabilities('SYS_ADMIN')
+    .withTmpFs({ '/run': 'rw,mode=755', '/run/lock': 'rw,mode=1777' })
+    .withBindMounts([{ source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: cgroup.mode }])
+    .withCopyContentToContainer([{ content: authorizedKey, target: '/root/.ssh/authorized_keys', mode: 0o600 }])
+    .withWaitStrategy(noWait);
+  // Published (on all interfaces, a random port) for when the bridge IP is unreachable.
+  if (reachVia !== 'bridge') generic.withExposedPorts(SSH_PORT);
+  // Options testcontainers has no builder method for.
+  const hostConfig = (generic as unknown as { hostConfig: Record<string, unknown> }).hostConfig;
+  hostConfig.SecurityOpt = ['seccomp=unconfined', 'apparmor=unconfined'];
+  hostConfig.CgroupnsMode = cgroup.namespace;
+
+  const container = await generic.start();
+  try {
+    const deadline = Date.now() + bootTimeoutMs;
+    await waitForSystemd(name, container, deadline);
+    const keys = await readHostKeys(name, container, deadline);
+    const endpoint = await reachSshd(name, container, deadline, reachVia);
+    const pattern = endpoint.port === SSH_PORT ? endpoint.address : `[${endpoint.address}]:${endpoint.port}`;
+    return {
+      host: { name, address: endpoint.address, port: endpoint.port, containerId: container.getId() },
+      container,
+      knownHosts: keys.map((k) => `${pattern} ${k}\n`).join(''),
+    };
+  } catch (error) {
+    await container.stop({ timeout: 0, remove: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+let cgroupSetupPromise: Promise<{ namespace: 'host' | 'private'; mode: 'ro' | 'rw' }> | undefined;
+
+/**
+ * How to give systemd its cgroups. cgroup v1 (hybrid) hosts: a private cgroup namespace and the
+ * host's /sys/fs/cgroup bound read-only (Docker < 25 leaves the controller submounts writable).
+ * cgroup v2 hosts: the bind is the cgroup2 mount itself, so it must be writable, and the host
+ * namespace lets systemd find its own cgroup under the container's scope.
+ */
+function cgroupSetup(): Promise<{ namespace: 'host' | 'private'; mode: 'ro' | 'rw' }> {
+  cgroupSetupPromise ??= (async () => {
+    const { getContainerRuntimeClient } = await loadTestcontainers();
+    const info = (await (await getContainerRuntimeClient()).container.dockerode.info()) as { CgroupVersion?: string };
+    return info.CgroupVersion === '2' ? { namespace: 'host', mode: 'rw' } : { namespace: 'private', mode: 'ro' };
+  })();
+  return cgroupSetupPromise;
+}
+
+const noWait: WaitStrategy = {
+  waitUntilReady: () => Promise.resolve(),
+  withStartupTimeout() {
+    return noWait;
+  },
+  isStartupTimeoutSet: () => true,
+  getStartupTimeout: () => 0,
+};
+
+async function waitForSystemd(name: string, container: StartedTestContainer, deadline: number): Promise<void> {
+  let last = '';
+  while (Date.now() < deadline) {
+    const seconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
+    // Before PID 1 has its bus up, systemctl fails at once ("offline", "Failed to connect"): retry.
+    const r = await container.exec(['timeout', String(seconds), 'systemctl', 'is-system-running', '--wait']).catch((e: unknown) => ({
+      stdout: '',
+      stderr: String(e),
+      exitCode: -1,
+    }));
+    last = `${r.stdout}${r.stderr}`.trim();
+    const state = r.stdout.trim().split('\n').at(-1);
+    if (state === 'running' || state === 'degraded') return;
+    await sleep(200);
+  }
+  throw await bootError(name, container, `systemd did not finish booting (last state: ${last || 'none'})`);
+}
+
+async function readHostKeys(name: string, container: StartedTestContainer, deadline: number): Promise<string[]> {
+  while (Date.now() < deadline) {
+    const r = await container.exec(['/bin/sh', '-c', 'systemctl is-active --quiet ssh.service && cat /etc/ssh/ssh_host_*_key.pub']);
+    const keys = r.stdout
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/).slice(0, 2).join(' '))
+      .filter((line) => line.startsWith('ssh-') || line.startsWith('ecdsa-'));
+    if (r.exitCode === 0 && keys.length > 0) return keys;
+    await sleep(200);
+  }
+  throw await bootError(name, container, 'ssh.service did not become active with host keys');
+}
+
+async function reachSshd(
+  name: string,
+  container: StartedTestContainer,
+  deadline: number,
+  reachVia: ReachVia,
+): Promise<{ address: string; port: number }> {
+  const candidates: { address: string; port: number }[] = [];
+  const bridgeIp = container.getIpAddress(container.getNetworkNames()[0] ?? 'bridge');
+  if (reachVia !== 'published-port' && bridgeIp !== '') candidates.push({ address: bridgeIp, port: SSH_PORT });
+  if (reachVia !== 'bridge') candidates.push({ address: container.getHost(), port: container.getMappedPort(SSH_PORT) });
+  const errors: string[] = [];
+  while (Date.now() < deadline) {
+    errors.length = 0;
+    for (const candidate of candidates) {
+      try {
+        await readSshBanner(candidate.address, candidate.port, 2_000);
+        return candidate;
+      } catch (error) {
+        errors.push(`${candidate.address}:${candidate.port}: ${(error as Error).message}`);
+      }
+    }
+    await sleep(300);
+  }
+  throw new TestHostsError('CONVERGE_CONNECT', `test host ${name}: sshd runs but the controller cannot reach it`, {
+    detail: errors.join('\n'),
+    hint: 'check that the Docker bridge network or published ports are reachable from this machine',
+  });
+}
+
+/** Resolves once the server at address:port sends an SSH identification string (RFC 4253 §4.2). */
+function readSshBanner(address: string, port: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: address, port });
+    let received = '';
+    const done = (error?: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const timer = setTimeout(() => done(new Error(`no SSH banner within ${timeoutMs} ms`)), timeoutMs);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (received.includes('SSH-')) done();
+    });
+    socket.on('error', (error) => done(error));
+    socket.on('close', () => done(new Error('connection closed before the SSH banner')));
+  });
+}
+
+async function bootError(name: string, container: StartedTestContainer, what: string): Promise<TestHostsError> {
+  const diagnostics = await container
+    .exec(['/bin/sh', '-c', 'systemctl --failed --no-pager; journalctl -b --no-pager | tail -n 60'])
+    .then((r) => `${r.stdout}${r.stderr}`)
+    .catch(async (error: unknown) => `docker exec failed (${String(error)}); container log:\n${await containerLog(container)}`);
+  return new TestHostsError('CONVERGE_TIMEOUT', `test host ${name} (${container.getId().slice(0, 12)}): ${what}`, {
+    detail: diagnostics.trimEnd(),
+    hint: 'systemd in a container needs CAP_SYS_ADMIN, seccomp=unconfined and /sys/fs/cgroup; see the journal above',
+  });
+}
+
+async function containerLog(container: StartedTestContainer): Promise<string> {
+  const stream = await container.logs({ tail: 40 });
+  let text = '';
+  stream.on('data', (chunk: Buffer | string) => (text += chunk.toString()));
+  await new Promise((resolve) => {
+    stream.on('end', resolve);
+    stream.on('error', resolve);
+    setTimeout(resolve, 2_000);
+  });
+  return text;
+}
+
+function renderInventory(hosts: TestHost[], privateKeyPath: string, groups: Record<string, string[]>): string {
+  const lines = ['# Test hosts of @converge/testing; removed by stop().'];
+  for (const h of hosts) {
+    lines.push(`${h.name} ansible_host=${h.address} ansible_port=${h.port} ansible_user=root ansible_ssh_private_key_file=${privateKeyPath}`);
+  }
+  for (const [group, members] of Object.entries(groups)) {
+    lines.push('', `[${group}]`, ...members);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function run(
+  command: string,
+  args: string[],
+  options: { forwardStderr?: boolean } = {},
+): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (options.forwardStderr === true) process.stderr.write(chunk);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ stdout, stderr, exitCode: code ?? -1 }));
+  });
+}
+
+function tail(text: string, lines: number): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
