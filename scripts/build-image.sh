@@ -28,10 +28,12 @@ if [ "$(id -u)" != 0 ]; then
   echo "converge: building the test image needs root (debootstrap)." >&2
   exit 1
 fi
-if ! command -v debootstrap >/dev/null 2>&1; then
+# debian-archive-keyring: present on Debian, missing on Ubuntu (e.g. CI runners).
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+if ! command -v debootstrap >/dev/null 2>&1 || [ ! -f "$keyring" ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq debootstrap >/dev/null
+  apt-get install -y -qq debootstrap debian-archive-keyring >/dev/null
 fi
 
 mirror=${CONVERGE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -39,13 +41,14 @@ root=$(mktemp -d /var/tmp/converge-rootfs.XXXXXX)
 # --one-file-system: never descend into a /proc or /sys that a failed debootstrap left mounted.
 trap 'rm -rf --one-file-system "$root"' EXIT
 echo "converge: debootstrap bookworm into $root (about a minute)" >&2
-debootstrap --variant=minbase \
+debootstrap --variant=minbase --keyring="$keyring" \
   --include=systemd,systemd-sysv,dbus,openssh-server,sudo,iproute2,procps,python3,ca-certificates,curl,gnupg,less \
   bookworm "$root" "$mirror" >&2
 
 cat > "$root/etc/apt/sources.list" <<SRC
 deb $mirror bookworm main
 deb $mirror bookworm-updates main
+deb ${CONVERGE_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security} bookworm-security main
 SRC
 # Host keys differ per machine: none in the image, generated at each boot.
 rm -f "$root"/etc/ssh/ssh_host_*
@@ -74,6 +77,5 @@ rm -rf "$root"/var/cache/apt/archives/*.deb
 tar -C "$root" --numeric-owner -c . | docker import \
   --change 'CMD ["/sbin/init"]' \
   --change 'ENV container=docker' \
-  --change 'STOPSIGNAL SIGRTMIN+3' \
   - "$image" >&2
 echo "$image"

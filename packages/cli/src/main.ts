@@ -74,7 +74,7 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .option('--host <host>', 'print the vars of one host as JSON')
     .action(async (flags: { inventory: string[]; host?: string }) => {
       const core = await import('@converge/core');
-      const inv = await core.loadInventory(flags.inventory);
+      const inv = await loadInventory(flags.inventory);
       if (flags.host) {
         if (!inv.hosts.has(flags.host)) throw new ConvergeError('CONVERGE_OPTIONS', `host ${flags.host} is not in the inventory`);
         stdout.write(`${JSON.stringify(core.maskValue(core.hostVars(inv, flags.host)), null, 4)}\n`);
@@ -90,7 +90,7 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .option('--known-hosts <file>', 'known_hosts file')
     .action(async (pattern: string, flags: { inventory: string[]; acceptNewHostKeys?: boolean; knownHosts?: string }) => {
       const core = await import('@converge/core');
-      const inv = await core.loadInventory(flags.inventory);
+      const inv = await loadInventory(flags.inventory);
       const hosts = core.selectHosts(inv, pattern);
       if (hosts.length === 0) throw new ConvergeError('CONVERGE_OPTIONS', `no host matches ${JSON.stringify(pattern)}`);
       const factory = await transportFactory(flags);
@@ -153,6 +153,17 @@ async function transportFactory(flags: { acceptNewHostKeys?: boolean; knownHosts
   };
 }
 
+/** Loads inventories; TypeScript inventories go through jiti, like playbooks. */
+async function loadInventory(paths: string[]): Promise<import('@converge/core').Inventory> {
+  const core = await import('@converge/core');
+  return core.loadInventory(paths, {
+    importModule: async (file) => {
+      const { createJiti } = await import('jiti');
+      return createJiti(import.meta.url, { interopDefault: true }).import(file, { default: true });
+    },
+  });
+}
+
 async function askPassword(prompt: string): Promise<string> {
   const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
@@ -189,7 +200,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     const core = await import('@converge/core');
     const { loadPlaybook } = await import('./load-playbook.js');
     const { parseExtraVars } = await import('./extra-vars.js');
-    const inventory = await core.loadInventory(flags.inventory);
+    const inventory = await loadInventory(flags.inventory);
     const extraVars = parseExtraVars(flags.extraVars ?? []);
     const { playbook, path } = await loadPlaybook(playbookArg);
     let becomePassword: Secret | undefined;

@@ -62,6 +62,60 @@ function cb<T>(fn: (done: (err: Error | undefined | null, value?: T) => void) =>
 }
 
 /**
+ * Waits until a freshly started shell has run one command of ours, discarding whatever the
+ * login shell printed before (a chatty `~/.bashrc`, which bash sources for ssh commands), so
+ * that it cannot prefix the first command's output.
+ */
+function syncShell(streams: ShellStreams, label: string, timeoutMs: number): Promise<ShellSession> {
+  const mark = `CONVERGE_SYNC_${randomBytes(8).toString('hex')}\n`;
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    let done = false;
+    const finish = (e?: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      streams.stdout.off('data', onOut);
+      streams.stderr.off('data', onErr);
+      streams.stdout.off('close', onClose);
+      if (e) {
+        streams.kill();
+        reject(e);
+      } else {
+        resolve(new ShellSession(streams, label));
+      }
+    };
+    const check = () => {
+      if (out.endsWith(mark) && err.endsWith(mark)) finish();
+    };
+    const onOut = (d: Buffer) => {
+      out += d.toString('utf8');
+      check();
+    };
+    const onErr = (d: Buffer) => {
+      err += d.toString('utf8');
+      check();
+    };
+    const fail = (why: string) => {
+      const noise = maskText(`${err}${out}`.split(mark).join('').trim());
+      finish(
+        new ConvergeError('CONVERGE_TRANSPORT', `${label}: ${why}`, {
+          ...(noise ? { detail: noise } : {}),
+          hint: 'the login user needs a working login shell (not nologin) and /bin/sh',
+        }),
+      );
+    };
+    const onClose = () => fail('the login shell ended before running a command');
+    const timer = setTimeout(() => fail(`the shell did not answer within ${timeoutMs} ms`), timeoutMs);
+    streams.stdout.on('data', onOut);
+    streams.stderr.on('data', onErr);
+    streams.stdout.on('close', onClose);
+    streams.stdin.write(`printf '%s\\n' ${mark.trim()}; printf '%s\\n' ${mark.trim()} >&2\n`);
+  });
+}
+
+/**
  * The SSH transport: one ssh2 connection per host for the whole run (through jump hosts when
  * configured), commands framed over a long-lived `/bin/sh` exec channel (core's
  * {@link ShellSession}), one more long-lived channel per become user, SFTP for file transfer.
@@ -379,7 +433,7 @@ export class SshTransport implements Transport {
   #open(user: string, become: BecomeSpec | undefined): Promise<ShellSession> {
     let p: Promise<ShellSession>;
     if (user === '' || !become) {
-      p = this.#channel('/bin/sh').then((streams) => new ShellSession(streams, `${this.host} (ssh)`));
+      p = this.#channel('/bin/sh').then((streams) => syncShell(streams, `${this.host} (ssh)`, 30_000));
     } else {
       const b = becomeCommand(become);
       p = this.#channel(b.command).then((streams) => becomeHandshake(streams, become, b, `${this.host} (ssh, become ${become.user})`));

@@ -53,7 +53,9 @@ function acceptedLogins(): number {
 
 beforeAll(async () => {
   sshd = await startSshd();
-  execFileSync('useradd', ['-m', '-s', '/bin/sh', USER]);
+  execFileSync('useradd', ['-m', '-s', '/bin/bash', USER]);
+  // A chatty ~/.bashrc: bash sources it for commands run by sshd.
+  writeFileSync(`/home/${USER}/.bashrc`, 'echo "Welcome from bashrc"\necho "bashrc noise" >&2\n');
   execFileSync('chpasswd', { input: `${USER}:${PASSWORD}\n` });
   sudoers();
   rmSync('/tmp/pwned', { force: true });
@@ -76,6 +78,11 @@ describe('SshTransport runs commands over one framed shell channel', () => {
     const r = await t.exec('printf out; printf err >&2; exit 3');
     expect(r).toMatchObject({ stdout: 'out', stderr: 'err', exitCode: 3 });
     expect(t.loginUser).toBe('root');
+  });
+
+  it("keeps a chatty ~/.bashrc out of the first command's output", async () => {
+    const t = transport({ user: USER });
+    expect(await t.exec('echo first; echo e >&2')).toMatchObject({ stdout: 'first\n', stderr: 'e\n', exitCode: 0 });
   });
 
   it('runs 50 sequential commands over exactly one exec channel', async () => {

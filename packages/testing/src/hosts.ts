@@ -250,10 +250,12 @@ async function startHost(name: string, image: string, authorizedKey: string, boo
     .withWaitStrategy(noWait);
   // Published (on all interfaces, a random port) for when the bridge IP is unreachable.
   if (reachVia !== 'bridge') generic.withExposedPorts(SSH_PORT);
-  // Options testcontainers has no builder method for.
-  const hostConfig = (generic as unknown as { hostConfig: Record<string, unknown> }).hostConfig;
-  hostConfig.SecurityOpt = ['seccomp=unconfined', 'apparmor=unconfined'];
-  hostConfig.CgroupnsMode = cgroup.namespace;
+  // Options testcontainers has no builder method for. SIGRTMIN+3 is systemd's "halt" (systemd(1));
+  // it takes SIGTERM, Docker's default, as "re-execute".
+  const raw = generic as unknown as { createOpts: Record<string, unknown>; hostConfig: Record<string, unknown> };
+  raw.createOpts.StopSignal = 'SIGRTMIN+3';
+  raw.hostConfig.SecurityOpt = ['seccomp=unconfined', 'apparmor=unconfined'];
+  raw.hostConfig.CgroupnsMode = cgroup.namespace;
 
   const container = await generic.start();
   try {

@@ -1,1 +1,6 @@
-export {};
+export { startHosts, ensureTestImage, removeStaleTestHosts, TEST_HOST_LABEL } from './hosts.js';
+export type { TestHost, TestHosts, StartHostsOptions } from './hosts.js';
+export { runTasks, runPlays, convergeTwice, changedTasks, failures } from './harness.js';
+export type { RunTasksOptions, ConvergeTwiceResult } from './harness.js';
+export { TestHostsError } from './errors.js';
+export type { TestHostsErrorCode } from './errors.js';

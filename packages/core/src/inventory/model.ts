@@ -68,12 +68,17 @@ export function setVariable(inv: Inventory, entity: string, key: string, value: 
       group.priority = toPythonInt(value, `ansible_group_priority of group "${entity}"`);
       return;
     }
-    group.vars[key] = value;
+    defineVar(group.vars, key, value);
     return;
   }
   const host = inv.hosts.get(entity);
   if (!host) throw new InventoryRuleError(`"${entity}" is neither a group nor a host`);
-  host.vars[key] = value;
+  defineVar(host.vars, key, value);
+}
+
+/** Sets a var as an own property, so that a var named `__proto__` stays a var. */
+function defineVar(vars: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(vars, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 /** Python's `int(value)` for the values an inventory can hold. */

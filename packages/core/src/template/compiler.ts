@@ -1,3 +1,4 @@
+import { trimAfterCommentsAndRaw } from './trim-blocks.js';
 import { nunjucksInternals, nunjucksTransformer, type NunjucksCompilerBase, type NunjucksNode, type NunjucksParserBase } from './nunjucks-internals.js';
 
 const { Compiler, } = nunjucksInternals.compiler;
@@ -167,9 +168,29 @@ class PythonCompiler extends Compiler {
     } else super.compileGroup(node, frame);
   }
 
+  private inKeywordArgs = false;
+
+  compileDict(node: NunjucksNode, frame: unknown): void {
+    const outer = this.inKeywordArgs;
+    this.inKeywordArgs = false;
+    this._compileAggregate(node, frame, '{', '}');
+    this.inKeywordArgs = outer;
+  }
+
+  compileKeywordArgs(node: NunjucksNode, frame: unknown): void {
+    // `f(name=value)`: the names are literal, unlike the keys of a dict literal.
+    const outer = this.inKeywordArgs;
+    this.inKeywordArgs = true;
+    this._emit('runtime.makeKeywordArgs(');
+    this._compileAggregate(node, frame, '{', '}');
+    this._emit(')');
+    this.inKeywordArgs = outer;
+  }
+
   compilePair(node: NunjucksNode, frame: unknown): void {
     const key = node.key as NunjucksNode;
     if (key.typename === 'Literal' && typeof key.value === 'string') this.compile(key, frame);
+    else if (this.inKeywordArgs && key.typename === 'Symbol') this._emit(JSON.stringify(String(key.value)));
     else {
       this._emit('[runtime.dictKey(');
       this._compileExpression(key, frame);
@@ -290,7 +311,7 @@ export type CompiledTemplate = Record<string, (...args: unknown[]) => void>;
  * nunjucks' own. Throws nunjucks' `TemplateError` (with `lineno`/`colno`) on a syntax error.
  */
 export function compileTemplate(source: string, name: string, runtime: Record<string, unknown>): CompiledTemplate {
-  const parser = new PythonParser(lexer.lex(source, { ...ANSIBLE_LEXER_OPTIONS }));
+  const parser = new PythonParser(lexer.lex(trimAfterCommentsAndRaw(source), { ...ANSIBLE_LEXER_OPTIONS }));
   const ast = nunjucksTransformer.transform(parser.parseAsRoot(), [], name);
   const compiler = new PythonCompiler(name, false);
   compiler.compile(ast);

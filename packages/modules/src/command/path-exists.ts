@@ -33,7 +33,7 @@ export const commandPathExists = defineFact<PathExistsArgs, PathExists>({
   description: 'Whether a path or glob exists (for creates/removes).',
   command: ({ path, chdir }) => {
     const cd = chdir !== undefined && !path.startsWith('/') ? sh`cd -- ${chdir} 2>/dev/null || { echo no; exit 0; }; ` : raw('');
-    return sh`${cd}IFS=; p=${path}; set -- $p; if [ -e "$1" ] || [ -L "$1" ]; then printf 'yes\t%s\n' "$1"; else echo no; fi`;
+    return sh`${cd}IFS=; p=${path}; set -- $p; if [ -e "$1" ] || [ -L "$1" ]; then printf 'yes\\t%s\\n' "$1"; else echo no; fi`;
   },
   parse: (stdout) => {
     const line = stdout.split('\n')[0] ?? '';

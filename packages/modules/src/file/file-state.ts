@@ -70,7 +70,7 @@ if [ -d "$d" ]; then echo 'parent yes'; else echo 'parent no'; fi
 t=
 if [ -L "$p" ]; then
   echo "type link"
-  echo "link $(readlink -- "$p" | base64 -w0)"
+  l=$(readlink -- "$p"); echo "link $(printf '%s' "$l" | base64 -w0)"
   echo "self $(stat -c '%U|%G' -- "$p")"
   r=$(readlink -f -- "$p") && [ -n "$r" ] && echo "real $(printf '%s' "$r" | base64 -w0)"
   if [ -e "$p" ]; then t=$r; fi
@@ -117,7 +117,7 @@ function recurseProbe(r: FileStateArgs['recurse']): RawShell {
   if (r.group !== undefined) tests.push(sh`! -group ${r.group}`);
   if (r.mode !== undefined) tests.push(sh`! -perm ${r.mode}`);
   const joined = tests.map((t) => String(t)).join(' -o ');
-  return sh`if [ -n "$t" ] && [ -d "$t" ] && [ -n "$(find "$t" -mindepth 1 \( ${raw(joined)} \) -print 2>/dev/null | head -n 1)" ]; then echo 'recurse differs'; fi
+  return sh`if [ -n "$t" ] && [ -d "$t" ] && [ -n "$(find "$t" -mindepth 1 \\( ${raw(joined)} \\) -print 2>/dev/null | head -n 1)" ]; then echo 'recurse differs'; fi
 `;
 }
 

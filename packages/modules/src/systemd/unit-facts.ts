@@ -67,7 +67,7 @@ export const systemdUnit = defineFact<{ name: string }, UnitStatus>({
   name: 'systemd.unit',
   description: 'State of one systemd unit (systemctl show).',
   command: ({ name }) =>
-    sh`systemctl show -p Id,LoadState,ActiveState,SubState,UnitFileState,NeedDaemonReload,FragmentPath -- ${name} && printf 'IsEnabled=%s\n' "$(systemctl is-enabled -- ${name} 2>/dev/null | tail -n 1)"`,
+    sh`systemctl show -p Id,LoadState,ActiveState,SubState,UnitFileState,NeedDaemonReload,FragmentPath -- ${name} && printf 'IsEnabled=%s\\n' "$(systemctl is-enabled -- ${name} 2>/dev/null | tail -n 1)"`,
   parse: (stdout, { stderr }) => parseUnitStatus(stdout, stderr),
   resources: ({ name }) => unitFactResources(name),
 });

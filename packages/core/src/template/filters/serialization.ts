@@ -86,7 +86,7 @@ export const fromYamlAll: Filter = (v) => parseAllDocuments(pyStr(v), { version:
 // ---- YAML emission as PyYAML's `yaml.dump` (sort_keys=True, allow_unicode=True, width 80) ----
 
 const YAML_IMPLICIT = [
-  /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|y|Y|n|N)$/,
+  /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/,
   /^(?:~|null|Null|NULL|)$/,
   /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/,
   /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/,
@@ -181,8 +181,9 @@ export function pyYamlDump(value: unknown, options: YamlDumpOptions): string {
     if (Array.isArray(v)) {
       v.forEach((item, i) => {
         const head = i === 0 && inSequence ? prefix : ' '.repeat(indent);
-        const dash = head + '-' + ' '.repeat(step - 1);
-        emit(item, dash, indent + step, true);
+        // A block collection item starts at the next indentation level; a scalar right after "- ".
+        const block = isCollection(item) && !flowFor(item);
+        emit(item, head + '-' + (block ? ' '.repeat(step - 1) : ' '), indent + step, true);
       });
       return;
     }

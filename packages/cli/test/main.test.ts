@@ -1,0 +1,143 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+
+const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
+
+function sink(): Writable & { text: string } {
+  const w = new Writable({
+    write(chunk, _enc, cb) {
+      w.text += String(chunk);
+      cb();
+    },
+  }) as Writable & { text: string };
+  w.text = '';
+  return w;
+}
+
+async function cli(args: string[]) {
+  const stdout = sink();
+  const stderr = sink();
+  const code = await main(args, { stdout, stderr });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+let dir: string;
+let inv: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'converge-cli-'));
+  inv = join(dir, 'hosts.ini');
+  writeFileSync(inv, `[local]\nlocal1 ansible_connection=local\n\n[local:vars]\ntarget_dir=${dir}\n`);
+});
+
+describe('converge (command line)', () => {
+  it('prints its version', async () => {
+    const r = await cli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('exits 5 for unknown options and a missing inventory', async () => {
+    expect((await cli(['--no-such-flag', 'x.ts'])).code).toBe(5);
+    expect((await cli([fixture('local-files.ts')])).code).toBe(5);
+    expect((await cli(['-i', inv, '--fail-on-change', fixture('local-files.ts')])).code).toBe(5);
+  });
+
+  it('runs a playbook, prints the JSON report, and a second run changes nothing in one round trip', async () => {
+    const first = await cli(['-i', inv, fixture('local-files.ts'), '--output', 'json']);
+    expect(first.code).toBe(0);
+    const report = JSON.parse(first.stdout);
+    expect(Object.keys(report)).toEqual(expect.arrayContaining(['summary', 'tasks', 'stats']));
+    expect(report.summary.local1).toMatchObject({ ok: 2, changed: 2, failed: 0, skipped: 1, unreachable: 0 });
+    expect(report.tasks[0]).toMatchObject({ host: 'local1', task: 'write a.txt', module: 'fixture.put', status: 'changed' });
+    expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('hello local1\n');
+    const second = JSON.parse((await cli(['-i', inv, fixture('local-files.ts'), '--output', 'json'])).stdout);
+    expect(second.summary.local1).toMatchObject({ changed: 0 });
+    expect(second.stats.local1.roundTrips).toBe(1);
+  });
+
+  it('--check --diff shows the diff and changes nothing; --fail-on-change exits 6 on drift', async () => {
+    await cli(['-i', inv, fixture('local-files.ts')]);
+    writeFileSync(join(dir, 'b.txt'), 'edited by hand\n');
+    const check = await cli(['-i', inv, fixture('local-files.ts'), '--check', '--diff']);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain('CHECK MODE');
+    expect(check.stdout).toContain('-edited by hand');
+    expect(check.stdout).toContain('+b');
+    expect(readFileSync(join(dir, 'b.txt'), 'utf8')).toBe('edited by hand\n');
+    expect((await cli(['-i', inv, fixture('local-files.ts'), '--check', '--fail-on-change'])).code).toBe(6);
+    await cli(['-i', inv, fixture('local-files.ts')]);
+    expect((await cli(['-i', inv, fixture('local-files.ts'), '--check', '--fail-on-change'])).code).toBe(0);
+  });
+
+  it('exits 2 when a task fails, naming the exit code and stderr', async () => {
+    const r = await cli(['-i', inv, fixture('local-files.ts'), '-e', 'fail=yes']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/failed\s+local1\s+maybe fail/);
+    expect(r.stdout).toContain('exited with 9: broken');
+    expect(r.stdout).toMatch(/RECAP[\s\S]*local1\s+ok=2 changed=2 unreachable=0 failed=1/);
+  });
+
+  it('exits 3 when a host is unreachable', async () => {
+    writeFileSync(inv, `gone ansible_host=127.0.0.1 ansible_port=1 target_dir=${dir}\n`);
+    const r = await cli(['-i', inv, fixture('local-files.ts')]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('unreachable');
+  });
+
+  it('exits 4 for invalid params before contacting any host', async () => {
+    // The host is unreachable: had it been contacted, the exit code would be 3.
+    writeFileSync(inv, 'gone ansible_host=127.0.0.1 ansible_port=1\n');
+    const r = await cli(['-i', inv, fixture('bad-params.ts')]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/CONVERGE_PARAMS.*task "open port" \(fixture\.strict\) on gone/s);
+    expect(r.stderr).toContain('/port');
+    expect(r.stderr).toContain('70000');
+  });
+
+  it('exits 4 with file:line for a broken inventory, and for a module that is not a playbook', async () => {
+    writeFileSync(inv, '[web\nhost1\n');
+    const r = await cli(['-i', inv, fixture('local-files.ts')]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`${inv}:1`);
+    writeFileSync(inv, 'local1 ansible_connection=local\n');
+    const p = await cli(['-i', inv, fixture('not-a-playbook.ts')]);
+    expect(p.code).toBe(4);
+    expect(p.stderr).toContain('must default-export a playbook');
+  });
+
+  it('writes JUnit XML with one testcase per host and task', async () => {
+    const r = await cli(['-i', inv, fixture('local-files.ts'), '--output', 'junit', '-e', 'fail=yes']);
+    expect(r.stdout).toContain('<testsuite name="local1" tests="3" failures="1"');
+    expect(r.stdout).toContain('<testcase classname="local1.local files" name="write a.txt"');
+    expect(r.stdout).toMatch(/<failure message="[^"]*exited with 9/);
+  });
+
+  it('prints the inventory as ansible-inventory --list does', async () => {
+    const r = await cli(['inventory', '-i', inv, '--list']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.all.children).toContain('local');
+    expect(doc.local.hosts).toEqual(['local1']);
+    expect(doc._meta.hostvars.local1.target_dir).toBe(dir);
+  });
+
+  it('reads a TypeScript inventory', async () => {
+    const r = await cli(['inventory', '-i', fixture('inventory.ts'), '--list']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.local.hosts).toEqual(['ts1', 'ts2']);
+    expect(doc._meta.hostvars.ts2).toMatchObject({ from_ts: 'yes', ansible_connection: 'local' });
+  });
+
+  it('prints facts of a host', async () => {
+    const r = await cli(['facts', '-i', inv, 'local1']);
+    expect(r.code).toBe(0);
+    const facts = JSON.parse(r.stdout).local1;
+    expect(facts.kernel).toMatch(/\d/);
+    expect(facts.osFamily).toBe('Debian');
+  });
+});

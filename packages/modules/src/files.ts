@@ -1,0 +1,22 @@
+/**
+ * The file family of builtin modules (file, copy, template, lineinfile, blockinfile, ini_file)
+ * and the pieces they share: the `file.state` fact, the mode parser, the atomic write path and
+ * the file diff.
+ */
+export { file, FileParams } from './file/file.js';
+export { copy, CopyParams } from './copy/copy.js';
+export { template, TemplateParams } from './template/template.js';
+export { lineinfile, LineinfileParams } from './lineinfile/lineinfile.js';
+export { blockinfile, BlockinfileParams } from './blockinfile/blockinfile.js';
+export { iniFile, IniFileParams } from './ini-file/ini-file.js';
+export { fileState, parseFileState, MAX_CONTENT_BYTES } from './file/file-state.js';
+export type { FileState, FileInfo, FileStateArgs } from './file/file-state.js';
+export { parseMode, resolveMode, formatMode, ModeParam } from './file/mode.js';
+export type { ModeSpec, SymbolicClause } from './file/mode.js';
+export { writeFileSteps, attributeSteps } from './file/atomic-write.js';
+export type { WriteFileSpec, AttributeSpec } from './file/atomic-write.js';
+export { fileDiff } from './file/file-diff.js';
+export type { DiffSecrecy } from './file/file-diff.js';
+export { planAttributes, attributeParams } from './file/file-attributes.js';
+export type { AttributeParams, AttributePlan } from './file/file-attributes.js';
+export { compilePythonRegex, expandTemplate } from './file/python-regex.js';
