@@ -61,7 +61,8 @@ describe('foundation on real hosts', () => {
     const check = await runTasks(hosts, w50(), { vars, check: true, diff: true });
     expect(await snapshot(h)).toBe(before);
     const predicted = changedTasks(check);
-    expect(predicted.filter((t) => t.startsWith(`${h}\t`)).length).toBeGreaterThanOrEqual(4 + 5);
+    // app3 motd, app4 app.conf mode, app5 settings line, and all five tasks of the removed app6.
+    expect(predicted.filter((t) => t.startsWith(`${h}\t`)).length).toBe(8);
     expect(predicted.some((t) => !t.startsWith(`${h}\t`))).toBe(false);
     const motdDiff = check.tasks.find((t) => t.host === h && t.task.includes('/srv/w50/app3/motd'))?.diff ?? '';
     expect(motdDiff).toContain('-tampered');

@@ -1,2 +1,13 @@
+import { systemdDaemonReload, systemdService } from './system.js';
+
 export * from './files.js';
 export * from './system.js';
+
+/**
+ * The systemd family: `systemd.service` (start, stop, restart, reload, enable, mask a unit) and
+ * `systemd.daemonReload`.
+ */
+export const systemd: { readonly service: typeof systemdService; readonly daemonReload: typeof systemdDaemonReload } = {
+  service: systemdService,
+  daemonReload: systemdDaemonReload,
+};

@@ -24,19 +24,19 @@ export const AptParams = Type.Object(
         description: 'Package name(s), optionally `name=version` (a version may end in `*`, e.g. `nginx=1.22*`).',
       }),
     ),
-    state: Type.Union([Type.Literal('present'), Type.Literal('absent'), Type.Literal('latest')], {
+    state: Type.Optional(Type.Union([Type.Literal('present'), Type.Literal('absent'), Type.Literal('latest')], {
       default: 'present',
       description: '`present`: installed (any version, or the one given); `latest`: the candidate version of the package lists; `absent`: removed.',
-    }),
-    purge: Type.Boolean({ default: false, description: 'With `state: absent`, also remove configuration files (apt-get purge).' }),
-    update_cache: Type.Boolean({ default: false, description: 'Run `apt-get update` first (only when something is to be installed, or when no package is named).' }),
-    cache_valid_time: Type.Integer({ minimum: 0, default: 0, description: 'Seconds: skip `update_cache` when the lists were updated less than this long ago.' }),
+    })),
+    purge: Type.Optional(Type.Boolean({ default: false, description: 'With `state: absent`, also remove configuration files (apt-get purge).' })),
+    update_cache: Type.Optional(Type.Boolean({ default: false, description: 'Run `apt-get update` first (only when something is to be installed, or when no package is named).' })),
+    cache_valid_time: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Seconds: skip `update_cache` when the lists were updated less than this long ago.' })),
     install_recommends: Type.Optional(Type.Boolean({ description: 'Install recommended packages; absent: apt\'s own setting (APT::Install-Recommends, default yes).' })),
-    autoremove: Type.Boolean({ default: false, description: 'Remove packages that were installed as dependencies and are no longer needed.' }),
+    autoremove: Type.Optional(Type.Boolean({ default: false, description: 'Remove packages that were installed as dependencies and are no longer needed.' })),
     deb: Type.Optional(Type.String({ pattern: '^/.*\\.deb$', description: 'Absolute path of a .deb file on the host to install (with its dependencies).' })),
-    allow_downgrade: Type.Boolean({ default: false, description: 'Allow a `name=version` lower than the installed version.' }),
-    dpkg_options: Type.String({ default: 'force-confdef,force-confold', description: 'Comma-separated dpkg options, each passed as `-o Dpkg::Options::=--OPTION`.' }),
-    lock_timeout: Type.Integer({ minimum: 0, default: 60, description: 'Seconds to wait for the package manager lock held by another process before failing.' }),
+    allow_downgrade: Type.Optional(Type.Boolean({ default: false, description: 'Allow a `name=version` lower than the installed version.' })),
+    dpkg_options: Type.Optional(Type.String({ default: 'force-confdef,force-confold', description: 'Comma-separated dpkg options, each passed as `-o Dpkg::Options::=--OPTION`.' })),
+    lock_timeout: Type.Optional(Type.Integer({ minimum: 0, default: 60, description: 'Seconds to wait for the package manager lock held by another process before failing.' })),
   },
   { additionalProperties: false },
 );
@@ -80,7 +80,7 @@ type AptFactValues = {
 };
 
 /** Private plan data for apply. */
-interface AptPlan {
+export interface AptPlan {
   update: boolean;
   install: string[];
   remove: string[];
@@ -183,7 +183,7 @@ export const apt = defineModule({
 
     if (p.update_cache) {
       const age = f.lists?.ageSeconds ?? null;
-      const due = age === null || age > p.cache_valid_time;
+      const due = age === null || age > (p.cache_valid_time ?? 0);
       const wanted = (specs.length === 0 && p.deb === undefined) || p.state === 'latest' || data.install.length > 0 || data.deb;
       if (due && wanted) {
         data.update = true;
@@ -203,7 +203,7 @@ export const apt = defineModule({
     const d = plan.data as AptPlan;
     const opts: RawShell[] = [
       sh`-y -q`,
-      ...p.dpkg_options
+      ...(p.dpkg_options ?? 'force-confdef,force-confold')
         .split(',')
         .map((o) => o.trim())
         .filter((o) => o !== '')
@@ -223,7 +223,7 @@ export const apt = defineModule({
     if (d.remove.length > 0) calls.push(sh`converge_apt_get ${opts} ${p.purge ? raw('purge') : raw('remove')}${p.autoremove ? raw(' --autoremove') : raw('')} -- ${d.remove}`);
     if (d.autoremove && d.remove.length === 0) calls.push(sh`converge_apt_get ${opts} autoremove${p.purge ? raw(' --purge') : raw('')}`);
     const body = raw(calls.map((c) => c.text).join(' &&\n'));
-    return [{ script: aptLockedStep(p.lock_timeout, body), description: `apt ${plan.changes.map((c) => c.path).join(', ')}` }];
+    return [{ script: aptLockedStep(p.lock_timeout ?? 60, body), description: `apt ${plan.changes.map((c) => c.path).join(', ')}` }];
   },
   outcome: (out): ApplyOutcome => {
     const lines = out.stderr.split('\n').filter((l) => l.startsWith('converge: '));
@@ -248,7 +248,7 @@ function reasonOf(p: AptParams, specs: PackageSpec[], installed: Record<string, 
     parts.push(p.state === 'absent' ? `not installed: ${list}` : p.state === 'latest' ? `already the newest version: ${list}` : `installed: ${list}`);
   }
   if (p.deb !== undefined) parts.push(`${p.deb} is installed`);
-  if (p.update_cache && specs.length === 0 && p.deb === undefined) parts.push(`package lists ${describeAge(age)} (cache_valid_time ${p.cache_valid_time}s)`);
+  if (p.update_cache && specs.length === 0 && p.deb === undefined) parts.push(`package lists ${describeAge(age)} (cache_valid_time ${p.cache_valid_time ?? 0}s)`);
   if (p.autoremove) parts.push('nothing to autoremove');
   return parts.join('; ');
 }

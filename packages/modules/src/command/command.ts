@@ -9,8 +9,8 @@ const common = {
   creates: Type.Optional(Type.String({ minLength: 1, description: 'A path or glob; when it exists the command is not run.' })),
   removes: Type.Optional(Type.String({ minLength: 1, description: 'A path or glob; when it does not exist the command is not run.' })),
   stdin: Type.Optional(OrSecret(Type.String({ description: 'Text given on the command\'s stdin (a Secret is never shown).' }))),
-  stdin_add_newline: Type.Boolean({ default: true, description: 'Append a newline to `stdin`, as Ansible does.' }),
-  strip_empty_ends: Type.Boolean({ default: true, description: 'Strip trailing newlines from stdout and stderr in the result.' }),
+  stdin_add_newline: Type.Optional(Type.Boolean({ default: true, description: 'Append a newline to `stdin`, as Ansible does.' })),
+  strip_empty_ends: Type.Optional(Type.Boolean({ default: true, description: 'Strip trailing newlines from stdout and stderr in the result.' })),
   env: Type.Optional(
     Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String(), {
       description: 'Extra environment variables. Visible in the host\'s process list: do not put secrets here, use `stdin`.',
@@ -37,7 +37,7 @@ export const CommandParams = Type.Object(
 export const ShellParams = Type.Object(
   {
     cmd: Type.String({ minLength: 1, description: 'Shell text, run with `executable -c cmd`: pipes, redirections and variables work.' }),
-    executable: Type.String({ default: '/bin/sh', minLength: 1, description: 'The shell that runs `cmd`.' }),
+    executable: Type.Optional(Type.String({ default: '/bin/sh', minLength: 1, description: 'The shell that runs `cmd`.' })),
     ...common,
   },
   { additionalProperties: false },
@@ -85,12 +85,12 @@ function runStep(p: CommonParams, program: RawShell, shown: string): Command[] {
 
 function stdinOf(p: CommonParams): string | Secret | undefined {
   if (p.stdin === undefined) return undefined;
-  const nl = p.stdin_add_newline ? '\n' : '';
+  const nl = p.stdin_add_newline !== false ? '\n' : '';
   return isSecret(p.stdin) ? secret(p.stdin.reveal() + nl) : p.stdin + nl;
 }
 
 function runOutcome(p: CommonParams, out: ExecResult, shown: string): ApplyOutcome {
-  const strip = (s: string): string => (p.strip_empty_ends ? s.replace(/[\r\n]+$/, '') : s);
+  const strip = (s: string): string => (p.strip_empty_ends !== false ? s.replace(/[\r\n]+$/, '') : s);
   const rc = out.exitCode;
   const result = { rc, stdout: strip(out.stdout), stderr: strip(out.stderr), cmd: shown };
   return rc === 0 ? { result, changed: true, failed: false } : { result, changed: true, failed: true, message: `non-zero return code ${rc}` };
@@ -156,7 +156,7 @@ export const shell = defineModule({
   params: ShellParams,
   facts: (p) => runFacts(p) as Record<string, FactRequest>,
   plan: ({ params, facts }) => planRun(params, facts, params.cmd),
-  apply: ({ params }) => runStep(params, sh`${params.executable} -c ${params.cmd}`, params.cmd),
+  apply: ({ params }) => runStep(params, sh`${params.executable ?? '/bin/sh'} -c ${params.cmd}`, params.cmd),
   outcome: (out, { params }) => runOutcome(params, out, params.cmd),
   resources: (p) => p.resources ?? ['*'],
   verify: false,

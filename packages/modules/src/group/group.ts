@@ -51,8 +51,8 @@ export const GroupParams = Type.Object(
   {
     name: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.-]*\\$?$', maxLength: 32, description: 'Group name.' }),
     gid: Type.Optional(Type.Integer({ minimum: 0, description: 'Numeric group id; absent: chosen by groupadd, and an existing gid is kept.' })),
-    system: Type.Boolean({ default: false, description: 'Create a system group (gid from the system range, groupadd -r). Only used on creation.' }),
-    state: Type.Union([Type.Literal('present'), Type.Literal('absent')], { default: 'present', description: 'Whether the group exists.' }),
+    system: Type.Optional(Type.Boolean({ default: false, description: 'Create a system group (gid from the system range, groupadd -r). Only used on creation.' })),
+    state: Type.Optional(Type.Union([Type.Literal('present'), Type.Literal('absent')], { default: 'present', description: 'Whether the group exists.' })),
   },
   { additionalProperties: false },
 );

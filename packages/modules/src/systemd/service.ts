@@ -13,10 +13,10 @@ export const ServiceParams = Type.Object(
     ),
     enabled: Type.Optional(Type.Boolean({ description: 'Whether the unit starts at boot (systemctl enable/disable). Static units count as both.' })),
     masked: Type.Optional(Type.Boolean({ description: 'Whether the unit is masked (linked to /dev/null: it cannot be started at all).' })),
-    daemon_reload: Type.Boolean({
+    daemon_reload: Type.Optional(Type.Boolean({
       default: false,
       description: 'Also reload systemd when any other loaded unit\'s file changed on disk. This unit\'s own changed file, or a unit file written earlier in the run, always triggers the reload.',
-    }),
+    })),
   },
   { additionalProperties: false },
 );
@@ -43,7 +43,7 @@ function isMasked(u: UnitStatus): boolean {
 }
 
 /** Private plan data for apply. */
-interface ServicePlan {
+export interface ServicePlan {
   reload: boolean;
   unmask: boolean;
   enable?: boolean;

@@ -104,21 +104,21 @@ function splitSections(stdout: string): Map<string, string[]> {
 export const UserParams = Type.Object(
   {
     name: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.-]*\\$?$', maxLength: 32, description: 'Login name.' }),
-    state: Type.Union([Type.Literal('present'), Type.Literal('absent')], { default: 'present', description: 'Whether the account exists.' }),
+    state: Type.Optional(Type.Union([Type.Literal('present'), Type.Literal('absent')], { default: 'present', description: 'Whether the account exists.' })),
     uid: Type.Optional(Type.Integer({ minimum: 0, description: 'Numeric user id.' })),
     group: Type.Optional(Type.String({ minLength: 1, description: 'Primary group, by name or gid. Absent: a group named like the user if one exists, else useradd\'s default.' })),
     groups: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Supplementary groups (names or gids). With `append: false` the list is exact (`[]` removes all).' })),
-    append: Type.Boolean({ default: false, description: 'Add the user to `groups` without removing it from others.' }),
+    append: Type.Optional(Type.Boolean({ default: false, description: 'Add the user to `groups` without removing it from others.' })),
     home: Type.Optional(Type.String({ pattern: '^/', description: 'Home directory (absolute).' })),
-    create_home: Type.Boolean({ default: true, description: 'Create the home directory when the account is created (useradd -m).' }),
-    move_home: Type.Boolean({ default: false, description: 'When `home` changes, move the old home\'s content there (usermod -m).' }),
+    create_home: Type.Optional(Type.Boolean({ default: true, description: 'Create the home directory when the account is created (useradd -m).' })),
+    move_home: Type.Optional(Type.Boolean({ default: false, description: 'When `home` changes, move the old home\'s content there (usermod -m).' })),
     shell: Type.Optional(Type.String({ minLength: 1, description: 'Login shell.' })),
     comment: Type.Optional(Type.String({ pattern: '^[^:\\n]*$', description: 'GECOS field, e.g. the full name.' })),
-    system: Type.Boolean({ default: false, description: 'Create a system account (uid from the system range, no aging). Only used on creation.' }),
+    system: Type.Optional(Type.Boolean({ default: false, description: 'Create a system account (uid from the system range, no aging). Only used on creation.' })),
     password: Type.Optional(OrSecret(Type.String({ pattern: '^[^:\\n]*$', description: 'Password as a crypt(3) hash (e.g. from `mkpasswd -m sha-512`), never clear text. May be a Secret.' }))),
-    update_password: Type.Union([Type.Literal('always'), Type.Literal('on_create')], { default: 'always', description: '`on_create`: set the password only when the account is created.' }),
-    remove: Type.Boolean({ default: false, description: 'With `state: absent`, also remove the home directory and mail spool (userdel -r).' }),
-    force: Type.Boolean({ default: false, description: 'With `state: absent`, remove even when the user is logged in (userdel -f).' }),
+    update_password: Type.Optional(Type.Union([Type.Literal('always'), Type.Literal('on_create')], { default: 'always', description: '`on_create`: set the password only when the account is created.' })),
+    remove: Type.Optional(Type.Boolean({ default: false, description: 'With `state: absent`, also remove the home directory and mail spool (userdel -r).' })),
+    force: Type.Optional(Type.Boolean({ default: false, description: 'With `state: absent`, remove even when the user is logged in (userdel -f).' })),
   },
   { additionalProperties: false },
 );
@@ -131,7 +131,7 @@ function lookupOf(p: UserParams): string[] {
 }
 
 /** Private plan data: which usermod flags and steps apply needs. */
-interface UserPlan {
+export interface UserPlan {
   create: boolean;
   /** Primary group to pass to useradd -g, resolved. */
   group?: string;
@@ -226,7 +226,7 @@ export const user = defineModule({
       const v = p[k];
       if (v !== undefined && v !== cur[k]) changes.push({ path: k, before: cur[k], after: v });
     }
-    if (pw !== undefined && p.update_password === 'always') {
+    if (pw !== undefined && p.update_password !== 'on_create') {
       if (cur.password === null) {
         throw new ConvergeError('CONVERGE_PLAN', `user ${p.name}: cannot read /etc/shadow to compare the password`, { hint: 'run the task with become: true' });
       }
@@ -254,7 +254,7 @@ export const user = defineModule({
     if (has('comment')) opts.push(sh`-c ${p.comment}`);
     const steps: Command[] = [];
     if (d.create) {
-      opts.push(raw(p.create_home ? '-m' : '-M'));
+      opts.push(raw(p.create_home !== false ? '-m' : '-M'));
       if (p.system) opts.push(raw('-r'));
       steps.push({ script: sh`useradd ${opts} -- ${p.name}`, description: `create user ${p.name}` });
     } else if (opts.length > 0) {

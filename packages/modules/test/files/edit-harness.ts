@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSync, chmodSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalTransport, planModule, reveal } from '@converge/core';
+import { isSecret, LocalTransport, planModule } from '@converge/core';
 import type { Command, Module, ModuleCaseResult, TSchema, FactRequest } from '@converge/core';
 import { fileState, parseFileState } from '../../src/files.js';
 import type { FileState, FileStateArgs } from '../../src/files.js';
@@ -32,7 +32,7 @@ export async function probe(args: FileStateArgs): Promise<FileState> {
 /** Runs apply's steps in order, as the engine does, stopping at the first failing one. */
 export async function runSteps(commands: Command[]): Promise<{ exitCode: number; stderr: string }> {
   for (const c of commands) {
-    const stdin = c.stdin === undefined ? undefined : typeof c.stdin === 'string' || c.stdin instanceof Uint8Array ? c.stdin : reveal(c.stdin);
+    const stdin = isSecret(c.stdin) ? c.stdin.reveal() : c.stdin;
     const r = await transport.exec(String(c.script), stdin === undefined ? {} : { stdin });
     if (!(c.okExitCodes ?? [0]).includes(r.exitCode)) return { exitCode: r.exitCode, stderr: r.stderr };
   }

@@ -136,9 +136,8 @@ describe('copy and file', () => {
       expect(r.second.tasks.every((t) => t.status !== 'changed')).toBe(true);
       expect((await sh('stat -c %a /srv/c14/f /srv/c14/g')).trim().split('\n')).toEqual(['644', '644']);
     }
-    const bad = await runTasks(hosts, [file({ path: '/srv/c14/f', mode: 644 })]);
-    expect(bad.tasks[0]?.status).toBe('failed');
-    expect(bad.tasks[0]?.message).toMatch(/ambiguous/);
+    // An ambiguous mode is a params error, found before any host is contacted.
+    await expect(runTasks(hosts, [file({ path: '/srv/c14/f', mode: 644 })])).rejects.toThrow(/ambiguous.*'0644'/);
   });
 
   test('C-15: check mode predicts exactly what touch, directory, copy and link then do', async () => {
