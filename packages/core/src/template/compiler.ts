@@ -1,3 +1,4 @@
+import { balanceBraces } from './brace-balance.js';
 import { trimAfterCommentsAndRaw } from './trim-blocks.js';
 import { nunjucksInternals, nunjucksTransformer, type NunjucksCompilerBase, type NunjucksNode, type NunjucksParserBase } from './nunjucks-internals.js';
 
@@ -311,7 +312,7 @@ export type CompiledTemplate = Record<string, (...args: unknown[]) => void>;
  * nunjucks' own. Throws nunjucks' `TemplateError` (with `lineno`/`colno`) on a syntax error.
  */
 export function compileTemplate(source: string, name: string, runtime: Record<string, unknown>): CompiledTemplate {
-  const parser = new PythonParser(lexer.lex(trimAfterCommentsAndRaw(source), { ...ANSIBLE_LEXER_OPTIONS }));
+  const parser = new PythonParser(lexer.lex(trimAfterCommentsAndRaw(balanceBraces(source)), { ...ANSIBLE_LEXER_OPTIONS }));
   const ast = nunjucksTransformer.transform(parser.parseAsRoot(), [], name);
   const compiler = new PythonCompiler(name, false);
   compiler.compile(ast);

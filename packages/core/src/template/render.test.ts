@@ -33,7 +33,8 @@ describe('whitespace and trailing newlines follow Ansible (C-07, C-08)', () => {
     ['{{ nl }}\n', 'x\n'],
     ['a\r\nb\r\n', 'a\nb\n'],
     ['{% for i in [1, 2] %}\n  {{ i }}\n{% endfor %}\n', '  1\n  2\n'],
-    ['  {% if true %}\nx\n  {% endif %}\n', '  x\n  '],
+    ['  {% if true %}\nx\n  {% endif %}\n', '  x\n  \n'],
+    ["{{ {'a': {'b': 1}} }}", "{'a': {'b': 1}}"],
     ['a {%- if true -%}   b   {%- endif -%} c\n', 'abc\n'],
     ['a\n{# comment #}\nb\n', 'a\nb\n'],
     ['{% raw %}{{ x }}{% endraw %}\nz\n', '{{ x }}z\n'],
@@ -48,7 +49,7 @@ describe('undefined variables are errors naming the variable, file and line (C-0
     ['{% if flag %}x{% endif %}', "template t.j2:1: 'flag' is undefined", 1],
     ['\n\n{% for i in items %}{{ i }}{% endfor %}', "template t.j2:3: 'items' is undefined", 3],
     ["{{ d.b }}", "template t.j2:1: 'd.b' is undefined: 'dict object' has no attribute 'b'", 1],
-    ["{{ d['b'] }}", "template t.j2:1: 'd['b']' is undefined: 'dict object' has no attribute 'b'", 1],
+    ["{{ d['b'] }}", "template t.j2:1: 'd.b' is undefined: 'dict object' has no attribute 'b'", 1],
     ['{{ name | upper }}', "template t.j2:1: 'name' is undefined", 1],
     ['{{ a.b.c }}', "template t.j2:1: 'a.b.c' is undefined: 'a' is undefined", 1],
     ['{{ x + 1 }}', "template t.j2:1: 'x' is undefined", 1],
@@ -141,7 +142,8 @@ describe('variables and includes', () => {
     writeFileSync(join(dir, 'part.j2'), 'part {{ x }}\n');
     writeFileSync(join(dir, 'macros.j2'), '{% macro hello(n) %}hello {{ n }}{% endmacro %}');
     const out = renderTemplate('{% include "part.j2" %}\n{% import "macros.j2" as m %}{{ m.hello(x) }}\n', { x: 1 }, { file: join(dir, 'main.j2') });
-    expect(out).toBe('part 1\nhello 1\n');
+    // Jinja2 drops the included file's final newline, and trim_blocks the one after the tag.
+    expect(out).toBe('part 1hello 1\n');
   });
 
   test('a syntax error names the file and line', () => {

@@ -22,7 +22,7 @@ describe('filters behave as in Ansible 2.14', () => {
     ['{{ 2.5 | round }} {{ 3.5 | round }} {{ 3.14159 | round(2) }} {{ 2.1 | round(0, "ceil") }} {{ 7 | round }}', '2.0 4.0 3.14 3.0 7'],
     ["{{ s | lower }}|{{ s | upper }}|{{ 'aBC' | capitalize }}|{{ 'hello big world' | title }}", 'hello world|HELLO WORLD|Abc|Hello Big World'],
     ["{{ s | replace('o', '0') }}|{{ s | replace('o', '0', 1) }}|{{ '  x ' | trim }}|{{ 'x' | center(5) }}|", 'Hell0 W0rld|Hell0 World|x|  x  |'],
-    ["{{ s | regex_replace('o(\\\\w)', '0\\\\1') }}|{{ s | regex_search('W\\\\w+') }}|{{ 'a1b22' | regex_findall('\\\\d+') }}", "Hell0 W0rld|World|['1', '22']"],
+    ["{{ s | regex_replace('o(\\\\w)', '0\\\\1') }}|{{ s | regex_search('W\\\\w+') }}|{{ 'a1b22' | regex_findall('\\\\d+') }}", "Hello W0rld|World|['1', '22']"],
     ["{{ 'a,b' | split(',') }} {{ nums | join('-') }} {{ users | map(attribute='name') | join(',') }}", "['a', 'b'] 5-3-9-1 alice,bob"],
     ["{{ users | selectattr('admin') | map(attribute='name') | list }} {{ users | rejectattr('admin') | map(attribute='name') | list }}", "['alice'] ['bob']"],
     ["{{ nums | select('odd') | list }} {{ nums | reject('odd') | list }} {{ nums | map('string') | list }}", "[5, 3, 9, 1] [] ['5', '3', '9', '1']"],
