@@ -4,6 +4,7 @@ import { ConvergeError } from '../errors.js';
 import { compileTemplate } from './compiler.js';
 import { createEnvironment } from './environment.js';
 import { LazyVariable } from './lazy-vars.js';
+import { PyFloat } from './python-value.js';
 import { prepareSource, restoreTrailingNewlines } from './newlines.js';
 import { pythonRuntime } from './runtime.js';
 import { TemplateFailure } from './template-failure.js';
@@ -113,7 +114,7 @@ export function evaluateExpression(expr: string, vars: Record<string, unknown>):
   } catch (e) {
     throw toConvergeError(e, `(expression) ${expr}`);
   }
-  return result !== null && typeof result === 'object' && 'valueOf' in result && typeof (result as { value?: unknown }).value === 'number' ? (result as { value: number }).value : result;
+  return result instanceof PyFloat ? result.value : result;
 }
 
 /**
