@@ -246,3 +246,25 @@ describe('runPlaybook', () => {
     expect(['t1', 't2', 't3', 't4'].map((f) => existsSync(join(dir, f)))).toEqual([true, true, true, false]);
   });
 });
+
+describe('runPlaybook input checks', () => {
+  it('refuses a notify that names no handler, before contacting any host', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'converge-engine-'));
+    const tasks = [textFile({ path: join(d, 'x'), content: '1' }, { notify: 'restart ap' })];
+    const handlers = [logRun({ path: join(d, 'log'), line: 'r' }, { name: 'restart app' })];
+    let connects = 0;
+    await expect(
+      runPlaybook({
+        playbook: definePlaybook({ name: 'p', hosts: 'all', tasks, handlers }),
+        playbookPath: join(d, 'p.ts'),
+        inventory: inventory(),
+        transport: (spec) => {
+          connects += 1;
+          return new LocalTransport(spec.host);
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'CONVERGE_PLAYBOOK', message: expect.stringContaining('notifies "restart ap"'), hint: expect.stringContaining('"restart app"') });
+    expect(connects).toBe(0);
+    expect(existsSync(join(d, 'x'))).toBe(false);
+  });
+});

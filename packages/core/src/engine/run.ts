@@ -298,6 +298,18 @@ async function prepareHostPlay(
       }
     }
   }
+  const known = new Set(handlers.flatMap((h) => h.answers));
+  for (const t of [...tasks, ...handlers]) {
+    for (const n of t.notify) {
+      if (!known.has(n)) {
+        errors.push(
+          new ConvergeError('CONVERGE_PLAYBOOK', `play "${play.name}": task "${t.name}" notifies "${n}", but no handler of the play has that name or listens to it`, {
+            hint: known.size > 0 ? `handlers of this play: ${[...known].map((k) => JSON.stringify(k)).join(', ')}` : 'add the handler to the play\'s handlers (or its role\'s)',
+          }),
+        );
+      }
+    }
+  }
   return { host, tasks, handlers };
 }
 
