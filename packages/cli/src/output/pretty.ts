@@ -10,13 +10,17 @@ export class PrettyReporter {
   readonly #out: NodeJS.WritableStream;
   readonly #c: ChalkInstance;
   readonly #verbose: boolean;
+  readonly #live: boolean;
   #width = 0;
+  #status = false;
+  readonly #running = new Map<string, string>();
 
   constructor(out: NodeJS.WritableStream & { isTTY?: boolean }, options: { verbose?: boolean; color?: boolean } = {}) {
     this.#out = out;
     const color = options.color ?? (out.isTTY === true && !process.env.NO_COLOR);
     this.#c = new Chalk({ level: color ? 1 : 0 });
     this.#verbose = options.verbose ?? false;
+    this.#live = out.isTTY === true;
   }
 
   onEvent = (e: RunEvent): void => {
@@ -35,10 +39,17 @@ export class PrettyReporter {
       case 'warning':
         this.#line(c.yellow(`warning${e.host ? ` [${e.host}]` : ''}: ${e.message}`));
         break;
+      case 'task-start':
+        this.#running.set(e.host, `${e.handler ? 'handler ' : ''}${e.task}`);
+        this.#showStatus();
+        break;
       case 'task-result':
+        this.#running.delete(e.report.host);
         this.#task(e.report);
+        this.#showStatus();
         break;
       case 'run-end':
+        this.#running.clear();
         this.#recap(e.report);
         break;
       default:
@@ -84,7 +95,26 @@ export class PrettyReporter {
   }
 
   #line(text: string): void {
+    this.#clearStatus();
     this.#out.write(`${maskText(text)}\n`);
+  }
+
+  /** On a terminal, one line at the bottom shows what runs right now (progress of slow tasks). */
+  #showStatus(): void {
+    if (!this.#live || this.#running.size === 0) return;
+    this.#clearStatus();
+    const cols = (this.#out as { columns?: number }).columns || 100;
+    const [host, task] = [...this.#running][0] ?? ['', ''];
+    const more = this.#running.size > 1 ? ` (+${this.#running.size - 1} hosts)` : '';
+    const text = `running     ${host.padEnd(this.#width)}  ${task}${more}`.slice(0, Math.max(10, cols - 1));
+    this.#out.write(this.#c.dim(maskText(text)));
+    this.#status = true;
+  }
+
+  #clearStatus(): void {
+    if (!this.#status) return;
+    this.#out.write('\r\x1b[K');
+    this.#status = false;
   }
 }
 
