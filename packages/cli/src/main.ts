@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ConvergeError, formatLocation, isConvergeError, maskText, type ConnectionSpec, type Secret, type Transport } from '@converge/core';
+import { registerAudit } from './commands/audit.js';
 import { ExitCode } from './exit-codes.js';
+import { registerVault, vaultSecretsFrom } from './commands/vault.js';
+import { registerExplain } from './commands/explain.js';
+import { registerRender } from './commands/render.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -22,6 +27,11 @@ interface RunFlags {
   failOnChange?: boolean;
   verbose?: boolean;
   stateDir?: string;
+  vaultId?: string[];
+  vaultPasswordFile?: string[];
+  askVaultPass?: boolean;
+  log?: string;
+  auditLog?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -62,9 +72,16 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .option('--fail-on-change', `with --check: exit ${ExitCode.changesPending} when changes are pending`)
     .option('-v, --verbose', 'also show why unchanged tasks are ok, and command output')
     .option('--state-dir <dir>', 'where converge keeps run state (default <playbook dir>/.converge)')
+    .option('--log <file>', 'append every run event to FILE as JSON lines (secrets masked)')
+    .option('--audit-log <file>', 'audit log to append to (default <state dir>/audit.jsonl)')
+    .option('--vault-id <label@source>', 'vault password: LABEL@FILE, LABEL@SCRIPT or LABEL@prompt; repeatable', collect)
+    .option('--vault-password-file <file>', 'vault password file, or an executable that prints it; repeatable', collect)
+    .option('-J, --ask-vault-pass', 'ask for the vault password')
     .action(async (playbookPath: string, flags: RunFlags) => {
       code = await runCommand(playbookPath, flags, stdout, stderr);
     });
+
+  registerAudit(program, stdout);
 
   program
     .command('inventory')
@@ -112,6 +129,10 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
       stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     });
 
+  registerVault(program, { stdout, stderr });
+  registerExplain(program, { stdout, stderr });
+  registerRender(program, { stdout, stderr });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
@@ -154,9 +175,10 @@ async function transportFactory(flags: { acceptNewHostKeys?: boolean; knownHosts
 }
 
 /** Loads inventories; TypeScript inventories go through jiti, like playbooks. */
-async function loadInventory(paths: string[]): Promise<import('@converge/core').Inventory> {
+async function loadInventory(paths: string[], vaultSecrets: import('@converge/core').VaultSecret[] = []): Promise<import('@converge/core').Inventory> {
   const core = await import('@converge/core');
   return core.loadInventory(paths, {
+    vaultSecrets,
     importModule: async (file) => {
       const { createJiti } = await import('jiti');
       return createJiti(import.meta.url, { interopDefault: true }).import(file, { default: true });
@@ -196,12 +218,26 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     stderr.write('converge: give an inventory with -i INVENTORY\n');
     return ExitCode.badOptions;
   }
+  let audit: import('@converge/core').AuditLog | undefined;
+  let eventLog: import('@converge/core').EventLog | undefined;
   try {
     const core = await import('@converge/core');
+    const { defaultAuditLogPath } = await import('./commands/audit.js');
+    audit = core.AuditLog.open(flags.auditLog ?? defaultAuditLogPath(playbookArg, flags.stateDir), {
+      playbookPath: resolvePath(playbookArg),
+      inventoryPaths: flags.inventory,
+      check: flags.check === true,
+      diff: flags.diff === true,
+      ...(flags.limit ? { limit: flags.limit } : {}),
+      ...(flags.tags ? { tags: flags.tags } : {}),
+      ...(flags.skipTags ? { skipTags: flags.skipTags } : {}),
+    });
+    if (flags.log) eventLog = core.openEventLog(flags.log);
     const { loadPlaybook } = await import('./load-playbook.js');
     const { parseExtraVars } = await import('./extra-vars.js');
-    const inventory = await loadInventory(flags.inventory);
+    const inventory = await loadInventory(flags.inventory, await vaultSecretsFrom(flags));
     const extraVars = parseExtraVars(flags.extraVars ?? []);
+    audit.setExtraVarNames(Object.keys(extraVars));
     const { playbook, path } = await loadPlaybook(playbookArg);
     let becomePassword: Secret | undefined;
     if (flags.askBecomePass) becomePassword = core.secret(await askPassword('BECOME password: '));
@@ -222,16 +258,28 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       forceHandlers: flags.forceHandlers === true,
       ...(becomePassword ? { becomePassword } : {}),
       ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
-      ...(pretty ? { onEvent: pretty.onEvent } : {}),
+      onEvent: (e) => {
+        eventLog?.onEvent(e);
+        audit?.onEvent(e);
+        pretty?.onEvent(e);
+      },
     });
     if (flags.output === 'json') stdout.write((await import('./output/json.js')).renderJson(report));
     if (flags.output === 'junit') stdout.write((await import('./output/junit.js')).renderJunit(report));
     const rows = Object.values(report.summary);
-    if (rows.some((s) => s.unreachable > 0)) return ExitCode.unreachable;
-    if (rows.some((s) => s.failed > 0)) return ExitCode.hostFailed;
-    if (flags.failOnChange && rows.some((s) => s.changed > 0)) return ExitCode.changesPending;
-    return ExitCode.ok;
+    const [exit, result] = rows.some((s) => s.unreachable > 0)
+      ? [ExitCode.unreachable, 'unreachable' as const]
+      : rows.some((s) => s.failed > 0)
+        ? [ExitCode.hostFailed, 'failed' as const]
+        : flags.failOnChange && rows.some((s) => s.changed > 0)
+          ? [ExitCode.changesPending, 'changes-pending' as const]
+          : [ExitCode.ok, 'ok' as const];
+    audit.end({ report, result });
+    return exit;
   } catch (e) {
+    audit?.end({ error: e });
     return reportError(e, stderr);
+  } finally {
+    eventLog?.close();
   }
 }

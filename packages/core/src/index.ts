@@ -42,3 +42,6 @@ export * from './inventory/index.js';
 export * from './template/index.js';
 export { hostFacts } from './host-facts.js';
 export type { HostFacts } from './host-facts.js';
+export * from './ansible-vault/index.js';
+export * from './audit/index.js';
+export * from './explain/index.js';

@@ -10,6 +10,8 @@ import { comparePython, loadVarsDir } from './vars-files.js';
 import { walkYamlInventory } from './yaml.js';
 import type { Inventory } from './types.js';
 import { ConvergeError, isConvergeError } from '../errors.js';
+import type { VaultSecret } from '../ansible-vault/format.js';
+import { decryptTaggedValues, hasTaggedValues } from '../ansible-vault/vault-value.js';
 
 /** Options of {@link loadInventory}. */
 export interface LoadInventoryOptions {
@@ -19,6 +21,11 @@ export interface LoadInventoryOptions {
    * type stripping); the CLI passes jiti's `createJiti(import.meta.url).import(path, { default: true })`.
    */
   importModule?: (file: string) => Promise<unknown>;
+  /**
+   * Vault passwords (`--vault-id`, `--vault-password-file`, `--ask-vault-pass`): vault-encrypted
+   * `group_vars/`/`host_vars/` files and `!vault` values are decrypted into `Secret`s.
+   */
+  vaultSecrets?: readonly VaultSecret[];
 }
 
 // Entries of an inventory directory that Ansible skips (`IGNORED` in lib/ansible/inventory/manager.py,
@@ -69,8 +76,14 @@ export async function loadInventory(path: string | string[], options: LoadInvent
     }
   }
   reconcile(inv);
+  const secrets = options.vaultSecrets ?? [];
+  if (secrets.length > 0) {
+    for (const e of [...inv.groups.values(), ...inv.hosts.values()]) {
+      if (hasTaggedValues(e.vars)) e.vars = decryptTaggedValues(e.vars, secrets, inv.source) as Record<string, unknown>;
+    }
+  }
   inv.varsFiles = [];
-  for (const d of dirs) inv.varsFiles.push(await loadVarsDir(inv, d));
+  for (const d of dirs) inv.varsFiles.push(await loadVarsDir(inv, d, secrets));
   return inv;
 }
 

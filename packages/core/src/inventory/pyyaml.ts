@@ -1,5 +1,6 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type ScalarTag, type Tags } from 'yaml';
 import { inventoryError } from './inventory-error.js';
+import { VaultTaggedText } from '../ansible-vault/vault-value.js';
 import type { SourceLocation } from '../errors.js';
 
 /*
@@ -87,11 +88,18 @@ function sexagesimal(v: string): number {
   return n;
 }
 
+/** `!vault |` scalars (Ansible's `AnsibleVaultEncryptedUnicode`): kept encrypted until vars files are decrypted. */
+const VAULT: ScalarTag = {
+  tag: '!vault',
+  identify: (v) => v instanceof VaultTaggedText,
+  resolve: (s) => new VaultTaggedText(s),
+};
+
 const REPLACED = new Set(['tag:yaml.org,2002:bool', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:timestamp']);
 
 function pyyamlTags(tags: Tags): Tags {
   const kept = tags.filter((t) => typeof t === 'string' || !REPLACED.has(t.tag));
-  return [BOOL, INT, FLOAT, TIMESTAMP, ...kept];
+  return [BOOL, INT, FLOAT, TIMESTAMP, VAULT, ...kept];
 }
 
 /** A parsed YAML or JSON file: its value (mappings as `Map`, keys keep their types) and a way to locate paths in it. */
@@ -172,6 +180,7 @@ export function toPlain(v: unknown): unknown {
   if (v instanceof Set) return [...v].map(toPlain);
   if (Array.isArray(v)) return v.map(toPlain);
   if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+  if (v instanceof VaultTaggedText) return v;
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, val] of Object.entries(v)) out[k] = toPlain(val);

@@ -3,6 +3,8 @@ import { extname, join, sep } from 'node:path';
 import { inventoryError } from './inventory-error.js';
 import { parseData, toPlain } from './pyyaml.js';
 import type { Inventory, InventoryVarsDir, InventoryVarsFile } from './types.js';
+import { decryptVault, isVaultEncrypted, type VaultSecret } from '../ansible-vault/format.js';
+import { decryptTaggedValues, hasTaggedValues, secretLeaves } from '../ansible-vault/vault-value.js';
 
 /** Extensions of vars files, in the order Ansible tries them (`YAML_FILENAME_EXTENSIONS`, after no extension). */
 const VARS_EXTENSIONS = ['', '.yml', '.yaml', '.json'];
@@ -69,25 +71,35 @@ export function comparePython(a: string, b: string): number {
  * Reads one vars file (YAML or JSON, as Ansible's loader: JSON first): an empty file gives no
  * vars; anything else must be a mapping.
  *
- * @throws ConvergeError `CONVERGE_INVENTORY` for invalid YAML or a document that is not a mapping.
+ * A whole vault-encrypted file is decrypted with `vaultSecrets` and its string values become
+ * `Secret`s; `!vault` tagged values are decrypted to `Secret`s when secrets are given (without
+ * secrets they stay encrypted, as Ansible decrypts them only when used).
+ *
+ * @throws ConvergeError `CONVERGE_INVENTORY` for invalid YAML or a document that is not a mapping;
+ *   `CONVERGE_VARS` for vault text that no given secret decrypts.
  */
-export async function readVarsFile(file: string): Promise<Record<string, unknown>> {
-  const text = await readFile(file, 'utf8');
+export async function readVarsFile(file: string, vaultSecrets: readonly VaultSecret[] = []): Promise<Record<string, unknown>> {
+  let text = await readFile(file, 'utf8');
+  const encrypted = isVaultEncrypted(text);
+  if (encrypted) text = decryptVault(text, vaultSecrets, file).plaintext.toString('utf8');
   const data = parseData(text, file);
   const v = data.value;
   if (v === null || v === undefined || v === false || v === 0 || v === '' || (Array.isArray(v) && v.length === 0)) return {};
   if (!(v instanceof Map)) {
     throw inventoryError(`a vars file must hold a mapping of variables, got ${Array.isArray(v) ? 'a list' : `a ${typeof v}`}`, { file, line: 1, column: 1 });
   }
-  return toPlain(v) as Record<string, unknown>;
+  const vars = toPlain(v) as Record<string, unknown>;
+  if (encrypted) return secretLeaves(vars) as Record<string, unknown>;
+  if (vaultSecrets.length > 0 && hasTaggedValues(vars)) return decryptTaggedValues(vars, vaultSecrets, file) as Record<string, unknown>;
+  return vars;
 }
 
-async function varsFor(subdir: string | undefined, name: string): Promise<InventoryVarsFile | undefined> {
+async function varsFor(subdir: string | undefined, name: string, vaultSecrets: readonly VaultSecret[]): Promise<InventoryVarsFile | undefined> {
   if (subdir === undefined || name.startsWith(sep)) return undefined;
   const files = await findVarsFiles(subdir, name);
   if (files.length === 0) return undefined;
   let vars: Record<string, unknown> = {};
-  for (const f of files) vars = { ...vars, ...(await readVarsFile(f)) };
+  for (const f of files) vars = { ...vars, ...(await readVarsFile(f, vaultSecrets)) };
   return { files, vars };
 }
 
@@ -109,18 +121,20 @@ async function subdirOf(dir: string, name: string, warnings: string[]): Promise<
  * See https://docs.ansible.com/ansible/latest/inventory_guide/intro_inventory.html#organizing-host-and-group-variables
  *
  * @param dir The source directory, or the directory of a source file.
- * @throws ConvergeError `CONVERGE_INVENTORY` for a vars file that is invalid or not a mapping.
+ * @param vaultSecrets Passwords for vault-encrypted files and `!vault` values.
+ * @throws ConvergeError `CONVERGE_INVENTORY` for a vars file that is invalid or not a mapping;
+ *   `CONVERGE_VARS` for vault text that no given secret decrypts.
  */
-export async function loadVarsDir(inv: Inventory, dir: string): Promise<InventoryVarsDir> {
+export async function loadVarsDir(inv: Inventory, dir: string, vaultSecrets: readonly VaultSecret[] = []): Promise<InventoryVarsDir> {
   const out: InventoryVarsDir = { dir, groups: new Map(), hosts: new Map() };
   const groupDir = await subdirOf(dir, 'group_vars', inv.warnings);
   const hostDir = await subdirOf(dir, 'host_vars', inv.warnings);
   for (const g of inv.groups.keys()) {
-    const v = await varsFor(groupDir, g);
+    const v = await varsFor(groupDir, g, vaultSecrets);
     if (v) out.groups.set(g, v);
   }
   for (const h of inv.hosts.keys()) {
-    const v = await varsFor(hostDir, h);
+    const v = await varsFor(hostDir, h, vaultSecrets);
     if (v) out.hosts.set(h, v);
   }
   return out;

@@ -1,3 +1,4 @@
+import { isSecret } from '../secret.js';
 import { isDict } from './python-value.js';
 
 /**
@@ -29,6 +30,8 @@ export class LazyVariable {
   }
 
   private resolve(v: unknown): unknown {
+    // A Secret renders as its text (the output is masked by value wherever it is shown).
+    if (isSecret(v)) return v.reveal();
     if (typeof v === 'string') return this.templated(v) ? this.render(v) : v;
     if (Array.isArray(v)) return v.map((x) => this.resolve(x));
     if (isDict(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.resolve(x)]));

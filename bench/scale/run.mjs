@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// pnpm bench:scale: 10, 100 and 1,000 inventory hosts simulated by ONE sshd on loopback (every
+// host is 127.0.0.1 on that sshd's port, MaxStartups and MaxSessions raised), each converging
+// W50 into its own directory. Measures the first apply and the no-op run as whole processes.
+// See bench/README.md.
+//
+// usage: node bench/scale/run.mjs [--hosts 10,100,1000] [--forks 100] [--no-first]
+import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureGnuTime, measure } from '../lib/measure.mjs';
+import { CLI, REPO, makeWorkspace } from '../lib/workspace.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '10,100,1000' },
+    forks: { type: 'string', default: '100' },
+    'no-first': { type: 'boolean', default: false },
+  },
+});
+const sizes = opts.hosts.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const TASKS = 50;
+const say = (s) => process.stderr.write(`bench:scale: ${s}\n`);
+
+if (process.getuid?.() !== 0) throw new Error('bench:scale needs root (sshd on loopback, logins as root)');
+ensureGnuTime();
+
+// The test helper is TypeScript: load it with the workspace's jiti.
+const { createJiti } = createRequire(join(REPO, 'packages/cli/package.json'))('jiti');
+const { startSshd } = await createJiti(import.meta.url).import(join(REPO, 'packages/ssh/test/sshd.ts'));
+
+const maxHosts = Math.max(...sizes);
+const sshd = await startSshd({
+  extraConfig: [`MaxStartups ${maxHosts + 100}:100:${maxHosts + 200}`, 'MaxSessions 64', 'PerSourceMaxStartups none'].join('\n'),
+});
+const base = mkdtempSync(join(tmpdir(), 'converge-scale-'));
+const results = { started: new Date().toISOString(), forks: Number(opts.forks), runs: [] };
+try {
+  for (const n of sizes) {
+    const hostsDir = join(base, `n${n}`);
+    mkdirSync(hostsDir);
+    const hosts = Array.from({ length: n }, (_, i) => {
+      const name = `s${String(i + 1).padStart(4, '0')}`;
+      return { name, address: '127.0.0.1', port: sshd.port, root: join(hostsDir, name) };
+    });
+    const ws = makeWorkspace({ hosts, privateKeyPath: sshd.clientKeyFile, knownHostsPath: sshd.knownHostsFile, forks: n, prefix: 'converge-scale-ws-' });
+    const run = async (label) => {
+      say(`${n} hosts: ${label}`);
+      const r = await measure(process.execPath, [CLI, '-i', ws.inventory, ws.playbook, '--output', 'json', '--forks', opts.forks, '--known-hosts', ws.knownHostsPath]);
+      let report;
+      try {
+        report = JSON.parse(r.stdout);
+      } catch {
+        throw new Error(`converge printed no JSON report (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
+      }
+      const rows = Object.values(report.summary);
+      const bad = rows.filter((s) => s.failed > 0 || s.unreachable > 0).length;
+      const changed = rows.reduce((a, s) => a + s.changed, 0);
+      const rts = Object.values(report.stats).map((s) => s.roundTrips);
+      const { stdout: _o, stderr: _e, ...m } = r;
+      const out = { ...m, changed, failedHosts: bad, roundTripsPerHost: Math.max(...rts), cpuMsPerHostTask: m.cpuMs / (n * TASKS) };
+      say(`${n} hosts: ${label}: ${JSON.stringify(out)}`);
+      if (bad > 0) throw new Error(`${bad} hosts failed or were unreachable:\n${report.tasks.filter((t) => t.status === 'failed').slice(0, 3).map((t) => `${t.host} ${t.task}: ${t.message}`).join('\n')}\n${r.stderr.slice(-2000)}`);
+      return out;
+    };
+    const entry = { hosts: n };
+    if (!opts['no-first']) entry.first = await run('first apply');
+    else await run('first apply (not reported)');
+    entry.noop = await run('no-op');
+    results.runs.push(entry);
+    rmSync(ws.dir, { recursive: true, force: true });
+    rmSync(hostsDir, { recursive: true, force: true });
+  }
+} finally {
+  await sshd.stop();
+  rmSync(base, { recursive: true, force: true });
+}
+
+const rows = [
+  '| hosts | phase | wall s | controller CPU s | CPU ms per host-task | peak RSS MB | round trips/host |',
+  '|---:|---|---:|---:|---:|---:|---:|',
+];
+for (const r of results.runs) {
+  for (const k of ['first', 'noop']) {
+    const x = r[k];
+    if (!x) continue;
+    rows.push(`| ${r.hosts} | ${k === 'first' ? 'first apply' : 'no-op'} | ${(x.wallMs / 1000).toFixed(2)} | ${(x.cpuMs / 1000).toFixed(2)} | ${x.cpuMsPerHostTask.toFixed(3)} | ${Math.round(x.maxRssMb)} | ${x.roundTripsPerHost} |`);
+  }
+}
+process.stdout.write(`\n${rows.join('\n')}\n\n`);
+
+const targets = [];
+const add = (name, value, limit, pass) => targets.push({ name, value: Math.round(value * 1000) / 1000, limit, pass });
+const big = results.runs.find((r) => r.hosts === 1000) ?? results.runs.at(-1);
+if (big) {
+  add(`no-op of ${big.hosts} hosts x 50 tasks in <= 60 s`, big.noop.wallMs / 1000, '<= 60 s', big.noop.wallMs <= 60_000);
+  add(`no-op controller CPU <= 1 ms per host-task (${big.hosts} hosts)`, big.noop.cpuMsPerHostTask, '<= 1 ms', big.noop.cpuMsPerHostTask <= 1);
+  add(`peak RSS <= 1 GB (${big.hosts} hosts, every phase)`, Math.max(big.noop.maxRssMb, big.first?.maxRssMb ?? 0), '<= 1024 MB', Math.max(big.noop.maxRssMb, big.first?.maxRssMb ?? 0) <= 1024);
+}
+// Linear: CPU per host-task must not grow with hosts (1.5x slack for a shared machine's noise).
+for (let i = 1; i < results.runs.length; i++) {
+  const a = results.runs[i - 1];
+  const b = results.runs[i];
+  if (a.hosts < 100) continue; // 10 hosts is dominated by the fixed start-up cost
+  const g = b.noop.cpuMsPerHostTask / a.noop.cpuMsPerHostTask;
+  add(`no-op CPU per host-task ${a.hosts} -> ${b.hosts} hosts grows <= 1.5x (linear)`, g, '<= 1.5x', g <= 1.5);
+}
+results.targets = targets;
+process.stdout.write(`${targets.map((t) => `${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.value} (target ${t.limit})`).join('\n')}\n`);
+const dir = join(REPO, 'bench/results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `scale-${results.started.replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(dir, 'scale-latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+say(`results: ${file}`);

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
+import type { HostSummary, RunEvent, RunReport } from '../engine/report.js';
+import { isConvergeError } from '../errors.js';
+import { maskText } from '../secret.js';
+import { JsonLinesFile } from './json-lines-file.js';
+import { currentOperator, hashPath, type HashedPath, type Operator } from './operator.js';
+
+/** What the caller knows about a run before it starts, for the `run-start` record. */
+export interface AuditRunInfo {
+  playbookPath: string;
+  inventoryPaths: string[];
+  limit?: string;
+  check: boolean;
+  diff: boolean;
+  tags?: string[];
+  skipTags?: string[];
+  /** Names of extra vars (`-e`); never their values. */
+  extraVarNames?: string[];
+}
+
+/** How a run ended. */
+export type AuditResult = 'ok' | 'changes-pending' | 'failed' | 'unreachable' | 'error';
+
+/** One line of the audit log. All records of a run share `run` (a UUID). */
+export type AuditRecord =
+  | {
+      type: 'run-start';
+      run: string;
+      time: string;
+      operator: Operator;
+      playbook: HashedPath;
+      inventory: HashedPath[];
+      hosts: string[];
+      limit?: string;
+      check: boolean;
+      diff: boolean;
+      tags?: string[];
+      skipTags?: string[];
+      extraVarNames?: string[];
+      pid: number;
+    }
+  | { type: 'task'; run: string; time: string; host: string; play: string; task: string; module: string; status: 'changed' | 'failed'; changes: unknown[]; ignored?: boolean; handler?: boolean; message?: string; code?: string }
+  | { type: 'host-unreachable'; run: string; time: string; host: string; message: string }
+  | { type: 'run-end'; run: string; time: string; result: AuditResult; durationMs: number; summary?: Record<string, HostSummary>; error?: string };
+
+/**
+ * The audit log of converge runs: append-only JSON lines (see {@link JsonLinesFile}: one
+ * fsync'd line per record, mode 0600, never rewritten), written as the run goes:
+ *
+ * - `run-start`: operator (local user, uid, controller host, git commit/author/user/dirty of
+ *   the playbook's repository), playbook and inventory paths with sha256 of their content,
+ *   hosts, limit, check/diff mode, tags, the names (not values) of extra vars;
+ * - `task`: every changed or failed task (host, play, task, module, changes; secrets masked);
+ * - `host-unreachable`;
+ * - `run-end`: result (`ok`, `changes-pending`, `failed`, `unreachable`, `error`), the per-host
+ *   summary, duration, and the (masked) error of a run that stopped before contacting hosts.
+ *
+ * Default path: `<state dir>/audit.jsonl`, the state dir being `<playbook dir>/.converge`.
+ *
+ * @example
+ * const audit = AuditLog.open(path, { playbookPath, inventoryPaths, check: false, diff: false });
+ * const report = await runPlaybook({ ..., onEvent: audit.onEvent });
+ * audit.end(report);
+ */
+export class AuditLog {
+  readonly run = randomUUID();
+  readonly #file: JsonLinesFile;
+  #info: AuditRunInfo;
+  readonly #started = Date.now();
+  #startWritten = false;
+  #ended = false;
+
+  private constructor(file: JsonLinesFile, info: AuditRunInfo) {
+    this.#file = file;
+    this.#info = info;
+  }
+
+  /** Opens the log for one run. @throws ConvergeError `CONVERGE_STATE` when it cannot be opened. */
+  static open(path: string, info: AuditRunInfo): AuditLog {
+    return new AuditLog(JsonLinesFile.open(path), info);
+  }
+
+  /** Records the names (never the values) of the extra vars, for the `run-start` record. */
+  setExtraVarNames(names: string[]): void {
+    this.#info.extraVarNames = names;
+  }
+
+  get path(): string {
+    return this.#file.path;
+  }
+
+  /** Feed every engine event here: writes run-start, changed/failed tasks and unreachable hosts. */
+  onEvent = (e: RunEvent): void => {
+    const time = new Date().toISOString();
+    if (e.type === 'run-start') this.#start(e.hosts);
+    else if (e.type === 'task-result' && (e.report.status === 'changed' || e.report.status === 'failed')) {
+      const r = e.report;
+      this.#file.append({
+        type: 'task',
+        run: this.run,
+        time,
+        host: r.host,
+        play: r.play,
+        task: r.task,
+        module: r.module,
+        status: r.status,
+        changes: r.changes,
+        ...(r.ignored ? { ignored: true } : {}),
+        ...(r.handler ? { handler: true } : {}),
+        ...(r.status === 'failed' && r.message ? { message: r.message } : {}),
+        ...(r.code ? { code: r.code } : {}),
+      });
+    } else if (e.type === 'host-unreachable') this.#file.append({ type: 'host-unreachable', run: this.run, time, host: e.host, message: e.message });
+  };
+
+  #start(hosts: string[]): void {
+    if (this.#startWritten) return;
+    this.#startWritten = true;
+    const i = this.#info;
+    const record: AuditRecord = {
+      type: 'run-start',
+      run: this.run,
+      time: new Date(this.#started).toISOString(),
+      operator: currentOperator(dirname(i.playbookPath)),
+      playbook: hashPath(i.playbookPath),
+      inventory: i.inventoryPaths.map(hashPath),
+      hosts,
+      ...(i.limit ? { limit: i.limit } : {}),
+      check: i.check,
+      diff: i.diff,
+      ...(i.tags?.length ? { tags: i.tags } : {}),
+      ...(i.skipTags?.length ? { skipTags: i.skipTags } : {}),
+      ...(i.extraVarNames?.length ? { extraVarNames: i.extraVarNames } : {}),
+      pid: process.pid,
+    };
+    this.#file.append(record);
+  }
+
+  /** Writes `run-end` from the report (or the error that stopped the run) and closes the log. */
+  end(outcome: { report: RunReport; result: AuditResult } | { error: unknown }): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#start([]);
+    const base = { type: 'run-end', run: this.run, time: new Date().toISOString(), durationMs: Date.now() - this.#started };
+    if ('error' in outcome) {
+      const e = outcome.error;
+      const text = isConvergeError(e) ? `[${e.code}] ${e.message}` : e instanceof Error ? e.message : String(e);
+      this.#file.append({ ...base, result: 'error', error: maskText(text) });
+    } else this.#file.append({ ...base, result: outcome.result, summary: outcome.report.summary });
+    this.#file.close();
+  }
+}

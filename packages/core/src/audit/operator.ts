@@ -1,0 +1,106 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+
+/** Who ran converge, as the audit log records it. */
+export interface Operator {
+  /** Local user name (`os.userInfo()`), or `$USER` when the passwd entry is missing. */
+  user: string;
+  uid: number;
+  /** Controller host name. */
+  host: string;
+  /** Present when the playbook is in a git work tree. */
+  git?: GitInfo;
+}
+
+/** The git state of the playbook's repository. */
+export interface GitInfo {
+  /** `HEAD` commit id. */
+  commit?: string;
+  /** Author of `HEAD` (`Name <email>`). */
+  author?: string;
+  /** The committer identity configured where converge runs (`user.name <user.email>`). */
+  user?: string;
+  /** True when the work tree has uncommitted changes (`git status --porcelain` not empty). */
+  dirty?: boolean;
+}
+
+function git(dir: string, args: string[]): string | undefined {
+  try {
+    return execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5_000 }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The git facts of the repository holding `dir` through the `git` command (absent when `dir` is
+ * not in a work tree or git is not installed). Source: git-rev-parse(1), git-log(1) `%an <%ae>`,
+ * git-status(1) `--porcelain`.
+ */
+export function gitInfo(dir: string): GitInfo | undefined {
+  if (git(dir, ['rev-parse', '--is-inside-work-tree']) !== 'true') return undefined;
+  const info: GitInfo = {};
+  const commit = git(dir, ['rev-parse', '--verify', '-q', 'HEAD']);
+  if (commit) {
+    info.commit = commit;
+    const author = git(dir, ['log', '-1', '--format=%an <%ae>', 'HEAD']);
+    if (author) info.author = author;
+  }
+  const name = git(dir, ['config', 'user.name']);
+  const email = git(dir, ['config', 'user.email']);
+  if (name || email) info.user = `${name ?? ''}${email ? ` <${email}>` : ''}`.trim();
+  const status = git(dir, ['status', '--porcelain', '--untracked-files=no']);
+  if (status !== undefined) info.dirty = status.length > 0;
+  return info;
+}
+
+/** The local user and, when `dir` is in a git work tree, its git facts. */
+export function currentOperator(dir: string): Operator {
+  let user = process.env.USER ?? 'unknown';
+  let uid = -1;
+  try {
+    const u = userInfo();
+    user = u.username;
+    uid = u.uid;
+  } catch {
+    // no passwd entry (containers with arbitrary uids)
+  }
+  const g = gitInfo(dir);
+  return { user, uid, host: hostname(), ...(g ? { git: g } : {}) };
+}
+
+/** A file or directory named in the audit log, with the sha256 of its content. */
+export interface HashedPath {
+  path: string;
+  /** Hex sha256 of the file; for a directory, of every file below it (sorted relative path, NUL, content, NUL). Absent when unreadable. */
+  sha256?: string;
+}
+
+/** Hashes a file or a directory tree (see {@link HashedPath}); `.converge` and `.git` are skipped. */
+export function hashPath(path: string): HashedPath {
+  const abs = resolve(path);
+  try {
+    const h = createHash('sha256');
+    if (statSync(abs).isDirectory()) {
+      for (const f of filesBelow(abs)) {
+        h.update(relative(abs, f)).update('\0').update(readFileSync(f)).update('\0');
+      }
+    } else h.update(readFileSync(abs));
+    return { path: abs, sha256: h.digest('hex') };
+  } catch {
+    return { path: abs };
+  }
+}
+
+function filesBelow(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((n) => n !== '.git' && n !== '.converge' && n !== 'node_modules')
+    .sort()
+    .flatMap((n) => {
+      const p = join(dir, n);
+      return statSync(p).isDirectory() ? filesBelow(p) : [p];
+    });
+}

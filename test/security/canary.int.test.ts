@@ -1,0 +1,164 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startHosts, type TestHosts } from '@converge/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The canary test (issue 7, C-16, C-17): every secret-bearing input of a playbook holds a
+// distinct canary; the real CLI binary runs it in every mode, and no canary may appear in
+// stdout, stderr, the event log (--log), the audit log, JUnit output, the state directory, or
+// the process arguments (`ps -eo args`) of the controller or the target while the run goes on.
+// A canary must still reach the host where it is used (the files hold the real values).
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const bin = join(root, 'packages/cli/bin/converge.js');
+const playbook = join(fixtures, 'canary.playbook.ts');
+const CANARIES = JSON.parse(readFileSync(join(fixtures, 'canaries.json'), 'utf8')) as Record<string, string>;
+const run = promisify(execFile);
+
+let hosts: TestHosts;
+let host: string;
+let work: string;
+let n = 0;
+
+beforeAll(async () => {
+  await run('pnpm', ['run', 'build'], { cwd: root });
+  hosts = await startHosts(1, { prefix: 'canary-' });
+  host = hosts.hosts[0]!.name;
+  work = await mkdtemp(join(tmpdir(), 'converge-canary-'));
+  const setup = [
+    'useradd -m -s /bin/bash deploy',
+    'install -d -m 700 -o deploy -g deploy /home/deploy/.ssh',
+    'install -m 600 -o deploy -g deploy /root/.ssh/authorized_keys /home/deploy/.ssh/authorized_keys',
+    "printf 'deploy ALL=(ALL:ALL) ALL\\n' > /etc/sudoers.d/deploy && chmod 440 /etc/sudoers.d/deploy",
+    'install -d -m 700 /etc/canary',
+  ].join(' && ');
+  const r = await hosts.exec(host, setup);
+  expect(r.exitCode, r.stderr).toBe(0);
+  const pw = await hosts.exec(host, `printf 'deploy:%s\\n' '${CANARIES.become!.replace(/'/g, `'\\''`)}' | chpasswd`);
+  expect(pw.exitCode, pw.stderr).toBe(0);
+});
+afterAll(async () => {
+  await hosts?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+interface Outcome {
+  code: number | null;
+  texts: Record<string, string>;
+}
+
+/** Runs the CLI binary, sampling `ps -eo args` on the controller and the target while it runs. */
+async function converge(args: string[]): Promise<Outcome> {
+  n += 1;
+  const log = join(work, `events-${n}.jsonl`);
+  const audit = join(work, 'audit.jsonl');
+  const stateDir = join(work, 'state');
+  const argv = [bin, '-i', hosts.inventoryPath, playbook, '--known-hosts', hosts.knownHostsPath, '-e', 'ansible_user=deploy', '--state-dir', stateDir, '--log', log, '--audit-log', audit, ...args];
+  const child = spawn(process.execPath, argv, { cwd: work, env: { ...process.env, NO_COLOR: '1' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let done = false;
+  void exited.then(() => (done = true));
+  let psController = '';
+  let psTarget = '';
+  let samples = 0;
+  while (!done) {
+    const [c, t] = await Promise.all([run('ps', ['-eo', 'args'], { maxBuffer: 1 << 24 }).then((r) => r.stdout), hosts.exec(host, 'ps -eo args').then((r) => r.stdout)]);
+    psController += c;
+    psTarget += t;
+    samples += 1;
+  }
+  const code = await exited;
+  const texts: Record<string, string> = { stdout, stderr, psController, psTarget };
+  for (const f of [log, audit]) if (existsSync(f)) texts[f] = readFileSync(f, 'utf8');
+  for (const f of walk(stateDir)) texts[f] = readFileSync(f, 'utf8');
+  for (const f of walk(join(fixtures, '.converge'))) texts[f] = readFileSync(f, 'utf8');
+  expect(samples, 'ps was sampled while the run went on').toBeGreaterThan(0);
+  return { code, texts };
+}
+
+function walk(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+
+function expectNoCanary(o: Outcome): void {
+  for (const [where, text] of Object.entries(o.texts)) {
+    for (const [name, canary] of Object.entries(CANARIES)) {
+      expect(text.includes(canary), `canary "${name}" leaked into ${where}:\n${text}`).toBe(false);
+    }
+  }
+}
+
+describe('secrets never leak (canary)', () => {
+  it('apply with --diff -v: the canaries reach the host and appear nowhere else', async () => {
+    const o = await converge(['--diff', '-v']);
+    expect(o.code, o.texts.stderr).toBe(0);
+    expect(o.texts.stdout).toMatch(/changed/);
+    expectNoCanary(o);
+    const files = await hosts.exec(host, 'cat /etc/canary/secret.txt /etc/canary/app.env /etc/canary/app.conf /etc/canary/stderr.txt');
+    expect(files.stdout).toContain(CANARIES.copyContent);
+    expect(files.stdout).toContain(`API_TOKEN=${CANARIES.playVar}`);
+    expect(files.stdout).toContain(CANARIES.lineText);
+    expect(files.stdout).toContain(`password = ${CANARIES.templateVar}`);
+    expect(files.stdout).toContain(`postgres://app:${CANARIES.templateVar}@db`);
+  });
+
+  it('check mode with diff, after the secrets changed on the host', async () => {
+    await hosts.exec(host, 'rm -f /etc/canary/app.env; echo stale > /etc/canary/app.conf; echo old > /etc/canary/secret.txt');
+    const o = await converge(['--check', '--diff', '-v']);
+    expect(o.code, o.texts.stderr).toBe(0);
+    expect(o.texts.stdout).toMatch(/changed/);
+    expectNoCanary(o);
+  });
+
+  for (const output of ['json', 'junit'] as const) {
+    it(`--output ${output} --diff (apply)`, async () => {
+      await hosts.exec(host, 'echo old > /etc/canary/secret.txt; echo stale > /etc/canary/app.conf');
+      const o = await converge(['--diff', '--output', output]);
+      expect(o.code, o.texts.stderr).toBe(0);
+      expect(o.texts.stdout).toContain(output === 'json' ? '"summary"' : '<testsuites');
+      expectNoCanary(o);
+    });
+  }
+
+  for (const output of ['pretty', 'json', 'junit'] as const) {
+    it(`a failing shell whose stdout and stderr echo a secret (--output ${output} -v)`, async () => {
+      const o = await converge(['-e', 'scenario=fail', '--diff', '-v', '--output', output]);
+      expect(o.code).toBe(2);
+      expectNoCanary(o);
+    });
+  }
+
+  it('a params error whose value holds a secret interpolated into a larger string', async () => {
+    const o = await converge(['-e', 'scenario=params-error']);
+    expect(o.code).toBe(4);
+    expect(o.texts.stderr).toMatch(/CONVERGE_PARAMS/);
+    expectNoCanary(o);
+  });
+
+  it('a template error in a template that uses a secret', async () => {
+    const o = await converge(['-e', 'scenario=template-error', '-v']);
+    expect(o.code).toBe(4);
+    expect(o.texts.stderr).toMatch(/CONVERGE_TEMPLATE|template/);
+    expectNoCanary(o);
+  });
+
+  it('a wrong become password fails the host without showing either password', async () => {
+    const o = await converge(['-e', `ansible_become_password=${'x'.repeat(12)}`, '--output', 'json']);
+    expect(o.code).toBe(2);
+    expectNoCanary(o);
+  });
+});
