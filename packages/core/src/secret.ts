@@ -11,15 +11,29 @@ const MASK = '********';
  */
 export class Secret {
   readonly [SECRET] = true;
-  readonly #value: string;
+  #value: string | undefined;
+  readonly #source: (() => string) | undefined;
 
-  constructor(value: string) {
-    this.#value = value;
-    registerSecretValue(value);
+  /**
+   * @param value the clear text, or a function that yields it on first {@link reveal} (a lazy
+   * secret, e.g. a Vault lookup resolved before the run); the value is registered for masking
+   * when it is known.
+   */
+  constructor(value: string | (() => string)) {
+    if (typeof value === 'function') this.#source = value;
+    else {
+      this.#value = value;
+      registerSecretValue(value);
+    }
   }
 
-  /** The clear text. Call only where the value is used, never to print it. */
+  /** The clear text. Call only where the value is used, never to print it. @throws what a lazy source throws. */
   reveal(): string {
+    if (this.#value === undefined) {
+      const v = (this.#source as () => string)();
+      registerSecretValue(v);
+      this.#value = v;
+    }
     return this.#value;
   }
 
@@ -79,15 +93,20 @@ export function maskText(text: string): string {
  * Deep-copies a value for output: secrets become the mask, strings are masked by value.
  * Cycles are cut as `[Circular]`.
  */
-export function maskValue(value: unknown, seen: WeakSet<object> = new WeakSet()): unknown {
+export function maskValue(value: unknown, ancestors: WeakSet<object> = new WeakSet()): unknown {
   if (isSecret(value)) return MASK;
   if (typeof value === 'string') return maskText(value);
   if (value === null || typeof value !== 'object') return value;
-  if (seen.has(value)) return '[Circular]';
-  seen.add(value);
-  if (Array.isArray(value)) return value.map((v) => maskValue(v, seen));
   if (value instanceof Uint8Array) return `<${value.byteLength} bytes>`;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = maskValue(v, seen);
-  return out;
+  // Only a value that contains itself is a cycle; the same list shared by two hosts is not.
+  if (ancestors.has(value)) return '[Circular]';
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((v) => maskValue(v, ancestors));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = maskValue(v, ancestors);
+    return out;
+  } finally {
+    ancestors.delete(value);
+  }
 }

@@ -11,7 +11,7 @@ import { definePlaybook, type Play } from '../playbook.js';
 import { secret } from '../secret.js';
 import { sh } from '../sh.js';
 import type { RunEvent } from './report.js';
-import { runPlaybook, type RunOptions } from './run.js';
+import { renderDiff, runPlaybook, type RunOptions } from './run.js';
 
 // Engine tests run on this controller through the real LocalTransport (a framed /bin/sh),
 // with small modules defined here; the builtin modules have their own tests on containers.
@@ -201,8 +201,9 @@ describe('runPlaybook', () => {
 
   it('fails a task whose apply did not reach what its plan announced (not converged)', async () => {
     const r = await run(play([liar({ path: join(dir, 'l') })]));
-    const row = r.report.tasks.find((t) => t.status === 'failed');
-    expect(row).toMatchObject({ code: 'CONVERGE_NOT_CONVERGED' });
+    expect(r.report.tasks).toHaveLength(1);
+    expect(r.report.tasks[0]).toMatchObject({ status: 'failed', code: 'CONVERGE_NOT_CONVERGED' });
+    expect(r.report.summary.local1).toMatchObject({ ok: 0, changed: 0, failed: 1 });
   });
 
   it('reports a failing step with its exit code and stderr, and keeps other hosts going', async () => {
@@ -266,5 +267,62 @@ describe('runPlaybook input checks', () => {
     ).rejects.toMatchObject({ code: 'CONVERGE_PLAYBOOK', message: expect.stringContaining('notifies "restart ap"'), hint: expect.stringContaining('"restart app"') });
     expect(connects).toBe(0);
     expect(existsSync(join(d, 'x'))).toBe(false);
+  });
+});
+
+const rendered = defineModule({
+  name: 'test.rendered',
+  description: 'Write a file rendered from a template text, as the template module does.',
+  params: Type.Object({ path: Type.String(), source: Type.String(), content: Type.Optional(Type.String()) }),
+  prepare: (p, ctx) => ({ ...p, content: ctx.renderTemplate(p.source, 'inline.j2') }),
+  facts: (p) => ({ text: fileText({ path: p.path }) }),
+  plan: ({ params, facts }) => (facts.text === params.content ? { changes: [] } : { changes: [{ path: 'content', before: facts.text, after: params.content }], diffs: [{ path: params.path, before: facts.text ?? '', after: params.content ?? '' }] }),
+  apply: ({ params }) => [{ script: sh`cat > ${params.path}`, stdin: params.content ?? '' }],
+  resources: (p) => [p.path],
+});
+
+describe('runPlaybook semantics found by use', () => {
+  it('writes a secret used in a template to the host, and masks it in every output', async () => {
+    const r = await run(play([rendered({ path: join(dir, 'db.conf'), source: 'password={{ db_password }}\n' })], { vars: { db_password: secret('s3cr3t-template-canary') } }), { diff: true });
+    expect(readFileSync(join(dir, 'db.conf'), 'utf8')).toBe('password=s3cr3t-template-canary\n');
+    expect(JSON.stringify(r.report)).not.toContain('s3cr3t-template-canary');
+    expect(JSON.stringify(r.events)).not.toContain('s3cr3t-template-canary');
+  });
+
+  it('gives param functions and when the vars with {{ }} rendered', async () => {
+    const d = dir;
+    const r = await run(
+      play([textFile((h) => ({ path: String(h.vars.conf_path), content: 'x' }), { when: (h) => h.vars.enabled_text === 'yes' })], {
+        vars: { app: 'myapp', conf_path: `${d}/{{ app }}.conf`, flag: 'yes', enabled_text: '{{ flag }}' },
+      }),
+    );
+    expect(r.report.summary.local1?.failed).toBe(0);
+    expect(readFileSync(join(d, 'myapp.conf'), 'utf8')).toBe('x');
+  });
+
+  it('evaluates when on handlers too', async () => {
+    const log = join(dir, 'log');
+    const handlers = [logRun({ path: log, line: 'r' }, { name: 'h', when: () => false })];
+    const r = await run(play([textFile({ path: join(dir, 'x'), content: '1' }, { notify: 'h' })], { handlers }));
+    expect(existsSync(log)).toBe(false);
+    expect(r.report.tasks.find((t) => t.handler)?.status).toBe('skipped');
+  });
+
+  it('runs never-tagged tasks only when one of their tags is named', async () => {
+    const tasks = [textFile({ path: join(dir, 'n1'), content: '1' }, { tags: ['never', 'debug'] }), textFile({ path: join(dir, 'n2'), content: '2' }, { tags: ['x'] })];
+    await run(play(tasks), { tags: ['tagged'] });
+    expect([existsSync(join(dir, 'n1')), existsSync(join(dir, 'n2'))]).toEqual([false, true]);
+    await run(play(tasks), { tags: ['debug'] });
+    expect(existsSync(join(dir, 'n1'))).toBe(true);
+  });
+
+  it('refuses a --limit that matches no host', async () => {
+    await expect(run(play([textFile({ path: join(dir, 'l'), content: '1' })]), { limit: 'nomatch' })).rejects.toMatchObject({ code: 'CONVERGE_OPTIONS' });
+  });
+
+  it('skips the text diff of files over 104448 bytes, as Ansible does', () => {
+    const big = 'x\n'.repeat(60_000);
+    const text = renderDiff([{ path: 'content', before: 'a', after: 'b' }], [{ path: '/f', before: big, after: `${big}y\n` }]);
+    expect(text).toContain('diff skipped: larger than 104448 bytes');
   });
 });

@@ -1,17 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { types } from 'node:util';
 import { createTwoFilesPatch } from 'diff';
 import pLimit from 'p-limit';
 import { ConvergeError, isConvergeError } from '../errors.js';
 import { resourcesOverlap, type FactRequest } from '../fact.js';
 import type { Inventory } from '../inventory/index.js';
 import { hostVars, selectHosts } from '../inventory/index.js';
-import type { Change, FileDiff, HostInfo, ModuleDefinition, Plan, PrepareContext, Task, TaskResultData } from '../module.js';
+import type { Change, Command, FileDiff, HostInfo, ModuleDefinition, Plan, PrepareContext, Task, TaskResultData } from '../module.js';
 import { validateParams } from '../params.js';
 import type { Play, Playbook, RoleDefinition, RoleUse } from '../playbook.js';
 import { isSecret, maskText, maskValue, type Secret } from '../secret.js';
-import { renderTemplate } from '../template/index.js';
-import type { BecomeSpec, ConnectionSpec, Transport } from '../transport.js';
+import { isTemplated, renderString, renderTemplate } from '../template/index.js';
+import type { BecomeSpec, ConnectionSpec, ExecResult, Transport } from '../transport.js';
 import { becomePasswordFromVars, connectionSpec } from './connection.js';
 import { probe, type FactResult } from './probe.js';
 import { emptySummary, type HostStats, type HostSummary, type RunEvent, type RunReport, type TaskReport, type TaskStatus } from './report.js';
@@ -95,6 +96,9 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
   await pending.load();
 
   const limitHosts = options.limit ? new Set(selectHosts(options.inventory, options.limit)) : undefined;
+  if (limitHosts && limitHosts.size === 0) {
+    throw new ConvergeError('CONVERGE_OPTIONS', `--limit ${JSON.stringify(options.limit)} matches no host of the inventory`, { hint: 'check the pattern with `converge inventory -i INVENTORY --list`' });
+  }
   const plans: PlayPlan[] = [];
   const errors: ConvergeError[] = [];
   for (const play of options.playbook.plays) {
@@ -122,21 +126,29 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
     summary[h] = emptySummary();
     stats[h] = { roundTrips: 0, durationMs: 0 };
   }
-  const record = (r: TaskReport) => {
-    const masked = maskValue(r) as TaskReport;
-    tasks.push(masked);
+  const count = (r: TaskReport, sign: 1 | -1) => {
     const s = summary[r.host] ?? (summary[r.host] = emptySummary());
-    if (r.status === 'ok') s.ok += 1;
+    if (r.status === 'ok') s.ok += sign;
     else if (r.status === 'changed') {
-      s.ok += 1;
-      s.changed += 1;
+      s.ok += sign;
+      s.changed += sign;
     } else if (r.status === 'failed') {
       if (r.ignored) {
-        s.ok += 1;
-        s.ignored += 1;
-      } else s.failed += 1;
-    } else if (r.status === 'skipped') s.skipped += 1;
+        s.ok += sign;
+        s.ignored += sign;
+      } else s.failed += sign;
+    } else if (r.status === 'skipped') s.skipped += sign;
+  };
+  const record = (r: TaskReport, replaces?: TaskReport): TaskReport => {
+    const masked = maskValue(r) as TaskReport;
+    const at = replaces ? tasks.indexOf(replaces) : -1;
+    if (replaces && at >= 0) {
+      count(replaces, -1);
+      tasks[at] = masked;
+    } else tasks.push(masked);
+    count(masked, 1);
     emit({ type: 'task-result', report: masked });
+    return masked;
   };
 
   const limit = pLimit(Math.max(1, options.forks ?? 5));
@@ -240,14 +252,21 @@ function defaultName(def: ModuleDefinition, params: unknown): string {
   return def.name;
 }
 
+/**
+ * Ansible's tag selection: `always` runs unless skipped by name; `never` runs only when one of
+ * the task's tags is asked for by name; `all`, `tagged` and `untagged` select by kind.
+ * Source: Ansible docs, "Tags" (special tags).
+ */
 function tagSelected(taskTags: string[], tags: string[] | undefined, skip: string[] | undefined): boolean {
   const t = new Set(taskTags);
-  if (skip?.some((s) => t.has(s))) return false;
-  if (!tags || tags.length === 0 || tags.includes('all')) return !t.has('never') || (tags?.includes('never') ?? false);
+  if (skip?.some((s) => t.has(s) || (s === 'tagged' && t.size > 0) || (s === 'untagged' && t.size === 0))) return false;
+  const named = (tags ?? []).some((x) => t.has(x));
+  if (t.has('never')) return named;
+  if (!tags || tags.length === 0 || tags.includes('all')) return true;
   if (t.has('always')) return true;
   if (tags.includes('tagged') && t.size > 0) return true;
   if (tags.includes('untagged') && t.size === 0) return true;
-  return tags.some((x) => t.has(x));
+  return named;
 }
 
 async function prepareHostPlay(
@@ -333,7 +352,7 @@ async function prepareTask(
   }
   const def = task.module;
   const opts = task.options;
-  const ctx = { host, vars };
+  const ctx = { host, vars: renderedVars(vars) };
   let rawParams: unknown;
   try {
     rawParams = typeof task.params === 'function' ? (task.params as (c: typeof ctx) => unknown)(ctx) : task.params;
@@ -360,7 +379,7 @@ async function prepareTask(
 
   const tags = [...(play.tags ?? []), ...(opts.tags ?? [])];
   if (!handler && !tagSelected(tags, options.tags, options.skipTags)) return undefined;
-  if (!handler && opts.when) {
+  if (opts.when) {
     let ok: boolean;
     try {
       ok = opts.when(ctx);
@@ -380,7 +399,8 @@ async function prepareTask(
         host: hostInfo,
         baseDir,
         searchPaths,
-        renderTemplate: (source, file, extra) => renderTemplate(source, { ...vars, ...(extra ?? {}) }, { file, searchPaths: searchPaths.templates }),
+        // Templates write secrets' real text to the host; output is masked by value.
+        renderTemplate: (source, file, extra) => renderTemplate(source, revealSecrets({ ...vars, ...(extra ?? {}) }), { file, searchPaths: searchPaths.templates }),
         readFile: async (p) => readFile(isAbsolute(p) ? p : resolve(baseDir, p)),
       };
       params = await def.prepare(params as never, prepareCtx);
@@ -394,6 +414,40 @@ async function prepareTask(
   }
 }
 
+/** Plain objects and arrays are rebuilt with every {@link Secret} replaced by its text; other values (proxies such as `hostvars`) are kept. */
+function revealSecrets<T>(v: T): T {
+  if (isSecret(v)) return v.reveal() as T;
+  if (Array.isArray(v)) return v.map(revealSecrets) as T;
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && !types.isProxy(v)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revealSecrets(x)])) as T;
+  }
+  return v;
+}
+
+/**
+ * The vars as param functions and `when` see them: a string holding `{{ }}` (say
+ * `conf_path: "/etc/{{ app }}.conf"` in group_vars) is rendered with the host's vars on first
+ * read, as Ansible renders vars lazily. Secrets stay {@link Secret}s unless interpolated.
+ */
+function renderedVars(vars: Record<string, unknown>): Record<string, unknown> {
+  const cache = new Map<string, unknown>();
+  const render = (v: unknown): unknown => {
+    if (typeof v === 'string') return isTemplated(v) ? renderString(v, vars) : v;
+    if (Array.isArray(v)) return v.map(render);
+    if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && !types.isProxy(v)) {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, render(x)]));
+    }
+    return v;
+  };
+  return new Proxy(vars, {
+    get(target, key) {
+      if (typeof key !== 'string' || !Object.hasOwn(target, key)) return Reflect.get(target, key);
+      if (!cache.has(key)) cache.set(key, render(Reflect.get(target, key)));
+      return cache.get(key);
+    },
+  });
+}
+
 function truthy(v: unknown): boolean | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'boolean') return v;
@@ -405,7 +459,8 @@ interface HostRunOptions {
   diff: boolean;
   playbookPath: string;
   pending: PendingHandlers;
-  record(r: TaskReport): void;
+  /** Records a row; with `replaces`, it takes that row's place (verify turning a change into a failure). */
+  record(r: TaskReport, replaces?: TaskReport): TaskReport;
   emit(e: RunEvent): void;
   forceHandlers: boolean;
 }
@@ -424,6 +479,7 @@ class HostRun {
   readonly #changed: string[][] = [];
   readonly #applied: { p: Prepared; resources: string[] }[] = [];
   readonly #notified = new Set<string>();
+  readonly #rows = new Map<Prepared, TaskReport>();
 
   constructor(hp: HostPlay, play: Play, transport: Transport, options: HostRunOptions) {
     this.#hp = hp;
@@ -449,16 +505,23 @@ class HostRun {
     await this.#probe(live);
 
     let failed = false;
-    for (const p of this.#hp.tasks) {
+    const tasks = this.#hp.tasks;
+    for (let i = 0; i < tasks.length; ) {
+      const p = tasks[i] as Prepared;
       if (p.skip) {
         this.#report(p, 'skipped', { message: p.skip });
+        i += 1;
         continue;
       }
-      const status = await this.#runTask(p);
-      if (status === 'failed') {
-        failed = true;
-        break;
+      if (check) {
+        if ((await this.#runTask(p)) === 'failed') failed = true;
+        i += 1;
+      } else {
+        const r = await this.#runBatch(i);
+        failed = r.failed;
+        i = r.next;
       }
+      if (failed) break;
     }
 
     const handlersToRun = this.#hp.handlers.filter((h) => h.answers.some((a) => this.#notified.has(a)));
@@ -471,8 +534,12 @@ class HostRun {
     }
     let handlersFailed = false;
     if (handlersToRun.length > 0) {
-      await this.#probe(handlersToRun);
+      await this.#probe(handlersToRun.filter((h) => !h.skip));
       for (const h of handlersToRun) {
+        if (h.skip) {
+          this.#report(h, 'skipped', { message: h.skip });
+          continue;
+        }
         const status = await this.#runTask(h);
         if (status === 'failed') {
           handlersFailed = true;
@@ -546,7 +613,9 @@ class HostRun {
   #planFor(p: Prepared): { plan: Plan; facts: Record<string, unknown>; upstreamChanged: boolean } {
     const facts = this.#factValues(p);
     const reads = this.#factResources(p);
-    const upstreamChanged = this.#changed.some((res) => resourcesOverlap(res, reads));
+    // Only check mode plans from facts an earlier (predicted) change may have made stale: a real
+    // run re-probes stale facts before planning, so its facts are always current.
+    const upstreamChanged = this.#o.check && this.#changed.some((res) => resourcesOverlap(res, reads));
     const plan = p.def.plan({ params: p.params, facts: facts as never, host: p.host, upstreamChanged });
     return { plan, facts, upstreamChanged };
   }
@@ -612,6 +681,145 @@ class HostRun {
     }
   }
 
+  /**
+   * Runs main task `start` (not check mode) and, in the same round trip, the tasks after it that
+   * are independent of it: planned from facts that no task of the batch writes, run as the same
+   * user, and following only tasks whose success is decided by exit codes alone (no `outcome`,
+   * `failedWhen`, `changedWhen` or `ignoreErrors`), so that the shell can stop at the first
+   * failure exactly where a task-by-task run would. Facts that the batch makes stale are
+   * re-probed before the first task that reads them, as task by task. Reports stay in task order.
+   */
+  async #runBatch(start: number): Promise<{ next: number; failed: boolean }> {
+    const tasks = this.#hp.tasks;
+    const head = tasks[start] as Prepared;
+    const started = performance.now();
+    this.#o.emit({ type: 'task-start', play: this.#play.name, host: this.#hp.host, task: head.name, module: head.def.name, handler: head.handler });
+    let first: Staged;
+    try {
+      const staleKeys = Object.values(head.facts).some((r) => this.#stale.has(this.#factKey(head, r)));
+      if (staleKeys) await this.#probe(tasks.filter((t) => t.index >= head.index && !t.skip));
+      const planned = this.#planFor(head);
+      if (planned.plan.changes.length === 0) {
+        this.#report(head, 'ok', { message: planned.plan.reason ?? 'already in the desired state', started });
+        return { next: start + 1, failed: false };
+      }
+      first = this.#stage(head, planned);
+    } catch (e) {
+      if (e instanceof HostUnreachable) throw e;
+      const err = asConvergeError(e, 'CONVERGE_PLAN');
+      this.#report(head, 'failed', { message: describeError(err), code: err.code, started });
+      return { next: start + 1, failed: true };
+    }
+
+    const user = head.become?.user ?? '';
+    const items: BatchItem[] = [{ kind: 'apply', staged: first }];
+    const written = [...first.resources];
+    let next = start + 1;
+    if (!endsBatch(head)) {
+      for (; next < tasks.length; next++) {
+        const q = tasks[next] as Prepared;
+        if (q.skip) {
+          items.push({ kind: 'skip', p: q });
+          continue;
+        }
+        if ((q.become?.user ?? '') !== user) break;
+        if (Object.values(q.facts).some((r) => this.#stale.has(this.#factKey(q, r)))) break;
+        if (resourcesOverlap(written, this.#factResources(q))) break;
+        let staged: Staged;
+        try {
+          const planned = this.#planFor(q);
+          if (planned.plan.changes.length === 0) {
+            items.push({ kind: 'ok', p: q, message: planned.plan.reason ?? 'already in the desired state' });
+            continue;
+          }
+          staged = this.#stage(q, planned);
+        } catch {
+          break; // run on its own turn, where the error is reported as usual
+        }
+        items.push({ kind: 'apply', staged });
+        written.push(...staged.resources);
+        if (endsBatch(q)) {
+          next += 1;
+          break;
+        }
+      }
+    }
+
+    const applies = items.flatMap((it) => (it.kind === 'apply' ? [it.staged] : []));
+    const script = applies.map((a) => stepsScript(a.steps, a.nonce)).join('\n');
+    let exec: ExecResult;
+    try {
+      exec = await this.#t.exec(script, head.become ? { become: head.become } : {});
+    } catch (e) {
+      if (isConvergeError(e) && (e.code === 'CONVERGE_TRANSPORT' || e.code === 'CONVERGE_CONNECT')) this.#unreachable(e);
+      const err = asConvergeError(e, 'CONVERGE_APPLY');
+      this.#report(head, 'failed', { message: describeError(err), code: err.code, started });
+      return { next: start + 1, failed: true };
+    }
+
+    let outAt = 0;
+    let errAt = 0;
+    for (const it of items) {
+      if (it.kind === 'skip') {
+        this.#report(it.p, 'skipped', { message: it.p.skip ?? 'skipped' });
+        continue;
+      }
+      if (it.kind === 'ok') {
+        this.#o.emit({ type: 'task-start', play: this.#play.name, host: this.#hp.host, task: it.p.name, module: it.p.def.name, handler: false });
+        this.#report(it.p, 'ok', { message: it.message, started });
+        continue;
+      }
+      const a = it.staged;
+      if (a.p !== head) this.#o.emit({ type: 'task-start', play: this.#play.name, host: this.#hp.host, task: a.p.name, module: a.p.def.name, handler: false });
+      const outEnd = lastMarkerEnd(exec.stdout, new RegExp(`\\x1e${a.nonce}S\\d+:\\d+\\x1e\\n`, 'g'), outAt);
+      const errEnd = lastMarkerEnd(exec.stderr, new RegExp(`\\x1e${a.nonce}S\\d+\\x1e\\n`, 'g'), errAt);
+      const own: ExecResult = { stdout: exec.stdout.slice(outAt, outEnd), stderr: exec.stderr.slice(errAt, errEnd), exitCode: exec.exitCode, durationMs: exec.durationMs };
+      outAt = outEnd;
+      errAt = errEnd;
+      const status = this.#finish(a, own, started);
+      if (status === 'failed') return { next, failed: true };
+    }
+    return { next, failed: false };
+  }
+
+  /** The apply steps of a planned task (apply is pure: it only builds commands). */
+  #stage(p: Prepared, planned: { plan: Plan; facts: Record<string, unknown>; upstreamChanged: boolean }): Staged {
+    const steps = p.def.apply({ params: p.params as never, facts: planned.facts as never, host: p.host, upstreamChanged: planned.upstreamChanged, plan: planned.plan });
+    return { p, ...planned, steps, nonce: newNonce(), resources: p.def.resources?.(p.params as never) ?? ['*'] };
+  }
+
+  /** Turns what a staged task's steps printed into its report (the tail of {@link #runTask}). */
+  #finish(a: Staged, exec: ExecResult, started: number): TaskStatus {
+    const { p, plan, facts, upstreamChanged, steps, resources } = a;
+    const diff = this.#o.diff ? renderDiff(plan.changes, plan.diffs ?? []) : undefined;
+    try {
+      const results = parseStepsOutput(steps, a.nonce, exec);
+      const failedStep = results.find((r) => !(steps[r.index]?.okExitCodes ?? [0]).includes(r.exitCode));
+      const last = failedStep ?? results.at(-1) ?? { ...exec, index: 0, description: undefined };
+      const outcome = p.def.outcome?.(last, { params: p.params as never, facts: facts as never, host: p.host, upstreamChanged, plan });
+      let changed = outcome?.changed ?? true;
+      let failedNow = outcome?.failed ?? failedStep !== undefined;
+      const data: TaskResultData = { changed, failed: failedNow, ...(outcome?.result ?? {}) };
+      if (p.task.options.failedWhen) failedNow = p.task.options.failedWhen(data);
+      if (p.task.options.changedWhen) changed = p.task.options.changedWhen({ ...data, failed: failedNow });
+      const result = outcome?.result;
+      if (failedNow) {
+        const stepText = failedStep ? `step ${failedStep.description ? `"${failedStep.description}" ` : ''}exited with ${failedStep.exitCode}` : 'failed';
+        const stderr = (failedStep ?? last).stderr.trim();
+        const message = outcome?.message ?? `${stepText}${stderr ? `: ${stderr}` : ''}`;
+        if (changed) this.#markChanged(p, resources);
+        return this.#report(p, 'failed', { message, code: 'CONVERGE_APPLY', changes: plan.changes, ...(diff ? { diff } : {}), ...(result ? { result } : {}), started });
+      }
+      if (!changed) return this.#report(p, 'ok', { message: outcome?.message ?? 'ran; reported no change', ...(result ? { result } : {}), started });
+      this.#markChanged(p, resources);
+      this.#notify(p);
+      return this.#report(p, 'changed', { changes: plan.changes, ...(diff ? { diff } : {}), ...(result ? { result } : {}), ...(outcome?.message ? { message: outcome.message } : {}), started });
+    } catch (e) {
+      const err = asConvergeError(e, 'CONVERGE_PLAN');
+      return this.#report(p, 'failed', { message: describeError(err), code: err.code, started });
+    }
+  }
+
   #markChanged(p: Prepared, resources: string[]): void {
     this.#changed.push(resources);
     this.#applied.push({ p, resources });
@@ -648,7 +856,9 @@ class HostRun {
       ...(p.handler ? { handler: true } : {}),
       ...(ignored ? { ignored: true } : {}),
     };
-    this.#o.record(r);
+    // One row per task: verify's verdict replaces the row of the apply it judged.
+    const row = this.#o.record(r, this.#rows.get(p));
+    this.#rows.set(p, row);
     return ignored ? 'ok' : status;
   }
 
@@ -684,10 +894,17 @@ class HostRun {
   }
 }
 
+/** Files larger than this get no text diff, as Ansible's `max_diff_size` (104448 bytes). */
+const MAX_DIFF_BYTES = 104_448;
+
 /** Renders a plan's changes as text: unified diffs for file contents, `attr: before -> after` lines for the rest. */
 export function renderDiff(changes: Change[], diffs: FileDiff[]): string {
   const parts: string[] = [];
   for (const d of diffs) {
+    if (d.before.length > MAX_DIFF_BYTES || d.after.length > MAX_DIFF_BYTES) {
+      parts.push(`--- ${d.path} (before)\n+++ ${d.path} (after)\ndiff skipped: larger than ${MAX_DIFF_BYTES} bytes (${d.before.length} -> ${d.after.length})\n`);
+      continue;
+    }
     parts.push(createTwoFilesPatch(`${d.path} (before)`, `${d.path} (after)`, d.before, d.after, undefined, undefined, { context: 3 }).replace(/^=+\n/, ''));
   }
   const fileDiffPaths = new Set(diffs.length > 0 ? ['content'] : []);
@@ -703,4 +920,31 @@ function show(v: unknown): string {
   if (v === undefined) return '(none)';
   if (typeof v === 'string') return JSON.stringify(v);
   return JSON.stringify(maskValue(v));
+}
+
+/** A planned task with changes, its apply steps built. */
+interface Staged {
+  p: Prepared;
+  plan: Plan;
+  facts: Record<string, unknown>;
+  upstreamChanged: boolean;
+  steps: Command[];
+  nonce: string;
+  resources: string[];
+}
+
+type BatchItem = { kind: 'apply'; staged: Staged } | { kind: 'ok'; p: Prepared; message: string } | { kind: 'skip'; p: Prepared };
+
+/** True when a task's result is decided by more than its steps' exit codes, so no task may follow it in one script. */
+function endsBatch(p: Prepared): boolean {
+  const o = p.task.options;
+  return p.def.outcome !== undefined || o.failedWhen !== undefined || o.changedWhen !== undefined || o.ignoreErrors === true;
+}
+
+/** End offset of the last match of `re` (global) at or after `from`, or `from` when none. */
+function lastMarkerEnd(text: string, re: RegExp, from: number): number {
+  re.lastIndex = from;
+  let end = from;
+  for (let m = re.exec(text); m; m = re.exec(text)) end = m.index + m[0].length;
+  return end;
 }
