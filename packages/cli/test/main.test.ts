@@ -96,6 +96,8 @@ describe('converge (command line)', () => {
     expect(r.stderr).toMatch(/CONVERGE_PARAMS.*task "open port" \(fixture\.strict\) on gone/s);
     expect(r.stderr).toContain('/port');
     expect(r.stderr).toContain('70000');
+    // The location is the module call in the playbook.
+    expect(r.stderr).toContain(`at ${fixture('bad-params.ts')}:11:`);
   });
 
   it('exits 4 with file:line for a broken inventory, and for a module that is not a playbook', async () => {

@@ -3,6 +3,7 @@ import type { FactRequest } from './fact.js';
 import type { Secret } from './secret.js';
 import type { RawShell } from './sh.js';
 import type { ExecResult } from './transport.js';
+import type { SourceLocation } from './errors.js';
 
 /** One attribute that differs between a host and what a task wants: `before` -> `after`. */
 export interface Change {
@@ -164,6 +165,8 @@ export interface Task<P = unknown> {
   readonly module: ModuleDefinition<TSchema, Record<string, FactRequest>, unknown, unknown>;
   readonly params: ParamsInput<P>;
   readonly options: TaskOptions;
+  /** Where the task was written (the module call in the playbook), for error messages. */
+  readonly site?: SourceLocation;
 }
 
 /** A callable module: `copy({ dest, content }, { notify: 'restart' })` makes a {@link Task}. */
@@ -192,12 +195,18 @@ export function defineModule<S extends TSchema, F extends Record<string, FactReq
   if (!/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/.test(definition.name)) {
     throw new TypeError(`module name ${JSON.stringify(definition.name)} must be lower-case words separated by dots`);
   }
-  const fn = ((params: ParamsInput<Static<S>>, options: TaskOptions = {}): Task<Static<S>> => ({
-    kind: 'task',
-    module: definition as unknown as Task['module'],
-    params,
-    options,
-  })) as Module<S, F, D, R>;
+  const fn = ((params: ParamsInput<Static<S>>, options: TaskOptions = {}): Task<Static<S>> => {
+    const site = callSite(new Error().stack);
+    return { kind: 'task', module: definition as unknown as Task['module'], params, options, ...(site ? { site } : {}) };
+  }) as Module<S, F, D, R>;
   Object.defineProperty(fn, 'definition', { value: definition, enumerable: true });
   return fn;
+}
+
+/** The file, line and column of the frame that called a module (the third line of a V8 stack). */
+function callSite(stack: string | undefined): SourceLocation | undefined {
+  const line = stack?.split('\n')[2];
+  const m = line && /\(?((?:file:\/\/)?[^()\s]+):(\d+):(\d+)\)?\s*$/.exec(line);
+  if (!m || !m[1] || m[1].startsWith('node:')) return undefined;
+  return { file: m[1].replace(/^file:\/\//, ''), line: Number(m[2]), column: Number(m[3]) };
 }

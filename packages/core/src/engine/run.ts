@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { types } from 'node:util';
 import { createTwoFilesPatch } from 'diff';
 import pLimit from 'p-limit';
-import { ConvergeError, isConvergeError } from '../errors.js';
+import { ConvergeError, formatLocation, isConvergeError } from '../errors.js';
 import { resourcesOverlap, type FactRequest } from '../fact.js';
 import type { Inventory } from '../inventory/index.js';
 import { hostVars, selectHosts } from '../inventory/index.js';
@@ -229,7 +229,7 @@ function aggregate(errors: ConvergeError[]): ConvergeError {
   const unique = [...new Map(errors.map((e) => [e.message, e])).values()];
   const first = unique[0] as ConvergeError;
   if (unique.length === 1) return first;
-  const shown = unique.slice(0, 20).map((e) => e.message);
+  const shown = unique.slice(0, 20).map((e) => (e.location ? `${e.message}\n  at ${formatLocation(e.location)}` : e.message));
   const more = unique.length > 20 ? `\n(and ${unique.length - 20} more)` : '';
   return new ConvergeError(first.code, `${unique.length} problems found before contacting any host:\n- ${shown.join('\n- ')}${more}`, { cause: first });
 }
@@ -357,7 +357,7 @@ async function prepareTask(
   try {
     rawParams = typeof task.params === 'function' ? (task.params as (c: typeof ctx) => unknown)(ctx) : task.params;
   } catch (e) {
-    errors.push(new ConvergeError('CONVERGE_PARAMS', `task "${opts.name ?? def.name}" on ${host}: computing params failed: ${(e as Error).message}`, { cause: e }));
+    errors.push(new ConvergeError('CONVERGE_PARAMS', `task "${opts.name ?? def.name}" on ${host}: computing params failed: ${(e as Error).message}`, { cause: e, ...(task.site ? { location: task.site } : {}) }));
     return undefined;
   }
   const name = opts.name ?? defaultName(def, rawParams);
@@ -384,7 +384,7 @@ async function prepareTask(
     try {
       ok = opts.when(ctx);
     } catch (e) {
-      errors.push(new ConvergeError('CONVERGE_PLAYBOOK', `${where}: "when" failed: ${(e as Error).message}`, { cause: e }));
+      errors.push(new ConvergeError('CONVERGE_PLAYBOOK', `${where}: "when" failed: ${(e as Error).message}`, { cause: e, ...(task.site ? { location: task.site } : {}) }));
       return undefined;
     }
     if (!ok) return { ...base, params: rawParams, skip: 'condition is false' };
@@ -409,7 +409,12 @@ async function prepareTask(
     return { ...base, params, facts };
   } catch (e) {
     const err = asConvergeError(e, 'CONVERGE_PARAMS');
-    errors.push(err.message.includes(host) ? err : new ConvergeError(err.code, `${where}: ${err.message}`, { cause: err, ...(err.location ? { location: err.location } : {}) }));
+    const location = err.location ?? task.site;
+    errors.push(
+      err.message.includes(host) && !(location && !err.location)
+        ? err
+        : new ConvergeError(err.code, err.message.includes(host) ? err.message : `${where}: ${err.message}`, { cause: err, ...(location ? { location } : {}), ...(err.hint ? { hint: err.hint } : {}) }),
+    );
     return undefined;
   }
 }
