@@ -231,7 +231,14 @@ export const apt = defineModule({
     if (out.exitCode === LOCK_TIMEOUT_EXIT) {
       return { result, failed: true, message: (lines.find((l) => l.includes('gave up')) ?? 'gave up waiting for the package manager lock').slice('converge: '.length) };
     }
-    if (out.exitCode !== 0) return { result, failed: true, message: `apt-get failed with exit code ${out.exitCode}` };
+    if (out.exitCode !== 0) {
+      const said = out.stderr
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !l.startsWith('converge: '))
+        .slice(-15)
+        .join('\n');
+      return { result, failed: true, message: `apt-get failed with exit code ${out.exitCode}${said ? `:\n${said}` : ''}` };
+    }
     return lines.length > 0 ? { result, message: lines.map((l) => l.slice('converge: '.length)).join('; ') } : { result };
   },
   /** A package's maintainer scripts may change any file, user, group or unit: everything is stale after apt changed something. */
