@@ -11,7 +11,7 @@ import { ansibleEnv, converge, findAnsible, run } from './oracle.js';
  * (an inventory file, group_vars/, host_vars/, and case.json naming the vars to compare, the play
  * vars and the -e arguments), one generated playbook with a `debug: var=X` task per var runs ONCE
  * per inventory with the json callback; for every host and var the value converge computes
- * (explainVar, whose value is taskVars') must equal Ansible's.
+ * (explainVar, whose value is taskVars'; a template string is compared rendered) must equal Ansible's.
  */
 
 interface Case {
@@ -76,7 +76,7 @@ describe('variable precedence is the same as Ansible', () => {
       for (const host of inventory.hosts.keys()) {
         for (const v of c.vars) {
           const ex = explainVar({ inventory, host, name: v, extraVars, ...(c.playVars ? { playVars: c.playVars } : {}) });
-          (actual[host] ??= {})[v] = ex.defined ? ex.value : NOT_DEFINED;
+          (actual[host] ??= {})[v] = !ex.defined ? NOT_DEFINED : ex.rendered?.ok ? ex.rendered.value : ex.value;
           if (ex.defined) expect(ex.sources.filter((s) => s.winner).map((s) => s.value)).toEqual([ex.value]);
         }
       }
@@ -114,6 +114,15 @@ describe('converge explain', () => {
     const json = JSON.parse((await converge(['explain', '-i', inventoryFile(dir), 'web1', 'http_port', '--json'])).stdout) as { value: unknown; sources: { kind: string; winner: boolean }[] };
     expect(json.value).toBe(81);
     expect(json.sources.map((s) => [s.kind, s.winner])).toEqual([['inventory-group', false], ['inventory-host', true]]);
+  });
+
+  it('shows a templated value rendered, and a cycle as an error', async () => {
+    const inv = inventoryFile(join(FIXTURES, '18-templated-vars'));
+    const r = await converge(['explain', '-i', inv, 'web1', 'url', '-e', 'app_name=store']);
+    expect(r.stdout.split('\n').slice(0, 2)).toEqual(['web1: url = "{{ scheme }}://{{ inventory_hostname }}:{{ port }}/{{ app_path }}"', '  rendered: "http://web1:8443/store/v1"']);
+    const cycle = await converge(['explain', '-i', inv, 'web1', 'a', '-e', '{"a": "{{ b }}", "b": "x{{ a }}"}']);
+    expect(cycle.code).toBe(0);
+    expect(cycle.stdout).toMatch(/cannot be rendered: .*(recursive|cycle|loop)/i);
   });
 
   it('says when a var is not defined, and refuses an unknown host', async () => {

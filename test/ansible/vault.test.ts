@@ -138,10 +138,20 @@ describe.skipIf(!ansibleVault && !process.env['CI'])('vault files both ways with
     expect(await ansibleVaultRun(['view', '--vault-id', `dev@${pw('dev')}`, f])).toBe(PLAIN.replace('db_user: app', 'db_user: admin'));
   });
 
-  it('the run command takes the vault options', async () => {
-    const r = await converge(['run', '--help']);
-    expect(r.stdout).toMatch(/--vault-id/);
-    expect(r.stdout).toMatch(/--vault-password-file/);
-    expect(r.stdout).toMatch(/--ask-vault-pass/);
+  it('a run decrypts vault-encrypted host_vars with --vault-password-file, and refuses without it', async () => {
+    const root = join(dir, `run${n++}`);
+    mkdirSync(join(root, 'host_vars'), { recursive: true });
+    writeFileSync(join(root, 'hosts'), `[local]\nlocal1 ansible_connection=local target_dir=${root}\n`);
+    writeFileSync(join(root, 'host_vars', 'local1.yml'), 'b_content: "t0p-secret-b"\nfail: "no"\n');
+    await ansibleVaultRun(['encrypt', '--vault-password-file', pw('default'), join(root, 'host_vars', 'local1.yml')]);
+    const playbook = join(import.meta.dirname, '../../packages/cli/test/fixtures/local-files.ts');
+    const without = await converge(['-i', join(root, 'hosts'), playbook]);
+    expect(without.code).toBe(4);
+    expect(without.stderr).toMatch(/local1\.yml is vault-encrypted and no vault password was given/);
+    const r = await converge(['-i', join(root, 'hosts'), playbook, '--vault-password-file', pw('default'), '--output', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).summary.local1).toMatchObject({ failed: 0, skipped: 1 });
+    expect(r.stdout).not.toContain('t0p-secret-b');
   });
 });

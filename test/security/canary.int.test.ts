@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startHosts, type TestHosts } from '@converge/testing';
+import { startVaultDouble, type VaultDouble } from './vault-double.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The canary test (issue 7, C-16, C-17): every secret-bearing input of a playbook holds a
@@ -25,12 +26,18 @@ let hosts: TestHosts;
 let host: string;
 let work: string;
 let n = 0;
+let vaultServer: VaultDouble;
+let vaultToken: string;
 
 beforeAll(async () => {
   await run('pnpm', ['run', 'build'], { cwd: root });
   hosts = await startHosts(1, { prefix: 'canary-' });
   host = hosts.hosts[0]!.name;
   work = await mkdtemp(join(tmpdir(), 'converge-canary-'));
+  // HashiCorp Vault lookups go to the Vault test double (see vault-double.ts)
+  vaultServer = await startVaultDouble();
+  vaultServer.kv2('kv', 'canary', { password: CANARIES.vault });
+  vaultToken = vaultServer.token(['kv/data/canary']);
   const setup = [
     'useradd -m -s /bin/bash deploy',
     'install -d -m 700 -o deploy -g deploy /home/deploy/.ssh',
@@ -45,6 +52,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await hosts?.stop();
+  await vaultServer?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -60,7 +68,7 @@ async function converge(args: string[]): Promise<Outcome> {
   const audit = join(work, 'audit.jsonl');
   const stateDir = join(work, 'state');
   const argv = [bin, '-i', hosts.inventoryPath, playbook, '--known-hosts', hosts.knownHostsPath, '-e', 'ansible_user=deploy', '--state-dir', stateDir, '--log', log, '--audit-log', audit, ...args];
-  const child = spawn(process.execPath, argv, { cwd: work, env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, argv, { cwd: work, env: { ...process.env, NO_COLOR: '1', VAULT_ADDR: vaultServer.address, VAULT_TOKEN: vaultToken } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -107,6 +115,9 @@ describe('secrets never leak (canary)', () => {
     const o = await converge(['--diff', '-v']);
     expect(o.code, o.texts.stderr).toBe(0);
     expect(o.texts.stdout).toMatch(/changed/);
+    // the secrets were in play and shown masked (the detector looks at real output)
+    expect(o.texts.stdout).toContain('********');
+    expect(Object.entries(o.texts).find(([k]) => k.includes('events-'))?.[1]).toContain('********');
     expectNoCanary(o);
     const files = await hosts.exec(host, 'cat /etc/canary/secret.txt /etc/canary/app.env /etc/canary/app.conf /etc/canary/stderr.txt');
     expect(files.stdout).toContain(CANARIES.copyContent);
@@ -114,6 +125,8 @@ describe('secrets never leak (canary)', () => {
     expect(files.stdout).toContain(CANARIES.lineText);
     expect(files.stdout).toContain(`password = ${CANARIES.templateVar}`);
     expect(files.stdout).toContain(`postgres://app:${CANARIES.templateVar}@db`);
+    expect(files.stdout).toContain(`vault = ${CANARIES.vault}`);
+    expect((await hosts.exec(host, 'cat /etc/canary/vault.txt')).stdout).toBe(CANARIES.vault);
   });
 
   it('check mode with diff, after the secrets changed on the host', async () => {
@@ -154,6 +167,21 @@ describe('secrets never leak (canary)', () => {
     expect(o.code).toBe(4);
     expect(o.texts.stderr).toMatch(/CONVERGE_TEMPLATE|template/);
     expectNoCanary(o);
+  });
+
+  it('the audit log lists every run above, and `converge audit` shows them without a canary', async () => {
+    const audit = join(work, 'audit.jsonl');
+    const lines = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; result?: string });
+    const ends = lines.filter((l) => l.type === 'run-end').map((l) => l.result);
+    expect(ends).toEqual(['ok', 'ok', 'ok', 'ok', 'failed', 'failed', 'failed', 'error', 'error']);
+    const listed = await run(process.execPath, [bin, 'audit', '--audit-log', audit, '-v']);
+    expect(listed.stdout.trim().split('\n').filter((l) => /^\d{4}-/.test(l))).toHaveLength(9);
+    const failed = await run(process.execPath, [bin, 'audit', '--audit-log', audit, '--failed', '--json']);
+    expect(failed.stdout.trim().split('\n')).toHaveLength(5);
+    // the params and template errors stopped before any host: they are not runs "on" the host
+    const onHost = await run(process.execPath, [bin, 'audit', '--audit-log', audit, '--failed', '--host', host]);
+    expect(onHost.stdout.trim().split('\n')).toHaveLength(3);
+    expectNoCanary({ code: 0, texts: { list: listed.stdout + listed.stderr, failed: failed.stdout } });
   });
 
   it('a wrong become password fails the host without showing either password', async () => {

@@ -89,9 +89,12 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .requiredOption('-i, --inventory <path>', 'inventory file or directory; repeatable', collect)
     .option('--list', 'print every group and host var as JSON (default)')
     .option('--host <host>', 'print the vars of one host as JSON')
-    .action(async (flags: { inventory: string[]; host?: string }) => {
+    .option('--vault-id <label@source>', 'vault password: LABEL@FILE, LABEL@SCRIPT or LABEL@prompt; repeatable', collect)
+    .option('--vault-password-file <file>', 'vault password file, or an executable that prints it; repeatable', collect)
+    .option('-J, --ask-vault-pass', 'ask for the vault password')
+    .action(async (flags: { inventory: string[]; host?: string; vaultId?: string[]; vaultPasswordFile?: string[]; askVaultPass?: boolean }) => {
       const core = await import('@converge/core');
-      const inv = await loadInventory(flags.inventory);
+      const inv = await loadInventory(flags.inventory, await vaultSecretsFrom(flags));
       if (flags.host) {
         if (!inv.hosts.has(flags.host)) throw new ConvergeError('CONVERGE_OPTIONS', `host ${flags.host} is not in the inventory`);
         stdout.write(`${JSON.stringify(core.maskValue(core.hostVars(inv, flags.host)), null, 4)}\n`);
@@ -239,6 +242,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     const extraVars = parseExtraVars(flags.extraVars ?? []);
     audit.setExtraVarNames(Object.keys(extraVars));
     const { playbook, path } = await loadPlaybook(playbookArg);
+    await core.resolveVaultLookups([playbook, inventory, extraVars]);
     let becomePassword: Secret | undefined;
     if (flags.askBecomePass) becomePassword = core.secret(await askPassword('BECOME password: '));
     const { PrettyReporter } = await import('./output/pretty.js');

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'CONVERGE_NOT_CONVERGED'
   | 'CONVERGE_TRANSPORT'
   | 'CONVERGE_STATE'
+  | 'CONVERGE_VAULT'
   | 'CONVERGE_INTERNAL';
 
 /** Where in a user's file an error was found: 1-based line and column. */

@@ -45,3 +45,4 @@ export type { HostFacts } from './host-facts.js';
 export * from './ansible-vault/index.js';
 export * from './audit/index.js';
 export * from './explain/index.js';
+export * from './vault/index.js';

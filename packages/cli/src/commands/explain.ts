@@ -95,7 +95,9 @@ export function registerExplain(program: Command, io: CommandIo): void {
         io.stdout.write(`${host}: ${name} is not defined\n`);
         return;
       }
-      const lines = [`${host}: ${name} = ${show(ex.value, core.maskValue)}`, 'sources, lowest precedence first (* wins):'];
+      const lines = [`${host}: ${name} = ${show(ex.value, core.maskValue)}`];
+      if (ex.rendered) lines.push(ex.rendered.ok ? `  rendered: ${show(ex.rendered.value, core.maskValue)}` : `  cannot be rendered: ${core.maskText(ex.rendered.error)}`);
+      lines.push('sources, lowest precedence first (* wins):');
       for (const s of ex.sources) {
         const where = s.files ? ` [${s.files.map((f) => relative(process.cwd(), f) || f).join(', ')}]` : '';
         lines.push(`  ${s.winner ? '*' : ' '} ${s.label}${where}: ${show(s.value, core.maskValue)}`);

@@ -5,23 +5,11 @@ import { ConvergeError } from '@converge/core';
 import { addHostVarsOptions, loadCliInventory, selectPlay, type HostVarsFlags } from './explain.js';
 import type { CommandIo } from './vault.js';
 
-/** Replaces every `Secret` in a vars tree with its clear text (templates need the values). */
-function revealAll(v: unknown, isSecret: (x: unknown) => x is { reveal(): string }): unknown {
-  if (isSecret(v)) return v.reveal();
-  if (Array.isArray(v)) return v.map((x) => revealAll(x, isSecret));
-  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = revealAll(x, isSecret);
-    return out;
-  }
-  return v;
-}
-
 /**
  * Registers `converge render -i INV HOST TEMPLATE [-e ...] [--playbook PB.ts --play NAME]`: prints
  * a template as the `template` module would write it for one host, with the host's vars (inventory,
- * play vars, extra vars, magic vars). Secret values are rendered, then masked in the output unless
- * `--reveal-secrets` is given.
+ * play vars, extra vars, magic vars). Secret values are rendered in clear (as the template module
+ * writes them), then masked by value in the output unless `--reveal-secrets` is given.
  */
 export function registerRender(program: Command, io: CommandIo): void {
   addHostVarsOptions(
@@ -54,7 +42,7 @@ export function registerRender(program: Command, io: CommandIo): void {
           playHosts: selected ? core.selectHosts(inventory, selected.play.hosts) : [host],
         },
       });
-      const out = core.renderTemplate(source, revealAll(vars, core.isSecret) as Record<string, unknown>, { file: templatePath, searchPaths: [dirname(file)] });
+      const out = core.renderTemplate(source, vars, { file: templatePath, searchPaths: [dirname(file)] });
       io.stdout.write(flags.revealSecrets ? out : core.maskText(out));
     });
 }

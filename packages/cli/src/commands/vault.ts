@@ -54,7 +54,7 @@ interface VaultFlags extends VaultCliOptions {
 }
 
 /** Chooses the secret to encrypt with, as `ansible-vault`: `--encrypt-vault-id`, or the only one given. */
-async function encryptSecret(flags: VaultFlags, ids: { newPrompt?: boolean } = {}): Promise<VaultSecret> {
+async function encryptSecret(flags: VaultFlags): Promise<VaultSecret> {
   const core = await import('@converge/core');
   const prompt = async (q: string) => {
     const a = await promptPassword(q.replace('Vault password', 'New Vault password'));
@@ -62,7 +62,7 @@ async function encryptSecret(flags: VaultFlags, ids: { newPrompt?: boolean } = {
     if (a !== b) throw new ConvergeError('CONVERGE_OPTIONS', 'the passwords do not match');
     return a;
   };
-  const secrets = await core.loadVaultSecrets(flags, { prompt: ids.newPrompt === false ? promptPassword : prompt });
+  const secrets = await core.loadVaultSecrets(flags, { prompt });
   if (secrets.length === 0) throw new ConvergeError('CONVERGE_OPTIONS', 'no vault password given', { hint: 'give one with --vault-password-file FILE, --vault-id LABEL@SOURCE or --ask-vault-pass' });
   if (flags.encryptVaultId) {
     const s = secrets.find((x) => x.label === flags.encryptVaultId);

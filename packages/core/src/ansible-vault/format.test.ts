@@ -61,12 +61,12 @@ describe('ansible-vault format', () => {
   });
 
   it.each([
-    ['no secrets', ANSIBLE_1_1, /no vault password was given/],
-    ['a bad header', '$ANSIBLE_VAULT;2.0;AES256\n00\n', /unsupported ansible-vault format version/],
-    ['a bad cipher', '$ANSIBLE_VAULT;1.1;AES\n00\n', /unsupported vault cipher/],
-    ['a payload that is not hex', '$ANSIBLE_VAULT;1.1;AES256\nzz\n', /not hexadecimal/],
-  ])('refuses %s', (_name, text, re) => {
-    expect(() => decryptVault(text, _name === 'no secrets' ? [] : [pw1])).toThrow(re);
+    ['no secrets', ANSIBLE_1_1, [], /no vault password was given/],
+    ['a bad header', '$ANSIBLE_VAULT;2.0;AES256\n00\n', [pw1], /unsupported ansible-vault format version/],
+    ['a bad cipher', '$ANSIBLE_VAULT;1.1;AES\n00\n', [pw1], /unsupported vault cipher/],
+    ['a payload that is not hex', '$ANSIBLE_VAULT;1.1;AES256\nzz\n', [pw1], /not hexadecimal/],
+  ] as const)('refuses %s', (_name, text, secrets, re) => {
+    expect(() => decryptVault(text, secrets)).toThrow(re);
   });
 
   it('recognises vault text', () => {

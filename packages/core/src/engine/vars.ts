@@ -45,12 +45,23 @@ export interface MagicVars {
   playHosts: string[];
 }
 
-function magicVars(inv: Inventory, host: string, m: MagicVars): Record<string, unknown> {
+/** `groups` of an inventory, computed once per inventory and size (it is O(hosts x groups)). */
+const groupsCache = new WeakMap<Inventory, { hosts: number; groups: number; value: Record<string, string[]> }>();
+
+function groupMembers(inv: Inventory): Record<string, string[]> {
+  const cached = groupsCache.get(inv);
+  if (cached && cached.hosts === inv.hosts.size && cached.groups === inv.groups.size) return cached.value;
   const groups: Record<string, string[]> = {};
   for (const g of inv.groups.keys()) groups[g] = [];
   for (const h of inv.hosts.keys()) {
     for (const g of groupsOf(inv, h)) (groups[g] ??= []).push(h);
   }
+  groupsCache.set(inv, { hosts: inv.hosts.size, groups: inv.groups.size, value: groups });
+  return groups;
+}
+
+function magicVars(inv: Inventory, host: string, m: MagicVars): Record<string, unknown> {
+  const groups = groupMembers(inv);
   const hostvars = new Proxy({} as Record<string, unknown>, {
     get: (_t, name) => (typeof name === 'string' && inv.hosts.has(name) ? { inventory_hostname: name, ...hostVars(inv, name) } : undefined),
     has: (_t, name) => typeof name === 'string' && inv.hosts.has(name),

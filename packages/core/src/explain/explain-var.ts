@@ -2,7 +2,8 @@ import { taskVars, type MagicVars } from '../engine/vars.js';
 import { transitiveGroups } from '../inventory/model.js';
 import type { Inventory } from '../inventory/types.js';
 import { RESERVED_VARS, sortGroups } from '../inventory/vars.js';
-import { ConvergeError } from '../errors.js';
+import { ConvergeError, isConvergeError } from '../errors.js';
+import { isTemplated, renderString } from '../template/index.js';
 
 /** The layers a variable can come from, lowest precedence first (see {@link taskVars}). */
 export type VarSourceKind =
@@ -39,6 +40,11 @@ export interface VarExplanation {
   defined: boolean;
   /** The value the host sees (the winner's value); undefined when not defined. */
   value: unknown;
+  /**
+   * For a value that is a template string (`"{{ base }}/app"`): the value rendered with the host's
+   * vars, as a task would see it (Ansible renders it the same way, when used); or the error.
+   */
+  rendered?: { ok: true; value: string } | { ok: false; error: string };
   /** Every source that defines the variable, lowest precedence first; the last one wins. */
   sources: VarSource[];
 }
@@ -118,11 +124,22 @@ export function explainVar(input: ExplainInput): VarExplanation {
   const defined = has(all, name);
   const last = sources[sources.length - 1];
   if (defined && (last === undefined || last.value !== all[name])) push({ kind: 'magic', label: 'magic var (set by converge)', value: all[name] });
+  const value = defined ? all[name] : undefined;
+  let rendered: VarExplanation['rendered'];
+  if (typeof value === 'string' && isTemplated(value)) {
+    try {
+      rendered = { ok: true, value: renderString(value, all, { file: `variable ${name}` }) };
+    } catch (e) {
+      if (!isConvergeError(e)) throw e;
+      rendered = { ok: false, error: e.message };
+    }
+  }
   return {
     host,
     name,
     defined,
-    value: defined ? all[name] : undefined,
+    value,
+    ...(rendered ? { rendered } : {}),
     sources: sources.map((s, i) => ({ ...s, winner: defined && i === sources.length - 1 })),
   };
 }

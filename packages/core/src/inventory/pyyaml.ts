@@ -153,7 +153,13 @@ export function parseData(text: string, file: string): ParsedData {
     const pos = err.linePos?.[0];
     throw inventoryError(`invalid YAML: ${err.message.split('\n')[0] ?? err.message}`, { file, line: pos?.line ?? 1, column: pos?.col ?? 1 }, { cause: err });
   }
-  const value = d.toJS({ mapAsMap: true, maxAliasCount: -1 }) as unknown;
+  let value: unknown;
+  try {
+    value = d.toJS({ mapAsMap: true, maxAliasCount: -1 }) as unknown;
+  } catch (e) {
+    // e.g. an alias to an anchor defined later (ReferenceError from the yaml library)
+    throw inventoryError(`invalid YAML: ${(e as Error).message}`, { file, line: 1, column: 1 }, { cause: e });
+  }
   return { value, locate };
 }
 
