@@ -1,7 +1,7 @@
 // System modules: packages, services, accounts and commands. Re-exported by the package index.
 export { apt, AptParams, parsePackageSpec, versionMatches } from './apt/apt.js';
 export type { PackageSpec, AptPlan } from './apt/apt.js';
-export { aptPackages, aptCandidates, aptListsAge, aptAutoremovable, aptDeb, parseDpkgQuery, parseAptPolicy, parseAutoremovable, UPDATE_STAMP } from './apt/package-facts.js';
+export { aptPackages, aptCandidates, aptMissingCandidates, aptListsAge, aptAutoremovable, aptDeb, parseDpkgQuery, parseAptPolicy, parseAutoremovable, UPDATE_STAMP } from './apt/package-facts.js';
 export type { DpkgPackage, PackagePolicy, ListsAge, DebFile } from './apt/package-facts.js';
 export { aptLockedStep, APT_LOCKS, LOCK_TIMEOUT_EXIT } from './apt/lock-wait.js';
 export { systemdService, ServiceParams, enablement } from './systemd/service.js';

@@ -5,6 +5,7 @@ import {
   UPDATE_STAMP,
   aptAutoremovable,
   aptCandidates,
+  aptMissingCandidates,
   aptDeb,
   aptListsAge,
   aptPackages,
@@ -66,6 +67,7 @@ export function versionMatches(installed: string, wanted: string): boolean {
 type AptFacts = {
   installed?: FactRequest<Record<string, DpkgPackage>>;
   candidates?: FactRequest<Record<string, PackagePolicy>>;
+  missing?: FactRequest<Record<string, PackagePolicy>>;
   lists?: FactRequest<ListsAge>;
   autoremovable?: FactRequest<string[]>;
   deb?: FactRequest<DebFile>;
@@ -74,6 +76,7 @@ type AptFacts = {
 type AptFactValues = {
   installed?: Record<string, DpkgPackage>;
   candidates?: Record<string, PackagePolicy>;
+  missing?: Record<string, PackagePolicy>;
   lists?: ListsAge;
   autoremovable?: string[];
   deb?: DebFile;
@@ -134,6 +137,7 @@ export const apt = defineModule({
     const f: AptFacts = {};
     if (names.length > 0) f.installed = aptPackages({ names });
     if (names.length > 0 && p.state === 'latest') f.candidates = aptCandidates({ names });
+    if (names.length > 0 && (p.state ?? 'present') === 'present') f.missing = aptMissingCandidates({ names });
     if (p.update_cache) f.lists = aptListsAge({});
     if (p.autoremove) f.autoremovable = aptAutoremovable({});
     if (p.deb !== undefined) f.deb = aptDeb({ path: p.deb });
@@ -162,6 +166,14 @@ export const apt = defineModule({
           changes.push({ path: `packages.${s.name}`, before, after: candidate ?? 'latest' });
         }
       } else if (!isInstalled(cur) || (s.version !== undefined && !versionMatches(cur?.version ?? '', s.version))) {
+        // A package apt does not know fails now, in check mode too, unless a due refresh of the
+        // lists (or an earlier change, in check mode) could make it known.
+        const refreshDue = p.update_cache === true && ((f.lists?.ageSeconds ?? null) === null || (f.lists?.ageSeconds ?? 0) > (p.cache_valid_time ?? 0));
+        if (!isInstalled(cur) && f.missing && !refreshDue && !upstreamChanged && !(f.missing[s.name]?.candidate)) {
+          throw new ConvergeError('CONVERGE_PLAN', `apt: package ${s.name} has no installation candidate (unknown to apt on this host)`, {
+            hint: 'check the name, or refresh the lists with update_cache: true',
+          });
+        }
         data.install.push(s.version !== undefined ? `${s.name}=${s.version}` : s.name);
         changes.push({ path: `packages.${s.name}`, before, after: s.version ?? 'installed' });
       }

@@ -1,4 +1,4 @@
-import { ConvergeError, defineFact, sh } from '@converge/core';
+import { ConvergeError, defineFact, raw, sh } from '@converge/core';
 
 /** One package as dpkg knows it (dpkg-query(1) `${db:Status-Abbrev}`). */
 export interface DpkgPackage {
@@ -94,6 +94,24 @@ export const aptCandidates = defineFact<{ names: string[] }, Record<string, Pack
   name: 'apt.candidates',
   description: 'Candidate versions of packages (apt-cache policy).',
   command: ({ names }) => sh`apt-cache policy -- ${names}`,
+  parse: (stdout, { exitCode, stderr }) => {
+    if (exitCode !== 0) throw new ConvergeError('CONVERGE_FACT', `apt-cache policy failed with exit code ${exitCode}`, { detail: stderr });
+    return parseAptPolicy(stdout);
+  },
+  resources: ({ names }) => [...packageResources(names), '/var/lib/apt/lists', '/etc/apt'],
+});
+
+/**
+ * Fact `apt.missing_candidates`: for the named packages that are not installed, their candidate
+ * versions from the local package lists (`apt-cache policy`); installed packages cost one
+ * `dpkg-query` each and nothing more. A name absent from the result is unknown to apt, which is
+ * how check mode tells a typo from a package it would install.
+ */
+export const aptMissingCandidates = defineFact<{ names: string[] }, Record<string, PackagePolicy>>({
+  name: 'apt.missing_candidates',
+  description: 'Candidate versions of the named packages that are not installed.',
+  command: ({ names }) =>
+    sh`missing=''; for n in ${names}; do dpkg-query -W -f='${raw("${db:Status-Abbrev}")}' -- "$n" 2>/dev/null | grep -q '^ii' || missing="$missing $n"; done; if [ -n "$missing" ]; then apt-cache policy -- $missing; fi`,
   parse: (stdout, { exitCode, stderr }) => {
     if (exitCode !== 0) throw new ConvergeError('CONVERGE_FACT', `apt-cache policy failed with exit code ${exitCode}`, { detail: stderr });
     return parseAptPolicy(stdout);

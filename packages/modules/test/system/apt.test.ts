@@ -120,3 +120,19 @@ describe('module apt', () => {
     expect(o).toMatchObject({ failed: true, message: 'gave up after waiting 5s for the package manager lock: /var/lib/dpkg/lock-frontend is held by pid 429 (/usr/bin/python3 /usr/bin/unattended-upgrade)' });
   });
 });
+
+describe('apt in check mode tells an unknown package from one it would install', () => {
+  const installed = parseDpkgQuery(DPKG_QUERY);
+  const missing = parseAptPolicy(POLICY);
+  test('a known package that is not installed is planned for install', () => {
+    const r = planModule(apt, { params: { name: 'hello' }, facts: { installed, missing } });
+    expect(r.changes).toEqual([{ path: 'packages.hello', before: null, after: 'installed' }]);
+  });
+  test('a package apt does not know fails the plan, naming it', () => {
+    expect(() => planModule(apt, { params: { name: ['hello', 'helo-typo'] }, facts: { installed, missing } })).toThrow(/helo-typo has no installation candidate/);
+  });
+  test('a refresh that is due may make it known: the install is predicted', () => {
+    const r = planModule(apt, { params: { name: 'helo-typo', update_cache: true, cache_valid_time: 60 }, facts: { installed, missing, lists: { ageSeconds: 3600 } } });
+    expect(r.changes.map((c) => c.path)).toEqual(['cache', 'packages.helo-typo']);
+  });
+});

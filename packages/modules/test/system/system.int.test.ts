@@ -33,6 +33,14 @@ describe('apt', () => {
     expect(await sh(`dpkg-query -W -f '\${db:Status-Abbrev}' tree 2>/dev/null || echo gone`)).not.toMatch(/^ii/);
   });
 
+  test('check mode refuses a package apt does not know, as the real run does', async () => {
+    for (const check of [true, false]) {
+      const report = await runTasks(hosts, [apt({ name: ['tree', 'no-such-package-converge'] })], { check });
+      expect(report.tasks[0]?.status).toBe('failed');
+      expect(report.tasks[0]?.message).toMatch(/no-such-package-converge has no installation candidate/);
+    }
+  });
+
   test('C-21: waits for the lock another process holds, then installs', async () => {
     await holdLock('/var/lib/dpkg/lock-frontend', 6);
     const started = Date.now();
