@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { encryptString } from '@converge/core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +39,11 @@ beforeAll(async () => {
   vaultServer = await startVaultDouble();
   vaultServer.kv2('kv', 'canary', { password: CANARIES.vault });
   vaultToken = vaultServer.token(['kv/data/canary']);
+  // an ansible-vault encrypted inventory var (group_vars/all.yml), decrypted with a password file
+  await mkdir(join(work, 'inv', 'group_vars'), { recursive: true });
+  await copyFile(hosts.inventoryPath, join(work, 'inv', 'hosts'));
+  await writeFile(join(work, 'vault-pass.txt'), `${CANARIES.vaultPassword}\n`, { mode: 0o600 });
+  await writeFile(join(work, 'inv', 'group_vars', 'all.yml'), encryptString(CANARIES.vaultFile as string, { label: 'default', password: CANARIES.vaultPassword as string }, 'vaulted_token'));
   const setup = [
     'useradd -m -s /bin/bash deploy',
     'install -d -m 700 -o deploy -g deploy /home/deploy/.ssh',
@@ -67,7 +73,7 @@ async function converge(args: string[]): Promise<Outcome> {
   const log = join(work, `events-${n}.jsonl`);
   const audit = join(work, 'audit.jsonl');
   const stateDir = join(work, 'state');
-  const argv = [bin, '-i', hosts.inventoryPath, playbook, '--known-hosts', hosts.knownHostsPath, '-e', 'ansible_user=deploy', '--state-dir', stateDir, '--log', log, '--audit-log', audit, ...args];
+  const argv = [bin, '-i', join(work, 'inv'), '--vault-password-file', join(work, 'vault-pass.txt'), playbook, '--known-hosts', hosts.knownHostsPath, '-e', 'ansible_user=deploy', '--state-dir', stateDir, '--log', log, '--audit-log', audit, ...args];
   const child = spawn(process.execPath, argv, { cwd: work, env: { ...process.env, NO_COLOR: '1', VAULT_ADDR: vaultServer.address, VAULT_TOKEN: vaultToken } });
   let stdout = '';
   let stderr = '';
@@ -87,7 +93,7 @@ async function converge(args: string[]): Promise<Outcome> {
   }
   const code = await exited;
   const texts: Record<string, string> = { stdout, stderr, psController, psTarget };
-  for (const f of [log, audit]) if (existsSync(f)) texts[f] = readFileSync(f, 'utf8');
+  for (const f of [log, audit, join(work, 'inv', 'group_vars', 'all.yml')]) if (existsSync(f)) texts[f] = readFileSync(f, 'utf8');
   for (const f of walk(stateDir)) texts[f] = readFileSync(f, 'utf8');
   for (const f of walk(join(fixtures, '.converge'))) texts[f] = readFileSync(f, 'utf8');
   expect(samples, 'ps was sampled while the run went on').toBeGreaterThan(0);
@@ -126,6 +132,7 @@ describe('secrets never leak (canary)', () => {
     expect(files.stdout).toContain(`password = ${CANARIES.templateVar}`);
     expect(files.stdout).toContain(`postgres://app:${CANARIES.templateVar}@db`);
     expect(files.stdout).toContain(`vault = ${CANARIES.vault}`);
+    expect(files.stdout).toContain(`vaulted = ${CANARIES.vaultFile}`);
     expect((await hosts.exec(host, 'cat /etc/canary/vault.txt')).stdout).toBe(CANARIES.vault);
   });
 
