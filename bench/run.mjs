@@ -117,6 +117,13 @@ async function withHosts(n, prefix, fn) {
   }
 }
 
+/** Writes what was measured so far (bench/results/partial.json), so a long run that is cut short keeps its numbers. */
+function savePartial(results) {
+  const dir = join(REPO, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'partial.json'), `${JSON.stringify(results, null, 2)}\n`);
+}
+
 const edit = (lab) => Promise.all(lab.hosts.map((h) => lab.exec(h.name, handEdits(ROOT))));
 const say = (s) => process.stderr.write(`bench: ${s}\n`);
 
@@ -127,13 +134,17 @@ results.startup = await startup(Number(opts['startup-runs']));
 say(JSON.stringify(results.startup));
 for (const n of sizes) {
   const run = { hosts: n, converge: undefined, ansible: undefined, floor: undefined };
+  results.runs.push(run);
   if (tools.has('converge')) {
     run.converge = await withHosts(n, `bc${n}h`, async (lab, ws) => {
       const out = {};
       say(`converge, ${n} hosts: first apply`);
+      run.converge = out;
       out.first = await converge(ws, n);
+      savePartial(results);
       say(`converge, ${n} hosts: no-op`);
       out.noop = await converge(ws, n);
+      savePartial(results);
       say(`floor, ${n} hosts`);
       run.floor = await floor(lab, ws);
       await edit(lab);
@@ -151,18 +162,21 @@ for (const n of sizes) {
     run.ansible = await withHosts(n, `ba${n}h`, async (lab, ws) => {
       const out = {};
       say(`ansible-playbook, ${n} hosts: first apply`);
+      run.ansible = out;
       out.first = await ansible(ws);
+      savePartial(results);
       say(`ansible-playbook, ${n} hosts: no-op`);
       out.noop = await ansible(ws);
+      savePartial(results);
       await edit(lab);
       say(`ansible-playbook, ${n} hosts: --check --diff`);
       out.check = await ansible(ws, ['--check', '--diff']);
+      savePartial(results);
       say(`ansible-playbook, ${n} hosts: repair`);
       out.repair = await ansible(ws);
       return out;
     });
   }
-  results.runs.push(run);
 }
 results.targets = evaluateTargets(results);
 printTable(results);

@@ -12,9 +12,9 @@ export const CLI = join(REPO, 'packages/cli/bin/converge.js');
 
 /**
  * Creates the directory and returns its paths. `hosts` are `{ name, address, port, vars? }`;
- * every host also gets `w50_root` (default /srv/w50).
+ * every host also gets `w50_root` (default /srv/w50); `allVars` go to `[all:vars]`.
  */
-export function makeWorkspace({ hosts, privateKeyPath, knownHostsPath, forks, root = '/srv/w50', user = 'root', prefix = 'converge-bench-' }) {
+export function makeWorkspace({ hosts, privateKeyPath, knownHostsPath, forks, root = '/srv/w50', user = 'root', prefix = 'converge-bench-', allVars = {} }) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   mkdirSync(join(dir, 'node_modules/@converge'), { recursive: true });
   for (const p of ['core', 'modules']) symlinkSync(join(REPO, 'packages', p), join(dir, 'node_modules/@converge', p));
@@ -27,7 +27,7 @@ export function makeWorkspace({ hosts, privateKeyPath, knownHostsPath, forks, ro
   );
   writeFileSync(
     join(dir, 'inventory.ini'),
-    `${lines.join('\n')}\n\n[all:vars]\nansible_user=${user}\nansible_ssh_private_key_file=${privateKeyPath}\n`,
+    `${lines.join('\n')}\n\n[all:vars]\nansible_user=${user}\nansible_ssh_private_key_file=${privateKeyPath}\n${Object.entries(allVars).map(([k, v]) => `${k}=${v}\n`).join('')}`,
   );
   mkdirSync(join(dir, 'ansible-cp'));
   writeFileSync(

@@ -45,7 +45,7 @@ try {
       const name = `s${String(i + 1).padStart(4, '0')}`;
       return { name, address: '127.0.0.1', port: sshd.port, root: join(hostsDir, name) };
     });
-    const ws = makeWorkspace({ hosts, privateKeyPath: sshd.clientKeyFile, knownHostsPath: sshd.knownHostsFile, forks: n, prefix: 'converge-scale-ws-' });
+    const ws = makeWorkspace({ hosts, privateKeyPath: sshd.clientKeyFile, knownHostsPath: sshd.knownHostsFile, forks: n, prefix: 'converge-scale-ws-', allVars: { ansible_timeout: 120 } });
     const run = async (label) => {
       say(`${n} hosts: ${label}`);
       const r = await measure(process.execPath, [CLI, '-i', ws.inventory, ws.playbook, '--output', 'json', '--forks', opts.forks, '--known-hosts', ws.knownHostsPath]);
@@ -62,6 +62,7 @@ try {
       const { stdout: _o, stderr: _e, ...m } = r;
       const out = { ...m, changed, failedHosts: bad, roundTripsPerHost: Math.max(...rts), cpuMsPerHostTask: m.cpuMs / (n * TASKS) };
       say(`${n} hosts: ${label}: ${JSON.stringify(out)}`);
+      if (bad > 0 && process.env.BENCH_DEBUG) process.stderr.write(r.stderr);
       if (bad > 0) throw new Error(`${bad} hosts failed or were unreachable:\n${report.tasks.filter((t) => t.status === 'failed').slice(0, 3).map((t) => `${t.host} ${t.task}: ${t.message}`).join('\n')}\n${r.stderr.slice(-2000)}`);
       return out;
     };

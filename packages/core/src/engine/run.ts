@@ -649,36 +649,15 @@ class HostRun {
         this.#notify(p);
         return this.#report(p, 'changed', { changes: plan.changes, ...(diff ? { diff } : {}), started });
       }
-      const steps = p.def.apply({ params: p.params as never, facts: facts as never, host: p.host, upstreamChanged, plan });
-      const nonce = newNonce();
+      const staged = this.#stage(p, { plan, facts, upstreamChanged });
       let exec;
       try {
-        exec = await this.#t.exec(stepsScript(steps, nonce), p.become ? { become: p.become } : {});
+        exec = await this.#t.exec(stepsScript(staged.steps, staged.nonce), p.become ? { become: p.become } : {});
       } catch (e) {
         if (isConvergeError(e) && (e.code === 'CONVERGE_TRANSPORT' || e.code === 'CONVERGE_CONNECT')) this.#unreachable(e);
         throw e;
       }
-      const results = parseStepsOutput(steps, nonce, exec);
-      const failedStep = results.find((r) => !(steps[r.index]?.okExitCodes ?? [0]).includes(r.exitCode));
-      const last = failedStep ?? results.at(-1) ?? { ...exec, index: 0, description: undefined };
-      const outcome = p.def.outcome?.(last, { params: p.params as never, facts: facts as never, host: p.host, upstreamChanged, plan });
-      let changed = outcome?.changed ?? true;
-      let failedNow = outcome?.failed ?? failedStep !== undefined;
-      const data: TaskResultData = { changed, failed: failedNow, ...(outcome?.result ?? {}) };
-      if (p.task.options.failedWhen) failedNow = p.task.options.failedWhen(data);
-      if (p.task.options.changedWhen) changed = p.task.options.changedWhen({ ...data, failed: failedNow });
-      const result = outcome?.result;
-      if (failedNow) {
-        const stepText = failedStep ? `step ${failedStep.description ? `"${failedStep.description}" ` : ''}exited with ${failedStep.exitCode}` : 'failed';
-        const stderr = (failedStep ?? last).stderr.trim();
-        const message = outcome?.message ?? `${stepText}${stderr ? `: ${stderr}` : ''}`;
-        if (changed) this.#markChanged(p, resources);
-        return this.#report(p, 'failed', { message, code: 'CONVERGE_APPLY', changes: plan.changes, ...(diff ? { diff } : {}), ...(result ? { result } : {}), started });
-      }
-      if (!changed) return this.#report(p, 'ok', { message: outcome?.message ?? 'ran; reported no change', ...(result ? { result } : {}), started });
-      this.#markChanged(p, resources);
-      this.#notify(p);
-      return this.#report(p, 'changed', { changes: plan.changes, ...(diff ? { diff } : {}), ...(result ? { result } : {}), ...(outcome?.message ? { message: outcome.message } : {}), started });
+      return this.#finish(staged, exec, started);
     } catch (e) {
       if (e instanceof HostUnreachable) throw e;
       const err = asConvergeError(e, 'CONVERGE_PLAN');
