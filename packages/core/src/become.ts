@@ -3,7 +3,8 @@ import { ConvergeError } from './errors.js';
 import { maskText } from './secret.js';
 import { quote } from './sh.js';
 import type { ShellStreams } from './shell-session.js';
-import { ShellSession } from './shell-session.js';
+import type { ShellSession } from './shell-session.js';
+import { awaitShellStart, type ShellStartControl } from './shell-start.js';
 import type { BecomeSpec } from './transport.js';
 
 /**
@@ -43,66 +44,34 @@ export function becomeHandshake(
   label: string,
   timeoutMs = 30_000,
 ): Promise<ShellSession> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    let prompts = 0;
-    let done = false;
-    const finish = (e?: Error) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      streams.stdout.off('data', onOut);
-      streams.stderr.off('data', onErr);
-      streams.stdout.off('close', onClose);
-      if (e) {
-        streams.kill();
-        reject(e);
-        return;
-      }
-      // Anything already read past the marker belongs to nothing: the shell has not run a command yet.
-      resolve(new ShellSession(streams, label));
-    };
-    const fail = (msg: string, hint?: string) =>
-      finish(
-        new ConvergeError('CONVERGE_BECOME', `${label}: become (sudo -u ${spec.user}) failed: ${msg}`, {
-          ...(hint ? { hint } : {}),
-          ...(err.trim() ? { detail: maskText(err.replace(markers.prompt, '').trim()) } : {}),
-        }),
-      );
-    const timer = setTimeout(() => fail(`no answer from sudo within ${timeoutMs} ms`), timeoutMs);
-    const answerPrompt = () => {
-      prompts += 1;
-      if (prompts > 1) {
-        fail('the become password was refused', 'check ansible_become_password (or --ask-become-pass) for this host');
-        return;
-      }
-      if (!spec.password) {
-        fail('sudo asks for a password and none is configured', 'set ansible_become_password for this host, or use --ask-become-pass');
-        return;
-      }
-      streams.stdin.write(`${spec.password.reveal()}\n`);
-    };
-    const onOut = (d: Buffer) => {
-      out += d.toString('utf8');
-      if (out.includes(`${markers.ready}\n`)) finish();
-    };
-    const onErr = (d: Buffer) => {
-      err += d.toString('utf8');
-      if (/Sorry, try again|incorrect password attempt/i.test(err)) {
-        fail('the become password was refused', 'check ansible_become_password (or --ask-become-pass) for this host');
-        return;
-      }
-      const promptCount = err.split(markers.prompt).length - 1;
-      if (promptCount > prompts) {
-        answerPrompt();
-        return;
-      }
-      if (promptCount === 0 && FOREIGN_PROMPT.test(err) && prompts === 0) answerPrompt();
-    };
-    const onClose = () => fail(/not in the sudoers|may not run sudo|is not allowed/i.test(err) ? 'the user may not use sudo' : 'sudo ended before the shell started');
-    streams.stdout.on('data', onOut);
-    streams.stderr.on('data', onErr);
-    streams.stdout.on('close', onClose);
-  });
+  let prompts = 0;
+  const error = (c: ShellStartControl, msg: string, hint?: string) =>
+    new ConvergeError('CONVERGE_BECOME', `${label}: become (sudo -u ${spec.user}) failed: ${msg}`, {
+      ...(hint ? { hint } : {}),
+      ...(c.err.trim() ? { detail: maskText(c.err.replace(markers.prompt, '').trim()) } : {}),
+    });
+  const refused = (c: ShellStartControl) => c.fail(error(c, 'the become password was refused', 'check ansible_become_password (or --ask-become-pass) for this host'));
+  const answerPrompt = (c: ShellStartControl) => {
+    prompts += 1;
+    if (prompts > 1) return refused(c);
+    if (!spec.password) return c.fail(error(c, 'sudo asks for a password and none is configured', 'set ansible_become_password for this host, or use --ask-become-pass'));
+    streams.stdin.write(`${spec.password.reveal()}\n`);
+  };
+  // Anything read past the ready marker belongs to nothing: the shell has not run a command yet.
+  return awaitShellStart(
+    streams,
+    label,
+    timeoutMs,
+    (c) => {
+      if (c.out.includes(`${markers.ready}\n`)) return c.ready();
+      if (/Sorry, try again|incorrect password attempt/i.test(c.err)) return refused(c);
+      const promptCount = c.err.split(markers.prompt).length - 1;
+      if (promptCount > prompts) return answerPrompt(c);
+      if (promptCount === 0 && FOREIGN_PROMPT.test(c.err) && prompts === 0) answerPrompt(c);
+    },
+    {
+      closed: (c) => error(c, /not in the sudoers|may not run sudo|is not allowed/i.test(c.err) ? 'the user may not use sudo' : 'sudo ended before the shell started'),
+      timedOut: (c) => error(c, `no answer from sudo within ${timeoutMs} ms`),
+    },
+  );
 }

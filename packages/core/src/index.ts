@@ -46,3 +46,5 @@ export * from './ansible-vault/index.js';
 export * from './audit/index.js';
 export * from './explain/index.js';
 export * from './vault/index.js';
+export { awaitShellStart } from './shell-start.js';
+export type { ShellStartControl } from './shell-start.js';

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { homedir, userInfo } from 'node:os';
 import { join, posix } from 'node:path';
 import type { Client as ClientType, ClientChannel, SFTPWrapper } from 'ssh2';
-import { becomeCommand, becomeHandshake, ConvergeError, maskText, quote, ShellSession } from '@converge/core';
-import type { BecomeSpec, ConnectionSpec, ExecOptions, ExecResult, RawShell, ShellStreams, Transport, TransportStats } from '@converge/core';
+import { awaitShellStart, becomeCommand, becomeHandshake, ConvergeError, maskText, quote, ShellSession } from '@converge/core';
+import type { BecomeSpec, ConnectionSpec, ExecOptions, ExecResult, RawShell, ShellStartControl, ShellStreams, Transport, TransportStats } from '@converge/core';
 import { connectHop, forwardTo } from './internal/hop.js';
 import type { Hop } from './internal/hop.js';
 import { knownHostsName } from './known-hosts.js';
@@ -68,51 +68,27 @@ function cb<T>(fn: (done: (err: Error | undefined | null, value?: T) => void) =>
  */
 function syncShell(streams: ShellStreams, label: string, timeoutMs: number): Promise<ShellSession> {
   const mark = `CONVERGE_SYNC_${randomBytes(8).toString('hex')}\n`;
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    let done = false;
-    const finish = (e?: Error) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      streams.stdout.off('data', onOut);
-      streams.stderr.off('data', onErr);
-      streams.stdout.off('close', onClose);
-      if (e) {
-        streams.kill();
-        reject(e);
-      } else {
-        resolve(new ShellSession(streams, label));
-      }
-    };
-    const check = () => {
-      if (out.endsWith(mark) && err.endsWith(mark)) finish();
-    };
-    const onOut = (d: Buffer) => {
-      out += d.toString('utf8');
-      check();
-    };
-    const onErr = (d: Buffer) => {
-      err += d.toString('utf8');
-      check();
-    };
-    const fail = (why: string) => {
-      const noise = maskText(`${err}${out}`.split(mark).join('').trim());
-      finish(
-        new ConvergeError('CONVERGE_TRANSPORT', `${label}: ${why}`, {
-          ...(noise ? { detail: noise } : {}),
-          hint: 'the login user needs a working login shell (not nologin) and /bin/sh',
-        }),
-      );
-    };
-    const onClose = () => fail('the login shell ended before running a command');
-    const timer = setTimeout(() => fail(`the shell did not answer within ${timeoutMs} ms`), timeoutMs);
-    streams.stdout.on('data', onOut);
-    streams.stderr.on('data', onErr);
-    streams.stdout.on('close', onClose);
-    streams.stdin.write(`printf '%s\\n' ${mark.trim()}; printf '%s\\n' ${mark.trim()} >&2\n`);
-  });
+  const fail = (c: ShellStartControl, why: string) => {
+    const noise = maskText(`${c.err}${c.out}`.split(mark).join('').trim());
+    return new ConvergeError('CONVERGE_TRANSPORT', `${label}: ${why}`, {
+      ...(noise ? { detail: noise } : {}),
+      hint: 'the login user needs a working login shell (not nologin) and /bin/sh',
+    });
+  };
+  const started = awaitShellStart(
+    streams,
+    label,
+    timeoutMs,
+    (c) => {
+      if (c.out.endsWith(mark) && c.err.endsWith(mark)) c.ready();
+    },
+    {
+      closed: (c) => fail(c, 'the login shell ended before running a command'),
+      timedOut: (c) => fail(c, `the shell did not answer within ${timeoutMs} ms`),
+    },
+  );
+  streams.stdin.write(`printf '%s\\n' ${mark.trim()}; printf '%s\\n' ${mark.trim()} >&2\n`);
+  return started;
 }
 
 /**
