@@ -20,3 +20,5 @@ export type { DiffSecrecy } from './file/file-diff.js';
 export { planAttributes, attributeParams } from './file/file-attributes.js';
 export type { AttributeParams, AttributePlan } from './file/file-attributes.js';
 export { compilePythonRegex, expandTemplate } from './file/python-regex.js';
+export { contentFacts, planContentWrite, applyContentWrite, desiredBytes, sha256Hex } from './copy/content-write.js';
+export type { ContentWriteParams, ContentWriteData } from './copy/content-write.js';
