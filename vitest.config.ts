@@ -11,6 +11,7 @@ export default defineConfig({
       '@converge/modules': pkg('modules'),
       '@converge/cli': pkg('cli'),
       '@converge/testing': pkg('testing'),
+      '@converge/haproxy': pkg('haproxy'),
     },
   },
   test: {
