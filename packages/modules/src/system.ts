@@ -1,7 +1,19 @@
 // System modules: packages, services, accounts and commands. Re-exported by the package index.
-export { apt, AptParams, parsePackageSpec, versionMatches } from './apt/apt.js';
+import { apt as aptPackage } from './apt/apt.js';
+import { aptRepository } from './apt/repository.js';
+
+/**
+ * Module `apt` (Debian packages, see {@link aptPackage}) with the family's other module,
+ * `apt.repository` (a signed third-party repository, see {@link aptRepository}).
+ */
+export const apt: typeof aptPackage & { readonly repository: typeof aptRepository } = Object.assign(aptPackage, { repository: aptRepository });
+export { AptParams, parsePackageSpec, versionMatches } from './apt/apt.js';
+export { aptRepository, AptRepositoryParams, AptPinParams, renderSources, renderPin, repositoryPaths, repositoryKeyring } from './apt/repository.js';
+export type { AptRepositoryPlan } from './apt/repository.js';
+export { dearmor, readPublicKeys, keyringOf, crc24 } from './apt/openpgp-key.js';
+export type { OpenPgpPublicKey } from './apt/openpgp-key.js';
 export type { PackageSpec, AptPlan } from './apt/apt.js';
-export { aptPackages, aptCandidates, aptMissingCandidates, aptListsAge, aptAutoremovable, aptDeb, parseDpkgQuery, parseAptPolicy, parseAutoremovable, UPDATE_STAMP } from './apt/package-facts.js';
+export { aptPackages, aptCandidates, aptMissingCandidates, aptListsAge, aptAutoremovable, aptDeb, parseDpkgQuery, parseAptPolicy, parseAutoremovable, listsDue, UPDATE_STAMP, APT_SOURCE_PATHS } from './apt/package-facts.js';
 export type { DpkgPackage, PackagePolicy, ListsAge, DebFile } from './apt/package-facts.js';
 export { aptLockedStep, APT_LOCKS, LOCK_TIMEOUT_EXIT } from './apt/lock-wait.js';
 export { systemdService, ServiceParams, enablement } from './systemd/service.js';

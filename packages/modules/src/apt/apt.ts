@@ -11,6 +11,7 @@ import {
   aptPackages,
   hasFiles,
   isInstalled,
+  listsDue,
   type DebFile,
   type DpkgPackage,
   type ListsAge,
@@ -96,8 +97,10 @@ function specsOf(p: AptParams): PackageSpec[] {
   return names.map(parsePackageSpec);
 }
 
-function describeAge(age: number | null): string {
-  return age === null ? 'never updated' : `updated ${age}s ago`;
+function describeAge(lists: ListsAge | undefined): string {
+  const age = lists?.ageSeconds ?? null;
+  if (age === null) return 'never updated';
+  return lists?.sourcesChanged ? `updated ${age}s ago, before the sources changed` : `updated ${age}s ago`;
 }
 
 /**
@@ -168,7 +171,7 @@ export const apt = defineModule({
       } else if (!isInstalled(cur) || (s.version !== undefined && !versionMatches(cur?.version ?? '', s.version))) {
         // A package apt does not know fails now, in check mode too, unless a due refresh of the
         // lists (or an earlier change, in check mode) could make it known.
-        const refreshDue = p.update_cache === true && ((f.lists?.ageSeconds ?? null) === null || (f.lists?.ageSeconds ?? 0) > (p.cache_valid_time ?? 0));
+        const refreshDue = p.update_cache === true && listsDue(f.lists, p.cache_valid_time ?? 0);
         if (!isInstalled(cur) && f.missing && !refreshDue && !upstreamChanged && !(f.missing[s.name]?.candidate)) {
           throw new ConvergeError('CONVERGE_PLAN', `apt: package ${s.name} has no installation candidate (unknown to apt on this host)`, {
             hint: 'check the name, or refresh the lists with update_cache: true',
@@ -194,12 +197,11 @@ export const apt = defineModule({
     }
 
     if (p.update_cache) {
-      const age = f.lists?.ageSeconds ?? null;
-      const due = age === null || age > (p.cache_valid_time ?? 0);
+      const due = listsDue(f.lists, p.cache_valid_time ?? 0);
       const wanted = (specs.length === 0 && p.deb === undefined) || p.state === 'latest' || data.install.length > 0 || data.deb;
       if (due && wanted) {
         data.update = true;
-        changes.unshift({ path: 'cache', before: describeAge(age), after: 'updated' });
+        changes.unshift({ path: 'cache', before: describeAge(f.lists), after: 'updated' });
       }
     }
 
@@ -209,7 +211,7 @@ export const apt = defineModule({
     }
 
     if (changes.length > 0) return { changes, data };
-    return { changes, reason: reasonOf(p, specs, installed, f.lists?.ageSeconds ?? null) };
+    return { changes, reason: reasonOf(p, specs, installed, f.lists) };
   },
   apply: ({ params: p, plan }): Command[] => {
     const d = plan.data as AptPlan;
@@ -260,14 +262,14 @@ export const apt = defineModule({
   verify: false,
 });
 
-function reasonOf(p: AptParams, specs: PackageSpec[], installed: Record<string, DpkgPackage>, age: number | null): string {
+function reasonOf(p: AptParams, specs: PackageSpec[], installed: Record<string, DpkgPackage>, lists: ListsAge | undefined): string {
   const parts: string[] = [];
   if (specs.length > 0) {
     const list = specs.map((s) => (p.state === 'absent' ? s.name : `${s.name} ${installed[s.name]?.version ?? ''}`.trim())).join(', ');
     parts.push(p.state === 'absent' ? `not installed: ${list}` : p.state === 'latest' ? `already the newest version: ${list}` : `installed: ${list}`);
   }
   if (p.deb !== undefined) parts.push(`${p.deb} is installed`);
-  if (p.update_cache && specs.length === 0 && p.deb === undefined) parts.push(`package lists ${describeAge(age)} (cache_valid_time ${p.cache_valid_time ?? 0}s)`);
+  if (p.update_cache && specs.length === 0 && p.deb === undefined) parts.push(`package lists ${describeAge(lists)} (cache_valid_time ${p.cache_valid_time ?? 0}s)`);
   if (p.autoremove) parts.push('nothing to autoremove');
   return parts.join('; ');
 }

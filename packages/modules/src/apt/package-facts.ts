@@ -126,25 +126,42 @@ export const UPDATE_STAMP = '/var/lib/apt/periodic/update-success-stamp';
 export interface ListsAge {
   /** Seconds since the last successful `apt-get update`; `null` when the lists were never fetched. */
   ageSeconds: number | null;
+  /**
+   * True when a source or an operator keyring changed after that update (a file in
+   * {@link APT_SOURCE_PATHS} newer than it): the lists do not cover the sources as they are, so
+   * an update is due whatever its age.
+   */
+  sourcesChanged: boolean;
+}
+
+/** Where apt reads its sources (sources.list(5)) and where operators put repository keyrings. */
+export const APT_SOURCE_PATHS = ['/etc/apt/sources.list', '/etc/apt/sources.list.d', '/etc/apt/keyrings'] as const;
+
+/** True when the lists must be refreshed for a `cache_valid_time` in seconds. */
+export function listsDue(lists: ListsAge | undefined, cacheValidTime: number): boolean {
+  const age = lists?.ageSeconds ?? null;
+  return age === null || lists?.sourcesChanged === true || age > cacheValidTime;
 }
 
 /**
  * Fact `apt.lists_age`: seconds since the package lists were last updated, measured on the host
  * (no clock skew): the mtime of {@link UPDATE_STAMP} when it exists, else of
- * /var/lib/apt/lists - Ansible's rule. `null` when no `*_Packages` list exists at all.
+ * /var/lib/apt/lists - Ansible's rule. `null` when no `*_Packages` list exists at all. Also
+ * whether a sources file, the sources.list.d directory or a keyring in /etc/apt/keyrings is newer
+ * than that (find(1) `-newer`, nanosecond precision).
  */
 export const aptListsAge = defineFact<Record<string, never>, ListsAge>({
   name: 'apt.lists_age',
-  description: 'Seconds since apt-get update.',
+  description: 'Seconds since apt-get update, and whether the sources changed since.',
   command: () =>
-    sh`now=$(date +%s); if ! ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_Packages'; then echo never; elif [ -e ${UPDATE_STAMP} ]; then echo $(( now - $(stat -c %Y ${UPDATE_STAMP}) )); else echo $(( now - $(stat -c %Y /var/lib/apt/lists) )); fi`,
+    sh`now=$(date +%s); if ! ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_Packages'; then echo never; else if [ -e ${UPDATE_STAMP} ]; then ref=${UPDATE_STAMP}; else ref=/var/lib/apt/lists; fi; echo $(( now - $(stat -c %Y "$ref") )); if [ -n "$(find ${[...APT_SOURCE_PATHS]} -newer "$ref" -print 2>/dev/null | head -n 1)" ]; then echo sources-changed; fi; fi`,
   parse: (stdout) => {
-    const s = stdout.trim();
-    if (s === 'never') return { ageSeconds: null };
+    const [s = '', flag] = stdout.trim().split('\n');
+    if (s === 'never') return { ageSeconds: null, sourcesChanged: false };
     if (!/^-?\d+$/.test(s)) throw new ConvergeError('CONVERGE_FACT', `unexpected apt lists age ${JSON.stringify(s)}`);
-    return { ageSeconds: Math.max(0, Number(s)) };
+    return { ageSeconds: Math.max(0, Number(s)), sourcesChanged: flag === 'sources-changed' };
   },
-  resources: () => ['/var/lib/apt/lists', UPDATE_STAMP],
+  resources: () => ['/var/lib/apt/lists', UPDATE_STAMP, ...APT_SOURCE_PATHS],
 });
 
 /** Parses `apt-get -s autoremove` (simulation) into the names it would remove. */

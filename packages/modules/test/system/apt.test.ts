@@ -43,8 +43,9 @@ describe('apt facts', () => {
     expect(parseAutoremovable('0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n')).toEqual([]);
   });
   test.each([
-    ['320\n', { ageSeconds: 320 }],
-    ['never\n', { ageSeconds: null }],
+    ['320\n', { ageSeconds: 320, sourcesChanged: false }],
+    ['320\nsources-changed\n', { ageSeconds: 320, sourcesChanged: true }],
+    ['never\n', { ageSeconds: null, sourcesChanged: false }],
   ])('lists age %j', (out, value) => {
     expect(aptListsAge.definition.parse(out, { args: {}, exitCode: 0, stderr: '' })).toEqual(value);
   });
@@ -85,6 +86,7 @@ describe('module apt', () => {
     { case: 'purge also takes config-files leftovers', params: { name: ['old'], state: 'absent', purge: true, autoremove: true }, facts: { installed, autoremovable: [] }, changes: [{ path: 'packages.old', before: 'config-files', after: null }], calls: [`converge_apt_get ${OPTS} purge --autoremove -- old`] },
     { case: 'refreshes stale lists before installing', params: { name: 'hello', update_cache: true, cache_valid_time: 3600, install_recommends: false }, facts: { installed, lists: { ageSeconds: 7200 } }, changes: [{ path: 'cache', before: 'updated 7200s ago', after: 'updated' }, { path: 'packages.hello', before: null, after: 'installed' }], calls: ['converge_apt_get -q update && mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/update-success-stamp', `converge_apt_get ${OPTS} --no-install-recommends install -- hello`] },
     { case: 'no refresh when nothing is to be installed', params: { name: 'sudo', update_cache: true }, facts: { installed, lists: { ageSeconds: 7200 } }, changes: [], calls: [''] },
+    { case: 'refreshes fresh lists when a source changed since', params: { update_cache: true, cache_valid_time: 3600 }, facts: { lists: { ageSeconds: 60, sourcesChanged: true } }, changes: [{ path: 'cache', before: 'updated 60s ago, before the sources changed', after: 'updated' }], calls: ['converge_apt_get -q update && mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/update-success-stamp'] },
     { case: 'no refresh while the lists are fresh', params: { update_cache: true, cache_valid_time: 3600 }, facts: { lists: { ageSeconds: 60 } }, changes: [], calls: [''] },
     { case: 'refresh alone', params: { update_cache: true }, facts: { lists: { ageSeconds: null } }, changes: [{ path: 'cache', before: 'never updated', after: 'updated' }], calls: ['converge_apt_get -q update && mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/update-success-stamp'] },
     { case: 'autoremove alone', params: { autoremove: true }, facts: { autoremovable: ['libfoo1'] }, changes: [{ path: 'autoremove', before: ['libfoo1'], after: [] }], calls: [`converge_apt_get ${OPTS} autoremove`] },
