@@ -210,7 +210,7 @@ function reloadScript(service: string, socket: string): ReturnType<typeof sh> {
   const pid = raw(`${socketQuery(socket, 'show info').text} | sed -n 's/^Pid: //p'`);
   return sh`if systemctl is-active -q -- ${service}; then
   old=$(${pid})
-  systemctl reload -- ${service}
+  systemctl reload -- ${service} || exit 1
   if command -v socat >/dev/null 2>&1; then
     i=0; new=$old
     while [ "$i" -lt 100 ]; do new=$(${pid}); if [ -n "$new" ] && [ "$new" != "$old" ]; then break; fi; sleep 0.1; i=$((i+1)); done

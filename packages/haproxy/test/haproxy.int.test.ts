@@ -192,7 +192,7 @@ describe('haproxy (1 load balancer, 2 nginx apps)', () => {
     expect(new Set(await whoAnswers(6))).toEqual(new Set(['app hap2', 'app hap3']));
   }, 300_000);
 
-  it('drains a server through the runtime API: it gets no new requests; ready brings it back', async () => {
+  it('drains a server through the runtime API: it gets no new requests; ready brings it back; weights change at runtime', async () => {
     const drain: Play = { name: 'rolling deploy', hosts: 'lb', tasks: [haproxy.server({ backend: 'app', server: 'hap2', state: 'drain' })] };
     const { first } = await convergePlaysTwice([drain]);
     expect(changedTasks(first)).toHaveLength(1);
@@ -204,6 +204,10 @@ describe('haproxy (1 load balancer, 2 nginx apps)', () => {
 
     await convergePlaysTwice([{ ...drain, tasks: [haproxy.server({ backend: 'app', server: 'hap2', state: 'ready' })] }]);
     expect(new Set(await whoAnswers(6))).toEqual(new Set(['app hap2', 'app hap3']));
+
+    await convergePlaysTwice([{ ...drain, tasks: [haproxy.server({ backend: 'app', server: 'hap3', weight: 5 })] }]);
+    expect(await socketQuery('show servers state app')).toMatch(/^\d+ app \d+ hap3 \S+ 2 0 5 10 /m);
+    await convergePlaysTwice([{ ...drain, tasks: [haproxy.server({ backend: 'app', server: 'hap3', weight: 10 })] }]);
   }, 600_000);
 
   it('fails clearly for a server the backend does not have', async () => {

@@ -45,8 +45,20 @@ describe('haproxy.server plan', () => {
   ])('%s to %s plans %j', (server, state, changes) => {
     const r = planModule(haproxyServer, { params: { backend: 'app', server, state }, facts });
     expect(r.changes).toEqual(changes);
-    if (changes.length === 0) expect(r.reason).toBe(`app/${server} is ${state}`);
+    if (changes.length === 0) expect(r.reason).toMatch(new RegExp(`^app/${server} is ${state}, weight \\d+$`));
     else expect(String(r.commands[0]?.script)).toContain(`'set server app/${server} state ${state}'`);
+  });
+
+  it('sets the runtime weight when it differs, together with the state', () => {
+    const r = planModule(haproxyServer, { params: { backend: 'app', server: 'a2', state: 'drain', weight: 5 }, facts });
+    expect(r.changes).toEqual([
+      { path: 'state', before: 'ready', after: 'drain' },
+      { path: 'weight', before: 1, after: 5 },
+    ]);
+    expect(r.commands.map((c) => c.description)).toEqual(['set server app/a2 state drain', 'set server app/a2 weight 5']);
+    expect(planModule(haproxyServer, { params: { backend: 'app', server: 'a1', weight: 10 }, facts }).reason).toBe('app/a1 is drain, weight 10');
+    expect(() => planModule(haproxyServer, { params: { backend: 'app', server: 'a1' }, facts })).toThrow(/give state, weight or both/);
+    expect(() => planModule(haproxyServer, { params: { backend: 'app', server: 'a1', weight: 300 }, facts })).toThrow(/weight/);
   });
 
   it('fails for an unknown server, naming the servers there are', () => {
