@@ -6,6 +6,8 @@ const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/inde
 export default defineConfig({
   resolve: {
     alias: {
+      // Subpath entries first: an alias also matches `<key>/...`.
+      '@converge/core/lean': fileURLToPath(new URL('./packages/core/src/lean.ts', import.meta.url)),
       '@converge/core': pkg('core'),
       '@converge/ssh': pkg('ssh'),
       '@converge/modules': pkg('modules'),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ConvergeError } from '@converge/core';
+import { ConvergeError } from '@converge/core/lean';
 
 /**
  * Parses the values of `-e`/`--extra-vars` as ansible-playbook does: `key=value` pairs

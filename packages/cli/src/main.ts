@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { ConvergeError, formatLocation, isConvergeError, maskText, type ConnectionSpec, type Secret, type Transport } from '@converge/core';
+import type { ConnectionSpec, Secret, Transport } from '@converge/core';
+import { ConvergeError, formatLocation, isConvergeError, maskText } from '@converge/core/lean';
 import { registerAudit } from './commands/audit.js';
 import { ExitCode } from './exit-codes.js';
 import { registerVault, vaultSecretsFrom } from './commands/vault.js';

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ConvergeError, type AuditRun } from '@converge/core';
+import type { AuditRun } from '@converge/core';
+import { ConvergeError } from '@converge/core/lean';
 
 interface AuditFlags {
   auditLog?: string;

@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { ConvergeError, type Inventory, type Play, type VaultCliOptions } from '@converge/core';
+import type { Inventory, Play, VaultCliOptions } from '@converge/core';
+import { ConvergeError } from '@converge/core/lean';
 import { addVaultOptions, vaultSecretsFrom, type CommandIo } from './vault.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

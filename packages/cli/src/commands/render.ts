@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ConvergeError } from '@converge/core';
+import { ConvergeError } from '@converge/core/lean';
 import { addHostVarsOptions, loadCliInventory, selectPlay, type HostVarsFlags } from './explain.js';
 import type { CommandIo } from './vault.js';
 

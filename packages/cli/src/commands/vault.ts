@@ -3,7 +3,8 @@ import { chmod, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { ConvergeError, type VaultCliOptions, type VaultSecret } from '@converge/core';
+import type { VaultCliOptions, VaultSecret } from '@converge/core';
+import { ConvergeError } from '@converge/core/lean';
 
 /** Where a subcommand writes: the streams of {@link main}. */
 export interface CommandIo {

@@ -1,4 +1,5 @@
-import { maskValue, type RunReport } from '@converge/core';
+import type { RunReport } from '@converge/core';
+import { maskValue } from '@converge/core/lean';
 
 /**
  * The `--output json` document: `{ summary: { host: { ok, changed, failed, skipped,

@@ -1,4 +1,5 @@
-import { maskText, type RunReport } from '@converge/core';
+import type { RunReport } from '@converge/core';
+import { maskText } from '@converge/core/lean';
 
 function esc(s: string): string {
   // XML 1.0 forbids most control characters even when escaped.

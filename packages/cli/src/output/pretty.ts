@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import { maskText, type RunEvent, type RunReport, type TaskReport } from '@converge/core';
+import type { RunEvent, RunReport, TaskReport } from '@converge/core';
+import { maskText } from '@converge/core/lean';
 
 /**
  * Human output: one line per task and host as results arrive, diffs under changed tasks with
