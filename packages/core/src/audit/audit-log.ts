@@ -46,7 +46,7 @@ export type AuditRecord =
 
 /**
  * The audit log of converge runs: append-only JSON lines (see {@link JsonLinesFile}: one
- * fsync'd line per record, mode 0600, never rewritten), written as the run goes:
+ * complete line per record, flushed to disk in the background and at the end, mode 0600, never rewritten), written as the run goes:
  *
  * - `run-start`: operator (local user, uid, controller host, git commit/author/user/dirty of
  *   the playbook's repository), playbook and inventory paths with sha256 of their content,

@@ -12,7 +12,7 @@ export interface EventLog {
 /**
  * Opens an event log that appends every run event to `path` as it happens: one JSON object per
  * line, `{ "time": ISO-8601, "type": ..., ...event fields }`, secrets masked (by value too), each
- * line fsync'd. The file is appended to, never truncated.
+ * line whole (flushed to disk in the background and on close). The file is appended to, never truncated.
  *
  * @throws ConvergeError `CONVERGE_STATE` when the file cannot be opened.
  * @example

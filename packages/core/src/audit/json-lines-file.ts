@@ -1,14 +1,17 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConvergeError } from '../errors.js';
 import { maskValue } from '../secret.js';
 
 /**
  * An append-only JSON-lines file: each {@link JsonLinesFile.append} writes one complete line
- * (secrets masked, by value too) with a single `write(2)` on a descriptor opened `O_APPEND`, then
- * `fsync(2)`, so a crash mid-run leaves every record written so far whole. converge never
- * truncates or rewrites the file. New files are created with mode 0600 (they name hosts and
- * changes); missing parent directories are created.
+ * (secrets masked, by value too) with a single `write(2)` on a descriptor opened `O_APPEND`, so a
+ * crash of converge mid-run leaves every record written so far whole in the file. The lines are
+ * flushed to disk with `fsync(2)` in the background (one flush covers every line written before
+ * it started; at most one is in flight) and synchronously by {@link JsonLinesFile.close}: a run
+ * of thousands of changed tasks does not stall the event loop (and the SSH timers of every host)
+ * on one synchronous flush per line. converge never truncates or rewrites the file. New files are
+ * created with mode 0600 (they name hosts and changes); missing parent directories are created.
  *
  * @throws ConvergeError `CONVERGE_STATE` when the file cannot be opened or written.
  * @example
@@ -19,6 +22,9 @@ import { maskValue } from '../secret.js';
 export class JsonLinesFile {
   readonly path: string;
   #fd: number | undefined;
+  /** A background fsync is running; `#dirty`: lines were written since it started. */
+  #flushing = false;
+  #dirty = false;
 
   private constructor(path: string, fd: number) {
     this.path = path;
@@ -35,22 +41,42 @@ export class JsonLinesFile {
     }
   }
 
-  /** Appends one record as one line and flushes it to disk. A no-op after {@link close}. */
+  /** Appends one record as one line and starts flushing it to disk. A no-op after {@link close}. */
   append(record: Record<string, unknown>): void {
     if (this.#fd === undefined) return;
     const line = `${JSON.stringify(maskValue(record))}\n`;
     try {
       writeSync(this.#fd, line);
-      fsyncSync(this.#fd);
     } catch (e) {
       throw new ConvergeError('CONVERGE_STATE', `cannot write to the log file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
+    this.#dirty = true;
+    this.#flush();
   }
 
-  /** Closes the file; later appends are ignored. Safe to call twice. */
+  #flush(): void {
+    const fd = this.#fd;
+    if (this.#flushing || !this.#dirty || fd === undefined) return;
+    this.#flushing = true;
+    this.#dirty = false;
+    // A failed background flush is retried by the next append and by close(), which throws.
+    fsync(fd, () => {
+      this.#flushing = false;
+      if (this.#fd === fd) this.#flush();
+    });
+  }
+
+  /** Flushes the file to disk and closes it; later appends are ignored. Safe to call twice. */
   close(): void {
-    if (this.#fd === undefined) return;
-    closeSync(this.#fd);
+    const fd = this.#fd;
+    if (fd === undefined) return;
     this.#fd = undefined;
+    try {
+      fsyncSync(fd);
+    } catch (e) {
+      throw new ConvergeError('CONVERGE_STATE', `cannot write to the log file ${this.path}: ${(e as Error).message}`, { cause: e });
+    } finally {
+      closeSync(fd);
+    }
   }
 }
