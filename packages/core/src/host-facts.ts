@@ -21,6 +21,12 @@ export interface HostFacts {
   packageManager?: string;
   defaultIpv4?: string;
   defaultIpv6?: string;
+  /** Every IPv4 address of the host except loopback (127.0.0.0/8), as Ansible's `all_ipv4_addresses`. */
+  allIpv4Addresses?: string[];
+  /** Every IPv6 address of the host except `::1`, as Ansible's `all_ipv6_addresses`. */
+  allIpv6Addresses?: string[];
+  /** Network interfaces (loopback included) with their MAC address and addresses, without prefix lengths. */
+  interfaces?: { name: string; mac?: string; ipv4: string[]; ipv6: string[] }[];
   /** Mount points with their filesystem types. */
   mounts?: { mountPoint: string; device: string; fsType: string }[];
 }
@@ -29,7 +35,8 @@ const FAMILY: Record<string, string> = { debian: 'Debian', ubuntu: 'Debian', rhe
 
 /**
  * Basic facts about a host in one probe: identity, OS, kernel, CPU and memory, init system,
- * package manager, default addresses and mounts. Sources: os-release(5), proc(5), ip-route(8).
+ * package manager, default and all interface addresses, and mounts. Sources: os-release(5),
+ * proc(5), ip-route(8), ip-address(8), sysfs(5) (the address file of each /sys/class/net entry).
  */
 export const hostFacts = defineFact<Record<string, never>, HostFacts>({
   name: 'host.facts',
@@ -46,18 +53,38 @@ export const hostFacts = defineFact<Record<string, never>, HostFacts>({
       'for m in apt-get dnf yum apk zypper pacman; do if command -v $m >/dev/null 2>&1; then echo "pm=$m"; break; fi; done',
       "echo \"ip4=$(ip -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \\([^ ]*\\).*/\\1/p' | head -n1)\"",
       "echo \"ip6=$(ip -6 route get 2001:db8::1 2>/dev/null | sed -n 's/.* src \\([^ ]*\\).*/\\1/p' | head -n1)\"",
+      "ip -o addr show 2>/dev/null | awk '{print \"addr=\" $2 \" \" $3 \" \" $4}'",
+      'for i in /sys/class/net/*; do [ -e "$i" ] && echo "if=${i##*/} $(cat "$i/address" 2>/dev/null)"; done',
       "[ -r /etc/os-release ] && sed -n 's/^\\(ID\\|VERSION_ID\\|PRETTY_NAME\\|ID_LIKE\\)=\"\\{0,1\\}\\([^\"]*\\)\"\\{0,1\\}$/os_\\1=\\2/p' /etc/os-release",
       "awk '{print \"mount=\" $2 \" \" $1 \" \" $3}' /proc/mounts 2>/dev/null",
     ].join('; '),
   parse: (out) => {
     const kv = new Map<string, string>();
     const mounts: HostFacts['mounts'] = [];
+    const interfaces = new Map<string, { name: string; mac?: string; ipv4: string[]; ipv6: string[] }>();
+    const iface = (name: string) => {
+      let i = interfaces.get(name);
+      if (!i) interfaces.set(name, (i = { name, ipv4: [], ipv6: [] }));
+      return i;
+    };
     for (const line of out.split('\n')) {
       const i = line.indexOf('=');
       if (i < 0) continue;
       const k = line.slice(0, i);
       const v = line.slice(i + 1);
-      if (k === 'mount') {
+      if (k === 'if') {
+        const [name = '', mac] = v.split(' ');
+        if (name) {
+          const i = iface(name);
+          if (mac && mac !== '00:00:00:00:00:00') i.mac = mac;
+        }
+      } else if (k === 'addr') {
+        const [rawName = '', family, cidr = ''] = v.split(' ');
+        const i = iface(rawName.replace(/@.*$/, ''));
+        const address = cidr.replace(/\/\d+$/, '');
+        if (family === 'inet') i.ipv4.push(address);
+        else if (family === 'inet6') i.ipv6.push(address);
+      } else if (k === 'mount') {
         const [mountPoint = '', device = '', fsType = ''] = v.split(' ');
         mounts.push({ mountPoint, device, fsType });
       } else kv.set(k, v);
@@ -85,6 +112,12 @@ export const hostFacts = defineFact<Record<string, never>, HostFacts>({
     set('packageManager', pm === 'apt-get' ? 'apt' : pm);
     set('defaultIpv4', get('ip4'));
     set('defaultIpv6', get('ip6'));
+    if (interfaces.size > 0) {
+      const list = [...interfaces.values()];
+      facts.interfaces = list;
+      facts.allIpv4Addresses = list.flatMap((i) => i.ipv4).filter((a) => !a.startsWith('127.'));
+      facts.allIpv6Addresses = list.flatMap((i) => i.ipv6).filter((a) => a !== '::1');
+    }
     return facts;
   },
   resources: () => ['host:facts'],

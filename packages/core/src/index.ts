@@ -26,10 +26,14 @@ export type {
   TaskOptions,
   TaskResultData,
   TaskContext,
+  LoopControl,
+  RegisteredResult,
   ParamsInput,
   Task,
 } from './module.js';
 export { definePlaybook, defineRole, isPlaybook } from './playbook.js';
+export { block, isBlock } from './block.js';
+export type { Block, BlockOptions, TaskListItem } from './block.js';
 export type { Play, Playbook, RoleDefinition, RoleUse } from './playbook.js';
 export { Type } from '@sinclair/typebox';
 export type { Static, TSchema } from '@sinclair/typebox';

@@ -4,6 +4,7 @@ import type { Secret } from './secret.js';
 import type { RawShell } from './sh.js';
 import type { ExecResult } from './transport.js';
 import type { SourceLocation } from './errors.js';
+import type { HostFacts } from './host-facts.js';
 
 /** One attribute that differs between a host and what a task wants: `before` -> `after`. */
 export interface Change {
@@ -120,12 +121,30 @@ export interface ModuleDefinition<S extends TSchema = TSchema, F extends Record<
   verify?: boolean;
 }
 
-/** Options every task takes besides its module's params. */
-export interface TaskOptions {
+/**
+ * How a loop names and exposes its items (Ansible's `loop_control`).
+ *
+ * @typeParam I - the type of the loop's items.
+ */
+export interface LoopControl<I = unknown> {
+  /** Text shown for an item in output, as `name (item=LABEL)`; default: the item itself (objects as JSON). Secrets stay masked. */
+  label?(item: I): string;
+  /** Name of the var holding the item in `ctx.vars` and templates; default `item`. */
+  loopVar?: string;
+  /** Name of a var holding the item's position (from 0); none by default. */
+  indexVar?: string;
+}
+
+/**
+ * Options every task takes besides its module's params.
+ *
+ * @typeParam I - the type of the loop's items (`loop`), seen as `ctx.item`.
+ */
+export interface TaskOptions<I = unknown> {
   /** Shown in output; default: the module name and its main param. */
   name?: string;
-  /** Skip the task on hosts for which this returns false. */
-  when?: (ctx: TaskContext) => boolean;
+  /** Skip the task on hosts for which this returns false; in a loop, evaluated for each item. */
+  when?: (ctx: TaskContext<I>) => boolean;
   /** Handler names (or `listen` topics) to notify when the task changed something. */
   notify?: string | string[];
   tags?: string[];
@@ -138,6 +157,31 @@ export interface TaskOptions {
   failedWhen?: (result: TaskResultData) => boolean;
   /** For handlers: extra topics this handler answers to. */
   listen?: string | string[];
+  /**
+   * Runs the task once per item (Ansible's `loop`): a list, or a function of the host that gives
+   * one. Each item is its own result row, `name (item=LABEL)`; param functions and `when` see it
+   * as `ctx.item` and `ctx.vars.item`. All items run even when one fails; the task then fails.
+   */
+  loop?: readonly I[] | ((ctx: TaskContext) => readonly I[]);
+  /** Label and var names of the loop's items. */
+  loopControl?: LoopControl<I>;
+  /**
+   * Keeps the task's result ({@link RegisteredResult}) under this name for later tasks on the
+   * same host, in this play and later ones: `ctx.registered(name)`, `ctx.vars[name]` and
+   * templates (`{{ name.stdout }}`). A loop registers `{ changed, failed, skipped, results: [...] }`.
+   */
+  register?: string;
+  /**
+   * Runs the task again until this holds for its result (Ansible's `until`), at most `retries`
+   * more times, `delay` seconds apart; when it never holds, the task fails.
+   */
+  until?: (result: RegisteredResult) => boolean;
+  /** Extra runs after the first: default 3 with `until`; without `until`, retries until the task does not fail. */
+  retries?: number;
+  /** Seconds between runs of `until`/`retries` (fractions allowed); default 5, as Ansible. */
+  delay?: number;
+  /** Task vars: above play, role and block vars, below role params and extra vars. */
+  vars?: Record<string, unknown>;
 }
 
 /** Result data of a task, given to `changedWhen`/`failedWhen`. */
@@ -150,14 +194,58 @@ export interface TaskResultData {
   [key: string]: unknown;
 }
 
-/** What param functions and `when` see: the host and its variables. */
-export interface TaskContext {
-  host: string;
-  vars: Readonly<Record<string, unknown>>;
+/**
+ * The result of a task as `register` keeps it, in Ansible's shape: `changed`, `failed`,
+ * `skipped`, the module's result data (`rc`, `stdout`, `stderr`, `stdout_lines`, ... for
+ * commands), `msg` (why it failed, was skipped or changed nothing), `attempts` with
+ * `until`/`retries`, `item` for one item of a loop and `results` (one per item) for a loop.
+ *
+ * In check mode it is the predicted result: output that only a real run produces (a command's
+ * `stdout`) is not known, and a task that reads it is skipped with the reason.
+ */
+export interface RegisteredResult {
+  changed: boolean;
+  failed: boolean;
+  skipped: boolean;
+  rc?: number;
+  stdout?: string;
+  stderr?: string;
+  stdout_lines?: string[];
+  stderr_lines?: string[];
+  msg?: string;
+  attempts?: number;
+  item?: unknown;
+  results?: RegisteredResult[];
+  [key: string]: unknown;
 }
 
-/** Params, or a function of the host that gives them. */
-export type ParamsInput<P> = P | ((ctx: TaskContext) => P);
+/**
+ * What param functions, `when` and `loop` see: the host, its variables, the loop item, the
+ * host's facts and the results registered by earlier tasks.
+ *
+ * @typeParam I - the type of the loop's items.
+ */
+export interface TaskContext<I = unknown> {
+  host: string;
+  /** The host's vars for this task (inventory, play, role, block and task vars, registered results, the loop var). */
+  vars: Readonly<Record<string, unknown>>;
+  /** The current loop item; `undefined` outside a loop. */
+  item: I;
+  /**
+   * Facts of the host ({@link HostFacts}), gathered once per run with the first probe of the
+   * host when a task reads them (or the play sets `gatherFacts`). A task that reads them is
+   * prepared once they are known.
+   */
+  readonly facts: HostFacts;
+  /**
+   * The result an earlier task on this host registered under `name`, or `undefined` when none
+   * did. A task that reads one is prepared just before it runs.
+   */
+  registered(name: string): RegisteredResult | undefined;
+}
+
+/** Params, or a function of the host (and loop item) that gives them. */
+export type ParamsInput<P, I = unknown> = P | ((ctx: TaskContext<I>) => P);
 
 /** A task: one module call in a play. Plain data; nothing runs until the engine runs it. */
 export interface Task<P = unknown> {
@@ -171,7 +259,7 @@ export interface Task<P = unknown> {
 
 /** A callable module: `copy({ dest, content }, { notify: 'restart' })` makes a {@link Task}. */
 export interface Module<S extends TSchema, F extends Record<string, FactRequest>, D, R> {
-  (params: ParamsInput<Static<S>>, options?: TaskOptions): Task<Static<S>>;
+  <I = unknown>(params: ParamsInput<Static<S>, I>, options?: TaskOptions<I>): Task<Static<S>>;
   readonly definition: ModuleDefinition<S, F, D, R>;
 }
 
@@ -204,7 +292,7 @@ export function defineModule<S extends TSchema, F extends Record<string, FactReq
 }
 
 /** The file, line and column of the frame that called a module (the third line of a V8 stack). */
-function callSite(stack: string | undefined): SourceLocation | undefined {
+export function callSite(stack: string | undefined): SourceLocation | undefined {
   const line = stack?.split('\n')[2];
   const m = line && /\(?((?:file:\/\/)?[^()\s]+):(\d+):(\d+)\)?\s*$/.exec(line);
   if (!m || !m[1] || m[1].startsWith('node:')) return undefined;

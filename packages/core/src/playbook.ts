@@ -1,3 +1,4 @@
+import type { TaskListItem } from './block.js';
 import type { Task } from './module.js';
 
 /**
@@ -10,7 +11,8 @@ export interface RoleDefinition {
   defaults?: Record<string, unknown>;
   /** Role vars (above play vars), as Ansible's role `vars/`. */
   vars?: Record<string, unknown>;
-  tasks: Task[];
+  /** Tasks and blocks ({@link block}). */
+  tasks: TaskListItem[];
   handlers?: Task[];
   baseDir?: string;
 }
@@ -27,11 +29,17 @@ export interface Play {
   become?: boolean;
   becomeUser?: string;
   roles?: RoleUse[];
-  tasks?: Task[];
+  /** Tasks and blocks ({@link block}). */
+  tasks?: TaskListItem[];
   handlers?: Task[];
   /** Run notified handlers even when a task fails (as `--force-handlers`). */
   forceHandlers?: boolean;
   tags?: string[];
+  /**
+   * Gather the host facts (`ctx.facts`) with the first probe of each host even when no task
+   * reads them up front. Without it they are gathered when a task reads them.
+   */
+  gatherFacts?: boolean;
 }
 
 /** A playbook: plays run in order, each on its hosts in parallel. */

@@ -7,6 +7,7 @@ import {
   type RunEvent,
   type RunReport,
   type Task,
+  type TaskListItem,
 } from '@converge/core';
 import { SshTransport } from '@converge/ssh';
 import type { TestHosts } from './hosts.js';
@@ -33,7 +34,7 @@ export interface RunTasksOptions {
  *
  * @example const report = await runTasks(hosts, [file({ path: '/srv/app', state: 'directory' })])
  */
-export async function runTasks(hosts: TestHosts, tasks: Task[], options: RunTasksOptions = {}): Promise<RunReport> {
+export async function runTasks(hosts: TestHosts, tasks: TaskListItem[], options: RunTasksOptions = {}): Promise<RunReport> {
   const play: Play = {
     name: 'test',
     hosts: options.hosts ?? 'all',
@@ -72,9 +73,9 @@ export function changedTasks(report: RunReport): string[] {
     .sort();
 }
 
-/** Every failed (not ignored) or unreachable row of a report, as readable lines. */
+/** Every failed (not ignored, not rescued by a block) or unreachable row of a report, as readable lines. */
 export function failures(report: RunReport): string[] {
-  const rows = report.tasks.filter((t) => t.status === 'failed' && !t.ignored).map((t) => `${t.host} "${t.task}" (${t.module}): ${t.message ?? 'failed'}`);
+  const rows = report.tasks.filter((t) => t.status === 'failed' && !t.ignored && !t.rescued).map((t) => `${t.host} "${t.task}" (${t.module}): ${t.message ?? 'failed'}`);
   for (const [host, s] of Object.entries(report.summary)) if (s.unreachable) rows.push(`${host}: unreachable`);
   return rows;
 }
@@ -96,7 +97,7 @@ export interface ConvergeTwiceResult {
  *
  * @throws Error with the differing task lists.
  */
-export async function convergeTwice(hosts: TestHosts, tasks: Task[], options: RunTasksOptions = {}): Promise<ConvergeTwiceResult> {
+export async function convergeTwice(hosts: TestHosts, tasks: TaskListItem[], options: RunTasksOptions = {}): Promise<ConvergeTwiceResult> {
   const check = await runTasks(hosts, tasks, { ...options, check: true, diff: true });
   assertNoFailures('check run', check);
   const first = await runTasks(hosts, tasks, { ...options, check: false, diff: true });

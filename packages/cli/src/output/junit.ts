@@ -25,13 +25,13 @@ export function renderJunit(report: RunReport): string {
       const time = (t.durationMs / 1000).toFixed(3);
       const head = `    <testcase classname="${esc(`${host}.${t.play}`)}" name="${esc(t.task)}" time="${time}">`;
       let body = '';
-      if (t.status === 'failed' && !t.ignored) body = `\n      <failure message="${esc((t.message ?? 'failed').split('\n')[0] ?? '')}" type="${esc(t.code ?? 'failed')}">${esc(t.message ?? '')}</failure>\n    `;
+      if (t.status === 'failed' && !t.ignored && !t.rescued) body = `\n      <failure message="${esc((t.message ?? 'failed').split('\n')[0] ?? '')}" type="${esc(t.code ?? 'failed')}">${esc(t.message ?? '')}</failure>\n    `;
       else if (t.status === 'skipped') body = `\n      <skipped message="${esc(t.message ?? '')}"/>\n    `;
       else if (t.status === 'changed' && t.diff) body = `\n      <system-out>${esc(t.diff)}</system-out>\n    `;
       return `${head}${body}</testcase>`;
     });
     if (s?.unreachable) cases.push(`    <testcase classname="${esc(host)}" name="connect"><error message="host unreachable"/></testcase>`);
-    const failures = tasks.filter((t) => t.status === 'failed' && !t.ignored).length;
+    const failures = tasks.filter((t) => t.status === 'failed' && !t.ignored && !t.rescued).length;
     const skipped = tasks.filter((t) => t.status === 'skipped').length;
     return `  <testsuite name="${esc(host)}" tests="${cases.length}" failures="${failures}" errors="${s?.unreachable ?? 0}" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>`;
   });

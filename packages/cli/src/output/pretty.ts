@@ -44,6 +44,9 @@ export class PrettyReporter {
         this.#running.set(e.host, `${e.handler ? 'handler ' : ''}${e.task}`);
         this.#showStatus();
         break;
+      case 'task-retry':
+        this.#line(this.#c.yellow(`${'retrying'.padEnd(11)} ${e.host.padEnd(this.#width)}  ${e.task} (${e.retriesLeft} ${e.retriesLeft === 1 ? 'retry' : 'retries'} left)`));
+        break;
       case 'task-result':
         this.#running.delete(e.report.host);
         this.#task(e.report);
@@ -61,9 +64,10 @@ export class PrettyReporter {
   #task(r: TaskReport): void {
     const c = this.#c;
     const colour = { ok: c.green, changed: c.yellow, failed: c.red, skipped: c.cyan, unreachable: c.red }[r.status];
-    const label = r.ignored ? 'ignored' : r.status;
+    const label = r.ignored ? 'ignored' : r.rescued ? 'rescued' : r.status;
     const name = `${r.handler ? 'handler ' : ''}${r.task}`;
     let line = `${colour(label.padEnd(11))} ${r.host.padEnd(this.#width)}  ${name}`;
+    if (r.attempts !== undefined && r.attempts > 1) line += c.dim(`  (${r.attempts} attempts)`);
     if (r.status === 'ok' && r.message && this.#verbose) line += c.dim(`  (${r.message})`);
     if (r.status === 'skipped' && r.message) line += c.dim(`  (${r.message})`);
     this.#line(line);
@@ -88,6 +92,7 @@ export class PrettyReporter {
         s.unreachable ? c.red(`unreachable=${s.unreachable}`) : `unreachable=${s.unreachable}`,
         s.failed ? c.red(`failed=${s.failed}`) : `failed=${s.failed}`,
         `skipped=${s.skipped}`,
+        `rescued=${s.rescued ?? 0}`,
         `ignored=${s.ignored}`,
       ];
       const cost = st ? c.dim(`  (${st.roundTrips} round trips, ${(st.durationMs / 1000).toFixed(1)} s)`) : '';

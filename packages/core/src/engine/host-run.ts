@@ -1,29 +1,54 @@
-import { ConvergeError, isConvergeError } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConvergeError, formatLocation, isConvergeError } from '../errors.js';
 import { resourcesOverlap, type FactRequest } from '../fact.js';
-import type { Change, Command, Plan, TaskResultData } from '../module.js';
+import { hostFacts, type HostFacts } from '../host-facts.js';
+import type { Change, Command, Plan, RegisteredResult, TaskResultData } from '../module.js';
 import type { Play } from '../playbook.js';
 import { maskText } from '../secret.js';
 import type { BecomeSpec, ExecResult, Transport } from '../transport.js';
 import { renderDiff } from './diff.js';
 import { asConvergeError, describeError } from './failure.js';
-import type { HostPlay, Prepared } from './prepare.js';
+import { checkModeView, resolveTask, walkNodes, type BlockNode, type HostPlay, type PlanNode, type Prepared, type TaskNode } from './prepare.js';
 import { probe, type FactResult } from './probe.js';
 import type { RunEvent, TaskReport, TaskStatus } from './report.js';
 import type { PendingHandlers } from './state.js';
 import { newNonce, parseStepsOutput, stepsScript } from './steps.js';
+
+/** What a host keeps for the whole run, across plays: registered results and gathered facts. */
+export interface HostState {
+  /** Registered results by name; in check mode, views that mark what only a real run gives. */
+  registered: Map<string, RegisteredResult>;
+  facts?: HostFacts;
+  factsError?: Error;
+}
 
 export interface HostRunOptions {
   check: boolean;
   diff: boolean;
   playbookPath: string;
   pending: PendingHandlers;
-  /** Records a row; with `replaces`, it takes that row's place (verify turning a change into a failure). */
-  record(r: TaskReport, replaces?: TaskReport): TaskReport;
+  /**
+   * Records a row; with `replaces`, it takes that row's place (verify turning a change into a
+   * failure, a retry); `quiet` records without an event (an attempt that may be retried).
+   */
+  record(r: TaskReport, replaces?: TaskReport, quiet?: boolean): TaskReport;
   emit(e: RunEvent): void;
   forceHandlers: boolean;
+  state: HostState;
 }
 
 export class HostUnreachable extends Error {}
+
+/** The final outcome of one item, unmasked, for `register`, `until` and rescue. */
+interface ItemOutcome {
+  status: TaskStatus;
+  ignored: boolean;
+  message?: string;
+  result?: Record<string, unknown>;
+  attempts?: number;
+  /** Check mode: what of the result only a real run gives. */
+  checkUnknown?: 'output' | 'all';
+}
 
 /** One host's part of one play. */
 export class HostRun {
@@ -32,12 +57,20 @@ export class HostRun {
   readonly #t: Transport;
   readonly #o: HostRunOptions;
   readonly #facts = new Map<string, FactResult>();
+  /** The request behind each probed fact key, to tell which an applied change made stale. */
+  readonly #factRequests = new Map<string, FactRequest>();
   readonly #stale = new Set<string>();
   /** Resources changed (or, in check mode, predicted to change) so far, per task. */
   readonly #changed: string[][] = [];
   readonly #applied: { p: Prepared; resources: string[] }[] = [];
   readonly #notified = new Set<string>();
   readonly #rows = new Map<Prepared, TaskReport>();
+  readonly #outcomes = new Map<Prepared, ItemOutcome>();
+  /** Items that failed (and were not ignored), in order: what a block's rescue catches. */
+  readonly #failures: Prepared[] = [];
+  /** Items being retried: their current attempt, and whether their rows are still provisional. */
+  readonly #attempts = new Map<Prepared, number>();
+  readonly #quiet = new Set<Prepared>();
 
   constructor(hp: HostPlay, play: Play, transport: Transport, options: HostRunOptions) {
     this.#hp = hp;
@@ -59,28 +92,11 @@ export class HostRun {
     const { pending, playbookPath, check } = this.#o;
     const host = this.#hp.host;
     for (const h of pending.get(playbookPath, this.#play.name, host)) this.#notified.add(h);
-    const live = this.#hp.tasks.filter((p) => !p.skip);
-    await this.#probe(live);
+    const gather = this.#hp.gatherFacts && !this.#o.state.facts && !this.#o.state.factsError;
+    await this.#probe(this.#pending(), false, gather);
+    if (this.#o.state.facts) await this.#resolveFactsWaiters();
 
-    let failed = false;
-    const tasks = this.#hp.tasks;
-    for (let i = 0; i < tasks.length; ) {
-      const p = tasks[i] as Prepared;
-      if (p.skip) {
-        this.#report(p, 'skipped', { message: p.skip });
-        i += 1;
-        continue;
-      }
-      if (check) {
-        if ((await this.#runTask(p)) === 'failed') failed = true;
-        i += 1;
-      } else {
-        const r = await this.#runBatch(i);
-        failed = r.failed;
-        i = r.next;
-      }
-      if (failed) break;
-    }
+    const failed = await this.#runList(this.#hp.nodes);
 
     const handlersToRun = this.#hp.handlers.filter((h) => h.answers.some((a) => this.#notified.has(a)));
     if (failed && !this.#o.forceHandlers) {
@@ -91,22 +107,9 @@ export class HostRun {
       return 'failed';
     }
     let handlersFailed = false;
-    if (handlersToRun.length > 0) {
-      await this.#probe(handlersToRun.filter((h) => !h.skip));
-      for (const h of handlersToRun) {
-        if (h.skip) {
-          this.#report(h, 'skipped', { message: h.skip });
-          continue;
-        }
-        const status = await this.#runTask(h);
-        if (status === 'failed') {
-          handlersFailed = true;
-          break;
-        }
-      }
-    }
+    if (handlersToRun.length > 0) handlersFailed = await this.#runHandlers(handlersToRun);
     if (!check) {
-      const left = handlersFailed ? handlersToRun.filter((h) => !this.#applied.some((a) => a.p === h)).map((h) => h.name) : [];
+      const left = handlersFailed ? handlersToRun.filter((h) => !(h.items ?? []).some((p) => this.#applied.some((a) => a.p === p))).map((h) => h.name) : [];
       if (pending.get(playbookPath, this.#play.name, host).length > 0 || left.length > 0) await pending.set(playbookPath, this.#play.name, host, left);
     }
     if (failed || handlersFailed) return 'failed';
@@ -114,12 +117,282 @@ export class HostRun {
     return 'ok';
   }
 
+  /** Prepared items that have not run yet, including those whose `when` waits (their facts are known). */
+  #pending(): Prepared[] {
+    return walkNodes(this.#hp.nodes)
+      .flatMap((n) => n.items ?? [])
+      .filter((p) => !p.skip && !this.#outcomes.has(p));
+  }
+
+  /** Once facts are known, prepares the tasks that waited only for them, probing what they need in one round trip. */
+  async #resolveFactsWaiters(): Promise<void> {
+    const known = this.#o.state.facts ? { facts: this.#o.state.facts } : {};
+    const fresh: Prepared[] = [];
+    for (const n of walkNodes(this.#hp.nodes)) {
+      if (n.ready || n.waitsFor !== 'facts') continue;
+      const r = await resolveTask(this.#hp.env, n, known);
+      if (r.kind === 'ready') {
+        n.ready = true;
+        n.items = r.items;
+        n.name = r.name;
+        fresh.push(...r.items.filter((p) => !p.skip));
+      } else if (r.kind === 'waits' && r.items) {
+        n.items = r.items;
+        n.waitsFor = r.on;
+        fresh.push(...r.items.filter((p) => !p.skip));
+      } else if (r.kind === 'waits') n.waitsFor = r.on;
+      // Errors are reported at the task's turn, after the tasks before it ran.
+    }
+    if (fresh.length > 0) await this.#probe(fresh);
+  }
+
+  /** Runs a list of tasks and blocks in order; true when the host failed in it. */
+  async #runList(nodes: readonly PlanNode[]): Promise<boolean> {
+    let i = 0;
+    while (i < nodes.length) {
+      const n = nodes[i] as PlanNode;
+      if (n.kind === 'block') {
+        if (await this.#runBlock(n)) return true;
+        i += 1;
+        continue;
+      }
+      if (!n.ready) {
+        const turn = await this.#resolveAtTurn(n);
+        if (turn !== 'ready') {
+          if (turn === 'failed') return true;
+          i += 1;
+          continue;
+        }
+      }
+      const segment: TaskNode[] = [n];
+      let j = i + 1;
+      for (; j < nodes.length; j++) {
+        const m = nodes[j] as PlanNode;
+        if (m.kind !== 'task' || !m.ready) break;
+        segment.push(m);
+      }
+      if (await this.#runSegment(segment, true)) return true;
+      i = j;
+    }
+    return false;
+  }
+
+  /** Ansible's block: rescue runs when a task of the block failed, always runs in every case. */
+  async #runBlock(b: BlockNode): Promise<boolean> {
+    const mark = this.#failures.length;
+    let failed = await this.#runList(b.tasks);
+    if (failed && b.rescue.length > 0) {
+      const caught = this.#failures.slice(mark);
+      failed = await this.#runList(b.rescue);
+      if (!failed) for (const p of caught) this.#markRescued(p);
+    }
+    if (b.always.length > 0 && (await this.#runList(b.always))) failed = true;
+    return failed;
+  }
+
+  #markRescued(p: Prepared): void {
+    const row = this.#rows.get(p);
+    if (!row || row.rescued) return;
+    this.#rows.set(p, this.#o.record({ ...row, rescued: true }, row));
+  }
+
+  /**
+   * Prepares a task that could not be before the host was contacted, now that the results
+   * registered before it and the host facts are known, and probes its facts. A problem is the
+   * task's failure (with its location); in check mode, a task that needs output only a real
+   * run gives is skipped with the reason.
+   */
+  async #resolveAtTurn(n: TaskNode): Promise<'ready' | 'failed' | 'skipped'> {
+    const state = this.#o.state;
+    for (let round = 0; round < 2; round++) {
+      const r = await resolveTask(this.#hp.env, n, { registered: state.registered, ...(state.facts ? { facts: state.facts } : {}) });
+      if (r.kind === 'ready') {
+        n.ready = true;
+        n.items = r.items;
+        n.name = r.name;
+        await this.#probe(r.items.filter((p) => !p.skip));
+        return 'ready';
+      }
+      if (r.kind === 'waits' && r.on === 'facts' && !state.facts && !state.factsError && round === 0) {
+        await this.#gatherFacts();
+        continue;
+      }
+      const row = this.#nodeRow(n, r.kind === 'waits' ? n.name : r.name);
+      if (r.kind === 'unknown') {
+        this.#report(row, 'skipped', { message: r.message, checkUnknown: 'all' });
+        this.#registerNode(n, [row]);
+        return 'skipped';
+      }
+      const message =
+        r.kind === 'error'
+          ? `${describeError(r.error)}${r.error.location ? ` (at ${formatLocation(r.error.location)})` : ''}`
+          : r.on === 'facts'
+            ? `host facts could not be gathered: ${state.factsError?.message ?? 'unknown error'}`
+            : 'reads a registered result that no earlier task registered';
+      const status = this.#report(row, 'failed', { message, code: r.kind === 'error' ? r.error.code : 'CONVERGE_PLAYBOOK' });
+      this.#registerNode(n, [row]);
+      if (status === 'failed') this.#failures.push(row);
+      return status === 'failed' ? 'failed' : 'skipped';
+    }
+    return 'failed';
+  }
+
+  /** A row for a task as a whole (no item), for results that concern no single item. */
+  #nodeRow(n: TaskNode, name: string): Prepared {
+    const host = { name: this.#hp.host, vars: {}, user: '', check: this.#o.check, diff: this.#o.diff };
+    return { node: n, name, def: n.task.module, task: n.task, params: undefined, host, become: undefined, facts: {}, notify: [], answers: [], handler: n.handler };
+  }
+
+  /**
+   * Runs consecutive prepared tasks: in check mode and for handlers one by one, otherwise in
+   * batches ({@link #runBatch}); tasks with `until`/`retries` run alone, attempt by attempt.
+   * Every item of a loop runs even when one fails; then the tasks after it do not.
+   */
+  async #runSegment(nodes: TaskNode[], batch: boolean): Promise<boolean> {
+    const items = nodes.flatMap((n) => n.items ?? []);
+    let failedNode: TaskNode | undefined;
+    for (const n of nodes) {
+      if ((n.items ?? []).length === 0) {
+        const row = this.#nodeRow(n, n.name);
+        this.#report(row, 'skipped', { message: 'no items in the loop' });
+        this.#registerNode(n, []);
+      }
+    }
+    for (let k = 0; k < items.length; ) {
+      const p = items[k] as Prepared;
+      if (failedNode && p.node !== failedNode) break;
+      let next = k + 1;
+      if (p.skip) this.#report(p, 'skipped', { message: p.skip });
+      else if (this.#o.check || !batch) await this.#runTask(p);
+      else if (retries(p)) await this.#runWithRetries(items, k);
+      else next = (await this.#runBatch(items, k, failedNode)).next;
+      for (let x = k; x < next; x++) {
+        const q = items[x] as Prepared;
+        const o = this.#outcomes.get(q);
+        if (o?.status === 'failed' && !o.ignored) failedNode ??= q.node;
+      }
+      k = next;
+    }
+    for (const n of nodes) {
+      const its = n.items ?? [];
+      if (its.length === 0 || !its.every((p) => this.#outcomes.has(p))) continue;
+      this.#registerNode(n, its);
+      for (const p of its) {
+        const o = this.#outcomes.get(p);
+        if (o?.status === 'failed' && !o.ignored) this.#failures.push(p);
+      }
+    }
+    return failedNode !== undefined;
+  }
+
+  async #runHandlers(handlers: TaskNode[]): Promise<boolean> {
+    for (const h of handlers) {
+      if (h.ready) continue;
+      const turn = await this.#resolveAtTurn(h);
+      if (turn === 'failed') return true;
+    }
+    const ready = handlers.filter((h) => h.ready);
+    await this.#probe(ready.flatMap((h) => (h.items ?? []).filter((p) => !p.skip)));
+    for (const h of ready) {
+      if (await this.#runSegment([h], false)) return true;
+    }
+    return false;
+  }
+
+  /** Ansible's `until`/`retries`: runs the task again, `delay` seconds apart, until the condition holds for its result. */
+  async #runWithRetries(items: Prepared[], k: number): Promise<void> {
+    const p = items[k] as Prepared;
+    const o = p.task.options;
+    const attempts = 1 + (o.retries ?? (o.until ? 3 : 0));
+    const until = o.until ?? ((r: RegisteredResult) => !r.failed);
+    const delayMs = Math.round((o.delay ?? 5) * 1000);
+    this.#quiet.add(p);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        this.#attempts.set(p, attempt);
+        await this.#runBatch(items, k, p.node);
+        const outcome = this.#outcomes.get(p) as ItemOutcome;
+        let done: boolean;
+        try {
+          done = until(this.#itemResult(p));
+        } catch (e) {
+          this.#quiet.delete(p);
+          this.#report(p, 'failed', { message: `until failed: ${describeError(e)}${p.task.site ? ` (at ${formatLocation(p.task.site)})` : ''}`, code: 'CONVERGE_PLAYBOOK' });
+          return;
+        }
+        if (done) return;
+        if (attempt >= attempts) {
+          this.#quiet.delete(p);
+          const last = outcome.message ? `; last result: ${outcome.status}: ${outcome.message}` : `; last result: ${outcome.status}`;
+          this.#report(p, 'failed', {
+            message: `${o.until ? 'until condition not met' : 'still failing'} after ${attempt} attempts${last}`,
+            code: 'CONVERGE_APPLY',
+            ...(outcome.result ? { result: outcome.result } : {}),
+          });
+          return;
+        }
+        this.#o.emit({ type: 'task-retry', play: this.#play.name, host: this.#hp.host, task: p.name, attempt, retriesLeft: attempts - attempt, ...(outcome.message ? { message: outcome.message } : {}) });
+        if (delayMs > 0) await sleep(delayMs);
+        // The next attempt plans from fresh facts.
+        for (const r of Object.values(p.facts)) this.#stale.add(this.#factKey(p, r));
+      }
+    } finally {
+      if (this.#quiet.delete(p)) {
+        // The attempt that ended the retries is the row: now it is shown.
+        const row = this.#rows.get(p);
+        if (row) this.#rows.set(p, this.#o.record(row, row));
+      }
+    }
+  }
+
+  /** The result of one item as `register` and `until` see it (Ansible's shape). */
+  #itemResult(p: Prepared): RegisteredResult {
+    const o = this.#outcomes.get(p);
+    const status = o?.status ?? 'skipped';
+    const r: RegisteredResult = { ...(o?.result ?? {}), changed: status === 'changed', failed: status === 'failed', skipped: status === 'skipped' };
+    if (typeof r.stdout === 'string' && !Array.isArray(r.stdout_lines)) r.stdout_lines = r.stdout === '' ? [] : r.stdout.replace(/\n$/, '').split('\n');
+    if (typeof r.stderr === 'string' && !Array.isArray(r.stderr_lines)) r.stderr_lines = r.stderr === '' ? [] : r.stderr.replace(/\n$/, '').split('\n');
+    if (o?.message !== undefined && r.msg === undefined) r.msg = o.message;
+    if (o?.attempts !== undefined) r.attempts = o.attempts;
+    if (p.item) r.item = p.item.value;
+    return r;
+  }
+
+  /** Keeps a task's result under its `register` name: one item's result, or a loop's `results`. */
+  #registerNode(n: TaskNode, items: Prepared[]): void {
+    const name = n.task.options.register;
+    if (!name) return;
+    const env = this.#hp.env;
+    const view = (p: Prepared): RegisteredResult => {
+      const r = this.#itemResult(p);
+      const unknown = this.#outcomes.get(p)?.checkUnknown;
+      return unknown ? checkModeView(r, unknown, p.name, env) : r;
+    };
+    let result: RegisteredResult;
+    if (n.task.options.loop === undefined || (items.length === 1 && !items[0]?.item)) {
+      const only = items[0];
+      result = only ? view(only) : { changed: false, failed: false, skipped: true, msg: 'no items in the loop', results: [] };
+    } else {
+      const results = items.map(view);
+      const outcomes = items.map((p) => this.#outcomes.get(p));
+      const changed = outcomes.some((o) => o?.status === 'changed');
+      const failed = outcomes.some((o) => o?.status === 'failed');
+      const skipped = outcomes.every((o) => o?.status === 'skipped');
+      result = { changed, failed, skipped, results, ...(failed ? { msg: 'one or more items failed' } : skipped ? { msg: items.length === 0 ? 'no items in the loop' : 'all items skipped' } : {}) };
+      if (outcomes.some((o) => o?.checkUnknown === 'all')) result = checkModeView(result, 'all', n.name, env);
+    }
+    this.#o.state.registered.set(name, result);
+  }
+
   #factKey(p: Prepared, r: FactRequest): string {
     return `${p.become?.user ?? ''}\u0000${r.key}`;
   }
 
-  /** Probes every fact of the given tasks that is not known or is stale: one round trip per become user. */
-  async #probe(tasks: Prepared[], fresh = false): Promise<void> {
+  /**
+   * Probes every fact of the given tasks that is not known or is stale: one round trip per
+   * become user. With `gather`, the host facts ride along with the first group.
+   */
+  async #probe(tasks: Prepared[], fresh = false, gather = false): Promise<void> {
     const groups = new Map<string, { become: BecomeSpec | undefined; reqs: FactRequest[] }>();
     for (const p of tasks) {
       for (const r of Object.values(p.facts)) {
@@ -130,6 +403,12 @@ export class HostRun {
         groups.set(p.become?.user ?? '', g);
       }
     }
+    const factsRequest = hostFacts({});
+    if (gather) {
+      const first = groups.values().next().value;
+      if (first) first.reqs.push(factsRequest);
+      else groups.set('', { become: undefined, reqs: [factsRequest] });
+    }
     for (const [user, g] of groups) {
       let results: Map<string, FactResult>;
       try {
@@ -137,15 +416,29 @@ export class HostRun {
       } catch (e) {
         if (isConvergeError(e) && e.code === 'CONVERGE_BECOME') {
           for (const r of g.reqs) this.#facts.set(`${user}\u0000${r.key}`, { ok: false, error: e });
+          if (g.reqs.includes(factsRequest)) this.#o.state.factsError = e;
           continue;
         }
         this.#unreachable(e);
       }
+      const reqs = new Map(g.reqs.map((r) => [r.key, r]));
       for (const [key, value] of results) {
+        if (gather && key === factsRequest.key) {
+          if (value.ok) this.#o.state.facts = value.value as HostFacts;
+          else this.#o.state.factsError = value.error;
+          continue;
+        }
         this.#facts.set(`${user}\u0000${key}`, value);
+        const req = reqs.get(key);
+        if (req) this.#factRequests.set(`${user}\u0000${key}`, req);
         this.#stale.delete(`${user}\u0000${key}`);
       }
     }
+  }
+
+  /** Gathers the host facts in a round trip of their own (a task read them only once earlier results were known). */
+  async #gatherFacts(): Promise<void> {
+    await this.#probe([], false, true);
   }
 
   #unreachable(e: unknown): never {
@@ -168,6 +461,10 @@ export class HostRun {
     return Object.values(p.facts).flatMap((r) => r.fact.resources?.(r.args) ?? ['*']);
   }
 
+  #isStale(p: Prepared): boolean {
+    return Object.values(p.facts).some((r) => this.#stale.has(this.#factKey(p, r)));
+  }
+
   #planFor(p: Prepared): { plan: Plan; facts: Record<string, unknown>; upstreamChanged: boolean } {
     const facts = this.#factValues(p);
     const reads = this.#factResources(p);
@@ -183,11 +480,7 @@ export class HostRun {
     const { check } = this.#o;
     this.#o.emit({ type: 'task-start', play: this.#play.name, host: this.#hp.host, task: p.name, module: p.def.name, handler: p.handler });
     try {
-      const staleKeys = Object.values(p.facts).some((r) => this.#stale.has(this.#factKey(p, r)));
-      if (staleKeys) {
-        const rest = this.#hp.tasks.filter((t) => t.index >= p.index && !t.skip);
-        await this.#probe(rest.includes(p) ? rest : [p, ...rest]);
-      }
+      if (this.#isStale(p)) await this.#probe([p, ...this.#pending().filter((t) => t !== p)]);
       const { plan, facts, upstreamChanged } = this.#planFor(p);
       if (plan.changes.length === 0) {
         return this.#report(p, 'ok', { message: plan.reason ?? 'already in the desired state', started });
@@ -196,11 +489,11 @@ export class HostRun {
       const diff = this.#o.diff ? renderDiff(plan.changes, plan.diffs ?? []) : undefined;
       if (check) {
         if (p.task.options.changedWhen) {
-          return this.#report(p, 'skipped', { message: 'check mode: changedWhen needs the result of running the task', started });
+          return this.#report(p, 'skipped', { message: 'check mode: changedWhen needs the result of running the task', started, checkUnknown: 'all' });
         }
         this.#changed.push(resources);
         this.#notify(p);
-        return this.#report(p, 'changed', { changes: plan.changes, ...(diff ? { diff } : {}), started });
+        return this.#report(p, 'changed', { changes: plan.changes, ...(diff ? { diff } : {}), started, ...(p.def.outcome ? { checkUnknown: 'output' as const } : {}) });
       }
       const staged = this.#stage(p, { plan, facts, upstreamChanged });
       let exec;
@@ -219,22 +512,22 @@ export class HostRun {
   }
 
   /**
-   * Runs main task `start` (not check mode) and, in the same round trip, the tasks after it that
+   * Runs item `start` (not check mode) and, in the same round trip, the items after it that
    * are independent of it: planned from facts that no task of the batch writes, run as the same
    * user, and following only tasks whose success is decided by exit codes alone (no `outcome`,
-   * `failedWhen`, `changedWhen` or `ignoreErrors`), so that the shell can stop at the first
-   * failure exactly where a task-by-task run would. Facts that the batch makes stale are
-   * re-probed before the first task that reads them, as task by task. Reports stay in task order.
+   * `failedWhen`, `changedWhen`, `ignoreErrors`, `until` or `retries`), so that the shell can stop
+   * at the first failure exactly where a task-by-task run would. With `only`, followers must be
+   * items of that task (the rest of a loop whose item failed). Facts that the batch makes stale
+   * are re-probed before the first task that reads them, as task by task. Reports stay in
+   * order; `next` is the first item not run (the one after a failure).
    */
-  async #runBatch(start: number): Promise<{ next: number; failed: boolean }> {
-    const tasks = this.#hp.tasks;
+  async #runBatch(tasks: Prepared[], start: number, only?: TaskNode): Promise<{ next: number; failed: boolean }> {
     const head = tasks[start] as Prepared;
     const started = performance.now();
     this.#o.emit({ type: 'task-start', play: this.#play.name, host: this.#hp.host, task: head.name, module: head.def.name, handler: head.handler });
     let first: Staged;
     try {
-      const staleKeys = Object.values(head.facts).some((r) => this.#stale.has(this.#factKey(head, r)));
-      if (staleKeys) await this.#probe(tasks.filter((t) => t.index >= head.index && !t.skip));
+      if (this.#isStale(head)) await this.#probe([head, ...this.#pending().filter((t) => t !== head)]);
       const planned = this.#planFor(head);
       if (planned.plan.changes.length === 0) {
         this.#report(head, 'ok', { message: planned.plan.reason ?? 'already in the desired state', started });
@@ -255,12 +548,14 @@ export class HostRun {
     if (!endsBatch(head)) {
       for (; next < tasks.length; next++) {
         const q = tasks[next] as Prepared;
+        if (only && q.node !== only) break;
         if (q.skip) {
           items.push({ kind: 'skip', p: q });
           continue;
         }
+        if (retries(q)) break;
         if ((q.become?.user ?? '') !== user) break;
-        if (Object.values(q.facts).some((r) => this.#stale.has(this.#factKey(q, r)))) break;
+        if (this.#isStale(q)) break;
         if (resourcesOverlap(written, this.#factResources(q))) break;
         let staged: Staged;
         try {
@@ -314,7 +609,7 @@ export class HostRun {
       outAt = outEnd;
       errAt = errEnd;
       const status = this.#finish(a, own, started);
-      if (status === 'failed') return { next, failed: true };
+      if (status === 'failed') return { next: tasks.indexOf(a.p) + 1, failed: true };
     }
     return { next, failed: false };
   }
@@ -360,11 +655,9 @@ export class HostRun {
   #markChanged(p: Prepared, resources: string[]): void {
     this.#changed.push(resources);
     this.#applied.push({ p, resources });
-    for (const t of [...this.#hp.tasks, ...this.#hp.handlers]) {
-      for (const r of Object.values(t.facts)) {
-        const reads = r.fact.resources?.(r.args) ?? ['*'];
-        if (resourcesOverlap(resources, reads)) this.#stale.add(this.#factKey(t, r));
-      }
+    for (const [key, r] of this.#factRequests) {
+      const reads = r.fact.resources?.(r.args) ?? ['*'];
+      if (resourcesOverlap(resources, reads)) this.#stale.add(key);
     }
   }
 
@@ -375,8 +668,17 @@ export class HostRun {
   #report(
     p: Prepared,
     status: TaskStatus,
-    extra: { message?: string; code?: string; changes?: Change[]; diff?: string; result?: Record<string, unknown>; started?: number },
+    extra: {
+      message?: string;
+      code?: string;
+      changes?: Change[];
+      diff?: string;
+      result?: Record<string, unknown>;
+      started?: number;
+      checkUnknown?: 'output' | 'all';
+    },
   ): TaskStatus {
+    const attempts = this.#attempts.get(p);
     const ignored = status === 'failed' && p.task.options.ignoreErrors === true;
     const r: TaskReport = {
       host: this.#hp.host,
@@ -390,11 +692,21 @@ export class HostRun {
       ...(extra.message !== undefined ? { message: extra.message } : {}),
       ...(extra.code !== undefined ? { code: extra.code } : {}),
       ...(extra.result !== undefined ? { result: extra.result } : {}),
+      ...(p.item ? { item: p.item.label } : {}),
+      ...(attempts !== undefined ? { attempts } : {}),
       ...(p.handler ? { handler: true } : {}),
       ...(ignored ? { ignored: true } : {}),
     };
-    // One row per task: verify's verdict replaces the row of the apply it judged.
-    const row = this.#o.record(r, this.#rows.get(p));
+    this.#outcomes.set(p, {
+      status,
+      ignored,
+      ...(extra.message !== undefined ? { message: extra.message } : {}),
+      ...(extra.result !== undefined ? { result: extra.result } : {}),
+      ...(attempts !== undefined ? { attempts } : {}),
+      ...(extra.checkUnknown ? { checkUnknown: extra.checkUnknown } : {}),
+    });
+    // One row per task: verify's verdict (or a retry) replaces the row it judged.
+    const row = this.#o.record(r, this.#rows.get(p), this.#quiet.has(p));
     this.#rows.set(p, row);
     return ignored ? 'ok' : status;
   }
@@ -402,7 +714,11 @@ export class HostRun {
   /** Re-probes and re-plans every applied task that no later change touched; leftovers fail the host. */
   async #verify(): Promise<boolean> {
     const targets = this.#applied.filter(
-      ({ p }, i) => p.def.verify !== false && !p.handler && !this.#applied.slice(i + 1).some((later) => resourcesOverlap(later.resources, this.#factResources(p))),
+      ({ p }, i) =>
+        p.def.verify !== false &&
+        !p.handler &&
+        this.#outcomes.get(p)?.status !== 'failed' &&
+        !this.#applied.slice(i + 1).some((later) => resourcesOverlap(later.resources, this.#factResources(p))),
     );
     if (targets.length === 0) return true;
     await this.#probe(
@@ -444,10 +760,16 @@ interface Staged {
 
 type BatchItem = { kind: 'apply'; staged: Staged } | { kind: 'ok'; p: Prepared; message: string } | { kind: 'skip'; p: Prepared };
 
+/** True when the task runs attempt by attempt (`until` or `retries`). */
+function retries(p: Prepared): boolean {
+  const o = p.task.options;
+  return o.until !== undefined || (o.retries ?? 0) > 0;
+}
+
 /** True when a task's result is decided by more than its steps' exit codes, so no task may follow it in one script. */
 function endsBatch(p: Prepared): boolean {
   const o = p.task.options;
-  return p.def.outcome !== undefined || o.failedWhen !== undefined || o.changedWhen !== undefined || o.ignoreErrors === true;
+  return p.def.outcome !== undefined || o.failedWhen !== undefined || o.changedWhen !== undefined || o.ignoreErrors === true || retries(p);
 }
 
 /** End offset of the last match of `re` (global) at or after `from`, or `from` when none. */

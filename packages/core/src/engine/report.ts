@@ -22,6 +22,12 @@ export interface TaskReport {
   handler?: boolean;
   /** A failure that `ignoreErrors` let pass. */
   ignored?: boolean;
+  /** A failure inside a block whose rescue tasks then succeeded: counted as rescued, not failed. */
+  rescued?: boolean;
+  /** The loop item's label, for a row of one item of a loop (the task name ends in `(item=LABEL)`). */
+  item?: string;
+  /** How many times the task ran, for a task with `until` or `retries`. */
+  attempts?: number;
   durationMs: number;
 }
 
@@ -33,6 +39,8 @@ export interface HostSummary {
   skipped: number;
   unreachable: number;
   ignored: number;
+  /** Failures that a block's rescue handled. */
+  rescued: number;
 }
 
 /** Per-host costs. */
@@ -56,6 +64,8 @@ export type RunEvent =
   | { type: 'play-start'; play: string; hosts: string[] }
   | { type: 'task-start'; play: string; host: string; task: string; module: string; handler: boolean }
   | { type: 'task-result'; report: TaskReport }
+  /** A task with `until`/`retries` did not reach its condition and runs again. */
+  | { type: 'task-retry'; play: string; host: string; task: string; attempt: number; retriesLeft: number; message?: string }
   | { type: 'host-unreachable'; host: string; message: string }
   | { type: 'warning'; host?: string; message: string }
   | { type: 'play-end'; play: string }
@@ -63,5 +73,5 @@ export type RunEvent =
 
 /** An empty summary row. */
 export function emptySummary(): HostSummary {
-  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 };
+  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0, rescued: 0 };
 }

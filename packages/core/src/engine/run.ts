@@ -8,8 +8,8 @@ import { maskText, maskValue, type Secret } from '../secret.js';
 import type { ConnectionSpec, Transport } from '../transport.js';
 import { connectionSpec } from './connection.js';
 import { asConvergeError, describeError } from './failure.js';
-import { HostRun } from './host-run.js';
-import { prepareHostPlay, type HostPlay, type PlayPlan } from './prepare.js';
+import { HostRun, type HostState } from './host-run.js';
+import { prepareHostPlay, registeredNames, type HostPlay, type PlayPlan, type PrepEnv } from './prepare.js';
 import { emptySummary, type HostStats, type HostSummary, type RunEvent, type RunReport, type TaskReport } from './report.js';
 import { PendingHandlers } from './state.js';
 
@@ -69,12 +69,19 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
   }
   const plans: PlayPlan[] = [];
   const errors: ConvergeError[] = [];
+  const registered = registeredNames(options.playbook, errors);
+  /** Per host for the whole run: the evaluation tracker, registered results and gathered facts. */
+  const boxes = new Map<string, PrepEnv['box']>();
+  const hostStates = new Map<string, HostState>();
   for (const play of options.playbook.plays) {
     const hosts = selectHosts(options.inventory, play.hosts).filter((h) => !limitHosts || limitHosts.has(h));
     const hostPlays: HostPlay[] = [];
     for (const host of hosts) {
       try {
-        hostPlays.push(await prepareHostPlay(options, play, host, hosts, playbookDir, check, diff, errors));
+        let box = boxes.get(host);
+        if (!box) boxes.set(host, (box = { tracker: { facts: false } }));
+        const env: PrepEnv = { options, play, host, check, diff, magic: { playbookDir, check, diff, playHosts: hosts }, registeredNames: registered, box };
+        hostPlays.push(await prepareHostPlay(env, playbookDir, errors));
       } catch (e) {
         errors.push(asConvergeError(e, 'CONVERGE_PLAYBOOK'));
       }
@@ -101,13 +108,14 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
       s.ok += sign;
       s.changed += sign;
     } else if (r.status === 'failed') {
-      if (r.ignored) {
+      if (r.rescued) s.rescued += sign;
+      else if (r.ignored) {
         s.ok += sign;
         s.ignored += sign;
       } else s.failed += sign;
     } else if (r.status === 'skipped') s.skipped += sign;
   };
-  const record = (r: TaskReport, replaces?: TaskReport): TaskReport => {
+  const record = (r: TaskReport, replaces?: TaskReport, quiet = false): TaskReport => {
     const masked = maskValue(r) as TaskReport;
     const at = replaces ? tasks.indexOf(replaces) : -1;
     if (replaces && at >= 0) {
@@ -115,7 +123,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
       tasks[at] = masked;
     } else tasks.push(masked);
     count(masked, 1);
-    emit({ type: 'task-result', report: masked });
+    if (!quiet) emit({ type: 'task-result', report: masked });
     return masked;
   };
 
@@ -154,7 +162,9 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
           limit(async () => {
             const transport = transports.get(hp.host);
             if (!transport) return;
-            const run = new HostRun(hp, plan.play, transport, { check, diff, playbookPath, pending, record, emit, forceHandlers: options.forceHandlers ?? plan.play.forceHandlers ?? false });
+            let state = hostStates.get(hp.host);
+            if (!state) hostStates.set(hp.host, (state = { registered: new Map() }));
+            const run = new HostRun(hp, plan.play, transport, { check, diff, playbookPath, pending, record, emit, forceHandlers: options.forceHandlers ?? plan.play.forceHandlers ?? false, state });
             const outcome = await run.run();
             if (outcome === 'failed') failedHosts.add(hp.host);
             if (outcome === 'unreachable') {

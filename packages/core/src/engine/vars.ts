@@ -9,32 +9,70 @@ import { groupsOf, hostVars } from '../inventory/index.js';
  * | 1 | role defaults (role tasks only) |
  * | 2 | inventory: group vars (all < parent < child), host vars, then group_vars/ and host_vars/ files |
  * | 3 | play vars |
- * | 4 | role vars, then role params (role tasks only) |
- * | 5 | extra vars (`-e`) |
- * | 6 | magic vars: inventory_hostname, inventory_hostname_short, group_names, groups, hostvars, playbook_dir, ansible_check_mode, ansible_diff_mode |
+ * | 4 | role vars (role tasks only) |
+ * | 5 | block vars, outermost block first |
+ * | 6 | task vars |
+ * | 7 | results registered by earlier tasks on the host |
+ * | 8 | role params (role tasks only) |
+ * | 9 | extra vars (`-e`) |
+ * | 10 | the loop var (`item`, or `loopControl.loopVar`) and index var |
+ * | 11 | magic vars: inventory_hostname, inventory_hostname_short, group_names, groups, hostvars, playbook_dir, ansible_check_mode, ansible_diff_mode |
  *
  * Source: Ansible docs, "Understanding variable precedence" (the same order for the layers
- * converge has).
+ * converge has: block vars 16, task vars 17, registered vars 19, role params 20, extra vars 22;
+ * the loop var is set on the task's vars last, as Ansible's task executor does).
  */
-export function taskVars(input: {
+export function taskVars(input: TaskVarsInput): Record<string, unknown> {
+  const { lower, upper } = varLayers(input);
+  return mergeTaskVars(lower, input, upper);
+}
+
+/** Inputs of {@link taskVars}. */
+export interface TaskVarsInput {
   inventory: Inventory;
   host: string;
   roleDefaults?: Record<string, unknown>;
   playVars?: Record<string, unknown>;
   roleVars?: Record<string, unknown>;
+  /** Vars of the enclosing blocks, outermost first. */
+  blockVars?: readonly Record<string, unknown>[];
+  taskVars?: Record<string, unknown>;
+  registered?: Record<string, unknown>;
   roleParams?: Record<string, unknown>;
   extraVars?: Record<string, unknown>;
+  loopVars?: Record<string, unknown>;
   magic: MagicVars;
-}): Record<string, unknown> {
+}
+
+/**
+ * The layers of {@link taskVars} that are the same for every task of a role (or of the play's
+ * own tasks) on a host: those below block vars, and those above registered results except the loop var.
+ */
+export function varLayers(input: Omit<TaskVarsInput, 'blockVars' | 'taskVars' | 'registered' | 'loopVars'>): { lower: Record<string, unknown>; upper: { params: Record<string, unknown>; magic: Record<string, unknown> } } {
   return {
-    ...(input.roleDefaults ?? {}),
-    ...hostVars(input.inventory, input.host),
-    ...(input.playVars ?? {}),
-    ...(input.roleVars ?? {}),
-    ...(input.roleParams ?? {}),
-    ...(input.extraVars ?? {}),
-    ...magicVars(input.inventory, input.host, input.magic),
+    lower: {
+      ...(input.roleDefaults ?? {}),
+      ...hostVars(input.inventory, input.host),
+      ...(input.playVars ?? {}),
+      ...(input.roleVars ?? {}),
+    },
+    upper: {
+      params: { ...(input.roleParams ?? {}), ...(input.extraVars ?? {}) },
+      magic: magicVars(input.inventory, input.host, input.magic),
+    },
   };
+}
+
+/** Merges the per-task layers between the fixed ones of {@link varLayers}. */
+export function mergeTaskVars(
+  lower: Record<string, unknown>,
+  task: Pick<TaskVarsInput, 'blockVars' | 'taskVars' | 'registered' | 'loopVars'>,
+  upper: { params: Record<string, unknown>; magic: Record<string, unknown> },
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...lower };
+  for (const b of task.blockVars ?? []) Object.assign(out, b);
+  Object.assign(out, task.taskVars ?? {}, task.registered ?? {}, upper.params, task.loopVars ?? {}, upper.magic);
+  return out;
 }
 
 /** Run-wide inputs of the magic vars. */
