@@ -167,11 +167,14 @@ function reportError(e: unknown, stderr: NodeJS.WritableStream): number {
 
 async function transportFactory(flags: { acceptNewHostKeys?: boolean; knownHosts?: string }): Promise<(spec: ConnectionSpec) => Transport> {
   const core = await import('@converge/core');
-  const { SshTransport } = await import('@converge/ssh');
+  const { HostKeyPins, SshTransport } = await import('@converge/ssh');
+  // One pin set per run: a host (or jump host) must show the same key on every connection.
+  const hostKeyPins = new HostKeyPins();
   return (spec) => {
     if (spec.connection === 'local') return new core.LocalTransport(spec.host);
     const knownHostsFile = flags.knownHosts ?? (typeof spec.options.knownHostsFile === 'string' ? spec.options.knownHostsFile : undefined);
     return new SshTransport(spec, {
+      hostKeyPins,
       ...(knownHostsFile ? { knownHostsFile } : {}),
       acceptNewHostKeys: flags.acceptNewHostKeys === true || spec.options.strictHostKeyChecking === 'accept-new',
     });

@@ -30,6 +30,8 @@ export interface SshConfigHost {
   hashKnownHosts?: boolean;
   /** `UserKnownHostsFile` (first file only), `~` expanded. */
   userKnownHostsFile?: string;
+  /** `KexAlgorithms`, `HostKeyAlgorithms`, `Ciphers`, `MACs` as written (ssh_config(5) `+`/`-`/`^` syntax). */
+  algorithms?: { kex?: string; serverHostKey?: string; cipher?: string; hmac?: string };
 }
 
 function load(file: string): SSHConfig | undefined {
@@ -126,6 +128,16 @@ export function resolveSshConfig(host: string, file: string): SshConfigHost {
     const f = ukh.split(/\s+/)[0];
     if (f) out.userKnownHostsFile = expandSshPath(f, tokens);
   }
+  const algorithms: NonNullable<SshConfigHost['algorithms']> = {};
+  const kex = first(c['kexalgorithms']);
+  if (kex !== undefined) algorithms.kex = kex;
+  const hka = first(c['hostkeyalgorithms']);
+  if (hka !== undefined) algorithms.serverHostKey = hka;
+  const ciphers = first(c['ciphers']);
+  if (ciphers !== undefined) algorithms.cipher = ciphers;
+  const macs = first(c['macs']);
+  if (macs !== undefined) algorithms.hmac = macs;
+  if (Object.keys(algorithms).length > 0) out.algorithms = algorithms;
   return out;
 }
 

@@ -6,8 +6,14 @@ import { awaitShellStart, becomeCommand, becomeHandshake, ConvergeError, maskTex
 import type { BecomeSpec, ConnectionSpec, ExecOptions, ExecResult, RawShell, ShellStartControl, ShellStreams, Transport, TransportStats } from '@converge/core';
 import { connectHop, forwardTo } from './internal/hop.js';
 import type { Hop } from './internal/hop.js';
+import { ALGORITHM_SETTINGS, applyAlgorithmSetting, DEFAULT_ALGORITHMS } from './algorithms.js';
+import type { SshAlgorithms } from './algorithms.js';
+import { HostKeyPins } from './host-key-pins.js';
+import { sshHostOptions } from './host-options.js';
+import type { SshHostOptions } from './host-options.js';
 import { knownHostsName } from './known-hosts.js';
 import { parseProxyJump, resolveSshConfig } from './ssh-config.js';
+import type { SshConfigHost } from './ssh-config.js';
 
 /** Options of {@link SshTransport}: where trust and configuration come from on the controller. */
 export interface SshOptions {
@@ -19,10 +25,16 @@ export interface SshOptions {
   sshConfigFile?: string;
   /** ssh-agent socket path; default `process.env.SSH_AUTH_SOCK`; `''` disables the agent. */
   agent?: string;
-  /** SSH-level keepalive interval in milliseconds; default `ServerAliveInterval` from the ssh config, else 15000; 0 disables. */
+  /** SSH-level keepalive interval in milliseconds; default the host's `converge_ssh_server_alive_interval`, else `ServerAliveInterval` from the ssh config, else 15000; 0 disables. */
   keepaliveIntervalMs?: number;
-  /** Milliseconds from TCP connect to authenticated; default `spec.connectTimeoutMs`, else `ConnectTimeout`, else 20000. */
+  /** Unanswered keepalives after which the connection counts as lost; default the host's `converge_ssh_server_alive_count_max`, else `ServerAliveCountMax`, else 3. */
+  keepaliveCountMax?: number;
+  /** Milliseconds from TCP connect to authenticated; default `spec.connectTimeoutMs` (`ansible_timeout`), else `ConnectTimeout`, else 20000. */
   readyTimeoutMs?: number;
+  /** Default time limit of every command in milliseconds (`ExecOptions.timeoutMs` wins); default the host's `converge_ssh_command_timeout`, else none. */
+  commandTimeoutMs?: number;
+  /** Host keys pinned during the run; share one between the transports of a run. Default: one per transport. */
+  hostKeyPins?: HostKeyPins;
   /** Called after an unknown host key was recorded (only with `acceptNewHostKeys`), with the known_hosts name and SHA256 fingerprint. */
   onHostKeyAccepted?(host: string, fingerprint: string): void;
 }
@@ -55,6 +67,20 @@ function parseMode(mode: number | string | undefined): number | undefined {
   const n = typeof mode === 'number' ? mode : /^[0-7]{3,4}$/.test(mode) ? parseInt(mode, 8) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > 0o7777) throw new ConvergeError('CONVERGE_PARAMS', `invalid file mode ${JSON.stringify(mode)}`, { hint: 'write modes as octal strings, e.g. "0644"' });
   return n;
+}
+
+/** The algorithm lists of one hop: the defaults, changed by the inventory's setting, else the ssh config's. */
+function algorithmsFor(c: SshConfigHost, inv: SshHostOptions | undefined, configFile: string, host: string): SshAlgorithms {
+  const out = {} as SshAlgorithms;
+  for (const list of Object.keys(ALGORITHM_SETTINGS) as (keyof SshAlgorithms)[]) {
+    const fromInventory = inv?.algorithms[list];
+    const fromConfig = c.algorithms?.[list];
+    const { keyword, option } = ALGORITHM_SETTINGS[list];
+    if (fromInventory !== undefined) out[list] = applyAlgorithmSetting(list, DEFAULT_ALGORITHMS[list], fromInventory, `host ${host}: converge_ssh_${option}`);
+    else if (fromConfig !== undefined) out[list] = applyAlgorithmSetting(list, DEFAULT_ALGORITHMS[list], fromConfig, `${configFile}: ${keyword}`);
+    else out[list] = [...DEFAULT_ALGORITHMS[list]];
+  }
+  return out;
 }
 
 function cb<T>(fn: (done: (err: Error | undefined | null, value?: T) => void) => void): Promise<T> {
@@ -107,7 +133,15 @@ function syncShell(streams: ShellStreams, label: string, timeoutMs: number): Pro
  *
  * Authentication tries, in order: `spec.privateKeyFile`, the config's IdentityFiles, ssh-agent,
  * the default keys `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa` (only when no key file is
- * configured), then `spec.password` (password, keyboard-interactive). Agent forwarding is off.
+ * configured), then `spec.password` (password, keyboard-interactive).
+ *
+ * Hardening: the first verified host key of each host is pinned for the run ({@link HostKeyPins}),
+ * so a reconnect that meets another key is refused even if known_hosts lists both; only the
+ * modern algorithms of {@link DEFAULT_ALGORITHMS} are offered (no SHA-1, no CBC) unless the host
+ * sets `converge_ssh_kex_algorithms`, `_host_key_algorithms`, `_ciphers` or `_macs`; agent
+ * forwarding is off unless the host sets `converge_ssh_forward_agent: true`; keepalives every
+ * 15 s, 3 unanswered ones end the connection (`converge_ssh_server_alive_interval`,
+ * `_server_alive_count_max`); `converge_ssh_command_timeout` bounds every command.
  *
  * Errors: `connect` throws `ConvergeError` `CONVERGE_CONNECT` (unreachable, with the system
  * error), `CONVERGE_HOST_KEY` (with the SHA256 fingerprints) or `CONVERGE_AUTH` (listing the
@@ -132,12 +166,21 @@ export class SshTransport implements Transport {
   #connecting: Promise<void> | undefined;
   #sessions = new Map<string, Promise<ShellSession>>();
   #sftp: Promise<SFTPWrapper> | undefined;
+  readonly #hostOptions: SshHostOptions;
+  readonly #pins: HostKeyPins;
+  /** Why the connection was last lost (keepalive timeout, reset), for messages. */
+  #lostReason: string | undefined;
 
+  /**
+   * @throws ConvergeError `CONVERGE_INVENTORY` when the host's `converge_ssh_*` vars have the wrong type.
+   */
   constructor(spec: ConnectionSpec, options: SshOptions = {}) {
     this.#spec = spec;
     this.#options = options;
     this.host = spec.host;
     this.#loginUser = spec.user ?? '';
+    this.#hostOptions = sshHostOptions(spec);
+    this.#pins = options.hostKeyPins ?? new HostKeyPins();
   }
 
   /** The user commands run as without become; final after {@link connect}. */
@@ -154,13 +197,16 @@ export class SshTransport implements Transport {
     const agent = o.agent ?? process.env['SSH_AUTH_SOCK'] ?? '';
     const defaults = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => ({ file: join(homedir(), '.ssh', f), explicit: false }));
     const cfg = resolveSshConfig(spec.address, configFile);
-    const common = (c: typeof cfg) => ({
+    // Inventory settings (ssh's command line) apply to the target only, as with ssh -J.
+    const common = (c: typeof cfg, inv: SshHostOptions | undefined) => ({
       agent,
       knownHostsFile: o.knownHostsFile ?? c.userKnownHostsFile ?? join(homedir(), '.ssh', 'known_hosts'),
       hashKnownHosts: c.hashKnownHosts ?? false,
       readyTimeoutMs: o.readyTimeoutMs ?? (spec.connectTimeoutMs || c.connectTimeoutMs || 20_000),
-      keepaliveIntervalMs: o.keepaliveIntervalMs ?? c.serverAliveIntervalMs ?? 15_000,
-      keepaliveCountMax: c.serverAliveCountMax ?? 3,
+      keepaliveIntervalMs: o.keepaliveIntervalMs ?? inv?.serverAliveIntervalMs ?? c.serverAliveIntervalMs ?? 15_000,
+      keepaliveCountMax: o.keepaliveCountMax ?? inv?.serverAliveCountMax ?? c.serverAliveCountMax ?? 3,
+      algorithms: algorithmsFor(c, inv, configFile, spec.host),
+      forwardAgent: inv?.forwardAgent ?? false,
     });
 
     const address = cfg.hostName ?? spec.address;
@@ -177,7 +223,7 @@ export class SshTransport implements Transport {
       user,
       identityFiles: targetKeys.length > 0 ? targetKeys : defaults,
       knownHostsNames: [knownHostsName(cfg.hostKeyAlias ?? address, port)],
-      ...common(cfg),
+      ...common(cfg, this.#hostOptions),
     };
     if (spec.password) target.password = spec.password;
 
@@ -202,7 +248,7 @@ export class SshTransport implements Transport {
         user: jUser,
         identityFiles: keys,
         knownHostsNames: [knownHostsName(jc.hostKeyAlias ?? jAddress, jPort)],
-        ...common(jc),
+        ...common(jc, undefined),
       };
     });
     hops.push(target);
@@ -226,6 +272,7 @@ export class SshTransport implements Transport {
   async #connect(): Promise<void> {
     const hops = this.#route();
     const policy = {
+      pins: this.#pins,
       acceptNewHostKeys: this.#options.acceptNewHostKeys ?? false,
       ...(this.#options.onHostKeyAccepted ? { onHostKeyAccepted: this.#options.onHostKeyAccepted } : {}),
     };
@@ -246,9 +293,16 @@ export class SshTransport implements Transport {
     this.#loginUser = targetHop.user;
     this.#clients = clients;
     this.#connected = true;
-    for (const c of clients) {
+    this.#lostReason = undefined;
+    for (const [i, c] of clients.entries()) {
       // Errors after the handshake surface on the channels that use the connection.
-      c.on('error', () => undefined);
+      c.on('error', (err: Error & { level?: string }) => {
+        const hop = hops[i] as Hop;
+        this.#lostReason =
+          err.message === 'Keepalive timeout'
+            ? `${hop.label} did not answer ${hop.keepaliveCountMax} keepalives sent every ${hop.keepaliveIntervalMs} ms (converge_ssh_server_alive_interval, converge_ssh_server_alive_count_max)`
+            : `${hop.label}: ${maskText(err.message)}`;
+      });
       c.on('close', () => this.#lost(clients));
     }
   }
@@ -282,7 +336,16 @@ export class SshTransport implements Transport {
     const session = await this.#session(options.become);
     this.stats.roundTrips += 1;
     const { become: _b, ...rest } = options;
-    return session.run(String(command), rest);
+    const timeoutMs = rest.timeoutMs ?? this.#options.commandTimeoutMs ?? this.#hostOptions.commandTimeoutMs;
+    try {
+      return await session.run(String(command), timeoutMs !== undefined ? { ...rest, timeoutMs } : rest);
+    } catch (e) {
+      // A lost connection ends the shell; say why it was lost.
+      if (e instanceof ConvergeError && e.code === 'CONVERGE_TRANSPORT' && this.#lostReason && !this.#connected) {
+        throw new ConvergeError('CONVERGE_TRANSPORT', `${this.host}: the connection was lost: ${this.#lostReason}`, { cause: e });
+      }
+      throw e;
+    }
   }
 
   /**

@@ -19,14 +19,24 @@ export interface TestSshd {
   knownHostsFile: string;
   /** Everything sshd logged so far (`-e`: logs on stderr). */
   log(): string;
+  /**
+   * Replaces the host keys with new ones of the same types and makes sshd reload (SIGHUP);
+   * open connections keep running. Resolves with the new keys once sshd listens again.
+   * known_hosts is left as it was.
+   */
+  rotateHostKeys(): Promise<{ type: string; key: string }[]>;
   /** Stops sshd and removes its directory. */
   stop(): Promise<void>;
 }
 
 /** Options of {@link startSshd}. */
 export interface StartSshdOptions {
-  /** Extra sshd_config lines, appended. */
+  /** Extra sshd_config lines, appended (sshd keeps the first value of a keyword: use them for keywords not set here). */
   extraConfig?: string;
+  /** Host key types to generate; default ed25519 and ecdsa. */
+  hostKeyTypes?: string[];
+  /** `AllowAgentForwarding`; default false. */
+  allowAgentForwarding?: boolean;
 }
 
 function freePort(): Promise<number> {
@@ -63,7 +73,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<TestSsh
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const keygen = (file: string, type: string, comment: string) =>
     execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', comment, '-f', file], { stdio: 'ignore' });
-  const hostKeyFiles = ['ed25519', 'ecdsa'].map((t) => {
+  const hostKeyFiles = (options.hostKeyTypes ?? ['ed25519', 'ecdsa']).map((t) => {
     const f = join(dir, `ssh_host_${t}_key`);
     keygen(f, t, `converge-test-host-${t}`);
     return f;
@@ -89,7 +99,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<TestSsh
       'PasswordAuthentication yes',
       'KbdInteractiveAuthentication no',
       'AllowTcpForwarding yes',
-      'AllowAgentForwarding no',
+      `AllowAgentForwarding ${options.allowAgentForwarding ? 'yes' : 'no'}`,
       'X11Forwarding no',
       'PrintMotd no',
       'LogLevel VERBOSE',
@@ -98,10 +108,12 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<TestSsh
       '',
     ].join('\n'),
   );
-  const hostKeys = hostKeyFiles.map((f) => {
-    const [type, key] = readFileSync(`${f}.pub`, 'utf8').trim().split(/\s+/);
-    return { type: type as string, key: key as string };
-  });
+  const readHostKeys = () =>
+    hostKeyFiles.map((f) => {
+      const [type, key] = readFileSync(`${f}.pub`, 'utf8').trim().split(/\s+/);
+      return { type: type as string, key: key as string };
+    });
+  const hostKeys = readHostKeys();
   const knownHostsFile = join(dir, 'known_hosts');
   writeFileSync(knownHostsFile, hostKeys.map((k) => `[127.0.0.1]:${port} ${k.type} ${k.key}\n`).join(''));
 
@@ -130,6 +142,24 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<TestSsh
     hostKeys,
     knownHostsFile,
     log: () => log,
+    rotateHostKeys: async () => {
+      const listening = (text: string) => text.split(`Server listening on 127.0.0.1 port ${port}`).length - 1;
+      const before = listening(log);
+      for (const [i, f] of hostKeyFiles.entries()) {
+        rmSync(f, { force: true });
+        rmSync(`${f}.pub`, { force: true });
+        keygen(f, (options.hostKeyTypes ?? ['ed25519', 'ecdsa'])[i] as string, 'converge-test-host-rotated');
+      }
+      child.kill('SIGHUP');
+      const deadline = Date.now() + 10_000;
+      while (listening(log) <= before) {
+        if (Date.now() > deadline) throw new Error(`sshd did not restart within 10 s:\n${log}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const keys = readHostKeys();
+      hostKeys.splice(0, hostKeys.length, ...keys);
+      return keys;
+    },
     stop: async () => {
       if (child.exitCode === null) {
         await new Promise<void>((resolve) => {

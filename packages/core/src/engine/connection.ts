@@ -19,8 +19,10 @@ function secretOf(v: unknown): Secret | undefined {
  * `localhost` without `ansible_host` is local, as Ansible's implicit localhost),
  * `ansible_host`, `ansible_port`, `ansible_user`, `ansible_ssh_private_key_file`,
  * `ansible_password`/`ansible_ssh_pass`, `ansible_ssh_common_args` (`-o ProxyJump=` or `-J`),
- * `ansible_timeout` (seconds). Source: Ansible docs, "Connecting to hosts: behavioral inventory
- * parameters".
+ * `ansible_timeout`/`ansible_ssh_timeout` (seconds, default 10). Vars prefixed `converge_ssh_`
+ * go to `options` without the prefix; `-o Key=Value` options in `ansible_ssh_common_args` and
+ * `ansible_ssh_extra_args` go to `options.sshArgs` with lower-case keys. Source: Ansible docs,
+ * "Connecting to hosts: behavioral inventory parameters"; ssh(1) `-o`.
  *
  * @throws ConvergeError CONVERGE_INVENTORY for a port that is not a number from 1 to 65535 or an
  * unknown connection type.
@@ -44,12 +46,15 @@ export function connectionSpec(host: string, vars: Readonly<Record<string, unkno
   }
   const common = [str(vars.ansible_ssh_common_args), str(vars.ansible_ssh_extra_args)].filter(Boolean).join(' ');
   const jump = /(?:-J\s*|ProxyJump[= ]\s*)([^\s'"]+)/.exec(common)?.[1] ?? str(vars.converge_jump_host);
+  const sshArgs: Record<string, string> = {};
   for (const m of common.matchAll(/-o\s*['"]?(\w+)[= ]([^\s'"]+)/g)) {
     const [, key = '', value = ''] = m;
+    sshArgs[key.toLowerCase()] ??= value;
     if (/^UserKnownHostsFile$/i.test(key)) options.knownHostsFile = value;
     if (/^StrictHostKeyChecking$/i.test(key)) options.strictHostKeyChecking = value;
   }
-  const timeout = Number(str(vars.ansible_timeout) ?? '10');
+  if (Object.keys(sshArgs).length > 0) options.sshArgs = sshArgs;
+  const timeout = Number(str(vars.ansible_timeout) ?? str(vars.ansible_ssh_timeout) ?? str(sshArgs.connecttimeout) ?? '10');
   const spec: ConnectionSpec = {
     host,
     connection,

@@ -1,9 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { AnyAuthMethod, AuthenticationType, Client as ClientType, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
+import type { Algorithms, AnyAuthMethod, AuthenticationType, Client as ClientType, ConnectConfig } from 'ssh2';
 import { ConvergeError, maskText } from '@converge/core';
 import type { Secret } from '@converge/core';
+import { ALGORITHM_SETTINGS, isLegacyAlgorithm } from '../algorithms.js';
+import type { SshAlgorithms } from '../algorithms.js';
+import type { HostKeyPins } from '../host-key-pins.js';
 import { appendKnownHost, checkHostKey, hostKeyFingerprint, hostKeyType, knownKeyTypes, readKnownHosts } from '../known-hosts.js';
 
 const { Client, utils } = ssh2;
@@ -27,32 +30,60 @@ export interface Hop {
   readyTimeoutMs: number;
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
+  /** Algorithms to offer, most preferred first. */
+  algorithms: SshAlgorithms;
+  /** Forward the ssh-agent (`agent`) to this hop's sessions. */
+  forwardAgent: boolean;
 }
 
 /** Host key policy shared by all hops of a transport. */
 export interface HostKeyPolicy {
   acceptNewHostKeys: boolean;
   onHostKeyAccepted?: (host: string, fingerprint: string) => void;
+  /** Host keys seen so far in this run; a different key for the same host is refused. */
+  pins: HostKeyPins;
 }
 
-const DEFAULT_HOST_KEY_ALGOS: ServerHostKeyAlgorithm[] = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-  'ssh-rsa',
+/** The allowed host key algorithms with the types known for this host first, as ssh(1) orders them. */
+function hostKeyAlgorithms(allowed: string[], knownTypes: string[]): string[] {
+  const first: string[] = [];
+  for (const t of knownTypes) {
+    // An RSA key is one type with three signature algorithms (RFC 8332).
+    const algos = t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t];
+    first.push(...algos.filter((a) => allowed.includes(a)));
+  }
+  return [...new Set([...first, ...allowed])];
+}
+
+const HANDSHAKE_LISTS: { pattern: RegExp; list: keyof SshAlgorithms; remote: RegExp }[] = [
+  { pattern: /no matching key exchange/i, list: 'kex', remote: /^Handshake: \(remote\) KEX method: (.*)$/ },
+  { pattern: /no matching host key/i, list: 'serverHostKey', remote: /^Handshake: \(remote\) Host key format: (.*)$/ },
+  { pattern: /no matching C->S cipher/i, list: 'cipher', remote: /^Handshake: \(remote\) C->S cipher: (.*)$/ },
+  { pattern: /no matching S->C cipher/i, list: 'cipher', remote: /^Handshake: \(remote\) S->C cipher: (.*)$/ },
+  { pattern: /no matching C->S MAC/i, list: 'hmac', remote: /^Handshake: \(remote\) C->S MAC: (.*)$/ },
+  { pattern: /no matching S->C MAC/i, list: 'hmac', remote: /^Handshake: \(remote\) S->C MAC: (.*)$/ },
 ];
 
-/** Host key algorithms with the types known for this host first, as ssh(1) orders them. */
-function hostKeyAlgorithms(knownTypes: string[]): ServerHostKeyAlgorithm[] {
-  const first: ServerHostKeyAlgorithm[] = [];
-  for (const t of knownTypes) {
-    if (t === 'ssh-rsa') first.push('rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa');
-    else if ((DEFAULT_HOST_KEY_ALGOS as string[]).includes(t)) first.push(t as ServerHostKeyAlgorithm);
+/** A clear error for a handshake that found no common algorithm, naming what the server offers and the per-host escape. */
+function noCommonAlgorithm(hop: Hop, message: string, remoteLines: string[], cause: Error): ConvergeError | undefined {
+  const h = HANDSHAKE_LISTS.find((x) => x.pattern.test(message));
+  if (!h) return undefined;
+  let offered: string[] = [];
+  for (const line of remoteLines) {
+    const m = h.remote.exec(line);
+    if (m?.[1] !== undefined) offered = m[1].split(',').filter(Boolean);
   }
-  return [...new Set([...first, ...DEFAULT_HOST_KEY_ALGOS])];
+  const { keyword, option } = ALGORITHM_SETTINGS[h.list];
+  const legacy = offered.filter((a) => isLegacyAlgorithm(h.list, a));
+  const hint =
+    legacy.length > 0
+      ? `${legacy.join(', ')} ${legacy.length > 1 ? 'are' : 'is'} refused by default as weak; upgrade the server, or allow it for this host only with the inventory var converge_ssh_${option}: "+${legacy[0]}" (or ${keyword} +${legacy[0]} in ~/.ssh/config)`
+      : `set converge_ssh_${option} for this host (ssh_config syntax: "+name" appends to the defaults)`;
+  return new ConvergeError(
+    'CONVERGE_CONNECT',
+    `${hop.address}:${hop.port}: no common ${keyword} algorithm: the server offers ${offered.length > 0 ? offered.join(', ') : 'none converge knows'}; converge offers ${hop.algorithms[h.list].join(', ')}`,
+    { cause, hint },
+  );
 }
 
 interface Candidate {
@@ -176,6 +207,15 @@ export function connectHop(hop: Hop, policy: HostKeyPolicy, sock?: Duplex): Prom
   let next = 0;
   let hostKeyFailure: ConvergeError | undefined;
   const knownTypes = knownKeyTypes(readKnownHosts(hop.knownHostsFile), hop.knownHostsNames);
+  if (hop.forwardAgent && !(hop.agent && existsSync(hop.agent))) {
+    throw new ConvergeError('CONVERGE_OPTIONS', `${hop.label}: agent forwarding is asked for (converge_ssh_forward_agent) but no ssh-agent socket is available`, {
+      hint: 'start ssh-agent and export SSH_AUTH_SOCK, or drop converge_ssh_forward_agent for this host',
+    });
+  }
+  const pinName = hop.knownHostsNames[0] ?? `${hop.address}:${hop.port}`;
+  // What the server offered, to explain a handshake without a common algorithm.
+  const remoteLists: string[] = [];
+  let handshaking = true;
   const client = new Client();
   const config: ConnectConfig = {
     host: hop.address,
@@ -184,14 +224,33 @@ export function connectHop(hop: Hop, policy: HostKeyPolicy, sock?: Duplex): Prom
     readyTimeout: hop.readyTimeoutMs,
     keepaliveInterval: hop.keepaliveIntervalMs,
     keepaliveCountMax: hop.keepaliveCountMax,
-    agentForward: false,
-    algorithms: { serverHostKey: hostKeyAlgorithms(knownTypes) },
+    agentForward: hop.forwardAgent,
+    ...(hop.forwardAgent && hop.agent ? { agent: hop.agent } : {}),
+    algorithms: {
+      kex: hop.algorithms.kex,
+      serverHostKey: hostKeyAlgorithms(hop.algorithms.serverHostKey, knownTypes),
+      cipher: hop.algorithms.cipher,
+      hmac: hop.algorithms.hmac,
+    } as Algorithms,
+    debug: (line: string) => {
+      if (handshaking && line.startsWith('Handshake: (remote)')) remoteLists.push(line);
+    },
     hostVerifier: (key: Buffer): boolean => {
+      const pinned = policy.pins.get(pinName);
+      if (pinned && !pinned.equals(key)) {
+        hostKeyFailure = new ConvergeError(
+          'CONVERGE_HOST_KEY',
+          `${hop.address}:${hop.port}: the host key CHANGED during this run: the first connection saw ${hostKeyType(pinned)} ${hostKeyFingerprint(pinned)}, this one presents ${hostKeyType(key)} ${hostKeyFingerprint(key)}; refusing to reconnect`,
+          { hint: 'someone may be intercepting the connection, or the host was replaced while converge ran; check the host, then run converge again' },
+        );
+        return false;
+      }
       try {
         hostKeyFailure = hostKeyError(hop, policy, key);
       } catch (cause) {
         hostKeyFailure = new ConvergeError('CONVERGE_HOST_KEY', `${hop.address}:${hop.port}: cannot check the host key: ${(cause as Error).message}`, { cause });
       }
+      if (hostKeyFailure === undefined) policy.pins.set(pinName, key);
       return hostKeyFailure === undefined;
     },
     authHandler: (methodsLeft, _partial, cb) => {
@@ -223,6 +282,8 @@ export function connectHop(hop: Hop, policy: HostKeyPolicy, sock?: Duplex): Prom
       reject(e);
     };
     client.once('ready', () => {
+      handshaking = false;
+      remoteLists.length = 0;
       if (settled) return;
       settled = true;
       resolve(client);
@@ -240,6 +301,8 @@ export function connectHop(hop: Hop, policy: HostKeyPolicy, sock?: Duplex): Prom
           }),
         );
       }
+      const algo = err.level === 'handshake' ? noCommonAlgorithm(hop, err.message, remoteLists, err) : undefined;
+      if (algo) return fail(algo);
       if (err.level === 'client-timeout') {
         return fail(new ConvergeError('CONVERGE_CONNECT', `${hop.address}:${hop.port}: no SSH handshake within ${hop.readyTimeoutMs} ms`, { cause: err, hint: 'check that the host is up and the address and port are right' }));
       }
