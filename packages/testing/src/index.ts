@@ -4,3 +4,5 @@ export { runTasks, runPlays, convergeTwice, changedTasks, failures } from './har
 export type { RunTasksOptions, ConvergeTwiceResult } from './harness.js';
 export { TestHostsError } from './errors.js';
 export type { TestHostsErrorCode } from './errors.js';
+export { paramRows, paramTable, checkParamTables } from './param-table.js';
+export type { ParamRow } from './param-table.js';
