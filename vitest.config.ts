@@ -14,6 +14,7 @@ export default defineConfig({
       '@converge/cli': pkg('cli'),
       '@converge/testing': pkg('testing'),
       '@converge/haproxy': pkg('haproxy'),
+      '@converge/nfs': pkg('nfs'),
     },
   },
   test: {
