@@ -15,6 +15,7 @@ export default defineConfig({
       '@converge/testing': pkg('testing'),
       '@converge/haproxy': pkg('haproxy'),
       '@converge/nfs': pkg('nfs'),
+      '@converge/loki-agent': pkg('loki-agent'),
     },
   },
   test: {

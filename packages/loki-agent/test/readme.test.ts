@@ -1,0 +1,15 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { checkParamTables } from '@converge/testing';
+import { AlloyConfigParams } from '../src/index.js';
+
+// The README's param tables are generated from the schemas, so they cannot drift;
+// CONVERGE_UPDATE_FIXTURES=1 rewrites them in place.
+test('README lists every param of alloy.config as its schema says', () => {
+  const path = join(import.meta.dirname, '..', 'README.md');
+  const update = process.env.CONVERGE_UPDATE_FIXTURES === '1';
+  const { text, problems } = checkParamTables(readFileSync(path, 'utf8'), { 'alloy.config': AlloyConfigParams }, update);
+  if (update) writeFileSync(path, text);
+  else expect(problems).toEqual([]);
+});
