@@ -303,6 +303,25 @@ describe('blocks', () => {
     expect(r.report.summary.local1).toMatchObject({ failed: 0, rescued: 1, changed: 4 });
   });
 
+  it('gives rescue tasks the failed task and its result, as ansible_failed_task and ansible_failed_result', async () => {
+    await run(
+      play([
+        block([run_({ cmd: 'echo oops >&2; exit 3' }, { name: 'breaks' })], {
+          rescue: [
+            textFile((c) => {
+              const r = c.registered('ansible_failed_result');
+              const t = c.vars.ansible_failed_task as { name: string };
+              return { path: join(dir, 'failed'), content: `${t.name} rc=${String(r?.rc)} ${String(r?.stderr).trim()}` };
+            }),
+            rendered({ path: join(dir, 'failed-tpl'), source: '{{ ansible_failed_task.name }}: {{ ansible_failed_result.rc }}\n' }),
+          ],
+        }),
+      ]),
+    );
+    expect(read('failed')).toBe('breaks rc=3 oops');
+    expect(read('failed-tpl')).toBe('breaks: 3\n');
+  });
+
   it('fails the host when rescue fails too, after always ran; without rescue, always still runs', async () => {
     const r = await run(
       play([block([run_({ cmd: 'exit 1' }, { name: 'breaks' })], { rescue: [run_({ cmd: 'exit 2' }, { name: 'rescue breaks' })], always: [textFile({ path: join(dir, 'a1'), content: 'a' })] }), textFile({ path: join(dir, 'after'), content: 'x' })]),

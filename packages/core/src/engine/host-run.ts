@@ -183,6 +183,13 @@ export class HostRun {
     let failed = await this.#runList(b.tasks);
     if (failed && b.rescue.length > 0) {
       const caught = this.#failures.slice(mark);
+      const last = caught.at(-1);
+      if (last) {
+        // As Ansible: rescue tasks see the failed task and its result.
+        const result = this.#itemResult(last);
+        this.#o.state.registered.set('ansible_failed_result', result);
+        this.#o.state.registered.set('ansible_failed_task', { name: last.name, module: last.def.name, changed: false, failed: true, skipped: false });
+      }
       failed = await this.#runList(b.rescue);
       if (!failed) for (const p of caught) this.#markRescued(p);
     }

@@ -186,7 +186,8 @@ function tagSelected(taskTags: string[], tags: string[] | undefined, skip: strin
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Every name that a task of the playbook registers (plays, roles, blocks, handlers).
+ * Every name that a task of the playbook registers (plays, roles, blocks, handlers), and
+ * `ansible_failed_task`/`ansible_failed_result` when a block has rescue tasks.
  *
  * @throws nothing: bad names are pushed to `errors` with the task's location.
  */
@@ -198,6 +199,10 @@ export function registeredNames(playbook: Playbook, errors: ConvergeError[]): Se
       if (seen.has(it)) continue;
       seen.add(it);
       if (isBlock(it)) {
+        if (Array.isArray(it.options.rescue) && it.options.rescue.length > 0) {
+          names.add('ansible_failed_task');
+          names.add('ansible_failed_result');
+        }
         walk(it.tasks);
         walk(it.options.rescue);
         walk(it.options.always);
