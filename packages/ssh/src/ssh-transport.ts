@@ -4,7 +4,7 @@ import { join, posix } from 'node:path';
 import type { Client as ClientType, ClientChannel, SFTPWrapper } from 'ssh2';
 import { awaitShellStart, becomeCommand, becomeHandshake, ConvergeError, maskText, quote, ShellSession } from '@converge/core';
 import type { BecomeSpec, ConnectionSpec, ExecOptions, ExecResult, RawShell, ShellStartControl, ShellStreams, Transport, TransportStats } from '@converge/core';
-import { connectHop, forwardTo } from './internal/hop.js';
+import { connectHop, forwardTo, isTransientConnectError } from './internal/hop.js';
 import type { Hop } from './internal/hop.js';
 import { ALGORITHM_SETTINGS, applyAlgorithmSetting, DEFAULT_ALGORITHMS } from './algorithms.js';
 import type { SshAlgorithms } from './algorithms.js';
@@ -82,6 +82,8 @@ function algorithmsFor(c: SshConfigHost, inv: SshHostOptions | undefined, config
   }
   return out;
 }
+/** Attempts of a handshake that the server dropped before it finished (see {@link isTransientConnectError}). */
+const CONNECT_ATTEMPTS = 3;
 
 function cb<T>(fn: (done: (err: Error | undefined | null, value?: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
@@ -170,6 +172,8 @@ export class SshTransport implements Transport {
   readonly #pins: HostKeyPins;
   /** Why the connection was last lost (keepalive timeout, reset), for messages. */
   #lostReason: string | undefined;
+  /** How long a new shell may take to answer: the connect timeout, at least 30 s. */
+  #shellTimeoutMs = 30_000;
 
   /**
    * @throws ConvergeError `CONVERGE_INVENTORY` when the host's `converge_ssh_*` vars have the wrong type.
@@ -271,6 +275,21 @@ export class SshTransport implements Transport {
 
   async #connect(): Promise<void> {
     const hops = this.#route();
+    this.#shellTimeoutMs = Math.max(30_000, (hops[hops.length - 1] as Hop).readyTimeoutMs);
+    // A server under a burst of handshakes drops the ones beyond MaxStartups (a reset or a close
+    // before the banner): those are tried again after a short, jittered pause.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#connectOnce(hops);
+        return;
+      } catch (e) {
+        if (attempt >= CONNECT_ATTEMPTS || !isTransientConnectError(e)) throw e;
+        await new Promise((r) => setTimeout(r, attempt * 500 + Math.random() * 500));
+      }
+    }
+  }
+
+  async #connectOnce(hops: Hop[]): Promise<void> {
     const policy = {
       pins: this.#pins,
       acceptNewHostKeys: this.#options.acceptNewHostKeys ?? false,
@@ -472,7 +491,7 @@ export class SshTransport implements Transport {
   #open(user: string, become: BecomeSpec | undefined): Promise<ShellSession> {
     let p: Promise<ShellSession>;
     if (user === '' || !become) {
-      p = this.#channel('/bin/sh').then((streams) => syncShell(streams, `${this.host} (ssh)`, 30_000));
+      p = this.#channel('/bin/sh').then((streams) => syncShell(streams, `${this.host} (ssh)`, this.#shellTimeoutMs));
     } else {
       const b = becomeCommand(become);
       p = this.#channel(b.command).then((streams) => becomeHandshake(streams, become, b, `${this.host} (ssh, become ${become.user})`));

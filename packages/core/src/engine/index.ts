@@ -1,4 +1,4 @@
-export { runPlaybook, renderDiff } from './run.js';
+export { runPlaybook, renderDiff, DEFAULT_CONNECT_CONCURRENCY } from './run.js';
 export type { RunOptions } from './run.js';
 export type { RunReport, RunEvent, TaskReport, TaskStatus, HostSummary, HostStats } from './report.js';
 export { connectionSpec, becomePasswordFromVars } from './connection.js';

@@ -15,6 +15,12 @@ import { PendingHandlers } from './state.js';
 
 export { renderDiff } from './diff.js';
 
+/**
+ * Default of {@link RunOptions.connectConcurrency}: enough handshakes in flight to hide network
+ * latency to remote hosts, few enough that a burst does not starve the controller's CPU.
+ */
+export const DEFAULT_CONNECT_CONCURRENCY = 20;
+
 /** Options of {@link runPlaybook}. */
 export interface RunOptions {
   playbook: Playbook;
@@ -32,6 +38,13 @@ export interface RunOptions {
   extraVars?: Record<string, unknown>;
   /** Hosts worked on at once; default 5 as Ansible. */
   forks?: number;
+  /**
+   * Connections being set up at once (TCP connect, key exchange, authentication), at most
+   * `forks`; default {@link DEFAULT_CONNECT_CONCURRENCY}. Handshakes cost CPU on both ends: a
+   * burst of hundreds would make each take long enough to hit its connect timeout, and would
+   * exceed sshd's `MaxStartups` (default 10:30:100) on a shared server or bastion.
+   */
+  connectConcurrency?: number;
   forceHandlers?: boolean;
   /** Become password for every host (`--ask-become-pass`); host vars win. */
   becomePassword?: Secret;
@@ -42,10 +55,12 @@ export interface RunOptions {
 
 /**
  * Runs a playbook: evaluates every task for every host and validates all params (nothing is
- * contacted until everything is valid), connects to the hosts in parallel, then per play and
- * host: probes every declared fact in one round trip, plans each task (pure), applies only
- * tasks with changes (re-probing facts that an applied change made stale), runs notified
- * handlers, and verifies that what was applied converged. Check mode stops after planning.
+ * contacted until everything is valid), then per play and host (`forks` hosts at once): connects
+ * when the host's first play reaches it (at most `connectConcurrency` handshakes at once),
+ * probes every declared fact in one round trip, plans each task (pure), applies only tasks with
+ * changes (re-probing facts that an applied change made stale), runs notified
+ * handlers, and verifies that what was applied converged; a host's connection is closed after its
+ * last play. Check mode stops after planning.
  *
  * Failures of a host are rows of the report, not exceptions; the run goes on with the other
  * hosts. Unreachable hosts are reported as such.
@@ -128,12 +143,19 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
   };
 
   const limit = pLimit(Math.max(1, options.forks ?? 5));
+  const connectLimit = pLimit(Math.max(1, options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY));
   const transports = new Map<string, Transport>();
+  const connecting = new Map<string, Promise<Transport | undefined>>();
   const started = new Map<string, number>();
   const down = new Set<string>();
-  await Promise.all(
-    allHosts.map((host) =>
-      limit(async () => {
+  const lastPlay = new Map<string, number>();
+  plans.forEach((p, i) => p.hosts.forEach((h) => lastPlay.set(h.host, i)));
+
+  /** Connects a host once, when its first play reaches it; undefined (and reported) when unreachable. */
+  const connect = (host: string): Promise<Transport | undefined> => {
+    let c = connecting.get(host);
+    if (!c) {
+      c = connectLimit(async () => {
         started.set(host, performance.now());
         const vars = { ...hostVars(options.inventory, host), ...(options.extraVars ?? {}) };
         let t: Transport | undefined;
@@ -141,26 +163,42 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
           t = options.transport(connectionSpec(host, vars));
           await t.connect();
           transports.set(host, t);
+          return t;
         } catch (e) {
           if (t) await t.close().catch(() => undefined);
           down.add(host);
           const s = summary[host];
           if (s) s.unreachable = 1;
           emit({ type: 'host-unreachable', host, message: maskText(describeError(e)) });
+          return undefined;
         }
-      }),
-    ),
-  );
+      });
+      connecting.set(host, c);
+    }
+    return c;
+  };
+  /** Records a host's counters and closes its connection: after its last play, or when it is out of the run. */
+  const release = async (host: string): Promise<void> => {
+    const t = transports.get(host);
+    if (!t) return;
+    transports.delete(host);
+    const s = stats[host];
+    if (s) {
+      s.roundTrips = t.stats.roundTrips;
+      s.durationMs = Math.round(performance.now() - (started.get(host) ?? performance.now()));
+    }
+    await t.close().catch(() => undefined);
+  };
 
   const failedHosts = new Set<string>();
   try {
-    for (const plan of plans) {
+    for (const [index, plan] of plans.entries()) {
       const live = plan.hosts.filter((h) => !down.has(h.host) && !failedHosts.has(h.host));
       emit({ type: 'play-start', play: plan.play.name, hosts: live.map((h) => h.host) });
       await Promise.all(
         live.map((hp) =>
           limit(async () => {
-            const transport = transports.get(hp.host);
+            const transport = await connect(hp.host);
             if (!transport) return;
             let state = hostStates.get(hp.host);
             if (!state) hostStates.set(hp.host, (state = { registered: new Map() }));
@@ -172,22 +210,14 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
               const s = summary[hp.host];
               if (s) s.unreachable = 1;
             }
+            if (outcome !== 'ok' || lastPlay.get(hp.host) === index) await release(hp.host);
           }),
         ),
       );
       emit({ type: 'play-end', play: plan.play.name });
     }
   } finally {
-    await Promise.all(
-      [...transports].map(async ([host, t]) => {
-        const s = stats[host];
-        if (s) {
-          s.roundTrips = t.stats.roundTrips;
-          s.durationMs = Math.round(performance.now() - (started.get(host) ?? performance.now()));
-        }
-        await t.close().catch(() => undefined);
-      }),
-    );
+    await Promise.all([...transports.keys()].map(release));
   }
   emit({ type: 'run-end', report });
   return report;

@@ -307,10 +307,15 @@ export function connectHop(hop: Hop, policy: HostKeyPolicy, sock?: Duplex): Prom
         return fail(new ConvergeError('CONVERGE_CONNECT', `${hop.address}:${hop.port}: no SSH handshake within ${hop.readyTimeoutMs} ms`, { cause: err, hint: 'check that the host is up and the address and port are right' }));
       }
       const sys = err.code ? ` (${err.code})` : '';
-      fail(new ConvergeError('CONVERGE_CONNECT', `cannot connect to ${hop.address}:${hop.port}: ${msg}${err.code && msg.includes(err.code) ? '' : sys}`, { cause: err, hint: 'check that the host is up and the address and port are right' }));
+      const e = new ConvergeError('CONVERGE_CONNECT', `cannot connect to ${hop.address}:${hop.port}: ${msg}${err.code && msg.includes(err.code) ? '' : sys}`, { cause: err, hint: 'check that the host is up and the address and port are right' });
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') transient.add(e);
+      fail(e);
     });
     client.on('close', () => {
-      fail(hostKeyFailure ?? new ConvergeError('CONVERGE_CONNECT', `${hop.address}:${hop.port}: the connection closed during the SSH handshake`));
+      if (hostKeyFailure) return fail(hostKeyFailure);
+      const e = new ConvergeError('CONVERGE_CONNECT', `${hop.address}:${hop.port}: the connection closed during the SSH handshake`);
+      transient.add(e);
+      fail(e);
     });
     try {
       client.connect(config);
@@ -319,6 +324,17 @@ export function connectHop(hop: Hop, policy: HostKeyPolicy, sock?: Duplex): Prom
     }
   });
 }
+
+/**
+ * Whether a `connectHop` failure is one a new attempt may not meet: the server reset or closed
+ * the connection before the handshake finished without refusing anything (what sshd does to
+ * connections beyond `MaxStartups`, see sshd_config(5)), as opposed to a timeout, a refused
+ * port, a host key or an authentication failure.
+ */
+export function isTransientConnectError(e: unknown): boolean {
+  return transient.has(e as object);
+}
+const transient = new WeakSet<object>();
 
 /**
  * Opens a `direct-tcpip` channel from a connected jump host to the next hop, for use as that
