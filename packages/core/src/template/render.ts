@@ -47,9 +47,26 @@ function contextFor(vars: Record<string, unknown>, searchPaths: string[]): Recor
   return ctx;
 }
 
+// A run renders the same few templates for every host: the environments (one per set of search
+// paths) and the compiled code (per file name and source) are kept, within bounds. Included files
+// are still read and compiled on each use (the loader marks them noCache).
+const MAX_CACHED = 500;
+const environments = new Map<string, ReturnType<typeof createEnvironment>>();
+const compiledCode = new Map<string, ReturnType<typeof compileTemplate>>();
+
+function cached<V>(cache: Map<string, V>, key: string, make: () => V): V {
+  let v = cache.get(key);
+  if (v === undefined) {
+    if (cache.size >= MAX_CACHED) cache.clear();
+    v = make();
+    cache.set(key, v);
+  }
+  return v;
+}
+
 function renderSource(source: string, ctx: Record<string, unknown>, file: string, searchPaths: string[]): string {
-  const env = createEnvironment(searchPaths);
-  const compiled = compileTemplate(prepareSource(source), file, pythonRuntime);
+  const env = cached(environments, searchPaths.join('\u0000'), () => createEnvironment(searchPaths));
+  const compiled = cached(compiledCode, `${file}\u0000${source}`, () => compileTemplate(prepareSource(source), file, pythonRuntime));
   const template = new nunjucks.Template({ type: 'code', obj: compiled } as unknown as string, env, file);
   const out = template.render(ctx);
   return restoreTrailingNewlines(source, out);
