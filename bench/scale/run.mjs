@@ -4,7 +4,9 @@
 // W50 into its own directory. Measures the first apply and the no-op run as whole processes.
 // See bench/README.md.
 //
-// usage: node bench/scale/run.mjs [--hosts 10,100,1000] [--forks 100] [--no-first]
+// usage: node bench/scale/run.mjs [--hosts 10,100,1000] [--forks 100] [--no-first] [--profile]
+// --profile writes a V8 CPU profile of each no-op run to bench/results/ (summarise it with
+// node bench/lib/profile-summary.mjs FILE).
 import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,7 @@ const { values: opts } = parseArgs({
     hosts: { type: 'string', default: '10,100,1000' },
     forks: { type: 'string', default: '100' },
     'no-first': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const sizes = opts.hosts.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
@@ -46,9 +49,10 @@ try {
       return { name, address: '127.0.0.1', port: sshd.port, root: join(hostsDir, name) };
     });
     const ws = makeWorkspace({ hosts, privateKeyPath: sshd.clientKeyFile, knownHostsPath: sshd.knownHostsFile, forks: n, prefix: 'converge-scale-ws-', allVars: { ansible_timeout: 120 } });
-    const run = async (label) => {
+    const run = async (label, profile = false) => {
       say(`${n} hosts: ${label}`);
-      const r = await measure(process.execPath, [CLI, '-i', ws.inventory, ws.playbook, '--output', 'json', '--forks', opts.forks, '--known-hosts', ws.knownHostsPath]);
+      const prof = profile ? ['--cpu-prof', '--cpu-prof-dir', join(REPO, 'bench/results'), '--cpu-prof-name', `scale-noop-${n}-${Date.now()}.cpuprofile`] : [];
+      const r = await measure(process.execPath, [...prof, CLI, '-i', ws.inventory, ws.playbook, '--output', 'json', '--forks', opts.forks, '--known-hosts', ws.knownHostsPath]);
       let report;
       try {
         report = JSON.parse(r.stdout);
@@ -69,7 +73,7 @@ try {
     const entry = { hosts: n };
     if (!opts['no-first']) entry.first = await run('first apply');
     else await run('first apply (not reported)');
-    entry.noop = await run('no-op');
+    entry.noop = await run('no-op', opts.profile);
     results.runs.push(entry);
     rmSync(ws.dir, { recursive: true, force: true });
     rmSync(hostsDir, { recursive: true, force: true });
