@@ -30,6 +30,12 @@ export interface Plan<D = unknown> {
   diffs?: FileDiff[];
   reason?: string;
   data?: D;
+  /**
+   * Resources this plan changes beyond the module's static `resources(params)`, known only from
+   * the facts: e.g. the missing parent directories a `mkdir -p` creates. Facts reading them are
+   * re-probed after the apply, and in check mode later tasks are told `upstreamChanged`.
+   */
+  resources?: string[];
 }
 
 /**

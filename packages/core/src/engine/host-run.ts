@@ -492,7 +492,7 @@ export class HostRun {
       if (plan.changes.length === 0) {
         return this.#report(p, 'ok', { message: plan.reason ?? 'already in the desired state', started });
       }
-      const resources = p.def.resources?.(p.params as never) ?? ['*'];
+      const resources = [...(p.def.resources?.(p.params as never) ?? ['*']), ...(plan.resources ?? [])];
       const diff = this.#o.diff ? renderDiff(plan.changes, plan.diffs ?? []) : undefined;
       if (check) {
         if (p.task.options.changedWhen) {
@@ -624,7 +624,7 @@ export class HostRun {
   /** The apply steps of a planned task (apply is pure: it only builds commands). */
   #stage(p: Prepared, planned: { plan: Plan; facts: Record<string, unknown>; upstreamChanged: boolean }): Staged {
     const steps = p.def.apply({ params: p.params as never, facts: planned.facts as never, host: p.host, upstreamChanged: planned.upstreamChanged, plan: planned.plan });
-    return { p, ...planned, steps, nonce: newNonce(), resources: p.def.resources?.(p.params as never) ?? ['*'] };
+    return { p, ...planned, steps, nonce: newNonce(), resources: [...(p.def.resources?.(p.params as never) ?? ['*']), ...(planned.plan.resources ?? [])] };
   }
 
   /** Turns what a staged task's steps printed into its report (the tail of {@link #runTask}). */

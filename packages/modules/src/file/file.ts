@@ -5,6 +5,7 @@ import { attributeParams, planAttributes, validateAttributes } from './file-attr
 import { fileState } from './file-state.js';
 import type { FileInfo, FileState } from './file-state.js';
 import { formatMode, mustParseMode, parseMode } from './mode.js';
+import { posix } from 'node:path';
 
 /** Params of {@link file}. */
 export const FileParams = Type.Object(
@@ -158,7 +159,9 @@ export const file = defineModule({
     changes.push(...a.changes);
     const recurse = wanted === 'directory' && (p.recurse ?? false) && (s.recurseDiffers ?? false);
     if (recurse) changes.push({ path: 'recurse', before: 'entries below differ', after: 'owner/group/mode applied below' });
-    return done({ steps, ...attrs(recurse ? { ...a, ...recurseAttrs(p) } : a), ...(recurse ? { recurse: true } : {}) }, `${p.path} is already a ${kind} with these attributes`);
+    const planned = done({ steps, ...attrs(recurse ? { ...a, ...recurseAttrs(p) } : a), ...(recurse ? { recurse: true } : {}) }, `${p.path} is already a ${kind} with these attributes`);
+    // `mkdir -p` also creates the missing parents: later tasks under them must see them.
+    return steps === 'create' && wanted === 'directory' && !s.parentExists ? { ...planned, resources: ancestors(p.path) } : planned;
   },
   apply: ({ params: p, plan }) => {
     const d = plan.data as FileData;
@@ -183,6 +186,13 @@ export const file = defineModule({
   },
   resources: (p) => [p.path, ...(p.state === 'hard' && p.src !== undefined ? [p.src] : [])],
 });
+
+/** The proper ancestors of an absolute path, without `/` (`/a/b/c` -> `/a/b`, `/a`). */
+function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let d = posix.dirname(path); d !== '/' && d !== '.' && d !== posix.dirname(d); d = posix.dirname(d)) out.push(d);
+  return out;
+}
 
 function recurseAttrs(p: P): { mode?: string; owner?: string; group?: string } {
   const spec = p.mode === undefined ? undefined : mustParseMode(p.mode);
