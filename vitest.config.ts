@@ -16,6 +16,7 @@ export default defineConfig({
       '@converge/haproxy': pkg('haproxy'),
       '@converge/nfs': pkg('nfs'),
       '@converge/loki-agent': pkg('loki-agent'),
+      '@converge/mariadb-galera': pkg('mariadb-galera'),
     },
   },
   test: {

@@ -20,6 +20,12 @@ export interface HostState {
   registered: Map<string, RegisteredResult>;
   facts?: HostFacts;
   factsError?: Error;
+  /**
+   * Resources this host's tasks changed (or, in check mode, would change) so far in the run, one
+   * list per task, across plays: a later play's check-mode plan must know what an earlier one
+   * would change.
+   */
+  changed?: string[][];
 }
 
 export interface HostRunOptions {
@@ -60,8 +66,8 @@ export class HostRun {
   /** The request behind each probed fact key, to tell which an applied change made stale. */
   readonly #factRequests = new Map<string, FactRequest>();
   readonly #stale = new Set<string>();
-  /** Resources changed (or, in check mode, predicted to change) so far, per task. */
-  readonly #changed: string[][] = [];
+  /** Resources changed (or, in check mode, predicted to change) so far in the run, per task (shared with the host's later plays). */
+  readonly #changed: string[][];
   readonly #applied: { p: Prepared; resources: string[] }[] = [];
   readonly #notified = new Set<string>();
   readonly #rows = new Map<Prepared, TaskReport>();
@@ -77,6 +83,7 @@ export class HostRun {
     this.#play = play;
     this.#t = transport;
     this.#o = options;
+    this.#changed = options.state.changed ??= [];
   }
 
   async run(): Promise<'ok' | 'failed' | 'unreachable'> {
