@@ -36,7 +36,7 @@ describe('the state probe', () => {
   test('parses a running, Synced node', () => {
     const out = [
       'installed=yes', 'active=active', `grastate_uuid=${UUID}`, 'grastate_seqno=-1', 'grastate_safe_to_bootstrap=0', 'started=1795969611.929237',
-      'wsrep_on=1', 'wsrep_cluster_size=3', 'wsrep_cluster_state_uuid=' + UUID, 'wsrep_cluster_status=Primary', 'wsrep_connected=ON',
+      'wsrep_on=ON', 'wsrep_cluster_size=3', 'wsrep_cluster_state_uuid=' + UUID, 'wsrep_cluster_status=Primary', 'wsrep_connected=ON',
       'wsrep_last_committed=17', 'wsrep_local_state_comment=Synced', 'wsrep_ready=ON', 'config_changed=1795969000.5',
     ].join('\n');
     expect(parseNodeState(out)).toEqual({ ...primary(3), grastate: { uuid: UUID, seqno: -1, safeToBootstrap: false }, wsrep: { ...primary(3).wsrep, lastCommitted: 17 }, startedAt: 1795969611.929237, configChangedAt: 1795969000.5 });

@@ -153,7 +153,8 @@ describe('module mariadb.user', () => {
   test('a server that does not answer is an error, unless an earlier task of the run installs it (check mode)', () => {
     const down = parseAccount('server=down\n');
     expect(() => planModule(mariadbUser, { params: { name: 'app', password: secret('pw-app-1') }, facts: { account: down } })).toThrow(/does not answer/);
-    expect(planModule(mariadbUser, { params: { name: 'app', password: secret('pw-app-1') }, facts: { account: down }, upstreamChanged: true }).changes[0]).toEqual({ path: 'state', before: 'absent', after: 'present' });
+    expect(planModule(mariadbUser, { params: { name: 'app', password: secret('pw-app-1') }, facts: { account: parseAccount('server=absent\n') }, upstreamChanged: true }).changes[0]).toEqual({ path: 'state', before: 'absent', after: 'present' });
+    expect(planModule(mariadbUser, { params: { name: 'app', password: secret('pw-app-1') }, facts: { account: down }, upstreamChanged: true }).reason).toMatch(/server is stopped and an earlier task starts it/);
   });
   test('bad params are refused before any host is touched', () => {
     expect(() => planModule(mariadbUser, { params: { name: 'app' }, facts: {} })).toThrow(/needs a password/);

@@ -132,6 +132,21 @@ describe('runPlaybook', () => {
     expect((await run(play(tasks))).report.summary.local1?.changed).toBe(0);
   });
 
+  it('in check mode, a later play knows what an earlier play of the same host would change', async () => {
+    const seesUpstream = defineModule({
+      name: 'test.sees_upstream',
+      description: 'Reports whether an earlier task of the run changes what it reads.',
+      params: Type.Object({ path: Type.String() }),
+      facts: (p) => ({ text: fileText({ path: p.path }) }),
+      plan: ({ upstreamChanged }) => (upstreamChanged ? { changes: [{ path: 'upstream', before: false, after: true }] } : { changes: [] }),
+      apply: () => [{ script: 'true' }],
+      verify: false,
+    });
+    const a = join(dir, 'a');
+    const check = await run([play([textFile({ path: a, content: 'A\n' })], { name: 'first' }), play([seesUpstream({ path: a })], { name: 'second' })], { check: true });
+    expect(changed(check.report)).toEqual([`test.text_file ${a}`, `test.sees_upstream ${a}`]);
+  });
+
   it('re-probes a fact that an applied task made stale before the task that reads it', async () => {
     const path = join(dir, 'conf');
     const tasks = [textFile({ path, content: 'a=1\n' }), appendLine({ path, line: 'b=2' })];

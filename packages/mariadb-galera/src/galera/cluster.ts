@@ -218,14 +218,15 @@ export const galeraMember = defineModule({
       };
     }
     if (d.node === p.node) {
-      if (host.check && upstreamChanged && !self.installed) return { changes: [], reason: 'bootstrapped by galera.bootstrap earlier in this run' };
+      if (host.check && upstreamChanged) return { changes: [], reason: 'bootstrapped by galera.bootstrap earlier in this run' };
       return {
         changes: [{ path: 'cluster', before: describeNode(self), after: `bootstrapped a new primary component (${d.reason})` }],
         data: { action: 'bootstrap', setSafeToBootstrap: d.setSafeToBootstrap, size: 1 } satisfies ClusterPlan,
       };
     }
-    if (host.check && upstreamChanged && !self.installed) {
-      return { changes: [{ path: 'cluster', before: 'not installed', after: `joined the cluster bootstrapped by ${d.node}` }], data: { action: 'join', size: 2 } satisfies ClusterPlan };
+    if (host.check) {
+      // galera.bootstrap runs on every node before the joins: in a real run, d.node is Primary by now.
+      return { changes: [{ path: 'cluster', before: describeNode(self), after: `joined the cluster that ${d.node} bootstraps` }], data: { action: 'join', size: 2 } satisfies ClusterPlan };
     }
     throw new ConvergeError('CONVERGE_PLAN', `galera.member on ${p.node}: no node is in a primary component; ${d.node} must bootstrap first (${d.reason})`, {
       hint: 'run galera.bootstrap on all nodes before galera.member (the database-cluster role does)',

@@ -54,7 +54,7 @@ export const DEFAULT_STATE_PORT = 9200;
 
 /**
  * The probe of a node's state, as a POSIX shell script run as root: the same text is the local
- * fact and, installed as `/usr/local/libexec/galera-state`, what the state endpoint serves to the
+ * fact and, installed as `/usr/local/sbin/galera-state`, what the state endpoint serves to the
  * other nodes. Prints `key=value` lines; reads grastate.dat, systemd, and (when the server runs)
  * `SHOW GLOBAL STATUS` over the local socket. When the server is stopped and grastate.dat has
  * seqno -1 (a crash, or a node that was running when the cluster lost power), it runs MariaDB's
@@ -112,7 +112,7 @@ export function parseNodeState(stdout: string): NodeState {
   if (kv.has('recover_error')) state.recoverError = kv.get('recover_error') as string;
   if (kv.has('wsrep_cluster_status') || kv.has('wsrep_on')) {
     state.wsrep = {
-      on: kv.get('wsrep_on') === '1',
+      on: kv.get('wsrep_on') === '1' || kv.get('wsrep_on') === 'ON',
       clusterSize: num(kv.get('wsrep_cluster_size')) ?? 0,
       clusterStatus: kv.get('wsrep_cluster_status') ?? 'Disconnected',
       ready: kv.get('wsrep_ready') === 'ON',

@@ -3,9 +3,9 @@ import { copy, systemdService } from '@converge/modules';
 import { DEFAULT_STATE_PORT, STATE_SCRIPT } from './node-state.js';
 
 /** Where the state script is installed. */
-export const STATE_SCRIPT_PATH = '/usr/local/libexec/galera-state';
+export const STATE_SCRIPT_PATH = '/usr/local/sbin/galera-state';
 /** The HTTP wrapper the socket runs per connection. */
-export const STATE_HTTP_PATH = '/usr/local/libexec/galera-state-http';
+export const STATE_HTTP_PATH = '/usr/local/sbin/galera-state-http';
 
 /**
  * One HTTP/1.0 answer per connection: the node's state as `key=value` lines, status 200 when the

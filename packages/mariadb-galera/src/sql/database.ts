@@ -2,6 +2,7 @@ import { ConvergeError, Type, defineModule } from '@converge/core';
 import type { Change, Static } from '@converge/core';
 import { mariadbClient, sqlIdent } from './quote.js';
 import { mariadbSchema, schemaResource } from './server-facts.js';
+import { STOPPED_REASON } from './user.js';
 
 /** Params of {@link mariadbDatabase}. */
 export const MariadbDatabaseParams = Type.Object(
@@ -36,6 +37,7 @@ export const mariadbDatabase = defineModule({
     if (s.server !== 'running' && !upstreamChanged) {
       throw new ConvergeError('CONVERGE_PLAN', `mariadb.database ${p.name}: the MariaDB server ${s.server === 'absent' ? 'is not installed' : 'does not answer on its local socket'}`);
     }
+    if (s.server === 'down') return { changes: [], reason: STOPPED_REASON.replace('accounts', 'databases') };
     if ((p.state ?? 'present') === 'absent') {
       return s.exists ? { changes: [{ path: 'state', before: 'present', after: 'absent' }] } : { changes: [], reason: `database ${p.name} does not exist` };
     }

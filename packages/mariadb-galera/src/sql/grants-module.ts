@@ -3,6 +3,7 @@ import type { Command, Static } from '@converge/core';
 import { describeGrants, diffGrants, parseShowGrants, privilegeList, wantedGrants, type GrantDifference } from './grants.js';
 import { accountName, mariadbClient } from './quote.js';
 import { accountResource, mariadbAccount } from './server-facts.js';
+import { STOPPED_REASON } from './user.js';
 
 /** One entry of `mariadb.grants`' `privileges`. */
 export const GrantEntry = Type.Object(
@@ -79,6 +80,7 @@ export const mariadbGrants = defineModule({
     const a = facts.account;
     const id = `${p.user}@${p.host ?? 'localhost'}`;
     const wanted = wantedGrants(p.privileges);
+    if (a.server === 'down' && upstreamChanged) return { changes: [], reason: STOPPED_REASON };
     if (!a.exists) {
       if (!upstreamChanged) {
         throw new ConvergeError('CONVERGE_PLAN', `mariadb.grants ${id}: ${a.server === 'running' ? 'the account does not exist' : 'the MariaDB server does not answer'}`, {

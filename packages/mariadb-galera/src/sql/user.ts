@@ -28,6 +28,12 @@ export const MariadbUserParams = Type.Object(
 /** Params of `mariadb.user`. */
 export type MariadbUserParams = Static<typeof MariadbUserParams>;
 
+/**
+ * Check mode, when an earlier task starts a stopped server: its accounts cannot be read before it
+ * runs; a server that has data is taken to have them already (a fresh install, `absent`, has none).
+ */
+export const STOPPED_REASON = 'check mode: the server is stopped and an earlier task starts it; its accounts are read when it runs';
+
 interface UserPlan {
   action: 'create' | 'alter' | 'drop';
   installEd25519: boolean;
@@ -104,6 +110,7 @@ export const mariadbUser = defineModule({
         hint: 'install and start the server (or join the node to its Galera cluster) before managing accounts',
       });
     }
+    if (a.server === 'down') return { changes: [], reason: STOPPED_REASON };
     const installEd25519 = state === 'present' && p.plugin === 'ed25519' && !a.authPlugins.includes('ed25519');
     if (state === 'absent') {
       if (!a.exists) return { changes: [], reason: `account ${id} does not exist` };
