@@ -36,6 +36,11 @@ export interface Plan<D = unknown> {
    * re-probed after the apply, and in check mode later tasks are told `upstreamChanged`.
    */
   resources?: string[];
+  /**
+   * Result data of a task that reads a state without changing it (e.g. a backup's age): shown
+   * in the report and given to `failedWhen`, also when there are no changes.
+   */
+  result?: Record<string, unknown>;
 }
 
 /**

@@ -496,9 +496,7 @@ export class HostRun {
     try {
       if (this.#isStale(p)) await this.#probe([p, ...this.#pending().filter((t) => t !== p)]);
       const { plan, facts, upstreamChanged } = this.#planFor(p);
-      if (plan.changes.length === 0) {
-        return this.#report(p, 'ok', { message: plan.reason ?? 'already in the desired state', started });
-      }
+      if (plan.changes.length === 0) return this.#unchanged(p, plan, started);
       const resources = [...(p.def.resources?.(p.params as never) ?? ['*']), ...(plan.resources ?? [])];
       const diff = this.#o.diff ? renderDiff(plan.changes, plan.diffs ?? []) : undefined;
       if (check) {
@@ -544,8 +542,8 @@ export class HostRun {
       if (this.#isStale(head)) await this.#probe([head, ...this.#pending().filter((t) => t !== head)]);
       const planned = this.#planFor(head);
       if (planned.plan.changes.length === 0) {
-        this.#report(head, 'ok', { message: planned.plan.reason ?? 'already in the desired state', started });
-        return { next: start + 1, failed: false };
+        const status = this.#unchanged(head, planned.plan, started);
+        return { next: start + 1, failed: status === 'failed' };
       }
       first = this.#stage(head, planned);
     } catch (e) {
@@ -575,6 +573,8 @@ export class HostRun {
         try {
           const planned = this.#planFor(q);
           if (planned.plan.changes.length === 0) {
+            // A read-only result (and its failedWhen) is reported on the task's own turn.
+            if (planned.plan.result !== undefined) break;
             items.push({ kind: 'ok', p: q, message: planned.plan.reason ?? 'already in the desired state' });
             continue;
           }
@@ -673,6 +673,16 @@ export class HostRun {
       const reads = r.fact.resources?.(r.args) ?? ['*'];
       if (resourcesOverlap(resources, reads)) this.#stale.add(key);
     }
+  }
+
+  /** Reports a task without changes: ok, or failed when `failedWhen` rejects the plan's result data. */
+  #unchanged(p: Prepared, plan: Plan, started: number): TaskStatus {
+    const message = plan.reason ?? 'already in the desired state';
+    const result = plan.result;
+    if (result !== undefined && p.task.options.failedWhen?.({ changed: false, failed: false, ...result })) {
+      return this.#report(p, 'failed', { message: `failedWhen matched: ${message}`, code: 'CONVERGE_APPLY', result, started });
+    }
+    return this.#report(p, 'ok', { message, ...(result !== undefined ? { result } : {}), started });
   }
 
   #notify(p: Prepared): void {

@@ -79,6 +79,17 @@ const liar = defineModule({
   resources: (p) => [p.path],
 });
 
+/** Reads a file's length and changes nothing: a read-only result for failedWhen (e.g. a backup's age). */
+const fileLength = defineModule({
+  name: 'test.file_length',
+  description: 'Report the length of a file.',
+  params: Type.Object({ path: Type.String() }),
+  facts: (p) => ({ text: fileText({ path: p.path }) }),
+  plan: ({ facts }) => ({ changes: [], reason: `length ${facts.text?.length ?? 0}`, result: { length: facts.text?.length ?? 0 } }),
+  apply: () => [],
+  resources: () => [],
+});
+
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'converge-engine-'));
@@ -260,6 +271,27 @@ describe('runPlaybook', () => {
     expect(['t1', 't2', 't3', 't4'].map((f) => existsSync(join(dir, f)))).toEqual([true, false, true, false]);
     await run(play(tasks), { skipTags: ['always'] });
     expect(['t1', 't2', 't3', 't4'].map((f) => existsSync(join(dir, f)))).toEqual([true, true, true, false]);
+  });
+});
+
+describe('read-only results', () => {
+  it('reports the result of a task without changes and judges it with failedWhen, in check mode too', async () => {
+    const path = join(dir, 'f');
+    writeFileSync(path, 'hello');
+    const tasks = [
+      fileLength({ path }, { name: 'short enough', failedWhen: (r) => (r['length'] as number) > 10 }),
+      fileLength({ path }, { name: 'too short', failedWhen: (r) => (r['length'] as number) < 10 }),
+      textFile({ path: join(dir, 'after'), content: 'x' }),
+    ];
+    for (const check of [true, false]) {
+      const { report } = await run(play(tasks), { check });
+      expect(report.tasks.map((t) => [t.task, t.status, t.result])).toEqual([
+        ['short enough', 'ok', { length: 5 }],
+        ['too short', 'failed', { length: 5 }],
+      ]);
+      expect(report.tasks[1]?.message).toBe('failedWhen matched: length 5');
+    }
+    expect(existsSync(join(dir, 'after'))).toBe(false);
   });
 });
 
