@@ -3,6 +3,8 @@ export type { TestHost, TestHosts, StartHostsOptions } from './hosts.js';
 export { runTasks, runPlays, convergeTwice, changedTasks, failures } from './harness.js';
 export type { RunTasksOptions, ConvergeTwiceResult } from './harness.js';
 export { TestHostsError } from './errors.js';
+export { generateEd25519KeyPair } from './openssh-key.js';
+export type { OpenSshKeyPair } from './openssh-key.js';
 export type { TestHostsErrorCode } from './errors.js';
 export { paramRows, paramTable, checkParamTables } from './param-table.js';
 export type { ParamRow } from './param-table.js';
