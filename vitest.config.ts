@@ -17,6 +17,7 @@ export default defineConfig({
       '@converge/nfs': pkg('nfs'),
       '@converge/loki-agent': pkg('loki-agent'),
       '@converge/mariadb-galera': pkg('mariadb-galera'),
+      '@converge/restic-backup': pkg('restic-backup'),
     },
   },
   test: {

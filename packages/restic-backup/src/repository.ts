@@ -1,0 +1,186 @@
+import { ConvergeError, defineModule, isSecret, raw, secret, SecretValue, sh, Type } from '@converge/core';
+import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
+import type { FileState } from '@converge/modules';
+import { checkLocation, clearText, envValue, RepositoryLocation, RepositoryName, repositoryPaths, repositoryUrl } from './location.js';
+import type { RepositoryPaths } from './location.js';
+import { makeManagedDir, managedDirFact, managedFileFact, planDir, planFile, writeManagedFile } from './managed-files.js';
+import type { ManagedDir, ManagedFile } from './managed-files.js';
+import { resticRepositoryConfig } from './repository-facts.js';
+import type { RepositoryConfigState } from './repository-facts.js';
+import { resticFromTo, resticIn } from './restic-shell.js';
+
+/** Default directory of repository credentials and job scripts. */
+export const DEFAULT_CONFIG_DIR = '/etc/restic';
+
+/** JSON Schema of the `restic.repository` module's params. */
+export const RepositoryParams = Type.Object(
+  {
+    name: RepositoryName,
+    location: RepositoryLocation,
+    password: SecretValue(),
+    config_dir: Type.Optional(Type.String({ pattern: '^/', default: DEFAULT_CONFIG_DIR, description: 'Directory of the credentials, one root-only (0700) subdirectory per repository.' })),
+    chunker_params_from: Type.Optional(
+      Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'Name of another repository (managed earlier) whose chunker parameters a new repository copies (`restic init --copy-chunker-params`), so snapshots copied into it deduplicate.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Params of `restic.repository`. */
+export type RepositoryParams = Static<typeof RepositoryParams>;
+
+/** The files and directories a repository owns on the host, in write order. */
+export function repositoryFiles(p: RepositoryParams): { dirs: ManagedDir[]; files: ManagedFile[]; paths: RepositoryPaths } {
+  const configDir = p.config_dir ?? DEFAULT_CONFIG_DIR;
+  const paths = repositoryPaths(configDir, p.name);
+  const loc = p.location;
+  const url = repositoryUrl(p.name, loc);
+  const lines = [`# Managed by converge: restic repository ${p.name}.`, `RESTIC_REPOSITORY=${envValue(clearText(url))}`, `RESTIC_PASSWORD_FILE=${envValue(paths.password)}`];
+  let envSecret = isSecret(url);
+  if (loc.type === 's3') {
+    lines.push(`AWS_ACCESS_KEY_ID=${envValue(clearText(loc.access_key_id))}`, `AWS_SECRET_ACCESS_KEY=${envValue(clearText(loc.secret_access_key))}`, `AWS_DEFAULT_REGION=${envValue(loc.region)}`);
+    envSecret = true;
+  }
+  const envText = `${lines.join('\n')}\n`;
+  const dirs: ManagedDir[] = [
+    { path: configDir, mode: '0700' },
+    { path: paths.dir, mode: '0700' },
+  ];
+  const files: ManagedFile[] = [
+    { path: paths.password, content: p.password, mode: '0600' },
+    { path: paths.env, content: envSecret ? secret(envText) : envText, mode: '0600' },
+  ];
+  if (loc.type === 'sftp') {
+    files.push({ path: paths.knownHosts, content: loc.known_hosts.endsWith('\n') ? loc.known_hosts : `${loc.known_hosts}\n`, mode: '0644' });
+    if (loc.private_key) {
+      const key = clearText(loc.private_key);
+      files.push({ path: paths.identity, content: secret(key.endsWith('\n') ? key : `${key}\n`), mode: '0600' });
+    }
+    const identity = loc.private_key ? paths.identity : loc.identity_file;
+    const block = [
+      `# Managed by converge: SFTP connection of restic repository ${p.name}.`,
+      `Host restic-${p.name}`,
+      `  HostName ${loc.host}`,
+      `  Port ${loc.port ?? 22}`,
+      `  User ${loc.user}`,
+      ...(identity ? [`  IdentityFile ${identity}`, '  IdentitiesOnly yes'] : []),
+      `  UserKnownHostsFile ${paths.knownHosts}`,
+      '  StrictHostKeyChecking yes',
+      '  BatchMode yes',
+      '  ServerAliveInterval 60',
+      '',
+    ].join('\n');
+    files.push({ path: paths.sshConfig, content: block, mode: '0644' });
+  }
+  return { dirs, files, paths };
+}
+
+type RepoFacts = Record<string, FactRequest>;
+
+/** What the plan hands to apply. */
+interface RepositoryPlan {
+  dirs: ManagedDir[];
+  files: ManagedFile[];
+  init: boolean;
+}
+
+/**
+ * Module `restic.repository`: one restic repository, ready for jobs. Writes its password file
+ * (`<config_dir>/<name>/password`, 0600) and env file (`<config_dir>/<name>/env`, 0600:
+ * `RESTIC_REPOSITORY`, `RESTIC_PASSWORD_FILE`, and for S3 `AWS_ACCESS_KEY_ID`,
+ * `AWS_SECRET_ACCESS_KEY`, `AWS_DEFAULT_REGION`), for SFTP the known host key and an OpenSSH
+ * `Host restic-<name>` block, then runs `restic init` only when `restic cat config` finds no
+ * repository there (fact `restic.repository_config`). An existing repository that the
+ * password does not open fails the task; it is never re-initialised.
+ *
+ * Secrets (password, S3 secret key, SFTP key, REST password) travel on stdin into root-only
+ * files and are read by restic from there; none is ever on a command line.
+ *
+ * Changing the password of an existing repository is not done here (that is `restic key add` /
+ * `restic key remove`): a new password makes the task fail with `wrong-password`.
+ *
+ * @example
+ * resticRepository({ name: 'primary', password: secret(pw), location: { type: 'local', path: '/srv/restic' } })
+ */
+export const resticRepository = defineModule({
+  name: 'restic.repository',
+  description: 'Write the credentials of a restic repository (root-only) and initialise it once.',
+  params: RepositoryParams,
+  validate: (p) => {
+    try {
+      checkLocation(p.name, p.location);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    if (p.chunker_params_from === p.name) return 'chunker_params_from names the repository itself';
+    return undefined;
+  },
+  facts: (p) => {
+    const { dirs, files } = repositoryFiles(p);
+    const f: RepoFacts = { config: resticRepositoryConfig({ name: p.name, config_dir: p.config_dir ?? DEFAULT_CONFIG_DIR }) };
+    dirs.forEach((d, i) => (f[`dir${i}`] = managedDirFact(d)));
+    files.forEach((x, i) => (f[`file${i}`] = managedFileFact(x)));
+    return f;
+  },
+  plan: ({ params: p, facts, upstreamChanged }) => {
+    const values = facts as unknown as Record<string, unknown>;
+    const { dirs, files } = repositoryFiles(p);
+    const changes: Change[] = [];
+    const diffs: FileDiff[] = [];
+    const data: RepositoryPlan = { dirs: [], files: [], init: false };
+    dirs.forEach((d, i) => {
+      const c = planDir(d, values[`dir${i}`] as FileState);
+      if (c.length > 0) data.dirs.push(d);
+      changes.push(...c);
+    });
+    files.forEach((f, i) => {
+      const fp = planFile(f, values[`file${i}`] as FileState);
+      if (fp.write) data.files.push(f);
+      changes.push(...fp.changes);
+      if (fp.diff) diffs.push(fp.diff);
+    });
+    const cfg = values['config'] as RepositoryConfigState;
+    const credentialsChange = data.files.length > 0;
+    if (cfg.state === 'initialised' && !credentialsChange) {
+      if (changes.length === 0) return { changes, reason: `repository ${p.name} is initialised (id ${cfg.id?.slice(0, 10) ?? '?'}, format ${cfg.version ?? '?'}) and its files are up to date` };
+      return { changes, diffs, data };
+    }
+    if (cfg.state === 'wrong-password' && !credentialsChange) {
+      throw new ConvergeError('CONVERGE_PLAN', `restic repository ${p.name}: the password does not open the repository there`, {
+        detail: cfg.message ?? '',
+        hint: 'give the repository\'s current password, or change it with "restic key add" and "restic key remove"',
+      });
+    }
+    if (cfg.state === 'error' && !credentialsChange) {
+      throw new ConvergeError('CONVERGE_PLAN', `restic repository ${p.name}: restic cannot open the repository: ${cfg.message ?? '?'}`);
+    }
+    if (cfg.state === 'no-restic' && !upstreamChanged) {
+      throw new ConvergeError('CONVERGE_PLAN', `restic repository ${p.name}: restic is not installed`, { hint: 'install it first, e.g. apt({ name: "restic" })' });
+    }
+    if (cfg.state !== 'initialised') {
+      data.init = true;
+      changes.push({ path: 'initialised', before: cfg.state === 'absent' ? false : `unknown (${cfg.state})`, after: true });
+    }
+    return { changes, diffs, data };
+  },
+  apply: ({ params: p, plan }) => {
+    const data = plan.data as RepositoryPlan;
+    const paths = repositoryPaths(p.config_dir ?? DEFAULT_CONFIG_DIR, p.name);
+    const steps: Command[] = [...data.dirs.map(makeManagedDir), ...data.files.flatMap(writeManagedFile)];
+    if (data.init) {
+      const init = p.chunker_params_from
+        ? resticFromTo(repositoryPaths(p.config_dir ?? DEFAULT_CONFIG_DIR, p.chunker_params_from), paths, raw('init --copy-chunker-params'))
+        : resticIn(paths, raw('init'));
+      steps.push({
+        script: sh`if ! ${resticIn(paths, raw('--no-lock cat config'))} >/dev/null 2>&1; then ${init}; fi`,
+        description: `restic init ${p.name}`,
+      });
+    }
+    return steps;
+  },
+  resources: (p) => {
+    const paths = repositoryPaths(p.config_dir ?? DEFAULT_CONFIG_DIR, p.name);
+    return [p.config_dir ?? DEFAULT_CONFIG_DIR, paths.sshConfig, `restic:${p.name}`];
+  },
+});
+
