@@ -143,6 +143,7 @@ afterAll(async () => {
 const restic = (repo: string, args: string): string => `(set -a && . /etc/restic/${repo}/env && set +a && restic ${args})`;
 
 describe('roles/backup with @converge/restic-backup', () => {
+  // Four runs of the role (packages, three repositories): minutes on a loaded machine.
   test('converges: check predicts the run, second run changes nothing; credentials are root-only', async () => {
     // The role's contract, as convergeTwice checks it for tasks: check, run, run again, check.
     const check = keep(await runPlays(hosts, plays, { check: true, diff: true, onEvent }));
@@ -172,7 +173,7 @@ describe('roles/backup with @converge/restic-backup', () => {
     expect(await poly('s3')).toBe(primary);
     expect(await poly('local')).toBe(primary);
     expect(await sh('rst2', 'test -f /srv/restic/rst1/config && echo ok')).toBe('ok');
-  });
+  }, 600_000);
 
   test('the timer is enabled and active with its schedule and randomized delay', async () => {
     expect(await sh('rst1', 'systemctl is-enabled restic-data.timer; systemctl is-active restic-data.timer')).toBe('enabled\nactive');
