@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { dirname, join as joinPath, resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { ConnectionSpec, Secret, Transport } from '@converge/core';
 import { ConvergeError, formatLocation, isConvergeError, maskText } from '@converge/core/lean';
@@ -33,6 +33,10 @@ interface RunFlags {
   askVaultPass?: boolean;
   log?: string;
   auditLog?: string;
+  listHosts?: boolean;
+  listTasks?: boolean;
+  listTags?: boolean;
+  startAtTask?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -78,6 +82,10 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .option('--vault-id <label@source>', 'vault password: LABEL@FILE, LABEL@SCRIPT or LABEL@prompt; repeatable', collect)
     .option('--vault-password-file <file>', 'vault password file, or an executable that prints it; repeatable', collect)
     .option('-J, --ask-vault-pass', 'ask for the vault password')
+    .option('--list-hosts', 'list the hosts of each play (after --limit) and stop; no host is contacted')
+    .option('--list-tasks', 'list the tasks of each play (after --tags/--skip-tags) and stop; no host is contacted')
+    .option('--list-tags', 'list the tags of each play and its tasks and stop; no host is contacted')
+    .option('--start-at-task <name>', 'start at the first task with this name (a glob may be used); earlier tasks do not run')
     .action(async (playbookPath: string, flags: RunFlags) => {
       code = await runCommand(playbookPath, flags, stdout, stderr);
     });
@@ -147,6 +155,28 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     return reportError(e, stderr);
   }
   return code;
+}
+
+/**
+ * Writes `<state dir>/<playbook>.retry` when hosts failed, were unreachable or were stopped, and
+ * says how to use it, as ansible-playbook's retry files. A file that cannot be written is a
+ * warning, not a failed run.
+ */
+async function writeRetry(
+  report: import('@converge/core').RunReport,
+  playbookPath: string,
+  flags: RunFlags,
+  out: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): Promise<void> {
+  const core = await import('@converge/core');
+  const stateDir = flags.stateDir ? resolvePath(flags.stateDir) : joinPath(dirname(resolvePath(playbookPath)), '.converge');
+  try {
+    const file = await core.writeRetryFile(stateDir, playbookPath, report);
+    if (file) out.write(`to retry, use: --limit @${file}\n`);
+  } catch (e) {
+    stderr.write(`converge: warning: could not write the retry file: ${maskText((e as Error).message)}\n`);
+  }
 }
 
 function reportError(e: unknown, stderr: NodeJS.WritableStream): number {
@@ -225,6 +255,27 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     stderr.write('converge: give an inventory with -i INVENTORY\n');
     return ExitCode.badOptions;
   }
+  if (flags.listHosts || flags.listTasks || flags.listTags) {
+    try {
+      const core = await import('@converge/core');
+      const { loadPlaybook } = await import('./load-playbook.js');
+      const inventory = await loadInventory(flags.inventory, await vaultSecretsFrom(flags));
+      const { playbook } = await loadPlaybook(playbookArg);
+      stdout.write(
+        core.listPlaybook(playbook, playbookArg, inventory, {
+          hosts: flags.listHosts === true,
+          tasks: flags.listTasks === true,
+          tags: flags.listTags === true,
+          ...(flags.limit ? { limit: flags.limit } : {}),
+          ...(flags.tags ? { selectTags: flags.tags } : {}),
+          ...(flags.skipTags ? { skipTags: flags.skipTags } : {}),
+        }),
+      );
+      return ExitCode.ok;
+    } catch (e) {
+      return reportError(e, stderr);
+    }
+  }
   let audit: import('@converge/core').AuditLog | undefined;
   let eventLog: import('@converge/core').EventLog | undefined;
   try {
@@ -266,6 +317,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       forceHandlers: flags.forceHandlers === true,
       ...(becomePassword ? { becomePassword } : {}),
       ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
+      ...(flags.startAtTask !== undefined ? { startAtTask: flags.startAtTask } : {}),
       onEvent: (e) => {
         eventLog?.onEvent(e);
         audit?.onEvent(e);
@@ -275,9 +327,10 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     if (flags.output === 'json') stdout.write((await import('./output/json.js')).renderJson(report));
     if (flags.output === 'junit') stdout.write((await import('./output/junit.js')).renderJunit(report));
     const rows = Object.values(report.summary);
+    await writeRetry(report, path, flags, flags.output === 'pretty' ? stdout : stderr, stderr);
     const [exit, result] = rows.some((s) => s.unreachable > 0)
       ? [ExitCode.unreachable, 'unreachable' as const]
-      : rows.some((s) => s.failed > 0)
+      : rows.some((s) => s.failed > 0) || (report.stopped?.length ?? 0) > 0
         ? [ExitCode.hostFailed, 'failed' as const]
         : flags.failOnChange && rows.some((s) => s.changed > 0)
           ? [ExitCode.changesPending, 'changes-pending' as const]

@@ -34,7 +34,7 @@ export type {
 export { definePlaybook, defineRole, isPlaybook } from './playbook.js';
 export { block, isBlock } from './block.js';
 export type { Block, BlockOptions, TaskListItem } from './block.js';
-export type { Play, Playbook, RoleDefinition, RoleUse } from './playbook.js';
+export type { Play, Playbook, RoleDefinition, RoleUse, HostOrder } from './playbook.js';
 export { Type } from '@sinclair/typebox';
 export type { Static, TSchema } from '@sinclair/typebox';
 export { validateParams } from './params.js';

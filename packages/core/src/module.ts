@@ -193,6 +193,33 @@ export interface TaskOptions<I = unknown> {
   delay?: number;
   /** Task vars: above play, role and block vars, below role params and extra vars. */
   vars?: Record<string, unknown>;
+  /**
+   * At most this many hosts run this task at once (a whole number >= 1), across the hosts of
+   * the current batch; below `--forks`, it is what limits. Facts are still probed with the
+   * host's other tasks. As Ansible's `throttle`.
+   */
+  throttle?: number;
+  /**
+   * Run the task on one host of the batch only: the first host of the batch (in the play's
+   * order) still running. Its row is reported for that host alone; when it fails (and
+   * `ignoreErrors` is not set), every host of the batch fails, as Ansible's `run_once`.
+   * Not allowed on handlers.
+   */
+  runOnce?: boolean;
+  /**
+   * Run the task on another inventory host (or the implicit `localhost`): its facts are probed
+   * and its apply run there, over that host's own connection (opened on first use, shared with
+   * the rest of the run), while params, `when` and templates use the vars of the host the task
+   * is for. The row reads `host -> delegate`; a change on the delegate does not make the
+   * host's own facts stale and is verified on the delegate right after it is applied. Typical
+   * use: take a backend out of a load balancer before restarting it. A function gets the
+   * host's context. As Ansible's `delegate_to`.
+   *
+   * @example
+   * shell((h) => ({ cmd: `echo 'disable server web/${h.host}' | socat stdio /run/haproxy/admin.sock` }),
+   *   { name: 'drain the backend', delegateTo: 'lb1' })
+   */
+  delegateTo?: string | ((ctx: TaskContext) => string);
 }
 
 /** Result data of a task, given to `changedWhen`/`failedWhen`. */

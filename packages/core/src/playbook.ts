@@ -40,7 +40,37 @@ export interface Play {
    * reads them up front. Without it they are gathered when a task reads them.
    */
   gatherFacts?: boolean;
+  /**
+   * Rolling updates: run the play on the hosts in batches, each batch to its end (tasks,
+   * handlers, verify) before the next starts. A number of hosts, a percentage of the play's
+   * hosts (`'30%'`, rounded down, at least 1), or a list of either whose last entry repeats
+   * (`[1, '25%', '100%']`). Absent, 0 or an empty list: one batch of all hosts. When every host
+   * of a batch fails, the play and the rest of the playbook stop, as Ansible's.
+   * Source: Ansible docs, "Controlling playbook execution: strategies and more" (serial).
+   */
+  serial?: number | string | (number | string)[];
+  /**
+   * Stop the play when more than this percentage (0 to 100) of the hosts of the current batch
+   * have failed: the other hosts of the batch stop before their next task, later batches and
+   * later plays do not run. Strictly greater than, as Ansible's `max_fail_percentage`
+   * (with `0`, one failed host stops the play). Unreachable hosts do not count, as in Ansible.
+   */
+  maxFailPercentage?: number;
+  /**
+   * Any failed or unreachable host of a batch stops the play: the other hosts of the batch stop
+   * before their next task (where Ansible, which runs hosts in lockstep, lets the current task
+   * finish on them) and nothing after the batch runs. As Ansible's `any_errors_fatal`.
+   */
+  anyErrorsFatal?: boolean;
+  /**
+   * Order in which the play's hosts are batched and started: `inventory` (default),
+   * `reverse_inventory`, `sorted` (by name), `reverse_sorted` or `shuffle`. As Ansible's `order`.
+   */
+  order?: HostOrder;
 }
+
+/** How a play orders its hosts (see {@link Play.order}). */
+export type HostOrder = 'inventory' | 'reverse_inventory' | 'sorted' | 'reverse_sorted' | 'shuffle';
 
 /** A playbook: plays run in order, each on its hosts in parallel. */
 export interface Playbook {

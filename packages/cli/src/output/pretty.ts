@@ -66,7 +66,8 @@ export class PrettyReporter {
     const colour = { ok: c.green, changed: c.yellow, failed: c.red, skipped: c.cyan, unreachable: c.red }[r.status];
     const label = r.ignored ? 'ignored' : r.rescued ? 'rescued' : r.status;
     const name = `${r.handler ? 'handler ' : ''}${r.task}`;
-    let line = `${colour(label.padEnd(11))} ${r.host.padEnd(this.#width)}  ${name}`;
+    const where = r.delegatedTo ? `${r.host} -> ${r.delegatedTo}` : r.host;
+    let line = `${colour(label.padEnd(11))} ${where.padEnd(this.#width)}  ${name}`;
     if (r.attempts !== undefined && r.attempts > 1) line += c.dim(`  (${r.attempts} attempts)`);
     if (r.status === 'ok' && r.message && this.#verbose) line += c.dim(`  (${r.message})`);
     if (r.status === 'skipped' && r.message) line += c.dim(`  (${r.message})`);
@@ -98,6 +99,7 @@ export class PrettyReporter {
       const cost = st ? c.dim(`  (${st.roundTrips} round trips, ${(st.durationMs / 1000).toFixed(1)} s)`) : '';
       this.#line(`${host.padEnd(this.#width)}  ${parts.join(' ')}${cost}`);
     }
+    for (const s of report.stopped ?? []) this.#line(c.red(`${s.host.padEnd(this.#width)}  stopped in play "${s.play}": ${s.reason}`));
   }
 
   #line(text: string): void {

@@ -11,6 +11,7 @@ import { asConvergeError, describeError } from './failure.js';
 import { checkModeView, resolveTask, walkNodes, type BlockNode, type HostPlay, type PlanNode, type Prepared, type TaskNode } from './prepare.js';
 import { probe, type FactResult } from './probe.js';
 import type { RunEvent, TaskReport, TaskStatus } from './report.js';
+import type { BatchControl } from './play-control.js';
 import type { PendingHandlers } from './state.js';
 import { newNonce, parseStepsOutput, stepsScript } from './steps.js';
 
@@ -41,6 +42,18 @@ export interface HostRunOptions {
   emit(e: RunEvent): void;
   forceHandlers: boolean;
   state: HostState;
+  /** What the hosts of the serial batch share (stop decision, throttle, runOnce); absent: the host runs alone. */
+  control?: BatchControl;
+  /** Opens (or reuses) the connection of a delegate host. */
+  connect?: (host: string) => Promise<Transport>;
+  /** Set on the run of a delegated task: the delegate's name (its breakage is not the host's). */
+  delegate?: string;
+  /**
+   * Check mode: resources that delegated tasks of the run predicted to change, per delegate, so
+   * that a later task delegated to the same host plans with `upstreamChanged` (as a host's own
+   * tasks do with its earlier predictions).
+   */
+  predicted?: Map<string, string[][]>;
 }
 
 export class HostUnreachable extends Error {}
@@ -103,7 +116,9 @@ export class HostRun {
     await this.#probe(this.#pending(), false, gather);
     if (this.#o.state.facts) await this.#resolveFactsWaiters();
 
-    const failed = await this.#runList(this.#hp.nodes);
+    let failed = await this.#runList(this.#hp.nodes);
+    if (failed) this.#o.control?.hostFailed(host);
+    else if (this.#o.control?.shouldStop(host)) failed = true;
 
     const handlersToRun = this.#hp.handlers.filter((h) => h.answers.some((a) => this.#notified.has(a)));
     if (failed && !this.#o.forceHandlers) {
@@ -128,7 +143,7 @@ export class HostRun {
   #pending(): Prepared[] {
     return walkNodes(this.#hp.nodes)
       .flatMap((n) => n.items ?? [])
-      .filter((p) => !p.skip && !this.#outcomes.has(p));
+      .filter((p) => !p.skip && !this.#outcomes.has(p) && !p.delegate && !(p.task.options.runOnce && this.#o.control && !this.#o.control.isFirst(this.#hp.host)));
   }
 
   /** Once facts are known, prepares the tasks that waited only for them, probing what they need in one round trip. */
@@ -276,7 +291,10 @@ export class HostRun {
       const p = items[k] as Prepared;
       if (failedNode && p.node !== failedNode) break;
       let next = k + 1;
-      if (p.skip) this.#report(p, 'skipped', { message: p.skip });
+      if (this.#o.control?.shouldStop(this.#hp.host)) return true;
+      if (isControlled(p)) {
+        if ((await this.#runControlled(p)) === 'failed') failedNode ??= p.node;
+      } else if (p.skip) this.#report(p, 'skipped', { message: p.skip });
       else if (this.#o.check || !batch) await this.#runTask(p);
       else if (retries(p)) await this.#runWithRetries(items, k);
       else next = (await this.#runBatch(items, k, failedNode)).next;
@@ -306,7 +324,7 @@ export class HostRun {
       if (turn === 'failed') return true;
     }
     const ready = handlers.filter((h) => h.ready);
-    await this.#probe(ready.flatMap((h) => (h.items ?? []).filter((p) => !p.skip)));
+    await this.#probe(ready.flatMap((h) => (h.items ?? []).filter((p) => !p.skip && !p.delegate)));
     for (const h of ready) {
       if (await this.#runSegment([h], false)) return true;
     }
@@ -398,6 +416,85 @@ export class HostRun {
     this.#o.state.registered.set(name, result);
   }
 
+  /**
+   * Runs a task that needs more than this host's connection: `runOnce` (one host of the batch
+   * runs it, the others wait and take its result for `register`), `throttle` (a limit shared by
+   * the batch) and `delegateTo` (run on the delegate). Always in its own round trip.
+   */
+  async #runControlled(p: Prepared): Promise<TaskStatus> {
+    const control = this.#o.control;
+    const opts = p.task.options;
+    const go = async (): Promise<TaskStatus> => {
+      if (p.skip) return this.#report(p, 'skipped', { message: p.skip });
+      const run = async () => {
+        if (p.delegate) return this.#runDelegated(p);
+        await this.#probe([p]);
+        return this.#runTask(p);
+      };
+      return control && opts.throttle ? control.throttle(p.task, opts.throttle, run) : run();
+    };
+    if (!opts.runOnce || !control || p.handler) return go();
+    const once = await control.runOnce(p.task, p.item?.index ?? 0, this.#hp.host, async () => {
+      const status = await go();
+      return { status, shared: this.#outcomes.get(p) };
+    });
+    if (once.ran) return once.status;
+    // As Ansible: the other hosts of the batch get the runner's result (no row of their own).
+    if (once.shared) this.#outcomes.set(p, { ...(once.shared as ItemOutcome) });
+    else this.#outcomes.set(p, { status: once.status, ignored: false });
+    if (once.status !== 'failed') return once.status;
+    const shared = this.#outcomes.get(p);
+    if (shared?.ignored) return 'ok';
+    control.failWith(this.#hp.host, `runOnce task "${p.name}" failed on ${once.runner}`);
+    return 'failed';
+  }
+
+  /** Runs a delegated task on the delegate's connection, as a run of that one task; its result and notifications come back to this host. */
+  async #runDelegated(p: Prepared): Promise<TaskStatus> {
+    const delegate = p.delegate as string;
+    const started = performance.now();
+    let transport: Transport;
+    try {
+      if (!this.#o.connect) throw new ConvergeError('CONVERGE_INTERNAL', 'no connection pool for delegated tasks');
+      transport = await this.#o.connect(delegate);
+    } catch (e) {
+      this.#o.emit({ type: 'task-start', play: this.#play.name, host: this.#hp.host, task: p.name, module: p.def.name, handler: p.handler });
+      return this.#report(p, 'failed', { message: `delegate ${delegate} is unreachable: ${maskText(describeError(e))}`, code: 'CONVERGE_CONNECT', started });
+    }
+    const { control: _c, ...rest } = this.#o;
+    const sub = new HostRun({ ...this.#hp, nodes: [], handlers: [] }, this.#play, transport, {
+      ...rest,
+      delegate,
+      record: (r, replaces, quiet) => {
+        const row = this.#o.record(r, replaces ?? this.#rows.get(p), quiet);
+        this.#rows.set(p, row);
+        return row;
+      },
+    });
+    const status = await sub.runAlone(p);
+    const outcome = sub.#outcomes.get(p);
+    if (outcome) this.#outcomes.set(p, outcome);
+    for (const n of sub.#notified) this.#notified.add(n);
+    return status;
+  }
+
+  /**
+   * Runs one task on this run's connection, outside the host's task list: probe its facts, plan,
+   * apply and verify at once (what a delegated task needs on its delegate).
+   */
+  async runAlone(p: Prepared): Promise<TaskStatus> {
+    const started = performance.now();
+    try {
+      await this.#probe([p], true);
+      let status = await this.#runTask(p);
+      if (status !== 'failed' && !this.#o.check && !(await this.#verify())) status = 'failed';
+      return status;
+    } catch (e) {
+      if (!(e instanceof HostUnreachable)) throw e;
+      return this.#report(p, 'failed', { message: `delegate ${this.#o.delegate ?? this.#t.host} is unreachable: ${maskText(e.message)}`, code: 'CONVERGE_CONNECT', started });
+    }
+  }
+
   #factKey(p: Prepared, r: FactRequest): string {
     return `${p.become?.user ?? ''}\u0000${r.key}`;
   }
@@ -456,7 +553,7 @@ export class HostRun {
   }
 
   #unreachable(e: unknown): never {
-    this.#o.emit({ type: 'host-unreachable', host: this.#hp.host, message: maskText(describeError(e)) });
+    if (this.#o.delegate === undefined) this.#o.emit({ type: 'host-unreachable', host: this.#hp.host, message: maskText(describeError(e)) });
     throw new HostUnreachable(describeError(e));
   }
 
@@ -484,7 +581,8 @@ export class HostRun {
     const reads = this.#factResources(p);
     // Only check mode plans from facts an earlier (predicted) change may have made stale: a real
     // run re-probes stale facts before planning, so its facts are always current.
-    const upstreamChanged = this.#o.check && this.#changed.some((res) => resourcesOverlap(res, reads));
+    const onDelegate = this.#o.delegate !== undefined ? (this.#o.predicted?.get(this.#o.delegate) ?? []) : [];
+    const upstreamChanged = this.#o.check && [...this.#changed, ...onDelegate].some((res) => resourcesOverlap(res, reads));
     const plan = p.def.plan({ params: p.params, facts: facts as never, host: p.host, upstreamChanged });
     return { plan, facts, upstreamChanged };
   }
@@ -504,6 +602,11 @@ export class HostRun {
           return this.#report(p, 'skipped', { message: 'check mode: changedWhen needs the result of running the task', started, checkUnknown: 'all' });
         }
         this.#changed.push(resources);
+        if (this.#o.delegate !== undefined && this.#o.predicted) {
+          const list = this.#o.predicted.get(this.#o.delegate) ?? [];
+          list.push(resources);
+          this.#o.predicted.set(this.#o.delegate, list);
+        }
         this.#notify(p);
         return this.#report(p, 'changed', { changes: plan.changes, ...(diff ? { diff } : {}), started, ...(p.def.outcome ? { checkUnknown: 'output' as const } : {}) });
       }
@@ -561,6 +664,7 @@ export class HostRun {
       for (; next < tasks.length; next++) {
         const q = tasks[next] as Prepared;
         if (only && q.node !== only) break;
+        if (isControlled(q) || this.#o.control?.taskByTask) break;
         if (q.skip) {
           items.push({ kind: 'skip', p: q });
           continue;
@@ -720,6 +824,7 @@ export class HostRun {
       ...(attempts !== undefined ? { attempts } : {}),
       ...(p.handler ? { handler: true } : {}),
       ...(ignored ? { ignored: true } : {}),
+      ...(p.delegate ? { delegatedTo: p.delegate } : {}),
     };
     this.#outcomes.set(p, {
       status,
@@ -788,6 +893,12 @@ type BatchItem = { kind: 'apply'; staged: Staged } | { kind: 'ok'; p: Prepared; 
 function retries(p: Prepared): boolean {
   const o = p.task.options;
   return o.until !== undefined || (o.retries ?? 0) > 0;
+}
+
+/** True for a task that runs in its own round trip under batch-wide control (`runOnce`, `throttle`, `delegateTo`). */
+function isControlled(p: Prepared): boolean {
+  const o = p.task.options;
+  return p.delegate !== undefined || o.runOnce === true || o.throttle !== undefined;
 }
 
 /** True when a task's result is decided by more than its steps' exit codes, so no task may follow it in one script. */

@@ -13,6 +13,7 @@ import { isTemplated, renderString, renderTemplate } from '../template/index.js'
 import type { BecomeSpec } from '../transport.js';
 import { becomePasswordFromVars } from './connection.js';
 import { asConvergeError } from './failure.js';
+import { resolveTaskControl } from './task-control.js';
 import type { RunOptions } from './run.js';
 import { mergeTaskVars, varLayers, type MagicVars } from './vars.js';
 
@@ -34,6 +35,8 @@ export interface Prepared {
   handler: boolean;
   /** The loop item this runs for. */
   item?: { value: unknown; index: number; label: string };
+  /** The host the task runs on instead (`delegateTo`). */
+  delegate?: string;
 }
 
 /** Options inherited from the blocks around a task. */
@@ -156,7 +159,7 @@ function cloneParams(v: unknown): unknown {
   return v;
 }
 
-function defaultName(def: ModuleDefinition, params: unknown): string {
+export function defaultName(def: ModuleDefinition, params: unknown): string {
   const p = (params ?? {}) as Record<string, unknown>;
   for (const k of ['name', 'path', 'dest', 'cmd', 'unit', 'src']) {
     const v = p[k];
@@ -171,7 +174,7 @@ function defaultName(def: ModuleDefinition, params: unknown): string {
  * the task's tags is asked for by name; `all`, `tagged` and `untagged` select by kind.
  * Source: Ansible docs, "Tags" (special tags).
  */
-function tagSelected(taskTags: string[], tags: string[] | undefined, skip: string[] | undefined): boolean {
+export function tagSelected(taskTags: string[], tags: string[] | undefined, skip: string[] | undefined): boolean {
   const t = new Set(taskTags);
   if (skip?.some((s) => t.has(s) || (s === 'tagged' && t.size > 0) || (s === 'untagged' && t.size === 0))) return false;
   const named = (tags ?? []).some((x) => t.has(x));
@@ -549,6 +552,12 @@ export async function resolveTask(env: PrepEnv, node: TaskNode, known: KnownStat
       check: env.check,
       diff: env.diff,
     };
+    let delegate: string | undefined;
+    try {
+      delegate = resolveTaskControl(opts, ctx, env.options.inventory, where, node.handler, task.site);
+    } catch (e) {
+      return { kind: 'error', name, error: asConvergeError(e, 'CONVERGE_PLAYBOOK') };
+    }
     const base: Prepared = {
       node,
       name: itemName,
@@ -562,6 +571,7 @@ export async function resolveTask(env: PrepEnv, node: TaskNode, known: KnownStat
       answers: [name, ...listen],
       handler: node.handler,
       ...(label !== undefined ? { item: { value: itemValue, index: i, label } } : {}),
+      ...(delegate ? { delegate } : {}),
     };
     if (skip) {
       items.push({ ...base, skip });

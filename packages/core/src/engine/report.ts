@@ -28,7 +28,20 @@ export interface TaskReport {
   item?: string;
   /** How many times the task ran, for a task with `until` or `retries`. */
   attempts?: number;
+  /** The host the task ran on when it was delegated (`delegateTo`); `host` is the host it ran for. */
+  delegatedTo?: string;
   durationMs: number;
+}
+
+/**
+ * A host that stopped before the end of a play although no task of its own failed: the batch
+ * stopped (`anyErrorsFatal`, `maxFailPercentage`) or a `runOnce` task failed on another host.
+ * It counts as failed (exit code, retry file) and runs no later play.
+ */
+export interface StoppedHost {
+  host: string;
+  play: string;
+  reason: string;
 }
 
 /** Per-host counts, as Ansible's recap. */
@@ -56,6 +69,8 @@ export interface RunReport {
   tasks: TaskReport[];
   stats: Record<string, HostStats>;
   check: boolean;
+  /** Hosts stopped by another host's failure; absent when none was. */
+  stopped?: StoppedHost[];
 }
 
 /** Events the engine emits while it runs, in order, for live output and logs. */

@@ -3,14 +3,18 @@ import pLimit from 'p-limit';
 import { ConvergeError, formatLocation } from '../errors.js';
 import type { Inventory } from '../inventory/index.js';
 import { hostVars, selectHosts } from '../inventory/index.js';
-import type { Playbook } from '../playbook.js';
+import type { Play, Playbook } from '../playbook.js';
 import { maskText, maskValue, type Secret } from '../secret.js';
 import type { ConnectionSpec, Transport } from '../transport.js';
 import { connectionSpec } from './connection.js';
 import { asConvergeError, describeError } from './failure.js';
 import { HostRun, type HostState } from './host-run.js';
 import { prepareHostPlay, registeredNames, type HostPlay, type PlayPlan, type PrepEnv } from './prepare.js';
-import { emptySummary, type HostStats, type HostSummary, type RunEvent, type RunReport, type TaskReport } from './report.js';
+import { emptySummary, type HostStats, type HostSummary, type RunEvent, type RunReport, type StoppedHost, type TaskReport } from './report.js';
+import { orderHosts, serialBatches, checkPlayControl } from './batches.js';
+import { ConnectionPool } from './connection-pool.js';
+import { BatchControl } from './play-control.js';
+import { applyStartAtTask } from './start-at-task.js';
 import { PendingHandlers } from './state.js';
 
 export { renderDiff } from './diff.js';
@@ -48,6 +52,8 @@ export interface RunOptions {
   forceHandlers?: boolean;
   /** Become password for every host (`--ask-become-pass`); host vars win. */
   becomePassword?: Secret;
+  /** Skip the tasks before the first task with this name (or glob), as `--start-at-task`. */
+  startAtTask?: string;
   /** Where run state lives (pending handlers); default `<playbook dir>/.converge`. */
   stateDir?: string;
   onEvent?: (event: RunEvent) => void;
@@ -60,10 +66,13 @@ export interface RunOptions {
  * probes every declared fact in one round trip, plans each task (pure), applies only tasks with
  * changes (re-probing facts that an applied change made stale), runs notified
  * handlers, and verifies that what was applied converged; a host's connection is closed after its
- * last play. Check mode stops after planning.
+ * last play. Plays run per serial batch (see {@link Play.serial}; one batch of all hosts by
+ * default): handlers and verify at the end of each batch. Check mode stops after planning.
  *
  * Failures of a host are rows of the report, not exceptions; the run goes on with the other
- * hosts. Unreachable hosts are reported as such.
+ * hosts, unless the play says otherwise (`anyErrorsFatal`, `maxFailPercentage`) or every host
+ * of a batch failed: then the rest of the playbook does not run, as with ansible-playbook.
+ * Unreachable hosts are reported as such.
  *
  * @returns the run report (the JSON document of `--output json`).
  * @throws ConvergeError for bad input found before any host is contacted: `CONVERGE_PARAMS`,
@@ -89,6 +98,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
   const boxes = new Map<string, PrepEnv['box']>();
   const hostStates = new Map<string, HostState>();
   for (const play of options.playbook.plays) {
+    errors.push(...checkPlayControl(play));
     const hosts = selectHosts(options.inventory, play.hosts).filter((h) => !limitHosts || limitHosts.has(h));
     const hostPlays: HostPlay[] = [];
     for (const host of hosts) {
@@ -104,6 +114,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
     plans.push({ play, hosts: hostPlays });
   }
   if (errors.length > 0) throw aggregate(errors);
+  if (options.startAtTask !== undefined) applyStartAtTask(plans, options.startAtTask);
 
   const allHosts = [...new Set(plans.flatMap((p) => p.hosts.map((h) => h.host)))];
   emit({ type: 'run-start', check, diff, hosts: allHosts });
@@ -190,34 +201,111 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
     await t.close().catch(() => undefined);
   };
 
+  /** Connections to delegates (`delegateTo`) that are not open as hosts of the current play. */
+  const delegates = new ConnectionPool(options.inventory, options.transport, options.extraVars ?? {});
   const failedHosts = new Set<string>();
+  /** Hosts unreachable since connecting that a play has already counted in a batch. */
+  const counted = new Set<string>();
+  const stopped: StoppedHost[] = [];
+  const predicted = new Map<string, string[][]>();
   try {
-    for (const [index, plan] of plans.entries()) {
-      const live = plan.hosts.filter((h) => !down.has(h.host) && !failedHosts.has(h.host));
-      emit({ type: 'play-start', play: plan.play.name, hosts: live.map((h) => h.host) });
-      await Promise.all(
-        live.map((hp) =>
-          limit(async () => {
-            const transport = await connect(hp.host);
-            if (!transport) return;
-            let state = hostStates.get(hp.host);
-            if (!state) hostStates.set(hp.host, (state = { registered: new Map() }));
-            const run = new HostRun(hp, plan.play, transport, { check, diff, playbookPath, pending, record, emit, forceHandlers: options.forceHandlers ?? plan.play.forceHandlers ?? false, state });
-            const outcome = await run.run();
-            if (outcome === 'failed') failedHosts.add(hp.host);
-            if (outcome === 'unreachable') {
-              down.add(hp.host);
-              const s = summary[hp.host];
-              if (s) s.unreachable = 1;
-            }
-            if (outcome !== 'ok' || lastPlay.get(hp.host) === index) await release(hp.host);
-          }),
-        ),
+    for (const plan of plans) {
+      const { play } = plan;
+      const playHosts = orderHosts(
+        plan.hosts.filter((h) => !failedHosts.has(h.host) && !counted.has(h.host)),
+        play.order,
+        (h) => h.host,
       );
-      emit({ type: 'play-end', play: plan.play.name });
+      emit({ type: 'play-start', play: play.name, hosts: playHosts.filter((h) => !down.has(h.host)).map((h) => h.host) });
+      const batches = serialBatches(playHosts, play.serial);
+      let stop: string | undefined;
+      for (const [b, batch] of batches.entries()) {
+        const control = new BatchControl(
+          batch.map((h) => h.host),
+          { ...(play.maxFailPercentage !== undefined ? { maxFailPercentage: play.maxFailPercentage } : {}), ...(play.anyErrorsFatal ? { anyErrorsFatal: true } : {}) },
+        );
+        for (const hp of batch) {
+          if (!down.has(hp.host)) continue;
+          counted.add(hp.host);
+          control.hostLeft(hp.host);
+          control.hostUnreachable(hp.host);
+        }
+        const playIndex = plans.indexOf(plan);
+        await Promise.all(
+          batch.map((hp) =>
+            limit(async () => {
+              if (down.has(hp.host)) return;
+              const transport = await connect(hp.host);
+              if (!transport) {
+                counted.add(hp.host);
+                control.hostLeft(hp.host);
+                control.hostUnreachable(hp.host);
+                return;
+              }
+              let state = hostStates.get(hp.host);
+              if (!state) hostStates.set(hp.host, (state = { registered: new Map() }));
+              const run = new HostRun(hp, play, transport, {
+                state,
+                check,
+                diff,
+                playbookPath,
+                pending,
+                record,
+                emit,
+                forceHandlers: options.forceHandlers ?? play.forceHandlers ?? false,
+                control,
+                connect: async (h) => transports.get(h) ?? delegates.connect(h),
+                predicted,
+              });
+              let outcome: Awaited<ReturnType<HostRun['run']>>;
+              try {
+                outcome = await run.run();
+              } finally {
+                control.hostLeft(hp.host);
+              }
+              if (outcome === 'failed') {
+                failedHosts.add(hp.host);
+                control.hostFailed(hp.host);
+              }
+              if (outcome === 'unreachable') {
+                down.add(hp.host);
+                counted.add(hp.host);
+                control.hostUnreachable(hp.host);
+                const s = summary[hp.host];
+                if (s) s.unreachable = 1;
+              }
+              if (outcome !== 'ok' || lastPlay.get(hp.host) === playIndex) await release(hp.host);
+            }),
+          ),
+        );
+        for (const host of control.hosts) {
+          const reason = control.stopped.get(host);
+          if (reason !== undefined) stopped.push({ host, play: play.name, reason });
+        }
+        const allFailed = batch.length > 0 && batch.every((h) => failedHosts.has(h.host) || down.has(h.host));
+        stop = control.stopReason ?? (allFailed ? `every host of the ${batches.length > 1 ? `batch (${batch.map((h) => h.host).join(', ')})` : 'play'} failed` : undefined);
+        if (stop !== undefined) {
+          const notRun = batches.slice(b + 1).flat().map((h) => h.host);
+          const laterPlays = plans.slice(plans.indexOf(plan) + 1).length;
+          if (control.stopReason !== undefined || notRun.length > 0 || laterPlays > 0) {
+            emit({
+              type: 'warning',
+              message: `play "${play.name}" stopped (${stop})${notRun.length > 0 ? `; hosts not run: ${notRun.join(', ')}` : ''}${laterPlays > 0 ? `; ${laterPlays} later play${laterPlays > 1 ? 's' : ''} not run` : ''}`,
+            });
+          }
+          break;
+        }
+      }
+      emit({ type: 'play-end', play: play.name });
+      if (stop !== undefined) break;
     }
   } finally {
     await Promise.all([...transports.keys()].map(release));
+    for (const [host, st] of await delegates.closeAll()) {
+      const s = stats[host];
+      stats[host] = { roundTrips: (s?.roundTrips ?? 0) + st.roundTrips, durationMs: Math.max(s?.durationMs ?? 0, st.durationMs) };
+    }
+    if (stopped.length > 0) report.stopped = stopped;
   }
   emit({ type: 'run-end', report });
   return report;

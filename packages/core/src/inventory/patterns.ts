@@ -26,7 +26,7 @@ export function splitHostPattern(pattern: string): string[] {
 }
 
 /** Python's `fnmatch.translate` as a JS regular expression (whole-name match). */
-function globToRegExp(glob: string): RegExp {
+export function globToRegExp(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i] as string;
