@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { parseIniInventory } from '../inventory/index.js';
 import { defineModule } from '../module.js';
+import { block } from '../block.js';
 import { definePlaybook, defineRole } from '../playbook.js';
 import { listPlaybook } from './listing.js';
 
@@ -60,6 +61,11 @@ describe('listPlaybook (ansible-playbook --list-*)', () => {
     expect(out).toContain('test.noop /etc/app.conf');
     expect(out).not.toContain('base packages');
     expect(out).not.toContain('create schema');
+  });
+
+  it('lists the tasks of blocks, rescue and always with the block tags', () => {
+    const pb = definePlaybook({ name: 'b', hosts: 'web', tasks: [block([noop({}, { name: 'inner' })], { tags: ['blk'], rescue: [noop({}, { name: 'undo' })], always: [noop({}, { name: 'cleanup', tags: ['c'] })] })] });
+    expect(listPlaybook(pb, 'b.ts', inventory, { tasks: true })).toContain('    tasks:\n      inner\tTAGS: [blk]\n      undo\tTAGS: [blk]\n      cleanup\tTAGS: [blk, c]\n');
   });
 
   it('--list-tags prints the tags of each play and its tasks', () => {

@@ -355,6 +355,18 @@ describe('runOnce', () => {
     expect(again.scripts.filter((s) => s.script.includes(join(dir, 'shared'))).map((s) => s.host)).toEqual(['local1']);
   });
 
+  it("gives the runner's result to every host of the batch for register", async () => {
+    const log = join(dir, 'log');
+    const tasks = [
+      logRun((h) => ({ path: log, line: h.host }), { name: 'migrate', runOnce: true, register: 'migration' }),
+      textFile((h) => ({ path: join(dir, `seen-${h.host}`), content: `changed=${String(h.registered('migration')?.changed)}\n` }), { name: 'seen' }),
+    ];
+    const { report } = await run(play(tasks));
+    expect(lines(log)).toEqual(['local1']);
+    for (const h of ['local1', 'local2', 'local3']) expect(readFileSync(join(dir, `seen-${h}`), 'utf8')).toBe('changed=true\n');
+    expect(rows(report).filter((r) => r.includes('migrate'))).toEqual(['local1 migrate changed']);
+  });
+
   it('is refused on a handler', async () => {
     const handlers = [logRun({ path: join(dir, 'x'), line: 'x' }, { name: 'h', runOnce: true })];
     await expect(run(play([logRun({ path: join(dir, 'y'), line: 'y' }, { notify: 'h' })], { handlers }))).rejects.toThrow(/runOnce is not supported on handlers/);
