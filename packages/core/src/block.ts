@@ -19,6 +19,8 @@ export interface BlockOptions {
   when?: (ctx: TaskContext) => boolean;
   become?: boolean;
   becomeUser?: string;
+  /** How to become `becomeUser`: `sudo` (default) or `su`. */
+  becomeMethod?: 'sudo' | 'su';
   /** Added to each inner task's tags. */
   tags?: string[];
   /** Block vars: above play and role vars, below the inner tasks' own vars. */

@@ -2,7 +2,7 @@ export { ConvergeError, isConvergeError, formatLocation } from './errors.js';
 export type { ErrorCode, SourceLocation, ConvergeErrorOptions } from './errors.js';
 export { Secret, secret, isSecret, reveal, maskText, maskValue, registerSecretValue, SECRET_MASK } from './secret.js';
 export { sh, quote, raw, RawShell } from './sh.js';
-export type { Transport, ExecOptions, ExecResult, BecomeSpec, TransportStats, ConnectionSpec } from './transport.js';
+export type { Transport, ExecOptions, ExecResult, BecomeMethod, BecomeSpec, TransportStats, ConnectionSpec } from './transport.js';
 export { ShellSession, frame } from './shell-session.js';
 export type { ShellStreams } from './shell-session.js';
 export { becomeCommand, becomeHandshake } from './become.js';

@@ -59,7 +59,8 @@ export class LocalTransport implements Transport {
   }
 
   #session(become: BecomeSpec | undefined): Promise<ShellSession> {
-    const user = become && become.user !== this.loginUser ? become.user : '';
+    // One session per become method and user: `su root` and `sudo -u root` are different shells.
+    const user = become && become.user !== this.loginUser ? `${become.method}:${become.user}` : '';
     const existing = this.#sessions.get(user);
     if (existing) {
       // A session whose shell ended (timeout, killed) is replaced by a new one.

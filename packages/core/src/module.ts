@@ -2,7 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { FactRequest } from './fact.js';
 import type { Secret } from './secret.js';
 import type { RawShell } from './sh.js';
-import type { ExecResult } from './transport.js';
+import type { BecomeMethod, ExecResult } from './transport.js';
 import type { SourceLocation } from './errors.js';
 import type { HostFacts } from './host-facts.js';
 
@@ -161,6 +161,8 @@ export interface TaskOptions<I = unknown> {
   tags?: string[];
   become?: boolean;
   becomeUser?: string;
+  /** How to become `becomeUser`: `sudo` (default) or `su`; default the play's, else `ansible_become_method`. */
+  becomeMethod?: BecomeMethod;
   ignoreErrors?: boolean;
   /** Decide "changed" from the result (for commands). */
   changedWhen?: (result: TaskResultData) => boolean;

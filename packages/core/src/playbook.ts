@@ -1,5 +1,6 @@
 import type { TaskListItem } from './block.js';
 import type { Task } from './module.js';
+import type { BecomeMethod } from './transport.js';
 
 /**
  * A role: reusable tasks, handlers and default vars. `baseDir` (usually `import.meta.dirname`)
@@ -28,6 +29,8 @@ export interface Play {
   vars?: Record<string, unknown>;
   become?: boolean;
   becomeUser?: string;
+  /** How to become `becomeUser`: `sudo` (default) or `su`; default the host's `ansible_become_method`, else sudo. */
+  becomeMethod?: BecomeMethod;
   roles?: RoleUse[];
   /** Tasks and blocks ({@link block}). */
   tasks?: TaskListItem[];

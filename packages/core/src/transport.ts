@@ -1,16 +1,20 @@
 import type { RawShell } from './sh.js';
 import type { Secret } from './secret.js';
 
+/** The ways converge can become another user: sudo(8) or su(1). */
+export type BecomeMethod = 'sudo' | 'su';
+
 /**
- * How to run a command as another user on the target. Only `sudo` is supported for now; the
- * password travels on the command's stdin (`sudo -S`), never on a command line.
+ * How to run a command as another user on the target, with `sudo` (the login user's password,
+ * if sudoers asks) or `su` (the become user's password; util-linux su). Either way the password
+ * travels on the command's stdin after the prompt appears, never on a command line.
  */
 export interface BecomeSpec {
-  method: 'sudo';
+  method: BecomeMethod;
   /** Target user; default `root`. */
   user: string;
   password?: Secret;
-  /** Extra sudo flags, e.g. `-H`. */
+  /** Extra sudo or su flags, e.g. `-H` (sudo) or `-l` (su). */
   flags?: string[];
 }
 

@@ -154,6 +154,7 @@ function syncShell(streams: ShellStreams, label: string, timeoutMs: number): Pro
  * const t = new SshTransport(spec, { acceptNewHostKeys: false });
  * await t.connect();
  * const r = await t.exec('id -un', { become: { method: 'sudo', user: 'root', password } });
+ * const s = await t.exec('id -un', { become: { method: 'su', user: 'postgres', password: postgresPassword } });
  * await t.close();
  */
 export class SshTransport implements Transport {
@@ -482,7 +483,8 @@ export class SshTransport implements Transport {
   #session(become: BecomeSpec | undefined): Promise<ShellSession> {
     // Before the first connect the login user is not known yet: connect, then decide.
     if (!this.#connected) return this.connect().then(() => this.#session(become));
-    const user = become && become.user !== this.#loginUser ? become.user : '';
+    // One session per become method and user: `su root` and `sudo -u root` are different shells.
+    const user = become && become.user !== this.#loginUser ? `${become.method}:${become.user}` : '';
     const existing = this.#sessions.get(user);
     if (existing) return existing.then((s) => (s.closed ? this.#open(user, become) : s));
     return this.#open(user, become);
@@ -494,7 +496,7 @@ export class SshTransport implements Transport {
       p = this.#channel('/bin/sh').then((streams) => syncShell(streams, `${this.host} (ssh)`, this.#shellTimeoutMs));
     } else {
       const b = becomeCommand(become);
-      p = this.#channel(b.command).then((streams) => becomeHandshake(streams, become, b, `${this.host} (ssh, become ${become.user})`));
+      p = this.#channel(b.command).then((streams) => becomeHandshake(streams, become, b, `${this.host} (ssh, become ${become.user} with ${become.method})`));
     }
     this.#sessions.set(user, p);
     p.catch(() => {

@@ -10,7 +10,7 @@ import { validateParams } from '../params.js';
 import type { Play, Playbook, RoleDefinition, RoleUse } from '../playbook.js';
 import { isSecret, maskText, maskValue } from '../secret.js';
 import { isTemplated, renderString, renderTemplate } from '../template/index.js';
-import type { BecomeSpec } from '../transport.js';
+import type { BecomeMethod, BecomeSpec } from '../transport.js';
 import { becomePasswordFromVars } from './connection.js';
 import { asConvergeError } from './failure.js';
 import { resolveTaskControl } from './task-control.js';
@@ -44,6 +44,7 @@ export interface Scope {
   when: ((ctx: TaskContext) => boolean)[];
   become?: boolean;
   becomeUser?: string;
+  becomeMethod?: BecomeMethod;
   tags: string[];
   /** Block vars, outermost first. */
   vars: Record<string, unknown>[];
@@ -291,6 +292,7 @@ export async function prepareHostPlay(env: PrepEnv, playbookDir: string, errors:
             when: o.when ? [...scope.when, o.when] : scope.when,
             become: o.become ?? scope.become,
             becomeUser: o.becomeUser ?? scope.becomeUser,
+            ...((o.becomeMethod ?? scope.becomeMethod) !== undefined ? { becomeMethod: (o.becomeMethod ?? scope.becomeMethod) as BecomeMethod } : {}),
             tags: [...scope.tags, ...(o.tags ?? [])],
             vars: o.vars ? [...scope.vars, o.vars] : scope.vars,
           };
@@ -495,7 +497,13 @@ export async function resolveTask(env: PrepEnv, node: TaskNode, known: KnownStat
   const becomeOn = opts.become ?? scope.become ?? env.play.become ?? truthy(vars.ansible_become) ?? false;
   const becomeUser = opts.becomeUser ?? scope.becomeUser ?? env.play.becomeUser ?? (typeof vars.ansible_become_user === 'string' ? vars.ansible_become_user : 'root');
   const password = becomePasswordFromVars(vars) ?? env.options.becomePassword;
-  const become: BecomeSpec | undefined = becomeOn ? { method: 'sudo', user: becomeUser, ...(password ? { password } : {}) } : undefined;
+  const methodVar = vars.ansible_become_method;
+  const method: unknown = opts.becomeMethod ?? scope.becomeMethod ?? env.play.becomeMethod ?? (methodVar === undefined || methodVar === null || methodVar === '' ? 'sudo' : String(methodVar));
+  if (becomeOn && method !== 'sudo' && method !== 'su') {
+    const from = opts.becomeMethod !== undefined ? 'becomeMethod' : scope.becomeMethod !== undefined ? 'becomeMethod of the block' : env.play.becomeMethod !== undefined ? `becomeMethod of play "${env.play.name}"` : 'ansible_become_method';
+    return fail(new ConvergeError('CONVERGE_PLAYBOOK', `${from} is ${JSON.stringify(method)}; converge can become another user with "sudo" or "su"`), '', node.name);
+  }
+  const become: BecomeSpec | undefined = becomeOn ? { method: method as BecomeMethod, user: becomeUser, ...(password ? { password } : {}) } : undefined;
   const listen = opts.listen === undefined ? [] : Array.isArray(opts.listen) ? opts.listen : [opts.listen];
   const loopVar = opts.loopControl?.loopVar ?? 'item';
   const indexVar = opts.loopControl?.indexVar;
