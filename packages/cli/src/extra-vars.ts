@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ConvergeError } from '@converge/core/lean';
+import { ConvergeError, isYamlAliasBomb, YAML_ALIAS_BOMB_MESSAGE, YAML_MAX_ALIAS_COUNT } from '@converge/core/lean';
 
 /**
  * Parses the values of `-e`/`--extra-vars` as ansible-playbook does: `key=value` pairs
@@ -37,8 +37,9 @@ export function parseExtraVars(values: readonly string[]): Record<string, unknow
 function mapping(text: string, file: string): Record<string, unknown> {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { version: '1.1' });
+    doc = parseYaml(text, { version: '1.1', maxAliasCount: YAML_MAX_ALIAS_COUNT });
   } catch (e) {
+    if (isYamlAliasBomb(e)) throw new ConvergeError('CONVERGE_VARS', `${file}: ${YAML_ALIAS_BOMB_MESSAGE}`, { cause: e, location: { file } });
     const pos = (e as { linePos?: { line: number; col: number }[] }).linePos?.[0];
     throw new ConvergeError('CONVERGE_VARS', `${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`, {
       cause: e,

@@ -1,5 +1,5 @@
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, constants, fstatSync, fsync, fsyncSync, mkdirSync, openSync, realpathSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ConvergeError } from '../errors.js';
 import { maskValue } from '../secret.js';
 
@@ -31,14 +31,31 @@ export class JsonLinesFile {
     this.#fd = fd;
   }
 
-  /** Opens (creating when missing) `path` for appending. */
+  /**
+   * Opens (creating when missing) `path` for appending. Only a regular file will do: a path in
+   * /proc, /sys or /dev, a FIFO, a device or a directory is refused at once (the open is
+   * non-blocking, so a FIFO without a reader cannot hang the run).
+   */
   static open(path: string): JsonLinesFile {
+    const refuse = (why: string) =>
+      new ConvergeError('CONVERGE_OPTIONS', `the log file ${path} ${why}; converge appends its logs to regular files only`, { hint: 'choose a file in a normal directory with --log / --audit-log' });
+    const special = (p: string) => /^\/(proc|sys|dev)(\/|$)/.test(p);
+    if (special(resolve(path))) throw refuse('is in /proc, /sys or /dev');
+    let fd: number;
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      return new JsonLinesFile(path, openSync(path, 'a', 0o600));
+      if (special(realpathSync(dirname(path)))) throw refuse('is in /proc, /sys or /dev');
+      fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o600);
     } catch (e) {
+      if (e instanceof ConvergeError) throw e;
+      if ((e as NodeJS.ErrnoException).code === 'ENXIO') throw refuse('is a FIFO or socket');
       throw new ConvergeError('CONVERGE_STATE', `cannot open the log file ${path}: ${(e as Error).message}`, { cause: e, hint: 'check the path and its permissions, or choose another with --log / --audit-log' });
     }
+    if (!fstatSync(fd).isFile()) {
+      closeSync(fd);
+      throw refuse('is not a regular file');
+    }
+    return new JsonLinesFile(path, fd);
   }
 
   /** Appends one record as one line and starts flushing it to disk. A no-op after {@link close}. */

@@ -1,3 +1,4 @@
+import { isYamlAliasBomb, YAML_ALIAS_BOMB_MESSAGE, YAML_MAX_ALIAS_COUNT } from '../yaml-limits.js';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type ScalarTag, type Tags } from 'yaml';
 import { inventoryError } from './inventory-error.js';
 import { VaultTaggedText } from '../ansible-vault/vault-value.js';
@@ -155,8 +156,9 @@ export function parseData(text: string, file: string): ParsedData {
   }
   let value: unknown;
   try {
-    value = d.toJS({ mapAsMap: true, maxAliasCount: -1 }) as unknown;
+    value = d.toJS({ mapAsMap: true, maxAliasCount: YAML_MAX_ALIAS_COUNT }) as unknown;
   } catch (e) {
+    if (isYamlAliasBomb(e)) throw inventoryError(YAML_ALIAS_BOMB_MESSAGE, { file, line: 1, column: 1 }, { cause: e });
     // e.g. an alias to an anchor defined later (ReferenceError from the yaml library)
     throw inventoryError(`invalid YAML: ${(e as Error).message}`, { file, line: 1, column: 1 }, { cause: e });
   }

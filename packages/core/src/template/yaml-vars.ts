@@ -1,12 +1,14 @@
 import { Scalar, isScalar, parseDocument, visit } from 'yaml';
 import { PyFloat } from './python-value.js';
+import { isYamlAliasBomb, YAML_ALIAS_BOMB_MESSAGE, YAML_MAX_ALIAS_COUNT } from '../yaml-limits.js';
 
 /**
  * Parses YAML variables (a vars file, `from_yaml` input) as Ansible sees them: YAML 1.1
  * (`yes`/`no`/`on`/`off` are booleans, `y`/`n` are strings as in PyYAML) and whole-number floats such as `2.0` kept as {@link PyFloat}, so
  * they render as `2.0` like in Ansible. Source: YAML 1.1 spec; PyYAML `resolver.py`.
  *
- * @throws Error with the YAML parser's message on invalid YAML.
+ * @throws Error with the YAML parser's message on invalid YAML, or when aliases expand more than
+ * {@link YAML_MAX_ALIAS_COUNT} times.
  */
 export function parseYamlVars(text: string): unknown {
   const doc = parseDocument(text, { version: '1.1' });
@@ -21,5 +23,10 @@ export function parseYamlVars(text: string): unknown {
       return undefined;
     },
   });
-  return doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  try {
+    return doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT }) as unknown;
+  } catch (e) {
+    if (isYamlAliasBomb(e)) throw new Error(YAML_ALIAS_BOMB_MESSAGE, { cause: e });
+    throw e;
+  }
 }

@@ -1,5 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { parseYamlVars } from '../yaml-vars.js';
+import { YAML_MAX_ALIAS_COUNT } from '../../yaml-limits.js';
 import nunjucks from 'nunjucks';
 import { PyFloat, formatPyFloat, isDict } from '../python-value.js';
 import { pyStr } from '../python-repr.js';
@@ -80,7 +81,7 @@ export const fromJson: Filter = (v) => fromParsed(JSON.parse(pyStr(v)));
 /** `from_yaml`: parses one YAML 1.1 document (`yes`/`no` are booleans, as in PyYAML); floats like `1.0` stay floats. */
 export const fromYaml: Filter = (v) => parseYamlVars(pyStr(v));
 /** `from_yaml_all`: a list of all documents. */
-export const fromYamlAll: Filter = (v) => parseAllDocuments(pyStr(v), { version: '1.1' }).map((d) => d.toJS() as unknown);
+export const fromYamlAll: Filter = (v) => parseAllDocuments(pyStr(v), { version: '1.1' }).map((d) => d.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT }) as unknown);
 
 
 // ---- YAML emission as PyYAML's `yaml.dump` (sort_keys=True, allow_unicode=True, width 80) ----
