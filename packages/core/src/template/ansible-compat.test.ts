@@ -94,7 +94,7 @@ describe.skipIf(!hasAnsible && process.env.CI === undefined)('templates render a
     const vars = (parseYamlVars(varsText(corpus, name)) ?? {}) as Record<string, unknown>;
     const expected = outputOf(name);
     expect(expected, `Ansible wrote no output for ${name}`).toBeDefined();
-    const actual = Buffer.from(renderTemplate(source, vars, { file: `${name}.j2` }), 'utf8');
+    const actual = Buffer.from(renderTemplate(source, vars, { file: `${name}.j2`, searchPaths: [corpus] }), 'utf8');
     expect(actual.toString('utf8')).toBe(expected!.toString('utf8'));
     expect(actual.equals(expected!)).toBe(true);
   });

@@ -221,13 +221,54 @@ class PythonCompiler extends Compiler {
   override compileFor(node: NunjucksNode, frame: unknown): void {
     this.emitLocation(node);
     const name = node.name as NunjucksNode;
-    const arity = name.typename === 'Array' ? (name.children as NunjucksNode[]).length : 1;
-    node.arr = this.pyCall('iterate', [node.arr as NunjucksNode], node, String(arity));
+    const names = name.typename === 'Array' ? (name.children as NunjucksNode[]).map((c) => String(c.value)) : [String(name.value)];
+    let arr = node.arr as NunjucksNode;
+    // `for x in xs if cond` parses as an inline if without else: Jinja2's loop filter, which
+    // skips items before loop.index and loop.length are counted.
+    let filter: NunjucksNode | undefined;
+    if (arr.typename === 'InlineIf' && (arr.else_ === null || arr.else_ === undefined)) {
+      filter = arr.cond as NunjucksNode;
+      arr = arr.body as NunjucksNode;
+    }
+    node.arr = this.pyCall('iterate', [arr], node, String(names.length));
+    if (filter) {
+      const n = new nodes.Group!(node.lineno as number, node.colno as number, []);
+      Object.defineProperty(n, 'typename', { value: 'LoopFilter' });
+      node.arr = Object.assign(n, { seq: node.arr, cond: filter, names });
+    }
     super.compileFor(node, frame);
+  }
+
+  compileLoopFilter(node: NunjucksNode, frame: unknown): void {
+    const names = node.names as string[];
+    const binds = names.length === 1 ? `frame.set(${JSON.stringify(names[0])}, item);` : names.map((n, i) => `frame.set(${JSON.stringify(n)}, item[${i}]);`).join(' ');
+    this._emit('runtime.loopFilter(');
+    this.compile(node.seq as NunjucksNode, frame);
+    this._emit(`, function(item) { var outer = frame; frame = frame.push(); ${binds} try { return runtime.truthy(`);
+    this.compile(node.cond as NunjucksNode, frame);
+    this._emit('); } finally { frame = outer; } })');
+  }
+
+  _emitLoopBindings(node: NunjucksNode, arr: string, i: string, len: string): void {
+    (Object.getPrototypeOf(PythonCompiler.prototype) as { _emitLoopBindings: (this: unknown, ...a: unknown[]) => void })._emitLoopBindings.call(this, node, arr, i, len);
+    this._emitLine(`runtime.loopExtras(frame, ${arr}, ${i});`);
   }
 
   override compileSet(node: NunjucksNode, frame: unknown): void {
     this.emitLocation(node);
+    const targets = node.targets as NunjucksNode[];
+    // `{% set ns.attr = value %}`: Jinja2 allows attribute assignment on a namespace() only.
+    if (targets.length === 1 && targets[0]!.typename === 'LookupVal' && node.value) {
+      const t = targets[0]!;
+      this._emit('runtime.namespaceSet(');
+      this.compile(t.target as NunjucksNode, frame);
+      this._emit(', ');
+      this.compile(t.val as NunjucksNode, frame);
+      this._emit(', ');
+      this.compile(node.value as NunjucksNode, frame);
+      this._emitLine(');');
+      return;
+    }
     super.compileSet(node, frame);
   }
 

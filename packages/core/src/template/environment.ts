@@ -6,7 +6,7 @@ import { ansibleFilters } from './filters/index.js';
 import { prepareSource } from './newlines.js';
 import { pythonRuntime } from './runtime.js';
 import { jinjaTests } from './tests.js';
-import { jinjaGlobals } from './globals.js';
+import { jinjaGlobals, lookupGlobals } from './globals.js';
 
 /** A nunjucks loader that finds `include`/`import`/`extends` targets in search paths and compiles them with Jinja2 semantics. */
 class SearchPathLoader extends nunjucks.Loader {
@@ -37,6 +37,6 @@ export function createEnvironment(searchPaths: string[]): nunjucks.Environment {
   for (const [name, fn] of Object.entries(ansibleFilters)) env.addFilter(name, fn);
   const withTests = env as unknown as { addTest(name: string, fn: (...args: unknown[]) => boolean): void };
   for (const [name, fn] of Object.entries(jinjaTests)) withTests.addTest(name, fn);
-  for (const [name, value] of Object.entries(jinjaGlobals)) env.addGlobal(name, value);
+  for (const [name, value] of Object.entries({ ...jinjaGlobals, ...lookupGlobals(searchPaths) })) env.addGlobal(name, value);
   return env;
 }

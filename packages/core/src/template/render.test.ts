@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isConvergeError } from '../errors.js';
-import { PyFloat, evaluateExpression, isTemplated, renderString, renderTemplate } from './index.js';
+import { PyFloat, evaluateExpression, isTemplated, registerLookup, renderString, renderTemplate } from './index.js';
 
 const render = (source: string, vars: Record<string, unknown> = {}): string => renderTemplate(source, vars, { file: 't.j2' });
 
@@ -189,5 +189,25 @@ describe('renderString, evaluateExpression, isTemplated', () => {
     ['', false],
   ])('isTemplated(%j) is %j', (s, expected) => {
     expect(isTemplated(s)).toBe(expected);
+  });
+});
+
+describe('loop filters, loop attributes, namespace() and lookups (Jinja2/Ansible)', () => {
+  test('a loop filter counts only the kept items; loop.cycle, previtem and nextitem follow', () => {
+    expect(render('{% for x in xs if x > 1 %}{{ loop.index }}/{{ loop.length }}{{ loop.cycle("a", "b") }}{{ loop.previtem | default("-") }} {% endfor %}', { xs: [1, 2, 3] })).toBe('1/2a- 2/2b2 ');
+  });
+
+  test('only a namespace takes attribute assignment, with the line of the set', () => {
+    expect(render('{% set ns = namespace(n=1) %}{% set ns.n = ns.n + 1 %}{{ ns.n }}')).toBe('2');
+    const f = failure('\n{% set x = 1 %}{% set x.y = 2 %}');
+    expect(f.message).toMatch(/t\.j2:2: cannot assign attribute on non-namespace object/);
+  });
+
+  test('an unknown lookup plugin is an error naming it; a registered one is called with its terms', () => {
+    expect(failure("{{ lookup('nosuch', 'a') }}").message).toMatch(/lookup plugin \(nosuch\) not found/);
+    registerLookup('test_upper', (terms) => terms.map((t) => String(t).toUpperCase()));
+    expect(render("{{ lookup('test_upper', 'a', 'b') }} {{ query('test_upper', 'c') }}")).toBe("A,B ['C']");
+    expect(failure("{{ lookup('file', 'no-such-file.txt') }}").message).toMatch(/could not locate file in lookup: no-such-file.txt/);
+    expect(render("[{{ lookup('file', 'no-such-file.txt', errors='ignore') }}]")).toBe('[]');
   });
 });

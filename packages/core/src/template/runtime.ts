@@ -5,6 +5,7 @@ import { pyStr } from './python-repr.js';
 import { LazyVariable } from './lazy-vars.js';
 import { isDict, toPyFloat, makeTuple } from './python-value.js';
 import { TemplateFailure } from './template-failure.js';
+import { isNamespace } from './globals.js';
 import { Undefined, isUndefined, strict, throwUndefined } from './undefined.js';
 
 interface Frame {
@@ -112,6 +113,40 @@ function pySlice(target: unknown, start: unknown, stop: unknown, step: unknown):
   return typeof t === 'string' ? out.join('') : out;
 }
 
+/** Jinja2's loop filter (`for x in xs if cond`): the items for which `keep` is true. */
+function loopFilter(items: unknown[], keep: (item: unknown) => boolean): unknown[] {
+  return items.filter((item) => keep(item));
+}
+
+const lastChanged = new WeakMap<object, string>();
+
+/**
+ * The `loop` attributes nunjucks lacks: `cycle`, `previtem`, `nextitem`, `depth`, `depth0` and
+ * `changed`. Source: Jinja2 docs, "For" (loop variables); non-recursive loops have depth 1.
+ */
+function loopExtras(frame: { set(name: string, value: unknown): void }, items: unknown[], i: number): void {
+  frame.set('loop.cycle', (...args: unknown[]) => {
+    if (args.length === 0) throw new TypeError('no items for cycling given');
+    return args[i % args.length];
+  });
+  frame.set('loop.previtem', i > 0 ? items[i - 1] : new Undefined('loop.previtem', 'there is no previous item'));
+  frame.set('loop.nextitem', i < items.length - 1 ? items[i + 1] : new Undefined('loop.nextitem', 'there is no next item'));
+  frame.set('loop.depth', 1);
+  frame.set('loop.depth0', 0);
+  frame.set('loop.changed', (...args: unknown[]) => {
+    const key = JSON.stringify(args.map((a) => pyStr(strict(a))));
+    if (lastChanged.get(items) === key) return false;
+    lastChanged.set(items, key);
+    return true;
+  });
+}
+
+/** `{% set ns.attr = value %}`: only a {@link namespace} takes attribute assignment (Jinja2 rule). */
+function namespaceSet(target: unknown, attr: unknown, value: unknown): void {
+  if (!isNamespace(target)) throw new TypeError('cannot assign attribute on non-namespace object');
+  target[String(attr)] = value;
+}
+
 function handleError(e: unknown, lineno: number | undefined, colno: number | undefined, file?: string): TemplateFailure {
   if (e instanceof TemplateFailure) return e;
   return new TemplateFailure(e, file, lineno === undefined ? undefined : lineno + 1, colno === undefined ? undefined : colno + 1);
@@ -136,6 +171,9 @@ export const pythonRuntime: Record<string, unknown> = {
   unop,
   compareChain,
   iterate,
+  loopFilter,
+  loopExtras,
+  namespaceSet,
   float: toPyFloat,
   slice: pySlice,
   tuple: makeTuple,
