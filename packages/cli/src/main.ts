@@ -25,6 +25,7 @@ interface RunFlags {
   acceptNewHostKeys?: boolean;
   knownHosts?: string;
   askBecomePass?: boolean;
+  becomePasswordFile?: string;
   failOnChange?: boolean;
   verbose?: boolean;
   stateDir?: string;
@@ -73,7 +74,8 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .option('--force-handlers', 'run notified handlers even when a task fails')
     .option('--accept-new-host-keys', 'record host keys of hosts not yet in known_hosts (a changed key is always refused)')
     .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
-    .option('-K, --ask-become-pass', 'ask for the become (sudo) password')
+    .option('-K, --ask-become-pass', 'ask for the become (sudo/su) password')
+    .option('--become-password-file <file>', 'read the become password from FILE (its first line), keeping it out of the process list')
     .option('--fail-on-change', `with --check: exit ${ExitCode.changesPending} when changes are pending`)
     .option('-v, --verbose', 'also show why unchanged tasks are ok, and command output')
     .option('--state-dir <dir>', 'where converge keeps run state (default <playbook dir>/.converge)')
@@ -300,6 +302,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     await core.resolveVaultLookups([playbook, inventory, extraVars]);
     let becomePassword: Secret | undefined;
     if (flags.askBecomePass) becomePassword = core.secret(await askPassword('BECOME password: '));
+    else if (flags.becomePasswordFile !== undefined) becomePassword = core.secret(readBecomePasswordFile(flags.becomePasswordFile));
     const { PrettyReporter } = await import('./output/pretty.js');
     const pretty = flags.output === 'pretty' ? new PrettyReporter(stdout as NodeJS.WritableStream & { isTTY?: boolean }, { verbose: flags.verbose === true }) : undefined;
     const report = await core.runPlaybook({
@@ -343,4 +346,17 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
   } finally {
     eventLog?.close();
   }
+}
+
+/** The first line of a become password file (a trailing newline is not part of the password). */
+function readBecomePasswordFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConvergeError('CONVERGE_OPTIONS', `--become-password-file: cannot read ${file}: ${(e as Error).message}`, { location: { file } });
+  }
+  const first = text.split(/\r?\n/)[0] ?? '';
+  if (first === '') throw new ConvergeError('CONVERGE_OPTIONS', `--become-password-file: ${file} is empty`, { location: { file } });
+  return first;
 }

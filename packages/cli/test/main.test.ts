@@ -40,6 +40,18 @@ describe('converge (command line)', () => {
     expect(r.stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it('reads --become-password-file before touching a host, and refuses a missing or empty file', async () => {
+    const missing = await cli(['-i', inv, '--become-password-file', join(dir, 'nope'), fixture('local-files.ts')]);
+    expect(missing.code).toBe(5);
+    expect(missing.stderr).toMatch(/--become-password-file: cannot read .*nope/);
+    writeFileSync(join(dir, 'empty'), '\n');
+    expect((await cli(['-i', inv, '--become-password-file', join(dir, 'empty'), fixture('local-files.ts')])).stderr).toMatch(/is empty/);
+    writeFileSync(join(dir, 'pw'), 's3cr3t-become-canary\n');
+    const ok = await cli(['-i', inv, '--become-password-file', join(dir, 'pw'), fixture('local-files.ts'), '--output', 'json']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout + ok.stderr).not.toContain('s3cr3t-become-canary');
+  });
+
   it('exits 5 for unknown options and a missing inventory', async () => {
     expect((await cli(['--no-such-flag', 'x.ts'])).code).toBe(5);
     expect((await cli([fixture('local-files.ts')])).code).toBe(5);
