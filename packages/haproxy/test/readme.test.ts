@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HaproxyConfigParams, HaproxyServerParams } from '../src/index.js';
-import { paramRows, paramTable } from './param-table.js';
+import { paramRows, paramTable } from '@converge/testing';
 
 // The README's param tables are generated from the schemas; this test fails when they drift.
 // CONVERGE_UPDATE_FIXTURES=1 rewrites them in place.
