@@ -231,6 +231,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
           control.hostUnreachable(hp.host);
         }
         const playIndex = plans.indexOf(plan);
+        const done: string[] = [];
         await Promise.all(
           batch.map((hp) =>
             limit(async () => {
@@ -274,10 +275,13 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
                 const s = summary[hp.host];
                 if (s) s.unreachable = 1;
               }
-              if (outcome !== 'ok' || lastPlay.get(hp.host) === playIndex) await release(hp.host);
+              if (outcome !== 'ok' || lastPlay.get(hp.host) === playIndex) done.push(hp.host);
             }),
           ),
         );
+        // Closed only once the whole batch is through: another host of the batch may still
+        // delegate a task to this one (delegateTo).
+        await Promise.all(done.map(release));
         for (const host of control.hosts) {
           const reason = control.stopped.get(host);
           if (reason !== undefined) stopped.push({ host, play: play.name, reason });
