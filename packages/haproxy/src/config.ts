@@ -189,7 +189,7 @@ export const haproxyConfig = defineModule({
       // New certificates under an unchanged file: HAProxy must accept them before the reload.
       steps.push({ script: sh`out=$(haproxy -c -f ${d.path} 2>&1) || { printf 'haproxy refused the new certificates (haproxy -c -f %s):\\n%s\\n' ${d.path} "$out" >&2; exit 1; }`, description: `check ${d.path}` });
     }
-    if (data.reload) steps.push({ script: reloadScript(d.service, d.socket), description: `reload ${d.service}` });
+    if (data.reload) steps.push({ script: reloadScript(d.service, d.socket, params.global?.server_state_file), description: `reload ${d.service}` });
     return steps;
   },
   resources: (p) => {
@@ -201,15 +201,23 @@ export const haproxyConfig = defineModule({
 });
 
 /**
- * `systemctl reload` when the unit is active, then wait (up to 10 s) until the runtime API
+ * `systemctl reload` when the unit is active (after saving `show servers state` to the server
+ * state file, when there is one, so that the new workers keep drained and weighted servers as
+ * they are), then wait (up to 10 s) until the runtime API
  * answers `show info` with another worker Pid than before: systemctl returns once the master
  * got SIGUSR2 (Type=notify on systemd 252 does not wait for the reload), while the old worker
  * still answers for a moment.
  */
-function reloadScript(service: string, socket: string): ReturnType<typeof sh> {
+function reloadScript(service: string, socket: string, stateFile: string | undefined): ReturnType<typeof sh> {
   const pid = raw(`${socketQuery(socket, 'show info').text} | sed -n 's/^Pid: //p'`);
+  const save = stateFile
+    ? sh`if command -v socat >/dev/null 2>&1 && [ -S ${socket} ]; then
+    ${socketQuery(socket, 'show servers state')} > ${`${stateFile}.converge-new`} && mv -f -- ${`${stateFile}.converge-new`} ${stateFile} || exit 1
+  fi
+  `
+    : raw('');
   return sh`if systemctl is-active -q -- ${service}; then
-  old=$(${pid})
+  ${save}old=$(${pid})
   systemctl reload -- ${service} || exit 1
   if command -v socat >/dev/null 2>&1; then
     i=0; new=$old

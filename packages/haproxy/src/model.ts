@@ -73,6 +73,11 @@ export const GlobalSection = Type.Object(
     chroot: Type.Optional(Line('Directory to chroot into after start (§3.1 `chroot`), e.g. `/var/lib/haproxy`.')),
     maxconn: Type.Optional(Type.Integer({ minimum: 1, description: 'Process-wide maximum of concurrent connections (§3.2 `maxconn`).' })),
     nbthread: Type.Optional(Type.Integer({ minimum: 1, description: 'Number of threads (§3.1 `nbthread`). Default: one per CPU.' })),
+    server_state_file: Type.Optional(
+      Line(
+        'Keep the runtime state of servers (haproxy.server: drain, maint, weight) across reloads: haproxy.config writes `show servers state` to this file just before it reloads, and the new workers read it (§3.1 `server-state-file`, §4.2 `load-server-state-from-file global`; management guide §4). E.g. `/var/lib/haproxy/server-state`.',
+      ),
+    ),
     ssl_default_bind_ciphers: Type.Optional(Line('TLS ≤ 1.2 cipher list for every `bind … ssl` (§3.1 `ssl-default-bind-ciphers`).')),
     ssl_default_bind_ciphersuites: Type.Optional(Line('TLS 1.3 cipher suites for every `bind … ssl` (§3.1 `ssl-default-bind-ciphersuites`).')),
     ssl_default_bind_options: Type.Optional(Line('Options for every `bind … ssl`, e.g. `ssl-min-ver TLSv1.2 no-tls-tickets` (§3.1 `ssl-default-bind-options`).')),

@@ -51,6 +51,7 @@ export function renderHaproxyConfig(config: HaproxyConfig, options: RenderOption
     `stats socket ${api.path ?? HAPROXY_DEFAULTS.socket} mode ${api.mode ?? HAPROXY_DEFAULTS.socketMode} level ${api.level ?? HAPROXY_DEFAULTS.socketLevel} expose-fd listeners`,
   );
   if (api.timeout !== undefined) globalLines.push(`stats timeout ${api.timeout}`);
+  if (g.server_state_file) globalLines.push(`server-state-file ${g.server_state_file}`);
   if (g.ssl_default_bind_ciphers) globalLines.push(`ssl-default-bind-ciphers ${g.ssl_default_bind_ciphers}`);
   if (g.ssl_default_bind_ciphersuites) globalLines.push(`ssl-default-bind-ciphersuites ${g.ssl_default_bind_ciphersuites}`);
   if (g.ssl_default_bind_options) globalLines.push(`ssl-default-bind-options ${g.ssl_default_bind_options}`);
@@ -60,6 +61,7 @@ export function renderHaproxyConfig(config: HaproxyConfig, options: RenderOption
   const d = config.defaults ?? {};
   const defaultsLines: string[] = [`mode ${d.mode ?? HAPROXY_DEFAULTS.mode}`];
   if (d.log_global ?? true) defaultsLines.push('log global');
+  if (g.server_state_file) defaultsLines.push('load-server-state-from-file global');
   for (const o of d.options ?? HAPROXY_DEFAULTS.options) defaultsLines.push(`option ${o}`);
   const t: Record<string, string | number | undefined> = { ...HAPROXY_DEFAULTS.timeouts, ...(d.timeouts ?? {}) };
   for (const key of TIMEOUTS) if (t[key] !== undefined) defaultsLines.push(`timeout ${key.replace(/_/g, '-')} ${t[key]}`);

@@ -38,6 +38,16 @@ describe('haproxy.config plan', () => {
     expect(r.reason).toBe('/etc/haproxy/haproxy.cfg already as rendered');
   });
 
+  it('saves the runtime server states before the reload when there is a server state file', () => {
+    const params: HaproxyConfigParams = { ...model, global: { server_state_file: '/var/lib/haproxy/server-state' } };
+    const r = planModule(haproxyConfig, { params, facts: { config: file('/etc/haproxy/haproxy.cfg', 'x\n') } });
+    const reload = String(r.commands.at(-1)?.script);
+    expect(reload).toContain("printf '%s\\n' 'show servers state' | socat -t 5 - UNIX-CONNECT:/run/haproxy/admin.sock 2>/dev/null > /var/lib/haproxy/server-state.converge-new");
+    expect(reload.indexOf('server-state.converge-new')).toBeLessThan(reload.indexOf('systemctl reload'));
+    expect(rendered(params)).toContain('    load-server-state-from-file global\n');
+    expect(String(planModule(haproxyConfig, { params: model, facts: { config: file('/etc/haproxy/haproxy.cfg', 'x\n') } }).commands.at(-1)?.script)).not.toContain('show servers state');
+  });
+
   it('with reload: false leaves the reload to a handler', () => {
     const r = planModule(haproxyConfig, { params: { ...model, reload: false }, facts: { config: file('/etc/haproxy/haproxy.cfg', 'x\n') } });
     expect(r.changes.map((c) => c.path)).toEqual(['content']);

@@ -78,7 +78,7 @@ const appPlay: Play = {
 function model(extra: Partial<HaproxyConfigParams> = {}, pem?: Secret): HaproxyConfigParams {
   const [, app1, app2] = hosts.hosts;
   return {
-    global: { chroot: '/var/lib/haproxy' },
+    global: { chroot: '/var/lib/haproxy', server_state_file: '/var/lib/haproxy/server-state' },
     frontends: [
       {
         name: 'www',
@@ -181,7 +181,7 @@ describe('haproxy (1 load balancer, 2 nginx apps)', () => {
   it("refuses a broken configuration with haproxy's own message, and the old one keeps serving", async () => {
     const before = await sh('hap1', 'sha256sum /etc/haproxy/haproxy.cfg');
     const workerPid = (await socketQuery('show info')).match(/^Pid: (\d+)$/m)?.[1];
-    const broken = model({ defaults: { timeouts: { server: '20s' } }, global: { chroot: '/var/lib/haproxy', extra: ['bogus-directive 1'] } }, pem);
+    const broken = model({ defaults: { timeouts: { server: '20s' } }, global: { chroot: '/var/lib/haproxy', server_state_file: '/var/lib/haproxy/server-state', extra: ['bogus-directive 1'] } }, pem);
     const report = await runPlays(hosts, [lbPlay(broken)]);
     const failed = report.tasks.filter((t) => t.status === 'failed');
     expect(failed.map((t) => `${t.host} ${t.task}`)).toEqual(['hap1 haproxy.cfg']);
@@ -192,10 +192,16 @@ describe('haproxy (1 load balancer, 2 nginx apps)', () => {
     expect(new Set(await whoAnswers(6))).toEqual(new Set(['app hap2', 'app hap3']));
   }, 300_000);
 
-  it('drains a server through the runtime API: it gets no new requests; ready brings it back; weights change at runtime', async () => {
+  it('drains a server through the runtime API: it gets no new requests; ready brings it back; weights change at runtime; states survive a reload', async () => {
     const drain: Play = { name: 'rolling deploy', hosts: 'lb', tasks: [haproxy.server({ backend: 'app', server: 'hap2', state: 'drain' })] };
     const { first } = await convergePlaysTwice([drain]);
     expect(changedTasks(first)).toHaveLength(1);
+    expect(await socketQuery('show servers state app')).toMatch(/^\d+ app \d+ hap2 \S+ 2 8 /m);
+    expect(new Set(await whoAnswers(8))).toEqual(new Set(['app hap3']));
+
+    // A configuration change reloads HAProxy; the server state file keeps hap2 drained.
+    const { first: reloaded } = await convergePlaysTwice([lbPlay(model({ defaults: { timeouts: { server: '25s' } } }, pem))]);
+    expect(changedTasks(reloaded)).toEqual(['hap1\thaproxy.cfg']);
     expect(await socketQuery('show servers state app')).toMatch(/^\d+ app \d+ hap2 \S+ 2 8 /m);
     expect(new Set(await whoAnswers(8))).toEqual(new Set(['app hap3']));
 

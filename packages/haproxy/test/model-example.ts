@@ -6,6 +6,7 @@ export const fullModel: HaproxyConfigParams = {
     log: [{ target: '/dev/log', facility: 'local0' }, { target: '/dev/log', facility: 'local1', level: 'notice' }],
     chroot: '/var/lib/haproxy',
     maxconn: 4096,
+    server_state_file: '/var/lib/haproxy/server-state',
     ssl_default_bind_options: 'ssl-min-ver TLSv1.2 no-tls-tickets',
     extra: ['tune.ssl.default-dh-param 2048'],
   },
