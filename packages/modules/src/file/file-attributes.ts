@@ -1,5 +1,4 @@
-import { Type } from '@sinclair/typebox';
-import type { Change } from '@converge/core';
+import { Type, type Change } from '@converge/core';
 import type { FileInfo } from './file-state.js';
 import { formatMode, ModeParam, mustParseMode, parseMode, parseStatMode, resolveMode } from './mode.js';
 

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type } from '@converge/core';
 
 /**
  * A parsed `mode` param: either absolute permission bits, or symbolic clauses that are applied

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Bundles the runtime packages after `tsc -b`: each package's compiled `dist/` modules, with the
+// pure-JavaScript libraries they import, become a few files (`dist/*.bundle.js`, shared code in
+// `dist/chunks/`). Node's ESM loader costs about 1 ms of CPU per file; TypeBox alone is 200 files,
+// and loading a playbook touched about 700 (see bench/FINDINGS.md). `dynamic import()` stays a
+// separate chunk, so what is loaded lazily stays lazy. Workspace packages stay external, so every
+// package still shares one `@converge/core` with the playbook; so do libraries with native parts
+// or files read at run time (ssh2, jiti, nunjucks, node-vault).
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { rolldown } from 'rolldown';
+
+const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const INLINE = new Set(['@sinclair/typebox', 'ajv', 'ajv-formats', 'yaml', 'diff', 'p-limit', 'yocto-queue', 'commander', 'chalk', 'ssh-config', 'fast-uri', 'fast-deep-equal', 'json-schema-traverse', 'require-from-string']);
+const pkgName = (id) => (id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : id.split('/')[0]);
+
+/** Entry points per package: output name -> compiled module (relative to the package). */
+const PACKAGES = {
+  core: { index: 'dist/index.js', lean: 'dist/lean.js' },
+  modules: { index: 'dist/index.js' },
+  ssh: { index: 'dist/index.js' },
+  cli: { main: 'dist/main.js' },
+};
+
+for (const [pkg, entries] of Object.entries(PACKAGES)) {
+  const dir = join(REPO, 'packages', pkg);
+  rmSync(join(dir, 'dist/chunks'), { recursive: true, force: true });
+  const input = Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, join(dir, v)]));
+  const bundle = await rolldown({
+    input,
+    platform: 'node',
+    cwd: dir,
+    logLevel: 'warn',
+    external: (id, importer) => {
+      if (id.startsWith('node:') || id.startsWith('.') || id.startsWith('/') || importer === undefined) return false;
+      if (id.startsWith('\0') || id.startsWith('#')) return false;
+      return !INLINE.has(pkgName(id));
+    },
+  });
+  await bundle.write({ dir: join(dir, 'dist'), format: 'esm', entryFileNames: '[name].bundle.js', chunkFileNames: 'chunks/[name]-[hash].js', sourcemap: true });
+  await bundle.close();
+}
