@@ -18,6 +18,7 @@ export default defineConfig({
       '@converge/loki-agent': pkg('loki-agent'),
       '@converge/mariadb-galera': pkg('mariadb-galera'),
       '@converge/restic-backup': pkg('restic-backup'),
+      '@converge/maxscale': pkg('maxscale'),
     },
   },
   test: {

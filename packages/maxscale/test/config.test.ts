@@ -1,0 +1,121 @@
+// Plans and apply steps of maxscale.config from recorded facts: the file write, the decision
+// between maxctrl and a restart when MaxScale runs, the REST API account, and secrecy.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { planModule, secret } from '@converge/core';
+import type { FileState, UnitStatus } from '@converge/modules';
+import { deriveMaxscaleConfig, maxscaleConfig, parseMaxctrlConfig, restUserInput } from '../src/index.js';
+import type { MaxscaleConfigParams } from '../src/index.js';
+
+const params = (): MaxscaleConfigParams => ({
+  servers: [{ name: 'db1', address: '10.0.0.21' }, { name: 'db2', address: '10.0.0.22' }],
+  monitor: { user: 'maxscale_monitor', password: secret('monitor-pw-1') },
+  service: { user: 'maxscale', password: secret('service-pw-1') },
+});
+const rendered = (p: MaxscaleConfigParams) => deriveMaxscaleConfig(p).text;
+const file = (path: string, content: string, mode = '0640', group = 'maxscale'): FileState => ({
+  path,
+  type: 'file',
+  parentExists: true,
+  target: { type: 'file', mode, owner: 'root', group, uid: 0, gid: 999, size: content.length, inode: '1:1', sha256: createHash('sha256').update(content).digest('hex'), content },
+});
+const absent = (path: string): FileState => ({ path, type: 'absent', parentExists: true });
+const unit = (activeState: string): UnitStatus => ({ id: 'maxscale.service', loadState: 'loaded', activeState, subState: '', unitFileState: 'enabled', needDaemonReload: false, fragmentPath: '', isEnabled: 'enabled' });
+const scripts = (r: { commands: { script: unknown }[] }) => r.commands.map((c) => String(c.script));
+
+describe('maxscale.config plan', () => {
+  it('writes a new file 0640 root:maxscale, checked by maxscale --config-check where installed; MaxScale not running: nothing else', () => {
+    const r = planModule(maxscaleConfig, { params: params(), facts: { config: absent('/etc/maxscale.cnf'), unit: unit('inactive') } });
+    expect(r.changes.map((c) => c.path)).toEqual(['state', 'content', 'mode', 'owner', 'group']);
+    expect(r.changes).toContainEqual({ path: 'group', before: null, after: 'maxscale' });
+    const s = scripts(r);
+    expect(s).toHaveLength(1);
+    expect(s[0]).toContain('maxscale --config-check --user=maxscale --config=');
+    expect(s[0]).toContain('chmod -- 0640 "$tmp"');
+    expect(s[0]!.indexOf('converge-validate')).toBeLessThan(s[0]!.indexOf('mv -fT'));
+  });
+
+  it('no change when the file holds the rendering, with a reason', () => {
+    const p = params();
+    const r = planModule(maxscaleConfig, { params: p, facts: { config: file('/etc/maxscale.cnf', rendered(p)), unit: unit('active') } });
+    expect(r.changes).toEqual([]);
+    expect(r.reason).toBe('/etc/maxscale.cnf already as rendered');
+  });
+
+  it('a running MaxScale gets a new server through maxctrl, authenticated by the maxctrl config file', () => {
+    const before = params();
+    const p: MaxscaleConfigParams = { ...params(), servers: [...params().servers, { name: 'db3', address: '10.0.0.23' }], rest_api: { user: 'ops', password: secret('rest-pw-1') } };
+    const maxctrl = deriveMaxscaleConfig(p);
+    const r = planModule(maxscaleConfig, {
+      params: p,
+      facts: { config: file('/etc/maxscale.cnf', rendered(before)), unit: unit('active'), maxctrl: file('/root/.maxctrl.cnf', maxctrl.maxctrlText!, '0600', 'root') },
+    });
+    expect(r.changes.map((c) => c.path)).toEqual(['content', 'runtime']);
+    expect(r.changes[1]?.after).toBe('maxctrl create server db3 10.0.0.23 3306; maxctrl link monitor Galera-Monitor db3; maxctrl link service Read-Write-Service db3');
+    const s = scripts(r);
+    expect(s.slice(1)).toEqual([
+      "maxctrl -c /root/.maxctrl.cnf --hosts 127.0.0.1:8989 create server db3 10.0.0.23 3306",
+      "maxctrl -c /root/.maxctrl.cnf --hosts 127.0.0.1:8989 link monitor Galera-Monitor db3",
+      "maxctrl -c /root/.maxctrl.cnf --hosts 127.0.0.1:8989 link service Read-Write-Service db3",
+    ]);
+    expect(s.join('\n')).not.toContain('restart');
+  });
+
+  it('a changed password restarts MaxScale, and no password appears in changes, diffs or scripts', () => {
+    const before = params();
+    const p = { ...params(), monitor: { ...params().monitor, password: secret('monitor-pw-2') } };
+    const r = planModule(maxscaleConfig, { params: p, facts: { config: file('/etc/maxscale.cnf', rendered(before)), unit: unit('active') } });
+    expect(r.changes.map((c) => c.path)).toEqual(['content', 'runtime']);
+    expect(r.changes[1]?.after).toBe('restart (monitor Galera-Monitor: password changed (kept off maxctrl\'s command line))');
+    expect(scripts(r).at(-1)).toBe('systemctl restart -- maxscale');
+    const shown = JSON.stringify([r.changes, r.diffs, scripts(r)]);
+    expect(shown).not.toContain('monitor-pw-');
+    expect(shown).not.toContain('service-pw-');
+    expect(r.diffs[0]?.after).toContain('[Galera-Monitor]');
+  });
+
+  it('runtime: false only writes the file', () => {
+    const p = { ...params(), runtime: false, maxscale: { admin_port: 8990 } };
+    const r = planModule(maxscaleConfig, { params: p, facts: { config: file('/etc/maxscale.cnf', rendered(params())), unit: unit('active') } });
+    expect(r.changes.map((c) => c.path)).toEqual(['content']);
+  });
+
+  it('rest_api on a running MaxScale: maxctrl config 0600 root, then the account set through the REST API with secrets on stdin only', () => {
+    const p: MaxscaleConfigParams = { ...params(), rest_api: { user: 'ops', password: secret('rest-pw-1') } };
+    const r = planModule(maxscaleConfig, {
+      params: p,
+      facts: { config: file('/etc/maxscale.cnf', rendered(p)), unit: unit('active'), maxctrl: absent('/root/.maxctrl.cnf') },
+    });
+    expect(r.changes.map((c) => c.path)).toEqual(['maxctrl_config.state', 'maxctrl_config.content', 'maxctrl_config.mode', 'maxctrl_config.owner', 'maxctrl_config.group', 'rest_api.user']);
+    expect(r.commands.map((c) => c.description)).toEqual(['write /root/.maxctrl.cnf', 'REST API account ops']);
+    expect(String(r.commands[0]?.script)).toContain('chmod -- 0600 "$tmp"');
+    expect(String(r.commands[1]?.script)).not.toContain('rest-pw-1');
+    const stdin = (r.commands[1]?.stdin as { reveal(): string }).reveal();
+    expect(stdin).toBe(restUserInput('127.0.0.1:8989', { user: 'ops', password: 'rest-pw-1' }, [{ user: 'admin', password: 'mariadb' }]));
+    expect(stdin).toContain('user = "admin:mariadb"');
+    expect(stdin).toContain('data = "{\\"data\\":{\\"id\\":\\"ops\\",\\"type\\":\\"inet\\",\\"attributes\\":{\\"password\\":\\"rest-pw-1\\",\\"account\\":\\"admin\\"}}}"');
+    expect(JSON.stringify([r.changes, r.diffs])).not.toContain('rest-pw-1');
+  });
+
+  it('a changed REST API password is authenticated by the previous one', () => {
+    const old: MaxscaleConfigParams = { ...params(), rest_api: { user: 'ops', password: secret('rest-pw-1') } };
+    const p: MaxscaleConfigParams = { ...params(), rest_api: { user: 'ops', password: secret('rest-pw-2') } };
+    const oldText = deriveMaxscaleConfig(old).maxctrlText!;
+    expect(parseMaxctrlConfig(oldText)).toEqual({ user: 'ops', password: 'rest-pw-1' });
+    const r = planModule(maxscaleConfig, { params: p, facts: { config: file('/etc/maxscale.cnf', rendered(p)), unit: unit('active'), maxctrl: file('/root/.maxctrl.cnf', oldText, '0600', 'root') } });
+    const stdin = (r.commands[1]?.stdin as { reveal(): string }).reveal();
+    expect(stdin.indexOf('user = "ops:rest-pw-1"')).toBeGreaterThan(0);
+    expect(stdin.indexOf('user = "ops:rest-pw-1"')).toBeLessThan(stdin.indexOf('user = "admin:mariadb"'));
+  });
+
+  it.each([
+    [{ ...params(), servers: [] }, /servers/],
+    [{ ...params(), monitor: { user: 'm', password: 'plain text' } }, /password/],
+    [{ ...params(), servers: [{ name: 'db 1', address: 'x' }] }, /name/],
+    [{ ...params(), service: { ...params().service, name: 'db1' } }, /service\.name: the name "db1" is taken by servers\[0\]\.name/],
+    [{ ...params(), maxscale: { extra: { log_info: 'two\nlines' } } }, /extra/],
+    [{ ...params(), monitor: { ...params().monitor, monitor_interval: '2 seconds' } }, /monitor_interval/],
+  ])('refuses bad input before any host is touched (%#)', (p, message) => {
+    expect(() => planModule(maxscaleConfig, { params: p, facts: {} })).toThrow(message);
+  });
+});
