@@ -11,6 +11,7 @@
  * | 4 | parse error: inventory, playbook, vars, params or template invalid; no host contacted |
  * | 5 | bad or incomplete command-line options |
  * | 6 | `--check --fail-on-change`: changes are pending (drift) |
+ * | 99 | interrupted by SIGINT, SIGTERM or SIGHUP (ansible-playbook: "User interrupted execution") |
  */
 export const ExitCode = {
   ok: 0,
@@ -20,4 +21,5 @@ export const ExitCode = {
   parseError: 4,
   badOptions: 5,
   changesPending: 6,
+  interrupted: 99,
 } as const;

@@ -280,6 +280,19 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
   }
   let audit: import('@converge/core').AuditLog | undefined;
   let eventLog: import('@converge/core').EventLog | undefined;
+  // A signal stops the run at once, as ansible-playbook does, but first records it: the audit log
+  // gets a run-end `interrupted` with the tasks still running, both logs are flushed to disk.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    try {
+      audit?.interrupted(signal);
+      eventLog?.close();
+    } finally {
+      stderr.write(`converge: interrupted by ${signal}; tasks still running on hosts were not waited for${audit ? ` (recorded in ${audit.path})` : ''}\n`);
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
   try {
     const core = await import('@converge/core');
     const { defaultAuditLogPath } = await import('./commands/audit.js');
@@ -344,6 +357,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     audit?.end({ error: e });
     return reportError(e, stderr);
   } finally {
+    for (const s of signals) process.off(s, onSignal);
     eventLog?.close();
   }
 }

@@ -47,7 +47,7 @@ export function registerAudit(program: Command, stdout: NodeJS.WritableStream): 
         if (Number.isNaN(since.getTime())) throw new ConvergeError('CONVERGE_OPTIONS', `--since ${JSON.stringify(flags.since)} is not a date`, { hint: 'use ISO 8601, e.g. 2026-05-01 or 2026-05-01T12:00:00Z' });
       }
       const path = flags.auditLog ? resolve(flags.auditLog) : defaultAuditLogPath(flags.playbook);
-      const { runs, skippedLines } = readAuditRuns(path, { ...(since ? { since } : {}), ...(flags.host ? { host: flags.host } : {}), ...(flags.failed ? { failed: true } : {}) });
+      const { runs, skippedLineNumbers } = readAuditRuns(path, { ...(since ? { since } : {}), ...(flags.host ? { host: flags.host } : {}), ...(flags.failed ? { failed: true } : {}) });
       for (const r of runs) {
         const tasks = flags.host ? r.tasks.filter((t) => t.host === flags.host) : r.tasks;
         if (flags.json) {
@@ -59,10 +59,13 @@ export function registerAudit(program: Command, stdout: NodeJS.WritableStream): 
           for (const t of tasks) stdout.write(`    ${t.status.padEnd(8)} ${t.host}  ${t.task} (${t.module})${t.changes.length ? `: ${t.changes.map((c) => (c as { path?: string }).path).join(', ')}` : ''}${t.message ? ` — ${t.message.split('\n')[0]}` : ''}\n`);
           for (const u of r.unreachable) stdout.write(`    unreachable ${u.host}  ${u.message.split('\n')[0]}\n`);
           if (r.end?.error) stdout.write(`    error    ${r.end.error.split('\n')[0]}\n`);
+          for (const t of r.end?.inFlight ?? []) stdout.write(`    running  ${t.host}  ${t.task} (${t.module}) when interrupted: outcome unknown\n`);
+          if (r.result === 'incomplete') stdout.write('    no end record: converge was killed (SIGKILL), crashed or lost power, or the run is still going\n');
         }
       }
       if (runs.length === 0 && !flags.json) stdout.write(`no runs in ${path}\n`);
-      if (skippedLines > 0) process.stderr.write(`converge: ${skippedLines} unreadable line(s) in ${path} skipped\n`);
+      if (skippedLineNumbers.length > 0)
+        process.stderr.write(`converge: warning: skipped ${skippedLineNumbers.length} unreadable line(s) of ${path} (line ${skippedLineNumbers.slice(0, 10).join(', ')}${skippedLineNumbers.length > 10 ? ', ...' : ''}): not a complete JSON record, e.g. a write cut short by a power loss\n`);
     });
 }
 
@@ -75,5 +78,6 @@ function runLine(r: AuditRun, tasks: AuditRun['tasks']): string {
   const failed = tasks.filter((t) => t.status === 'failed' && !t.ignored).length;
   const mode = s?.check ? ' check' : '';
   const hosts = s ? `${s.hosts.length} host${s.hosts.length === 1 ? '' : 's'}${s.limit ? ` (limit ${s.limit})` : ''}` : '';
-  return `${when}  ${r.result.padEnd(15)} ${r.run.slice(0, 8)}  ${who}${commit}  ${s?.playbook.path ?? '?'}  ${hosts}  changed=${changed} failed=${failed}${mode}`;
+  const result = r.end?.signal ? `${r.result} (${r.end.signal})` : r.result;
+  return `${when}  ${result.padEnd(21)} ${r.run.slice(0, 8)}  ${who}${commit}  ${s?.playbook.path ?? '?'}  ${hosts}  changed=${changed} failed=${failed}${mode}`;
 }

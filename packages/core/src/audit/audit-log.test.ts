@@ -84,6 +84,36 @@ describe('audit log', () => {
     expect(runs[0]).toMatchObject({ result: 'incomplete', tasks: [{ host: 'web2' }] });
   });
 
+  it('a new run after a torn last line starts on a line of its own', () => {
+    const { dir, playbook, inventory } = project();
+    const path = join(dir, 'audit.jsonl');
+    writeFileSync(path, '{"type":"run-start","run":"a"}\n{"type":"task","run":"a","ti');
+    const log = AuditLog.open(path, { playbookPath: playbook, inventoryPaths: [inventory], check: false, diff: false });
+    log.onEvent({ type: 'run-start', check: false, diff: false, hosts: ['web1'] });
+    log.end({ report: report({}), result: 'ok' });
+    const { runs, skippedLineNumbers } = readAuditRuns(path);
+    expect(skippedLineNumbers).toEqual([2]);
+    expect(runs.map((r) => r.result)).toEqual(['incomplete', 'ok']);
+    expect(readFileSync(path, 'utf8').startsWith('{"type":"run-start","run":"a"}\n{"type":"task","run":"a","ti\n{')).toBe(true);
+  });
+
+  it('an interrupted run ends with result interrupted, the signal and the tasks still running', () => {
+    const { dir, playbook, inventory } = project();
+    const path = join(dir, 'audit.jsonl');
+    const log = AuditLog.open(path, { playbookPath: playbook, inventoryPaths: [inventory], check: false, diff: false });
+    log.onEvent({ type: 'run-start', check: false, diff: false, hosts: ['web1', 'web2'] });
+    log.onEvent({ type: 'task-start', play: 'p', host: 'web1', task: 'done', module: 'copy', handler: false });
+    log.onEvent({ type: 'task-result', report: task({ status: 'changed', task: 'done' }) });
+    log.onEvent({ type: 'task-start', play: 'p', host: 'web1', task: 'slow', module: 'command', handler: false });
+    log.onEvent({ type: 'task-start', play: 'p', host: 'web2', task: 'slow', module: 'command', handler: false });
+    log.onEvent({ type: 'host-unreachable', host: 'web2', message: 'connection lost' });
+    log.interrupted('SIGTERM');
+    log.end({ report: report({}), result: 'ok' });
+    const run = readAuditRuns(path).runs[0];
+    expect(run).toMatchObject({ result: 'interrupted', end: { signal: 'SIGTERM', inFlight: [{ host: 'web1', task: 'slow', module: 'command' }] }, tasks: [{ task: 'done' }] });
+    expect(lines(path).filter((r) => r.type === 'run-end')).toHaveLength(1);
+  });
+
   it('a run stopped before contacting hosts ends with result error and the masked message', () => {
     const { dir, playbook, inventory } = project();
     const path = join(dir, 'audit.jsonl');

@@ -19,8 +19,8 @@ export interface AuditRunInfo {
   extraVarNames?: string[];
 }
 
-/** How a run ended. */
-export type AuditResult = 'ok' | 'changes-pending' | 'failed' | 'unreachable' | 'error';
+/** How a run ended; `interrupted`: stopped by a signal (SIGINT, SIGTERM, SIGHUP) before its end. */
+export type AuditResult = 'ok' | 'changes-pending' | 'failed' | 'unreachable' | 'error' | 'interrupted';
 
 /** One line of the audit log. All records of a run share `run` (a UUID). */
 export type AuditRecord =
@@ -42,7 +42,19 @@ export type AuditRecord =
     }
   | { type: 'task'; run: string; time: string; host: string; play: string; task: string; module: string; status: 'changed' | 'failed'; changes: unknown[]; ignored?: boolean; handler?: boolean; message?: string; code?: string }
   | { type: 'host-unreachable'; run: string; time: string; host: string; message: string }
-  | { type: 'run-end'; run: string; time: string; result: AuditResult; durationMs: number; summary?: Record<string, HostSummary>; error?: string };
+  | {
+      type: 'run-end';
+      run: string;
+      time: string;
+      result: AuditResult;
+      durationMs: number;
+      summary?: Record<string, HostSummary>;
+      error?: string;
+      /** The signal that interrupted the run (result `interrupted`). */
+      signal?: string;
+      /** Tasks started and not finished when the run was interrupted: their outcome is unknown. */
+      inFlight?: { host: string; task: string; module: string }[];
+    };
 
 /**
  * The audit log of converge runs: append-only JSON lines (see {@link JsonLinesFile}: one
@@ -54,7 +66,12 @@ export type AuditRecord =
  * - `task`: every changed or failed task (host, play, task, module, changes; secrets masked);
  * - `host-unreachable`;
  * - `run-end`: result (`ok`, `changes-pending`, `failed`, `unreachable`, `error`), the per-host
- *   summary, duration, and the (masked) error of a run that stopped before contacting hosts.
+ *   summary, duration, and the (masked) error of a run that stopped before contacting hosts;
+ *   or, written by {@link AuditLog.interrupted}, result `interrupted` with the signal and the
+ *   tasks that were running (their outcome is unknown).
+ *
+ * A run killed outright (SIGKILL, a crash, a power loss) has no `run-end`; every record written
+ * before stays whole and the run reads back as `incomplete` (see {@link readAuditRuns}).
  *
  * Default path: `<state dir>/audit.jsonl`, the state dir being `<playbook dir>/.converge`.
  *
@@ -70,6 +87,8 @@ export class AuditLog {
   readonly #started = Date.now();
   #startWritten = false;
   #ended = false;
+  /** Tasks started and not yet finished, by `host\0task`. */
+  readonly #running = new Map<string, { host: string; task: string; module: string }>();
 
   private constructor(file: JsonLinesFile, info: AuditRunInfo) {
     this.#file = file;
@@ -94,7 +113,9 @@ export class AuditLog {
   onEvent = (e: RunEvent): void => {
     const time = new Date().toISOString();
     if (e.type === 'run-start') this.#start(e.hosts);
-    else if (e.type === 'task-result' && (e.report.status === 'changed' || e.report.status === 'failed')) {
+    else if (e.type === 'task-start') this.#running.set(`${e.host}\0${e.task}`, { host: e.host, task: e.task, module: e.module });
+    else if (e.type === 'task-result') this.#running.delete(`${e.report.host}\0${e.report.task}`);
+    if (e.type === 'task-result' && (e.report.status === 'changed' || e.report.status === 'failed')) {
       const r = e.report;
       this.#file.append({
         type: 'task',
@@ -111,7 +132,10 @@ export class AuditLog {
         ...(r.status === 'failed' && r.message ? { message: r.message } : {}),
         ...(r.code ? { code: r.code } : {}),
       });
-    } else if (e.type === 'host-unreachable') this.#file.append({ type: 'host-unreachable', run: this.run, time, host: e.host, message: e.message });
+    } else if (e.type === 'host-unreachable') {
+      for (const [k, t] of this.#running) if (t.host === e.host) this.#running.delete(k);
+      this.#file.append({ type: 'host-unreachable', run: this.run, time, host: e.host, message: e.message });
+    }
   };
 
   #start(hosts: string[]): void {
@@ -148,6 +172,19 @@ export class AuditLog {
       const text = isConvergeError(e) ? `[${e.code}] ${e.message}` : e instanceof Error ? e.message : String(e);
       this.#file.append({ ...base, result: 'error', error: maskText(text) });
     } else this.#file.append({ ...base, result: outcome.result, summary: outcome.report.summary });
+    this.#file.close();
+  }
+
+  /**
+   * Writes `run-end` with result `interrupted`, the signal and the tasks still running, flushes
+   * and closes the log: call it from a signal handler before exiting. A no-op after {@link end}.
+   */
+  interrupted(signal: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#start([]);
+    const inFlight = [...this.#running.values()];
+    this.#file.append({ type: 'run-end', run: this.run, time: new Date().toISOString(), durationMs: Date.now() - this.#started, result: 'interrupted', signal, ...(inFlight.length ? { inFlight } : {}) });
     this.#file.close();
   }
 }

@@ -14,7 +14,10 @@ export interface AuditRun {
   tasks: TaskRecord[];
   unreachable: Unreachable[];
   end?: End;
-  /** `end.result`, or `incomplete` when the run never wrote its end (it crashed or was killed). */
+  /**
+   * `end.result`, or `incomplete` when the run wrote no end: it was killed outright (SIGKILL),
+   * crashed or lost power, or it is still running.
+   */
   result: AuditResult | 'incomplete';
 }
 
@@ -24,38 +27,39 @@ export interface AuditFilter {
   since?: Date;
   /** Runs that had this host. */
   host?: string;
-  /** Runs that did not end `ok` (failed, unreachable, error, changes-pending, incomplete). */
+  /** Runs that did not end `ok` (failed, unreachable, error, changes-pending, interrupted, incomplete). */
   failed?: boolean;
 }
 
 /**
  * Reads an audit log (see {@link AuditLog}) and groups its records by run, oldest first.
- * A line that is not valid JSON (a torn last line after a power loss) is skipped and counted.
+ * A line that is not valid JSON (a torn last line after a power loss) is skipped, counted and
+ * its number (1-based) returned, so the caller can report it.
  *
- * @returns the runs and the number of skipped lines; no runs when the file does not exist.
+ * @returns the runs, the number of skipped lines and their numbers; no runs when the file does not exist.
  * @throws ConvergeError `CONVERGE_STATE` when the file exists but cannot be read.
  */
-export function readAuditRuns(path: string, filter: AuditFilter = {}): { runs: AuditRun[]; skippedLines: number } {
+export function readAuditRuns(path: string, filter: AuditFilter = {}): { runs: AuditRun[]; skippedLines: number; skippedLineNumbers: number[] } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { runs: [], skippedLines: 0 };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { runs: [], skippedLines: 0, skippedLineNumbers: [] };
     throw new ConvergeError('CONVERGE_STATE', `cannot read the audit log ${path}`, { cause: e });
   }
   const runs = new Map<string, AuditRun>();
-  let skippedLines = 0;
-  for (const line of text.split('\n')) {
+  const skippedLineNumbers: number[] = [];
+  for (const [i, line] of text.split('\n').entries()) {
     if (!line.trim()) continue;
     let rec: AuditRecord;
     try {
       rec = JSON.parse(line) as AuditRecord;
     } catch {
-      skippedLines += 1;
+      skippedLineNumbers.push(i + 1);
       continue;
     }
     if (!rec || typeof rec !== 'object' || typeof rec.run !== 'string') {
-      skippedLines += 1;
+      skippedLineNumbers.push(i + 1);
       continue;
     }
     const r = runs.get(rec.run) ?? { run: rec.run, tasks: [], unreachable: [], result: 'incomplete' as const };
@@ -75,5 +79,5 @@ export function readAuditRuns(path: string, filter: AuditFilter = {}): { runs: A
     if (filter.failed && r.result === 'ok') return false;
     return true;
   });
-  return { runs: out, skippedLines };
+  return { runs: out, skippedLines: skippedLineNumbers.length, skippedLineNumbers };
 }

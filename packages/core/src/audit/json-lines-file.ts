@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, fsync, fsyncSync, mkdirSync, openSync, realpathSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsync, fsyncSync, mkdirSync, openSync, readSync, realpathSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConvergeError } from '../errors.js';
 import { maskValue } from '../secret.js';
@@ -10,7 +10,9 @@ import { maskValue } from '../secret.js';
  * flushed to disk with `fsync(2)` in the background (one flush covers every line written before
  * it started; at most one is in flight) and synchronously by {@link JsonLinesFile.close}: a run
  * of thousands of changed tasks does not stall the event loop (and the SSH timers of every host)
- * on one synchronous flush per line. converge never truncates or rewrites the file. New files are
+ * on one synchronous flush per line. converge never truncates or rewrites the file. A file whose
+ * last line was cut short (a power loss before the flush) gets a newline before the first new
+ * record, so the torn line stays one unreadable line and the new records stay whole. New files are
  * created with mode 0600 (they name hosts and changes); missing parent directories are created.
  *
  * @throws ConvergeError `CONVERGE_STATE` when the file cannot be opened or written.
@@ -45,7 +47,7 @@ export class JsonLinesFile {
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       if (special(realpathSync(dirname(path)))) throw refuse('is in /proc, /sys or /dev');
-      fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o600);
+      fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o600);
     } catch (e) {
       if (e instanceof ConvergeError) throw e;
       if ((e as NodeJS.ErrnoException).code === 'ENXIO') throw refuse('is a FIFO or socket');
@@ -55,15 +57,27 @@ export class JsonLinesFile {
       closeSync(fd);
       throw refuse('is not a regular file');
     }
-    return new JsonLinesFile(path, fd);
+    const file = new JsonLinesFile(path, fd);
+    const { size } = fstatSync(fd);
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      readSync(fd, last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) file.#write('\n');
+    }
+    return file;
   }
 
   /** Appends one record as one line and starts flushing it to disk. A no-op after {@link close}. */
   append(record: Record<string, unknown>): void {
     if (this.#fd === undefined) return;
-    const line = `${JSON.stringify(maskValue(record))}\n`;
+    this.#write(`${JSON.stringify(maskValue(record))}\n`);
+  }
+
+  /** One `write(2)` of `text`, then a background flush. */
+  #write(text: string): void {
+    if (this.#fd === undefined) return;
     try {
-      writeSync(this.#fd, line);
+      writeSync(this.#fd, text);
     } catch (e) {
       throw new ConvergeError('CONVERGE_STATE', `cannot write to the log file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
