@@ -1,5 +1,5 @@
 import { defineRole } from '@converge/core';
-import type { Play, RoleUse, TaskContext } from '@converge/core';
+import type { Play, RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt, group, systemd, user } from '@converge/modules';
 import { maxscale, maxscaleAccounts, maxscaleRepository } from '@converge/maxscale';
 import type { MaxscaleConfigParams } from '@converge/maxscale';
@@ -16,8 +16,14 @@ export interface SqlRouterVars {
   maxscale_version?: string;
   /** Fingerprints the key must hold. Default: MariaDB's release-signing key (`MARIADB_SIGNING_KEY_FINGERPRINT`). */
   key_fingerprints?: string[];
-  /** The `maxscale.config` params: servers, monitor, service, listener, REST API account. */
+  /** The `maxscale.config` params: servers, monitor, service, listener. */
   maxscale: MaxscaleConfigParams;
+  /**
+   * The REST API / maxctrl account (`maxscale.rest_api`): written for maxctrl, set up on the
+   * running MaxScale, and MaxScale's default admin:mariadb removed. Absent: MaxScale keeps its
+   * default account.
+   */
+  rest_api?: { user: string; password: Secret };
   /**
    * Install the `maxscale` package and run its service. Default true; false leaves the
    * repository, the account and the configuration in place for a host that gets the package
@@ -35,7 +41,7 @@ const installs = (h: TaskContext): boolean => cfg(h).install !== false;
  * key, `maxscale` pinned to the release series), the `maxscale` system account (as the package
  * makes it, so the configuration can be owned before the package is there), the `maxscale`
  * package, maxscale.cnf from the typed model (`maxscale.config`: changes through maxctrl or a
- * restart), and the service started and enabled. Every host of the play gets the same
+ * restart), the service started and enabled, and the REST API account (`maxscale.rest_api`). Every host of the play gets the same
  * configuration: run it on two or more hosts for redundancy, with a floating address or DNS in
  * front (see roles/README.md).
  *
@@ -62,6 +68,21 @@ export const sqlRouterRole = defineRole({
     apt({ name: 'maxscale' }, { name: 'install maxscale', when: installs }),
     maxscale.config((h) => cfg(h).maxscale, { name: 'maxscale.cnf' }),
     systemd.service({ name: 'maxscale', state: 'started', enabled: true }, { name: 'maxscale running and enabled', when: installs }),
+    maxscale.rest_api(
+      (h) => {
+        const c = cfg(h);
+        const r = c.rest_api as { user: string; password: Secret };
+        return {
+          user: r.user,
+          password: r.password,
+          account: installs(h),
+          ...(c.maxscale.maxscale?.admin_host ? { admin_host: c.maxscale.maxscale.admin_host } : {}),
+          ...(c.maxscale.maxscale?.admin_port ? { admin_port: c.maxscale.maxscale.admin_port } : {}),
+          ...(c.maxscale.maxctrl_config ? { maxctrl_config: c.maxscale.maxctrl_config } : {}),
+        };
+      },
+      { name: 'REST API account', when: (h) => cfg(h).rest_api !== undefined },
+    ),
   ],
 });
 

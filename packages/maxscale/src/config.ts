@@ -5,29 +5,16 @@ import type { ContentWriteData, ContentWriteParams, FileState, UnitStatus } from
 import { MAXSCALE_DEFAULTS, MaxscaleConfigModel, ObjectName, Value } from './model.js';
 import type { MaxscaleConfig } from './model.js';
 import { checkNames, parseMaxscaleConfig, renderMaxscaleConfig } from './render.js';
-import { DEFAULT_REST_CREDENTIALS, parseMaxctrlConfig, renderMaxctrlConfig, restEndpoint, restUserInput, restUserScript } from './rest-api.js';
+import { restEndpoint } from './rest-api.js';
 import { describeRuntimeChange, planRuntimeChange } from './runtime.js';
 import type { RuntimeChange } from './runtime.js';
 
-/** JSON Schema of the `maxscale.config` params: the configuration model plus where it goes and the REST API account. */
+/** JSON Schema of the `maxscale.config` params: the configuration model plus where it goes and how changes are applied. */
 export const MaxscaleConfigParams = Type.Object(
   {
     ...MaxscaleConfigModel,
-    rest_api: Type.Optional(
-      Type.Object(
-        {
-          user: ObjectName('REST API account (type admin) that maxctrl and this module use.'),
-          password: SecretValue(),
-        },
-        {
-          additionalProperties: false,
-          description:
-            'The REST API / maxctrl credentials. Written to `maxctrl_config` (0600 root) for maxctrl, and made to exist on a running MaxScale through the REST API (the previous credentials or MaxScale\'s default admin:mariadb authenticate the change), after which the default `admin` account is removed. Absent: maxctrl uses MaxScale\'s default admin account.',
-        },
-      ),
-    ),
     path: Type.Optional(Value('The configuration file. Default `/etc/maxscale.cnf` (what the package\'s maxscale.service reads).')),
-    maxctrl_config: Type.Optional(Value('The maxctrl defaults file holding `rest_api` (read with `maxctrl -c`). Default `/root/.maxctrl.cnf`, so that `maxctrl` run by root needs no options.')),
+    maxctrl_config: Type.Optional(Value('The maxctrl defaults file with the REST API credentials (`maxscale.rest_api` writes it) that the runtime changes authenticate with (`maxctrl -c`, when the file exists). Default `/root/.maxctrl.cnf`.')),
     unit: Type.Optional(ObjectName('systemd unit of MaxScale. Default `maxscale`.')),
     group: Type.Optional(ObjectName('Group that owns the configuration file (mode 0640, owner root): MaxScale runs as this group\'s user and reads the file. Default `maxscale`.')),
     runtime: Type.Optional(
@@ -40,7 +27,6 @@ export const MaxscaleConfigParams = Type.Object(
   },
   { additionalProperties: false },
 );
-(MaxscaleConfigParams.properties.rest_api.properties.password as { description?: string }).description = 'REST API password, a Secret.';
 
 /** Params of `maxscale.config`. */
 export type MaxscaleConfigParams = Static<typeof MaxscaleConfigParams>;
@@ -55,7 +41,6 @@ interface Derived {
   group: string;
   endpoint: string;
   text: string;
-  maxctrlText?: string;
 }
 
 const cache = new WeakMap<object, Derived>();
@@ -73,14 +58,13 @@ export function derive(p: MaxscaleConfigParams): Derived {
     group: p.group ?? MAXSCALE_DEFAULTS.group,
     endpoint,
     text,
-    ...(p.rest_api ? { maxctrlText: renderMaxctrlConfig(p.rest_api.user, p.rest_api.password.reveal(), endpoint) } : {}),
   };
   cache.set(p, d);
   return d;
 }
 
 function modelOf(p: MaxscaleConfigParams): MaxscaleConfig {
-  const { rest_api: _a, path: _p, maxctrl_config: _m, unit: _u, group: _g, runtime: _r, ...model } = p;
+  const { path: _p, maxctrl_config: _m, unit: _u, group: _g, runtime: _r, ...model } = p;
   return model;
 }
 
@@ -88,16 +72,10 @@ function configWrite(d: Derived): ContentWriteParams {
   return { dest: d.path, content: new Secret(d.text), mode: '0640', owner: 'root', group: d.group, validate: CONFIG_CHECK };
 }
 
-function maxctrlWrite(d: Derived): ContentWriteParams | undefined {
-  return d.maxctrlText === undefined ? undefined : { dest: d.maxctrlConfig, content: new Secret(d.maxctrlText), mode: '0600', owner: 'root', group: 'root' };
-}
 
 /** Private plan data of `maxscale.config`. */
 export interface MaxscaleConfigPlan {
   config?: ContentWriteData;
-  maxctrl?: ContentWriteData;
-  /** The REST API account to set up, with the accounts tried to authenticate the change. */
-  restUser?: { fallbacks: { user: string; password: string }[] };
   runtime?: RuntimeChange;
 }
 
@@ -117,8 +95,7 @@ const isActive = (u: UnitStatus | undefined) => u !== undefined && (u.activeStat
  * servers, links and monitor/service/global parameters that MaxScale changes at runtime are
  * applied with `maxctrl` (authenticated by `maxctrl_config`, no secret on a command line), and
  * anything else (a listener, the REST API address, a password, a removed parameter) restarts
- * the service. `rest_api` sets the REST API account through the REST API itself (curl configs on
- * stdin) and writes it 0600 for maxctrl.
+ * the service.
  *
  * Sources: MaxScale 24.02 Configuration Guide, MaxCtrl reference ("alter", "link", "create
  * server", ".maxctrl.cnf"), REST API "Users" resource.
@@ -128,7 +105,6 @@ const isActive = (u: UnitStatus | undefined) => u !== undefined && (u.activeStat
  *   servers: [{ name: 'db1', address: '10.0.0.21' }, { name: 'db2', address: '10.0.0.22' }],
  *   monitor: { user: 'maxscale_monitor', password: vault('kv/data/maxscale#monitor') },
  *   service: { user: 'maxscale', password: vault('kv/data/maxscale#service') },
- *   rest_api: { user: 'ops', password: vault('kv/data/maxscale#rest') },
  * })
  */
 export const maxscaleConfig = defineModule({
@@ -138,36 +114,15 @@ export const maxscaleConfig = defineModule({
   validate: (p) => checkNames(modelOf(p)),
   facts: (p): Record<string, FactRequest> => {
     const d = derive(p);
-    const f: Record<string, FactRequest> = { config: contentFacts(configWrite(d)).dest, unit: systemdUnit({ name: d.service }) };
-    const m = maxctrlWrite(d);
-    if (m) f.maxctrl = contentFacts(m).dest;
-    return f;
+    return { config: contentFacts(configWrite(d)).dest, unit: systemdUnit({ name: d.service }) };
   },
   plan: ({ params, facts, upstreamChanged }) => {
     const d = derive(params);
-    const f = facts as { config: FileState; unit?: UnitStatus; maxctrl?: FileState };
+    const f = facts as { config: FileState; unit?: UnitStatus };
     const changes: Change[] = [];
     const diffs: FileDiff[] = [];
     const data: MaxscaleConfigPlan = {};
     const running = isActive(f.unit) && (params.runtime ?? true);
-
-    const m = maxctrlWrite(d);
-    if (m && f.maxctrl && params.rest_api) {
-      const planned = planContentWrite('maxscale.config', m, f.maxctrl, upstreamChanged);
-      if (planned.changes.length > 0) {
-        changes.push(...planned.changes.map((c) => ({ ...c, path: `maxctrl_config.${c.path}` })));
-        diffs.push(...(planned.diffs ?? []));
-        data.maxctrl = planned.data as ContentWriteData;
-        if (running) {
-          const previous = f.maxctrl.target?.content !== undefined ? parseMaxctrlConfig(f.maxctrl.target.content) : undefined;
-          const fallbacks = [...(previous ? [previous] : []), { ...DEFAULT_REST_CREDENTIALS }].filter(
-            (a, i, all) => all.findIndex((b) => b.user === a.user && b.password === a.password) === i,
-          );
-          data.restUser = { fallbacks };
-          changes.push({ path: 'rest_api.user', before: 'other credentials', after: `${params.rest_api.user} (admin)` });
-        }
-      }
-    }
 
     const state = f.config;
     const planned = planContentWrite('maxscale.config', configWrite(d), state, upstreamChanged);
@@ -186,39 +141,25 @@ export const maxscaleConfig = defineModule({
         }
       }
     }
-    if (changes.length === 0) return { changes, reason: `${d.path}${m ? ` and ${d.maxctrlConfig}` : ''} already as rendered` };
+    if (changes.length === 0) return { changes, reason: `${d.path} already as rendered` };
     return { changes, diffs, data };
   },
   apply: ({ params, plan }): Command[] => {
     const d = derive(params);
     const data = plan.data as MaxscaleConfigPlan;
     const steps: Command[] = [];
-    const m = maxctrlWrite(d);
-    if (m && data.maxctrl) steps.push(...applyContentWrite(m, data.maxctrl));
-    if (data.restUser && params.rest_api) {
-      const wanted = { user: params.rest_api.user, password: params.rest_api.password.reveal() };
-      steps.push({
-        script: restUserScript(d.service, wanted.user, data.restUser.fallbacks.length),
-        stdin: new Secret(restUserInput(d.endpoint, wanted, data.restUser.fallbacks)),
-        description: `REST API account ${wanted.user}`,
-      });
-    }
     if (data.config) steps.push(...applyContentWrite(configWrite(d), data.config));
     const r = data.runtime;
     if (r && r.restart.length > 0) {
       steps.push({ script: sh`systemctl restart -- ${d.service}`, description: `restart ${d.service}` });
     } else if (r) {
-      const auth = params.rest_api ? ['-c', d.maxctrlConfig] : [];
       for (const c of r.commands) {
-        steps.push({ script: sh`maxctrl ${auth} --hosts ${d.endpoint} ${c.args}`, description: `maxctrl ${c.args.join(' ')}` });
+        steps.push({ script: sh`if [ -f ${d.maxctrlConfig} ]; then set -- -c ${d.maxctrlConfig}; else set --; fi; maxctrl "$@" --hosts ${d.endpoint} ${c.args}`, description: `maxctrl ${c.args.join(' ')}` });
       }
     }
     return steps;
   },
-  resources: (p) => {
-    const d = derive(p);
-    return [d.path, ...(p.rest_api ? [d.maxctrlConfig] : [])];
-  },
+  resources: (p) => [derive(p).path],
 });
 
 /** The text with the value of every password parameter replaced by the mask. */

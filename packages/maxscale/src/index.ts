@@ -3,9 +3,11 @@
  * `apt.repository`), maxscale.cnf from a typed model (`maxscale.config`: a galeramon monitor,
  * servers, a readwritesplit service and its listener, credentials as Secrets; changes applied
  * through maxctrl when MaxScale allows it, a restart otherwise), and the monitor and service
- * accounts on the cluster with the grants MaxScale documents (`maxscaleAccounts`).
+ * accounts on the cluster with the grants MaxScale documents (`maxscaleAccounts`), and the
+ * REST API / maxctrl account (`maxscale.rest_api`).
  */
 import { maxscaleConfig } from './config.js';
+import { maxscaleRestApi } from './rest-api-module.js';
 
 export { maxscaleConfig, MaxscaleConfigParams, CONFIG_CHECK, derive as deriveMaxscaleConfig } from './config.js';
 export type { MaxscaleConfigPlan } from './config.js';
@@ -19,7 +21,10 @@ export { maxscaleRepository, MARIADB_SIGNING_KEY_FINGERPRINT, MARIADB_ENTERPRISE
 export type { MaxscaleRepositoryOptions } from './repository.js';
 export { maxscaleAccounts, monitorPrivileges, SERVICE_PRIVILEGES } from './accounts.js';
 export type { MaxscaleAccount, MaxscaleAccountsOptions } from './accounts.js';
-export { DEFAULT_REST_CREDENTIALS, renderMaxctrlConfig, parseMaxctrlConfig, restEndpoint, restUserInput } from './rest-api.js';
+export { DEFAULT_REST_CREDENTIALS, renderMaxctrlConfig, parseMaxctrlConfig, restEndpoint, restUserInput, restAccess, parseRestAccess } from './rest-api.js';
+export type { RestAccess } from './rest-api.js';
+export { maxscaleRestApi, MaxscaleRestApiParams } from './rest-api-module.js';
+export type { RestApiPlan } from './rest-api-module.js';
 
-/** The MaxScale module family: `maxscale.config`. */
-export const maxscale: { readonly config: typeof maxscaleConfig } = { config: maxscaleConfig };
+/** The MaxScale module family: `maxscale.config`, `maxscale.rest_api`. */
+export const maxscale: { readonly config: typeof maxscaleConfig; readonly rest_api: typeof maxscaleRestApi } = { config: maxscaleConfig, rest_api: maxscaleRestApi };

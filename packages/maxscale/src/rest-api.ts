@@ -1,4 +1,4 @@
-import { raw, sh } from '@converge/core';
+import { defineFact, raw, sh } from '@converge/core';
 import type { Command, RawShell } from '@converge/core';
 
 /** MaxScale's REST API account that exists on a new installation (MaxCtrl reference: "The default credentials for the REST API are admin:mariadb"). */
@@ -63,7 +63,7 @@ export function restUserInput(endpoint: string, wanted: { user: string; password
 
 /**
  * The step that makes the REST API account of the task exist with its password on a running
- * MaxScale, reading the curl configs of {@link restUserInput} from stdin: when the wanted
+ * MaxScale (failing when it is not running), reading the curl configs of {@link restUserInput} from stdin: when the wanted
  * credentials already work, nothing; else, with the first fallback account that MaxScale
  * accepts, the password is changed (PATCH, when the account exists) or the account created
  * (POST, type admin); then MaxScale's default `admin` account is removed (unless it is the
@@ -71,7 +71,7 @@ export function restUserInput(endpoint: string, wanted: { user: string; password
  */
 export function restUserScript(service: string, wantedUser: string, fallbacks: number): Command['script'] {
   const removeDefault: RawShell = wantedUser === DEFAULT_REST_CREDENTIALS.user ? raw('') : raw('printf \'%s\\n\' "$(part "$n")" | curl -K - >/dev/null || :');
-  return sh`if systemctl is-active -q -- ${service}; then
+  return sh`if ! systemctl is-active -q -- ${service}; then echo "maxscale: ${service} is not running, its REST API account cannot be set up" >&2; exit 1; fi
 input=$(cat)
 part() { printf '%s\\n' "$input" | awk -v want="$1" -v sep=${SEPARATOR} '$0 == sep { i++; next } i == want'; }
 call() { printf '%s\\n' "$(part "$1")" | curl -K - || :; }
@@ -86,6 +86,33 @@ if [ "$code" != 200 ]; then
   [ "$done" = yes ] || { echo "maxscale: no REST API account was accepted to set up the account" ${wantedUser} "(last HTTP status $code)" >&2; exit 1; }
 fi
 n=${String(1 + 2 * fallbacks)}
-${removeDefault}
-fi`;
+${removeDefault}`;
 }
+
+/** What the `maxscale.rest_access` fact found. */
+export interface RestAccess {
+  /** `ok`: maxctrl is accepted with the credentials of the file; `denied`: it is not (or the file is missing); `stopped`: MaxScale is not running; `absent`: no maxctrl. */
+  state: 'ok' | 'denied' | 'stopped' | 'absent';
+}
+
+/** Parses the output of the `maxscale.rest_access` probe. */
+export function parseRestAccess(stdout: string): RestAccess {
+  const s = /^access=(ok|denied|stopped|absent)$/m.exec(stdout)?.[1];
+  return { state: (s ?? 'denied') as RestAccess['state'] };
+}
+
+/**
+ * Fact `maxscale.rest_access`: whether the running MaxScale accepts the REST API credentials of a
+ * maxctrl defaults file (`maxctrl -c FILE show maxscale`: the credentials stay in the file, never
+ * on a command line).
+ */
+export const restAccess = defineFact<{ unit: string; file: string; endpoint: string }, RestAccess>({
+  name: 'maxscale.rest_access',
+  description: 'Whether MaxScale accepts the credentials of a maxctrl defaults file.',
+  command: ({ unit, file, endpoint }) => sh`if ! systemctl is-active -q -- ${unit}; then echo access=stopped
+elif ! command -v maxctrl >/dev/null 2>&1; then echo access=absent
+elif [ -f ${file} ] && maxctrl -c ${file} --hosts ${endpoint} show maxscale >/dev/null 2>&1; then echo access=ok
+else echo access=denied; fi`,
+  parse: (stdout) => parseRestAccess(stdout),
+  resources: ({ unit, file }) => [file, `maxscale:rest:${unit}`, `unit:${unit}`, `unit:${unit}.service`, 'package:*'],
+});
