@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { ensureGnuTime, measure } from './lib/measure.mjs';
 import { handEdits } from './lib/w50.mjs';
 import { CLI, REPO, makeWorkspace } from './lib/workspace.mjs';
+import { startup } from './lib/startup.mjs';
 import { evaluateTargets, printTable, printTargets } from './lib/report.mjs';
 
 const { values: opts } = parseArgs({
@@ -38,28 +39,6 @@ function prepare() {
     if (r.status !== 0) throw new Error('bench: scripts/build-image.sh failed');
     process.env.CONVERGE_TEST_IMAGE = r.stdout.trim().split('\n').at(-1);
   }
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-};
-
-/** `converge --version`, and a run of the W50 playbook on an empty inventory (load cost), warm. */
-async function startup(runs) {
-  const ws = makeWorkspace({ hosts: [], privateKeyPath: '/dev/null', knownHostsPath: '/dev/null', forks: 1 });
-  const node = async (args) => (await measure(process.execPath, args)).wallMs;
-  const nodeEmpty = [];
-  const version = [];
-  const load = [];
-  await node([CLI, '-i', ws.inventory, ws.playbook, '--output', 'json']); // warms jiti's cache
-  for (let i = 0; i < runs; i++) {
-    nodeEmpty.push(await node(['-e', '0']));
-    version.push(await node([CLI, '--version']));
-    load.push(await node([CLI, '-i', ws.inventory, ws.playbook, '--output', 'json']));
-  }
-  const r = { nodeEmptyMs: median(nodeEmpty), versionMs: median(version), emptyRunMs: median(load) };
-  return { ...r, playbookLoadMs: r.emptyRunMs - r.versionMs };
 }
 
 async function converge(ws, forks, extra = []) {

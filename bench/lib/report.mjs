@@ -27,7 +27,7 @@ export function tableText(results) {
   }
   const st = results.startup;
   const extra = st
-    ? `\nCLI start-up (median, warm): \`node -e 0\` ${st.nodeEmptyMs} ms, \`converge --version\` ${st.versionMs} ms, W50 playbook on an empty inventory ${st.emptyRunMs} ms (loading the playbook adds ${st.playbookLoadMs} ms).\n`
+    ? `\nCLI start-up (median, warm): \`node -e 0\` ${st.nodeEmptyMs} ms, \`converge --version\` ${st.versionMs} ms, W50 playbook on an empty inventory ${st.emptyRunMs} ms (loading the playbook adds ${st.playbookLoadMs} ms), to first host contact ${st.firstContactMs} ms; CPU: ${st.cpu.versionMs}, ${st.cpu.emptyRunMs} (load adds ${st.cpu.playbookLoadMs}), ${st.cpu.firstContactMs} ms.\n`
     : '';
   return `${rows.join('\n')}\n${extra}`;
 }
