@@ -9,7 +9,7 @@ import { secret } from '../secret.js';
 import { AuditLog } from './audit-log.js';
 import { readAuditRuns } from './audit-query.js';
 import { openEventLog } from './event-log.js';
-import { hashPath } from './operator.js';
+import { gitInfo, hashPath } from './operator.js';
 
 function project(): { dir: string; playbook: string; inventory: string } {
   const dir = mkdtempSync(join(tmpdir(), 'converge-audit-'));
@@ -168,6 +168,24 @@ describe('audit log', () => {
     log.end({ report: report({}), result: 'ok' });
     const start = readAuditRuns(path).runs[0]?.start;
     expect(start?.operator.git).toMatchObject({ commit: git('rev-parse', 'HEAD'), author: 'Ada <ada@example.test>', dirty: false });
+  });
+
+  it('reads the configured git user and a dirty work tree, and nothing outside a repository', () => {
+    const { dir, playbook } = project();
+    expect(gitInfo(dir)).toBeUndefined();
+    const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q');
+    const fresh = gitInfo(dir);
+    expect(fresh).toMatchObject({ dirty: false });
+    expect(fresh?.commit).toBeUndefined();
+    git('config', 'user.name', 'Bea');
+    git('config', '--add', 'user.name', 'Bea Last');
+    git('config', 'user.email', 'bea@example.test');
+    git('add', playbook);
+    git('commit', '-q', '-m', 'init');
+    writeFileSync(playbook, 'export default { changed: true }\n');
+    mkdirSync(join(dir, 'sub'));
+    expect(gitInfo(join(dir, 'sub'))).toEqual({ commit: git('rev-parse', 'HEAD'), author: 'Bea Last <bea@example.test>', user: 'Bea Last <bea@example.test>', dirty: true });
   });
 
   it('hashes an inventory directory over its files', () => {

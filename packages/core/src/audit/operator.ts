@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 /** Who ran converge, as the audit log records it. */
 export interface Operator {
@@ -36,21 +36,42 @@ function git(dir: string, args: string[]): string | undefined {
 }
 
 /**
+ * Whether git could find a repository for `dir`: `GIT_DIR` is set, or `dir` or one of its parents
+ * holds a `.git` entry (a repository, or the link file of a worktree or submodule). When not, git
+ * would not find one either (gitrepository-layout(5), git(1) `GIT_DIR`), and no process is started.
+ */
+function mayBeInGitRepository(dir: string): boolean {
+  if (process.env.GIT_DIR) return true;
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, '.git'))) return true;
+    if (dirname(d) === d) return false;
+  }
+}
+
+/**
  * The git facts of the repository holding `dir` through the `git` command (absent when `dir` is
- * not in a work tree or git is not installed). Source: git-rev-parse(1), git-log(1) `%an <%ae>`,
- * git-status(1) `--porcelain`.
+ * not in a work tree or git is not installed): four git processes at most, none outside a
+ * repository. Source: git-rev-parse(1), git-log(1) `%H` and `%an <%ae>`, git-config(1)
+ * `--get-regexp` (the last value of a key wins, as `git config KEY` reports it), git-status(1)
+ * `--porcelain`.
  */
 export function gitInfo(dir: string): GitInfo | undefined {
+  if (!mayBeInGitRepository(dir)) return undefined;
   if (git(dir, ['rev-parse', '--is-inside-work-tree']) !== 'true') return undefined;
   const info: GitInfo = {};
-  const commit = git(dir, ['rev-parse', '--verify', '-q', 'HEAD']);
-  if (commit) {
-    info.commit = commit;
-    const author = git(dir, ['log', '-1', '--format=%an <%ae>', 'HEAD']);
-    if (author) info.author = author;
+  const head = git(dir, ['log', '-1', '--no-show-signature', '--format=%H%n%an <%ae>', 'HEAD']);
+  if (head) {
+    const [commit, author] = head.split('\n');
+    if (commit) info.commit = commit;
+    if (commit && author) info.author = author;
   }
-  const name = git(dir, ['config', 'user.name']);
-  const email = git(dir, ['config', 'user.email']);
+  const config = new Map<string, string>();
+  for (const line of (git(dir, ['config', '--get-regexp', '^user\\.(name|email)$']) ?? '').split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp > 0) config.set(line.slice(0, sp), line.slice(sp + 1));
+  }
+  const name = config.get('user.name');
+  const email = config.get('user.email');
   if (name || email) info.user = `${name ?? ''}${email ? ` <${email}>` : ''}`.trim();
   const status = git(dir, ['status', '--porcelain', '--untracked-files=no']);
   if (status !== undefined) info.dirty = status.length > 0;
