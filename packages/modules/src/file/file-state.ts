@@ -64,8 +64,13 @@ export interface FileStateArgs {
 /** Largest file whose content the probe returns (a diff of a bigger file is useless). */
 export const MAX_CONTENT_BYTES = 4 * 1024 * 1024;
 
+// The parent directory as dirname(1) computes it, by parameter expansion: no process per path.
 const PROBE = String.raw`
-d=$(dirname -- "$p")
+d=$p
+while [ "$d" != / ] && [ "${"${"}d%/}" != "$d" ]; do d=${"${"}d%/}; done
+case $d in */*) d=${"${"}d%/*} ;; *) d=. ;; esac
+while [ "$d" != / ] && [ "${"${"}d%/}" != "$d" ]; do d=${"${"}d%/}; done
+[ -n "$d" ] || d=/
 if [ -d "$d" ]; then echo 'parent yes'; else echo 'parent no'; fi
 t=
 if [ -L "$p" ]; then

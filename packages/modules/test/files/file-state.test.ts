@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parseFileState } from '../../src/files.js';
+import { LocalTransport, probe } from '@converge/core';
+import { fileState, parseFileState } from '../../src/files.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
@@ -25,5 +27,19 @@ describe('file.state fact', () => {
 
   it('refuses output it cannot read', () => {
     expect(() => parseFileState('', '/p')).toThrow(/nothing usable/);
+  });
+});
+
+describe('file.state probe on this controller (POSIX sh)', () => {
+  // The probe finds the parent directory without dirname(1); it must agree with dirname.
+  it.each(['/', '//', '/tmp', '/tmp/', '/tmp//x', '/tmp/x/', 'x', 'x/', '', '/no/such/dir/f', '/tmp///', 'rel/dir/f'])('knows whether the parent of %j exists, as dirname(1) does', async (path) => {
+    const transport = new LocalTransport('local1');
+    try {
+      const got = [...(await probe(transport, [fileState({ path })])).values()][0];
+      const expected = spawnSync('sh', ['-c', '[ -d "$(dirname -- "$1")" ]', 'sh', path]).status === 0;
+      expect(got).toMatchObject({ ok: true, value: { parentExists: expected } });
+    } finally {
+      await transport.close();
+    }
   });
 });
