@@ -2,7 +2,7 @@
 // Bundles the runtime packages after `tsc -b`: each package's compiled `dist/` modules, with the
 // pure-JavaScript libraries they import, become a few files (`dist/*.bundle.js`, shared code in
 // `dist/chunks/`). Node's ESM loader costs about 1 ms of CPU per file; TypeBox alone is 200 files,
-// and loading a playbook touched about 700 (see bench/FINDINGS.md). `dynamic import()` stays a
+// and loading a playbook read about 600 (see bench/FINDINGS.md). `dynamic import()` stays a
 // separate chunk, so what is loaded lazily stays lazy. Workspace packages stay external, so every
 // package still shares one `@converge/core` with the playbook; so do libraries with native parts
 // or files read at run time (ssh2, jiti, nunjucks, node-vault).
