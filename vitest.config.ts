@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
 const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
@@ -23,6 +23,8 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // Multi-node cluster tests run on their own, one file at a time: vitest.cluster.config.ts.
+    exclude: [...configDefaults.exclude, '**/*.cluster.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 600_000,
     pool: 'forks',
