@@ -23,6 +23,11 @@ export interface RunTasksOptions {
   forceHandlers?: boolean;
   /** Host pattern of the play; default `all`. */
   hosts?: string;
+  /**
+   * The playbook file the plays stand for: relative `src` paths of copy and template resolve
+   * against its folder (`files/`, `templates/`, the folder itself). Default `<hosts.dir>/playbook.ts`.
+   */
+  playbookPath?: string;
   /** Run state directory; default `<hosts.dir>/state`. */
   stateDir?: string;
   extraVars?: Record<string, unknown>;
@@ -52,7 +57,7 @@ export async function runPlays(hosts: TestHosts, plays: Play[], options: RunTask
   const inventory = await loadInventory(hosts.inventoryPath);
   return runPlaybook({
     playbook: definePlaybook(plays),
-    playbookPath: join(hosts.dir, 'playbook.ts'),
+    playbookPath: options.playbookPath ?? join(hosts.dir, 'playbook.ts'),
     inventory,
     transport: (spec) => new SshTransport(spec, { knownHostsFile: hosts.knownHostsPath }),
     check: options.check ?? false,
