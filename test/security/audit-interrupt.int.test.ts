@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,10 @@ let hosts: TestHosts;
 let work: string;
 let audit: string;
 let events: string;
+let syslog: Server;
+let syslogPort: number;
+/** Messages received by the TCP syslog listener (RFC 6587 octet counting), the RFC 5424 MSG part only. */
+const syslogMessages: string[] = [];
 
 beforeAll(async () => {
   await run('pnpm', ['run', 'build'], { cwd: root });
@@ -30,10 +35,24 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'converge-audit-int-'));
   audit = join(work, 'audit.jsonl');
   events = join(work, 'events.jsonl');
+  syslog = createServer((conn) => {
+    let buf = '';
+    conn.on('data', (d: Buffer) => {
+      buf += d.toString('utf8');
+      for (let m = /^(\d+) /.exec(buf); m && buf.length >= m[0].length + Number(m[1]); m = /^(\d+) /.exec(buf)) {
+        const frame = buf.slice(m[0].length, m[0].length + Number(m[1]));
+        buf = buf.slice(m[0].length + Number(m[1]));
+        syslogMessages.push(frame.replace(/^<\d+>1 \S+ \S+ converge \d+ - (?:\[[^\]]*\])+ /, ''));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => syslog.listen(0, '127.0.0.1', resolve));
+  syslogPort = (syslog.address() as { port: number }).port;
   const r = await hosts.exec(hosts.hosts[0]!.name, 'mkdir -p /srv/audit');
   expect(r.exitCode, r.stderr).toBe(0);
 });
 afterAll(async () => {
+  syslog?.close();
   await hosts?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
@@ -97,8 +116,8 @@ async function jsonRuns(): Promise<Record<string, any>[]> {
 }
 
 /** Starts a slow run of `round`, waits for the slow task, then sends `signal`. */
-async function stopMidRun(round: number, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; run: string }> {
-  const started = converge(['-e', `round=${round}`, '-e', 'slow=yes']);
+async function stopMidRun(round: number, signal: NodeJS.Signals, extra: string[] = []): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; run: string }> {
+  const started = converge(['-e', `round=${round}`, '-e', 'slow=yes', ...extra]);
   try {
     await waitForTaskStart(started, 'slow task');
   } catch (e) {
@@ -139,8 +158,8 @@ describe('audit log when converge is stopped mid-run', () => {
     [2, 'SIGINT'],
     [3, 'SIGTERM'],
   ] as const) {
-    it(`${signal}: converge writes run-end "interrupted" with the signal and the running task, and exits 99`, async () => {
-      const stopped = await stopMidRun(round, signal);
+    it(`${signal}: converge writes run-end "interrupted" with the signal and the running task, and exits 99; syslog gets it too`, async () => {
+      const stopped = await stopMidRun(round, signal, ['--audit-syslog', `tcp://127.0.0.1:${syslogPort}`]);
       expect(stopped.code).toBe(99);
       expect(stopped.stderr).toContain(`converge: interrupted by ${signal}`);
       const recs = auditRecords().filter((r) => r.run === stopped.run);
@@ -151,6 +170,11 @@ describe('audit log when converge is stopped mid-run', () => {
       const text = await auditCommand('-v', '--failed');
       expect(text.stdout).toMatch(new RegExp(`interrupted \\(${signal}\\) +${stopped.run.slice(0, 8)}`));
       expect(text.stdout).toContain('slow task (shell) when interrupted: outcome unknown');
+      // the same records reached the syslog server (logger outlives converge to send the last one)
+      const fileLines = readFileSync(audit, 'utf8').trim().split('\n').filter((l) => l.includes(stopped.run));
+      const deadline = Date.now() + 10_000;
+      while (syslogMessages.filter((m) => m.includes(stopped.run)).length < fileLines.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(syslogMessages.filter((m) => m.includes(stopped.run))).toEqual(fileLines);
       // the event log (--log) is whole too
       for (const line of readFileSync(events, 'utf8').trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
     });

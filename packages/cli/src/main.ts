@@ -34,6 +34,8 @@ interface RunFlags {
   askVaultPass?: boolean;
   log?: string;
   auditLog?: string;
+  auditSyslog?: string[];
+  auditSyslogFacility?: string;
   listHosts?: boolean;
   listTasks?: boolean;
   listTags?: boolean;
@@ -41,6 +43,8 @@ interface RunFlags {
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+// The names of SYSLOG_FACILITIES (@converge/core), listed here to keep the full core out of startup.
+const SYSLOG_FACILITY_NAMES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'];
 const collectList = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
 /**
@@ -81,6 +85,12 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .option('--state-dir <dir>', 'where converge keeps run state (default <playbook dir>/.converge)')
     .option('--log <file>', 'append every run event to FILE as JSON lines (secrets masked)')
     .option('--audit-log <file>', 'audit log to append to (default <state dir>/audit.jsonl)')
+    .addOption(
+      new Option('--audit-syslog <destination>', 'also send each audit record to syslog: local (/dev/log, read by journald), unix:SOCKET, udp://HOST[:PORT] or tcp://HOST[:PORT] (RFC 5424); repeatable, comma-separated')
+        .argParser(collectList)
+        .env('CONVERGE_AUDIT_SYSLOG'),
+    )
+    .addOption(new Option('--audit-syslog-facility <facility>', 'syslog facility of audit records').choices(SYSLOG_FACILITY_NAMES).default('authpriv').env('CONVERGE_AUDIT_SYSLOG_FACILITY'))
     .option('--vault-id <label@source>', 'vault password: LABEL@FILE, LABEL@SCRIPT or LABEL@prompt; repeatable', collect)
     .option('--vault-password-file <file>', 'vault password file, or an executable that prints it; repeatable', collect)
     .option('-J, --ask-vault-pass', 'ask for the vault password')
@@ -280,6 +290,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
   }
   let audit: import('@converge/core').AuditLog | undefined;
   let eventLog: import('@converge/core').EventLog | undefined;
+  let syslogSinks: import('@converge/core').SyslogSink[] = [];
   // A signal stops the run at once, as ansible-playbook does, but first records it: the audit log
   // gets a run-end `interrupted` with the tasks still running, both logs are flushed to disk.
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -296,15 +307,30 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
   try {
     const core = await import('@converge/core');
     const { defaultAuditLogPath } = await import('./commands/audit.js');
-    audit = core.AuditLog.open(flags.auditLog ?? defaultAuditLogPath(playbookArg, flags.stateDir), {
-      playbookPath: resolvePath(playbookArg),
-      inventoryPaths: flags.inventory,
-      check: flags.check === true,
-      diff: flags.diff === true,
-      ...(flags.limit ? { limit: flags.limit } : {}),
-      ...(flags.tags ? { tags: flags.tags } : {}),
-      ...(flags.skipTags ? { skipTags: flags.skipTags } : {}),
-    });
+    const auditPath = flags.auditLog ?? defaultAuditLogPath(playbookArg, flags.stateDir);
+    const destinations = (flags.auditSyslog ?? []).map(core.parseSyslogDestination);
+    syslogSinks = destinations.map((d) =>
+      core.SyslogSink.start(d, {
+        facility: (flags.auditSyslogFacility ?? 'authpriv') as import('@converge/core').SyslogFacility,
+        onError: (message) => {
+          stderr.write(`converge: warning: ${maskText(message)}; the audit log ${auditPath} keeps every record\n`);
+          audit?.sinkFailed(message);
+        },
+      }),
+    );
+    audit = core.AuditLog.open(
+      auditPath,
+      {
+        playbookPath: resolvePath(playbookArg),
+        inventoryPaths: flags.inventory,
+        check: flags.check === true,
+        diff: flags.diff === true,
+        ...(flags.limit ? { limit: flags.limit } : {}),
+        ...(flags.tags ? { tags: flags.tags } : {}),
+        ...(flags.skipTags ? { skipTags: flags.skipTags } : {}),
+      },
+      syslogSinks,
+    );
     if (flags.log) eventLog = core.openEventLog(flags.log);
     const { loadPlaybook } = await import('./load-playbook.js');
     const { parseExtraVars } = await import('./extra-vars.js');
@@ -359,6 +385,8 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
   } finally {
     for (const s of signals) process.off(s, onSignal);
     eventLog?.close();
+    // every record has been handed to logger; wait until it has sent them
+    await Promise.all(syslogSinks.map((sink) => sink.close()));
   }
 }
 

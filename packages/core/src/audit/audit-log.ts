@@ -6,6 +6,16 @@ import { maskText } from '../secret.js';
 import { JsonLinesFile } from './json-lines-file.js';
 import { currentOperator, hashPath, type HashedPath, type Operator } from './operator.js';
 
+/** Another place audit records go, e.g. a {@link SyslogSink}: gets each masked JSON line. */
+export interface AuditSink {
+  /** `severity`: RFC 5424 section 6.2.1 (4 warning for failures, 5 notice otherwise). */
+  send(line: string, severity: number): void;
+}
+
+/** RFC 5424 section 6.2.1 severities of audit records in syslog. */
+const WARNING = 4;
+const NOTICE = 5;
+
 /** What the caller knows about a run before it starts, for the `run-start` record. */
 export interface AuditRunInfo {
   playbookPath: string;
@@ -42,6 +52,8 @@ export type AuditRecord =
     }
   | { type: 'task'; run: string; time: string; host: string; play: string; task: string; module: string; status: 'changed' | 'failed'; changes: unknown[]; ignored?: boolean; handler?: boolean; message?: string; code?: string }
   | { type: 'host-unreachable'; run: string; time: string; host: string; message: string }
+  /** A sink (syslog) failed: records after this one may be missing there, never in the file. */
+  | { type: 'sink-error'; run: string; time: string; message: string }
   | {
       type: 'run-end';
       run: string;
@@ -83,6 +95,7 @@ export type AuditRecord =
 export class AuditLog {
   readonly run = randomUUID();
   readonly #file: JsonLinesFile;
+  readonly #sinks: AuditSink[];
   #info: AuditRunInfo;
   readonly #started = Date.now();
   #startWritten = false;
@@ -90,14 +103,30 @@ export class AuditLog {
   /** Tasks started and not yet finished, by `host\0task`. */
   readonly #running = new Map<string, { host: string; task: string; module: string }>();
 
-  private constructor(file: JsonLinesFile, info: AuditRunInfo) {
+  private constructor(file: JsonLinesFile, info: AuditRunInfo, sinks: AuditSink[]) {
     this.#file = file;
     this.#info = info;
+    this.#sinks = sinks;
   }
 
-  /** Opens the log for one run. @throws ConvergeError `CONVERGE_STATE` when it cannot be opened. */
-  static open(path: string, info: AuditRunInfo): AuditLog {
-    return new AuditLog(JsonLinesFile.open(path), info);
+  /**
+   * Opens the log for one run; every record written to the file is also given, as the same
+   * masked line, to each of `sinks` (after the file: a sink never costs the file a record).
+   * @throws ConvergeError `CONVERGE_STATE` when the file cannot be opened.
+   */
+  static open(path: string, info: AuditRunInfo, sinks: AuditSink[] = []): AuditLog {
+    return new AuditLog(JsonLinesFile.open(path), info, sinks);
+  }
+
+  /** Records in the file that a sink failed (`sink-error`), so a reader knows its copy is partial. */
+  sinkFailed(message: string): void {
+    this.#file.append({ type: 'sink-error', run: this.run, time: new Date().toISOString(), message });
+  }
+
+  #append(record: AuditRecord, severity: number): void {
+    const line = this.#file.append(record);
+    if (line === undefined) return;
+    for (const sink of this.#sinks) sink.send(line, severity);
   }
 
   /** Records the names (never the values) of the extra vars, for the `run-start` record. */
@@ -117,24 +146,27 @@ export class AuditLog {
     else if (e.type === 'task-result') this.#running.delete(`${e.report.host}\0${e.report.task}`);
     if (e.type === 'task-result' && (e.report.status === 'changed' || e.report.status === 'failed')) {
       const r = e.report;
-      this.#file.append({
-        type: 'task',
-        run: this.run,
-        time,
-        host: r.host,
-        play: r.play,
-        task: r.task,
-        module: r.module,
-        status: r.status,
-        changes: r.changes,
-        ...(r.ignored ? { ignored: true } : {}),
-        ...(r.handler ? { handler: true } : {}),
-        ...(r.status === 'failed' && r.message ? { message: r.message } : {}),
-        ...(r.code ? { code: r.code } : {}),
-      });
+      this.#append(
+        {
+          type: 'task',
+          run: this.run,
+          time,
+          host: r.host,
+          play: r.play,
+          task: r.task,
+          module: r.module,
+          status: r.status as 'changed' | 'failed',
+          changes: r.changes,
+          ...(r.ignored ? { ignored: true } : {}),
+          ...(r.handler ? { handler: true } : {}),
+          ...(r.status === 'failed' && r.message ? { message: r.message } : {}),
+          ...(r.code ? { code: r.code } : {}),
+        },
+        r.status === 'failed' && !r.ignored ? WARNING : NOTICE,
+      );
     } else if (e.type === 'host-unreachable') {
       for (const [k, t] of this.#running) if (t.host === e.host) this.#running.delete(k);
-      this.#file.append({ type: 'host-unreachable', run: this.run, time, host: e.host, message: e.message });
+      this.#append({ type: 'host-unreachable', run: this.run, time, host: e.host, message: e.message }, WARNING);
     }
   };
 
@@ -158,7 +190,7 @@ export class AuditLog {
       ...(i.extraVarNames?.length ? { extraVarNames: i.extraVarNames } : {}),
       pid: process.pid,
     };
-    this.#file.append(record);
+    this.#append(record, NOTICE);
   }
 
   /** Writes `run-end` from the report (or the error that stopped the run) and closes the log. */
@@ -166,12 +198,12 @@ export class AuditLog {
     if (this.#ended) return;
     this.#ended = true;
     this.#start([]);
-    const base = { type: 'run-end', run: this.run, time: new Date().toISOString(), durationMs: Date.now() - this.#started };
+    const base = { type: 'run-end', run: this.run, time: new Date().toISOString(), durationMs: Date.now() - this.#started } as const;
     if ('error' in outcome) {
       const e = outcome.error;
       const text = isConvergeError(e) ? `[${e.code}] ${e.message}` : e instanceof Error ? e.message : String(e);
-      this.#file.append({ ...base, result: 'error', error: maskText(text) });
-    } else this.#file.append({ ...base, result: outcome.result, summary: outcome.report.summary });
+      this.#append({ ...base, result: 'error', error: maskText(text) }, WARNING);
+    } else this.#append({ ...base, result: outcome.result, summary: outcome.report.summary }, outcome.result === 'ok' || outcome.result === 'changes-pending' ? NOTICE : WARNING);
     this.#file.close();
   }
 
@@ -184,7 +216,7 @@ export class AuditLog {
     this.#ended = true;
     this.#start([]);
     const inFlight = [...this.#running.values()];
-    this.#file.append({ type: 'run-end', run: this.run, time: new Date().toISOString(), durationMs: Date.now() - this.#started, result: 'interrupted', signal, ...(inFlight.length ? { inFlight } : {}) });
+    this.#append({ type: 'run-end', run: this.run, time: new Date().toISOString(), durationMs: Date.now() - this.#started, result: 'interrupted', signal, ...(inFlight.length ? { inFlight } : {}) }, WARNING);
     this.#file.close();
   }
 }

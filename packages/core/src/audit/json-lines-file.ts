@@ -67,10 +67,15 @@ export class JsonLinesFile {
     return file;
   }
 
-  /** Appends one record as one line and starts flushing it to disk. A no-op after {@link close}. */
-  append(record: Record<string, unknown>): void {
-    if (this.#fd === undefined) return;
-    this.#write(`${JSON.stringify(maskValue(record))}\n`);
+  /**
+   * Appends one record as one line and starts flushing it to disk. A no-op after {@link close}.
+   * @returns the line written (masked JSON, without the newline), or `undefined` after close.
+   */
+  append(record: Record<string, unknown>): string | undefined {
+    if (this.#fd === undefined) return undefined;
+    const line = JSON.stringify(maskValue(record));
+    this.#write(`${line}\n`);
+    return line;
   }
 
   /** One `write(2)` of `text`, then a background flush. */
