@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { ConvergeError, isPlaybook, type Playbook } from '@converge/core';
 
 /**
@@ -13,7 +14,7 @@ export async function loadPlaybook(path: string): Promise<{ playbook: Playbook; 
   const abs = resolve(path);
   if (!existsSync(abs)) throw new ConvergeError('CONVERGE_PLAYBOOK', `playbook not found: ${path}`);
   const { createJiti } = await import('jiti');
-  const jiti = createJiti(import.meta.url, { interopDefault: true, fsCache: true, moduleCache: true });
+  const jiti = createJiti(import.meta.url, { interopDefault: true, fsCache: true, moduleCache: true, alias: convergeAliases() });
   let mod: unknown;
   try {
     mod = await jiti.import(abs);
@@ -31,4 +32,46 @@ export async function loadPlaybook(path: string): Promise<{ playbook: Playbook; 
     });
   }
   return { playbook: candidate, path: abs };
+}
+
+/**
+ * Maps every `@converge/*` package of the checkout this CLI runs from (packages/* and roles/*)
+ * to its entry file, so that a playbook anywhere (outside the repository, without a
+ * node_modules of its own) imports the same packages the CLI uses.
+ *
+ * @returns jiti aliases: package name (and each subpath export) -> absolute file path.
+ */
+function convergeAliases(): Record<string, string> {
+  const alias: Record<string, string> = {};
+  let root: string;
+  try {
+    root = resolve(dirname(createRequire(import.meta.url).resolve('@converge/cli/package.json')), '../..');
+  } catch {
+    return alias;
+  }
+  for (const parent of ['packages', 'roles']) {
+    let names: string[];
+    try {
+      names = readdirSync(join(root, parent));
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const dir = join(root, parent, n);
+      let pkg: { name?: string; main?: string; exports?: Record<string, unknown> | string };
+      try {
+        pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as typeof pkg;
+      } catch {
+        continue;
+      }
+      if (!pkg.name?.startsWith('@converge/')) continue;
+      const exports = typeof pkg.exports === 'string' ? { '.': pkg.exports } : (pkg.exports ?? { '.': pkg.main ?? './index.js' });
+      for (const [sub, target] of Object.entries(exports)) {
+        const file = typeof target === 'string' ? target : (target as { default?: unknown } | null)?.default;
+        if (typeof file !== 'string' || sub.includes('*') || sub === './package.json') continue;
+        alias[sub === '.' ? pkg.name : `${pkg.name}/${sub.replace(/^\.\//, '')}`] = join(dir, file);
+      }
+    }
+  }
+  return alias;
 }

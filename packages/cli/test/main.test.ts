@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
 
+const execFileAsync = promisify(execFile);
 const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
 
 function sink(): Writable & { text: string } {
@@ -50,6 +53,28 @@ describe('converge (command line)', () => {
     const ok = await cli(['-i', inv, '--become-password-file', join(dir, 'pw'), fixture('local-files.ts'), '--output', 'json']);
     expect(ok.code).toBe(0);
     expect(ok.stdout + ok.stderr).not.toContain('s3cr3t-become-canary');
+  });
+
+  it('runs a playbook outside the repository that imports @converge packages and a role (the built CLI)', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'converge-outside-'));
+    writeFileSync(join(outside, 'hosts.ini'), 'local1 ansible_connection=local\n');
+    writeFileSync(
+      join(outside, 'site.ts'),
+      [
+        "import { definePlaybook, secret, secretText } from '@converge/core';",
+        "import { copy } from '@converge/modules';",
+        "import { loadBalancer } from '@converge/role-load-balancer';",
+        'void loadBalancer;',
+        `export default definePlaybook([{ name: 'outside', hosts: 'all', tasks: [copy({ dest: ${JSON.stringify(join(outside, 'out.txt'))}, content: secretText\`pw=\${secret('outside-canary-3391')}\` })] }]);`,
+      ].join('\n'),
+    );
+    const bin = join(import.meta.dirname, '..', 'bin', 'converge.js');
+    const runIt = () => execFileAsync(process.execPath, [bin, '-i', 'hosts.ini', 'site.ts', '--output', 'json'], { cwd: outside });
+    const first = await runIt();
+    expect(JSON.parse(first.stdout)).toMatchObject({ summary: { local1: { changed: 1, failed: 0 } } });
+    expect(readFileSync(join(outside, 'out.txt'), 'utf8')).toBe('pw=outside-canary-3391');
+    expect(first.stdout + first.stderr).not.toContain('outside-canary-3391');
+    expect(JSON.parse((await runIt()).stdout)).toMatchObject({ summary: { local1: { changed: 0 } } });
   });
 
   it('exits 5 for unknown options and a missing inventory', async () => {

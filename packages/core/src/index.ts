@@ -1,6 +1,6 @@
 export { ConvergeError, isConvergeError, formatLocation } from './errors.js';
 export type { ErrorCode, SourceLocation, ConvergeErrorOptions } from './errors.js';
-export { Secret, secret, isSecret, reveal, maskText, maskValue, registerSecretValue, SECRET_MASK } from './secret.js';
+export { Secret, secret, secretText, findSecretMask, isSecret, reveal, maskText, maskValue, registerSecretValue, SECRET_MASK } from './secret.js';
 export { sh, quote, raw, RawShell } from './sh.js';
 export type { Transport, ExecOptions, ExecResult, BecomeMethod, BecomeSpec, TransportStats, ConnectionSpec } from './transport.js';
 export { ShellSession, frame } from './shell-session.js';

@@ -6,5 +6,5 @@
  */
 export { ConvergeError, isConvergeError, formatLocation } from './errors.js';
 export type { ErrorCode, SourceLocation, ConvergeErrorOptions } from './errors.js';
-export { Secret, secret, isSecret, reveal, maskText, maskValue, registerSecretValue, SECRET_MASK } from './secret.js';
+export { Secret, secret, secretText, findSecretMask, isSecret, reveal, maskText, maskValue, registerSecretValue, SECRET_MASK } from './secret.js';
 export { YAML_MAX_ALIAS_COUNT, YAML_ALIAS_BOMB_MESSAGE, isYamlAliasBomb } from './yaml-limits.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskText, maskValue, secret, SECRET_MASK } from './secret.js';
+import { findSecretMask, maskText, maskValue, Secret, secret, secretText, SECRET_MASK } from './secret.js';
 
 describe('Secret masking', () => {
   it('masks secrets by type and by value, also inside larger strings', () => {
@@ -16,5 +16,18 @@ describe('Secret masking', () => {
     const loop: Record<string, unknown> = { name: 'x' };
     loop.self = loop;
     expect(maskValue(loop)).toEqual({ name: 'x', self: '[Circular]' });
+  });
+
+  it('secretText builds a Secret lazily from secrets and plain values; findSecretMask finds a secret turned into text', () => {
+    let reads = 0;
+    const lazy = new Secret(() => { reads++; return 'lazy-canary-8812'; });
+    const built = secretText`u=${'app'} p=${lazy} n=${3}`;
+    expect(reads).toBe(0);
+    expect(String(built)).toBe(SECRET_MASK);
+    expect(built.reveal()).toBe('u=app p=lazy-canary-8812 n=3');
+    expect(maskText('x lazy-canary-8812')).toBe(`x ${SECRET_MASK}`);
+    expect(findSecretMask({ a: 'ok', env: { PW: `pw=${secret('abcd-1234')}` } })).toBe('env.PW');
+    expect(findSecretMask({ values: ['x', `${lazy}`] })).toBe('values[1]');
+    expect(findSecretMask({ a: built, b: ['fine'] })).toBeUndefined();
   });
 });

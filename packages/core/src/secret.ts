@@ -58,6 +58,43 @@ export function secret(value: string): Secret {
   return new Secret(value);
 }
 
+/**
+ * Builds a {@link Secret} from a template literal whose placeholders may be secrets, e.g.
+ * `` secretText`password=${vars.db_password}` ``: the host receives the clear text, every output
+ * shows the mask. A plain template literal would turn each secret into its mask (`********`),
+ * which converge refuses in params.
+ *
+ * The text is built lazily, on first {@link Secret.reveal}, so a lazy secret (a Vault lookup)
+ * is read only when the value is used.
+ */
+export function secretText(strings: TemplateStringsArray, ...values: unknown[]): Secret {
+  return new Secret(() => strings.reduce((out, s, i) => out + s + (i < values.length ? String(reveal(values[i])) : ''), ''));
+}
+
+/**
+ * Finds a string inside params (plain objects and arrays, not secrets) that holds the secret
+ * mask, i.e. a secret that was turned into text before it reached a module.
+ *
+ * @returns the param path (e.g. `line`, `env.PASSWORD`, `values[1]`) or undefined.
+ */
+export function findSecretMask(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.includes(MASK) ? path || '(params)' : undefined;
+  if (value === null || typeof value !== 'object' || isSecret(value)) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const hit = findSecretMask(value[i], `${path}[${i}]`);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const hit = findSecretMask(v, path ? `${path}.${k}` : k);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
 /** True for a {@link Secret}, also one made by another copy of this package. */
 export function isSecret(v: unknown): v is Secret {
   return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[SECRET] === true;

@@ -10,7 +10,8 @@ import { LocalTransport } from '../local-transport.js';
 import { defineModule, type RegisteredResult } from '../module.js';
 import { definePlaybook, type Play } from '../playbook.js';
 import type { TaskListItem } from '../block.js';
-import { secret } from '../secret.js';
+import { isSecret, reveal, secret, secretText, type Secret } from '../secret.js';
+import { OrSecret } from '../schema.js';
 import { sh } from '../sh.js';
 import type { RunEvent } from './report.js';
 import { runPlaybook, type RunOptions } from './run.js';
@@ -225,6 +226,32 @@ describe('register', () => {
     const bad = r.report.tasks.find((t) => t.task === 'bad');
     expect(bad).toMatchObject({ status: 'failed', code: 'CONVERGE_PARAMS' });
     expect(bad?.message).toMatch(/\/path.*got 42.*\(at .*control\.test\.ts:\d+:\d+\)/s);
+  });
+
+  it('refuses a secret turned into text in params, and secretText carries it to the host', async () => {
+    const secretFile = defineModule({
+      name: 'test.secret_file',
+      description: 'Write a whole file whose content may be a Secret.',
+      params: Type.Object({ path: Type.String(), content: OrSecret(Type.String()) }),
+      facts: (p) => ({ text: fileText({ path: p.path }) }),
+      plan: ({ params, facts }) => (facts.text === reveal(params.content) ? { changes: [] } : { changes: [{ path: 'content', before: isSecret(params.content) ? null : facts.text, after: params.content }] }),
+      apply: ({ params }) => [{ script: sh`cat > ${params.path}`, stdin: reveal(params.content as string | Secret) }],
+      resources: (p) => [p.path],
+    });
+    const vars = { db_password: secret('canary-mask-5521') };
+    const mk = (content: (v: Record<string, unknown>) => unknown, name: string) =>
+      secretFile((c) => ({ path: join(dir, name), content: content(c.vars) as string }), { name });
+    const plays = (t: TaskListItem[]): Play => play(t, { vars });
+    await expect(run(plays([mk((v) => `pw=${v['db_password'] as Secret}`, 'interpolated')]))).rejects.toMatchObject({
+      code: 'CONVERGE_PARAMS',
+      message: expect.stringMatching(/param "content" holds "\*{8}", a secret turned into text/),
+      location: { file: expect.stringContaining('control.test.ts') },
+    });
+    expect(existsSync(join(dir, 'interpolated'))).toBe(false);
+    const good = await run(plays([mk((v) => secretText`pw=${v['db_password']}`, 'built')]));
+    expect(good.report.tasks[0]).toMatchObject({ status: 'changed' });
+    expect(read('built')).toBe('pw=canary-mask-5521');
+    expect(JSON.stringify(good.report)).not.toContain('canary-mask-5521');
   });
 
   it('still checks static params before contacting any host when only when waits', async () => {

@@ -8,7 +8,7 @@ import type { HostFacts } from '../host-facts.js';
 import type { HostInfo, ModuleDefinition, PrepareContext, RegisteredResult, Task, TaskContext } from '../module.js';
 import { validateParams } from '../params.js';
 import type { Play, Playbook, RoleDefinition, RoleUse } from '../playbook.js';
-import { isSecret, maskText, maskValue } from '../secret.js';
+import { findSecretMask, isSecret, maskText, maskValue, SECRET_MASK } from '../secret.js';
 import { isTemplated, renderString, renderTemplate } from '../template/index.js';
 import type { BecomeMethod, BecomeSpec } from '../transport.js';
 import { becomePasswordFromVars } from './connection.js';
@@ -587,6 +587,12 @@ export async function resolveTask(env: PrepEnv, node: TaskNode, known: KnownStat
     }
     try {
       let params = validateParams(def.params, cloneParams(rawParams), where);
+      const masked = findSecretMask(params);
+      if (masked) {
+        throw new ConvergeError('CONVERGE_PARAMS', `${where}: param "${masked}" holds "${SECRET_MASK}", a secret turned into text (e.g. by a template literal); the host would receive the mask, not the secret`, {
+          hint: "pass the Secret itself where the param takes one, or build the text with secretText`...${secret}...` (import { secretText } from '@converge/core')",
+        });
+      }
       const problem = def.validate?.(params as never);
       if (problem) throw new ConvergeError('CONVERGE_PARAMS', `${where}: ${problem}`);
       if (def.prepare) {
