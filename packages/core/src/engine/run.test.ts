@@ -225,6 +225,23 @@ describe('runPlaybook', () => {
     expect(existsSync(join(dir, 'ok'))).toBe(false);
   });
 
+  it('refuses a host whose ansible_port is not a port before contacting any host', async () => {
+    let connects = 0;
+    await expect(
+      runPlaybook({
+        playbook: definePlaybook(play([textFile({ path: join(dir, 'ok'), content: 'x' })])),
+        playbookPath: join(dir, 'p.ts'),
+        inventory: parseIniInventory('local1 ansible_connection=local\nbad1 ansible_connection=local ansible_port=abc\n', 'ports.ini'),
+        transport: (spec) => {
+          connects += 1;
+          return new LocalTransport(spec.host);
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'CONVERGE_INVENTORY', message: expect.stringContaining('host bad1: ansible_port "abc" is not a port number') });
+    expect(connects).toBe(0);
+    expect(existsSync(join(dir, 'ok'))).toBe(false);
+  });
+
   it('fails a task whose apply did not reach what its plan announced (not converged)', async () => {
     const r = await run(play([liar({ path: join(dir, 'l') })]));
     expect(r.report.tasks).toHaveLength(1);

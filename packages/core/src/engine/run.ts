@@ -113,6 +113,14 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
     }
     plans.push({ play, hosts: hostPlays });
   }
+  // A host's connection vars (port, connection type) are checked here, not when it is reached.
+  for (const host of new Set(plans.flatMap((p) => p.hosts.map((h) => h.host)))) {
+    try {
+      connectionSpec(host, { ...hostVars(options.inventory, host), ...(options.extraVars ?? {}) });
+    } catch (e) {
+      errors.push(asConvergeError(e, 'CONVERGE_INVENTORY'));
+    }
+  }
   if (errors.length > 0) throw aggregate(errors);
   if (options.startAtTask !== undefined) applyStartAtTask(plans, options.startAtTask);
 
