@@ -2,7 +2,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  ConvergeError,
   LocalTransport,
+  decryptVault,
+  encryptVault,
+  readVarsFile,
   definePlaybook,
   isConvergeError,
   parseIniInventory,
@@ -18,7 +22,15 @@ import {
   type RunReport,
   type Task,
 } from '@converge/core';
+import * as builtinModules from '@converge/modules';
 import { apt, blockinfile, command, copy, file, group, iniFile, lineinfile, shell, systemd, template, user } from '@converge/modules';
+import * as haproxy from '@converge/haproxy';
+import * as lokiAgent from '@converge/loki-agent';
+import * as mariadbGalera from '@converge/mariadb-galera';
+import * as maxscale from '@converge/maxscale';
+import * as nfs from '@converge/nfs';
+import * as resticBackup from '@converge/restic-backup';
+import { parseExtraVars } from '../../packages/cli/src/extra-vars.js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -312,4 +324,247 @@ describe('params that reach a shell arrive intact or are refused (C-11, C-17)', 
     }
     expect(existsSync(join(dir, 'pwned')) || existsSync('pwned')).toBe(false);
   });
+});
+
+describe('vars files (group_vars, host_vars, -e @file): a mapping, or a ConvergeError naming the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'converge-fuzz-vars-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const fragment = fc.oneof(
+    hostile,
+    fc.constantFrom('a: 1', 'b: [1, 2', 'c: {x: 1}', '- item', '&x [1]', '*x', '<<: *x', '!!python/object:os.system', '!vault |', '$ANSIBLE_VAULT;1.1;AES256', '---', '...', '{"a": 1}', '{"a":', '"unterminated', "k: 'v", 'k: v # c', '  nested: 1', '\t- tab', '? complex', ': bare', '%YAML 1.1', '@', 'null', '[]', '0'),
+  );
+  const document = fc.array(fragment, { maxLength: 10 }).map((lines) => lines.join('\n'));
+  let n = 0;
+  it('readVarsFile (inventory group_vars/host_vars)', async () => {
+    await fc.assert(
+      fc.asyncProperty(document, async (text) => {
+        const path = join(dir, `v${++n}.yml`);
+        writeFileSync(path, text);
+        try {
+          const vars = await readVarsFile(path);
+          expect(typeof vars).toBe('object');
+          expect(Array.isArray(vars)).toBe(false);
+        } catch (e) {
+          expectConvergeError(e);
+          expect(`${(e as ConvergeError).message} ${(e as ConvergeError).location?.file ?? ''}`).toContain(path);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+  it('-e @file and -e with a mapping', () => {
+    fc.assert(
+      fc.property(document, fc.boolean(), (text, asFile) => {
+        const path = join(dir, `e${++n}.yml`);
+        writeFileSync(path, text);
+        try {
+          const vars = parseExtraVars([asFile ? `@${path}` : text]);
+          expect(typeof vars).toBe('object');
+        } catch (e) {
+          expectConvergeError(e, 'CONVERGE_VARS');
+          if (asFile) expect(`${(e as ConvergeError).message} ${(e as ConvergeError).location?.file ?? ''}`).toContain(path);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('ansible-vault files: decrypted exactly with the right password, otherwise a ConvergeError naming the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'converge-fuzz-vault-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const password = fc.string({ minLength: 1, maxLength: 12 });
+  let n = 0;
+  const write = (text: string) => {
+    const path = join(dir, `vault${++n}.yml`);
+    writeFileSync(path, text);
+    return path;
+  };
+  /** Damages vault text: flip one hex digit, cut it short, drop or duplicate a line, garble the header. */
+  const mutation = fc.oneof(
+    fc.record({ kind: fc.constant('flip' as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant('drop-line' as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant('header' as const), header: fc.constantFrom('$ANSIBLE_VAULT;1.0;AES256', '$ANSIBLE_VAULT;1.1;AES128', '$ANSIBLE_VAULT;1.2;AES256', '$ANSIBLE_VAULT;1.1', '$ANSIBLE_VAULT;', 'ANSIBLE_VAULT;1.1;AES256') }),
+    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: hostile }),
+  );
+  const mutate = (text: string, m: { kind: string; at?: number; header?: string; text?: string }): string => {
+    const lines = text.trimEnd().split('\n');
+    const body = lines.slice(1).join('\n');
+    switch (m.kind) {
+      case 'flip': {
+        const positions = [...body].flatMap((c, i) => (/[0-9a-f]/.test(c) ? [i] : []));
+        const i = positions[(m.at ?? 0) % positions.length] as number;
+        const c = body[i] as string;
+        return `${lines[0]}\n${body.slice(0, i)}${c === '0' ? '1' : '0'}${body.slice(i + 1)}\n`;
+      }
+      case 'truncate':
+        return text.slice(0, (m.at ?? 0) % text.length);
+      case 'drop-line': {
+        const i = 1 + ((m.at ?? 0) % Math.max(1, lines.length - 1));
+        return `${lines.filter((_, j) => j !== i).join('\n')}\n`;
+      }
+      case 'header':
+        return `${m.header}\n${body}\n`;
+      default: {
+        const i = (m.at ?? 0) % text.length;
+        return text.slice(0, i) + (m.text ?? '') + text.slice(i);
+      }
+    }
+  };
+
+  it('the right password gives the plaintext; a wrong one or a damaged file is a CONVERGE_VARS error with the file', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).filter((k) => /^[a-z_][a-z0-9_]*$/i.test(k)), hostile.filter((v) => !v.includes('\r')), { minKeys: 1, maxKeys: 3 }), password, password, mutation, fc.constantFrom(undefined, 'prod'), async (vars, right, wrong, m, label) => {
+        const plaintext = JSON.stringify(vars);
+        const secret = { label: label ?? 'default', password: right };
+        const text = encryptVault(plaintext, secret);
+        const good = write(text);
+        const read = await readVarsFile(good, [secret]);
+        expect(Object.fromEntries(Object.entries(read).map(([k, v]) => [k, (v as { reveal(): string }).reveal()]))).toEqual(vars);
+        const expectRefused = async (path: string, secrets: { label: string; password: string }[]) => {
+          try {
+            await readVarsFile(path, secrets);
+            return false;
+          } catch (e) {
+            expectConvergeError(e);
+            expect(`${(e as ConvergeError).message} ${(e as ConvergeError).location?.file ?? ''}`).toContain(path);
+            return true;
+          }
+        };
+        if (wrong !== right) expect(await expectRefused(good, [{ label: 'default', password: wrong }])).toBe(true);
+        expect(await expectRefused(good, [])).toBe(true);
+        // A damaged file is refused, unless the damage left it a valid vault of the same plaintext
+        // (e.g. a line break inserted in the hex) or no longer vault text at all (then it is YAML).
+        const damaged = write(mutate(text, m));
+        try {
+          const again = await readVarsFile(damaged, [secret]);
+          expect(typeof again).toBe('object');
+        } catch (e) {
+          expectConvergeError(e);
+          expect(`${(e as ConvergeError).message} ${(e as ConvergeError).location?.file ?? ''}`).toContain(damaged);
+        }
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('a truncated HMAC or payload is refused by decryptVault, never decrypted', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), password, fc.nat(), (plaintext, pw, cut) => {
+        const text = encryptVault(plaintext, { label: 'default', password: pw });
+        const [header, ...hex] = text.trim().split('\n');
+        const payload = Buffer.from(hex.join(''), 'hex').toString('latin1');
+        const [salt, hmac, data] = payload.split('\n') as [string, string, string];
+        const shorter = (cut % Math.max(1, hmac.length - 1)) + 1;
+        const tampered = `${header}\n${Buffer.from(`${salt}\n${hmac.slice(0, hmac.length - shorter)}\n${data}`, 'latin1').toString('hex')}\n`;
+        expect(() => decryptVault(tampered, [{ label: 'default', password: pw }], 'tampered.yml')).toThrow(expect.objectContaining({ code: 'CONVERGE_VARS', message: expect.stringContaining('tampered.yml') }));
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+/** Every module exported by every package: a value made by defineModule (callable, with a definition). */
+function modulesOf(pkg: Record<string, unknown>): [string, ModuleDefinition][] {
+  return Object.values(pkg).flatMap((v) => {
+    const def = typeof v === 'function' ? (v as { definition?: ModuleDefinition }).definition : undefined;
+    return def && typeof def.name === 'string' && def.params ? [[def.name, def] as [string, ModuleDefinition]] : [];
+  });
+}
+
+/**
+ * Values shaped by a params schema (TypeBox is JSON Schema), with hostile strings, wrong types
+ * and unknown keys mixed in, so that many reach validate, facts and their shell commands.
+ */
+function fromSchema(schema: Record<string, any>, depth = 0): fc.Arbitrary<unknown> {
+  const wrong = fc.oneof(hostile, fc.integer(), fc.boolean(), fc.constant(null));
+  const shaped = (): fc.Arbitrary<unknown> => {
+    if ('const' in schema) return fc.constant(schema.const);
+    if (Array.isArray(schema.enum)) return fc.constantFrom(...schema.enum);
+    if (Array.isArray(schema.anyOf)) return fc.oneof(...schema.anyOf.map((s: Record<string, any>) => fromSchema(s, depth + 1)));
+    switch (schema.type) {
+      case 'string':
+        return fc.oneof(hostile, fc.constantFrom('/srv/data', 'backup', 'root', '10.0.0.1', '0644', 'web1:8080'));
+      case 'integer':
+        return fc.integer({ min: -5, max: 70000 });
+      case 'number':
+        return fc.oneof(fc.integer({ min: -5, max: 70000 }), fc.double({ noNaN: true }));
+      case 'boolean':
+        return fc.boolean();
+      case 'null':
+        return fc.constant(null);
+      case 'array':
+        return depth > 3 ? fc.constant([]) : fc.array(fromSchema(schema.items ?? {}, depth + 1), { maxLength: 3 });
+      case 'object': {
+        if (depth > 3) return fc.constant({});
+        const props = Object.entries((schema.properties ?? {}) as Record<string, Record<string, any>>);
+        const model = fc.record(Object.fromEntries(props.map(([k, s]) => [k, fromSchema(s, depth + 1)])), { requiredKeys: (schema.required ?? []).filter((k: string) => props.some(([p]) => p === k)) });
+        return fc.tuple(model, fc.dictionary(hostile, wrong, { maxKeys: 1 })).map(([m, extra]) => ({ ...extra, ...m }));
+      }
+      default:
+        return wrong;
+    }
+  };
+  return fc.oneof({ weight: 9, arbitrary: shaped() }, { weight: 1, arbitrary: wrong });
+}
+
+const PACKAGES: [string, Record<string, unknown>][] = [
+  ['@converge/modules', builtinModules],
+  ['@converge/haproxy', haproxy],
+  ['@converge/nfs', nfs],
+  ['@converge/loki-agent', lokiAgent],
+  ['@converge/restic-backup', resticBackup],
+  ['@converge/mariadb-galera', mariadbGalera],
+  ['@converge/maxscale', maxscale],
+];
+
+describe('every module of every package: params shaped by its schema give a params error or valid params, never interpreted by a shell', () => {
+  const pwned = join(mkdtempSync(join(tmpdir(), 'converge-fuzz-pkg-')), 'pwned');
+  // hostile strings that would create `pwned` if a shell interpreted them
+  const injection = fc.constantFrom(`$(touch ${pwned})`, `\`touch ${pwned}\``, `'; touch ${pwned}; '`, `"; touch ${pwned}; "`, `\n touch ${pwned}\n`, `x && touch ${pwned}`);
+  const t = new LocalTransport('localhost');
+  beforeAll(() => t.connect());
+  afterAll(() => t.close());
+  for (const [pkgName, pkg] of PACKAGES) {
+    const modules = modulesOf(pkg);
+    it(`${pkgName} exports modules`, () => expect(modules.length).toBeGreaterThan(0));
+    for (const [name, def] of modules) {
+      it(`${pkgName}: ${name}`, async () => {
+        let probed = 0;
+        await fc.assert(
+          fc.asyncProperty(fromSchema(def.params as Record<string, any>), injection, async (raw, inj) => {
+            // every string leaf also gets an injection attempt appended
+            const params = JSON.parse(JSON.stringify(raw ?? null, (_k, v) => (typeof v === 'string' ? v + inj : v)));
+            let valid: unknown;
+            try {
+              valid = validateParams(def.params, params, `task "fuzz" (${name})`);
+            } catch (e) {
+              expectConvergeError(e, 'CONVERGE_PARAMS');
+              expect((e as Error).message).toContain(`(${name})`);
+              return;
+            }
+            let facts: Record<string, FactRequest> | undefined;
+            try {
+              if (def.validate?.(valid as never)) return;
+              if (def.prepare) return; // prepare reads controller files (templates, keys)
+              facts = def.facts?.(valid as never, { name: 'h', vars: {}, user: 'root', check: false, diff: false }) as Record<string, FactRequest> | undefined;
+            } catch (e) {
+              expectConvergeError(e);
+              return;
+            }
+            // The probes are read-only: run them here, where the service is absent, and check
+            // that no hostile param was interpreted by the shell.
+            for (const r of Object.values(facts ?? {})) {
+              await t.exec(`cd ${JSON.stringify(tmpdir())} && ( ${r.fact.command(r.args as never)} ) </dev/null >/dev/null 2>&1; true`);
+              probed += 1;
+            }
+            expect(existsSync(pwned), `a param of ${name} was interpreted by the shell: ${JSON.stringify(params)}`).toBe(false);
+          }),
+          { numRuns: 20 },
+        );
+        if (probed === 0) console.log(`fuzz: ${name}: no generated params reached its probes (refused by params or validate, or no facts)`);
+      });
+    }
+  }
 });

@@ -4,6 +4,7 @@ import { inventoryError } from './inventory-error.js';
 import { parseData, toPlain } from './pyyaml.js';
 import type { Inventory, InventoryVarsDir, InventoryVarsFile } from './types.js';
 import { decryptVault, isVaultEncrypted, type VaultSecret } from '../ansible-vault/format.js';
+import { ConvergeError, isConvergeError } from '../errors.js';
 import { decryptTaggedValues, hasTaggedValues, secretLeaves } from '../ansible-vault/vault-value.js';
 
 /** Extensions of vars files, in the order Ansible tries them (`YAML_FILENAME_EXTENSIONS`, after no extension). */
@@ -81,7 +82,14 @@ export function comparePython(a: string, b: string): number {
 export async function readVarsFile(file: string, vaultSecrets: readonly VaultSecret[] = []): Promise<Record<string, unknown>> {
   let text = await readFile(file, 'utf8');
   const encrypted = isVaultEncrypted(text);
-  if (encrypted) text = decryptVault(text, vaultSecrets, file).plaintext.toString('utf8');
+  if (encrypted) {
+    try {
+      text = decryptVault(text, vaultSecrets, file).plaintext.toString('utf8');
+    } catch (e) {
+      if (!isConvergeError(e) || e.location) throw e;
+      throw new ConvergeError(e.code, e.message, { cause: e, location: { file }, ...(e.hint ? { hint: e.hint } : {}) });
+    }
+  }
   const data = parseData(text, file);
   const v = data.value;
   if (v === null || v === undefined || v === false || v === 0 || v === '' || (Array.isArray(v) && v.length === 0)) return {};
