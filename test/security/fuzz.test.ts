@@ -6,7 +6,6 @@ import {
   LocalTransport,
   decryptVault,
   encryptVault,
-  readVarsFile,
   definePlaybook,
   isConvergeError,
   parseIniInventory,
@@ -31,6 +30,7 @@ import * as maxscale from '@converge/maxscale';
 import * as nfs from '@converge/nfs';
 import * as resticBackup from '@converge/restic-backup';
 import { parseExtraVars } from '../../packages/cli/src/extra-vars.js';
+import { readVarsFile } from '../../packages/core/src/inventory/vars-files.js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -477,15 +477,19 @@ function modulesOf(pkg: Record<string, unknown>): [string, ModuleDefinition][] {
  * Values shaped by a params schema (TypeBox is JSON Schema), with hostile strings, wrong types
  * and unknown keys mixed in, so that many reach validate, facts and their shell commands.
  */
-function fromSchema(schema: Record<string, any>, depth = 0): fc.Arbitrary<unknown> {
+function fromSchema(schema: Record<string, any>, injection: fc.Arbitrary<string>, depth = 0): fc.Arbitrary<unknown> {
   const wrong = fc.oneof(hostile, fc.integer(), fc.boolean(), fc.constant(null));
   const shaped = (): fc.Arbitrary<unknown> => {
     if ('const' in schema) return fc.constant(schema.const);
     if (Array.isArray(schema.enum)) return fc.constantFrom(...schema.enum);
-    if (Array.isArray(schema.anyOf)) return fc.oneof(...schema.anyOf.map((s: Record<string, any>) => fromSchema(s, depth + 1)));
+    if (Array.isArray(schema.anyOf)) return fc.oneof(...schema.anyOf.map((s: Record<string, any>) => fromSchema(s, injection, depth + 1)));
     switch (schema.type) {
       case 'string':
-        return fc.oneof(hostile, fc.constantFrom('/srv/data', 'backup', 'root', '10.0.0.1', '0644', 'web1:8080'));
+        // a path or a name with a shell injection attempt in it, or a plain value
+        return fc.oneof(
+          fc.tuple(fc.constantFrom('/srv/data/', 'backup', ''), hostile, injection).map(([a, b, c]) => a + b + c),
+          fc.constantFrom('/srv/data', 'backup', 'root', '10.0.0.1', '0644', 'web1:8080'),
+        );
       case 'integer':
         return fc.integer({ min: -5, max: 70000 });
       case 'number':
@@ -495,11 +499,11 @@ function fromSchema(schema: Record<string, any>, depth = 0): fc.Arbitrary<unknow
       case 'null':
         return fc.constant(null);
       case 'array':
-        return depth > 3 ? fc.constant([]) : fc.array(fromSchema(schema.items ?? {}, depth + 1), { maxLength: 3 });
+        return depth > 3 ? fc.constant([]) : fc.array(fromSchema(schema.items ?? {}, injection, depth + 1), { maxLength: 3 });
       case 'object': {
         if (depth > 3) return fc.constant({});
         const props = Object.entries((schema.properties ?? {}) as Record<string, Record<string, any>>);
-        const model = fc.record(Object.fromEntries(props.map(([k, s]) => [k, fromSchema(s, depth + 1)])), { requiredKeys: (schema.required ?? []).filter((k: string) => props.some(([p]) => p === k)) });
+        const model = fc.record(Object.fromEntries(props.map(([k, s]) => [k, fromSchema(s, injection, depth + 1)])), { requiredKeys: (schema.required ?? []).filter((k: string) => props.some(([p]) => p === k)) });
         return fc.tuple(model, fc.dictionary(hostile, wrong, { maxKeys: 1 })).map(([m, extra]) => ({ ...extra, ...m }));
       }
       default:
@@ -533,9 +537,7 @@ describe('every module of every package: params shaped by its schema give a para
       it(`${pkgName}: ${name}`, async () => {
         let probed = 0;
         await fc.assert(
-          fc.asyncProperty(fromSchema(def.params as Record<string, any>), injection, async (raw, inj) => {
-            // every string leaf also gets an injection attempt appended
-            const params = JSON.parse(JSON.stringify(raw ?? null, (_k, v) => (typeof v === 'string' ? v + inj : v)));
+          fc.asyncProperty(fromSchema(def.params as Record<string, any>, injection), async (params) => {
             let valid: unknown;
             try {
               valid = validateParams(def.params, params, `task "fuzz" (${name})`);

@@ -155,7 +155,12 @@ export function decryptVault(text: string, secrets: readonly VaultSecret[], sour
   }
   const ordered = env.vaultId ? [...secrets.filter((s) => s.label === env.vaultId), ...secrets.filter((s) => s.label !== env.vaultId)] : [...secrets];
   for (const s of ordered) {
-    const plaintext = tryDecrypt(env, passwordText(s.password));
+    let plaintext: Buffer | undefined;
+    try {
+      plaintext = tryDecrypt(env, passwordText(s.password));
+    } catch (e) {
+      throw vaultError(`${source}: ${(e as Error).message}`, (e as ConvergeError).hint, e);
+    }
     if (plaintext) return { plaintext, label: s.label, envelope: env };
   }
   const ids = [...new Set(secrets.map((s) => s.label))].join(', ');
