@@ -1,9 +1,12 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { type Dirent, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ConvergeError,
   LocalTransport,
+  ShellSession,
+  secret,
   decryptVault,
   encryptVault,
   definePlaybook,
@@ -20,7 +23,12 @@ import {
   type ModuleDefinition,
   type RunReport,
   type Task,
+  type Transport,
+  type TransportStats,
+  type ExecOptions,
+  type ExecResult,
 } from '@converge/core';
+import type { RawShell } from '../../packages/core/src/sh.js';
 import * as builtinModules from '@converge/modules';
 import { apt, blockinfile, command, copy, file, group, iniFile, lineinfile, shell, systemd, template, user } from '@converge/modules';
 import * as haproxy from '@converge/haproxy';
@@ -566,6 +574,174 @@ describe('every module of every package: params shaped by its schema give a para
           { numRuns: 20 },
         );
         if (probed === 0) console.log(`fuzz: ${name}: no generated params reached its probes (refused by params or validate, or no facts)`);
+      });
+    }
+  }
+});
+
+/**
+ * A transport for the controller whose shell runs in its own mount namespace: /etc and /usr are
+ * overlays and /var, /srv, /opt, /root, /home and /run are empty tmpfs, so that the applies of
+ * the package modules (unit files, configs under /etc, state under /var) run for real here
+ * without changing this machine. The service programs (mariadb, restic, haproxy, maxctrl,
+ * systemctl, exportfs, ...) are not installed here: stubs record their argv instead.
+ */
+class SandboxTransport implements Transport {
+  readonly host = 'localhost';
+  readonly loginUser = 'root';
+  readonly stats: TransportStats = { roundTrips: 0 };
+  #session?: ShellSession;
+  constructor(readonly setup: string) {}
+  async connect(): Promise<void> {
+    const child = spawn('unshare', ['-m', '/bin/sh', '-c', `${this.setup}\nexec /bin/sh`], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    this.#session = new ShellSession({ stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, kill: () => void child.kill('SIGKILL') }, 'localhost (sandbox)');
+  }
+  async exec(command: string | RawShell, options: ExecOptions = {}): Promise<ExecResult> {
+    if (!this.#session || this.#session.closed) await this.connect();
+    this.stats.roundTrips += 1;
+    const { become: _b, ...rest } = options;
+    return (this.#session as ShellSession).run(String(command), rest);
+  }
+  async close(): Promise<void> {
+    this.#session?.close();
+  }
+}
+
+const canSandbox = (() => {
+  try {
+    return process.getuid?.() === 0 && spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs none /mnt'], { timeout: 5000 }).status === 0;
+  } catch {
+    return false;
+  }
+})();
+if (!canSandbox) console.log('fuzz: package modules with valid params skipped: needs root and `unshare -m` (a mount namespace) on this controller');
+
+describe.skipIf(!canSandbox)('every module of every package: valid params with a hostile string reach its probes and apply, arrive intact or are refused (C-11, C-17)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'converge-fuzz-sandbox-'));
+  const stubs = join(dir, 'stubs');
+  const argvLog = join(dir, 'argv.log');
+  const pwned = join(dir, 'pwned');
+  const D = join(dir, 'data');
+  let transport: SandboxTransport;
+  // Injection attempts with and without white space (some params refuse white space).
+  const injection = fc.constantFrom(`$(touch ${pwned})`, `\`touch ${pwned}\``, `'; touch ${pwned}; '`, `"; touch ${pwned}; "`, `\n touch ${pwned}\n`, `$(touch\${IFS}${pwned})`, `\`touch\${IFS}${pwned}\``, `';touch\${IFS}${pwned};'`, `";touch\${IFS}${pwned};"`, `|touch\${IFS}${pwned}`);
+  const evil = fc.tuple(hostile, injection, hostile).map(([a, b, c]) => a + b + c);
+  const pw = (s: string) => secret(s);
+
+  beforeAll(async () => {
+    mkdirSync(stubs);
+    mkdirSync(D);
+    for (const prog of ['systemctl', 'journalctl', 'mysql', 'mariadb', 'mysqladmin', 'mariadb-admin', 'galera_new_cluster', 'restic', 'haproxy', 'socat', 'alloy', 'maxctrl', 'maxscale', 'curl', 'exportfs', 'showmount', 'mount', 'mount.nfs', 'umount', 'mountpoint', 'findmnt', 'rpcinfo', 'getent', 'id', 'useradd', 'groupadd', 'usermod', 'dpkg-query', 'apt-get', 'apt-cache', 'chown', 'chgrp', 'runuser', 'su', 'sudo', 'ssh-keyscan', 'ssh']) {
+      // accounts are absent; systemd knows no unit; every other program succeeds silently
+      const answer = prog === 'getent' || prog === 'id' ? 'exit 2' : prog === 'systemctl' ? `[ "$1" = show ] && printf 'Id=x\\nLoadState=not-found\\nActiveState=inactive\\nSubState=dead\\nUnitFileState=\\nNeedDaemonReload=no\\nFragmentPath=\\n'; [ "$1" != is-active ]` : 'exit 0';
+      writeFileSync(join(stubs, prog), `#!/bin/sh\n{ printf '%s\\0' '${prog}'; for a in "$@"; do printf '%s\\0' "$a"; done; } >> '${argvLog}'\n${answer}\n`);
+      chmodSync(join(stubs, prog), 0o755);
+    }
+    mkdirSync(join(dir, 'ov/etc-u'), { recursive: true });
+    mkdirSync(join(dir, 'ov/etc-w'), { recursive: true });
+    mkdirSync(join(dir, 'ov/usr-u'), { recursive: true });
+    mkdirSync(join(dir, 'ov/usr-w'), { recursive: true });
+    const setup = [
+      'set -e',
+      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${dir}/ov/etc-u,workdir=${dir}/ov/etc-w /etc`,
+      `mount -t overlay overlay -o lowerdir=/usr,upperdir=${dir}/ov/usr-u,workdir=${dir}/ov/usr-w /usr`,
+      'for d in /var /srv /opt /root /home /run /mnt; do mount -t tmpfs none "$d"; done',
+      'mkdir -p /var/tmp /var/lib /var/log /var/backups',
+      `PATH=${stubs}:"$PATH"; export PATH`,
+      `cd ${dir}`,
+      'set +e',
+    ].join('\n');
+    transport = new SandboxTransport(setup);
+    await transport.connect();
+  });
+  afterAll(async () => {
+    await transport?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  type Case = { base: Record<string, unknown>; targets: Record<string, (v: string) => Record<string, unknown>> };
+  // loopback addresses only (a peer probe connects to them); timeout 1: the wait for Synced gives up at once
+  const db = { name: 'db1', address: '127.0.0.1' };
+  const galeraNodes = { node: 'db1', nodes: [db, { name: 'db2', address: '127.0.0.2' }], timeout: 1 };
+  const maxscaleBase = { servers: [{ name: 'db1', address: '127.0.0.21' }], monitor: { user: 'maxscale_monitor', password: pw('monitor-pw-1') }, service: { user: 'maxscale', password: pw('service-pw-1') } };
+  const repo = { name: 'local', password: pw('repo-pw-1'), location: { type: 'local', path: `${D}/restic` }, config_dir: `${D}/etc-restic` };
+  /** For each package module: minimal valid params (from the package's tests) and the string params that reach a shell. */
+  const CASES: Record<string, Case> = {
+    'haproxy.config': { base: { path: `${D}/haproxy.cfg` }, targets: { path: (v) => ({ path: `${D}/${v}` }), certificates_dir: (v) => ({ certificates_dir: `${D}/${v}` }), service: (v) => ({ service: v }) } },
+    'haproxy.server': { base: { backend: 'web', server: 'web1', state: 'drain', socket: `${D}/admin.sock` }, targets: { socket: (v) => ({ socket: `${D}/${v}` }), backend: (v) => ({ backend: v }), server: (v) => ({ server: v }) } },
+    'nfs.exports': { base: { name: 'shared', exports: [{ path: `${D}/shared`, clients: [{ host: '10.0.0.0/24' }] }] }, targets: { name: (v) => ({ name: v }), 'exports[0].path': (v) => ({ exports: [{ path: `${D}/${v}`, clients: [{ host: '10.0.0.0/24' }] }] }), 'exports[0].clients[0].host': (v) => ({ exports: [{ path: `${D}/shared`, clients: [{ host: v }] }] }) } },
+    'nfs.mount': { base: { path: `${D}/mnt`, src: 'nfs1:/srv/shared', state: 'mounted' }, targets: { path: (v) => ({ path: `${D}/${v}` }), src: (v) => ({ src: `nfs1:/srv/${v}` }) } },
+    'alloy.config': { base: { journal: {}, endpoints: [{ name: 'local', url: 'http://127.0.0.1:3100/loki/api/v1/push' }], path: `${D}/alloy.river`, secrets_dir: `${D}/alloy-secrets` }, targets: { path: (v) => ({ path: `${D}/${v}` }), secrets_dir: (v) => ({ secrets_dir: `${D}/${v}` }), group: (v) => ({ group: v }) } },
+    'restic.repository': { base: repo, targets: { config_dir: (v) => ({ config_dir: `${D}/${v}` }), 'location.path': (v) => ({ location: { type: 'local', path: `${D}/${v}` } }), name: (v) => ({ name: v }) } },
+    'restic.repositories': { base: { repositories: [repo] }, targets: { 'repositories[0].config_dir': (v) => ({ repositories: [{ ...repo, config_dir: `${D}/${v}` }] }), 'repositories[0].location.path': (v) => ({ repositories: [{ ...repo, location: { type: 'local', path: `${D}/${v}` } }] }) } },
+    'restic.job': { base: { name: 'data', repository: 'local', paths: [`${D}/src`], config_dir: `${D}/etc-restic` }, targets: { 'paths[0]': (v) => ({ paths: [`${D}/${v}`] }), 'excludes[0]': (v) => ({ excludes: [v] }), 'tags[0]': (v) => ({ tags: [v] }), config_dir: (v) => ({ config_dir: `${D}/${v}` }), on_calendar: (v) => ({ on_calendar: v }), name: (v) => ({ name: v }) } },
+    'restic.jobs': { base: { jobs: [{ name: 'data', repository: 'local', paths: [`${D}/src`], config_dir: `${D}/etc-restic` }] }, targets: { 'jobs[0].paths[0]': (v) => ({ jobs: [{ name: 'data', repository: 'local', paths: [`${D}/${v}`], config_dir: `${D}/etc-restic` }] }) } },
+    'restic.restore_drill': { base: { repository: 'local', path: `${D}/src`, tag: 'data', config_dir: `${D}/etc-restic`, scratch_dir: `${D}/drill` }, targets: { path: (v) => ({ path: `${D}/${v}` }), tag: (v) => ({ tag: v }), 'excludes[0]': (v) => ({ excludes: [v] }), scratch_dir: (v) => ({ scratch_dir: `${D}/${v}` }), config_dir: (v) => ({ config_dir: `${D}/${v}` }) } },
+    'restic.status': { base: { repository: 'local', tag: 'data', config_dir: `${D}/etc-restic` }, targets: { tag: (v) => ({ tag: v }), config_dir: (v) => ({ config_dir: `${D}/${v}` }) } },
+    'mariadb.database': { base: { name: 'app' }, targets: { name: (v) => ({ name: v }), encoding: (v) => ({ encoding: v }), collation: (v) => ({ collation: v }) } },
+    'mariadb.user': { base: { name: 'app', host: '%', password: pw('pw-app-1') }, targets: { name: (v) => ({ name: v }), host: (v) => ({ host: v }) } },
+    'mariadb.grants': { base: { user: 'app', host: '%', privileges: [{ on: 'app.*', privileges: ['SELECT'] }] }, targets: { user: (v) => ({ user: v }), host: (v) => ({ host: v }), 'privileges[0].on': (v) => ({ privileges: [{ on: `${v}.*`, privileges: ['SELECT'] }] }), 'privileges[0].privileges[0]': (v) => ({ privileges: [{ on: 'app.*', privileges: [v] }] }) } },
+    'galera.config': { base: { cluster_name: 'prod', cluster_addresses: ['127.0.0.1', '127.0.0.2'], node_name: 'db1', node_address: '127.0.0.1', sst_password: pw('sst-pw-1'), path: `${D}/galera.cnf` }, targets: { cluster_name: (v) => ({ cluster_name: v }), node_name: (v) => ({ node_name: v }), path: (v) => ({ path: `${D}/${v}` }), sst_user: (v) => ({ sst_user: v }) } },
+    'galera.bootstrap': { base: galeraNodes, targets: { node: (v) => ({ node: v, nodes: [{ name: v, address: '127.0.0.1' }] }), sst_user: (v) => ({ sst_user: v, sst_password: pw('sst-pw-1') }), 'config[0]': (v) => ({ config: [`${D}/${v}`] }) } },
+    'galera.member': { base: galeraNodes, targets: { node: (v) => ({ node: v, nodes: [{ name: v, address: '127.0.0.1' }] }), sst_user: (v) => ({ sst_user: v, sst_password: pw('sst-pw-1') }) } },
+    'galera.restart': { base: galeraNodes, targets: { node: (v) => ({ node: v, nodes: [{ name: v, address: '127.0.0.1' }] }) } },
+    'maxscale.config': { base: { ...maxscaleBase, path: `${D}/maxscale.cnf`, maxctrl_config: `${D}/maxctrl.cnf`, runtime: false }, targets: { path: (v) => ({ path: `${D}/${v}` }), maxctrl_config: (v) => ({ maxctrl_config: `${D}/${v}` }), unit: (v) => ({ unit: v }), group: (v) => ({ group: v }), 'servers[0].name': (v) => ({ servers: [{ name: v, address: '127.0.0.21' }] }) } },
+    'maxscale.rest_api': { base: { user: 'ops', password: pw('rest-pw-1'), maxctrl_config: `${D}/maxctrl.cnf` }, targets: { maxctrl_config: (v) => ({ maxctrl_config: `${D}/${v}` }), admin_host: (v) => ({ admin_host: v }), user: (v) => ({ user: v }) } },
+  };
+
+  const inventory = () => parseIniInventory('localhost ansible_connection=local\n', 'fuzz.ini');
+  /** Files written by the run that are visible from here: the data dir and the /etc and /usr overlays. */
+  const written = (): string[] => [D, join(dir, 'ov/etc-u'), join(dir, 'ov/usr-u')].flatMap((root) => (readdirSync(root, { recursive: true, withFileTypes: true }) as Dirent[]).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)));
+  /** Where the value arrived intact: as one exact argument of a stub, inside an argument, or in a written file. */
+  const arrival = (value: string): 'argument' | 'in-argument' | 'file' | undefined => {
+    const args = existsSync(argvLog) ? readFileSync(argvLog, 'utf8').split('\0') : [];
+    if (args.includes(value)) return 'argument';
+    if (args.some((a) => a.includes(value))) return 'in-argument';
+    if (written().some((f) => readFileSync(f, 'utf8').includes(value))) return 'file';
+    return undefined;
+  };
+  for (const [pkgName, pkg] of PACKAGES.slice(1)) {
+    for (const [name, def] of modulesOf(pkg)) {
+      it(`${pkgName}: ${name}`, async () => {
+        const c = CASES[name];
+        expect(c, `no valid params for ${name} in this test`).toBeDefined();
+        const { base, targets } = c as Case;
+        const fn = Object.values(pkg).find((v) => typeof v === 'function' && (v as { definition?: unknown }).definition === def) as (p: unknown) => Task;
+        const make = (params: Record<string, unknown>): Task => fn(params);
+        // the base params themselves are valid: the probes and the apply run
+        const baseline = await runPlaybook({ playbook: definePlaybook({ name: 'fuzz', hosts: 'all', tasks: [make(base)] }), playbookPath: join(dir, 'playbook.ts'), inventory: inventory(), transport: () => transport });
+        expect(baseline.tasks.length, `${name}: base params run`).toBe(1);
+        const reached: Record<string, number> = {};
+        const refused: Record<string, number> = {};
+        const seen: Record<string, number> = {};
+        let turn = 0;
+        await fc.assert(
+          // every target param in turn, each with a fresh hostile value
+          fc.asyncProperty(evil, async (value) => {
+            const keys = Object.keys(targets);
+            const key = keys[turn++ % keys.length] as string;
+            const params = { ...base, ...(targets[key] as (v: string) => Record<string, unknown>)(value) };
+            let report: RunReport | undefined;
+            writeFileSync(argvLog, '');
+            try {
+              report = await runPlaybook({ playbook: definePlaybook({ name: 'fuzz', hosts: 'all', tasks: [make(params)] }), playbookPath: join(dir, 'playbook.ts'), inventory: inventory(), transport: () => transport });
+            } catch (e) {
+              expectConvergeError(e);
+              const field = key.replace(/\[\d+\]/g, '').split('.').pop() as string;
+              expect((e as Error).message, `${name}: refusal of ${key} names it`).toContain(field);
+              refused[key] = (refused[key] ?? 0) + 1;
+            }
+            if (report) {
+              const status = report.tasks[0]?.status as string;
+              reached[`${key} ${status}`] = (reached[`${key} ${status}`] ?? 0) + 1;
+              const where = arrival(value);
+              if (where) seen[where] = (seen[where] ?? 0) + 1;
+            }
+            expect(existsSync(pwned), `${name}: ${key} = ${JSON.stringify(value)} was interpreted by the shell`).toBe(false);
+          }),
+          { numRuns: 6, seed: 7 },
+        );
+        console.log(`fuzz: ${name}: reached the shell ${JSON.stringify(reached)}, refused ${JSON.stringify(refused)}, arrived intact ${JSON.stringify(seen)}`);
       });
     }
   }

@@ -178,4 +178,9 @@ describe('module mariadb.grants', () => {
   test('a bad object is refused before any host is touched', () => {
     expect(() => planModule(mariadbGrants, { params: { user: 'x', privileges: [{ on: 'nodot', privileges: ['SELECT'] }] }, facts: {} })).toThrow(/db.name/);
   });
+  test('a bad privilege or object is refused with the item that carries it', () => {
+    const params = { user: 'x', privileges: [{ on: 'app.*', privileges: ['SELECT'] }, { on: 'app.*', privileges: ['SELECT; DROP DATABASE app'] }] };
+    expect(() => planModule(mariadbGrants, { params, facts: {} })).toThrow(/privileges\[1\]: not a privilege: "SELECT; DROP DATABASE app"/);
+    expect(() => planModule(mariadbGrants, { params: { user: 'x', privileges: [{ on: 'nodot', privileges: ['SELECT'] }] }, facts: {} })).toThrow(/privileges\[0\]: .*db.name/);
+  });
 });

@@ -68,10 +68,13 @@ export const mariadbGrants = defineModule({
   description: "Set a MariaDB account's privileges.",
   params: MariadbGrantsParams,
   validate: (p) => {
-    try {
-      wantedGrants(p.privileges);
-    } catch (e) {
-      return (e as Error).message;
+    // Each item on its own, so that the message names the item at fault.
+    for (const [i, item] of p.privileges.entries()) {
+      try {
+        wantedGrants([item]);
+      } catch (e) {
+        return `privileges[${i}]: ${(e as Error).message}`;
+      }
     }
     return undefined;
   },
