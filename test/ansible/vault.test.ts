@@ -153,5 +153,6 @@ describe.skipIf(!ansibleVault && !process.env['CI'])('vault files both ways with
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).summary.local1).toMatchObject({ failed: 0, skipped: 1 });
     expect(r.stdout).not.toContain('t0p-secret-b');
+    expect(readFileSync(join(root, 'b.txt'), 'utf8')).toBe('t0p-secret-b');
   });
 });
