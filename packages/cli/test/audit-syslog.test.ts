@@ -3,9 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { cli } from './cli-harness.js';
 
 // `--audit-syslog`: every audit record also goes to syslog through util-linux logger(1). Remote
 // servers are real listeners on loopback (UDP, and TCP with RFC 6587 octet counting) that check
@@ -16,23 +15,6 @@ import { main } from '../src/main.js';
 const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
 const PASSWORD = 'syslog-canary-Zq81';
 
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      w.text += String(chunk);
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
-
-async function cli(args: string[]) {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 /** RFC 5424 section 6: HEADER SP STRUCTURED-DATA [SP MSG], with logger's timeQuality element. */
 const RFC5424 = /^<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)) (\S{1,255}) (\S{1,48}) (\S{1,128}) (\S{1,32}) (-|(?:\[[^\]]*\])+) (.*)$/s;

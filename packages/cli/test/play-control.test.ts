@@ -1,9 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { cli } from './cli-harness.js';
 
 // The command line's play-control flags on local hosts (ansible_connection=local: a real shell
 // on this machine): --list-hosts/--list-tasks/--list-tags, --start-at-task, delegated rows and
@@ -11,23 +10,6 @@ import { main } from '../src/main.js';
 
 const playbook = join(import.meta.dirname, 'fixtures', 'play-control.ts');
 
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      w.text += String(chunk);
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
-
-async function cli(args: string[]) {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 let dir: string;
 let inv: string;
