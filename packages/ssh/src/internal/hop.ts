@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
 import type { Algorithms, AnyAuthMethod, AuthenticationType, Client as ClientType, ConnectConfig } from 'ssh2';
 import { ConvergeError, maskText } from '@converge/core';
 import type { Secret } from '@converge/core';
@@ -9,7 +9,10 @@ import type { SshAlgorithms } from '../algorithms.js';
 import type { HostKeyPins } from '../host-key-pins.js';
 import { appendKnownHost, checkHostKey, hostKeyFingerprint, hostKeyType, knownKeyTypes, readKnownHosts } from '../known-hosts.js';
 
-const { Client, utils } = ssh2;
+// ssh2 (25 files and a native binding, ~100 ms of CPU to load) is loaded on the first
+// connection, so that a run that contacts no host over SSH does not pay for it.
+let ssh2Module: typeof import('ssh2') | undefined;
+const ssh2 = (): typeof import('ssh2') => (ssh2Module ??= createRequire(import.meta.url)('ssh2') as typeof import('ssh2'));
 
 /** Everything needed to open one SSH connection: the target or one jump host. */
 export interface Hop {
@@ -110,7 +113,7 @@ function authCandidates(hop: Hop): { candidates: Candidate[]; skipped: string[] 
     }
     let key;
     try {
-      key = utils.parseKey(readFileSync(file));
+      key = ssh2().utils.parseKey(readFileSync(file));
     } catch (cause) {
       if (explicit) throw new ConvergeError('CONVERGE_AUTH', `${hop.label}: cannot read private key file ${file}`, { cause });
       skipped.push(`${file} (unreadable)`);
@@ -216,7 +219,7 @@ export function connectHop(hop: Hop, policy: HostKeyPolicy, sock?: Duplex): Prom
   // What the server offered, to explain a handshake without a common algorithm.
   const remoteLists: string[] = [];
   let handshaking = true;
-  const client = new Client();
+  const client = new (ssh2().Client)();
   const config: ConnectConfig = {
     host: hop.address,
     port: hop.port,
