@@ -1,30 +1,43 @@
-import nunjucks from 'nunjucks';
+import type Nunjucks from 'nunjucks';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { compileTemplate } from './compiler.js';
 import { ansibleFilters } from './filters/index.js';
 import { prepareSource } from './newlines.js';
+import { nunjucks } from './nunjucks-internals.js';
 import { pythonRuntime } from './runtime.js';
 import { jinjaTests } from './tests.js';
 import { jinjaGlobals, lookupGlobals } from './globals.js';
 
-/** A nunjucks loader that finds `include`/`import`/`extends` targets in search paths and compiles them with Jinja2 semantics. */
-class SearchPathLoader extends nunjucks.Loader {
-  private readonly searchPaths: string[];
-  constructor(searchPaths: string[]) {
-    super();
-    this.searchPaths = searchPaths;
-  }
-  getSource(name: string): nunjucks.LoaderSource | null {
-    const candidates = isAbsolute(name) ? [name] : this.searchPaths.map((p) => join(p, name));
-    for (const path of candidates) {
-      if (!existsSync(path)) continue;
-      const source = readFileSync(path, 'utf8');
-      const compiled = compileTemplate(prepareSource(source), name, pythonRuntime);
-      return { src: { type: 'code', obj: compiled }, path: resolve(path), noCache: true } as unknown as nunjucks.LoaderSource;
+interface SearchPathLoaderClass {
+  new (searchPaths: string[]): Nunjucks.ILoaderAny;
+}
+
+let searchPathLoader: SearchPathLoaderClass | undefined;
+
+// Defined on first use: its base class is nunjucks', and nunjucks is loaded on the first render.
+function searchPathLoaderClass(): SearchPathLoaderClass {
+  if (searchPathLoader) return searchPathLoader;
+  /** A nunjucks loader that finds `include`/`import`/`extends` targets in search paths and compiles them with Jinja2 semantics. */
+  class SearchPathLoader extends nunjucks().Loader {
+    private readonly searchPaths: string[];
+    constructor(searchPaths: string[]) {
+      super();
+      this.searchPaths = searchPaths;
     }
-    return null;
+    getSource(name: string): Nunjucks.LoaderSource | null {
+      const candidates = isAbsolute(name) ? [name] : this.searchPaths.map((p) => join(p, name));
+      for (const path of candidates) {
+        if (!existsSync(path)) continue;
+        const source = readFileSync(path, 'utf8');
+        const compiled = compileTemplate(prepareSource(source), name, pythonRuntime());
+        return { src: { type: 'code', obj: compiled }, path: resolve(path), noCache: true } as unknown as Nunjucks.LoaderSource;
+      }
+      return null;
+    }
   }
+  searchPathLoader = SearchPathLoader as unknown as SearchPathLoaderClass;
+  return searchPathLoader;
 }
 
 /**
@@ -32,8 +45,9 @@ class SearchPathLoader extends nunjucks.Loader {
  * Ansible/Jinja2 filters and tests, `range`/`dict`/`lipsum`-free globals, and a loader over
  * `searchPaths` for `include`, `import` and `extends`.
  */
-export function createEnvironment(searchPaths: string[]): nunjucks.Environment {
-  const env = new nunjucks.Environment(new SearchPathLoader(searchPaths) as unknown as nunjucks.ILoaderAny, { autoescape: false, trimBlocks: true, lstripBlocks: false, throwOnUndefined: false, dev: true });
+export function createEnvironment(searchPaths: string[]): Nunjucks.Environment {
+  const Loader = searchPathLoaderClass();
+  const env = new (nunjucks().Environment)(new Loader(searchPaths), { autoescape: false, trimBlocks: true, lstripBlocks: false, throwOnUndefined: false, dev: true });
   for (const [name, fn] of Object.entries(ansibleFilters)) env.addFilter(name, fn);
   const withTests = env as unknown as { addTest(name: string, fn: (...args: unknown[]) => boolean): void };
   for (const [name, fn] of Object.entries(jinjaTests)) withTests.addTest(name, fn);

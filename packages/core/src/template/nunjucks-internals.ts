@@ -1,7 +1,10 @@
 import { createRequire } from 'node:module';
+import type Nunjucks from 'nunjucks';
 
 // nunjucks' parser, compiler and transformer are not covered by @types/nunjucks; these are the
 // parts this renderer uses, as they are in nunjucks 3.2.4 (package.json pins that version).
+// nunjucks (24 files) is required on the first render, not when @converge/core is imported: most
+// runs that import core (a playbook load, `--list-tasks`, an empty inventory) render nothing.
 const require = createRequire(import.meta.url);
 
 /** A node of nunjucks' template AST. */
@@ -58,10 +61,31 @@ interface NunjucksModule {
   nodes: Record<string, new (lineno: number, colno: number, ...fields: unknown[]) => NunjucksNode>;
 }
 
-/** nunjucks' internal modules (CommonJS), typed as far as this renderer uses them. */
-export const nunjucksInternals = require('nunjucks') as NunjucksModule;
+let loaded: typeof Nunjucks | undefined;
 
-/** nunjucks' AST transformer (lifts `super()` calls and async filters) — required before compiling. */
-export const nunjucksTransformer = require('nunjucks/src/transformer.js') as {
+/** nunjucks' public API (the module `nunjucks`), required on first use. */
+export function nunjucks(): typeof Nunjucks {
+  return (loaded ??= require('nunjucks') as typeof Nunjucks);
+}
+
+/** True when `v` is nunjucks' `SafeString` (the output of `| safe` and of macros). */
+export function isSafeString(v: unknown): v is Nunjucks.runtime.SafeString {
+  return v instanceof nunjucks().runtime.SafeString;
+}
+
+/** nunjucks' internal modules (CommonJS), typed as far as this renderer uses them; required on first use. */
+export function nunjucksInternals(): NunjucksModule {
+  return nunjucks() as unknown as NunjucksModule;
+}
+
+/** The AST transformer interface of nunjucks 3.2.4 (lifts `super()` calls and async filters). */
+export interface NunjucksTransformer {
   transform(ast: NunjucksNode, asyncFilters: string[], name?: string): NunjucksNode;
-};
+}
+
+let transformer: NunjucksTransformer | undefined;
+
+/** nunjucks' AST transformer, required before compiling; required on first use. */
+export function nunjucksTransformer(): NunjucksTransformer {
+  return (transformer ??= require('nunjucks/src/transformer.js') as NunjucksTransformer);
+}

@@ -1,4 +1,4 @@
-import nunjucks from 'nunjucks';
+import { isSafeString } from './nunjucks-internals.js';
 import { PyFloat, isDict, isFloat, isNumber, num, toPyFloat } from './python-value.js';
 import { pyRepr, pyStr } from './python-repr.js';
 import { percentFormat } from './percent-format.js';
@@ -10,7 +10,7 @@ export function pyTypeName(v: unknown): string {
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
   if (v instanceof PyFloat) return 'float';
-  if (typeof v === 'string' || v instanceof nunjucks.runtime.SafeString) return 'str';
+  if (typeof v === 'string' || isSafeString(v)) return 'str';
   if (Array.isArray(v)) return 'list';
   if (isDict(v)) return 'dict';
   return typeof v;
@@ -27,7 +27,7 @@ export function truthy(v: unknown): boolean {
   if (typeof v === 'number') return v !== 0;
   if (v instanceof PyFloat) return v.value !== 0;
   if (typeof v === 'string') return v.length > 0;
-  if (v instanceof nunjucks.runtime.SafeString) return v.toString().length > 0;
+  if (isSafeString(v)) return v.toString().length > 0;
   if (Array.isArray(v)) return v.length > 0;
   if (isDict(v)) return Object.keys(v).length > 0;
   return true;
@@ -39,8 +39,8 @@ export function pyEquals(a: unknown, b: unknown): boolean {
   const an = typeof a === 'boolean' ? Number(a) : a;
   const bn = typeof b === 'boolean' ? Number(b) : b;
   if (isNumber(an) && isNumber(bn)) return num(an) === num(bn);
-  if (a instanceof nunjucks.runtime.SafeString) a = a.toString();
-  if (b instanceof nunjucks.runtime.SafeString) b = b.toString();
+  if (isSafeString(a)) a = a.toString();
+  if (isSafeString(b)) b = b.toString();
   if (typeof a === 'string' || typeof b === 'string') return a === b;
   if ((a === null || a === undefined) && (b === null || b === undefined)) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => pyEquals(x, b[i]));
@@ -56,8 +56,8 @@ export function pyEquals(a: unknown, b: unknown): boolean {
  * strings, lists element by element. Other mixes throw like Python's `TypeError`.
  */
 export function pyCompare(a: unknown, b: unknown, op = '<'): number {
-  const a1 = typeof a === 'boolean' ? Number(a) : a instanceof nunjucks.runtime.SafeString ? a.toString() : a;
-  const b1 = typeof b === 'boolean' ? Number(b) : b instanceof nunjucks.runtime.SafeString ? b.toString() : b;
+  const a1 = typeof a === 'boolean' ? Number(a) : isSafeString(a) ? a.toString() : a;
+  const b1 = typeof b === 'boolean' ? Number(b) : isSafeString(b) ? b.toString() : b;
   if (isNumber(a1) && isNumber(b1)) return num(a1) - num(b1);
   if (typeof a1 === 'string' && typeof b1 === 'string') return a1 < b1 ? -1 : a1 > b1 ? 1 : 0;
   if (Array.isArray(a1) && Array.isArray(b1)) {
@@ -92,9 +92,9 @@ export function compareChain(first: unknown, ...rest: unknown[]): boolean {
 export function pyIn(needle: unknown, haystack: unknown): boolean {
   const n = strict(needle);
   let h = strict(haystack);
-  if (h instanceof nunjucks.runtime.SafeString) h = h.toString();
+  if (isSafeString(h)) h = h.toString();
   if (typeof h === 'string') {
-    if (typeof n !== 'string' && !(n instanceof nunjucks.runtime.SafeString)) throw new TypeError(`'in <string>' requires string as left operand, not ${pyTypeName(n)}`);
+    if (typeof n !== 'string' && !(isSafeString(n))) throw new TypeError(`'in <string>' requires string as left operand, not ${pyTypeName(n)}`);
     return h.includes(String(n));
   }
   if (Array.isArray(h)) return h.some((x) => pyEquals(x, n));
@@ -126,8 +126,8 @@ export function binop(op: string, left: unknown, right: unknown): unknown {
   let a = strict(left);
   let b = strict(right);
   if (op === '~') return pyStr(a) + pyStr(b);
-  if (a instanceof nunjucks.runtime.SafeString) a = a.toString();
-  if (b instanceof nunjucks.runtime.SafeString) b = b.toString();
+  if (isSafeString(a)) a = a.toString();
+  if (isSafeString(b)) b = b.toString();
   switch (op) {
     case '+':
       if (numeric(a) && numeric(b)) return arith(a, b, (x, y) => x + y);

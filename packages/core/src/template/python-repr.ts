@@ -1,4 +1,4 @@
-import nunjucks from 'nunjucks';
+import { isSafeString } from './nunjucks-internals.js';
 import { PyFloat, formatPyFloat, isDict, isTuple } from './python-value.js';
 import { isUndefined, throwUndefined } from './undefined.js';
 
@@ -40,7 +40,7 @@ export function pyRepr(v: unknown): string {
   if (v === true) return 'True';
   if (v === false) return 'False';
   if (typeof v === 'string') return pyReprString(v);
-  if (v instanceof nunjucks.runtime.SafeString) return pyReprString(v.toString());
+  if (isSafeString(v)) return pyReprString(v.toString());
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : formatPyFloat(v);
   if (typeof v === 'bigint') return v.toString();
   if (v instanceof PyFloat) return formatPyFloat(v.value);
@@ -57,6 +57,6 @@ export function pyRepr(v: unknown): string {
  */
 export function pyStr(v: unknown): string {
   if (typeof v === 'string') return v;
-  if (v instanceof nunjucks.runtime.SafeString) return v.toString();
+  if (isSafeString(v)) return v.toString();
   return pyRepr(v);
 }

@@ -1,9 +1,9 @@
-import nunjucks from 'nunjucks';
 import { dirname, resolve } from 'node:path';
 import { ConvergeError } from '../errors.js';
 import { compileTemplate } from './compiler.js';
 import { createEnvironment } from './environment.js';
 import { LazyVariable } from './lazy-vars.js';
+import { nunjucks } from './nunjucks-internals.js';
 import { PyFloat } from './python-value.js';
 import { prepareSource, restoreTrailingNewlines } from './newlines.js';
 import { pythonRuntime } from './runtime.js';
@@ -66,8 +66,8 @@ function cached<V>(cache: Map<string, V>, key: string, make: () => V): V {
 
 function renderSource(source: string, ctx: Record<string, unknown>, file: string, searchPaths: string[]): string {
   const env = cached(environments, searchPaths.join('\u0000'), () => createEnvironment(searchPaths));
-  const compiled = cached(compiledCode, `${file}\u0000${source}`, () => compileTemplate(prepareSource(source), file, pythonRuntime));
-  const template = new nunjucks.Template({ type: 'code', obj: compiled } as unknown as string, env, file);
+  const compiled = cached(compiledCode, `${file}\u0000${source}`, () => compileTemplate(prepareSource(source), file, pythonRuntime()));
+  const template = new (nunjucks().Template)({ type: 'code', obj: compiled } as unknown as string, env, file);
   const out = template.render(ctx);
   return restoreTrailingNewlines(source, out);
 }

@@ -1,4 +1,4 @@
-import nunjucks from 'nunjucks';
+import { isSafeString, nunjucks } from './nunjucks-internals.js';
 import { binop, compareChain, pyIn, pyTypeName, truthy, unop } from './python-ops.js';
 import { pythonMethod } from './python-methods.js';
 import { pyStr } from './python-repr.js';
@@ -48,7 +48,7 @@ function itemLookup(target: unknown, key: unknown): { found: boolean; value?: un
 function memberLookup(target: unknown, key: unknown, expression?: string): unknown {
   const expr = expression ?? String(key);
   if (isUndefined(target)) return new Undefined(expr, target.reason);
-  if (target instanceof nunjucks.runtime.SafeString) target = target.toString();
+  if (isSafeString(target)) target = target.toString();
   const item = itemLookup(target, key);
   if (item.found) return item.value;
   const method = typeof key === 'string' ? pythonMethod(target, key) : undefined;
@@ -63,7 +63,7 @@ function memberLookup(target: unknown, key: unknown, expression?: string): unkno
 /** `a.b(...)`: a Python method first (so `d.items()` works even with an `items` key), then the item. */
 function methodLookup(target: unknown, key: unknown, expression?: string): unknown {
   if (!isUndefined(target) && typeof key === 'string') {
-    const t = target instanceof nunjucks.runtime.SafeString ? target.toString() : target;
+    const t = isSafeString(target) ? target.toString() : target;
     const method = pythonMethod(t, key);
     if (method) return method;
   }
@@ -88,7 +88,7 @@ function iterate(v: unknown, names: number): unknown[] {
   const x = strict(v);
   if (Array.isArray(x)) return x;
   if (typeof x === 'string') return Array.from(x);
-  if (x instanceof nunjucks.runtime.SafeString) return Array.from(x.toString());
+  if (isSafeString(x)) return Array.from(x.toString());
   if (isDict(x)) return names > 1 ? Object.entries(x) : Object.keys(x);
   if (x !== null && typeof x === 'object' && Symbol.iterator in x) return Array.from(x as Iterable<unknown>);
   throw new TypeError(`'${x === null ? 'NoneType' : typeof x}' object is not iterable`);
@@ -152,32 +152,37 @@ function handleError(e: unknown, lineno: number | undefined, colno: number | und
   return new TemplateFailure(e, file, lineno === undefined ? undefined : lineno + 1, colno === undefined ? undefined : colno + 1);
 }
 
+let runtime: Record<string, unknown> | undefined;
+
 /**
  * The runtime object handed to templates compiled by {@link ./compiler.ts}: nunjucks' runtime with
  * Jinja2/Ansible semantics for variable lookup (StrictUndefined), attribute access, calls, output,
- * truth, operators and iteration. Pinned to nunjucks 3.2.4's runtime interface.
+ * truth, operators and iteration. Pinned to nunjucks 3.2.4's runtime interface. Built on first use
+ * (nunjucks is loaded then).
  */
-export const pythonRuntime: Record<string, unknown> = {
-  ...(nunjucks.runtime as unknown as Record<string, unknown>),
-  contextOrFrameLookup: lookupVariable,
-  memberLookup,
-  methodLookup,
-  callWrap,
-  suppressValue,
-  handleError,
-  inOperator: pyIn,
-  truthy,
-  binop,
-  unop,
-  compareChain,
-  iterate,
-  loopFilter,
-  loopExtras,
-  namespaceSet,
-  float: toPyFloat,
-  slice: pySlice,
-  tuple: makeTuple,
-  pyAnd: (a: unknown, b: () => unknown) => (truthy(a) ? b() : a),
-  pyOr: (a: unknown, b: () => unknown) => (truthy(a) ? a : b()),
-  dictKey: (k: unknown) => pyStr(strict(k)),
-};
+export function pythonRuntime(): Record<string, unknown> {
+  return (runtime ??= {
+    ...(nunjucks().runtime as unknown as Record<string, unknown>),
+    contextOrFrameLookup: lookupVariable,
+    memberLookup,
+    methodLookup,
+    callWrap,
+    suppressValue,
+    handleError,
+    inOperator: pyIn,
+    truthy,
+    binop,
+    unop,
+    compareChain,
+    iterate,
+    loopFilter,
+    loopExtras,
+    namespaceSet,
+    float: toPyFloat,
+    slice: pySlice,
+    tuple: makeTuple,
+    pyAnd: (a: unknown, b: () => unknown) => (truthy(a) ? b() : a),
+    pyOr: (a: unknown, b: () => unknown) => (truthy(a) ? a : b()),
+    dictKey: (k: unknown) => pyStr(strict(k)),
+  });
+}

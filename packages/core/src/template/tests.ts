@@ -1,4 +1,4 @@
-import nunjucks from 'nunjucks';
+import { isSafeString } from './nunjucks-internals.js';
 import { compareChain, pyIn, pyEquals, truthy } from './python-ops.js';
 import { isDict, isFloat, isNumber, num } from './python-value.js';
 import { toPythonRegExp } from './python-regex.js';
@@ -7,7 +7,7 @@ import { isUndefined, strict } from './undefined.js';
 type Test = (value: unknown, ...args: unknown[]) => boolean;
 
 function isString(v: unknown): boolean {
-  return typeof v === 'string' || v instanceof nunjucks.runtime.SafeString;
+  return typeof v === 'string' || isSafeString(v);
 }
 
 function regexTest(mode: 'match' | 'search' | 'fullmatch'): Test {

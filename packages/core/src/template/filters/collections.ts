@@ -1,4 +1,4 @@
-import nunjucks from 'nunjucks';
+import { isSafeString } from '../nunjucks-internals.js';
 import { pyStr } from '../python-repr.js';
 import { binop, pyCompare, pyEquals, truthy } from '../python-ops.js';
 import { isDict, makeTuple } from '../python-value.js';
@@ -7,7 +7,7 @@ import { filterArgs, type Filter, type FilterContext } from './filter-args.js';
 
 function items(v: unknown): unknown[] {
   if (typeof v === 'string') return Array.from(v);
-  if (v instanceof nunjucks.runtime.SafeString) return Array.from(v.toString());
+  if (isSafeString(v)) return Array.from(v.toString());
   if (Array.isArray(v)) return v;
   if (isDict(v)) return Object.keys(v);
   throw new TypeError(`'${v === null ? 'NoneType' : typeof v}' object is not iterable`);

@@ -1,7 +1,7 @@
 import { parseAllDocuments } from 'yaml';
 import { parseYamlVars } from '../yaml-vars.js';
 import { YAML_MAX_ALIAS_COUNT } from '../../yaml-limits.js';
-import nunjucks from 'nunjucks';
+import { isSafeString } from '../nunjucks-internals.js';
 import { PyFloat, formatPyFloat, isDict } from '../python-value.js';
 import { pyStr } from '../python-repr.js';
 import { filterArgs, type Filter } from './filter-args.js';
@@ -38,7 +38,7 @@ export function pyJsonDumps(value: unknown, options: JsonDumpOptions = {}): stri
     if (v === false) return 'false';
     if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : formatPyFloat(v);
     if (v instanceof PyFloat) return formatPyFloat(v.value);
-    if (typeof v === 'string' || v instanceof nunjucks.runtime.SafeString) return jsonString(String(v), ensureAscii);
+    if (typeof v === 'string' || isSafeString(v)) return jsonString(String(v), ensureAscii);
     const open = (entries: string[], l: string, r: string): string => {
       if (entries.length === 0) return l + r;
       if (indent === null) return l + entries.join(itemSep) + r;

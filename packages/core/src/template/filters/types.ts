@@ -1,4 +1,4 @@
-import nunjucks from 'nunjucks';
+import { isSafeString } from '../nunjucks-internals.js';
 import { pyStr } from '../python-repr.js';
 import { pyTypeName } from '../python-ops.js';
 import { PyFloat, isDict, isNumber, num, toPyFloat } from '../python-value.js';
@@ -9,7 +9,7 @@ const PY_FLOAT = /^\s*[+-]?((\d+(_\d+)*)?\.?\d*([eE][+-]?\d+)?|inf(inity)?|nan)\
 
 function str(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (v instanceof nunjucks.runtime.SafeString) return v.toString();
+  if (isSafeString(v)) return v.toString();
   return undefined;
 }
 
