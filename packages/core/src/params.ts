@@ -1,14 +1,20 @@
-import type { TSchema } from '@sinclair/typebox';
+import { Kind, type TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ConvergeError } from './errors.js';
 import { isSecret, maskValue } from './secret.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });
+// A schema built with TypeBox (it carries TypeBox's Kind) is valid JSON Schema by construction, so
+// it is not checked against the JSON Schema meta-schema: that check compiles the meta-schema first,
+// the largest part of the first compile of a run. A schema written by hand is still checked, with
+// the same error as before. packages/core/test/module-schemas.test.ts checks every package module's schema
+// (Type.Unsafe parts included) against the meta-schema.
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false, validateSchema: false });
 const cache = new WeakMap<object, ValidateFunction>();
 
 function compiled(schema: TSchema): ValidateFunction {
   let v = cache.get(schema);
   if (!v) {
+    if (typeof schema !== 'object' || schema === null || !(Kind in schema)) ajv.validateSchema(schema, true);
     v = ajv.compile(schema);
     cache.set(schema, v);
   }
