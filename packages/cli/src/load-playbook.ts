@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { ConvergeError, isPlaybook, type Playbook } from '@converge/core';
+import { loadCreateJiti } from './jiti.js';
 
 /**
  * Loads a TypeScript (or JavaScript) playbook module with jiti and returns its default export.
@@ -13,7 +14,7 @@ import { ConvergeError, isPlaybook, type Playbook } from '@converge/core';
 export async function loadPlaybook(path: string): Promise<{ playbook: Playbook; path: string }> {
   const abs = resolve(path);
   if (!existsSync(abs)) throw new ConvergeError('CONVERGE_PLAYBOOK', `playbook not found: ${path}`);
-  const { createJiti } = await import('jiti');
+  const createJiti = loadCreateJiti();
   const jiti = createJiti(import.meta.url, { interopDefault: true, fsCache: true, moduleCache: true, alias: convergeAliases() });
   let mod: unknown;
   try {

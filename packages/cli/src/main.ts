@@ -5,6 +5,7 @@ import type { ConnectionSpec, Secret, Transport } from '@converge/core';
 import { ConvergeError, formatLocation, isConvergeError, maskText } from '@converge/core/lean';
 import { registerAudit } from './commands/audit.js';
 import { ExitCode } from './exit-codes.js';
+import { loadCreateJiti } from './jiti.js';
 import { registerVault, vaultSecretsFrom } from './commands/vault.js';
 import { registerExplain } from './commands/explain.js';
 import { registerRender } from './commands/render.js';
@@ -229,7 +230,7 @@ async function loadInventory(paths: string[], vaultSecrets: import('@converge/co
   return core.loadInventory(paths, {
     vaultSecrets,
     importModule: async (file) => {
-      const { createJiti } = await import('jiti');
+      const createJiti = loadCreateJiti();
       return createJiti(import.meta.url, { interopDefault: true }).import(file, { default: true });
     },
   });

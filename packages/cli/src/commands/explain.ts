@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Inventory, Play, VaultCliOptions } from '@converge/core';
 import { ConvergeError } from '@converge/core/lean';
 import { addVaultOptions, vaultSecretsFrom, type CommandIo } from './vault.js';
+import { loadCreateJiti } from '../jiti.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -31,7 +32,7 @@ export async function loadCliInventory(flags: HostVarsFlags): Promise<Inventory>
   return core.loadInventory(flags.inventory, {
     vaultSecrets: await vaultSecretsFrom(flags),
     importModule: async (file) => {
-      const { createJiti } = await import('jiti');
+      const createJiti = loadCreateJiti();
       return createJiti(import.meta.url, { interopDefault: true }).import(file, { default: true });
     },
   });
