@@ -6,6 +6,7 @@ import {
   ConvergeError,
   LocalTransport,
   ShellSession,
+  factCommand,
   secret,
   decryptVault,
   encryptVault,
@@ -319,7 +320,7 @@ describe('params that reach a shell arrive intact or are refused (C-11, C-17)', 
           const facts = def.facts?.(params as never, { name: 'h', vars: {}, user: 'root', check: false, diff: false }) as Record<string, FactRequest>;
           writeFileSync(argvLog, '');
           for (const r of Object.values(facts)) {
-            await t.exec(sh`PATH=${stubs}:"$PATH"; export PATH; ${r.fact.command(r.args as never)}`);
+            await t.exec(`${sh`PATH=${stubs}:"$PATH"; export PATH`}; ${factCommand(r.fact, r.args)}`);
           }
           const args = readFileSync(argvLog, 'utf8').split('\0');
           const want = kind === 'apt' ? value.split('=')[0] : value;
@@ -566,7 +567,8 @@ describe('every module of every package: params shaped by its schema give a para
             // The probes are read-only: run them here, where the service is absent, and check
             // that no hostile param was interpreted by the shell.
             for (const r of Object.values(facts ?? {})) {
-              await t.exec(`cd ${JSON.stringify(tmpdir())} && ( ${r.fact.command(r.args as never)} ) </dev/null >/dev/null 2>&1; true`);
+              await t.exec(`cd ${JSON.stringify(tmpdir())} && ( ${factCommand(r.fact, r.args)}
+) </dev/null >/dev/null 2>&1; true`);
               probed += 1;
             }
             expect(existsSync(pwned), `a param of ${name} was interpreted by the shell: ${JSON.stringify(params)}`).toBe(false);

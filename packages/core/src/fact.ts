@@ -17,8 +17,27 @@ export interface FactDefinition<A, T> {
   /** `family.name`, e.g. `file.stat`. */
   name: string;
   description?: string;
-  /** The probe. Must not change the host; its stderr is kept for error messages. */
+  /**
+   * The probe. Must not change the host; its stderr is kept for error messages. It may call the
+   * shell functions of {@link FactDefinition.prelude}: run it alone with {@link factCommand}.
+   */
   command(args: A): RawShell | string;
+  /**
+   * Shell text the command relies on, typically function definitions: a probe script includes
+   * it once, before its first command of this fact, so a long probe body is sent once per host
+   * instead of once per request. Must print nothing and change nothing. Name its functions and
+   * variables after the fact (`cv_<family>_<name>…`) to keep facts apart.
+   */
+  prelude?: string;
+  /**
+   * Work shared by all requests of this fact in one probe script (e.g. one `stat` for many
+   * paths instead of one per path): shell text run once in the probe script's own shell (not a
+   * subshell; `LC_ALL=C`, stdin from /dev/null, output discarded), after the preludes and before the
+   * commands, with the arguments of every request of this fact in that script in order. It may
+   * only set shell variables that the commands read; each command must give the same value
+   * without them (when it runs alone, or when the batch found nothing usable).
+   */
+  batch?(argsList: A[]): RawShell | string;
   /** Pure: the fact's value from the probe's stdout. Throw a `ConvergeError('CONVERGE_FACT', …)` when the output makes no sense. */
   parse(stdout: string, output: FactOutput<A>): T;
   /**
@@ -65,6 +84,19 @@ export function defineFact<A, T>(definition: FactDefinition<A, T>): Fact<A, T> {
   Object.defineProperty(fn, 'definition', { value: definition, enumerable: true });
   Object.defineProperty(fn, 'name', { value: definition.name });
   return fn;
+}
+
+/**
+ * The self-contained shell text of one probe: the fact's prelude (when it has one) followed by
+ * its command, for running a fact alone (tests, single probes). The engine's batched probe
+ * script sends the prelude once per script instead.
+ *
+ * @example await transport.exec(factCommand(fileState, { path: '/etc/hosts' }))
+ */
+export function factCommand<A>(fact: Fact<A, unknown> | FactDefinition<A, unknown>, args: A): string {
+  const def = 'definition' in fact ? fact.definition : fact;
+  const cmd = String(def.command(args));
+  return def.prelude ? `${def.prelude}\n${cmd}` : cmd;
 }
 
 /** JSON with sorted object keys, so equal arguments give equal keys. */

@@ -7,7 +7,7 @@ export { ShellSession, frame } from './shell-session.js';
 export type { ShellStreams } from './shell-session.js';
 export { becomeCommand, becomeHandshake } from './become.js';
 export { LocalTransport } from './local-transport.js';
-export { defineFact, stableJson, resourcesOverlap } from './fact.js';
+export { defineFact, factCommand, stableJson, resourcesOverlap } from './fact.js';
 export type { Fact, FactDefinition, FactRequest, FactOutput } from './fact.js';
 export { defineModule } from './module.js';
 export type {

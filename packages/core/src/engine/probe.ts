@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConvergeError } from '../errors.js';
-import type { FactRequest } from '../fact.js';
+import type { FactDefinition, FactRequest } from '../fact.js';
 import { quote } from '../sh.js';
 import type { ExecOptions, Transport } from '../transport.js';
 
@@ -8,17 +8,30 @@ import type { ExecOptions, Transport } from '../transport.js';
 export type FactResult = { ok: true; value: unknown } | { ok: false; error: Error };
 
 /**
- * Builds ONE shell script that runs every probe: each in a subshell with `LC_ALL=C` and stdin
- * from /dev/null, its output followed by a per-run random marker carrying its index and exit
- * status on stdout and on stderr, so outputs split unambiguously.
+ * Builds ONE shell script that runs every probe: first the prelude of each fact in it (once per
+ * fact) and each fact's batch over all of its requests, then each probe in a subshell (through
+ * `eval`, so that a syntax error or `exit` ends only that probe), all with `LC_ALL=C` and stdin
+ * from /dev/null. Each probe's output is followed by a per-run random marker carrying its index
+ * and exit status on stdout and on stderr, so outputs split unambiguously.
  */
 export function probeScript(requests: readonly FactRequest[], nonce: string): string {
-  return requests
-    .map((r, i) => {
-      const cmd = String(r.fact.command(r.args));
-      return `( LC_ALL=C; export LC_ALL; eval ${quote(cmd)} ) </dev/null; printf '\\036${nonce}F%d:%d\\036\\n' ${i} "$?"; printf '\\036${nonce}F%d\\036\\n' ${i} >&2`;
-    })
-    .join('\n');
+  const facts = new Map<FactDefinition<unknown, unknown>, unknown[]>();
+  for (const r of requests) {
+    const list = facts.get(r.fact);
+    if (list) list.push(r.args);
+    else facts.set(r.fact, [r.args]);
+  }
+  const lines = [
+    'LC_ALL=C; export LC_ALL; exec </dev/null',
+    `cv_probe_end() { printf '\\036${nonce}F%d:%d\\036\\n' "$1" "$2"; printf '\\036${nonce}F%d\\036\\n' "$1" >&2; }`,
+  ];
+  for (const def of facts.keys()) if (def.prelude) lines.push(def.prelude);
+  for (const [def, argsList] of facts) {
+    const text = def.batch ? String(def.batch(argsList)) : '';
+    if (text.trim() !== '') lines.push(`{ ${text}\n} >/dev/null 2>&1`);
+  }
+  requests.forEach((r, i) => lines.push(`( eval ${quote(String(r.fact.command(r.args)))} ); cv_probe_end ${i} $?`));
+  return lines.join('\n');
 }
 
 /** Splits the batched output back into each probe's stdout, stderr and exit status, and parses them. */

@@ -1,5 +1,6 @@
 import { ConvergeError, defineFact, raw, sh } from '@converge/core';
 import type { RawShell } from '@converge/core';
+import { createHash } from 'node:crypto';
 
 /** Attributes of an existing filesystem object, as stat(1) reports them. */
 export interface FileInfo {
@@ -64,16 +65,27 @@ export interface FileStateArgs {
 /** Largest file whose content the probe returns (a diff of a bigger file is useless). */
 export const MAX_CONTENT_BYTES = 4 * 1024 * 1024;
 
-// The parent directory as dirname(1) computes it, by parameter expansion: no process per path.
-const PROBE = String.raw`
+// `@{` stands for `${` (a template literal cannot hold it as text).
+const shell = (text: string): string => text.replace(/@\{/g, '${');
+
+/**
+ * The probe as a shell function, sent once per probe script: `cv_file_state KEY FULL PATH [WANT]`
+ * (FULL 1: print the content; WANT: print it when the sha256 differs). The parent directory is found as dirname(1) computes it, by parameter expansion (no
+ * process per path). KEY names the variables `KEY_s` (stat line) and `KEY_h` (sha256) that
+ * {@link BATCH} may have set; without them the function runs stat and sha256sum itself.
+ */
+const PRELUDE = shell(String.raw`cv_file_state() {
+p=$3 want=@{4-} full=$2 s= h=
+eval "s=\@{$1_s-}; h=\@{$1_h-}"
 d=$p
-while [ "$d" != / ] && [ "${"${"}d%/}" != "$d" ]; do d=${"${"}d%/}; done
-case $d in */*) d=${"${"}d%/*} ;; *) d=. ;; esac
-while [ "$d" != / ] && [ "${"${"}d%/}" != "$d" ]; do d=${"${"}d%/}; done
+while [ "$d" != / ] && [ "@{d%/}" != "$d" ]; do d=@{d%/}; done
+case $d in */*) d=@{d%/*} ;; *) d=. ;; esac
+while [ "$d" != / ] && [ "@{d%/}" != "$d" ]; do d=@{d%/}; done
 [ -n "$d" ] || d=/
 if [ -d "$d" ]; then echo 'parent yes'; else echo 'parent no'; fi
 t=
 if [ -L "$p" ]; then
+  s= h=
   echo "type link"
   l=$(readlink -- "$p"); echo "link $(printf '%s' "$l" | base64 -w0)"
   echo "self $(stat -c '%U|%G' -- "$p")"
@@ -85,31 +97,76 @@ else
   echo 'type absent'
 fi
 if [ -n "$t" ]; then
-  echo "stat $(stat -L -c '%F|%a|%U|%G|%u|%g|%s|%d:%i' -- "$t")"
+  [ -n "$s" ] || s=$(stat -L -c '%F|%a|%U|%G|%u|%g|%s|%d:%i' -- "$t")
+  echo "stat $s"
   if [ -f "$t" ]; then
-    if h=$(sha256sum < "$t" 2>/dev/null); then h=${"${"}h%% *}; echo "sha256 $h"; else h=; fi
+    if [ -n "$h" ] || { h=$(sha256sum < "$t" 2>/dev/null) && h=@{h%% *}; }; then echo "sha256 $h"; else h=; fi
     if [ "$full" = 1 ] || { [ -n "$want" ] && [ "$want" != "$h" ]; }; then
-      s=$(stat -L -c %s -- "$t")
-      if [ "$s" -le "$max" ]; then printf 'content '; base64 -w0 < "$t"; echo; else echo 'content toolarge'; fi
+      z=@{s%|*}; z=@{z##*|}
+      if [ "$z" -le ${MAX_CONTENT_BYTES} ]; then printf 'content '; base64 -w0 < "$t"; echo; else echo 'content toolarge'; fi
     fi
   fi
 fi
-`;
+}
+`);
+
+/**
+ * One stat(1) and one sha256sum(1) for all paths of a probe script: `cv_file_state_batch KEY
+ * PATH KEY PATH …` sets `KEY_s` and `KEY_h` for the paths that exist and are not symlinks. Both
+ * programs exit non-zero when any operand fails, and then nothing of theirs is used, so a line is
+ * never matched with the wrong path (each operand prints exactly one line otherwise; sha256sum
+ * escapes names with a backslash or newline and marks the line with a leading backslash).
+ */
+const BATCH = shell(String.raw`cv_file_state_batch() {
+cv_ks= cv_n=$#
+while [ "$cv_n" -gt 0 ]; do
+  cv_k=$1; cv_p=$2; shift 2; cv_n=$((cv_n - 2))
+  case $cv_p in /*) ;; *) cv_p=./$cv_p ;; esac
+  if [ ! -L "$cv_p" ] && [ -e "$cv_p" ]; then set -- "$@" "$cv_p"; cv_ks="$cv_ks $cv_k"; fi
+done
+[ $# -gt 0 ] || return 0
+cv_o=$(stat -L -c '%F|%a|%U|%G|%u|%g|%s|%d:%i' -- "$@") || return 0
+cv_nl='
+'
+cv_o=$cv_o$cv_nl; cv_hs=
+for cv_k in $cv_ks; do
+  cv_l=@{cv_o%%"$cv_nl"*}; cv_o=@{cv_o#*"$cv_nl"}; cv_p=$1; shift
+  eval "$cv_k""_s=\$cv_l"
+  case $cv_l in regular*) if [ -r "$cv_p" ]; then set -- "$@" "$cv_p"; cv_hs="$cv_hs $cv_k"; fi ;; esac
+done
+[ $# -gt 0 ] || return 0
+cv_o=$(sha256sum -- "$@") || return 0
+cv_o=$cv_o$cv_nl
+for cv_k in $cv_hs; do
+  cv_l=@{cv_o%%"$cv_nl"*}; cv_o=@{cv_o#*"$cv_nl"}; cv_l=@{cv_l#\\}
+  eval "$cv_k""_h=\@{cv_l%% *}"
+done
+}
+`);
+
+/** The shell variable prefix of a path's batched results (hex: safe in a variable name). */
+function batchKey(path: string): string {
+  return `cvfs_${createHash('sha256').update(path).digest('hex').slice(0, 16)}`;
+}
 
 /**
  * Probes one path: its type without following links, the followed object's stat (mode, owner,
  * group, size, inode), the sha256 of a regular file, a symlink's text and real path, and the
  * content when asked (binary-safe, base64 on the wire). POSIX sh + GNU coreutils (stat, sha256sum,
- * base64, readlink); `find` only with `recurse`.
+ * base64, readlink); `find` only with `recurse`. In a probe script of several paths, one `stat`
+ * and one `sha256sum` serve them all (see the batch); the command alone gives the same value.
  *
  * Parsed from `key value` lines; see {@link FileState}.
  */
 export const fileState = defineFact<FileStateArgs, FileState>({
   name: 'file.state',
   description: 'Type, mode, owner, group, sha256 and (when asked) content of a path.',
-  command: (args) => {
-    const head = sh`p=${args.path}; want=${args.contentUnlessSha256 ?? ''}; full=${args.content ? '1' : '0'}; max=${MAX_CONTENT_BYTES}`;
-    return sh`${head}${raw(PROBE)}${recurseProbe(args.recurse)}`;
+  prelude: `${PRELUDE}${BATCH}`,
+  command: (args) =>
+    sh`cv_file_state ${raw(batchKey(args.path))} ${raw(args.content ? '1' : '0')} ${args.path}${args.contentUnlessSha256 === undefined ? raw('') : sh` ${args.contentUnlessSha256}`}${recurseProbe(args.recurse)}`,
+  batch: (list) => {
+    const paths = [...new Set(list.map((a) => a.path))];
+    return paths.length < 2 ? '' : sh`cv_file_state_batch ${paths.flatMap((p) => [batchKey(p), p])}`;
   },
   parse: (stdout, { args }) => parseFileState(stdout, args.path),
   resources: (args) => [args.path],
@@ -122,7 +179,8 @@ function recurseProbe(r: FileStateArgs['recurse']): RawShell {
   if (r.group !== undefined) tests.push(sh`! -group ${r.group}`);
   if (r.mode !== undefined) tests.push(sh`! -perm ${r.mode}`);
   const joined = tests.map((t) => String(t)).join(' -o ');
-  return sh`if [ -n "$t" ] && [ -d "$t" ] && [ -n "$(find "$t" -mindepth 1 \\( ${raw(joined)} \\) -print 2>/dev/null | head -n 1)" ]; then echo 'recurse differs'; fi
+  return sh`
+if [ -n "$t" ] && [ -d "$t" ] && [ -n "$(find "$t" -mindepth 1 \\( ${raw(joined)} \\) -print 2>/dev/null | head -n 1)" ]; then echo 'recurse differs'; fi
 `;
 }
 

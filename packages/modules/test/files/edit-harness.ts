@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSync, chmodSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isSecret, LocalTransport, planModule } from '@converge/core';
+import { factCommand, isSecret, LocalTransport, planModule } from '@converge/core';
 import type { Command, Module, ModuleCaseResult, TSchema, FactRequest } from '@converge/core';
 import { fileState, parseFileState } from '../../src/files.js';
 import type { FileState, FileStateArgs } from '../../src/files.js';
@@ -24,8 +24,7 @@ const transport = new LocalTransport();
 
 /** Runs the real `file.state` probe on this machine. */
 export async function probe(args: FileStateArgs): Promise<FileState> {
-  const def = fileState.definition;
-  const r = await transport.exec(String(def.command(args)));
+  const r = await transport.exec(factCommand(fileState, args));
   return parseFileState(r.stdout, args.path);
 }
 

@@ -1,7 +1,12 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalTransport, probe } from '@converge/core';
+import { factCommand, LocalTransport, probe } from '@converge/core';
 import { fileState, parseFileState } from '../../src/files.js';
+import type { FileStateArgs } from '../../src/files.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
@@ -40,6 +45,71 @@ describe('file.state probe on this controller (POSIX sh)', () => {
       expect(got).toMatchObject({ ok: true, value: { parentExists: expected } });
     } finally {
       await transport.close();
+    }
+  });
+});
+
+describe('file.state probed in one script for many paths', () => {
+  it('gives each path the value its probe alone gives, with one stat and one sha256sum for them all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'converge-fstate-'));
+    const log = join(dir, 'exec.log');
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    // Wrappers that record each start of stat, sha256sum and base64, then run the real program.
+    for (const prog of ['stat', 'sha256sum', 'base64']) {
+      const real = spawnSync('sh', ['-c', `command -v ${prog}`]).stdout.toString().trim();
+      writeFileSync(join(bin, prog), `#!/bin/sh\necho ${prog} >> '${log}'\nexec ${real} "$@"\n`);
+      chmodSync(join(bin, prog), 0o755);
+    }
+    const f = (name: string, content: string, mode = 0o644): string => {
+      const p = join(dir, name);
+      writeFileSync(p, content);
+      chmodSync(p, mode);
+      return p;
+    };
+    const a = f('a.conf', 'alpha\n');
+    const b = f('b with space', '');
+    const nl = f('new\nline', 'x');
+    const bs = f('back\\slash', 'y');
+    const dash = f('-', 'dash');
+    const priv = f('private', 'secret', 0o000);
+    mkdirSync(join(dir, 'sub'));
+    symlinkSync(a, join(dir, 'link'));
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
+    const paths = [a, b, nl, bs, dash, priv, join(dir, 'sub'), join(dir, 'sub/'), join(dir, 'link'), join(dir, 'dangling'), join(dir, 'missing'), join(dir, 'no/such/f')];
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+    const requests = [
+      ...paths.map((path) => fileState({ path })),
+      fileState({ path: a, content: true }),
+      fileState({ path: a, contentUnlessSha256: sha('alpha\n') }),
+      fileState({ path: bs, contentUnlessSha256: sha('other') }),
+      fileState({ path: join(dir, 'sub'), recurse: { mode: '0755' } }),
+    ];
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    const transport = new LocalTransport('local-batch');
+    try {
+      const alone = [];
+      for (const r of requests) {
+        const out = await transport.exec(factCommand(fileState, r.args as FileStateArgs));
+        alone.push(parseFileState(out.stdout, (r.args as FileStateArgs).path));
+      }
+      writeFileSync(log, '');
+      // One script, as a host run sends it; relative paths resolve against the shell's cwd.
+      const batched = await probe(transport, requests, { cwd: dir });
+      const batchedRel = await probe(transport, [fileState({ path: 'a.conf' }), fileState({ path: '-' }), fileState({ path: 'sub' })], { cwd: dir });
+      expect(requests.map((r) => batched.get(r.key))).toEqual(alone.map((value) => ({ ok: true, value })));
+      expect([...batchedRel.values()].map((r) => (r.ok ? (r.value as { target?: { sha256?: string } }).target?.sha256 : r.error))).toEqual([sha('alpha\n'), sha('dash'), undefined]);
+      const counts = readFileSync(log, 'utf8').trim().split('\n').reduce<Record<string, number>>((m, p) => ({ ...m, [p]: (m[p] ?? 0) + 1 }), {});
+      // Per script one stat and one sha256sum for every path that is not a symlink. Symlinks are
+      // probed alone: stat of each link's owner (2) and of the existing link's target (1), the
+      // target's sha256sum (1); base64 of the links' text (2) and real paths (2), and of the
+      // content of a.conf and back\slash (2).
+      expect(counts).toEqual({ stat: 1 + 3 + 1, sha256sum: 1 + 1 + 1, base64: 6 });
+    } finally {
+      process.env.PATH = path;
+      await transport.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
