@@ -188,6 +188,18 @@ describe('audit log', () => {
     expect(gitInfo(join(dir, 'sub'))).toEqual({ commit: git('rev-parse', 'HEAD'), author: 'Bea Last <bea@example.test>', user: 'Bea Last <bea@example.test>', dirty: true });
   });
 
+  it('keeps the commit and author when git cannot read the index (dirty is then unknown)', () => {
+    const { dir, playbook } = project();
+    const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q');
+    git('add', playbook);
+    git('-c', 'user.name=Cy', '-c', 'user.email=cy@example.test', 'commit', '-q', '-m', 'init');
+    writeFileSync(join(dir, '.git/index'), 'not an index\n');
+    const info = gitInfo(dir);
+    expect(info).toMatchObject({ commit: git('rev-parse', 'HEAD'), author: 'Cy <cy@example.test>' });
+    expect(info).not.toHaveProperty('dirty');
+  });
+
   it('hashes an inventory directory over its files', () => {
     const { dir } = project();
     mkdirSync(join(dir, 'inv', 'group_vars'), { recursive: true });

@@ -50,20 +50,33 @@ function mayBeInGitRepository(dir: string): boolean {
 
 /**
  * The git facts of the repository holding `dir` through the `git` command (absent when `dir` is
- * not in a work tree or git is not installed): four git processes at most, none outside a
- * repository. Source: git-rev-parse(1), git-log(1) `%H` and `%an <%ae>`, git-config(1)
- * `--get-regexp` (the last value of a key wins, as `git config KEY` reports it), git-status(1)
- * `--porcelain`.
+ * not in a work tree or git is not installed): three git processes at most (two before the first
+ * commit), none outside a repository. `git status --porcelain=v2 --branch` gives the work tree
+ * check, the `HEAD` commit (`# branch.oid`, `(initial)` before the first commit) and the changes
+ * in one process. Source: git-status(1) "Porcelain Format Version 2", git-log(1) `%an <%ae>`,
+ * git-config(1) `--get-regexp` (the last value of a key wins, as `git config KEY` reports it),
+ * git-rev-parse(1).
  */
 export function gitInfo(dir: string): GitInfo | undefined {
   if (!mayBeInGitRepository(dir)) return undefined;
-  if (git(dir, ['rev-parse', '--is-inside-work-tree']) !== 'true') return undefined;
   const info: GitInfo = {};
-  const head = git(dir, ['log', '-1', '--no-show-signature', '--format=%H%n%an <%ae>', 'HEAD']);
-  if (head) {
-    const [commit, author] = head.split('\n');
-    if (commit) info.commit = commit;
-    if (commit && author) info.author = author;
+  const status = git(dir, ['status', '--porcelain=v2', '--branch', '--untracked-files=no']);
+  let commit: string | undefined;
+  let dirty: boolean | undefined;
+  if (status !== undefined) {
+    const lines = status.split('\n').filter((l) => l !== '');
+    const oid = lines.find((l) => l.startsWith('# branch.oid '))?.slice('# branch.oid '.length);
+    if (oid && oid !== '(initial)') commit = oid;
+    dirty = lines.some((l) => !l.startsWith('#'));
+  } else {
+    // status fails outside a work tree, and in one whose index it cannot read: tell them apart
+    if (git(dir, ['rev-parse', '--is-inside-work-tree']) !== 'true') return undefined;
+    commit = git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD']) || undefined;
+  }
+  if (commit) {
+    info.commit = commit;
+    const author = git(dir, ['log', '-1', '--no-show-signature', '--format=%an <%ae>', commit]);
+    if (author) info.author = author;
   }
   const config = new Map<string, string>();
   for (const line of (git(dir, ['config', '--get-regexp', '^user\\.(name|email)$']) ?? '').split('\n')) {
@@ -73,8 +86,7 @@ export function gitInfo(dir: string): GitInfo | undefined {
   const name = config.get('user.name');
   const email = config.get('user.email');
   if (name || email) info.user = `${name ?? ''}${email ? ` <${email}>` : ''}`.trim();
-  const status = git(dir, ['status', '--porcelain', '--untracked-files=no']);
-  if (status !== undefined) info.dirty = status.length > 0;
+  if (dirty !== undefined) info.dirty = dirty;
   return info;
 }
 
