@@ -334,9 +334,9 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     );
     if (flags.log) eventLog = core.openEventLog(flags.log);
     const { loadPlaybook } = await import('./load-playbook.js');
-    const { parseExtraVars } = await import('./extra-vars.js');
     const inventory = await loadInventory(flags.inventory, await vaultSecretsFrom(flags));
-    const extraVars = parseExtraVars(flags.extraVars ?? []);
+    // the parser (and the YAML library it brings) is loaded only when there are extra vars
+    const extraVars = flags.extraVars?.length ? (await import('./extra-vars.js')).parseExtraVars(flags.extraVars) : {};
     audit.setExtraVarNames(Object.keys(extraVars));
     const { playbook, path } = await loadPlaybook(playbookArg);
     await core.resolveVaultLookups([playbook, inventory, extraVars]);

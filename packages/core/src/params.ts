@@ -3,17 +3,32 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ConvergeError } from './errors.js';
 import { isSecret, maskValue } from './secret.js';
 
-// A schema built with TypeBox (it carries TypeBox's Kind) is valid JSON Schema by construction, so
-// it is not checked against the JSON Schema meta-schema: that check compiles the meta-schema first,
-// the largest part of the first compile of a run. A schema written by hand is still checked, with
-// the same error as before. packages/core/test/module-schemas.test.ts checks every package module's schema
-// (Type.Unsafe parts included) against the meta-schema.
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false, validateSchema: false });
+// Made on the first validation: a run that validates nothing (an empty inventory, `--list-tasks`)
+// does not set up ajv.
+let instance: Ajv | undefined;
 const cache = new WeakMap<object, ValidateFunction>();
+
+function validator(): Ajv {
+  if (instance) return instance;
+  instance = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false, validateSchema: false });
+  instance.addKeyword({
+    keyword: 'x-converge-secret',
+    schemaType: 'boolean',
+    validate: (flag: boolean, data: unknown) => !flag || isSecret(data),
+    errors: false,
+  });
+  return instance;
+}
 
 function compiled(schema: TSchema): ValidateFunction {
   let v = cache.get(schema);
   if (!v) {
+    const ajv = validator();
+    // A schema built with TypeBox (it carries TypeBox's Kind) is valid JSON Schema by construction,
+    // so it is not checked against the JSON Schema meta-schema: that check compiles the meta-schema
+    // first, the largest part of the first compile of a run. A schema written by hand is still
+    // checked, with the same error as before. packages/core/test/module-schemas.test.ts checks every
+    // package module's schema (Type.Unsafe parts included) against the meta-schema.
     if (typeof schema !== 'object' || schema === null || !(Kind in schema)) ajv.validateSchema(schema, true);
     v = ajv.compile(schema);
     cache.set(schema, v);
@@ -48,10 +63,3 @@ function describe(e: ErrorObject, root: unknown): string {
   const shown = e.keyword === 'additionalProperties' || e.keyword === 'required' ? '' : ` (got ${JSON.stringify(maskValue(value)) ?? 'undefined'})`;
   return `${path}: ${msg}${shown}`;
 }
-
-ajv.addKeyword({
-  keyword: 'x-converge-secret',
-  schemaType: 'boolean',
-  validate: (flag: boolean, data: unknown) => !flag || isSecret(data),
-  errors: false,
-});
