@@ -20,9 +20,61 @@ interface Pending {
   reject(e: Error): void;
   started: number;
   timer?: NodeJS.Timeout;
+  outMark?: Buffer;
+  errMark?: Buffer;
+  /** Where the markers were found, once found (the rest of the frame may still be on its way). */
+  outAt?: number;
+  errAt?: number;
 }
 
 const RS = 0x1e;
+
+/**
+ * Bytes read from one stream of the shell: chunks are copied into a buffer that grows by
+ * doubling, and `scanned` remembers how far a marker was already looked for, so output that
+ * arrives in many small chunks costs linear time, not a copy of everything per chunk.
+ */
+class Inbox {
+  buf: Buffer = Buffer.alloc(0);
+  len = 0;
+  /** Offset before which no marker starts (the search resumes here, less a marker's length). */
+  scanned = 0;
+
+  push(d: Buffer): void {
+    if (this.len + d.length > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + d.length, 4096));
+      this.buf.copy(next, 0, 0, this.len);
+      this.buf = next;
+    }
+    d.copy(this.buf, this.len);
+    this.len += d.length;
+  }
+
+  /** The first occurrence of `mark` not yet searched for; -1 when none. */
+  find(mark: Buffer): number {
+    const from = Math.max(0, this.scanned - mark.length + 1);
+    const i = this.view().indexOf(mark, from);
+    this.scanned = i < 0 ? this.len : i;
+    return i;
+  }
+
+  view(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+
+  /** Drops the first `n` bytes. */
+  consume(n: number): void {
+    this.buf.copy(this.buf, 0, n, this.len);
+    this.len -= n;
+    this.scanned = 0;
+    // Do not hold on to the room a large output (a file read through the shell) needed.
+    if (this.len === 0 && this.buf.length > 1 << 20) this.buf = Buffer.alloc(0);
+  }
+
+  text(end = this.len): string {
+    return this.buf.toString('utf8', 0, end);
+  }
+}
 
 /**
  * Runs commands one after another over one long-lived POSIX shell, with framing: each command's
@@ -36,8 +88,8 @@ const RS = 0x1e;
  */
 export class ShellSession {
   #streams: ShellStreams;
-  #out: Buffer = Buffer.alloc(0);
-  #err: Buffer = Buffer.alloc(0);
+  #out = new Inbox();
+  #err = new Inbox();
   #pending: Pending | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -48,11 +100,11 @@ export class ShellSession {
     this.#streams = streams;
     this.label = label;
     streams.stdout.on('data', (d: Buffer) => {
-      this.#out = this.#out.length === 0 ? d : Buffer.concat([this.#out, d]);
+      this.#out.push(d);
       this.#check();
     });
     streams.stderr.on('data', (d: Buffer) => {
-      this.#err = this.#err.length === 0 ? d : Buffer.concat([this.#err, d]);
+      this.#err.push(d);
       this.#check();
     });
     const onEnd = (why: string) => () => this.#fail(why);
@@ -112,19 +164,23 @@ export class ShellSession {
   #check(): void {
     const p = this.#pending;
     if (!p) return;
-    const outMark = Buffer.from(`\x1e${p.nonce}:`);
-    const errMark = Buffer.from(`\x1e${p.nonce}\x1e\n`);
-    const oi = this.#out.indexOf(outMark);
+    p.outMark ??= Buffer.from(`\x1e${p.nonce}:`);
+    p.errMark ??= Buffer.from(`\x1e${p.nonce}\x1e\n`);
+    const out = this.#out;
+    const oi = p.outAt ?? out.find(p.outMark);
     if (oi < 0) return;
-    const end = this.#out.indexOf(RS, oi + outMark.length);
-    if (end < 0 || this.#out.length < end + 2) return;
-    const ei = this.#err.indexOf(errMark);
+    p.outAt = oi;
+    const buf = out.view();
+    const end = buf.indexOf(RS, oi + p.outMark.length);
+    if (end < 0 || buf.length < end + 2) return;
+    const ei = p.errAt ?? this.#err.find(p.errMark);
     if (ei < 0) return;
-    const exitCode = Number(this.#out.subarray(oi + outMark.length, end).toString('latin1'));
-    const stdout = this.#out.subarray(0, oi).toString('utf8');
-    const stderr = this.#err.subarray(0, ei).toString('utf8');
-    this.#out = this.#out.subarray(end + 2);
-    this.#err = this.#err.subarray(ei + errMark.length);
+    p.errAt = ei;
+    const exitCode = Number(buf.subarray(oi + p.outMark.length, end).toString('latin1'));
+    const stdout = out.text(oi);
+    const stderr = this.#err.text(ei);
+    out.consume(end + 2);
+    this.#err.consume(ei + p.errMark.length);
     this.#pending = undefined;
     if (p.timer) clearTimeout(p.timer);
     p.resolve({ stdout, stderr, exitCode, durationMs: performance.now() - p.started });
@@ -138,7 +194,7 @@ export class ShellSession {
     this.#pending = undefined;
     if (p) {
       if (p.timer) clearTimeout(p.timer);
-      const stderr = maskText(this.#err.toString('utf8')).trim();
+      const stderr = maskText(this.#err.text()).trim();
       p.reject(
         new ConvergeError(code, `${this.label}: ${why}`, stderr ? { detail: stderr } : {}),
       );

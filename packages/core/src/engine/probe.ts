@@ -24,6 +24,7 @@ export function probeScript(requests: readonly FactRequest[], nonce: string): st
   const lines = [
     'LC_ALL=C; export LC_ALL; exec </dev/null',
     `cv_probe_end() { printf '\\036${nonce}F%d:%d\\036\\n' "$1" "$2"; printf '\\036${nonce}F%d\\036\\n' "$1" >&2; }`,
+    'cv_probe_all() {',
   ];
   for (const def of facts.keys()) if (def.prelude) lines.push(def.prelude);
   for (const [def, argsList] of facts) {
@@ -31,6 +32,9 @@ export function probeScript(requests: readonly FactRequest[], nonce: string): st
     if (text.trim() !== '') lines.push(`{ ${text}\n} >/dev/null 2>&1`);
   }
   requests.forEach((r, i) => lines.push(`( eval ${quote(String(r.fact.command(r.args)))} ); cv_probe_end ${i} $?`));
+  // Probes write many short lines; dd collects stdout into blocks so that they travel in a few
+  // packets instead of one per line (dd writes a block when it holds obs bytes, and at the end).
+  lines.push('}', 'if command -v dd >/dev/null 2>&1; then cv_probe_all | dd ibs=4096 obs=65536 status=none; else cv_probe_all; fi');
   return lines.join('\n');
 }
 
