@@ -30,4 +30,11 @@ describe('Secret masking', () => {
     expect(findSecretMask({ values: ['x', `${lazy}`] })).toBe('values[1]');
     expect(findSecretMask({ a: built, b: ['fine'] })).toBeUndefined();
   });
+
+  it('masks a value registered after earlier masking, longest first', () => {
+    secret('part-5521');
+    expect(maskText('a part-5521 b')).toBe(`a ${SECRET_MASK} b`);
+    secret('part-5521-and-more');
+    expect(maskText('a part-5521-and-more b')).toBe(`a ${SECRET_MASK} b`);
+  });
 });

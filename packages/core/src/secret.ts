@@ -109,8 +109,14 @@ const registry: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.fo
 
 /** Remembers a value to be masked wherever it appears. Values shorter than 4 characters are not masked by value (they would mask ordinary text); they are still masked where they travel as a {@link Secret}. */
 export function registerSecretValue(value: string): void {
-  if (value.length >= 4) registry.add(value);
+  if (value.length >= 4 && !registry.has(value)) {
+    registry.add(value);
+    sorted = undefined;
+  }
 }
+
+/** The registry longest first, kept until a value is added (masking runs for every string of every report). */
+let sorted: { size: number; values: string[] } | undefined;
 
 /**
  * Replaces every registered secret value in `text` with the mask, longest first so that a
@@ -119,7 +125,9 @@ export function registerSecretValue(value: string): void {
 export function maskText(text: string): string {
   if (registry.size === 0 || text.length === 0) return text;
   let out = text;
-  const values = [...registry].sort((a, b) => b.length - a.length);
+  // The registry is shared by every copy of this package (globalThis): also check its size.
+  if (sorted?.size !== registry.size) sorted = { size: registry.size, values: [...registry].sort((a, b) => b.length - a.length) };
+  const values = sorted.values;
   for (const v of values) {
     if (out.includes(v)) out = out.split(v).join(MASK);
   }
