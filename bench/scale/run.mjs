@@ -38,10 +38,16 @@ const { createJiti } = createRequire(join(REPO, 'packages/cli/package.json'))('j
 const { startSshd } = await createJiti(import.meta.url).import(join(REPO, 'packages/ssh/test/sshd.ts'));
 
 const maxHosts = Math.max(...sizes);
-const sshd = await startSshd({
-  extraConfig: [`MaxStartups ${maxHosts + 100}:100:${maxHosts + 200}`, 'MaxSessions 64', 'PerSourceMaxStartups none'].join('\n'),
-});
 const base = mkdtempSync(join(tmpdir(), 'converge-scale-'));
+// Every simulated host logs in as this machine's root, whose shell (bash, started by sshd)
+// sources ~/.bashrc. A developer's root .bashrc (pyenv, nvm, ...) can cost most of a CPU second per
+// login and serialises the hosts on 2 cores; a real target's root has Debian's default one. An
+// empty HOME for the sessions keeps the controller's dotfiles out of the measurement.
+const home = join(base, 'home');
+mkdirSync(home);
+const sshd = await startSshd({
+  extraConfig: [`MaxStartups ${maxHosts + 100}:100:${maxHosts + 200}`, 'MaxSessions 64', 'PerSourceMaxStartups none', `SetEnv HOME=${home}`].join('\n'),
+});
 const results = { started: new Date().toISOString(), forks: Number(opts.forks), load: (await import('node:os')).loadavg(), runs: [] };
 try {
   for (const n of sizes) {
