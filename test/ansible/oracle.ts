@@ -2,9 +2,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { main } from '@converge/cli';
 
 /** Helpers of the Ansible comparison tests: the Ansible commands (the oracle) and the converge CLI. */
 
@@ -34,21 +32,5 @@ export function ansibleEnv(): NodeJS.ProcessEnv & { ANSIBLE_HOME: string } {
   };
 }
 
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      w.text += String(chunk);
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
-
 /** Runs the converge CLI in-process and returns its exit code and output. */
-export async function converge(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+export { cli as converge } from '../../packages/cli/test/cli-harness.js';

@@ -30,14 +30,8 @@ import {
   type ExecResult,
 } from '@converge/core';
 import type { RawShell } from '../../packages/core/src/sh.js';
-import * as builtinModules from '@converge/modules';
+import { PACKAGES } from '../package-modules.js';
 import { apt, blockinfile, command, copy, file, group, iniFile, lineinfile, shell, systemd, template, user } from '@converge/modules';
-import * as haproxy from '@converge/haproxy';
-import * as lokiAgent from '@converge/loki-agent';
-import * as mariadbGalera from '@converge/mariadb-galera';
-import * as maxscale from '@converge/maxscale';
-import * as nfs from '@converge/nfs';
-import * as resticBackup from '@converge/restic-backup';
 import { parseExtraVars } from '../../packages/cli/src/extra-vars.js';
 import { readVarsFile } from '../../packages/core/src/inventory/vars-files.js';
 import fc from 'fast-check';
@@ -522,15 +516,6 @@ function fromSchema(schema: Record<string, any>, injection: fc.Arbitrary<string>
   return fc.oneof({ weight: 9, arbitrary: shaped() }, { weight: 1, arbitrary: wrong });
 }
 
-const PACKAGES: [string, Record<string, unknown>][] = [
-  ['@converge/modules', builtinModules],
-  ['@converge/haproxy', haproxy],
-  ['@converge/nfs', nfs],
-  ['@converge/loki-agent', lokiAgent],
-  ['@converge/restic-backup', resticBackup],
-  ['@converge/mariadb-galera', mariadbGalera],
-  ['@converge/maxscale', maxscale],
-];
 
 describe('every module of every package: params shaped by its schema give a params error or valid params, never interpreted by a shell', () => {
   const pwned = join(mkdtempSync(join(tmpdir(), 'converge-fuzz-pkg-')), 'pwned');

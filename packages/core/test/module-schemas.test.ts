@@ -5,23 +5,8 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import type { ModuleDefinition } from '@converge/core';
-import * as builtinModules from '@converge/modules';
-import * as haproxy from '@converge/haproxy';
-import * as lokiAgent from '@converge/loki-agent';
-import * as mariadbGalera from '@converge/mariadb-galera';
-import * as maxscale from '@converge/maxscale';
-import * as nfs from '@converge/nfs';
-import * as resticBackup from '@converge/restic-backup';
+import { PACKAGES } from '../../../test/package-modules.js';
 
-const PACKAGES: [string, Record<string, unknown>][] = [
-  ['@converge/modules', builtinModules],
-  ['@converge/haproxy', haproxy],
-  ['@converge/nfs', nfs],
-  ['@converge/loki-agent', lokiAgent],
-  ['@converge/restic-backup', resticBackup],
-  ['@converge/mariadb-galera', mariadbGalera],
-  ['@converge/maxscale', maxscale],
-];
 
 /** Every module a package exports: a value made by defineModule, at the top or one level down (`systemd.service`). */
 function modulesOf(pkg: Record<string, unknown>): ModuleDefinition[] {
