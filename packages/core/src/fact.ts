@@ -46,6 +46,14 @@ export interface FactDefinition<A, T> {
    * fact stale; the engine re-probes it before the next task that needs it. Default `['*']`.
    */
   resources?(args: A): string[];
+  /**
+   * The value after a task made the new, empty directories `dirs` (a plan's
+   * `Plan.newDirectories`; `mkdir -p` where nothing was), from the value probed before:
+   * lets a task that writes into a directory made earlier in the same round trip be planned
+   * without probing again. Return `undefined` when the value cannot be known that way (the
+   * engine then re-probes it). Pure; only called when the fact's resources overlap `dirs`.
+   */
+  afterNewDirectories?(value: T, args: A, dirs: readonly string[]): T | undefined;
 }
 
 /** One use of a fact with its arguments; what a module's `facts` function returns. */

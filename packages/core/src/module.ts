@@ -37,6 +37,13 @@ export interface Plan<D = unknown> {
    */
   resources?: string[];
   /**
+   * Directories the apply creates where nothing was, outermost first (`mkdir -p`: each one new
+   * and empty but for the next), when that is all the task changes. Facts that can tell their
+   * value after it ({@link FactDefinition.afterNewDirectories}) are then updated instead of
+   * re-probed, so tasks writing into these directories can run in the same round trip.
+   */
+  newDirectories?: string[];
+  /**
    * Result data of a task that reads a state without changing it (e.g. a backup's age): shown
    * in the report and given to `failedWhen`, also when there are no changes.
    */

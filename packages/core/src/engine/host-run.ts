@@ -9,7 +9,7 @@ import type { BecomeSpec, ExecResult, Transport } from '../transport.js';
 import { renderDiff } from './diff.js';
 import { asConvergeError, describeError } from './failure.js';
 import { checkModeView, resolveTask, walkNodes, type BlockNode, type HostPlay, type PlanNode, type Prepared, type TaskNode } from './prepare.js';
-import { probe, type FactResult } from './probe.js';
+import { parseProbeOutput, probe, probeScript, type FactResult } from './probe.js';
 import type { RunEvent, TaskReport, TaskStatus } from './report.js';
 import type { BatchControl } from './play-control.js';
 import type { PendingHandlers } from './state.js';
@@ -532,19 +532,44 @@ export class HostRun {
         }
         this.#unreachable(e);
       }
-      const reqs = new Map(g.reqs.map((r) => [r.key, r]));
-      for (const [key, value] of results) {
-        if (gather && key === factsRequest.key) {
-          if (value.ok) this.#o.state.facts = value.value as HostFacts;
-          else this.#o.state.factsError = value.error;
-          continue;
-        }
-        this.#facts.set(`${user}\u0000${key}`, value);
-        const req = reqs.get(key);
-        if (req) this.#factRequests.set(`${user}\u0000${key}`, req);
-        this.#stale.delete(`${user}\u0000${key}`);
+      if (gather) {
+        const value = results.get(factsRequest.key);
+        results.delete(factsRequest.key);
+        if (value?.ok) this.#o.state.facts = value.value as HostFacts;
+        else if (value) this.#o.state.factsError = value.error;
+      }
+      this.#store(user, g.reqs, results);
+    }
+  }
+
+  /** Keeps probed fact values of a become user as current. */
+  #store(user: string, reqs: readonly FactRequest[], results: ReadonlyMap<string, FactResult>): void {
+    const byKey = new Map(reqs.map((r) => [r.key, r]));
+    for (const [key, value] of results) {
+      this.#facts.set(`${user}\u0000${key}`, value);
+      const req = byKey.get(key);
+      if (req) this.#factRequests.set(`${user}\u0000${key}`, req);
+      this.#stale.delete(`${user}\u0000${key}`);
+    }
+  }
+
+  /**
+   * The facts of the pending tasks (run as `user`, outside `batch`) that are unknown or stale, or
+   * read what `applied` writes: the batch's script probes them after its applies, so the next
+   * task needs no probe round trip of its own.
+   */
+  #aheadRequests(applied: readonly Staged[], user: string, batch: ReadonlySet<Prepared>): FactRequest[] {
+    const reqs = new Map<string, FactRequest>();
+    for (const p of this.#pending()) {
+      if (batch.has(p) || (p.become?.user ?? '') !== user) continue;
+      for (const r of Object.values(p.facts)) {
+        if (reqs.has(r.key)) continue;
+        const key = this.#factKey(p, r);
+        const reads = r.fact.resources?.(r.args) ?? ['*'];
+        if (!this.#facts.has(key) || this.#stale.has(key) || applied.some((a) => resourcesOverlap(a.resources, reads))) reqs.set(r.key, r);
       }
     }
+    return [...reqs.values()];
   }
 
   /** Gathers the host facts in a round trip of their own (a task read them only once earlier results were known). */
@@ -557,10 +582,11 @@ export class HostRun {
     throw new HostUnreachable(describeError(e));
   }
 
-  #factValues(p: Prepared): Record<string, unknown> {
+  #factValues(p: Prepared, overrides?: ReadonlyMap<string, FactResult>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [name, r] of Object.entries(p.facts)) {
-      const f = this.#facts.get(this.#factKey(p, r));
+      const key = this.#factKey(p, r);
+      const f = overrides?.get(key) ?? this.#facts.get(key);
       if (!f) throw new ConvergeError('CONVERGE_INTERNAL', `fact ${r.fact.name} was not probed`);
       if (!f.ok) throw f.error;
       out[name] = f.value;
@@ -576,8 +602,31 @@ export class HostRun {
     return Object.values(p.facts).some((r) => this.#stale.has(this.#factKey(p, r)));
   }
 
-  #planFor(p: Prepared): { plan: Plan; facts: Record<string, unknown>; upstreamChanged: boolean } {
-    const facts = this.#factValues(p);
+  /**
+   * The facts of `q` as they will be once the batch's earlier applies `before` ran: as probed
+   * where none of them touches what the fact reads, updated by the fact's `afterNewDirectories`
+   * where the only ones that do make new directories; `undefined` when a fact must be probed again.
+   */
+  #factsAfter(q: Prepared, before: readonly Staged[]): Map<string, FactResult> | undefined {
+    const out = new Map<string, FactResult>();
+    for (const r of Object.values(q.facts)) {
+      const reads = r.fact.resources?.(r.args) ?? ['*'];
+      const key = this.#factKey(q, r);
+      let f = out.get(key) ?? this.#facts.get(key);
+      for (const a of before) {
+        if (!resourcesOverlap(a.resources, reads)) continue;
+        const dirs = a.plan.newDirectories;
+        const value = dirs && f?.ok ? r.fact.afterNewDirectories?.(f.value, r.args, dirs) : undefined;
+        if (value === undefined) return undefined;
+        f = { ok: true, value };
+      }
+      if (f) out.set(key, f);
+    }
+    return out;
+  }
+
+  #planFor(p: Prepared, overrides?: ReadonlyMap<string, FactResult>): { plan: Plan; facts: Record<string, unknown>; upstreamChanged: boolean } {
+    const facts = this.#factValues(p, overrides);
     const reads = this.#factResources(p);
     // Only check mode plans from facts an earlier (predicted) change may have made stale: a real
     // run re-probes stale facts before planning, so its facts are always current.
@@ -658,7 +707,7 @@ export class HostRun {
 
     const user = head.become?.user ?? '';
     const items: BatchItem[] = [{ kind: 'apply', staged: first }];
-    const written = [...first.resources];
+    const applied = [first];
     let next = start + 1;
     if (!endsBatch(head)) {
       for (; next < tasks.length; next++) {
@@ -672,10 +721,11 @@ export class HostRun {
         if (retries(q)) break;
         if ((q.become?.user ?? '') !== user) break;
         if (this.#isStale(q)) break;
-        if (resourcesOverlap(written, this.#factResources(q))) break;
+        const facts = this.#factsAfter(q, applied);
+        if (!facts) break;
         let staged: Staged;
         try {
-          const planned = this.#planFor(q);
+          const planned = this.#planFor(q, facts);
           if (planned.plan.changes.length === 0) {
             // A read-only result (and its failedWhen) is reported on the task's own turn.
             if (planned.plan.result !== undefined) break;
@@ -687,7 +737,7 @@ export class HostRun {
           break; // run on its own turn, where the error is reported as usual
         }
         items.push({ kind: 'apply', staged });
-        written.push(...staged.resources);
+        applied.push(staged);
         if (endsBatch(q)) {
           next += 1;
           break;
@@ -696,7 +746,11 @@ export class HostRun {
     }
 
     const applies = items.flatMap((it) => (it.kind === 'apply' ? [it.staged] : []));
-    const script = applies.map((a) => stepsScript(a.steps, a.nonce)).join('\n');
+    const batch = new Set(items.map((it) => (it.kind === 'apply' ? it.staged.p : it.p)));
+    // The shell stops at the first failed step, so this probe runs only after every apply succeeded.
+    const ahead = this.#aheadRequests(applies, user, batch);
+    const aheadNonce = newNonce();
+    const script = [...applies.map((a) => stepsScript(a.steps, a.nonce)), ...(ahead.length > 0 ? [probeScript(ahead, aheadNonce)] : [])].join('\n');
     let exec: ExecResult;
     try {
       exec = await this.#t.exec(script, head.become ? { become: head.become } : {});
@@ -728,6 +782,10 @@ export class HostRun {
       errAt = errEnd;
       const status = this.#finish(a, own, started);
       if (status === 'failed') return { next: tasks.indexOf(a.p) + 1, failed: true };
+    }
+    // Without its last marker the probe did not run: a step failed (its error ignored) and the shell stopped.
+    if (ahead.length > 0 && exec.stdout.includes(`\x1e${aheadNonce}F${ahead.length - 1}:`)) {
+      this.#store(user, ahead, parseProbeOutput(ahead, aheadNonce, exec.stdout.slice(outAt), exec.stderr.slice(errAt)));
     }
     return { next, failed: false };
   }
@@ -761,7 +819,7 @@ export class HostRun {
         return this.#report(p, 'failed', { message, code: 'CONVERGE_APPLY', changes: plan.changes, ...(diff ? { diff } : {}), ...(result ? { result } : {}), started });
       }
       if (!changed) return this.#report(p, 'ok', { message: outcome?.message ?? 'ran; reported no change', ...(result ? { result } : {}), started });
-      this.#markChanged(p, resources);
+      this.#markChanged(p, resources, plan);
       this.#notify(p);
       return this.#report(p, 'changed', { changes: plan.changes, ...(diff ? { diff } : {}), ...(result ? { result } : {}), ...(outcome?.message ? { message: outcome.message } : {}), started });
     } catch (e) {
@@ -770,12 +828,23 @@ export class HostRun {
     }
   }
 
-  #markChanged(p: Prepared, resources: string[]): void {
+  /**
+   * Records a change: facts reading its resources become stale, except that a successful plan
+   * with `newDirectories` updates the facts of the same user that can tell their value after it
+   * (as {@link #factsAfter} predicted for the tasks batched after it).
+   */
+  #markChanged(p: Prepared, resources: string[], plan?: Plan): void {
     this.#changed.push(resources);
     this.#applied.push({ p, resources });
+    const dirs = plan?.newDirectories;
+    const user = `${p.become?.user ?? ''}\u0000`;
     for (const [key, r] of this.#factRequests) {
       const reads = r.fact.resources?.(r.args) ?? ['*'];
-      if (resourcesOverlap(resources, reads)) this.#stale.add(key);
+      if (!resourcesOverlap(resources, reads)) continue;
+      const f = this.#facts.get(key);
+      const value = dirs && f?.ok && key.startsWith(user) && !this.#stale.has(key) ? r.fact.afterNewDirectories?.(f.value, r.args, dirs) : undefined;
+      if (value === undefined) this.#stale.add(key);
+      else this.#facts.set(key, { ok: true, value });
     }
   }
 

@@ -1,4 +1,5 @@
 import { defineFact, raw, sh } from '@converge/core';
+import { placeInNewDirectories } from '../file/file-state.js';
 
 /** Arguments of {@link commandPathExists}. */
 export interface PathExistsArgs {
@@ -47,4 +48,6 @@ export const commandPathExists = defineFact<PathExistsArgs, PathExists>({
     const dir = fixed.slice(0, fixed.lastIndexOf('/')) || '/';
     return [dir];
   },
+  // Nothing exists inside a directory that was just made (a glob or relative path: probe again).
+  afterNewDirectories: (value, { path }, dirs) => (!value.exists && !GLOB.test(path) && placeInNewDirectories(path, dirs) !== undefined ? value : undefined),
 });

@@ -1,6 +1,7 @@
 import { ConvergeError, defineFact, raw, sh } from '@converge/core';
 import type { RawShell } from '@converge/core';
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 
 /** Attributes of an existing filesystem object, as stat(1) reports them. */
 export interface FileInfo {
@@ -170,7 +171,25 @@ export const fileState = defineFact<FileStateArgs, FileState>({
   },
   parse: (stdout, { args }) => parseFileState(stdout, args.path),
   resources: (args) => [args.path],
+  afterNewDirectories: (value, args, dirs) => {
+    if (args.recurse || value.type !== 'absent') return undefined;
+    const where = placeInNewDirectories(args.path, dirs);
+    if (where === undefined) return undefined;
+    return where === 'child' ? { ...value, parentExists: true } : value;
+  },
 });
+
+/**
+ * Where `path` lies relative to new, empty directories `dirs` (outermost first, as a plan's
+ * `newDirectories`): `child` for an entry of one of them, `below` for a path deeper inside,
+ * `undefined` when it is one of them, outside them, or not a plain absolute path (`.`, `..`,
+ * `//` or a trailing `/` resolve through the file system, not by text).
+ */
+export function placeInNewDirectories(path: string, dirs: readonly string[]): 'child' | 'below' | undefined {
+  const top = dirs[0];
+  if (top === undefined || !path.startsWith(`${top}/`) || posix.normalize(path) !== path || path.endsWith('/') || dirs.includes(path)) return undefined;
+  return dirs.includes(posix.dirname(path)) ? 'child' : 'below';
+}
 
 function recurseProbe(r: FileStateArgs['recurse']): RawShell {
   if (!r || (r.owner === undefined && r.group === undefined && r.mode === undefined)) return raw('');

@@ -161,7 +161,10 @@ export const file = defineModule({
     if (recurse) changes.push({ path: 'recurse', before: 'entries below differ', after: 'owner/group/mode applied below' });
     const planned = done({ steps, ...attrs(recurse ? { ...a, ...recurseAttrs(p) } : a), ...(recurse ? { recurse: true } : {}) }, `${p.path} is already a ${kind} with these attributes`);
     // `mkdir -p` also creates the missing parents: later tasks under them must see them.
-    return steps === 'create' && wanted === 'directory' && !s.parentExists ? { ...planned, resources: ancestors(p.path) } : planned;
+    if (steps !== 'create' || wanted !== 'directory') return planned;
+    // With the parent there, the new directory is all that changes: tasks writing into it can be
+    // planned without a new probe (FileState.afterNewDirectories).
+    return s.parentExists ? (isPlainPath(p.path) ? { ...planned, newDirectories: [p.path] } : planned) : { ...planned, resources: ancestors(p.path) };
   },
   apply: ({ params: p, plan }) => {
     const d = plan.data as FileData;
@@ -188,6 +191,11 @@ export const file = defineModule({
 });
 
 /** The proper ancestors of an absolute path, without `/` (`/a/b/c` -> `/a/b`, `/a`). */
+/** True for an absolute path without `.`, `..`, `//` or a trailing `/`. */
+function isPlainPath(path: string): boolean {
+  return path.startsWith('/') && path.length > 1 && posix.normalize(path) === path && !path.endsWith('/');
+}
+
 function ancestors(path: string): string[] {
   const out: string[] = [];
   for (let d = posix.dirname(path); d !== '/' && d !== '.' && d !== posix.dirname(d); d = posix.dirname(d)) out.push(d);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { factCommand, LocalTransport, probe } from '@converge/core';
 import { fileState, parseFileState } from '../../src/files.js';
 import type { FileStateArgs } from '../../src/files.js';
+import { commandPathExists } from '../../src/command/path-exists.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
@@ -111,5 +112,53 @@ describe('file.state probed in one script for many paths', () => {
       await transport.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('file.state and command.path_exists after new directories (afterNewDirectories)', () => {
+  // Each prediction is checked against a real probe after the mkdir: a fact may decline to
+  // predict (undefined: the engine probes again), but what it predicts must be what is there.
+  it('predict exactly what a probe after `mkdir` finds, for entries of the new directory and paths below it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'converge-newdirs-'));
+    const made = join(root, 'app');
+    const cases: { path: string; expect: 'predicted' | 'declined'; recurse?: boolean }[] = [
+      { path: join(made, 'motd'), expect: 'predicted' },
+      { path: join(made, 'sub', 'deep'), expect: 'predicted' },
+      { path: made, expect: 'declined' },
+      { path: root, expect: 'declined' },
+      { path: join(root, 'sibling'), expect: 'declined' },
+      { path: `${made}/x/../motd`, expect: 'declined' },
+      { path: `${made}//motd`, expect: 'declined' },
+      { path: `${made}/motd/`, expect: 'declined' },
+      { path: join(made, 'motd'), expect: 'declined', recurse: true },
+    ];
+    const requests = cases.flatMap((c) => [
+      fileState({ path: c.path, ...(c.recurse ? { recurse: { mode: '0755' } } : {}) }),
+      commandPathExists({ path: c.path }),
+    ]);
+    const transport = new LocalTransport('local1');
+    try {
+      const before = await probe(transport, requests);
+      mkdirSync(made);
+      const after = await probe(transport, requests);
+      for (const r of requests) {
+        const was = before.get(r.key);
+        const now = after.get(r.key);
+        if (!was?.ok || !now?.ok) throw new Error(`probe of ${r.key} failed`);
+        const predicted = r.fact.afterNewDirectories?.(was.value, r.args, [made]);
+        const c = cases.find((k) => k.path === (r.args as { path: string }).path && (k.recurse ?? false) === ('recurse' in (r.args as object)))!;
+        if (c.expect === 'declined') expect(predicted, r.key).toBeUndefined();
+        else expect(predicted, r.key).toEqual(now.value);
+      }
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('declines for a path that existed before and for a glob', () => {
+    const file = { path: '/srv/app/x', type: 'file', parentExists: true } as const;
+    expect(fileState.definition.afterNewDirectories?.(file, { path: '/srv/app/x' }, ['/srv/app'])).toBeUndefined();
+    expect(commandPathExists.definition.afterNewDirectories?.({ exists: false }, { path: '/srv/app/*.done' }, ['/srv/app'])).toBeUndefined();
+    expect(commandPathExists.definition.afterNewDirectories?.({ exists: false }, { path: 'rel/x', chdir: '/srv/app' }, ['/srv/app'])).toBeUndefined();
   });
 });
