@@ -40,7 +40,9 @@ export interface Plan<D = unknown> {
    * Directories the apply creates where nothing was, outermost first (`mkdir -p`: each one new
    * and empty but for the next), when that is all the task changes. Facts that can tell their
    * value after it ({@link FactDefinition.afterNewDirectories}) are then updated instead of
-   * re-probed, so tasks writing into these directories can run in the same round trip.
+   * re-probed, so tasks writing into these directories can run in the same round trip. The
+   * engine checks right before the apply that none of them is there (the probe is out of date
+   * when an earlier task made one under another name); when one is, the task is planned again.
    */
   newDirectories?: string[];
   /**

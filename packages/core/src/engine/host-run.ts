@@ -5,6 +5,7 @@ import { hostFacts, type HostFacts } from '../host-facts.js';
 import type { Change, Command, Plan, RegisteredResult, TaskResultData } from '../module.js';
 import type { Play } from '../playbook.js';
 import { maskText } from '../secret.js';
+import { quote } from '../sh.js';
 import type { BecomeSpec, ExecResult, Transport } from '../transport.js';
 import { renderDiff } from './diff.js';
 import { asConvergeError, describeError } from './failure.js';
@@ -750,7 +751,7 @@ export class HostRun {
     // The shell stops at the first failed step, so this probe runs only after every apply succeeded.
     const ahead = this.#aheadRequests(applies, user, batch);
     const aheadNonce = newNonce();
-    const script = [...applies.map((a) => stepsScript(a.steps, a.nonce)), ...(ahead.length > 0 ? [probeScript(ahead, aheadNonce)] : [])].join('\n');
+    const script = [...applies.map((a) => newDirectoriesGuard(a) + stepsScript(a.steps, a.nonce)), ...(ahead.length > 0 ? [probeScript(ahead, aheadNonce)] : [])].join('\n');
     let exec: ExecResult;
     try {
       exec = await this.#t.exec(script, head.become ? { become: head.become } : {});
@@ -774,13 +775,20 @@ export class HostRun {
         continue;
       }
       const a = it.staged;
+      if (a.plan.newDirectories?.length && exec.stdout.includes(`\x1e${a.nonce}G\x1e\n`, outAt)) {
+        // A directory the plan took for new was there already (reached by another name, or made
+        // by another writer): neither this task nor any after it ran. Plan them again from a probe.
+        for (const [key, r] of this.#factRequests) if (resourcesOverlap(a.resources, r.fact.resources?.(r.args) ?? ['*'])) this.#stale.add(key);
+        for (const r of Object.values(a.p.facts)) this.#stale.add(this.#factKey(a.p, r));
+        return a.p === head ? this.#runBatch(tasks, start, only) : { next: tasks.indexOf(a.p), failed: false };
+      }
       if (a.p !== head) this.#o.emit({ type: 'task-start', play: this.#play.name, host: this.#hp.host, task: a.p.name, module: a.p.def.name, handler: false });
       const outEnd = lastMarkerEnd(exec.stdout, new RegExp(`\\x1e${a.nonce}S\\d+:\\d+\\x1e\\n`, 'g'), outAt);
       const errEnd = lastMarkerEnd(exec.stderr, new RegExp(`\\x1e${a.nonce}S\\d+\\x1e\\n`, 'g'), errAt);
       const own: ExecResult = { stdout: exec.stdout.slice(outAt, outEnd), stderr: exec.stderr.slice(errAt, errEnd), exitCode: exec.exitCode, durationMs: exec.durationMs };
       outAt = outEnd;
       errAt = errEnd;
-      const status = this.#finish(a, own, started);
+      const status = this.#finish(a, own, started, true);
       if (status === 'failed') return { next: tasks.indexOf(a.p) + 1, failed: true };
     }
     // Without its last marker the probe did not run: a step failed (its error ignored) and the shell stopped.
@@ -796,8 +804,12 @@ export class HostRun {
     return { p, ...planned, steps, nonce: newNonce(), resources: [...(p.def.resources?.(p.params as never) ?? ['*']), ...(planned.plan.resources ?? [])] };
   }
 
-  /** Turns what a staged task's steps printed into its report (the tail of {@link #runTask}). */
-  #finish(a: Staged, exec: ExecResult, started: number): TaskStatus {
+  /**
+   * Turns what a staged task's steps printed into its report (the tail of {@link #runTask});
+   * `guarded`: the script made sure that the plan's `newDirectories` were not there before the
+   * steps ran (only then are facts updated from them instead of probed again).
+   */
+  #finish(a: Staged, exec: ExecResult, started: number, guarded = false): TaskStatus {
     const { p, plan, facts, upstreamChanged, steps, resources } = a;
     const diff = this.#o.diff ? renderDiff(plan.changes, plan.diffs ?? []) : undefined;
     try {
@@ -819,7 +831,7 @@ export class HostRun {
         return this.#report(p, 'failed', { message, code: 'CONVERGE_APPLY', changes: plan.changes, ...(diff ? { diff } : {}), ...(result ? { result } : {}), started });
       }
       if (!changed) return this.#report(p, 'ok', { message: outcome?.message ?? 'ran; reported no change', ...(result ? { result } : {}), started });
-      this.#markChanged(p, resources, plan);
+      this.#markChanged(p, resources, guarded ? plan : undefined);
       this.#notify(p);
       return this.#report(p, 'changed', { changes: plan.changes, ...(diff ? { diff } : {}), ...(result ? { result } : {}), ...(outcome?.message ? { message: outcome.message } : {}), started });
     } catch (e) {
@@ -974,6 +986,19 @@ function isControlled(p: Prepared): boolean {
 function endsBatch(p: Prepared): boolean {
   const o = p.task.options;
   return p.def.outcome !== undefined || o.failedWhen !== undefined || o.changedWhen !== undefined || o.ignoreErrors === true || retries(p);
+}
+
+/**
+ * The shell line that ends the script before a task's steps when a directory its plan takes for
+ * new (`Plan.newDirectories`) is there: then the facts the task was planned from, and what was
+ * predicted from them for the tasks after it, are not what is on the host. Prints the task's `G`
+ * marker.
+ */
+function newDirectoriesGuard(a: Staged): string {
+  const dirs = a.plan.newDirectories ?? [];
+  if (dirs.length === 0) return '';
+  const tests = dirs.map((d) => `[ -e ${quote(d)} ] || [ -h ${quote(d)} ]`).join(' || ');
+  return `if ${tests}; then printf '\\036${a.nonce}G\\036\\n'; exit 0; fi\n`;
 }
 
 /** End offset of the last match of `re` (global) at or after `from`, or `from` when none. */

@@ -190,12 +190,12 @@ export const file = defineModule({
   resources: (p) => [p.path, ...(p.state === 'hard' && p.src !== undefined ? [p.src] : [])],
 });
 
-/** The proper ancestors of an absolute path, without `/` (`/a/b/c` -> `/a/b`, `/a`). */
 /** True for an absolute path without `.`, `..`, `//` or a trailing `/`. */
 function isPlainPath(path: string): boolean {
   return path.startsWith('/') && path.length > 1 && posix.normalize(path) === path && !path.endsWith('/');
 }
 
+/** The proper ancestors of an absolute path, without `/` (`/a/b/c` -> `/a/b`, `/a`). */
 function ancestors(path: string): string[] {
   const out: string[] = [];
   for (let d = posix.dirname(path); d !== '/' && d !== '.' && d !== posix.dirname(d); d = posix.dirname(d)) out.push(d);
