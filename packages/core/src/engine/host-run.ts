@@ -648,14 +648,16 @@ export class HostRun {
       const resources = [...(p.def.resources?.(p.params as never) ?? ['*']), ...(plan.resources ?? [])];
       const diff = this.#o.diff ? renderDiff(plan.changes, plan.diffs ?? []) : undefined;
       if (check) {
-        if (p.task.options.changedWhen) {
-          return this.#report(p, 'skipped', { message: 'check mode: changedWhen needs the result of running the task', started, checkUnknown: 'all' });
-        }
+        // A task whose changedWhen needs its result (skipped here) may still change what it
+        // touches: later tasks plan with upstreamChanged, as after a predicted change.
         this.#changed.push(resources);
         if (this.#o.delegate !== undefined && this.#o.predicted) {
           const list = this.#o.predicted.get(this.#o.delegate) ?? [];
           list.push(resources);
           this.#o.predicted.set(this.#o.delegate, list);
+        }
+        if (p.task.options.changedWhen) {
+          return this.#report(p, 'skipped', { message: 'check mode: changedWhen needs the result of running the task', started, checkUnknown: 'all' });
         }
         this.#notify(p);
         return this.#report(p, 'changed', { changes: plan.changes, ...(diff ? { diff } : {}), started, ...(p.def.outcome ? { checkUnknown: 'output' as const } : {}) });

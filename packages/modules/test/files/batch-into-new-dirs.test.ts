@@ -130,4 +130,16 @@ describe('tasks writing into a directory made earlier in the play', () => {
     const second = await run(root, tasks);
     expect(second.summary.local1).toMatchObject({ failed: 0, changed: 1 });
   });
+
+  it('check mode plans a copy into a directory that a task with changedWhen makes, as the real run does', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'converge-newdir-'));
+    const tasks = [shell({ cmd: `mkdir -p ${join(root, 'd')}` }, { changedWhen: (r) => r.rc === 0 }), copy({ dest: join(root, 'd', 'x'), content: 'x\n' })];
+    const predicted = await run(root, tasks, true);
+    // The shell task's change is known only from its result; the copy is predicted all the same.
+    expect(predicted.tasks.map((t) => t.status)).toEqual(['skipped', 'changed']);
+    const first = await run(root, tasks);
+    expect(first.tasks.map((t) => t.status)).toEqual(['changed', 'changed']);
+    expect(readFileSync(join(root, 'd', 'x'), 'utf8')).toBe('x\n');
+    expect((await run(root, tasks)).tasks.map((t) => t.status)).toEqual(['changed', 'ok']);
+  });
 });
