@@ -150,4 +150,17 @@ describe('round trips of a real run', () => {
     expect(existsSync(join(dir, 'a'))).toBe(false);
     expect(existsSync(join(dir, 'y'))).toBe(false);
   });
+
+  it('probes at the end of a script only the facts that no task before theirs may write again', async () => {
+    const target = join(dir, 'late');
+    // failedWhen ends each script's batch, as a command's outcome does.
+    const own = { failedWhen: () => false };
+    const tasks = [script({ cmd: 'true' }, own), script({ cmd: 'true' }, own), script({ cmd: 'true' }, own), put({ path: target, text: 'late' })];
+    const first = await run(tasks);
+    expect(first.summary.local1).toMatchObject({ changed: 4, failed: 0 });
+    // probe; three scripts, the last ending with the re-probe of the file; put; verify
+    expect(first.stats.local1?.roundTrips).toBe(6);
+    // The file is read by the first probe, after the last script and by verify: not after every script.
+    expect(probes).toBe(3);
+  });
 });

@@ -557,18 +557,26 @@ export class HostRun {
   /**
    * The facts of the pending tasks (run as `user`, outside `batch`) that are unknown or stale, or
    * read what `applied` writes: the batch's script probes them after its applies, so the next
-   * task needs no probe round trip of its own.
+   * task needs no probe round trip of its own. Left out: a fact that a pending task before its
+   * own writes (by that task's resources) when that task has no facts to plan from (a command
+   * without creates/removes always runs): its change makes the fact stale again, and a run of
+   * commands would otherwise read every later file's content once per command.
    */
   #aheadRequests(applied: readonly Staged[], user: string, batch: ReadonlySet<Prepared>): FactRequest[] {
     const reqs = new Map<string, FactRequest>();
+    const before: string[][] = [];
     for (const p of this.#pending()) {
-      if (batch.has(p) || (p.become?.user ?? '') !== user) continue;
-      for (const r of Object.values(p.facts)) {
-        if (reqs.has(r.key)) continue;
-        const key = this.#factKey(p, r);
-        const reads = r.fact.resources?.(r.args) ?? ['*'];
-        if (!this.#facts.has(key) || this.#stale.has(key) || applied.some((a) => resourcesOverlap(a.resources, reads))) reqs.set(r.key, r);
+      if (batch.has(p)) continue;
+      if ((p.become?.user ?? '') === user) {
+        for (const r of Object.values(p.facts)) {
+          if (reqs.has(r.key)) continue;
+          const key = this.#factKey(p, r);
+          const reads = r.fact.resources?.(r.args) ?? ['*'];
+          if (before.some((w) => resourcesOverlap(w, reads))) continue;
+          if (!this.#facts.has(key) || this.#stale.has(key) || applied.some((a) => resourcesOverlap(a.resources, reads))) reqs.set(r.key, r);
+        }
       }
+      if (Object.keys(p.facts).length === 0) before.push(p.def.resources?.(p.params as never) ?? ['*']);
     }
     return [...reqs.values()];
   }
