@@ -694,12 +694,13 @@ export class HostRun {
    * at the first failure exactly where a task-by-task run would. With `only`, followers must be
    * items of that task (the rest of a loop whose item failed). Facts that the batch makes stale
    * are re-probed before the first task that reads them, as task by task. Reports stay in
-   * order; `next` is the first item not run (the one after a failure).
+   * order; `next` is the first item not run (the one after a failure). `announced`: the head's
+   * task-start event was emitted already (its first script stopped before it, see the guard).
    */
-  async #runBatch(tasks: Prepared[], start: number, only?: TaskNode): Promise<{ next: number; failed: boolean }> {
+  async #runBatch(tasks: Prepared[], start: number, only?: TaskNode, announced = false): Promise<{ next: number; failed: boolean }> {
     const head = tasks[start] as Prepared;
     const started = performance.now();
-    this.#o.emit({ type: 'task-start', play: this.#play.name, host: this.#hp.host, task: head.name, module: head.def.name, handler: head.handler });
+    if (!announced) this.#o.emit({ type: 'task-start', play: this.#play.name, host: this.#hp.host, task: head.name, module: head.def.name, handler: head.handler });
     let first: Staged;
     try {
       if (this.#isStale(head)) await this.#probe([head, ...this.#pending().filter((t) => t !== head)]);
@@ -790,7 +791,7 @@ export class HostRun {
         // by another writer): neither this task nor any after it ran. Plan them again from a probe.
         for (const [key, r] of this.#factRequests) if (resourcesOverlap(a.resources, r.fact.resources?.(r.args) ?? ['*'])) this.#stale.add(key);
         for (const r of Object.values(a.p.facts)) this.#stale.add(this.#factKey(a.p, r));
-        return a.p === head ? this.#runBatch(tasks, start, only) : { next: tasks.indexOf(a.p), failed: false };
+        return a.p === head ? this.#runBatch(tasks, start, only, true) : { next: tasks.indexOf(a.p), failed: false };
       }
       if (a.p !== head) this.#o.emit({ type: 'task-start', play: this.#play.name, host: this.#hp.host, task: a.p.name, module: a.p.def.name, handler: false });
       const outEnd = lastMarkerEnd(exec.stdout, new RegExp(`\\x1e${a.nonce}S\\d+:\\d+\\x1e\\n`, 'g'), outAt);

@@ -3,19 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { definePlaybook, LocalTransport, parseIniInventory, runPlaybook } from '@converge/core';
-import type { Task } from '@converge/core';
+import type { RunEvent, Task } from '@converge/core';
 import { blockinfile, command, copy, file, iniFile, lineinfile, shell, template } from '../../src/index.js';
 
 // Tasks that write into directories made earlier in the same play, run through the real
 // LocalTransport (a framed /bin/sh): check mode predicts the real run, the second run changes
 // nothing, and the files hold what the tasks asked for.
-async function run(root: string, tasks: Task[], check = false) {
+async function run(root: string, tasks: Task[], check = false, onEvent?: (e: RunEvent) => void) {
   return runPlaybook({
     playbook: definePlaybook({ name: 'new dirs', hosts: 'all', tasks }),
     playbookPath: join(root, 'p.ts'),
     inventory: parseIniInventory('local1 ansible_connection=local', 't.ini'),
     transport: (spec) => new LocalTransport(spec.host),
     check,
+    ...(onEvent ? { onEvent } : {}),
   });
 }
 
@@ -76,7 +77,12 @@ describe('tasks writing into a directory made earlier in the play', () => {
       lineinfile({ path: join(root, 'link', 'd', 'f'), line: 'second', create: true }),
     ];
     const status = (r: Awaited<ReturnType<typeof run>>) => r.tasks.map((t) => t.status);
-    const first = await run(root, tasks);
+    const starts: string[] = [];
+    const first = await run(root, tasks, false, (e) => {
+      if (e.type === 'task-start') starts.push(e.task);
+    });
+    // Each task starts once, also the one whose script stopped before it.
+    expect(starts).toEqual(first.tasks.map((t) => t.task));
     // Check mode cannot know that the names meet; the real run finds the directory there.
     expect(status(first)).toEqual(['changed', 'changed', ...('retries' in options ? ['changed'] : []), 'ok', 'changed']);
     expect(readFileSync(join(root, 'real', 'd', 'f'), 'utf8')).toBe('first\nsecond\n');
