@@ -38,6 +38,14 @@ export interface FactDefinition<A, T> {
    * without them (when it runs alone, or when the batch found nothing usable).
    */
   batch?(argsList: A[]): RawShell | string;
+  /**
+   * True when the command may run in the probe script's own shell rather than in a subshell,
+   * which saves a process per request (a process costs milliseconds on small hosts). Only for a
+   * command that never exits, changes directory, options, traps or `IFS`, and reads no variable
+   * it did not set itself: typically the call of a {@link FactDefinition.prelude} function that
+   * assigns all of its variables first.
+   */
+  sameShell?: boolean;
   /** Pure: the fact's value from the probe's stdout. Throw a `ConvergeError('CONVERGE_FACT', …)` when the output makes no sense. */
   parse(stdout: string, output: FactOutput<A>): T;
   /**

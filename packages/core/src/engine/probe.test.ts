@@ -42,4 +42,16 @@ describe('probe scripts with fact preludes and batches', () => {
     const results = await probe(t, [noisy({ k: '1' }), noisy({ k: '2' })]);
     expect([...results.values()]).toEqual([{ ok: true, value: 'ok\n' }, { ok: true, value: 'ok\n' }]);
   });
+
+  it('runs a sameShell fact in the probe script itself, and any other fact in a subshell whose exit ends only its probe', async () => {
+    // A variable one probe sets is seen by the next only when both run in the script's shell.
+    const setter = (sameShell: boolean) =>
+      defineFact<{ v: string }, string>({ name: `test.set_${sameShell}`, sameShell, command: ({ v }) => sh`cv_test_var=${v}; echo set`, parse: (out) => out });
+    const reader = defineFact<{ k: number }, string>({ name: 'test.read', sameShell: true, command: () => 'echo "${cv_test_var-unset}"', parse: (out) => out.trim() });
+    const exiting = defineFact<{ k: number }, number>({ name: 'test.exit', command: () => 'exit 3', parse: (_out, { exitCode }) => exitCode });
+    const same = await probe(t, [setter(true)({ v: 'x' }), exiting({ k: 1 }), reader({ k: 1 })]);
+    expect([...same.values()].map((r) => (r.ok ? r.value : r.error.message))).toEqual(['set\n', 3, 'x']);
+    const sub = await probe(t, [setter(false)({ v: 'y' }), reader({ k: 2 })]);
+    expect([...sub.values()].map((r) => (r.ok ? r.value : r.error.message))).toEqual(['set\n', 'unset']);
+  });
 });

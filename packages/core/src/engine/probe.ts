@@ -10,7 +10,8 @@ export type FactResult = { ok: true; value: unknown } | { ok: false; error: Erro
 /**
  * Builds ONE shell script that runs every probe: first the prelude of each fact in it (once per
  * fact) and each fact's batch over all of its requests, then each probe in a subshell (through
- * `eval`, so that a syntax error or `exit` ends only that probe), all with `LC_ALL=C` and stdin
+ * `eval`, so that a syntax error or `exit` ends only that probe; in the script's own shell for a
+ * fact marked `sameShell`), all with `LC_ALL=C` and stdin
  * from /dev/null. Each probe's output is followed by a per-run random marker carrying its index
  * and exit status on stdout and on stderr, so outputs split unambiguously.
  */
@@ -31,7 +32,10 @@ export function probeScript(requests: readonly FactRequest[], nonce: string): st
     const text = def.batch ? String(def.batch(argsList)) : '';
     if (text.trim() !== '') lines.push(`{ ${text}\n} >/dev/null 2>&1`);
   }
-  requests.forEach((r, i) => lines.push(`( eval ${quote(String(r.fact.command(r.args)))} ); cv_probe_end ${i} $?`));
+  requests.forEach((r, i) => {
+    const cmd = String(r.fact.command(r.args));
+    lines.push(r.fact.sameShell ? `${cmd}\ncv_probe_end ${i} $?` : `( eval ${quote(cmd)} ); cv_probe_end ${i} $?`);
+  });
   // Probes write many short lines; dd collects stdout into blocks so that they travel in a few
   // packets instead of one per line (dd writes a block when it holds obs bytes, and at the end).
   lines.push('}', 'if command -v dd >/dev/null 2>&1; then cv_probe_all | dd ibs=4096 obs=65536 status=none; else cv_probe_all; fi');

@@ -38,14 +38,17 @@ export function writeFileSteps(spec: WriteFileSpec): Command[] {
   const lines: RawShell[] = [sh`p=${spec.path}`];
   lines.push(spec.followLinks ? raw('if [ -L "$p" ]; then dest=$(readlink -f -- "$p") || exit 1; else dest=$p; fi') : raw('dest=$p'));
   lines.push(raw('[ -n "$dest" ] || { echo "converge: cannot resolve $p" >&2; exit 1; }'));
-  lines.push(raw('dir=$(dirname -- "$dest")'));
+  lines.push(raw(shellDirname('dest', 'dir')));
   if (spec.createParents) lines.push(raw('mkdir -p -- "$dir"'));
   lines.push(raw('if [ -d "$dest" ] && [ ! -L "$dest" ]; then echo "converge: $dest is a directory" >&2; exit 1; fi'));
   lines.push(raw('tmp=$(mktemp -- "$dir/.converge-XXXXXXXX")'));
   lines.push(raw(`trap 'rm -f -- "$tmp"' EXIT`));
   lines.push(raw('cat > "$tmp"'));
+  // With an explicit mode, the chmod below sets it either way.
   lines.push(
-    raw('if [ -e "$dest" ]; then chown --reference="$dest" -- "$tmp" 2>/dev/null || :; chmod --reference="$dest" -- "$tmp"; else chmod 0644 -- "$tmp"; fi'),
+    spec.mode !== undefined
+      ? raw('if [ -e "$dest" ]; then chown --reference="$dest" -- "$tmp" 2>/dev/null || :; fi')
+      : raw('if [ -e "$dest" ]; then chown --reference="$dest" -- "$tmp" 2>/dev/null || :; chmod --reference="$dest" -- "$tmp"; else chmod 0644 -- "$tmp"; fi'),
   );
   if (spec.owner !== undefined) lines.push(sh`chown -- ${spec.owner} "$tmp"`);
   if (spec.group !== undefined) lines.push(sh`chgrp -- ${spec.group} "$tmp"`);
@@ -59,7 +62,24 @@ export function writeFileSteps(spec: WriteFileSpec): Command[] {
   lines.push(raw('mv -fT -- "$tmp" "$dest"'));
   lines.push(raw('trap - EXIT'));
   const body = lines.map((l) => l.text).join('\n');
-  return [{ script: sh`(\nset -e\n${raw(body)}\n)`, stdin: spec.content, description: `write ${spec.path}` }];
+  // A step runs in a subshell of its own (engine/steps.ts): `set -e` and the trap end with it.
+  return [{ script: sh`set -e\n${raw(body)}`, stdin: spec.content, description: `write ${spec.path}` }];
+}
+
+/**
+ * Shell text that sets variable `to` to the directory part of `$from` as dirname(1) computes it
+ * (POSIX.1-2017 XCU dirname: trailing slashes, then the last component, then trailing slashes
+ * again are removed; nothing left gives `/`, no slash gives `.`), by parameter expansion only: no
+ * process. `from` and `to` are variable names.
+ */
+export function shellDirname(from: string, to: string): string {
+  return [
+    `${to}=$${from}`,
+    `while [ "$${to}" != / ] && [ "\${${to}%/}" != "$${to}" ]; do ${to}=\${${to}%/}; done`,
+    `case $${to} in */*) ${to}=\${${to}%/*} ;; *) ${to}=. ;; esac`,
+    `while [ "$${to}" != / ] && [ "\${${to}%/}" != "$${to}" ]; do ${to}=\${${to}%/}; done`,
+    `[ -n "$${to}" ] || ${to}=/`,
+  ].join('\n');
 }
 
 /** Attribute changes applied in place (no content change). */

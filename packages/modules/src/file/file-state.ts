@@ -2,6 +2,7 @@ import { ConvergeError, defineFact, raw, sh } from '@converge/core';
 import type { RawShell } from '@converge/core';
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
+import { shellDirname } from './atomic-write.js';
 
 /** Attributes of an existing filesystem object, as stat(1) reports them. */
 export interface FileInfo {
@@ -76,35 +77,31 @@ const shell = (text: string): string => text.replace(/@\{/g, '${');
  * {@link BATCH} may have set; without them the function runs stat and sha256sum itself.
  */
 const PRELUDE = shell(String.raw`cv_file_state() {
-p=$3 want=@{4-} full=$2 s= h=
-eval "s=\@{$1_s-}; h=\@{$1_h-}"
-d=$p
-while [ "$d" != / ] && [ "@{d%/}" != "$d" ]; do d=@{d%/}; done
-case $d in */*) d=@{d%/*} ;; *) d=. ;; esac
-while [ "$d" != / ] && [ "@{d%/}" != "$d" ]; do d=@{d%/}; done
-[ -n "$d" ] || d=/
-if [ -d "$d" ]; then echo 'parent yes'; else echo 'parent no'; fi
-t=
-if [ -L "$p" ]; then
-  s= h=
+cv_fs_p=$3 cv_fs_want=@{4-} cv_fs_full=$2 cv_fs_s= cv_fs_h=
+eval "cv_fs_s=\@{$1_s-}; cv_fs_h=\@{$1_h-}"
+${shellDirname('cv_fs_p', 'cv_fs_d')}
+if [ -d "$cv_fs_d" ]; then echo 'parent yes'; else echo 'parent no'; fi
+cv_fs_t=
+if [ -L "$cv_fs_p" ]; then
+  cv_fs_s= cv_fs_h=
   echo "type link"
-  l=$(readlink -- "$p"); echo "link $(printf '%s' "$l" | base64 -w0)"
-  echo "self $(stat -c '%U|%G' -- "$p")"
-  r=$(readlink -f -- "$p") && [ -n "$r" ] && echo "real $(printf '%s' "$r" | base64 -w0)"
-  if [ -e "$p" ]; then t=$r; fi
-elif [ -e "$p" ]; then
-  t=$p
+  cv_fs_l=$(readlink -- "$cv_fs_p"); echo "link $(printf '%s' "$cv_fs_l" | base64 -w0)"
+  echo "self $(stat -c '%U|%G' -- "$cv_fs_p")"
+  cv_fs_r=$(readlink -f -- "$cv_fs_p") && [ -n "$cv_fs_r" ] && echo "real $(printf '%s' "$cv_fs_r" | base64 -w0)"
+  if [ -e "$cv_fs_p" ]; then cv_fs_t=$cv_fs_r; fi
+elif [ -e "$cv_fs_p" ]; then
+  cv_fs_t=$cv_fs_p
 else
   echo 'type absent'
 fi
-if [ -n "$t" ]; then
-  [ -n "$s" ] || s=$(stat -L -c '%F|%a|%U|%G|%u|%g|%s|%d:%i' -- "$t")
-  echo "stat $s"
-  if [ -f "$t" ]; then
-    if [ -n "$h" ] || { h=$(sha256sum < "$t" 2>/dev/null) && h=@{h%% *}; }; then echo "sha256 $h"; else h=; fi
-    if [ "$full" = 1 ] || { [ -n "$want" ] && [ "$want" != "$h" ]; }; then
-      z=@{s%|*}; z=@{z##*|}
-      if [ "$z" -le ${MAX_CONTENT_BYTES} ]; then printf 'content '; base64 -w0 < "$t"; echo; else echo 'content toolarge'; fi
+if [ -n "$cv_fs_t" ]; then
+  [ -n "$cv_fs_s" ] || cv_fs_s=$(stat -L -c '%F|%a|%U|%G|%u|%g|%s|%d:%i' -- "$cv_fs_t")
+  echo "stat $cv_fs_s"
+  if [ -f "$cv_fs_t" ]; then
+    if [ -n "$cv_fs_h" ] || { cv_fs_h=$(sha256sum < "$cv_fs_t" 2>/dev/null) && cv_fs_h=@{cv_fs_h%% *}; }; then echo "sha256 $cv_fs_h"; else cv_fs_h=; fi
+    if [ "$cv_fs_full" = 1 ] || { [ -n "$cv_fs_want" ] && [ "$cv_fs_want" != "$cv_fs_h" ]; }; then
+      cv_fs_z=@{cv_fs_s%|*}; cv_fs_z=@{cv_fs_z##*|}
+      if [ "$cv_fs_z" -le ${MAX_CONTENT_BYTES} ]; then printf 'content '; base64 -w0 < "$cv_fs_t"; echo; else echo 'content toolarge'; fi
     fi
   fi
 fi
@@ -163,6 +160,8 @@ export const fileState = defineFact<FileStateArgs, FileState>({
   name: 'file.state',
   description: 'Type, mode, owner, group, sha256 and (when asked) content of a path.',
   prelude: `${PRELUDE}${BATCH}`,
+  // cv_file_state assigns every variable it reads (cv_fs_*) and never exits; the recurse probe reads its cv_fs_t.
+  sameShell: true,
   command: (args) =>
     sh`cv_file_state ${raw(batchKey(args.path))} ${raw(args.content ? '1' : '0')} ${args.path}${args.contentUnlessSha256 === undefined ? raw('') : sh` ${args.contentUnlessSha256}`}${recurseProbe(args.recurse)}`,
   batch: (list) => {
@@ -199,7 +198,7 @@ function recurseProbe(r: FileStateArgs['recurse']): RawShell {
   if (r.mode !== undefined) tests.push(sh`! -perm ${r.mode}`);
   const joined = tests.map((t) => String(t)).join(' -o ');
   return sh`
-if [ -n "$t" ] && [ -d "$t" ] && [ -n "$(find "$t" -mindepth 1 \\( ${raw(joined)} \\) -print 2>/dev/null | head -n 1)" ]; then echo 'recurse differs'; fi
+if [ -n "$cv_fs_t" ] && [ -d "$cv_fs_t" ] && [ -n "$(find "$cv_fs_t" -mindepth 1 \\( ${raw(joined)} \\) -print 2>/dev/null | head -n 1)" ]; then echo 'recurse differs'; fi
 `;
 }
 
