@@ -9,6 +9,9 @@ export default defineConfig({
       // Subpath entries first: an alias also matches `<key>/...`.
       '@converge/core/lean': fileURLToPath(new URL('./packages/core/src/lean.ts', import.meta.url)),
       '@converge/core': pkg('core'),
+      '@converge/inventory': pkg('inventory'),
+      '@converge/template': pkg('template'),
+      '@converge/engine': pkg('engine'),
       '@converge/ssh': pkg('ssh'),
       '@converge/modules': pkg('modules'),
       '@converge/cli': pkg('cli'),

@@ -18,6 +18,9 @@ const pkgName = (id) => (id.startsWith('@') ? id.split('/').slice(0, 2).join('/'
 /** Entry points per package: output name -> compiled module (relative to the package). */
 const PACKAGES = {
   core: { index: 'dist/index.js', lean: 'dist/lean.js' },
+  inventory: { index: 'dist/index.js' },
+  template: { index: 'dist/index.js' },
+  engine: { index: 'dist/index.js' },
   modules: { index: 'dist/index.js' },
   ssh: { index: 'dist/index.js' },
   cli: { main: 'dist/main.js' },

@@ -1,4 +1,5 @@
-import type { Play, RunReport } from '@converge/core';
+import type { Play } from '@converge/core';
+import type { RunReport } from '@converge/engine';
 import { command, copy, file } from '@converge/modules';
 import { changedTasks, failures, runPlays, startHosts, type TestHosts } from '@converge/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { explainVar, loadInventory } from '@converge/core';
+import { explainVar } from '@converge/cli';
+import { loadInventory } from '@converge/inventory';
 import { parseExtraVars } from '@converge/cli';
 import { ansibleEnv, converge, findAnsible, run } from './oracle.js';
 
@@ -22,7 +23,7 @@ interface Case {
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/precedence');
 const ansiblePlaybook = findAnsible('ansible-playbook');
-const env = { ...ansibleEnv(), ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_CALLBACKS_ENABLED: '' };
+const env = ansibleEnv();
 const fixtures = readdirSync(FIXTURES).filter((n) => statSync(join(FIXTURES, n)).isDirectory()).sort();
 const NOT_DEFINED = 'VARIABLE IS NOT DEFINED!';
 
@@ -38,19 +39,22 @@ function extraArgs(dir: string, c: Case): string[] {
 
 type AnsibleValues = Record<string, Record<string, unknown>>;
 
-/** Runs the generated playbook once; returns host -> var -> value (NOT_DEFINED when undefined). */
+/**
+ * Runs the generated playbook once; returns host -> var -> value (NOT_DEFINED when undefined).
+ * Each host writes its values as JSON with ansible-core's own `copy` module and `to_json` filter:
+ * the `json` stdout callback is not part of ansible-core (it ships in the ansible.posix collection).
+ */
 async function ansibleValues(dir: string, c: Case): Promise<AnsibleValues> {
   const work = mkdtempSync(join(tmpdir(), 'converge-precedence-'));
-  const play = { hosts: 'all', gather_facts: false, connection: 'local', vars: c.playVars ?? {}, tasks: c.vars.map((v) => ({ name: v, debug: { var: v } })) };
+  const entries = c.vars.map((v) => `${JSON.stringify(v)}: ((${v}) if (${v}) is defined else ${JSON.stringify(NOT_DEFINED)})`);
+  const copy = { content: `{{ {${entries.join(', ')}} | to_json }}`, dest: `${work}/{{ inventory_hostname }}.json` };
+  const play = { hosts: 'all', gather_facts: false, connection: 'local', vars: c.playVars ?? {}, tasks: [{ name: 'values', copy }] };
   writeFileSync(join(work, 'playbook.yml'), JSON.stringify([play], null, 2));
   const args = ['-i', inventoryFile(dir), join(work, 'playbook.yml')];
   for (const e of extraArgs(dir, c)) args.push('-e', e);
-  const { stdout } = await run(ansiblePlaybook as string, args, { env, cwd: work, maxBuffer: 64 * 1024 * 1024 });
-  const doc = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { plays: { tasks: { task: { name: string }; hosts: Record<string, Record<string, unknown>> }[] }[] };
+  await run(ansiblePlaybook as string, args, { env, cwd: work, maxBuffer: 64 * 1024 * 1024 });
   const out: AnsibleValues = {};
-  for (const t of doc.plays[0]?.tasks ?? []) {
-    for (const [host, res] of Object.entries(t.hosts)) (out[host] ??= {})[t.task.name] = res[t.task.name];
-  }
+  for (const f of readdirSync(work).filter((n) => n.endsWith('.json'))) out[f.slice(0, -'.json'.length)] = JSON.parse(readFileSync(join(work, f), 'utf8')) as Record<string, unknown>;
   return out;
 }
 
@@ -132,9 +136,9 @@ describe('converge explain', () => {
   });
 
   it('masks secrets', async () => {
-    const core = await import('@converge/core');
+    const { maskValue, secret } = await import('@converge/core');
     const inv = await loadInventory(inventoryFile(join(FIXTURES, '01-group-depth')));
-    const ex = explainVar({ inventory: inv, host: 'web1', name: 'pw', extraVars: { pw: core.secret('hunter2-secret') } });
-    expect(JSON.stringify(core.maskValue(ex))).not.toContain('hunter2');
+    const ex = explainVar({ inventory: inv, host: 'web1', name: 'pw', extraVars: { pw: secret('hunter2-secret') } });
+    expect(JSON.stringify(maskValue(ex))).not.toContain('hunter2');
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encryptVault } from '@converge/core';
+import { encryptVault } from '@converge/inventory';
 import { ansibleEnv, converge, findAnsible, run } from './oracle.js';
 
 /*

@@ -85,11 +85,11 @@ describe.skipIf(!ansibleVault && !process.env['CI'])('vault files both ways with
       mkdirSync(join(root, 'host_vars'), { recursive: true });
       writeFileSync(join(root, 'hosts'), 'web1\n');
       writeFileSync(join(root, 'host_vars', 'web1.yml'), theirs);
-      const core = await import('@converge/core');
-      const secrets = await core.loadVaultSecrets(cFlags[0] === '--vault-id' ? { vaultId: [cFlags[1] as string] } : { vaultPasswordFile: [cFlags[1] as string] });
-      const inv = await core.loadInventory(join(root, 'hosts'), { vaultSecrets: secrets });
-      const token = core.hostVars(inv, 'web1')['token'];
-      expect(core.isSecret(token) && token.reveal()).toBe('other value');
+      const [{ isSecret }, { hostVars, loadInventory, loadVaultSecrets }] = await Promise.all([import('@converge/core'), import('@converge/inventory')]);
+      const secrets = await loadVaultSecrets(cFlags[0] === '--vault-id' ? { vaultId: [cFlags[1] as string] } : { vaultPasswordFile: [cFlags[1] as string] });
+      const inv = await loadInventory(join(root, 'hosts'), { vaultSecrets: secrets });
+      const token = hostVars(inv, 'web1')['token'];
+      expect(isSecret(token) && token.reveal()).toBe('other value');
     });
   });
 

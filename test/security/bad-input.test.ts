@@ -3,7 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { JsonLinesFile, isConvergeError, loadInventory, parseYamlInventory, parseYamlVars } from '@converge/core';
+import { JsonLinesFile } from '@converge/cli';
+import { isConvergeError } from '@converge/core';
+import { loadInventory, parseYamlInventory } from '@converge/inventory';
+import { parseYamlVars } from '@converge/template';
 import { parseExtraVars } from '../../packages/cli/src/extra-vars.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'converge-bad-input-'));

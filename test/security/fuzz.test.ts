@@ -2,38 +2,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { type Dirent, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ConvergeError,
-  LocalTransport,
-  ShellSession,
-  factCommand,
-  secret,
-  decryptVault,
-  encryptVault,
-  definePlaybook,
-  isConvergeError,
-  parseIniInventory,
-  parseYamlInventory,
-  renderTemplate,
-  runPlaybook,
-  selectHosts,
-  sh,
-  validateParams,
-  type FactRequest,
-  type Inventory,
-  type ModuleDefinition,
-  type RunReport,
-  type Task,
-  type Transport,
-  type TransportStats,
-  type ExecOptions,
-  type ExecResult,
-} from '@converge/core';
+import { ConvergeError, LocalTransport, ShellSession, factCommand, secret, definePlaybook, isConvergeError, sh, validateParams, type FactRequest, type ModuleDefinition, type Task, type Transport, type TransportStats, type ExecOptions, type ExecResult } from '@converge/core';
+import { decryptVault, encryptVault, parseIniInventory, parseYamlInventory, selectHosts, type Inventory } from '@converge/inventory';
+import { renderTemplate } from '@converge/template';
+import { runPlaybook, type RunReport } from '@converge/engine';
 import type { RawShell } from '../../packages/core/src/sh.js';
 import { PACKAGES } from '../package-modules.js';
 import { apt, blockinfile, command, copy, file, group, iniFile, lineinfile, shell, systemd, template, user } from '@converge/modules';
 import { parseExtraVars } from '../../packages/cli/src/extra-vars.js';
-import { readVarsFile } from '../../packages/core/src/inventory/vars-files.js';
+import { readVarsFile } from '../../packages/inventory/src/vars-files.js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConvergeError, VaultClient, clearVaultValues, maskText, parseVaultSpec, resolveVaultLookups, vault, type VaultClientOptions } from '@converge/core';
+import { ConvergeError, clearVaultValues, maskText, parseVaultSpec, vault } from '@converge/core';
+import { VaultClient, resolveVaultLookups, type VaultClientOptions } from '@converge/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVaultDouble, type VaultDouble } from './vault-double.js';
 

@@ -115,12 +115,12 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .option('--vault-password-file <file>', 'vault password file, or an executable that prints it; repeatable', collect)
     .option('-J, --ask-vault-pass', 'ask for the vault password')
     .action(async (flags: { inventory: string[]; host?: string; vaultId?: string[]; vaultPasswordFile?: string[]; askVaultPass?: boolean }) => {
-      const core = await import('@converge/core');
+      const [{ hostVars, toAnsibleList }, { maskValue }] = await Promise.all([import('@converge/inventory'), import('@converge/core')]);
       const inv = await loadInventory(flags.inventory, await vaultSecretsFrom(flags));
       if (flags.host) {
         if (!inv.hosts.has(flags.host)) throw new ConvergeError('CONVERGE_OPTIONS', `host ${flags.host} is not in the inventory`);
-        stdout.write(`${JSON.stringify(core.maskValue(core.hostVars(inv, flags.host)), null, 4)}\n`);
-      } else stdout.write(`${JSON.stringify(core.maskValue(core.toAnsibleList(inv)), null, 4)}\n`);
+        stdout.write(`${JSON.stringify(maskValue(hostVars(inv, flags.host)), null, 4)}\n`);
+      } else stdout.write(`${JSON.stringify(maskValue(toAnsibleList(inv)), null, 4)}\n`);
     });
 
   program
@@ -131,17 +131,17 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .option('--accept-new-host-keys', 'record host keys of hosts not yet in known_hosts')
     .option('--known-hosts <file>', 'known_hosts file')
     .action(async (pattern: string, flags: { inventory: string[]; acceptNewHostKeys?: boolean; knownHosts?: string }) => {
-      const core = await import('@converge/core');
+      const [{ connectionSpec, probe }, { hostFacts }, { hostVars, selectHosts }] = await Promise.all([import('@converge/engine'), import('@converge/core'), import('@converge/inventory')]);
       const inv = await loadInventory(flags.inventory);
-      const hosts = core.selectHosts(inv, pattern);
+      const hosts = selectHosts(inv, pattern);
       if (hosts.length === 0) throw new ConvergeError('CONVERGE_OPTIONS', `no host matches ${JSON.stringify(pattern)}`);
       const factory = await transportFactory(flags);
       const out: Record<string, unknown> = {};
       for (const host of hosts) {
-        const t = factory(core.connectionSpec(host, core.hostVars(inv, host)));
+        const t = factory(connectionSpec(host, hostVars(inv, host)));
         try {
           await t.connect();
-          const res = await core.probe(t, [core.hostFacts({})]);
+          const res = await probe(t, [hostFacts({})]);
           const r = [...res.values()][0];
           out[host] = r?.ok ? r.value : { error: r?.error.message };
         } catch (e) {
@@ -176,16 +176,16 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
  * warning, not a failed run.
  */
 async function writeRetry(
-  report: import('@converge/core').RunReport,
+  report: import('@converge/engine').RunReport,
   playbookPath: string,
   flags: RunFlags,
   out: NodeJS.WritableStream,
   stderr: NodeJS.WritableStream,
 ): Promise<void> {
-  const core = await import('@converge/core');
+  const { writeRetryFile } = await import('@converge/engine');
   const stateDir = flags.stateDir ? resolvePath(flags.stateDir) : joinPath(dirname(resolvePath(playbookPath)), '.converge');
   try {
-    const file = await core.writeRetryFile(stateDir, playbookPath, report);
+    const file = await writeRetryFile(stateDir, playbookPath, report);
     if (file) out.write(`to retry, use: --limit @${file}\n`);
   } catch (e) {
     stderr.write(`converge: warning: could not write the retry file: ${maskText((e as Error).message)}\n`);
@@ -209,12 +209,12 @@ function reportError(e: unknown, stderr: NodeJS.WritableStream): number {
 }
 
 async function transportFactory(flags: { acceptNewHostKeys?: boolean; knownHosts?: string }): Promise<(spec: ConnectionSpec) => Transport> {
-  const core = await import('@converge/core');
+  const { LocalTransport } = await import('@converge/core');
   const { HostKeyPins, SshTransport } = await import('@converge/ssh');
   // One pin set per run: a host (or jump host) must show the same key on every connection.
   const hostKeyPins = new HostKeyPins();
   return (spec) => {
-    if (spec.connection === 'local') return new core.LocalTransport(spec.host);
+    if (spec.connection === 'local') return new LocalTransport(spec.host);
     const knownHostsFile = flags.knownHosts ?? (typeof spec.options.knownHostsFile === 'string' ? spec.options.knownHostsFile : undefined);
     return new SshTransport(spec, {
       hostKeyPins,
@@ -225,9 +225,9 @@ async function transportFactory(flags: { acceptNewHostKeys?: boolean; knownHosts
 }
 
 /** Loads inventories; TypeScript inventories go through jiti, like playbooks. */
-async function loadInventory(paths: string[], vaultSecrets: import('@converge/core').VaultSecret[] = []): Promise<import('@converge/core').Inventory> {
-  const core = await import('@converge/core');
-  return core.loadInventory(paths, {
+async function loadInventory(paths: string[], vaultSecrets: import('@converge/inventory').VaultSecret[] = []): Promise<import('@converge/inventory').Inventory> {
+  const { loadInventory } = await import('@converge/inventory');
+  return loadInventory(paths, {
     vaultSecrets,
     importModule: async (file) => {
       const createJiti = loadCreateJiti();
@@ -270,12 +270,12 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
   }
   if (flags.listHosts || flags.listTasks || flags.listTags) {
     try {
-      const core = await import('@converge/core');
+      const { listPlaybook } = await import('@converge/engine');
       const { loadPlaybook } = await import('./load-playbook.js');
       const inventory = await loadInventory(flags.inventory, await vaultSecretsFrom(flags));
       const { playbook } = await loadPlaybook(playbookArg);
       stdout.write(
-        core.listPlaybook(playbook, playbookArg, inventory, {
+        listPlaybook(playbook, playbookArg, inventory, {
           hosts: flags.listHosts === true,
           tasks: flags.listTasks === true,
           tags: flags.listTags === true,
@@ -289,9 +289,9 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       return reportError(e, stderr);
     }
   }
-  let audit: import('@converge/core').AuditLog | undefined;
-  let eventLog: import('@converge/core').EventLog | undefined;
-  let syslogSinks: import('@converge/core').SyslogSink[] = [];
+  let audit: import('./audit/audit-log.js').AuditLog | undefined;
+  let eventLog: import('./audit/event-log.js').EventLog | undefined;
+  let syslogSinks: import('./audit/syslog-sink.js').SyslogSink[] = [];
   // A signal stops the run at once, as ansible-playbook does, but first records it: the audit log
   // gets a run-end `interrupted` with the tasks still running, both logs are flushed to disk.
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -306,20 +306,27 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
   try {
-    const core = await import('@converge/core');
-    const { defaultAuditLogPath } = await import('./commands/audit.js');
+    const [{ AuditLog }, { SyslogSink, parseSyslogDestination }, { openEventLog }, { resolveVaultLookups }, { runPlaybook }, { secret }, { defaultAuditLogPath }] = await Promise.all([
+      import('./audit/audit-log.js'),
+      import('./audit/syslog-sink.js'),
+      import('./audit/event-log.js'),
+      import('./vault/resolve.js'),
+      import('@converge/engine'),
+      import('@converge/core'),
+      import('./commands/audit.js'),
+    ]);
     const auditPath = flags.auditLog ?? defaultAuditLogPath(playbookArg, flags.stateDir);
-    const destinations = (flags.auditSyslog ?? []).map(core.parseSyslogDestination);
+    const destinations = (flags.auditSyslog ?? []).map(parseSyslogDestination);
     syslogSinks = destinations.map((d) =>
-      core.SyslogSink.start(d, {
-        facility: (flags.auditSyslogFacility ?? 'authpriv') as import('@converge/core').SyslogFacility,
+      SyslogSink.start(d, {
+        facility: (flags.auditSyslogFacility ?? 'authpriv') as import('./audit/syslog-sink.js').SyslogFacility,
         onError: (message) => {
           stderr.write(`converge: warning: ${maskText(message)}; the audit log ${auditPath} keeps every record\n`);
           audit?.sinkFailed(message);
         },
       }),
     );
-    audit = core.AuditLog.open(
+    audit = AuditLog.open(
       auditPath,
       {
         playbookPath: resolvePath(playbookArg),
@@ -332,20 +339,20 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       },
       syslogSinks,
     );
-    if (flags.log) eventLog = core.openEventLog(flags.log);
+    if (flags.log) eventLog = openEventLog(flags.log);
     const { loadPlaybook } = await import('./load-playbook.js');
     const inventory = await loadInventory(flags.inventory, await vaultSecretsFrom(flags));
     // the parser (and the YAML library it brings) is loaded only when there are extra vars
     const extraVars = flags.extraVars?.length ? (await import('./extra-vars.js')).parseExtraVars(flags.extraVars) : {};
     audit.setExtraVarNames(Object.keys(extraVars));
     const { playbook, path } = await loadPlaybook(playbookArg);
-    await core.resolveVaultLookups([playbook, inventory, extraVars]);
+    await resolveVaultLookups([playbook, inventory, extraVars]);
     let becomePassword: Secret | undefined;
-    if (flags.askBecomePass) becomePassword = core.secret(await askPassword('BECOME password: '));
-    else if (flags.becomePasswordFile !== undefined) becomePassword = core.secret(readBecomePasswordFile(flags.becomePasswordFile));
+    if (flags.askBecomePass) becomePassword = secret(await askPassword('BECOME password: '));
+    else if (flags.becomePasswordFile !== undefined) becomePassword = secret(readBecomePasswordFile(flags.becomePasswordFile));
     const { PrettyReporter } = await import('./output/pretty.js');
     const pretty = flags.output === 'pretty' ? new PrettyReporter(stdout as NodeJS.WritableStream & { isTTY?: boolean }, { verbose: flags.verbose === true }) : undefined;
-    const report = await core.runPlaybook({
+    const report = await runPlaybook({
       playbook,
       playbookPath: path,
       inventory,

@@ -1,5 +1,5 @@
-import { ConvergeError } from '../errors.js';
-import { Secret } from '../secret.js';
+import { ConvergeError } from './errors.js';
+import { Secret } from './secret.js';
 
 const LOOKUP = Symbol.for('converge.vault.lookup');
 

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ConvergeError } from '../errors.js';
-import { defineFact } from '../fact.js';
-import { parseIniInventory } from '../inventory/index.js';
-import { LocalTransport } from '../local-transport.js';
-import { defineModule, type Task } from '../module.js';
-import { definePlaybook } from '../playbook.js';
-import { sh } from '../sh.js';
+import { ConvergeError } from '@converge/core';
+import { defineFact } from '@converge/core';
+import { parseIniInventory } from '@converge/inventory';
+import { LocalTransport } from '@converge/core';
+import { defineModule, type Task } from '@converge/core';
+import { definePlaybook } from '@converge/core';
+import { sh } from '@converge/core';
 import { runPlaybook } from './run.js';
 
 // How a real run saves round trips without planning from guesses: a task writing into a

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Play } from '../playbook.js';
+import type { Play } from '@converge/core';
 import { checkPlayControl, orderHosts, serialBatches } from './batches.js';
 
 const hosts = (n: number) => Array.from({ length: n }, (_, i) => `h${i + 1}`);

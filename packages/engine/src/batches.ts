@@ -1,5 +1,5 @@
-import { ConvergeError } from '../errors.js';
-import type { HostOrder, Play } from '../playbook.js';
+import { ConvergeError } from '@converge/core';
+import type { HostOrder, Play } from '@converge/core';
 
 const ORDERS: readonly HostOrder[] = ['inventory', 'reverse_inventory', 'sorted', 'reverse_sorted', 'shuffle'];
 

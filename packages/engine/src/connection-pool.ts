@@ -1,6 +1,6 @@
-import type { Inventory } from '../inventory/index.js';
-import { hostVars } from '../inventory/index.js';
-import type { ConnectionSpec, Transport } from '../transport.js';
+import type { Inventory } from '@converge/inventory';
+import { hostVars } from '@converge/inventory';
+import type { ConnectionSpec, Transport } from '@converge/core';
 import { connectionSpec } from './connection.js';
 
 /**

@@ -1,6 +1,6 @@
-import { ConvergeError } from '../errors.js';
-import { Secret, isSecret } from '../secret.js';
-import type { ConnectionSpec } from '../transport.js';
+import { ConvergeError } from '@converge/core';
+import { Secret, isSecret } from '@converge/core';
+import type { ConnectionSpec } from '@converge/core';
 
 function str(v: unknown): string | undefined {
   if (v === undefined || v === null || v === '') return undefined;

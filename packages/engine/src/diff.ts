@@ -1,6 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
-import type { Change, FileDiff } from '../module.js';
-import { isSecret, maskText, maskValue } from '../secret.js';
+import type { Change, FileDiff } from '@converge/core';
+import { isSecret, maskText, maskValue } from '@converge/core';
 
 /** Files larger than this get no text diff, as Ansible's `max_diff_size` (104448 bytes). */
 const MAX_DIFF_BYTES = 104_448;

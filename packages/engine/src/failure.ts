@@ -1,4 +1,4 @@
-import { ConvergeError, isConvergeError } from '../errors.js';
+import { ConvergeError, isConvergeError } from '@converge/core';
 
 /** The message of an error with its detail, for reports and events (callers mask it). */
 export function describeError(e: unknown): string {

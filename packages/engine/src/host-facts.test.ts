@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { hostFacts } from './host-facts.js';
-import { LocalTransport } from './local-transport.js';
-import { probe } from './engine/probe.js';
+import { hostFacts } from '@converge/core';
+import { LocalTransport } from '@converge/core';
+import { probe } from './probe.js';
 
 const parse = (out: string) => hostFacts.definition.parse(out, { args: {}, exitCode: 0, stderr: '' });
 

@@ -7,6 +7,7 @@ export type { FactResult } from './probe.js';
 export { stepsScript, parseStepsOutput } from './steps.js';
 export { PendingHandlers, atomicWrite } from './state.js';
 export { taskVars } from './vars.js';
+export type { MagicVars } from './vars.js';
 export { listPlaybook } from './listing.js';
 export type { ListOptions } from './listing.js';
 export { writeRetryFile, retryFilePath, retryHosts } from './retry-file.js';

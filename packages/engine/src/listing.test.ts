@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
-import { parseIniInventory } from '../inventory/index.js';
-import { defineModule } from '../module.js';
-import { block } from '../block.js';
-import { definePlaybook, defineRole } from '../playbook.js';
+import { parseIniInventory } from '@converge/inventory';
+import { defineModule } from '@converge/core';
+import { block } from '@converge/core';
+import { definePlaybook, defineRole } from '@converge/core';
 import { listPlaybook } from './listing.js';
 
 const noop = defineModule({

@@ -1,9 +1,9 @@
-import { ConvergeError } from '../errors.js';
-import type { Inventory } from '../inventory/index.js';
-import { selectHosts } from '../inventory/index.js';
-import { isBlock, type TaskListItem } from '../block.js';
-import type { Task } from '../module.js';
-import type { Playbook, RoleDefinition } from '../playbook.js';
+import { ConvergeError } from '@converge/core';
+import type { Inventory } from '@converge/inventory';
+import { selectHosts } from '@converge/inventory';
+import { isBlock, type TaskListItem } from '@converge/core';
+import type { Task } from '@converge/core';
+import type { Playbook, RoleDefinition } from '@converge/core';
 import { defaultName, tagSelected } from './prepare.js';
 
 /** What {@link listPlaybook} prints, and the selections that apply. */

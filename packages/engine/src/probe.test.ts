@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { defineFact, factCommand } from '../fact.js';
-import { LocalTransport } from '../local-transport.js';
-import { sh } from '../sh.js';
+import { defineFact, factCommand } from '@converge/core';
+import { LocalTransport } from '@converge/core';
+import { sh } from '@converge/core';
 import { probe, probeScript } from './probe.js';
 
 const t = new LocalTransport('probe-test');

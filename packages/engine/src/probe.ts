@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { ConvergeError } from '../errors.js';
-import type { FactDefinition, FactRequest } from '../fact.js';
-import { quote } from '../sh.js';
-import type { ExecOptions, Transport } from '../transport.js';
+import { ConvergeError } from '@converge/core';
+import type { FactDefinition, FactRequest } from '@converge/core';
+import { quote } from '@converge/core';
+import type { ExecOptions, Transport } from '@converge/core';
 
 /** A fact's value, or why it could not be read. */
 export type FactResult = { ok: true; value: unknown } | { ok: false; error: Error };

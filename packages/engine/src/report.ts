@@ -1,4 +1,4 @@
-import type { Change } from '../module.js';
+import type { Change } from '@converge/core';
 
 /** Status of one task on one host. */
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';

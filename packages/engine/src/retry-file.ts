@@ -1,5 +1,5 @@
 import { basename, extname, join } from 'node:path';
-import { maskText } from '../secret.js';
+import { maskText } from '@converge/core';
 import type { RunReport } from './report.js';
 import { atomicWrite } from './state.js';
 

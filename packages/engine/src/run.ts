@@ -1,11 +1,11 @@
 import { dirname, join, resolve } from 'node:path';
 import pLimit from 'p-limit';
-import { ConvergeError, formatLocation } from '../errors.js';
-import type { Inventory } from '../inventory/index.js';
-import { hostVars, selectHosts } from '../inventory/index.js';
-import type { Play, Playbook } from '../playbook.js';
-import { maskText, maskValue, type Secret } from '../secret.js';
-import type { ConnectionSpec, Transport } from '../transport.js';
+import { ConvergeError, formatLocation } from '@converge/core';
+import type { Inventory } from '@converge/inventory';
+import { hostVars, selectHosts } from '@converge/inventory';
+import type { Play, Playbook } from '@converge/core';
+import { maskText, maskValue, type Secret } from '@converge/core';
+import type { ConnectionSpec, Transport } from '@converge/core';
 import { connectionSpec } from './connection.js';
 import { asConvergeError, describeError } from './failure.js';
 import { HostRun, type HostState } from './host-run.js';

@@ -1,5 +1,5 @@
-import { ConvergeError } from '../errors.js';
-import { globToRegExp } from '../inventory/patterns.js';
+import { ConvergeError } from '@converge/core';
+import { globToRegExp } from '@converge/inventory';
 import { walkNodes, type PlanNode, type PlayPlan, type TaskNode } from './prepare.js';
 
 /**

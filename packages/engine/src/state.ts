@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ConvergeError } from '../errors.js';
+import { ConvergeError } from '@converge/core';
 
 type PendingData = Record<string, Record<string, Record<string, string[]>>>;
 

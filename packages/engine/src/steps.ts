@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Command } from '../module.js';
-import { isSecret } from '../secret.js';
-import { quote } from '../sh.js';
-import type { ExecResult } from '../transport.js';
+import type { Command } from '@converge/core';
+import { isSecret } from '@converge/core';
+import { quote } from '@converge/core';
+import type { ExecResult } from '@converge/core';
 
 /** What one step of an apply printed and returned. */
 export interface StepResult extends ExecResult {

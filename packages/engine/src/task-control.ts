@@ -1,6 +1,6 @@
-import { ConvergeError, type SourceLocation } from '../errors.js';
-import type { Inventory } from '../inventory/index.js';
-import type { TaskContext, TaskOptions } from '../module.js';
+import { ConvergeError, type SourceLocation } from '@converge/core';
+import type { Inventory } from '@converge/inventory';
+import type { TaskContext, TaskOptions } from '@converge/core';
 
 /**
  * Checks a task's execution options (`throttle`, `runOnce`, `delegateTo`) for one host and

@@ -1,5 +1,5 @@
-import type { Inventory } from '../inventory/index.js';
-import { groupsOf, hostVars } from '../inventory/index.js';
+import type { Inventory } from '@converge/inventory';
+import { groupsOf, hostVars } from '@converge/inventory';
 
 /**
  * The variables a task sees on a host, lowest precedence first (later layers win):

@@ -1,6 +1,7 @@
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { secret, type Play, type RunReport, type Secret } from '@converge/core';
+import { secret, type Play, type Secret } from '@converge/core';
+import { type RunReport } from '@converge/engine';
 import { apt, copy, systemd } from '@converge/modules';
 import { changedTasks, failures, runPlays, startHosts, type TestHosts } from '@converge/testing';
 import { haproxy, type HaproxyConfigParams } from '../src/index.js';

@@ -13,7 +13,7 @@ import { hostVars, loadInventory, toAnsibleList } from './index.js';
  */
 
 const run = promisify(execFile);
-const FIXTURES = resolve(import.meta.dirname, '../../../../test/fixtures/inventories');
+const FIXTURES = resolve(import.meta.dirname, '../../../test/fixtures/inventories');
 
 function findAnsibleInventory(): string | undefined {
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { iniValue, parseIniInventory } from './ini.js';
-import { isConvergeError } from '../errors.js';
+import { isConvergeError } from '@converge/core';
 
 function hostsOf(text: string, group: string): string[] {
   return parseIniInventory(text, 'hosts').groups.get(group)?.hosts ?? [];

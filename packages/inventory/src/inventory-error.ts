@@ -1,4 +1,4 @@
-import { ConvergeError, type SourceLocation } from '../errors.js';
+import { ConvergeError, type SourceLocation } from '@converge/core';
 
 /**
  * Builds the `CONVERGE_INVENTORY` error of a bad inventory source.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defineInventory, hostVars, loadInventory, selectHosts, toAnsibleList } from './index.js';
-import { isConvergeError } from '../errors.js';
+import { isConvergeError } from '@converge/core';
 
 const dir = mkdtempSync(join(tmpdir(), 'converge-inv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

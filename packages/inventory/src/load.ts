@@ -9,9 +9,9 @@ import { parseData } from './pyyaml.js';
 import { comparePython, loadVarsDir } from './vars-files.js';
 import { walkYamlInventory } from './yaml.js';
 import type { Inventory } from './types.js';
-import { ConvergeError, isConvergeError } from '../errors.js';
-import type { VaultSecret } from '../ansible-vault/format.js';
-import { decryptTaggedValues, hasTaggedValues } from '../ansible-vault/vault-value.js';
+import { ConvergeError, isConvergeError } from '@converge/core';
+import type { VaultSecret } from './ansible-vault/format.js';
+import { decryptTaggedValues, hasTaggedValues } from './ansible-vault/vault-value.js';
 
 /** Options of {@link loadInventory}. */
 export interface LoadInventoryOptions {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIniInventory } from './ini.js';
 import { selectHosts, splitHostPattern } from './patterns.js';
-import { isConvergeError } from '../errors.js';
+import { isConvergeError } from '@converge/core';
 
 // Expected results were taken from `ansible -i INV PATTERN --list-hosts` (ansible-core 2.14).
 const inv = parseIniInventory(

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseAddress } from './address.js';
 import type { Inventory } from './types.js';
-import { ConvergeError } from '../errors.js';
+import { ConvergeError } from '@converge/core';
 
 // `name[3]`, `name[-1]`, `name[1:3]`, `name[1:]` (and the removed `name[1-3]`), from lib/ansible/inventory/manager.py.
 const WITH_SUBSCRIPT = /^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$/s;

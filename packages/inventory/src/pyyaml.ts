@@ -1,8 +1,8 @@
-import { isYamlAliasBomb, YAML_ALIAS_BOMB_MESSAGE, YAML_MAX_ALIAS_COUNT } from '../yaml-limits.js';
+import { isYamlAliasBomb, YAML_ALIAS_BOMB_MESSAGE, YAML_MAX_ALIAS_COUNT } from '@converge/core';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type ScalarTag, type Tags } from 'yaml';
 import { inventoryError } from './inventory-error.js';
-import { VaultTaggedText } from '../ansible-vault/vault-value.js';
-import type { SourceLocation } from '../errors.js';
+import { VaultTaggedText } from './ansible-vault/vault-value.js';
+import type { SourceLocation } from '@converge/core';
 
 /*
  * YAML read the way Ansible reads it: PyYAML's YAML 1.1 implicit types (lib/yaml/resolver.py and

@@ -3,9 +3,9 @@ import { extname, join, sep } from 'node:path';
 import { inventoryError } from './inventory-error.js';
 import { parseData, toPlain } from './pyyaml.js';
 import type { Inventory, InventoryVarsDir, InventoryVarsFile } from './types.js';
-import { decryptVault, isVaultEncrypted, type VaultSecret } from '../ansible-vault/format.js';
-import { ConvergeError, isConvergeError } from '../errors.js';
-import { decryptTaggedValues, hasTaggedValues, secretLeaves } from '../ansible-vault/vault-value.js';
+import { decryptVault, isVaultEncrypted, type VaultSecret } from './ansible-vault/format.js';
+import { ConvergeError, isConvergeError } from '@converge/core';
+import { decryptTaggedValues, hasTaggedValues, secretLeaves } from './ansible-vault/vault-value.js';
 
 /** Extensions of vars files, in the order Ansible tries them (`YAML_FILENAME_EXTENSIONS`, after no extension). */
 const VARS_EXTENSIONS = ['', '.yml', '.yaml', '.json'];

@@ -1,6 +1,6 @@
 import { groupDepths, transitiveGroups } from './model.js';
 import type { Inventory, InventoryGroup } from './types.js';
-import { ConvergeError } from '../errors.js';
+import { ConvergeError } from '@converge/core';
 
 /**
  * Names that `ansible-inventory` removes from host vars (`INTERNAL_VARS` of

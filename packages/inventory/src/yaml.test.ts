@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseYamlInventory } from './yaml.js';
 import { hostVars } from './vars.js';
-import { isConvergeError } from '../errors.js';
+import { isConvergeError } from '@converge/core';
 
 describe('parseYamlInventory', () => {
   it('reads YAML 1.1 scalars as PyYAML does', () => {

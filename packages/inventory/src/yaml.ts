@@ -3,7 +3,7 @@ import { inventoryError, InventoryRuleError } from './inventory-error.js';
 import { addChild, addGroup, addHost, createInventory, reconcile, setVariable } from './model.js';
 import { parseData, toPlain, type ParsedData } from './pyyaml.js';
 import type { Inventory } from './types.js';
-import type { SourceLocation } from '../errors.js';
+import type { SourceLocation } from '@converge/core';
 
 /**
  * Parses an Ansible YAML (or JSON) inventory into a new {@link Inventory}, with Ansible's

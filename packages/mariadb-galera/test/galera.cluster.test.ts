@@ -5,7 +5,8 @@
 // converge runs as check, run, run again: the check must predict exactly what the run changes
 // and the second run changes nothing. A cluster test (`npm run test:cluster`): several minutes.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { secret, type Play, type RunReport } from '@converge/core';
+import { secret, type Play } from '@converge/core';
+import { type RunReport } from '@converge/engine';
 import { changedTasks, failures, runPlays, startHosts, type TestHosts } from '@converge/testing';
 import { galera, nativePasswordHash } from '@converge/mariadb-galera';
 import { clusterNodes, databaseClusterPlays, type DatabaseClusterConfig } from '../../../roles/database-cluster/index.js';

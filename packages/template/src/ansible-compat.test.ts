@@ -10,10 +10,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { isConvergeError } from '../errors.js';
+import { isConvergeError } from '@converge/core';
 import { parseYamlVars, renderTemplate } from './index.js';
 
-const corpus = resolve(fileURLToPath(new URL('../../../../test/fixtures/templates', import.meta.url)));
+const corpus = resolve(fileURLToPath(new URL('../../../test/fixtures/templates', import.meta.url)));
 const errorsDir = join(corpus, 'errors');
 const names = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.j2')).map((f) => f.slice(0, -3)).sort();
 const okNames = names(corpus);

@@ -7,6 +7,5 @@ export { renderTemplate, renderString, evaluateExpression, isTemplated } from '.
 export type { RenderOptions } from './render.js';
 export { PyFloat } from './python-value.js';
 export { parseYamlVars } from './yaml-vars.js';
-export { YAML_MAX_ALIAS_COUNT, YAML_ALIAS_BOMB_MESSAGE, isYamlAliasBomb } from '../yaml-limits.js';
 export { registerLookup } from './globals.js';
 export type { LookupPlugin, LookupContext } from './globals.js';

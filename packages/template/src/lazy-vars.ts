@@ -1,4 +1,4 @@
-import { isSecret } from '../secret.js';
+import { isSecret } from '@converge/core';
 import { isDict } from './python-value.js';
 
 /**

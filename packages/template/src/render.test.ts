@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isConvergeError } from '../errors.js';
+import { isConvergeError } from '@converge/core';
 import { PyFloat, evaluateExpression, isTemplated, registerLookup, renderString, renderTemplate } from './index.js';
 
 const render = (source: string, vars: Record<string, unknown> = {}): string => renderTemplate(source, vars, { file: 't.j2' });

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { ConvergeError } from '../errors.js';
+import { ConvergeError } from '@converge/core';
 import { compileTemplate } from './compiler.js';
 import { createEnvironment } from './environment.js';
 import { LazyVariable } from './lazy-vars.js';

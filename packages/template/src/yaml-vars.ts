@@ -1,6 +1,6 @@
 import { Scalar, isScalar, parseDocument, visit } from 'yaml';
 import { PyFloat } from './python-value.js';
-import { isYamlAliasBomb, YAML_ALIAS_BOMB_MESSAGE, YAML_MAX_ALIAS_COUNT } from '../yaml-limits.js';
+import { isYamlAliasBomb, YAML_ALIAS_BOMB_MESSAGE, YAML_MAX_ALIAS_COUNT } from '@converge/core';
 
 /**
  * Parses YAML variables (a vars file, `from_yaml` input) as Ansible sees them: YAML 1.1

@@ -1,14 +1,7 @@
 import { join } from 'node:path';
-import {
-  definePlaybook,
-  loadInventory,
-  runPlaybook,
-  type Play,
-  type RunEvent,
-  type RunReport,
-  type Task,
-  type TaskListItem,
-} from '@converge/core';
+import { definePlaybook, type Play, type Task, type TaskListItem } from '@converge/core';
+import { loadInventory } from '@converge/inventory';
+import { runPlaybook, type RunEvent, type RunReport } from '@converge/engine';
 import { SshTransport } from '@converge/ssh';
 import type { TestHosts } from './hosts.js';
 

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync, appendFileSync, mkd
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConvergeError } from '../errors.js';
-import type { RunEvent, RunReport, TaskReport } from '../engine/report.js';
-import { secret } from '../secret.js';
+import { ConvergeError } from '@converge/core';
+import type { RunEvent, RunReport, TaskReport } from '@converge/engine';
+import { secret } from '@converge/core';
 import { AuditLog } from './audit-log.js';
 import { readAuditRuns } from './audit-query.js';
 import { openEventLog } from './event-log.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { HostSummary, RunEvent, RunReport } from '../engine/report.js';
-import { isConvergeError } from '../errors.js';
-import { maskText } from '../secret.js';
+import type { HostSummary, RunEvent, RunReport } from '@converge/engine';
+import { isConvergeError } from '@converge/core';
+import { maskText } from '@converge/core';
 import { JsonLinesFile } from './json-lines-file.js';
 import { currentOperator, hashPath, type HashedPath, type Operator } from './operator.js';
 

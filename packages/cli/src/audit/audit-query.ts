@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConvergeError } from '../errors.js';
+import { ConvergeError } from '@converge/core';
 import type { AuditRecord, AuditResult } from './audit-log.js';
 
 type Start = Extract<AuditRecord, { type: 'run-start' }>;

@@ -1,4 +1,4 @@
-import type { RunEvent } from '../engine/report.js';
+import type { RunEvent } from '@converge/engine';
 import { JsonLinesFile } from './json-lines-file.js';
 
 /** A run's event log (`--log FILE`): every {@link RunEvent}, masked, one JSON line each. */

@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, fsync, fsyncSync, mkdirSync, openSync, readSync, realpathSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ConvergeError } from '../errors.js';
-import { maskValue } from '../secret.js';
+import { ConvergeError } from '@converge/core';
+import { maskValue } from '@converge/core';
 
 /**
  * An append-only JSON-lines file: each {@link JsonLinesFile.append} writes one complete line

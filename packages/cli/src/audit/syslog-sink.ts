@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ConvergeError } from '../errors.js';
+import { ConvergeError } from '@converge/core';
 
 /**
  * Where audit records also go: the local syslog socket, or a remote syslog server.

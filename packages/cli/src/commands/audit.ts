@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { AuditRun } from '@converge/core';
+import type { AuditRun } from '@converge/cli';
 import { ConvergeError } from '@converge/core/lean';
 
 interface AuditFlags {
@@ -40,7 +40,7 @@ export function registerAudit(program: Command, stdout: NodeJS.WritableStream): 
     .option('--json', 'one JSON object per run')
     .option('-v, --verbose', 'also list the changed and failed tasks of each run')
     .action(async (flags: AuditFlags) => {
-      const { readAuditRuns } = await import('@converge/core');
+      const { readAuditRuns } = await import('../audit/audit-query.js');
       let since: Date | undefined;
       if (flags.since !== undefined) {
         since = new Date(flags.since);

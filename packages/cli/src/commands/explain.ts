@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import type { Inventory, Play, VaultCliOptions } from '@converge/core';
+import type { Inventory, VaultCliOptions } from '@converge/inventory';
+import type { Play } from '@converge/core';
 import { ConvergeError } from '@converge/core/lean';
 import { addVaultOptions, vaultSecretsFrom, type CommandIo } from './vault.js';
 import { loadCreateJiti } from '../jiti.js';
@@ -28,8 +29,8 @@ export function addHostVarsOptions(cmd: Command): Command {
 
 /** Loads the inventory (TypeScript through jiti, vault files decrypted) for a host-vars command. */
 export async function loadCliInventory(flags: HostVarsFlags): Promise<Inventory> {
-  const core = await import('@converge/core');
-  return core.loadInventory(flags.inventory, {
+  const { loadInventory } = await import('@converge/inventory');
+  return loadInventory(flags.inventory, {
     vaultSecrets: await vaultSecretsFrom(flags),
     importModule: async (file) => {
       const createJiti = loadCreateJiti();
@@ -63,7 +64,7 @@ function show(v: unknown, mask: (v: unknown) => unknown): string {
 /**
  * Registers `converge explain -i INV HOST VAR [-e ...] [--playbook PB.ts --play NAME]`: the value
  * of a variable on a host and every source that defines it, lowest precedence first, the winner
- * marked `*`. `--json` prints the {@link import('@converge/core').VarExplanation} instead.
+ * marked `*`. `--json` prints the {@link import('../explain/explain-var.js').VarExplanation} instead.
  */
 export function registerExplain(program: Command, io: CommandIo): void {
   addHostVarsOptions(
@@ -75,34 +76,38 @@ export function registerExplain(program: Command, io: CommandIo): void {
   )
     .option('--json', 'print the explanation as JSON')
     .action(async (host: string, name: string, flags: HostVarsFlags & { json?: boolean }) => {
-      const core = await import('@converge/core');
-      const { parseExtraVars } = await import('../extra-vars.js');
+      const [{ explainVar }, { maskText, maskValue }, { selectHosts }, { parseExtraVars }] = await Promise.all([
+        import('../explain/explain-var.js'),
+        import('@converge/core'),
+        import('@converge/inventory'),
+        import('../extra-vars.js'),
+      ]);
       const inventory = await loadCliInventory(flags);
       if (!inventory.hosts.has(host)) throw new ConvergeError('CONVERGE_OPTIONS', `host ${host} is not in the inventory`, { hint: 'list the hosts with `converge inventory -i INV --list`' });
       const selected = await selectPlay(flags);
       const extraVars = parseExtraVars(flags.extraVars ?? []);
-      const ex = core.explainVar({
+      const ex = explainVar({
         inventory,
         host,
         name,
         extraVars,
         ...(selected?.play.vars ? { playVars: selected.play.vars, playName: selected.play.name } : {}),
-        magic: { playHosts: selected ? core.selectHosts(inventory, selected.play.hosts) : [] },
+        magic: { playHosts: selected ? selectHosts(inventory, selected.play.hosts) : [] },
       });
       if (flags.json) {
-        io.stdout.write(`${JSON.stringify(core.maskValue(ex), null, 2)}\n`);
+        io.stdout.write(`${JSON.stringify(maskValue(ex), null, 2)}\n`);
         return;
       }
       if (!ex.defined) {
         io.stdout.write(`${host}: ${name} is not defined\n`);
         return;
       }
-      const lines = [`${host}: ${name} = ${show(ex.value, core.maskValue)}`];
-      if (ex.rendered) lines.push(ex.rendered.ok ? `  rendered: ${show(ex.rendered.value, core.maskValue)}` : `  cannot be rendered: ${core.maskText(ex.rendered.error)}`);
+      const lines = [`${host}: ${name} = ${show(ex.value, maskValue)}`];
+      if (ex.rendered) lines.push(ex.rendered.ok ? `  rendered: ${show(ex.rendered.value, maskValue)}` : `  cannot be rendered: ${maskText(ex.rendered.error)}`);
       lines.push('sources, lowest precedence first (* wins):');
       for (const s of ex.sources) {
         const where = s.files ? ` [${s.files.map((f) => relative(process.cwd(), f) || f).join(', ')}]` : '';
-        lines.push(`  ${s.winner ? '*' : ' '} ${s.label}${where}: ${show(s.value, core.maskValue)}`);
+        lines.push(`  ${s.winner ? '*' : ' '} ${s.label}${where}: ${show(s.value, maskValue)}`);
       }
       io.stdout.write(`${lines.join('\n')}\n`);
     });

@@ -21,8 +21,13 @@ export function registerRender(program: Command, io: CommandIo): void {
   )
     .option('--reveal-secrets', 'print secret values in clear instead of masking them')
     .action(async (host: string, templatePath: string, flags: HostVarsFlags & { revealSecrets?: boolean }) => {
-      const core = await import('@converge/core');
-      const { parseExtraVars } = await import('../extra-vars.js');
+      const [{ maskText }, { renderTemplate }, { selectHosts }, { taskVars }, { parseExtraVars }] = await Promise.all([
+        import('@converge/core'),
+        import('@converge/template'),
+        import('@converge/inventory'),
+        import('@converge/engine'),
+        import('../extra-vars.js'),
+      ]);
       const inventory = await loadCliInventory(flags);
       if (!inventory.hosts.has(host)) throw new ConvergeError('CONVERGE_OPTIONS', `host ${host} is not in the inventory`, { hint: 'list the hosts with `converge inventory -i INV --list`' });
       const selected = await selectPlay(flags);
@@ -30,7 +35,7 @@ export function registerRender(program: Command, io: CommandIo): void {
       const source = await readFile(file, 'utf8').catch((e: unknown) => {
         throw new ConvergeError('CONVERGE_OPTIONS', `cannot read the template ${templatePath}: ${(e as Error).message}`, { cause: e });
       });
-      const vars = core.taskVars({
+      const vars = taskVars({
         inventory,
         host,
         ...(selected?.play.vars ? { playVars: selected.play.vars } : {}),
@@ -39,10 +44,10 @@ export function registerRender(program: Command, io: CommandIo): void {
           playbookDir: selected ? dirname(selected.playbookPath) : process.cwd(),
           check: false,
           diff: false,
-          playHosts: selected ? core.selectHosts(inventory, selected.play.hosts) : [host],
+          playHosts: selected ? selectHosts(inventory, selected.play.hosts) : [host],
         },
       });
-      const out = core.renderTemplate(source, vars, { file: templatePath, searchPaths: [dirname(file)] });
-      io.stdout.write(flags.revealSecrets ? out : core.maskText(out));
+      const out = renderTemplate(source, vars, { file: templatePath, searchPaths: [dirname(file)] });
+      io.stdout.write(flags.revealSecrets ? out : maskText(out));
     });
 }

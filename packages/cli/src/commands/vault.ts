@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import type { VaultCliOptions, VaultSecret } from '@converge/core';
+import type { VaultCliOptions, VaultSecret } from '@converge/inventory';
 import { ConvergeError } from '@converge/core/lean';
 
 /** Where a subcommand writes: the streams of {@link main}. */
@@ -45,8 +45,8 @@ export async function promptPassword(question: string): Promise<string> {
 
 /** Loads the vault secrets named by {@link addVaultOptions}'s flags (prompting when asked). */
 export async function vaultSecretsFrom(flags: VaultCliOptions): Promise<VaultSecret[]> {
-  const core = await import('@converge/core');
-  return core.loadVaultSecrets(flags, { prompt: promptPassword });
+  const { loadVaultSecrets } = await import('@converge/inventory');
+  return loadVaultSecrets(flags, { prompt: promptPassword });
 }
 
 interface VaultFlags extends VaultCliOptions {
@@ -56,14 +56,14 @@ interface VaultFlags extends VaultCliOptions {
 
 /** Chooses the secret to encrypt with, as `ansible-vault`: `--encrypt-vault-id`, or the only one given. */
 async function encryptSecret(flags: VaultFlags): Promise<VaultSecret> {
-  const core = await import('@converge/core');
+  const { loadVaultSecrets } = await import('@converge/inventory');
   const prompt = async (q: string) => {
     const a = await promptPassword(q.replace('Vault password', 'New Vault password'));
     const b = await promptPassword(`Confirm ${q.replace('Vault password', 'New Vault password')}`);
     if (a !== b) throw new ConvergeError('CONVERGE_OPTIONS', 'the passwords do not match');
     return a;
   };
-  const secrets = await core.loadVaultSecrets(flags, { prompt });
+  const secrets = await loadVaultSecrets(flags, { prompt });
   if (secrets.length === 0) throw new ConvergeError('CONVERGE_OPTIONS', 'no vault password given', { hint: 'give one with --vault-password-file FILE, --vault-id LABEL@SOURCE or --ask-vault-pass' });
   if (flags.encryptVaultId) {
     const s = secrets.find((x) => x.label === flags.encryptVaultId);
@@ -140,12 +140,12 @@ export function registerVault(program: Command, io: CommandIo): void {
     .option('--encrypt-vault-id <label>', 'the vault id to encrypt with, when several are given')
     .option('--output <file>', 'write here instead of in place; - is stdout')
     .action(async (files: string[], flags: VaultFlags) => {
-      const core = await import('@converge/core');
+      const { encryptVault, isVaultEncrypted } = await import('@converge/inventory');
       const s = await encryptSecret(flags);
       for (const f of files) {
         const data = await readInput(f);
-        if (core.isVaultEncrypted(data)) throw new ConvergeError('CONVERGE_OPTIONS', `${f} is already vault-encrypted`);
-        await writeOutput(io, f, f === '-' ? (flags.output ?? '-') : flags.output, core.encryptVault(data, s));
+        if (isVaultEncrypted(data)) throw new ConvergeError('CONVERGE_OPTIONS', `${f} is already vault-encrypted`);
+        await writeOutput(io, f, f === '-' ? (flags.output ?? '-') : flags.output, encryptVault(data, s));
       }
       io.stderr.write('Encryption successful\n');
     });
@@ -154,12 +154,12 @@ export function registerVault(program: Command, io: CommandIo): void {
     .argument('<files...>', 'files to decrypt; - reads stdin')
     .option('--output <file>', 'write here instead of in place; - is stdout')
     .action(async (files: string[], flags: VaultFlags) => {
-      const core = await import('@converge/core');
+      const { decryptVault, isVaultEncrypted } = await import('@converge/inventory');
       const secrets = await decryptSecrets(flags);
       for (const f of files) {
         const text = (await readInput(f)).toString('utf8');
-        ensureEncrypted(f, text, core.isVaultEncrypted);
-        const { plaintext } = core.decryptVault(text, secrets, f);
+        ensureEncrypted(f, text, isVaultEncrypted);
+        const { plaintext } = decryptVault(text, secrets, f);
         await writeOutput(io, f, f === '-' ? (flags.output ?? '-') : flags.output, plaintext);
       }
       io.stderr.write('Decryption successful\n');
@@ -168,23 +168,23 @@ export function registerVault(program: Command, io: CommandIo): void {
   addVaultOptions(vault.command('view').description('print the clear text of vault files'))
     .argument('<files...>', 'files to view')
     .action(async (files: string[], flags: VaultFlags) => {
-      const core = await import('@converge/core');
+      const { decryptVault, isVaultEncrypted } = await import('@converge/inventory');
       const secrets = await decryptSecrets(flags);
       for (const f of files) {
         const text = (await readInput(f)).toString('utf8');
-        ensureEncrypted(f, text, core.isVaultEncrypted);
-        io.stdout.write(core.decryptVault(text, secrets, f).plaintext);
+        ensureEncrypted(f, text, isVaultEncrypted);
+        io.stdout.write(decryptVault(text, secrets, f).plaintext);
       }
     });
 
   addVaultOptions(vault.command('edit').description('edit a vault file with $EDITOR, then re-encrypt it'))
     .argument('<file>', 'file to edit')
     .action(async (file: string, flags: VaultFlags) => {
-      const core = await import('@converge/core');
+      const { decryptVault, encryptVault, isVaultEncrypted } = await import('@converge/inventory');
       const secrets = await decryptSecrets(flags);
       const text = (await readInput(file)).toString('utf8');
-      ensureEncrypted(file, text, core.isVaultEncrypted);
-      const { plaintext, label } = core.decryptVault(text, secrets, file);
+      ensureEncrypted(file, text, isVaultEncrypted);
+      const { plaintext, label } = decryptVault(text, secrets, file);
       const dir = await mkdtemp(join(tmpdir(), 'converge-vault-'));
       const tmp = join(dir, basename(file));
       try {
@@ -193,7 +193,7 @@ export function registerVault(program: Command, io: CommandIo): void {
         const edited = await readFile(tmp);
         if (edited.equals(plaintext)) return;
         const s = secrets.find((x) => x.label === label) as VaultSecret;
-        await writeAtomic(file, core.encryptVault(edited, s));
+        await writeAtomic(file, encryptVault(edited, s));
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -204,15 +204,15 @@ export function registerVault(program: Command, io: CommandIo): void {
     .option('--new-vault-id <label@source>', 'the new vault id and password source')
     .option('--new-vault-password-file <file>', 'the new vault password file')
     .action(async (files: string[], flags: VaultFlags & { newVaultId?: string; newVaultPasswordFile?: string }) => {
-      const core = await import('@converge/core');
+      const { decryptVault, encryptVault, isVaultEncrypted } = await import('@converge/inventory');
       const secrets = await decryptSecrets(flags);
       const newFlags: VaultFlags = flags.newVaultId ? { vaultId: [flags.newVaultId] } : flags.newVaultPasswordFile ? { vaultPasswordFile: [flags.newVaultPasswordFile] } : { askVaultPass: true };
       const next = await encryptSecret(newFlags);
       for (const f of files) {
         const text = (await readInput(f)).toString('utf8');
-        ensureEncrypted(f, text, core.isVaultEncrypted);
-        const { plaintext } = core.decryptVault(text, secrets, f);
-        await writeAtomic(f, core.encryptVault(plaintext, next));
+        ensureEncrypted(f, text, isVaultEncrypted);
+        const { plaintext } = decryptVault(text, secrets, f);
+        await writeAtomic(f, encryptVault(plaintext, next));
       }
       io.stderr.write('Rekey successful\n');
     });
@@ -223,13 +223,13 @@ export function registerVault(program: Command, io: CommandIo): void {
     .option('--stdin-name <name>', 'variable name of the string read from stdin')
     .option('--encrypt-vault-id <label>', 'the vault id to encrypt with, when several are given')
     .action(async (strings: string[], flags: VaultFlags & { name?: string[]; stdinName?: string }) => {
-      const core = await import('@converge/core');
+      const { encryptString } = await import('@converge/inventory');
       const s = await encryptSecret(flags);
       const out: string[] = [];
       if (strings.length === 0) {
-        out.push(core.encryptString((await readInput('-')).toString('utf8'), s, flags.stdinName));
+        out.push(encryptString((await readInput('-')).toString('utf8'), s, flags.stdinName));
       } else {
-        strings.forEach((str, i) => out.push(core.encryptString(str, s, flags.name?.[i])));
+        strings.forEach((str, i) => out.push(encryptString(str, s, flags.name?.[i])));
       }
       io.stdout.write(out.join('\n'));
       io.stderr.write('Encryption successful\n');

@@ -1,9 +1,9 @@
-import { taskVars, type MagicVars } from '../engine/vars.js';
-import { transitiveGroups } from '../inventory/model.js';
-import type { Inventory } from '../inventory/types.js';
-import { RESERVED_VARS, sortGroups } from '../inventory/vars.js';
-import { ConvergeError, isConvergeError } from '../errors.js';
-import { isTemplated, renderString } from '../template/index.js';
+import { taskVars, type MagicVars } from '@converge/engine';
+import { transitiveGroups } from '@converge/inventory';
+import type { Inventory } from '@converge/inventory';
+import { RESERVED_VARS, sortGroups } from '@converge/inventory';
+import { ConvergeError, isConvergeError } from '@converge/core';
+import { isTemplated, renderString } from '@converge/template';
 
 /** The layers a variable can come from, lowest precedence first (see {@link taskVars}). */
 export type VarSourceKind =

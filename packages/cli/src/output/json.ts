@@ -1,4 +1,4 @@
-import type { RunReport } from '@converge/core';
+import type { RunReport } from '@converge/engine';
 import { maskValue } from '@converge/core/lean';
 
 /**

@@ -1,4 +1,4 @@
-import type { RunReport } from '@converge/core';
+import type { RunReport } from '@converge/engine';
 import { maskText } from '@converge/core/lean';
 
 function esc(s: string): string {

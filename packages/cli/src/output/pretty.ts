@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { RunEvent, RunReport, TaskReport } from '@converge/core';
+import type { RunEvent, RunReport, TaskReport } from '@converge/engine';
 import { maskText } from '@converge/core/lean';
 
 /**

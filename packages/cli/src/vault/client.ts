@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type nodeVault from 'node-vault';
-import { ConvergeError } from '../errors.js';
-import { isSecret, reveal, type Secret } from '../secret.js';
-import type { VaultRef } from './lookup.js';
+import { ConvergeError } from '@converge/core';
+import { isSecret, reveal, type Secret } from '@converge/core';
+import type { VaultRef } from '@converge/core';
 
 /** How converge logs in to Vault. */
 export type VaultAuth =

@@ -1,4 +1,4 @@
-import { isVaultLookup, storeVaultValue, hasVaultValue, type VaultLookup } from './lookup.js';
+import { isVaultLookup, storeVaultValue, hasVaultValue, type VaultLookup } from '@converge/core';
 import { VaultClient, type VaultClientOptions } from './client.js';
 
 /** Options of {@link resolveVaultLookups}. */

@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decryptVault, encryptString, encryptVault, isVaultEncrypted, loadVaultSecret, parseVaultEnvelope, parseVaultId, type VaultSecret } from './index.js';
-import { hostVars, loadInventory } from '../inventory/index.js';
-import { isSecret, secret } from '../secret.js';
+import { decryptVault, encryptString, encryptVault, isVaultEncrypted, loadVaultSecret, parseVaultEnvelope, parseVaultId, type VaultSecret } from '../index.js';
+import { hostVars, loadInventory } from '../index.js';
+import { isSecret, secret } from '@converge/core';
 
 // Written by ansible-vault 2.14 (`ansible-vault encrypt --vault-password-file pw`, password "pw1").
 const ANSIBLE_1_1 = `$ANSIBLE_VAULT;1.1;AES256

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ConvergeError } from '../errors.js';
-import { isSecret, type Secret } from '../secret.js';
+import { ConvergeError } from '@converge/core';
+import { isSecret, type Secret } from '@converge/core';
 
 /** The first bytes of every ansible-vault file and `!vault` value. */
 export const VAULT_HEADER = '$ANSIBLE_VAULT';

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { access, constants, readFile, stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { ConvergeError } from '../errors.js';
-import { secret } from '../secret.js';
+import { ConvergeError } from '@converge/core';
+import { secret } from '@converge/core';
 import { DEFAULT_VAULT_ID, type VaultSecret } from './format.js';
 
 const run = promisify(execFile);

@@ -1,4 +1,4 @@
-import { registerSecretValue, secret, type Secret } from '../secret.js';
+import { registerSecretValue, secret, type Secret } from '@converge/core';
 import { decryptVault, encryptVault, type VaultSecret } from './format.js';
 
 /**

@@ -2,8 +2,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { definePlaybook, LocalTransport, parseIniInventory, runPlaybook } from '@converge/core';
-import type { RunEvent, Task } from '@converge/core';
+import { definePlaybook, LocalTransport } from '@converge/core';
+import { parseIniInventory } from '@converge/inventory';
+import { runPlaybook } from '@converge/engine';
+import type { RunEvent } from '@converge/engine';
+import type { Task } from '@converge/core';
 import { blockinfile, command, copy, file, iniFile, lineinfile, shell, template } from '../../src/index.js';
 
 // Tasks that write into directories made earlier in the same play, run through the real

@@ -4,7 +4,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { factCommand, LocalTransport, probe } from '@converge/core';
+import { factCommand, LocalTransport } from '@converge/core';
+import { probe } from '@converge/engine';
 import { fileState, parseFileState } from '../../src/files.js';
 import type { FileStateArgs } from '../../src/files.js';
 import { commandPathExists } from '../../src/command/path-exists.js';

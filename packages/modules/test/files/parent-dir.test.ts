@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { definePlaybook, LocalTransport, parseIniInventory, runPlaybook } from '@converge/core';
+import { definePlaybook, LocalTransport } from '@converge/core';
+import { parseIniInventory } from '@converge/inventory';
+import { runPlaybook } from '@converge/engine';
 import { copy, file } from '../../src/index.js';
 
 // Runs on this controller through the real LocalTransport (a framed /bin/sh).

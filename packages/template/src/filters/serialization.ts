@@ -1,6 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { parseYamlVars } from '../yaml-vars.js';
-import { YAML_MAX_ALIAS_COUNT } from '../../yaml-limits.js';
+import { YAML_MAX_ALIAS_COUNT } from '@converge/core';
 import { isSafeString } from '../nunjucks-internals.js';
 import { PyFloat, formatPyFloat, isDict } from '../python-value.js';
 import { pyStr } from '../python-repr.js';
