@@ -30,7 +30,7 @@ let syslogPort: number;
 const syslogMessages: string[] = [];
 
 beforeAll(async () => {
-  await run('pnpm', ['run', 'build'], { cwd: root });
+  await run('npm', ['run', 'build'], { cwd: root });
   hosts = await startHosts(1, { prefix: 'aud-int' });
   work = await mkdtemp(join(tmpdir(), 'converge-audit-int-'));
   audit = join(work, 'audit.jsonl');

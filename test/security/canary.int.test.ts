@@ -31,7 +31,7 @@ let vaultServer: VaultDouble;
 let vaultToken: string;
 
 beforeAll(async () => {
-  await run('pnpm', ['run', 'build'], { cwd: root });
+  await run('npm', ['run', 'build'], { cwd: root });
   hosts = await startHosts(1, { prefix: 'canary-' });
   host = hosts.hosts[0]!.name;
   work = await mkdtemp(join(tmpdir(), 'converge-canary-'));
