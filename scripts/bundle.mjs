@@ -10,24 +10,16 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
+import { workspacePackages } from './workspace.mjs';
 
 const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const INLINE = new Set(['@sinclair/typebox', 'ajv', 'ajv-formats', 'yaml', 'diff', 'p-limit', 'yocto-queue', 'commander', 'chalk', 'ssh-config', 'fast-uri', 'fast-deep-equal', 'json-schema-traverse', 'require-from-string']);
 const pkgName = (id) => (id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : id.split('/')[0]);
 
-/** Entry points per package: output name -> compiled module (relative to the package). */
-const PACKAGES = {
-  core: { index: 'dist/index.js', lean: 'dist/lean.js' },
-  inventory: { index: 'dist/index.js' },
-  template: { index: 'dist/index.js' },
-  engine: { index: 'dist/index.js' },
-  modules: { index: 'dist/index.js' },
-  ssh: { index: 'dist/index.js' },
-  cli: { main: 'dist/main.js' },
-};
+/** Entry points per package, as each declares them (`converge.bundle` in its package.json). */
+const PACKAGES = workspacePackages().filter((p) => Object.keys(p.bundle).length > 0);
 
-for (const [pkg, entries] of Object.entries(PACKAGES)) {
-  const dir = join(REPO, 'packages', pkg);
+for (const { dir, bundle: entries } of PACKAGES) {
   rmSync(join(dir, 'dist/chunks'), { recursive: true, force: true });
   const input = Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, join(dir, v)]));
   const bundle = await rolldown({

@@ -7,7 +7,9 @@ import { decryptVault, encryptVault, parseIniInventory, parseYamlInventory, sele
 import { renderTemplate } from '@converge/template';
 import { runPlaybook, type RunReport } from '@converge/engine';
 import type { RawShell } from '../../packages/core/src/sh.js';
-import { PACKAGES } from '../package-modules.js';
+import { PACKAGES, modulesOf } from '../package-modules.js';
+import { modulePackages, workspacePackages } from '../../scripts/workspace.mjs';
+import type { FuzzCase, PackageFuzzCases } from './fuzz-case.js';
 import { apt, blockinfile, command, copy, file, group, iniFile, lineinfile, shell, systemd, template, user } from '@converge/modules';
 import { parseExtraVars } from '../../packages/cli/src/extra-vars.js';
 import { readVarsFile } from '../../packages/inventory/src/vars-files.js';
@@ -104,21 +106,8 @@ describe('parsers and patterns: a ConvergeError with a location, or a result', (
   });
 });
 
-const MODULES: [string, (p: never) => Task][] = [
-  ['file', file as never],
-  ['copy', copy as never],
-  ['template', template as never],
-  ['lineinfile', lineinfile as never],
-  ['blockinfile', blockinfile as never],
-  ['ini_file', iniFile as never],
-  ['apt', apt as never],
-  ['systemd.service', systemd.service as never],
-  ['systemd.daemonReload', systemd.daemonReload as never],
-  ['user', user as never],
-  ['group', group as never],
-  ['command', command as never],
-  ['shell', shell as never],
-];
+/** The builtin modules, as `@converge/modules` exports them. */
+const MODULES = modulesOf(PACKAGES[0]?.[1] ?? {}).map((m): [string, (p: never) => Task] => [m.id, m.make]);
 
 describe('every builtin module: arbitrary params give a params error or valid params', () => {
   const value = fc.oneof(hostile, fc.integer(), fc.boolean(), fc.constant(null), fc.array(hostile, { maxLength: 3 }), fc.dictionary(hostile, hostile, { maxKeys: 2 }), fc.constantFrom('0644', 'u+rwx', 'present', 'absent', 'directory', 'started', '/tmp/x', 'root'));
@@ -445,14 +434,6 @@ describe('ansible-vault files: decrypted exactly with the right password, otherw
   });
 });
 
-/** Every module exported by every package: a value made by defineModule (callable, with a definition). */
-function modulesOf(pkg: Record<string, unknown>): [string, ModuleDefinition][] {
-  return Object.values(pkg).flatMap((v) => {
-    const def = typeof v === 'function' ? (v as { definition?: ModuleDefinition }).definition : undefined;
-    return def && typeof def.name === 'string' && def.params ? [[def.name, def] as [string, ModuleDefinition]] : [];
-  });
-}
-
 /**
  * Values shaped by a params schema (TypeBox is JSON Schema), with hostile strings, wrong types
  * and unknown keys mixed in, so that many reach validate, facts and their shell commands.
@@ -504,7 +485,7 @@ describe('every module of every package: params shaped by its schema give a para
   for (const [pkgName, pkg] of PACKAGES) {
     const modules = modulesOf(pkg);
     it(`${pkgName} exports modules`, () => expect(modules.length).toBeGreaterThan(0));
-    for (const [name, def] of modules) {
+    for (const { id: name, definition: def } of modules) {
       it(`${pkgName}: ${name}`, async () => {
         let probed = 0;
         await fc.assert(
@@ -571,6 +552,18 @@ class SandboxTransport implements Transport {
   }
 }
 
+/** Programs of the base system that modules call; each package adds its own (`test/fuzz-cases.ts`). */
+const SYSTEM_PROGRAMS = ['systemctl', 'journalctl', 'curl', 'getent', 'id', 'useradd', 'groupadd', 'usermod', 'dpkg-query', 'apt-get', 'apt-cache', 'chown', 'chgrp', 'runuser', 'su', 'sudo'];
+/** Each module package's fuzz cases, from its own `test/fuzz-cases.ts` (none: every module of it fails below). */
+const PACKAGE_CASES: [string, PackageFuzzCases | undefined][] = await Promise.all(
+  modulePackages(workspacePackages())
+    .slice(1)
+    .map(async (p): Promise<[string, PackageFuzzCases | undefined]> => {
+      const file = join(p.dir, 'test', 'fuzz-cases.ts');
+      return [p.name, existsSync(file) ? ((await import(file)) as { default: PackageFuzzCases }).default : undefined];
+    }),
+);
+
 const canSandbox = (() => {
   try {
     return process.getuid?.() === 0 && spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs none /mnt'], { timeout: 5000 }).status === 0;
@@ -595,7 +588,7 @@ describe.skipIf(!canSandbox)('every module of every package: valid params with a
   beforeAll(async () => {
     mkdirSync(stubs);
     mkdirSync(D);
-    for (const prog of ['systemctl', 'journalctl', 'mysql', 'mariadb', 'mysqladmin', 'mariadb-admin', 'galera_new_cluster', 'restic', 'haproxy', 'socat', 'alloy', 'maxctrl', 'maxscale', 'curl', 'exportfs', 'showmount', 'mount', 'mount.nfs', 'umount', 'mountpoint', 'findmnt', 'rpcinfo', 'getent', 'id', 'useradd', 'groupadd', 'usermod', 'dpkg-query', 'apt-get', 'apt-cache', 'chown', 'chgrp', 'runuser', 'su', 'sudo', 'ssh-keyscan', 'ssh']) {
+    for (const prog of new Set([...SYSTEM_PROGRAMS, ...PACKAGE_CASES.flatMap(([, c]) => c?.programs ?? [])])) {
       // accounts are absent; systemd knows no unit; every other program succeeds silently
       const answer = prog === 'getent' || prog === 'id' ? 'exit 2' : prog === 'systemctl' ? `[ "$1" = show ] && printf 'Id=x\\nLoadState=not-found\\nActiveState=inactive\\nSubState=dead\\nUnitFileState=\\nNeedDaemonReload=no\\nFragmentPath=\\n'; [ "$1" != is-active ]` : 'exit 0';
       writeFileSync(join(stubs, prog), `#!/bin/sh\n{ printf '%s\\0' '${prog}'; for a in "$@"; do printf '%s\\0' "$a"; done; } >> '${argvLog}'\n${answer}\n`);
@@ -623,35 +616,7 @@ describe.skipIf(!canSandbox)('every module of every package: valid params with a
     rmSync(dir, { recursive: true, force: true });
   });
 
-  type Case = { base: Record<string, unknown>; targets: Record<string, (v: string) => Record<string, unknown>> };
-  // loopback addresses only (a peer probe connects to them); timeout 1: the wait for Synced gives up at once
-  const db = { name: 'db1', address: '127.0.0.1' };
-  const galeraNodes = { node: 'db1', nodes: [db, { name: 'db2', address: '127.0.0.2' }], timeout: 1 };
-  const maxscaleBase = { servers: [{ name: 'db1', address: '127.0.0.21' }], monitor: { user: 'maxscale_monitor', password: pw('monitor-pw-1') }, service: { user: 'maxscale', password: pw('service-pw-1') } };
-  const repo = { name: 'local', password: pw('repo-pw-1'), location: { type: 'local', path: `${D}/restic` }, config_dir: `${D}/etc-restic` };
-  /** For each package module: minimal valid params (from the package's tests) and the string params that reach a shell. */
-  const CASES: Record<string, Case> = {
-    'haproxy.config': { base: { path: `${D}/haproxy.cfg` }, targets: { path: (v) => ({ path: `${D}/${v}` }), certificates_dir: (v) => ({ certificates_dir: `${D}/${v}` }), service: (v) => ({ service: v }) } },
-    'haproxy.server': { base: { backend: 'web', server: 'web1', state: 'drain', socket: `${D}/admin.sock` }, targets: { socket: (v) => ({ socket: `${D}/${v}` }), backend: (v) => ({ backend: v }), server: (v) => ({ server: v }) } },
-    'nfs.exports': { base: { name: 'shared', exports: [{ path: `${D}/shared`, clients: [{ host: '10.0.0.0/24' }] }] }, targets: { name: (v) => ({ name: v }), 'exports[0].path': (v) => ({ exports: [{ path: `${D}/${v}`, clients: [{ host: '10.0.0.0/24' }] }] }), 'exports[0].clients[0].host': (v) => ({ exports: [{ path: `${D}/shared`, clients: [{ host: v }] }] }) } },
-    'nfs.mount': { base: { path: `${D}/mnt`, src: 'nfs1:/srv/shared', state: 'mounted' }, targets: { path: (v) => ({ path: `${D}/${v}` }), src: (v) => ({ src: `nfs1:/srv/${v}` }) } },
-    'alloy.config': { base: { journal: {}, endpoints: [{ name: 'local', url: 'http://127.0.0.1:3100/loki/api/v1/push' }], path: `${D}/alloy.river`, secrets_dir: `${D}/alloy-secrets` }, targets: { path: (v) => ({ path: `${D}/${v}` }), secrets_dir: (v) => ({ secrets_dir: `${D}/${v}` }), group: (v) => ({ group: v }) } },
-    'restic.repository': { base: repo, targets: { config_dir: (v) => ({ config_dir: `${D}/${v}` }), 'location.path': (v) => ({ location: { type: 'local', path: `${D}/${v}` } }), name: (v) => ({ name: v }) } },
-    'restic.repositories': { base: { repositories: [repo] }, targets: { 'repositories[0].config_dir': (v) => ({ repositories: [{ ...repo, config_dir: `${D}/${v}` }] }), 'repositories[0].location.path': (v) => ({ repositories: [{ ...repo, location: { type: 'local', path: `${D}/${v}` } }] }) } },
-    'restic.job': { base: { name: 'data', repository: 'local', paths: [`${D}/src`], config_dir: `${D}/etc-restic` }, targets: { 'paths[0]': (v) => ({ paths: [`${D}/${v}`] }), 'excludes[0]': (v) => ({ excludes: [v] }), 'tags[0]': (v) => ({ tags: [v] }), config_dir: (v) => ({ config_dir: `${D}/${v}` }), on_calendar: (v) => ({ on_calendar: v }), name: (v) => ({ name: v }) } },
-    'restic.jobs': { base: { jobs: [{ name: 'data', repository: 'local', paths: [`${D}/src`], config_dir: `${D}/etc-restic` }] }, targets: { 'jobs[0].paths[0]': (v) => ({ jobs: [{ name: 'data', repository: 'local', paths: [`${D}/${v}`], config_dir: `${D}/etc-restic` }] }) } },
-    'restic.restore_drill': { base: { repository: 'local', path: `${D}/src`, tag: 'data', config_dir: `${D}/etc-restic`, scratch_dir: `${D}/drill` }, targets: { path: (v) => ({ path: `${D}/${v}` }), tag: (v) => ({ tag: v }), 'excludes[0]': (v) => ({ excludes: [v] }), scratch_dir: (v) => ({ scratch_dir: `${D}/${v}` }), config_dir: (v) => ({ config_dir: `${D}/${v}` }) } },
-    'restic.status': { base: { repository: 'local', tag: 'data', config_dir: `${D}/etc-restic` }, targets: { tag: (v) => ({ tag: v }), config_dir: (v) => ({ config_dir: `${D}/${v}` }) } },
-    'mariadb.database': { base: { name: 'app' }, targets: { name: (v) => ({ name: v }), encoding: (v) => ({ encoding: v }), collation: (v) => ({ collation: v }) } },
-    'mariadb.user': { base: { name: 'app', host: '%', password: pw('pw-app-1') }, targets: { name: (v) => ({ name: v }), host: (v) => ({ host: v }) } },
-    'mariadb.grants': { base: { user: 'app', host: '%', privileges: [{ on: 'app.*', privileges: ['SELECT'] }] }, targets: { user: (v) => ({ user: v }), host: (v) => ({ host: v }), 'privileges[0].on': (v) => ({ privileges: [{ on: `${v}.*`, privileges: ['SELECT'] }] }), 'privileges[0].privileges[0]': (v) => ({ privileges: [{ on: 'app.*', privileges: [v] }] }) } },
-    'galera.config': { base: { cluster_name: 'prod', cluster_addresses: ['127.0.0.1', '127.0.0.2'], node_name: 'db1', node_address: '127.0.0.1', sst_password: pw('sst-pw-1'), path: `${D}/galera.cnf` }, targets: { cluster_name: (v) => ({ cluster_name: v }), node_name: (v) => ({ node_name: v }), path: (v) => ({ path: `${D}/${v}` }), sst_user: (v) => ({ sst_user: v }) } },
-    'galera.bootstrap': { base: galeraNodes, targets: { node: (v) => ({ node: v, nodes: [{ name: v, address: '127.0.0.1' }] }), sst_user: (v) => ({ sst_user: v, sst_password: pw('sst-pw-1') }), 'config[0]': (v) => ({ config: [`${D}/${v}`] }) } },
-    'galera.member': { base: galeraNodes, targets: { node: (v) => ({ node: v, nodes: [{ name: v, address: '127.0.0.1' }] }), sst_user: (v) => ({ sst_user: v, sst_password: pw('sst-pw-1') }) } },
-    'galera.restart': { base: galeraNodes, targets: { node: (v) => ({ node: v, nodes: [{ name: v, address: '127.0.0.1' }] }) } },
-    'maxscale.config': { base: { ...maxscaleBase, path: `${D}/maxscale.cnf`, maxctrl_config: `${D}/maxctrl.cnf`, runtime: false }, targets: { path: (v) => ({ path: `${D}/${v}` }), maxctrl_config: (v) => ({ maxctrl_config: `${D}/${v}` }), unit: (v) => ({ unit: v }), group: (v) => ({ group: v }), 'servers[0].name': (v) => ({ servers: [{ name: v, address: '127.0.0.21' }] }) } },
-    'maxscale.rest_api': { base: { user: 'ops', password: pw('rest-pw-1'), maxctrl_config: `${D}/maxctrl.cnf` }, targets: { maxctrl_config: (v) => ({ maxctrl_config: `${D}/${v}` }), admin_host: (v) => ({ admin_host: v }), user: (v) => ({ user: v }) } },
-  };
+  const CASES: Record<string, FuzzCase> = Object.assign({}, ...PACKAGE_CASES.map(([, c]) => c?.cases({ dataDir: D, secret: pw }) ?? {}));
 
   const inventory = () => parseIniInventory('localhost ansible_connection=local\n', 'fuzz.ini');
   /** Files written by the run that are visible from here: the data dir and the /etc and /usr overlays. */
@@ -665,11 +630,11 @@ describe.skipIf(!canSandbox)('every module of every package: valid params with a
     return undefined;
   };
   for (const [pkgName, pkg] of PACKAGES.slice(1)) {
-    for (const [name, def] of modulesOf(pkg)) {
+    for (const { id: name, definition: def } of modulesOf(pkg)) {
       it(`${pkgName}: ${name}`, async () => {
         const c = CASES[name];
-        expect(c, `no valid params for ${name} in this test`).toBeDefined();
-        const { base, targets } = c as Case;
+        expect(c, `no valid params for ${name}: give them in ${pkgName}'s test/fuzz-cases.ts`).toBeDefined();
+        const { base, targets } = c as FuzzCase;
         const fn = Object.values(pkg).find((v) => typeof v === 'function' && (v as { definition?: unknown }).definition === def) as (p: unknown) => Task;
         const make = (params: Record<string, unknown>): Task => fn(params);
         // the base params themselves are valid: the probes and the apply run

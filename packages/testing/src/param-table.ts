@@ -61,7 +61,8 @@ export function paramTable(schema: TSchema): string {
 
 /**
  * Checks that a README holds, between `<!-- params:MODULE -->` and `<!-- /params:MODULE -->`,
- * exactly the {@link paramTable} of each schema; with `update`, rewrites those blocks instead.
+ * exactly the {@link paramTable} of each schema; with `update`, rewrites those blocks instead (and
+ * appends a block under a `### module` heading for a module that has none).
  *
  * @returns the README text (rewritten when `update`) and one message per block that is missing or differs.
  */
@@ -74,7 +75,8 @@ export function checkParamTables(readme: string, schemas: Record<string, TSchema
     const i = text.indexOf(start);
     const j = text.indexOf(end);
     if (i < 0 || j < i) {
-      problems.push(`README needs a block ${start.trim()} ... ${end}`);
+      if (update) text = `${text.replace(/\n*$/, '\n')}\n### \`${module}\`\n\n${start}${paramTable(schema)}${end}\n`;
+      else problems.push(`README needs a block ${start.trim()} ... ${end} (CONVERGE_UPDATE_FIXTURES=1 adds it at the end)`);
       continue;
     }
     const table = paramTable(schema);
