@@ -5,10 +5,10 @@
 // see scripts/workspace.mjs.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { REPO_ROOT, workspacePackages } from './workspace.mjs';
+import { REPO_ROOT, typescriptProjects, workspacePackages } from './workspace.mjs';
 
 const tsc = join(REPO_ROOT, 'node_modules/.bin/tsc');
-const projects = workspacePackages().filter((p) => p.typescriptProject).map((p) => p.path);
+const projects = typescriptProjects(workspacePackages());
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: REPO_ROOT, stdio: 'inherit' });
 run(tsc, ['-b', ...projects]);
 run(process.execPath, [join(REPO_ROOT, 'scripts/bundle.mjs')]);

@@ -7,19 +7,17 @@
 // package still shares one `@converge/core` with the playbook; so do libraries with native parts
 // or files read at run time (ssh2, jiti, nunjucks, node-vault).
 import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { rolldown } from 'rolldown';
-import { workspacePackages } from './workspace.mjs';
+import { bundleTargets, workspacePackages } from './workspace.mjs';
 
-const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const INLINE = new Set(['@sinclair/typebox', 'ajv', 'ajv-formats', 'yaml', 'diff', 'p-limit', 'yocto-queue', 'commander', 'chalk', 'ssh-config', 'fast-uri', 'fast-deep-equal', 'json-schema-traverse', 'require-from-string']);
 const pkgName = (id) => (id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : id.split('/')[0]);
 
 /** Entry points per package, as each declares them (`converge.bundle` in its package.json). */
-const PACKAGES = workspacePackages().filter((p) => Object.keys(p.bundle).length > 0);
+const PACKAGES = bundleTargets(workspacePackages());
 
-for (const { dir, bundle: entries } of PACKAGES) {
+for (const { dir, entries } of PACKAGES) {
   rmSync(join(dir, 'dist/chunks'), { recursive: true, force: true });
   const input = Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, join(dir, v)]));
   const bundle = await rolldown({

@@ -122,3 +122,24 @@ export function sourceAliases(packages) {
 export function modulePackages(packages) {
   return packages.filter((p) => p.moduleFamilies.length > 0).sort((a, b) => (a.name === '@converge/modules' ? -1 : b.name === '@converge/modules' ? 1 : 0));
 }
+
+/**
+ * The TypeScript projects `tsc -b` builds: every package with a tsconfig.json, as paths relative
+ * to the root (tsc orders them by their project references).
+ *
+ * @param {WorkspacePackage[]} packages
+ * @returns {string[]}
+ */
+export function typescriptProjects(packages) {
+  return packages.filter((p) => p.typescriptProject).map((p) => p.path);
+}
+
+/**
+ * The bundles to build: per package that declares `converge.bundle`, its directory and entries.
+ *
+ * @param {WorkspacePackage[]} packages
+ * @returns {{ dir: string, entries: Record<string, string> }[]}
+ */
+export function bundleTargets(packages) {
+  return packages.filter((p) => Object.keys(p.bundle).length > 0).map((p) => ({ dir: p.dir, entries: p.bundle }));
+}
