@@ -32,3 +32,15 @@ describe.each(PACKAGES)('%s', (name, exports) => {
     else expect(problems).toEqual([]);
   });
 });
+
+describe('docs/authoring-modules.md', () => {
+  it('lists the module families of every package, as the packages declare them', () => {
+    const path = join(import.meta.dirname, '..', 'docs', 'authoring-modules.md');
+    const rows = [...byName.values()].map((p) => `| \`${p.name}\` | ${p.moduleFamilies.map((f) => `\`${f}\``).join(', ')} |`);
+    const table = ['| package | module families |', '|---|---|', ...rows].join('\n');
+    const doc = readFileSync(path, 'utf8');
+    const block = /<!-- module-families -->\n([\s\S]*?)\n<!-- \/module-families -->/;
+    if (process.env.CONVERGE_UPDATE_FIXTURES === '1') writeFileSync(path, doc.replace(block, `<!-- module-families -->\n${table}\n<!-- /module-families -->`));
+    else expect(block.exec(doc)?.[1]).toBe(table);
+  });
+});
