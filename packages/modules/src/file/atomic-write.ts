@@ -1,5 +1,6 @@
 import { raw, sh } from '@converge/core';
 import type { Command, RawShell, Secret } from '@converge/core';
+import { chmodOperand } from './mode.js';
 
 /** What {@link writeFileSteps} writes and how. */
 export interface WriteFileSpec {
@@ -53,7 +54,7 @@ export function writeFileSteps(spec: WriteFileSpec): Command[] {
   if (spec.owner !== undefined) lines.push(sh`chown -- ${spec.owner} "$tmp"`);
   if (spec.group !== undefined) lines.push(sh`chgrp -- ${spec.group} "$tmp"`);
   // chmod after chown: chown clears setuid/setgid bits.
-  if (spec.mode !== undefined) lines.push(sh`chmod -- ${spec.mode} "$tmp"`);
+  if (spec.mode !== undefined) lines.push(sh`chmod -- ${chmodOperand(spec.mode)} "$tmp"`);
   if (spec.validate !== undefined) {
     const cmd = spec.validate.split('%s').join('"$1"');
     lines.push(sh`if ! out=$(sh -c ${cmd} converge-validate "$tmp" 2>&1); then printf 'converge: validation failed (%s), the file was not changed:\\n%s\\n' ${spec.validate} "$out" >&2; exit 1; fi`);
@@ -102,7 +103,7 @@ export function attributeSteps(spec: AttributeSpec): Command[] {
   const h = spec.noFollow ? ['-h'] : [];
   if (spec.owner !== undefined) parts.push(sh`chown ${[...flags, ...h]} -- ${spec.owner} ${spec.path}`);
   if (spec.group !== undefined) parts.push(sh`chgrp ${[...flags, ...h]} -- ${spec.group} ${spec.path}`);
-  if (spec.mode !== undefined && !spec.noFollow) parts.push(sh`chmod ${flags} -- ${spec.mode} ${spec.path}`);
+  if (spec.mode !== undefined && !spec.noFollow) parts.push(sh`chmod ${flags} -- ${chmodOperand(spec.mode)} ${spec.path}`);
   if (parts.length === 0) return [];
   return [{ script: raw(parts.map((p) => p.text).join(' && ')), description: `set attributes of ${spec.path}` }];
 }

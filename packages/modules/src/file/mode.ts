@@ -32,8 +32,9 @@ const ASSUMED_UMASK = 0o022;
 
 /**
  * Parses a `mode` param. Rules (C-14): strings of octal digits are octal (`'644'` = `'0644'`);
- * numbers are the bits themselves (`0o644` = `420`); a number of 512 or more is refused because
- * it is almost always octal digits written as a decimal number (644, 755); symbolic modes follow
+ * numbers are the bits themselves (`0o644` = `420`, `0o2775` = `1533`), except a number whose
+ * decimal digits read as a usual mode while its bits do not (644, 755, 1777: see
+ * {@link readsAsOctalDigits}), which is refused as ambiguous; symbolic modes follow
  * chmod(1) as Ansible implements them (`[ugoa]*[-+=][rwxXst]*`, comma separated; Ansible's
  * `_symbolic_mode_to_octal`).
  *
@@ -42,9 +43,11 @@ const ASSUMED_UMASK = 0o022;
 export function parseMode(input: string | number): ModeSpec | { error: string } {
   if (typeof input === 'number') {
     if (!Number.isInteger(input) || input < 0) return { error: `mode ${input} is not a permission number; write it as a string, e.g. '0644'` };
-    if (input >= 512) {
+    if (input > PERM_BITS) return { error: `mode ${input} is more than 0o7777; write it as a string, e.g. '0644'` };
+    if (readsAsOctalDigits(input)) {
+      const digits = String(input).padStart(4, '0');
       return {
-        error: `mode ${input} is ambiguous: as a number it means 0${input.toString(8)} octal, but it reads like octal digits; write it as the string '0${String(input).padStart(3, '0')}' (or as 0o${String(input)} if that was meant)`,
+        error: `mode ${input} is ambiguous: as a number its bits are 0o${input.toString(8)}, but it reads like the octal digits '${digits}'; write the string '${digits}' (or '${formatMode(input)}' if those bits were meant)`,
       };
     }
     return { kind: 'absolute', bits: input };
@@ -68,6 +71,28 @@ export function parseMode(input: string | number): ModeSpec | { error: string } 
     clauses.push({ who, ops });
   }
   return { kind: 'symbolic', text: s, clauses };
+}
+
+/**
+ * True for the permission bits of a usual mode: the owner can at least read, the group has no
+ * more than the owner and others no more than the group (`0755`, `0640`, `0711`, `0600`).
+ */
+function usualPermissions(bits: number): boolean {
+  const u = (bits >> 6) & 7;
+  const g = (bits >> 3) & 7;
+  const o = bits & 7;
+  return (u & 4) !== 0 && (g & ~u) === 0 && (o & ~g) === 0;
+}
+
+/**
+ * True when a number given as a mode was most likely written as octal digits in decimal (`644`
+ * meaning `0644`): it is 512 or more (so special bits would be set), its decimal digits are all
+ * octal digits, and either those digits read as a usual mode or its bits are not one. `0o2775`
+ * (1533: digits `1533` are no usual mode, bits `2775` are) and `0o4755` (2541) are taken as bits.
+ */
+export function readsAsOctalDigits(n: number): boolean {
+  if (n < 512 || !/^[0-7]+$/.test(String(n))) return false;
+  return usualPermissions(parseInt(String(n), 8) & 0o777) || !usualPermissions(n & 0o777);
 }
 
 /** {@link parseMode} for code that has validated params already: throws on a bad mode. */
@@ -126,6 +151,15 @@ function permBits(who: string, perm: string, applyX: boolean): number {
     default:
       return 0;
   }
+}
+
+/**
+ * The operand for chmod(1) of bits formatted by {@link formatMode}: five digits (`00755`), since
+ * GNU chmod keeps a directory's setuid and setgid bits for a four-digit mode and clears them only
+ * for five or more digits (coreutils manual, "Directories and the Set-User-ID and Set-Group-ID Bits").
+ */
+export function chmodOperand(mode: string): string {
+  return /^[0-7]{4}$/.test(mode) ? `0${mode}` : mode;
 }
 
 /** Bits as the 4-digit octal string converge shows and compares: `0644`, `2755`. */

@@ -8,9 +8,36 @@ describe('mode (C-14)', () => {
     expect(formatMode(resolveMode(spec, 0o600, false))).toBe('0644');
   });
 
-  it.each([[644], [755], [1777], [512]])('the number %s is refused as ambiguous, saying to write a string', (mode) => {
+  it.each([
+    [644, "as a number its bits are 0o1204, but it reads like the octal digits '0644'; write the string '0644' (or '1204' if those bits were meant)"],
+    [755, "as a number its bits are 0o1363, but it reads like the octal digits '0755'; write the string '0755' (or '1363' if those bits were meant)"],
+    [1777, "as a number its bits are 0o3361, but it reads like the octal digits '1777'; write the string '1777' (or '3361' if those bits were meant)"],
+    [512, "as a number its bits are 0o1000, but it reads like the octal digits '0512'; write the string '0512' (or '1000' if those bits were meant)"],
+    [600, "as a number its bits are 0o1130, but it reads like the octal digits '0600'; write the string '0600' (or '1130' if those bits were meant)"],
+  ])('the number %s is refused as ambiguous, and both suggestions are right', (mode, message) => {
     const r = parseMode(mode);
-    expect('error' in r && r.error).toMatch(/ambiguous.*'0/);
+    expect('error' in r && r.error).toBe(`mode ${mode} is ambiguous: ${message}`);
+    const [digits, bits] = [...message.matchAll(/'(\d+)'/g)].map((m) => m[1] as string).slice(1);
+    const asDigits = parseMode(digits as string);
+    const asBits = parseMode(bits as string);
+    expect(!('error' in asDigits) && asDigits.kind === 'absolute' && asDigits.bits).toBe(parseInt(String(mode), 8));
+    expect(!('error' in asBits) && asBits.kind === 'absolute' && asBits.bits).toBe(mode);
+  });
+
+  it.each([
+    [0o2775, '2775'],
+    [0o4755, '4755'],
+    [0o2755, '2755'],
+    [0o1777, '1777'],
+    [0o4750, '4750'],
+    [0o4711, '4711'],
+    [0o6755, '6755'],
+    [0o2770, '2770'],
+    [0o1755, '1755'],
+  ])('the number 0o%o (setuid, setgid, sticky) is taken as its bits', (mode, want) => {
+    const spec = parseMode(mode);
+    if ('error' in spec) throw new Error(spec.error);
+    expect(formatMode(resolveMode(spec, 0o644, true))).toBe(want);
   });
 
   it.each([['rw-r--r--'], ['0999'], ['u=rwz'], [''], ['77777'], [-1], [1.5], ['u+g']])('%s is an invalid mode', (mode) => {
