@@ -22,7 +22,9 @@ export interface BlockEdit {
  * block between the markers is replaced in place; otherwise the block goes after/before the last
  * line matching the anchor (a `(?m)` anchor is searched in the whole file), or at EOF/BOF. An
  * empty block with state present removes the block, as in Ansible. Marker lines are recognised
- * with or without a line ending (Ansible misses an END marker on a last line without newline).
+ * with or without a line ending (Ansible misses an END marker on a last line without newline),
+ * and also glued to a line of content by an older tool (`max_conn=40# END MANAGED BLOCK`): the
+ * block is then rewritten with each marker on its own line (see {@link findMarkers}).
  */
 export function editBlock(before: string | null, e: BlockEdit): EditResult {
   const lines: Line[] = splitLines(before ?? '');
@@ -32,12 +34,7 @@ export function editBlock(before: string | null, e: BlockEdit): EditResult {
     const body = e.block.endsWith('\n') ? e.block : `${e.block}\n`;
     blockLines = [{ text: e.markerBegin, eol: '\n' }, ...splitLines(body), { text: e.markerEnd, eol: '\n' }];
   }
-  let n0: number | undefined;
-  let n1: number | undefined;
-  lines.forEach((l, i) => {
-    if (l.text === e.markerBegin) n0 = i;
-    if (l.text === e.markerEnd) n1 = i;
-  });
+  let { n0, n1 } = findMarkers(lines, e);
   let at: number;
   if (n0 === undefined || n1 === undefined) {
     const anchor = e.insertafter instanceof RegExp ? e.insertafter : e.insertbefore instanceof RegExp ? e.insertbefore : undefined;
@@ -88,6 +85,37 @@ export function editBlock(before: string | null, e: BlockEdit): EditResult {
     changes: [{ path: 'block', before: oldBlock ? 'present' : null, after: blockLines.length > 0 ? show(e.block) : null }],
     message: blockLines.length > 0 ? 'block inserted' : 'block removed',
   };
+}
+
+/**
+ * The line indexes of the begin and end markers: the last line equal to each, as Ansible finds
+ * them. When there is no such pair, a marker glued to content is recognised: an end marker at the
+ * end of a line after the begin marker (that line's content belonged to the old block and is
+ * replaced with it), and a begin marker at the end of a line before the end marker (its content is
+ * kept, on a line of its own). `lines` is changed for the latter.
+ */
+function findMarkers(lines: Line[], e: BlockEdit): { n0: number | undefined; n1: number | undefined } {
+  let n0: number | undefined;
+  let n1: number | undefined;
+  lines.forEach((l, i) => {
+    if (l.text === e.markerBegin) n0 = i;
+    if (l.text === e.markerEnd) n1 = i;
+  });
+  if (n0 === undefined && n1 !== undefined) {
+    const end = n1;
+    const glued = lines.findLastIndex((l, i) => i < end && l.text.endsWith(e.markerBegin));
+    if (glued >= 0) {
+      const line = lines[glued] as Line;
+      lines.splice(glued, 1, { text: line.text.slice(0, -e.markerBegin.length), eol: '\n' }, { text: e.markerBegin, eol: line.eol });
+      return { n0: glued + 1, n1: end + 1 };
+    }
+  }
+  if (n0 !== undefined && (n1 === undefined || n1 < n0)) {
+    const begin = n0;
+    const glued = lines.findIndex((l, i) => i > begin && l.text.endsWith(e.markerEnd));
+    if (glued >= 0) n1 = glued;
+  }
+  return { n0, n1 };
 }
 
 function countNewlines(text: string, end: number): number {

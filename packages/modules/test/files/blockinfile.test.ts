@@ -24,6 +24,11 @@ const cases: EditCase[] = [
   { name: 'create makes a missing file', params: { block: 'x', create: true }, before: null, after: `${B}x\n${E}` },
   { name: 'C-11 special characters byte for byte', params: { block: `say "hi" 'x' $HOME \\n ` }, before: '', after: `${B}say "hi" 'x' $HOME \\n \n${E}` },
   { name: 'absent on a missing file: no change', params: { state: 'absent' }, before: null, after: null },
+  { name: 'an end marker glued to the last line of content is recognised, and the markers put on their own lines', params: { block: 'max_conn=40', marker: '# {mark} MANAGED BLOCK limits' }, before: 'a\n# BEGIN MANAGED BLOCK limits\nmax_conn=40# END MANAGED BLOCK limits\nb\n', after: 'a\n# BEGIN MANAGED BLOCK limits\nmax_conn=40\n# END MANAGED BLOCK limits\nb\n' },
+  { name: 'the repaired block is left alone the next time', params: { block: 'max_conn=40', marker: '# {mark} MANAGED BLOCK limits' }, before: 'a\n# BEGIN MANAGED BLOCK limits\nmax_conn=40\n# END MANAGED BLOCK limits\nb\n', after: null },
+  { name: 'a glued end marker on a last line without newline', params: { block: 'x=2' }, before: `a\n${B}x=1# END ANSIBLE MANAGED BLOCK`, after: `a\n${B}x=2\n${E}` },
+  { name: 'a begin marker glued to the line before the block keeps that line', params: { block: 'x=2' }, before: `a# BEGIN ANSIBLE MANAGED BLOCK\nx=1\n${E}b\n`, after: `a\n${B}x=2\n${E}b\n` },
+  { name: 'state absent removes a block with a glued end marker', params: { state: 'absent' }, before: `a\n${B}x=1# END ANSIBLE MANAGED BLOCK\nb\n`, after: 'a\nb\n' },
 ];
 
 describe('blockinfile', () => {
