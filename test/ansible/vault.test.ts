@@ -71,6 +71,25 @@ describe.skipIf(!ansibleVault && !process.env['CI'])('vault files both ways with
       await expect(ansibleVaultRun(['view', ...aFlags, f])).rejects.toThrow();
     });
 
+    it('a vault-encrypted -e @file is read as ansible-playbook reads it, its values masked', async () => {
+      const f = file(PLAIN);
+      await ansibleVaultRun(['encrypt', ...aFlags, f]);
+      if (ansible) {
+        const { stdout } = await run(ansible, ['-i', 'localhost,', 'localhost', '-c', 'local', '-m', 'debug', '-a', 'var=db_user', '-e', `@${f}`, ...aFlags], { env, cwd: dir });
+        expect(stdout).toContain('"db_user": "app"');
+      }
+      const root = join(dir, `inv${n++}`);
+      mkdirSync(root, { recursive: true });
+      writeFileSync(join(root, 'hosts'), 'web1\n');
+      const shown = await converge(['explain', '-i', join(root, 'hosts'), 'web1', 'db_password', '-e', `@${f}`, ...cFlags]);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toContain('web1: db_password = "********"');
+      expect(shown.stdout + shown.stderr).not.toContain('s3cr3t');
+      const wrong = await converge(['explain', '-i', join(root, 'hosts'), 'web1', 'db_password', '-e', `@${f}`, '--vault-password-file', pw('wrong')]);
+      expect(wrong.code).not.toBe(0);
+      expect(wrong.stderr).toMatch(/decrypt/);
+    });
+
     it('encrypt_string: each reads what the other wrote', async () => {
       const ours = await converge(['vault', 'encrypt_string', ...cFlags, '-n', 'token', 'tok en:value']);
       expect(ours.code).toBe(0);

@@ -1,15 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConvergeError, isYamlAliasBomb, YAML_ALIAS_BOMB_MESSAGE, YAML_MAX_ALIAS_COUNT } from '@converge/core/lean';
+import { isVaultEncrypted, parseVarsText, type VaultSecret } from '@converge/inventory';
+
+/** A `!vault` tag in YAML text (an encrypted value, ansible-vault encrypt_string). */
+const VAULT_TAG = /!vault\b/;
 
 /**
  * Parses the values of `-e`/`--extra-vars` as ansible-playbook does: `key=value` pairs
  * separated by spaces (values are strings), a JSON or YAML mapping, or `@file` (YAML or JSON).
- * Later values win.
+ * Later values win. A `@file` that ansible-vault encrypted, or that holds `!vault` values, is
+ * decrypted with `vaultSecrets` as ansible-playbook does; its values become `Secret`s.
  *
- * @throws ConvergeError CONVERGE_VARS with the file or the offending text.
+ * @throws ConvergeError CONVERGE_VARS with the file or the offending text, or when no vault
+ *   secret opens an encrypted file.
  */
-export function parseExtraVars(values: readonly string[]): Record<string, unknown> {
+export function parseExtraVars(values: readonly string[], vaultSecrets: readonly VaultSecret[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const v of values) {
     if (v.startsWith('@')) {
@@ -20,7 +26,7 @@ export function parseExtraVars(values: readonly string[]): Record<string, unknow
       } catch (e) {
         throw new ConvergeError('CONVERGE_VARS', `cannot read extra vars file ${file}: ${(e as Error).message}`, { cause: e });
       }
-      Object.assign(out, mapping(text, file));
+      Object.assign(out, isVaultEncrypted(text) || VAULT_TAG.test(text) ? parseVarsText(text, file, vaultSecrets) : mapping(text, file));
     } else if (/^\s*[{[]/.test(v)) {
       Object.assign(out, mapping(v, '-e'));
     } else {

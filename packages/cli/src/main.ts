@@ -341,9 +341,10 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     );
     if (flags.log) eventLog = openEventLog(flags.log);
     const { loadPlaybook } = await import('./load-playbook.js');
-    const inventory = await loadInventory(flags.inventory, await vaultSecretsFrom(flags));
+    const vaultSecrets = await vaultSecretsFrom(flags);
+    const inventory = await loadInventory(flags.inventory, vaultSecrets);
     // the parser (and the YAML library it brings) is loaded only when there are extra vars
-    const extraVars = flags.extraVars?.length ? (await import('./extra-vars.js')).parseExtraVars(flags.extraVars) : {};
+    const extraVars = flags.extraVars?.length ? (await import('./extra-vars.js')).parseExtraVars(flags.extraVars, vaultSecrets) : {};
     audit.setExtraVarNames(Object.keys(extraVars));
     const { playbook, path } = await loadPlaybook(playbookArg);
     await resolveVaultLookups([playbook, inventory, extraVars]);

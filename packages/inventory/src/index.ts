@@ -27,3 +27,4 @@ export type { VaultSecret, VaultEnvelope, EncryptOptions, DecryptedVault } from 
 export { parseVaultId, loadVaultSecret, loadVaultSecrets } from './ansible-vault/password-source.js';
 export type { VaultIdSpec, LoadVaultSecretOptions, VaultCliOptions } from './ansible-vault/password-source.js';
 export { VaultTaggedText, isVaultTaggedText, decryptTaggedValues, hasTaggedValues, secretLeaves, encryptString } from './ansible-vault/vault-value.js';
+export { readVarsFile, parseVarsText } from './vars-files.js';

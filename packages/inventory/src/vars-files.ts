@@ -80,7 +80,16 @@ export function comparePython(a: string, b: string): number {
  *   `CONVERGE_VARS` for vault text that no given secret decrypts.
  */
 export async function readVarsFile(file: string, vaultSecrets: readonly VaultSecret[] = []): Promise<Record<string, unknown>> {
-  let text = await readFile(file, 'utf8');
+  return parseVarsText(await readFile(file, 'utf8'), file, vaultSecrets);
+}
+
+/**
+ * {@link readVarsFile} on text already read: `file` names it in errors.
+ *
+ * @throws ConvergeError as {@link readVarsFile}.
+ */
+export function parseVarsText(source: string, file: string, vaultSecrets: readonly VaultSecret[] = []): Record<string, unknown> {
+  let text = source;
   const encrypted = isVaultEncrypted(text);
   if (encrypted) {
     try {

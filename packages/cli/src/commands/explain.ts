@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import type { Inventory, VaultCliOptions } from '@converge/inventory';
+import type { Inventory, VaultCliOptions, VaultSecret } from '@converge/inventory';
 import type { Play } from '@converge/core';
 import { ConvergeError } from '@converge/core/lean';
 import { addVaultOptions, vaultSecretsFrom, type CommandIo } from './vault.js';
@@ -28,10 +28,10 @@ export function addHostVarsOptions(cmd: Command): Command {
 }
 
 /** Loads the inventory (TypeScript through jiti, vault files decrypted) for a host-vars command. */
-export async function loadCliInventory(flags: HostVarsFlags): Promise<Inventory> {
+export async function loadCliInventory(flags: HostVarsFlags, vaultSecrets?: VaultSecret[]): Promise<Inventory> {
   const { loadInventory } = await import('@converge/inventory');
   return loadInventory(flags.inventory, {
-    vaultSecrets: await vaultSecretsFrom(flags),
+    vaultSecrets: vaultSecrets ?? (await vaultSecretsFrom(flags)),
     importModule: async (file) => {
       const createJiti = loadCreateJiti();
       return createJiti(import.meta.url, { interopDefault: true }).import(file, { default: true });
@@ -82,10 +82,11 @@ export function registerExplain(program: Command, io: CommandIo): void {
         import('@converge/inventory'),
         import('../extra-vars.js'),
       ]);
-      const inventory = await loadCliInventory(flags);
+      const vaultSecrets = await vaultSecretsFrom(flags);
+      const inventory = await loadCliInventory(flags, vaultSecrets);
       if (!inventory.hosts.has(host)) throw new ConvergeError('CONVERGE_OPTIONS', `host ${host} is not in the inventory`, { hint: 'list the hosts with `converge inventory -i INV --list`' });
       const selected = await selectPlay(flags);
-      const extraVars = parseExtraVars(flags.extraVars ?? []);
+      const extraVars = parseExtraVars(flags.extraVars ?? [], vaultSecrets);
       const ex = explainVar({
         inventory,
         host,

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConvergeError } from '@converge/core/lean';
 import { addHostVarsOptions, loadCliInventory, selectPlay, type HostVarsFlags } from './explain.js';
-import type { CommandIo } from './vault.js';
+import { vaultSecretsFrom, type CommandIo } from './vault.js';
 
 /**
  * Registers `converge render -i INV HOST TEMPLATE [-e ...] [--playbook PB.ts --play NAME]`: prints
@@ -28,7 +28,8 @@ export function registerRender(program: Command, io: CommandIo): void {
         import('@converge/engine'),
         import('../extra-vars.js'),
       ]);
-      const inventory = await loadCliInventory(flags);
+      const vaultSecrets = await vaultSecretsFrom(flags);
+      const inventory = await loadCliInventory(flags, vaultSecrets);
       if (!inventory.hosts.has(host)) throw new ConvergeError('CONVERGE_OPTIONS', `host ${host} is not in the inventory`, { hint: 'list the hosts with `converge inventory -i INV --list`' });
       const selected = await selectPlay(flags);
       const file = resolve(templatePath);
@@ -39,7 +40,7 @@ export function registerRender(program: Command, io: CommandIo): void {
         inventory,
         host,
         ...(selected?.play.vars ? { playVars: selected.play.vars } : {}),
-        extraVars: parseExtraVars(flags.extraVars ?? []),
+        extraVars: parseExtraVars(flags.extraVars ?? [], vaultSecrets),
         magic: {
           playbookDir: selected ? dirname(selected.playbookPath) : process.cwd(),
           check: false,
