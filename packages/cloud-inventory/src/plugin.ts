@@ -37,7 +37,7 @@ export function commonSettings(c: PluginConfig, prefix: string, env: NodeJS.Proc
     address: c.oneOf('address', ['private-first', 'private', 'public'] as const, 'private-first'),
     hostname: c.oneOf('hostname', ['name', 'id'] as const, 'name'),
     groupPrefix: c.values['group_prefix'] === '' ? '' : (c.string('group_prefix', prefix) as string),
-    timeoutMs: c.number('timeout', 30, 1) * 1000,
+    timeoutMs: c.number('timeout', 30, 0.1) * 1000,
     cacheTtlSeconds: c.number('cache_ttl', 300, 0),
     cacheDir: c.string('cache_dir', defaultCacheDir(env)) as string,
   };

@@ -8,7 +8,7 @@ export interface HttpClientOptions {
   timeoutMs?: number;
   /** Attempts for a 5xx answer, a 429 or a network error, the first included. Default 4. */
   attempts?: number;
-  /** Delay before the second attempt, in milliseconds; doubled for each further one. Default 500. */
+  /** Delay before the second attempt, in milliseconds; doubled for each further one. Default 250. */
   backoffMs?: number;
   /** Longest wait a `Retry-After` may ask for before converge gives up, in milliseconds. Default 60,000. */
   maxRetryAfterMs?: number;
@@ -57,7 +57,7 @@ export class HttpClient {
     this.#o = {
       timeoutMs: 30_000,
       attempts: 4,
-      backoffMs: 500,
+      backoffMs: 250,
       maxRetryAfterMs: 60_000,
       sleep: sleepFor,
       ...options,
