@@ -11,6 +11,7 @@ export { defineFact, factCommand, stableJson, resourcesOverlap } from './fact.js
 export type { Fact, FactDefinition, FactRequest, FactOutput } from './fact.js';
 export { defineModule } from './module.js';
 export type {
+  DataEndpoint,
   Module,
   ModuleDefinition,
   Change,
