@@ -1,21 +1,14 @@
-/**
- * The JSON document of a dynamic inventory, as an Ansible inventory script prints it for
- * `--list`: groups by name (each with `hosts`, `vars`, `children`) and `_meta.hostvars`.
- * Every cloud source produces one; the inventory loader reads it with the rules of Ansible's
- * `script` inventory plugin, and the cache stores it as it is.
- * Source: Ansible docs, "Developing dynamic inventory" (inventory script conventions).
- */
-export interface InventoryDocument {
-  [group: string]: InventoryDocumentGroup | { hostvars: Record<string, Record<string, unknown>> };
-  _meta: { hostvars: Record<string, Record<string, unknown>> };
-}
+import type { InventoryDocument as ListDocument } from '@converge/inventory';
 
-/** One group of an {@link InventoryDocument}. */
-export interface InventoryDocumentGroup {
-  hosts?: string[];
-  vars?: Record<string, unknown>;
-  children?: string[];
-}
+/**
+ * An inventory document ({@link ListDocument}, the `--list` JSON of an inventory script) as the
+ * sources of this package make it: `_meta.hostvars` always present, groups as
+ * {@link InventoryDocumentGroup}.
+ */
+export type InventoryDocument = ListDocument & { _meta: { hostvars: Record<string, Record<string, unknown>> } };
+
+export type { InventoryDocumentGroup } from '@converge/inventory';
+import type { InventoryDocumentGroup } from '@converge/inventory';
 
 /**
  * A group name made of what Ansible accepts without warning: letters, digits and `_`; any other

@@ -25,7 +25,6 @@ export type { CacheSettings } from './cache.js';
 export { PluginConfig } from './plugin-config.js';
 export type { SourceContext, CommonSettings, AddressChoice } from './plugin.js';
 export { ovhPlugin, scalewayPlugin, terraformPlugin, scriptPlugin, cloudInventoryPlugins } from './plugins.js';
-export type { InventorySourcePlugin, InventorySourceInput } from './plugins.js';
 export { checkResidency, assertResidency, placeRegion } from './residency/guard.js';
 export type { DataResidencyPolicy, ResidencyTarget, ResidencyContext, ResidencyViolation } from './residency/guard.js';
 export { OVHCLOUD_LOCATIONS, ovhLocationCode } from './residency/regions-ovhcloud.js';

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { Secret, SourceLocation } from '@converge/core';
+import type { InventoryPlugin, InventoryPluginInput } from '@converge/inventory';
 import type { InventoryDocument } from './document.js';
 import { loadOvhSource } from './ovh/source.js';
 import { PluginConfig } from './plugin-config.js';
@@ -8,42 +8,16 @@ import { isInventoryScript, runInventoryScript } from './script/script.js';
 import { loadTerraformSource, readStateResources, stateToDocument, BUILTIN_MAPPINGS } from './terraform/state.js';
 import { readFile } from 'node:fs/promises';
 
-/** What the inventory loader passes to {@link InventorySourcePlugin.load}. */
-export interface InventorySourceInput {
-  file: string;
-  /** The mapping of a `plugin: NAME` file (decrypted `!vault` values as Secrets); absent for a claimed file. */
-  config?: Record<string, unknown>;
-  /** `file:line:column` of a key path of `config`. */
-  locate?: (path: (string | number)[]) => SourceLocation;
-  /** `--refresh-inventory`. */
-  refresh?: boolean;
-  readVault?: (spec: string) => Promise<Secret>;
-  env?: NodeJS.ProcessEnv;
-}
-
-/**
- * An inventory source read by a plugin, as Ansible's inventory plugins: a YAML file with
- * `plugin: NAME`, or a file the plugin claims (an executable script, a Terraform state). The
- * result is an Ansible `--list` document the loader merges in source order.
- */
-export interface InventorySourcePlugin {
-  /** The `plugin:` value of its source files. */
-  name: string;
-  /** Whether the plugin reads a file that is not a `plugin:` file. */
-  claims?(file: string): Promise<boolean>;
-  load(input: InventorySourceInput): Promise<InventoryDocument>;
-}
-
-const config = (input: InventorySourceInput) => new PluginConfig(input.file, input.config ?? {}, input.locate);
+const config = (input: InventoryPluginInput) => new PluginConfig(input.file, input.config ?? {}, input.locate);
 
 /** `plugin: ovh`: OVHcloud Public Cloud instances, dedicated servers, VPS ({@link loadOvhSource}). */
-export const ovhPlugin: InventorySourcePlugin = {
+export const ovhPlugin: InventoryPlugin = {
   name: 'ovh',
   load: (input) => loadOvhSource({ config: config(input), refresh: input.refresh ?? false, env: input.env ?? process.env, ...(input.readVault ? { readVault: input.readVault } : {}) }),
 };
 
 /** `plugin: scaleway`: Scaleway Instances and Elastic Metal servers ({@link loadScalewaySource}). */
-export const scalewayPlugin: InventorySourcePlugin = {
+export const scalewayPlugin: InventoryPlugin = {
   name: 'scaleway',
   load: (input) => loadScalewaySource({ config: config(input), refresh: input.refresh ?? false, env: input.env ?? process.env, ...(input.readVault ? { readVault: input.readVault } : {}) }),
 };
@@ -65,7 +39,7 @@ async function head(file: string, bytes: number): Promise<string> {
  * inventory as it is: a `*.tfstate` file, or JSON that starts with a `"version"` or
  * `"format_version"` key and names a `terraform_version`, read with the built-in mappings.
  */
-export const terraformPlugin: InventorySourcePlugin = {
+export const terraformPlugin: InventoryPlugin = {
   name: 'terraform',
   async claims(file) {
     if (file.endsWith('.tfstate')) return true;
@@ -83,11 +57,11 @@ export const terraformPlugin: InventorySourcePlugin = {
  * Executable inventory scripts, as Ansible's `script` plugin ({@link runInventoryScript}).
  * Ansible has no `plugin: script` file; neither has converge.
  */
-export const scriptPlugin: InventorySourcePlugin = {
+export const scriptPlugin: InventoryPlugin = {
   name: 'script',
   claims: isInventoryScript,
   load: (input) => runInventoryScript(input.file, input.env ?? process.env),
 };
 
 /** Every plugin of this package, in the order the loader tries their claims. */
-export const cloudInventoryPlugins: readonly InventorySourcePlugin[] = [scriptPlugin, terraformPlugin, ovhPlugin, scalewayPlugin];
+export const cloudInventoryPlugins: readonly InventoryPlugin[] = [scriptPlugin, terraformPlugin, ovhPlugin, scalewayPlugin];
