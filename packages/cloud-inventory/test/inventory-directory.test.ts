@@ -1,9 +1,10 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../../cli/test/cli-harness.js';
+import { findAnsible } from '../../../test/ansible/oracle.js';
 import { startApiServer } from './support/api-server.js';
 import { tempDir } from './support/source.js';
 
@@ -19,14 +20,7 @@ const run = promisify(execFile);
 const ovh = JSON.parse(readFileSync(new URL('fixtures/ovh/api.json', import.meta.url), 'utf8')) as { responses: Record<string, unknown> };
 const scw = JSON.parse(readFileSync(new URL('fixtures/scaleway/api.json', import.meta.url), 'utf8')) as Record<string, Record<string, unknown>>;
 
-function findAnsibleInventory(): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', 'command -v ansible-inventory'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-const ansibleInventory = findAnsibleInventory();
+const ansibleInventory = findAnsible('ansible-inventory');
 
 const SCRIPT = `#!/bin/sh
 # An inventory script without _meta: Ansible asks --host for each host.

@@ -226,10 +226,8 @@ async function ovhAuth(ctx: SourceContext, defaultTokenUrl: string | undefined):
   const plain = (key: string, env: string) => c.string(key) ?? (ctx.env[env] || undefined);
   const applicationKey = plain('application_key', 'OVH_APPLICATION_KEY');
   const clientId = plain('client_id', 'OVH_CLIENT_ID');
-  if (applicationKey && clientId && (c.values['application_key'] !== undefined || c.values['client_id'] !== undefined)) {
-    if (c.values['application_key'] !== undefined && c.values['client_id'] !== undefined) {
-      throw c.error('give either an application key (application_key, application_secret, consumer_key) or an OAuth2 service account (client_id, client_secret), not both', ['client_id']);
-    }
+  if (c.values['application_key'] !== undefined && c.values['client_id'] !== undefined) {
+    throw c.error('give either an application key (application_key, application_secret, consumer_key) or an OAuth2 service account (client_id, client_secret), not both', ['client_id']);
   }
   const useOauth = c.values['client_id'] !== undefined || (!applicationKey && clientId !== undefined);
   if (!useOauth && applicationKey) {

@@ -147,59 +147,66 @@ export async function loadScalewaySource(ctx: SourceContext): Promise<InventoryD
       return a ? { ansible_host: a } : {};
     };
 
-    for (const s of instances) {
-      const publicV4 = s.public_ips?.find((ip) => ip.family === 'inet')?.address ?? s.public_ip?.address ?? undefined;
-      const publicV6 = s.public_ips?.find((ip) => ip.family === 'inet6')?.address ?? s.ipv6?.address ?? undefined;
-      const privateV4 = privateOf(s.private_nics?.flatMap((n) => n.ipam_ip_ids ?? [])) ?? s.private_ip ?? undefined;
-      const region = regionOf(s.zone);
+    /** One server of either service, as the common fields the two APIs give. */
+    const server = (x: { service: 'instance' | 'elastic_metal'; what: string; id: string; name: string; zone: string; project: string; organization: string; type: string; image: string | undefined; tags: string[]; state: string; publicV4: string | undefined; publicV6: string | undefined; privateV4: string | undefined }) => {
+      const region = regionOf(x.zone);
       const vars = {
-        ...addressed(`Instance ${s.name} (${s.id})`, privateV4, publicV4),
+        ...addressed(`${x.what} ${x.name} (${x.id})`, x.privateV4, x.publicV4),
         provider: 'scaleway',
         region,
-        zone: s.zone,
-        ...(publicV4 ? { public_ipv4: publicV4 } : {}),
-        ...(publicV6 ? { public_ipv6: publicV6 } : {}),
-        ...(privateV4 ? { private_ipv4: privateV4 } : {}),
-        scw_service: 'instance',
-        scw_server_id: s.id,
-        scw_project_id: s.project,
-        scw_organization_id: s.organization,
-        scw_type: s.commercial_type,
-        ...(s.image ? { scw_image: s.image.name } : {}),
-        scw_tags: [...s.tags],
-        scw_state: s.state,
+        zone: x.zone,
+        ...(x.publicV4 ? { public_ipv4: x.publicV4 } : {}),
+        ...(x.publicV6 ? { public_ipv6: x.publicV6 } : {}),
+        ...(x.privateV4 ? { private_ipv4: x.privateV4 } : {}),
+        scw_service: x.service,
+        scw_server_id: x.id,
+        scw_project_id: x.project,
+        scw_organization_id: x.organization,
+        scw_type: x.type,
+        ...(x.image ? { scw_image: x.image } : {}),
+        scw_tags: [...x.tags],
+        scw_state: x.state,
       };
-      const groups = [g('service', 'instance'), g('region', region), g('zone', s.zone), g('type', s.commercial_type), g('project', s.project), ...s.tags.map((t) => g('tag', t))];
-      if (s.image) groups.splice(4, 0, g('image', s.image.name));
-      add(common.hostname === 'id' ? s.id : s.name, `Instance ${s.id}`, vars, groups);
+      const groups = [g('service', x.service), g('region', region), g('zone', x.zone), g('type', x.type), ...(x.image ? [g('image', x.image)] : []), g('project', x.project), ...x.tags.map((t) => g('tag', t))];
+      add(common.hostname === 'id' ? x.id : x.name, `${x.what} ${x.id}`, vars, groups);
+    };
+    for (const s of instances) {
+      server({
+        service: 'instance',
+        what: 'Instance',
+        id: s.id,
+        name: s.name,
+        zone: s.zone,
+        project: s.project,
+        organization: s.organization,
+        type: s.commercial_type,
+        image: s.image?.name,
+        tags: s.tags,
+        state: s.state,
+        publicV4: s.public_ips?.find((ip) => ip.family === 'inet')?.address ?? s.public_ip?.address ?? undefined,
+        publicV6: s.public_ips?.find((ip) => ip.family === 'inet6')?.address ?? s.ipv6?.address ?? undefined,
+        privateV4: privateOf(s.private_nics?.flatMap((n) => n.ipam_ip_ids ?? [])) ?? s.private_ip ?? undefined,
+      });
     }
     const metalNics = new Map<string, string[]>();
     for (const n of metalNets) metalNics.set(n.server_id, [...(metalNics.get(n.server_id) ?? []), ...(n.ipam_ip_ids ?? [])]);
     for (const s of metal) {
-      const publicV4 = s.ips.find((ip) => ip.version === 'IPv4')?.address;
-      const publicV6 = s.ips.find((ip) => ip.version === 'IPv6')?.address;
-      const privateV4 = privateOf(metalNics.get(s.id));
-      const region = regionOf(s.zone);
-      const image = s.install?.os_id ? (os.get(s.install.os_id) ?? s.install.os_id) : undefined;
-      const vars = {
-        ...addressed(`Elastic Metal server ${s.name} (${s.id})`, privateV4, publicV4),
-        provider: 'scaleway',
-        region,
+      server({
+        service: 'elastic_metal',
+        what: 'Elastic Metal server',
+        id: s.id,
+        name: s.name,
         zone: s.zone,
-        ...(publicV4 ? { public_ipv4: publicV4 } : {}),
-        ...(publicV6 ? { public_ipv6: publicV6 } : {}),
-        ...(privateV4 ? { private_ipv4: privateV4 } : {}),
-        scw_service: 'elastic_metal',
-        scw_server_id: s.id,
-        scw_project_id: s.project_id,
-        scw_organization_id: s.organization_id,
-        scw_type: s.offer_name,
-        ...(image ? { scw_image: image } : {}),
-        scw_tags: [...s.tags],
-        scw_state: s.status,
-      };
-      const groups = [g('service', 'elastic_metal'), g('region', region), g('zone', s.zone), g('type', s.offer_name), ...(image ? [g('image', image)] : []), g('project', s.project_id), ...s.tags.map((t) => g('tag', t))];
-      add(common.hostname === 'id' ? s.id : s.name, `Elastic Metal server ${s.id}`, vars, groups);
+        project: s.project_id,
+        organization: s.organization_id,
+        type: s.offer_name,
+        image: s.install?.os_id ? (os.get(s.install.os_id) ?? s.install.os_id) : undefined,
+        tags: s.tags,
+        state: s.status,
+        publicV4: s.ips.find((ip) => ip.version === 'IPv4')?.address,
+        publicV6: s.ips.find((ip) => ip.version === 'IPv6')?.address,
+        privateV4: privateOf(metalNics.get(s.id)),
+      });
     }
     return doc.build();
   });
