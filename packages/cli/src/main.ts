@@ -5,10 +5,10 @@ import type { ConnectionSpec, Secret, Transport } from '@converge/core';
 import { ConvergeError, formatLocation, isConvergeError, maskText } from '@converge/core/lean';
 import { registerAudit } from './commands/audit.js';
 import { ExitCode } from './exit-codes.js';
-import { loadCreateJiti } from './jiti.js';
 import { registerVault, vaultSecretsFrom } from './commands/vault.js';
 import { registerExplain } from './commands/explain.js';
 import { registerRender } from './commands/render.js';
+import { loadCliInventory } from './inventory-sources.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -41,6 +41,8 @@ interface RunFlags {
   listTasks?: boolean;
   listTags?: boolean;
   startAtTask?: string;
+  refreshInventory?: boolean;
+  dataResidency?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -99,6 +101,8 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .option('--list-tasks', 'list the tasks of each play (after --tags/--skip-tags) and stop; no host is contacted')
     .option('--list-tags', 'list the tags of each play and its tasks and stop; no host is contacted')
     .option('--start-at-task <name>', 'start at the first task with this name (a glob may be used); earlier tasks do not run')
+    .option('--refresh-inventory', 'read cloud inventory sources again even when their cache is fresh')
+    .addOption(new Option('--data-residency <policy>', 'check before connecting that every host and every endpoint tasks send data to is in the EU (the var dataResidency)').choices(['eu']))
     .action(async (playbookPath: string, flags: RunFlags) => {
       code = await runCommand(playbookPath, flags, stdout, stderr);
     });
@@ -111,15 +115,21 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .requiredOption('-i, --inventory <path>', 'inventory file or directory; repeatable', collect)
     .option('--list', 'print every group and host var as JSON (default)')
     .option('--host <host>', 'print the vars of one host as JSON')
+    .option('--graph [group]', 'print the groups and hosts as a tree, from all or from GROUP')
+    .option('--refresh-inventory', 'read cloud inventory sources again even when their cache is fresh')
     .option('--vault-id <label@source>', 'vault password: LABEL@FILE, LABEL@SCRIPT or LABEL@prompt; repeatable', collect)
     .option('--vault-password-file <file>', 'vault password file, or an executable that prints it; repeatable', collect)
     .option('-J, --ask-vault-pass', 'ask for the vault password')
-    .action(async (flags: { inventory: string[]; host?: string; vaultId?: string[]; vaultPasswordFile?: string[]; askVaultPass?: boolean }) => {
-      const [{ hostVars, toAnsibleList }, { maskValue }] = await Promise.all([import('@converge/inventory'), import('@converge/core')]);
-      const inv = await loadInventory(flags.inventory, await vaultSecretsFrom(flags));
+    .action(async (flags: { inventory: string[]; host?: string; graph?: string | boolean; refreshInventory?: boolean; vaultId?: string[]; vaultPasswordFile?: string[]; askVaultPass?: boolean }) => {
+      const [{ hostVars, toAnsibleList, toAnsibleGraph }, { maskValue }] = await Promise.all([import('@converge/inventory'), import('@converge/core')]);
+      const inv = await loadCliInventory(flags.inventory, { vaultSecrets: await vaultSecretsFrom(flags), refresh: flags.refreshInventory === true, stderr });
       if (flags.host) {
         if (!inv.hosts.has(flags.host)) throw new ConvergeError('CONVERGE_OPTIONS', `host ${flags.host} is not in the inventory`);
         stdout.write(`${JSON.stringify(maskValue(hostVars(inv, flags.host)), null, 4)}\n`);
+      } else if (flags.graph !== undefined) {
+        const group = typeof flags.graph === 'string' ? flags.graph : 'all';
+        if (!inv.groups.has(group)) throw new ConvergeError('CONVERGE_OPTIONS', `group ${group} is not in the inventory`);
+        stdout.write(`${maskText(toAnsibleGraph(inv, group))}\n`);
       } else stdout.write(`${JSON.stringify(maskValue(toAnsibleList(inv)), null, 4)}\n`);
     });
 
@@ -130,9 +140,10 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .argument('<pattern>', 'host or pattern')
     .option('--accept-new-host-keys', 'record host keys of hosts not yet in known_hosts')
     .option('--known-hosts <file>', 'known_hosts file')
-    .action(async (pattern: string, flags: { inventory: string[]; acceptNewHostKeys?: boolean; knownHosts?: string }) => {
+    .option('--refresh-inventory', 'read cloud inventory sources again even when their cache is fresh')
+    .action(async (pattern: string, flags: { inventory: string[]; acceptNewHostKeys?: boolean; knownHosts?: string; refreshInventory?: boolean }) => {
       const [{ connectionSpec, probe }, { hostFacts }, { hostVars, selectHosts }] = await Promise.all([import('@converge/engine'), import('@converge/core'), import('@converge/inventory')]);
-      const inv = await loadInventory(flags.inventory);
+      const inv = await loadCliInventory(flags.inventory, { refresh: flags.refreshInventory === true, stderr });
       const hosts = selectHosts(inv, pattern);
       if (hosts.length === 0) throw new ConvergeError('CONVERGE_OPTIONS', `no host matches ${JSON.stringify(pattern)}`);
       const factory = await transportFactory(flags);
@@ -199,7 +210,7 @@ function reportError(e: unknown, stderr: NodeJS.WritableStream): number {
     if (e.detail) text += `\n  ${e.detail.split('\n').join('\n  ')}`;
     if (e.hint) text += `\n  hint: ${e.hint}`;
     stderr.write(`${maskText(text)}\n`);
-    if (['CONVERGE_PARAMS', 'CONVERGE_TEMPLATE', 'CONVERGE_PLAYBOOK', 'CONVERGE_INVENTORY', 'CONVERGE_VARS'].includes(e.code)) return ExitCode.parseError;
+    if (['CONVERGE_PARAMS', 'CONVERGE_TEMPLATE', 'CONVERGE_PLAYBOOK', 'CONVERGE_INVENTORY', 'CONVERGE_VARS', 'CONVERGE_RESIDENCY'].includes(e.code)) return ExitCode.parseError;
     if (e.code === 'CONVERGE_OPTIONS') return ExitCode.badOptions;
     return ExitCode.error;
   }
@@ -222,18 +233,6 @@ async function transportFactory(flags: { acceptNewHostKeys?: boolean; knownHosts
       acceptNewHostKeys: flags.acceptNewHostKeys === true || spec.options.strictHostKeyChecking === 'accept-new',
     });
   };
-}
-
-/** Loads inventories; TypeScript inventories go through jiti, like playbooks. */
-async function loadInventory(paths: string[], vaultSecrets: import('@converge/inventory').VaultSecret[] = []): Promise<import('@converge/inventory').Inventory> {
-  const { loadInventory } = await import('@converge/inventory');
-  return loadInventory(paths, {
-    vaultSecrets,
-    importModule: async (file) => {
-      const createJiti = loadCreateJiti();
-      return createJiti(import.meta.url, { interopDefault: true }).import(file, { default: true });
-    },
-  });
 }
 
 async function askPassword(prompt: string): Promise<string> {
@@ -272,7 +271,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     try {
       const { listPlaybook } = await import('@converge/engine');
       const { loadPlaybook } = await import('./load-playbook.js');
-      const inventory = await loadInventory(flags.inventory, await vaultSecretsFrom(flags));
+      const inventory = await loadCliInventory(flags.inventory, { vaultSecrets: await vaultSecretsFrom(flags), refresh: flags.refreshInventory === true, stderr });
       const { playbook } = await loadPlaybook(playbookArg);
       stdout.write(
         listPlaybook(playbook, playbookArg, inventory, {
@@ -342,9 +341,10 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     if (flags.log) eventLog = openEventLog(flags.log);
     const { loadPlaybook } = await import('./load-playbook.js');
     const vaultSecrets = await vaultSecretsFrom(flags);
-    const inventory = await loadInventory(flags.inventory, vaultSecrets);
+    const inventory = await loadCliInventory(flags.inventory, { vaultSecrets, refresh: flags.refreshInventory === true, stderr });
     // the parser (and the YAML library it brings) is loaded only when there are extra vars
-    const extraVars = flags.extraVars?.length ? (await import('./extra-vars.js')).parseExtraVars(flags.extraVars, vaultSecrets) : {};
+    const extraVars: Record<string, unknown> = flags.extraVars?.length ? (await import('./extra-vars.js')).parseExtraVars(flags.extraVars, vaultSecrets) : {};
+    if (flags.dataResidency) extraVars['dataResidency'] = flags.dataResidency;
     audit.setExtraVarNames(Object.keys(extraVars));
     const { playbook, path } = await loadPlaybook(playbookArg);
     await resolveVaultLookups([playbook, inventory, extraVars]);
@@ -369,10 +369,16 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       ...(becomePassword ? { becomePassword } : {}),
       ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
       ...(flags.startAtTask !== undefined ? { startAtTask: flags.startAtTask } : {}),
+      beforeConnect: async (targets) => {
+        const { assertResidency } = await import('@converge/cloud-inventory');
+        const { hostVars } = await import('@converge/inventory');
+        assertResidency(targets, { hosts: new Map([...inventory.hosts.keys()].map((h) => [h, hostVars(inventory, h)])) });
+      },
       onEvent: (e) => {
         eventLog?.onEvent(e);
         audit?.onEvent(e);
         pretty?.onEvent(e);
+        if (!pretty && e.type === 'warning') stderr.write(`converge: warning: ${maskText(e.message)}\n`);
       },
     });
     if (flags.output === 'json') stdout.write((await import('./output/json.js')).renderJson(report));

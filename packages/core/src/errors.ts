@@ -22,6 +22,10 @@ export type ErrorCode =
   | 'CONVERGE_TRANSPORT'
   | 'CONVERGE_STATE'
   | 'CONVERGE_VAULT'
+  /** A cloud provider's API refused or failed a request while an inventory source was read. */
+  | 'CONVERGE_CLOUD'
+  /** A data-residency policy forbids a host or an endpoint of the run. */
+  | 'CONVERGE_RESIDENCY'
   | 'CONVERGE_INTERNAL';
 
 /** Where in a user's file an error was found: 1-based line and column. */

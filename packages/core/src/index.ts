@@ -8,9 +8,11 @@ export type { ShellStreams } from './shell-session.js';
 export { becomeCommand, becomeHandshake } from './become.js';
 export { LocalTransport } from './local-transport.js';
 export { defineFact, factCommand, stableJson, resourcesOverlap } from './fact.js';
+export { atomicWrite } from './atomic-write.js';
 export type { Fact, FactDefinition, FactRequest, FactOutput } from './fact.js';
 export { defineModule } from './module.js';
 export type {
+  DataEndpoint,
   Module,
   ModuleDefinition,
   Change,

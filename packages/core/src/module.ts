@@ -117,6 +117,18 @@ export interface ApplyOutcome {
 }
 
 /**
+ * A place outside the host that a task makes the host send data to: a backup repository, a log
+ * or metrics push endpoint. Declared by modules through {@link ModuleDefinition.endpoints}; a
+ * data-residency policy checks each before any host is contacted.
+ */
+export interface DataEndpoint {
+  /** A URL (`https://s3.gra.io.cloud.ovh.net`, `sftp://backup.example.net:22/srv`) or `host[:port]`. */
+  url: string;
+  /** What the host sends there. */
+  kind: 'backup' | 'logs' | 'metrics' | 'other';
+}
+
+/**
  * A module: typed params, facts declared up front, a pure plan and an apply that turns the plan
  * into shell steps. See {@link defineModule}.
  */
@@ -139,6 +151,12 @@ export interface ModuleDefinition<S extends TSchema = TSchema, F extends Record<
   resources?(params: R): string[];
   /** Re-plan after apply to prove the host converged. Default true; false for actions (command, restart). */
   verify?: boolean;
+  /**
+   * Where the host will send data because of this task (backup repositories, log and metrics
+   * push endpoints), from the params alone (pure, no I/O). A data-residency policy checks them
+   * before any host is contacted; a module that sends data off the host should declare them.
+   */
+  endpoints?(params: R): DataEndpoint[];
 }
 
 /**

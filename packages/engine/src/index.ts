@@ -1,11 +1,12 @@
 export { runPlaybook, renderDiff, DEFAULT_CONNECT_CONCURRENCY } from './run.js';
-export type { RunOptions } from './run.js';
+export type { RunOptions, PreparedHostPlay } from './run.js';
 export type { RunReport, RunEvent, TaskReport, TaskStatus, HostSummary, HostStats, StoppedHost } from './report.js';
 export { connectionSpec, becomePasswordFromVars } from './connection.js';
 export { probe, probeScript, parseProbeOutput } from './probe.js';
 export type { FactResult } from './probe.js';
 export { stepsScript, parseStepsOutput } from './steps.js';
-export { PendingHandlers, atomicWrite } from './state.js';
+export { PendingHandlers } from './state.js';
+export { atomicWrite } from '@converge/core';
 export { taskVars } from './vars.js';
 export type { MagicVars } from './vars.js';
 export { listPlaybook } from './listing.js';

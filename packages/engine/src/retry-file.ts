@@ -1,7 +1,6 @@
 import { basename, extname, join } from 'node:path';
-import { maskText } from '@converge/core';
+import { atomicWrite, maskText } from '@converge/core';
 import type { RunReport } from './report.js';
-import { atomicWrite } from './state.js';
 
 /** The hosts a rerun should target: every host that failed, was unreachable or was stopped, sorted by name. */
 export function retryHosts(report: RunReport): string[] {

@@ -3,13 +3,13 @@ import pLimit from 'p-limit';
 import { ConvergeError, formatLocation } from '@converge/core';
 import type { Inventory } from '@converge/inventory';
 import { hostVars, selectHosts } from '@converge/inventory';
-import type { Play, Playbook } from '@converge/core';
+import type { DataEndpoint, ModuleDefinition, Play, Playbook } from '@converge/core';
 import { maskText, maskValue, type Secret } from '@converge/core';
 import type { ConnectionSpec, Transport } from '@converge/core';
 import { connectionSpec } from './connection.js';
 import { asConvergeError, describeError } from './failure.js';
 import { HostRun, type HostState } from './host-run.js';
-import { prepareHostPlay, registeredNames, type HostPlay, type PlayPlan, type PrepEnv } from './prepare.js';
+import { prepareHostPlay, registeredNames, type HostPlay, type PlanNode, type PlayPlan, type PrepEnv } from './prepare.js';
 import { emptySummary, type HostStats, type HostSummary, type RunEvent, type RunReport, type StoppedHost, type TaskReport } from './report.js';
 import { orderHosts, serialBatches, checkPlayControl } from './batches.js';
 import { ConnectionPool } from './connection-pool.js';
@@ -57,6 +57,25 @@ export interface RunOptions {
   /** Where run state lives (pending handlers); default `<playbook dir>/.converge`. */
   stateDir?: string;
   onEvent?: (event: RunEvent) => void;
+  /**
+   * Called once every task of every host is prepared and before any host is contacted, with what
+   * each host of each play will do (see {@link PreparedHostPlay}); a policy (the data-residency
+   * guard) throws a `ConvergeError` to stop the run there.
+   */
+  beforeConnect?: (targets: PreparedHostPlay[]) => void | Promise<void>;
+}
+
+/**
+ * One host of one play as prepared before any connection: the host's vars for the play
+ * (inventory vars with `group_vars`/`host_vars`, play vars, extra vars) and its tasks whose
+ * modules declare the endpoints they send data to, with those endpoints (`undefined` when the
+ * params are known only after connecting: they read facts or registered results).
+ */
+export interface PreparedHostPlay {
+  play: string;
+  host: string;
+  vars: Record<string, unknown>;
+  tasks: { name: string; module: string; endpoints: DataEndpoint[] | undefined }[];
 }
 
 /**
@@ -99,7 +118,11 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
   const hostStates = new Map<string, HostState>();
   for (const play of options.playbook.plays) {
     errors.push(...checkPlayControl(play));
-    const hosts = selectHosts(options.inventory, play.hosts).filter((h) => !limitHosts || limitHosts.has(h));
+    const matched = selectHosts(options.inventory, play.hosts);
+    if (matched.length === 0) {
+      emit({ type: 'warning', message: `play "${play.name}": the host pattern ${JSON.stringify(play.hosts)} matches no host of the inventory (${options.inventory.sources.join(', ')}); the play does nothing` });
+    }
+    const hosts = matched.filter((h) => !limitHosts || limitHosts.has(h));
     const hostPlays: HostPlay[] = [];
     for (const host of hosts) {
       try {
@@ -122,6 +145,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
     }
   }
   if (errors.length > 0) throw aggregate(errors);
+  if (options.beforeConnect) await options.beforeConnect(preparedHostPlays(plans, options));
   if (options.startAtTask !== undefined) applyStartAtTask(plans, options.startAtTask);
 
   const allHosts = [...new Set(plans.flatMap((p) => p.hosts.map((h) => h.host)))];
@@ -332,3 +356,31 @@ function aggregate(errors: ConvergeError[]): ConvergeError {
   return new ConvergeError(first.code, `${unique.length} problems found before contacting any host:\n- ${shown.join('\n- ')}${more}`, { cause: first });
 }
 
+
+/** What {@link RunOptions.beforeConnect} is given: per play and host, the vars and the tasks that declare endpoints. */
+function preparedHostPlays(plans: PlayPlan[], options: RunOptions): PreparedHostPlay[] {
+  const out: PreparedHostPlay[] = [];
+  for (const { play, hosts } of plans) {
+    for (const hp of hosts) {
+      const tasks: PreparedHostPlay['tasks'] = [];
+      const visit = (nodes: PlanNode[]): void => {
+        for (const n of nodes) {
+          if (n.kind === 'block') {
+            visit(n.tasks);
+            visit(n.rescue);
+            visit(n.always);
+            continue;
+          }
+          const def = n.task.module as unknown as ModuleDefinition;
+          if (!def.endpoints) continue;
+          const endpoints = n.ready && n.items ? n.items.flatMap((item) => (item.skip ? [] : (def.endpoints?.(item.params as never) ?? []))) : undefined;
+          tasks.push({ name: n.name, module: def.name, endpoints });
+        }
+      };
+      visit(hp.nodes);
+      visit(hp.handlers);
+      out.push({ play: play.name, host: hp.host, vars: { ...hostVars(options.inventory, hp.host), ...(play.vars ?? {}), ...(options.extraVars ?? {}) }, tasks });
+    }
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { ConvergeError } from '@converge/core';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { atomicWrite, ConvergeError } from '@converge/core';
 
 type PendingData = Record<string, Record<string, Record<string, string[]>>>;
 
@@ -53,10 +53,3 @@ export class PendingHandlers {
   }
 }
 
-/** Writes a file atomically: a temp file in the same directory, then rename over the target. */
-export async function atomicWrite(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, content, { mode: 0o600 });
-  await rename(tmp, path);
-}

@@ -41,3 +41,22 @@ export function toAnsibleList(inv: Inventory): AnsibleListDocument {
   }
   return { ...out, _meta: { hostvars } } as AnsibleListDocument;
 }
+
+/**
+ * The tree `ansible-inventory -i INV --graph [GROUP]` prints (ansible-core 2.14,
+ * `InventoryCLI._graph_group`): `@group:` lines with child groups, then direct hosts (not for
+ * `all`), each level indented by `  |` and `--`, in inventory order; no trailing newline.
+ */
+export function toAnsibleGraph(inv: Inventory, group = 'all'): string {
+  const lines: string[] = [];
+  const name = (text: string, depth: number) => (depth > 0 ? `${'  |'.repeat(depth)}--${text}` : text);
+  const walk = (g: string, depth: number): void => {
+    const grp = inv.groups.get(g);
+    if (!grp) return;
+    lines.push(name(`@${g}:`, depth));
+    for (const c of grp.children) walk(c, depth + 1);
+    if (g !== 'all') for (const h of grp.hosts) lines.push(name(h, depth + 1));
+  };
+  walk(group, 0);
+  return lines.join('\n');
+}

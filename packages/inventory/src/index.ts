@@ -19,7 +19,7 @@ export { parseYamlInventory } from './yaml.js';
 export { defineInventory } from './define.js';
 export { hostVars, groupsOf, sortGroups, RESERVED_VARS } from './vars.js';
 export { transitiveGroups } from './model.js';
-export { toAnsibleList, type AnsibleListDocument } from './ansible-list.js';
+export { toAnsibleList, toAnsibleGraph, type AnsibleListDocument } from './ansible-list.js';
 export { selectHosts, splitHostPattern, globToRegExp } from './patterns.js';
 export { expandHostRange } from './ranges.js';
 export { encryptVault, decryptVault, parseVaultEnvelope, isVaultEncrypted, VAULT_HEADER, DEFAULT_VAULT_ID } from './ansible-vault/format.js';
@@ -28,3 +28,6 @@ export { parseVaultId, loadVaultSecret, loadVaultSecrets } from './ansible-vault
 export type { VaultIdSpec, LoadVaultSecretOptions, VaultCliOptions } from './ansible-vault/password-source.js';
 export { VaultTaggedText, isVaultTaggedText, decryptTaggedValues, hasTaggedValues, secretLeaves, encryptString } from './ansible-vault/vault-value.js';
 export { readVarsFile, parseVarsText } from './vars-files.js';
+export { applyInventoryDocument } from './inventory-document.js';
+export type { InventoryDocument, InventoryDocumentGroup } from './inventory-document.js';
+export type { InventoryPlugin, InventoryPluginInput } from './plugin.js';

@@ -8,6 +8,9 @@ import { createInventory, reconcile } from './model.js';
 import { parseData } from './pyyaml.js';
 import { comparePython, loadVarsDir } from './vars-files.js';
 import { walkYamlInventory } from './yaml.js';
+import { applyInventoryDocument, type InventoryDocument } from './inventory-document.js';
+import type { InventoryPlugin, InventoryPluginInput } from './plugin.js';
+import { toPlain, type ParsedData } from './pyyaml.js';
 import type { Inventory } from './types.js';
 import { ConvergeError, isConvergeError } from '@converge/core';
 import type { VaultSecret } from './ansible-vault/format.js';
@@ -26,7 +29,21 @@ export interface LoadInventoryOptions {
    * `group_vars/`/`host_vars/` files and `!vault` values are decrypted into `Secret`s.
    */
   vaultSecrets?: readonly VaultSecret[];
+  /**
+   * Inventory plugins (see {@link InventoryPlugin}): `plugin: NAME` files and the files a plugin
+   * claims (executable scripts, Terraform states) are read by them. Their sources are read
+   * concurrently, then merged in source order with the static files.
+   */
+  plugins?: readonly InventoryPlugin[];
+  /** Read plugin sources again even when their cache is fresh (`--refresh-inventory`). */
+  refresh?: boolean;
+  /** Reads a HashiCorp Vault KV field for a plugin's credentials (`{ vault: PATH#FIELD }`). */
+  readVault?: (spec: string) => Promise<import('@converge/core').Secret>;
+  env?: NodeJS.ProcessEnv;
 }
+
+/** One file of the sources, in merge order: read by a parser now, or by a plugin (started at once). */
+type Entry = { kind: 'static'; file: string; ext: string; text?: string; data?: ParsedData } | { kind: 'plugin'; file: string; document: Promise<InventoryDocument> };
 
 // Entries of an inventory directory that Ansible skips (`IGNORED` in lib/ansible/inventory/manager.py,
 // with the default INVENTORY_IGNORE_EXTS: REJECT_EXTS + .orig .ini .cfg .retry).
@@ -64,15 +81,34 @@ export async function loadInventory(path: string | string[], options: LoadInvent
   const inv = createInventory(sources[0] as string);
   inv.sources = sources;
   const dirs: string[] = [];
+  // First every file of every source, in order; plugin sources start reading at once (network
+  // sources concurrently), static files are parsed when their turn comes.
+  const perSource: { source: string; entries: Entry[]; skipped: string[] }[] = [];
   for (const source of sources) {
     const st = await stat(source).catch(() => undefined);
     if (!st) throw inventoryError(`inventory source ${source} does not exist`, { file: source }, { hint: 'check the path given with -i / --inventory' });
+    const entries: Entry[] = [];
+    const skipped: string[] = [];
     if (st.isDirectory()) {
-      await parseDirectory(inv, source, options);
+      await collectDirectory(source, entries, skipped, options);
       dirs.push(source);
     } else {
-      await parseFile(inv, source, options);
+      entries.push(await classify(source, options));
       dirs.push(dirname(source));
+    }
+    perSource.push({ source, entries, skipped });
+  }
+  // Unhandled rejections of plugin reads not awaited yet (an earlier file failed) are expected.
+  for (const { entries } of perSource) for (const e of entries) if (e.kind === 'plugin') e.document.catch(() => undefined);
+  for (const { source, entries, skipped } of perSource) {
+    const before = inv.hosts.size;
+    for (const e of entries) {
+      if (e.kind === 'plugin') applyInventoryDocument(inv, await e.document, e.file);
+      else await parseStatic(inv, e, options);
+    }
+    if (inv.hosts.size === before) {
+      const why = skipped.length > 0 ? `; skipped ${skipped.map((f) => basename(f)).join(', ')}: in an inventory directory, files ending in .ini, .cfg, .retry, .orig, .md, .txt, .rst, .bak, .swp or ~ are ignored, as Ansible does (give such a file itself with -i, or rename it, e.g. hosts)` : '';
+      inv.warnings.push(`inventory source ${source} yields no hosts${why}`);
     }
   }
   reconcile(inv);
@@ -87,26 +123,79 @@ export async function loadInventory(path: string | string[], options: LoadInvent
   return inv;
 }
 
-async function parseDirectory(inv: Inventory, dir: string, options: LoadInventoryOptions): Promise<void> {
+async function collectDirectory(dir: string, entries: Entry[], skipped: string[], options: LoadInventoryOptions): Promise<void> {
   const names = (await readdir(dir)).sort(comparePython);
   for (const name of names) {
-    if (IGNORED.test(name)) continue;
     const full = join(dir, name);
+    if (IGNORED.test(name)) {
+      if (!name.startsWith('.') && !['host_vars', 'group_vars', 'vars_plugins'].includes(name)) skipped.push(full);
+      continue;
+    }
     const st = await stat(full).catch(() => undefined);
     if (!st) continue;
-    if (st.isDirectory()) await parseDirectory(inv, full, options);
-    else await parseFile(inv, full, options);
+    if (st.isDirectory()) await collectDirectory(full, entries, skipped, options);
+    else entries.push(await classify(full, options));
   }
 }
 
-async function parseFile(inv: Inventory, file: string, options: LoadInventoryOptions): Promise<void> {
-  const ext = basename(file).startsWith('.') && !basename(file).slice(1).includes('.') ? '' : extname(file);
+function fileExt(file: string): string {
+  return basename(file).startsWith('.') && !basename(file).slice(1).includes('.') ? '' : extname(file);
+}
+
+/**
+ * Decides who reads a file: a plugin that claims it (tried first, as Ansible tries its `script`
+ * plugin before `yaml` and `ini`), a plugin named by `plugin:` in a YAML file, or the static
+ * parsers. A plugin read starts here.
+ */
+async function classify(file: string, options: LoadInventoryOptions): Promise<Entry> {
+  const plugins = options.plugins ?? [];
+  const input = (extra: Partial<InventoryPluginInput> = {}): InventoryPluginInput => ({
+    file,
+    ...(options.refresh !== undefined ? { refresh: options.refresh } : {}),
+    ...(options.readVault ? { readVault: options.readVault } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    ...extra,
+  });
+  for (const p of plugins) {
+    if (p.claims && (await p.claims(file))) return { kind: 'plugin', file, document: p.load(input()) };
+  }
+  const ext = fileExt(file);
+  if (MODULE_EXTS.has(ext) || !YAML_EXTS.has(ext)) return { kind: 'static', file, ext };
+  const text = await readFile(file, 'utf8');
+  let data: ParsedData;
+  try {
+    data = parseData(text, file);
+  } catch {
+    return { kind: 'static', file, ext, text };
+  }
+  const name = data.value instanceof Map ? data.value.get('plugin') : undefined;
+  if (!name) return { kind: 'static', file, ext, text, data };
+  const plugin = typeof name === 'string' ? plugins.find((p) => p.name === name) : undefined;
+  if (!plugin) {
+    const known = plugins.map((p) => p.name).filter((n) => n !== 'script');
+    throw inventoryError(
+      known.length > 0 ? `inventory plugin ${JSON.stringify(name)} is not one converge has (it has ${known.join(', ')})` : 'this is an inventory plugin configuration file, not a YAML inventory; converge reads only static inventories here',
+      data.locate(['plugin']),
+      known.length > 0 ? {} : { hint: 'the converge command line reads plugin: ovh, scaleway and terraform files (@converge/cloud-inventory)' },
+    );
+  }
+  let config = toPlain(data.value) as Record<string, unknown>;
+  const secrets = options.vaultSecrets ?? [];
+  if (hasTaggedValues(config)) {
+    if (secrets.length === 0) throw inventoryError('this source holds !vault values: give the vault password (--vault-id, --vault-password-file or --ask-vault-pass)', data.locate(['plugin']));
+    config = decryptTaggedValues(config, secrets, file) as Record<string, unknown>;
+  }
+  return { kind: 'plugin', file, document: plugin.load(input({ config, locate: (path) => data.locate(path) })) };
+}
+
+async function parseStatic(inv: Inventory, e: Extract<Entry, { kind: 'static' }>, options: LoadInventoryOptions): Promise<void> {
+  const { file, ext } = e;
   if (MODULE_EXTS.has(ext)) {
     let def: unknown;
     try {
       def = await (options.importModule ?? defaultImport)(file);
-    } catch (e) {
-      throw inventoryError(`cannot load the inventory module: ${(e as Error).message}`, { file }, { cause: e, hint: ext.endsWith('ts') ? 'TypeScript inventories need a loader that strips types (the converge CLI uses jiti)' : undefined });
+    } catch (err) {
+      throw inventoryError(`cannot load the inventory module: ${(err as Error).message}`, { file }, { cause: err, hint: ext.endsWith('ts') ? 'TypeScript inventories need a loader that strips types (the converge CLI uses jiti)' : undefined });
     }
     if (!isInventoryDefinition(def)) {
       throw inventoryError('an inventory module must `export default defineInventory({ groups, hosts, vars })`', { file });
@@ -114,29 +203,26 @@ async function parseFile(inv: Inventory, file: string, options: LoadInventoryOpt
     applyInventoryDefinition(inv, def, file);
     return;
   }
-  const text = await readFile(file, 'utf8');
+  const text = e.text ?? (await readFile(file, 'utf8'));
   if (YAML_EXTS.has(ext)) {
     let yamlError: unknown;
     try {
-      const data = parseData(text, file);
-      if (data.value instanceof Map && data.value.size > 0 && !data.value.get('plugin')) {
+      const data = e.data ?? parseData(text, file);
+      if (data.value instanceof Map && data.value.size > 0) {
         walkYamlInventory(inv, data, file);
         return;
       }
-      if (data.value instanceof Map && data.value.get('plugin')) {
-        throw inventoryError('this is an inventory plugin configuration file, not a YAML inventory; converge reads only static inventories', data.locate(['plugin']));
-      }
       yamlError = inventoryError('not a YAML inventory (a YAML inventory is a mapping of groups, usually "all:")', { file, line: 1, column: 1 });
-    } catch (e) {
-      if (!isConvergeError(e)) throw e;
-      yamlError = e;
+    } catch (err) {
+      if (!isConvergeError(err)) throw err;
+      yamlError = err;
     }
     try {
       parseIniInto(inv, text, file);
-    } catch (e) {
-      if (!isConvergeError(e)) throw e;
+    } catch (err) {
+      if (!isConvergeError(err)) throw err;
       // Prefer the YAML error for YAML-named files, the INI error for files without an extension.
-      throw ext === '' ? e : yamlError;
+      throw ext === '' ? err : yamlError;
     }
     return;
   }

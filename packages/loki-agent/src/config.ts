@@ -135,5 +135,6 @@ export const alloyConfig = defineModule({
     return steps;
   },
   resources: (p) => wantedFiles(p).map((w) => w.path).concat(p.secrets_dir ?? '/etc/alloy/secrets'),
+  endpoints: (p) => p.endpoints.map((e) => ({ url: e.url, kind: 'logs' as const })),
 });
 

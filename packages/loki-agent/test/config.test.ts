@@ -87,3 +87,16 @@ describe('module alloy.config', () => {
     expect(() => planModule(alloy.config, { params, facts: FACTS })).toThrow(error);
   });
 });
+
+describe('alloy.config declares its Loki push endpoints (for a data-residency policy)', () => {
+  test('one logs endpoint per entry of endpoints', () => {
+    const endpoints = [
+      { name: 'main', url: 'https://abc.logs.cockpit.fr-par.scw.cloud/loki/api/v1/push' },
+      { name: 'backup', url: 'https://loki.example.net/loki/api/v1/push' },
+    ];
+    expect(alloy.config.definition.endpoints?.({ endpoints, journal: {} } as never)).toEqual([
+      { url: 'https://abc.logs.cockpit.fr-par.scw.cloud/loki/api/v1/push', kind: 'logs' },
+      { url: 'https://loki.example.net/loki/api/v1/push', kind: 'logs' },
+    ]);
+  });
+});

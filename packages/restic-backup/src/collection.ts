@@ -82,6 +82,7 @@ export function listModule<S extends TSchema>(
       }
       return steps;
     },
+    endpoints: (p) => items(p).flatMap((x) => def.endpoints?.(x as never) ?? []),
     resources: (p) => {
       const list = items(p);
       if (list.length === 0) return [];

@@ -10,7 +10,7 @@ import { resticRestoreDrill } from './restore-drill.js';
 import { resticJobs, resticRepositories } from './lists.js';
 import { resticStatus } from './status.js';
 
-export { resticRepository, RepositoryParams, repositoryFiles, DEFAULT_CONFIG_DIR } from './repository.js';
+export { resticRepository, RepositoryParams, repositoryFiles, repositoryEndpoints, DEFAULT_CONFIG_DIR } from './repository.js';
 export { resticJob, JobParams, RetentionPolicy, StdinSource, renderJobScript, renderJobUnits, retentionArgs, jobPaths } from './job.js';
 export { resticStatus, StatusParams, resticRepositoryStatus, parseRepositoryStatus } from './status.js';
 export type { RepositoryStatus, RepositoryStatusArgs } from './status.js';

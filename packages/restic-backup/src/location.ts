@@ -48,7 +48,8 @@ export const SftpLocation = Type.Object(
 
 /**
  * A repository in an S3-compatible bucket. Targets: OVH Object Storage (endpoint
- * `https://s3.<region>.io.cloud.ovh.net`, region e.g. `gra`, `sbg`, `de`, `uk`) and Scaleway
+ * `https://s3.<region>.io.cloud.ovh.net`, region e.g. `gra`, `sbg`, `de`; `uk` is London, outside
+ * the EU, which a `dataResidency: eu` policy refuses) and Scaleway
  * Object Storage (endpoint `https://s3.<region>.scw.cloud`, region `fr-par`, `nl-ams`,
  * `pl-waw`). Keys go to the repository's env file as `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`,
  * the region as `AWS_DEFAULT_REGION`. Sources: restic manual "Amazon S3" / "S3-compatible

@@ -1,5 +1,5 @@
 import { ConvergeError, defineModule, isSecret, raw, secret, SecretValue, sh, Type } from '@converge/core';
-import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
+import type { Change, Command, DataEndpoint, FactRequest, FileDiff, Static } from '@converge/core';
 import type { FileState } from '@converge/modules';
 import { checkLocation, clearText, envValue, RepositoryLocation, RepositoryName, repositoryPaths, repositoryUrl } from './location.js';
 import type { RepositoryPaths } from './location.js';
@@ -182,5 +182,20 @@ export const resticRepository = defineModule({
     const paths = repositoryPaths(p.config_dir ?? DEFAULT_CONFIG_DIR, p.name);
     return [p.config_dir ?? DEFAULT_CONFIG_DIR, paths.sshConfig, `restic:${p.name}`];
   },
+  endpoints: (p) => repositoryEndpoints(p.location),
 });
+
+/** Where a repository's snapshots go, for a data-residency policy: none for a local directory. */
+export function repositoryEndpoints(loc: RepositoryLocation): DataEndpoint[] {
+  switch (loc.type) {
+    case 'local':
+      return [];
+    case 'sftp':
+      return [{ url: `sftp://${loc.host}:${loc.port ?? 22}${loc.path}`, kind: 'backup' }];
+    case 's3':
+      return [{ url: loc.endpoint, kind: 'backup' }];
+    case 'rest':
+      return [{ url: loc.url, kind: 'backup' }];
+  }
+}
 

@@ -4,7 +4,6 @@ import type { Inventory, VaultCliOptions, VaultSecret } from '@converge/inventor
 import type { Play } from '@converge/core';
 import { ConvergeError } from '@converge/core/lean';
 import { addVaultOptions, vaultSecretsFrom, type CommandIo } from './vault.js';
-import { loadCreateJiti } from '../jiti.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -27,16 +26,10 @@ export function addHostVarsOptions(cmd: Command): Command {
   );
 }
 
-/** Loads the inventory (TypeScript through jiti, vault files decrypted) for a host-vars command. */
+/** Loads the inventory (TypeScript through jiti, vault files decrypted, cloud sources) for a host-vars command. */
 export async function loadCliInventory(flags: HostVarsFlags, vaultSecrets?: VaultSecret[]): Promise<Inventory> {
-  const { loadInventory } = await import('@converge/inventory');
-  return loadInventory(flags.inventory, {
-    vaultSecrets: vaultSecrets ?? (await vaultSecretsFrom(flags)),
-    importModule: async (file) => {
-      const createJiti = loadCreateJiti();
-      return createJiti(import.meta.url, { interopDefault: true }).import(file, { default: true });
-    },
-  });
+  const { loadCliInventory: load } = await import('../inventory-sources.js');
+  return load(flags.inventory, { vaultSecrets: vaultSecrets ?? (await vaultSecretsFrom(flags)), stderr: process.stderr });
 }
 
 /** Finds the play named by `--play` in `--playbook` (or its only play). */
