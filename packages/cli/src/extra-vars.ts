@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ConvergeError, isYamlAliasBomb, YAML_ALIAS_BOMB_MESSAGE, YAML_MAX_ALIAS_COUNT } from '@converge/core/lean';
+import { ConvergeError, isConvergeError, isYamlAliasBomb, YAML_ALIAS_BOMB_MESSAGE, YAML_MAX_ALIAS_COUNT } from '@converge/core/lean';
 import { isVaultEncrypted, parseVarsText, type VaultSecret } from '@converge/inventory';
 
 /** A `!vault` tag in YAML text (an encrypted value, ansible-vault encrypt_string). */
@@ -26,7 +26,7 @@ export function parseExtraVars(values: readonly string[], vaultSecrets: readonly
       } catch (e) {
         throw new ConvergeError('CONVERGE_VARS', `cannot read extra vars file ${file}: ${(e as Error).message}`, { cause: e });
       }
-      Object.assign(out, isVaultEncrypted(text) || VAULT_TAG.test(text) ? parseVarsText(text, file, vaultSecrets) : mapping(text, file));
+      Object.assign(out, isVaultEncrypted(text) || VAULT_TAG.test(text) ? vaultMapping(text, file, vaultSecrets) : mapping(text, file));
     } else if (/^\s*[{[]/.test(v)) {
       Object.assign(out, mapping(v, '-e'));
     } else {
@@ -38,6 +38,16 @@ export function parseExtraVars(values: readonly string[], vaultSecrets: readonly
     }
   }
   return out;
+}
+
+/** A vars file with vault content, read as the inventory reads vars files; its errors are about extra vars. */
+function vaultMapping(text: string, file: string, vaultSecrets: readonly VaultSecret[]): Record<string, unknown> {
+  try {
+    return parseVarsText(text, file, vaultSecrets);
+  } catch (e) {
+    if (!isConvergeError(e) || e.code === 'CONVERGE_VARS') throw e;
+    throw new ConvergeError('CONVERGE_VARS', `extra vars ${e.message}`, { cause: e, ...(e.location ? { location: e.location } : { location: { file } }) });
+  }
 }
 
 function mapping(text: string, file: string): Record<string, unknown> {

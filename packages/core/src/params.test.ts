@@ -29,4 +29,17 @@ describe('validateParams', () => {
     expect(validateParams(schema, { port: 22 }, 'task "x"')).toEqual({ port: 22 });
     expect(() => validateParams(schema, { port: 0 }, 'task "x"')).toThrow(/\/port: must be >= 1 \(got 0\)/);
   });
+
+  it.each([
+    [{ state: 'gone' }, '/state: must be one of "present", "absent" (got "gone")'],
+    [{ mode: true }, '/mode: must be a string or an integer (got true)'],
+    [{ list: ['a', 'c'] }, '/list/1: must be one of "a", "b" (got "c")'],
+  ])('an error on a union says what is allowed: %j', (params, message) => {
+    const schema = Type.Object({
+      state: Type.Optional(Type.Union([Type.Literal('present'), Type.Literal('absent')])),
+      mode: Type.Optional(Type.Union([Type.String(), Type.Integer()])),
+      list: Type.Optional(Type.Array(Type.Union([Type.Literal('a'), Type.Literal('b')]))),
+    });
+    expect(() => validateParams(schema, params, 'task "x"')).toThrow(`task "x": invalid params:\n  ${message}`);
+  });
 });

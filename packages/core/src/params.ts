@@ -10,7 +10,7 @@ const cache = new WeakMap<object, ValidateFunction>();
 
 function validator(): Ajv {
   if (instance) return instance;
-  instance = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false, validateSchema: false });
+  instance = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false, validateSchema: false, verbose: true });
   instance.addKeyword({
     keyword: 'x-converge-secret',
     schemaType: 'boolean',
@@ -47,7 +47,7 @@ function compiled(schema: TSchema): ValidateFunction {
 export function validateParams<T>(schema: TSchema, params: unknown, where: string): T {
   const validate = compiled(schema);
   if (validate(params)) return params as T;
-  const problems = (validate.errors ?? []).map((e) => describe(e, params));
+  const problems = withoutBranchErrors(validate.errors ?? []).map((e) => describe(e, params));
   throw new ConvergeError('CONVERGE_PARAMS', `${where}: invalid params:\n  ${[...new Set(problems)].join('\n  ')}`);
 }
 
@@ -60,6 +60,28 @@ function describe(e: ErrorObject, root: unknown): string {
   let msg = e.message ?? 'is invalid';
   if (e.keyword === 'additionalProperties') msg = `unknown param ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}`;
   if (e.keyword === 'enum') msg = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (e.keyword === 'anyOf') msg = describeAlternatives((e.schema ?? []) as Record<string, unknown>[]);
   const shown = e.keyword === 'additionalProperties' || e.keyword === 'required' ? '' : ` (got ${JSON.stringify(maskValue(value)) ?? 'undefined'})`;
   return `${path}: ${msg}${shown}`;
+}
+
+/**
+ * The errors without those of the branches of an `anyOf` that failed as a whole (ajv reports each
+ * branch, `must be equal to constant` once per allowed value, then the `anyOf` itself): the
+ * `anyOf` error alone says what is allowed.
+ */
+function withoutBranchErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+  const unions = errors.filter((e) => e.keyword === 'anyOf').map((e) => `${e.schemaPath}/`);
+  return errors.filter((e) => !unions.some((u) => e.schemaPath.startsWith(u)));
+}
+
+/** What an `anyOf` allows, e.g. `must be one of "present", "absent"` or `must be a string or an integer`. */
+function describeAlternatives(branches: readonly Record<string, unknown>[]): string {
+  if (branches.length > 0 && branches.every((b) => 'const' in b)) return `must be one of ${branches.map((b) => JSON.stringify(b['const'])).join(', ')}`;
+  const parts = branches.map((b) => ('const' in b ? JSON.stringify(b['const']) : typeof b['type'] === 'string' ? article(b['type']) : 'a value of another shape'));
+  return `must be ${[...new Set(parts)].join(' or ')}`;
+}
+
+function article(type: string): string {
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }

@@ -75,7 +75,7 @@ describe('haproxy.config plan', () => {
     const scripts = r.commands.map((c) => String(c.script));
     expect(scripts[0]).toBe('install -d -m 0700 -o root -g root -- /etc/haproxy/certs');
     expect(scripts[1]).toContain('p=/etc/haproxy/certs/site.pem');
-    expect(scripts[1]).toContain('chmod -- 0600 "$tmp"');
+    expect(scripts[1]).toContain('chmod -- 00600 "$tmp"');
     expect(scripts[2]).toContain('p=/etc/haproxy/haproxy.cfg');
     expect(rendered(params)).toContain('bind *:443 ssl crt /etc/haproxy/certs/site.pem');
   });

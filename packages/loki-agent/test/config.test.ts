@@ -59,7 +59,7 @@ describe('module alloy.config', () => {
     expect(r.commands.map((c) => c.description)).toEqual(['create /etc/alloy/secrets', 'write /etc/alloy/config.alloy', 'write /etc/alloy/secrets/main.password', 'write /etc/alloy/secrets/backup.token']);
     expect(String(r.commands[0]?.script)).toBe('install -d -o root -g alloy -m 0750 -- /etc/alloy/secrets');
     const write = String(r.commands[1]?.script);
-    expect(write).toMatch(/chown -- root "\$tmp"\nchgrp -- alloy "\$tmp"\nchmod -- 0640 "\$tmp"/);
+    expect(write).toMatch(/chown -- root "\$tmp"\nchgrp -- alloy "\$tmp"\nchmod -- 00640 "\$tmp"/);
     expect(write).toMatch(/alloy fmt "\$1" >\/dev\/null && if alloy validate --help/);
     // Secrets travel on stdin as Secrets, never in the script.
     expect(String(r.commands[2]?.script)).not.toMatch(/s3cret/);

@@ -31,7 +31,7 @@ describe('maxscale.config plan', () => {
     const s = scripts(r);
     expect(s).toHaveLength(1);
     expect(s[0]).toContain('maxscale --config-check --user=maxscale --config=');
-    expect(s[0]).toContain('chmod -- 0640 "$tmp"');
+    expect(s[0]).toContain('chmod -- 00640 "$tmp"');
     expect(s[0]!.indexOf('converge-validate')).toBeLessThan(s[0]!.indexOf('mv -fT'));
   });
 

@@ -23,7 +23,7 @@ describe('maxscale.rest_api', () => {
     const r = planModule(maxscaleRestApi, { params: { user: 'ops', password: secret('rest-pw-1') }, facts: { file: absent, access: access('denied') } });
     expect(r.changes.map((c) => c.path)).toEqual(['maxctrl_config.state', 'maxctrl_config.content', 'maxctrl_config.mode', 'maxctrl_config.owner', 'maxctrl_config.group', 'account']);
     expect(r.commands.map((c) => c.description)).toEqual(['write /root/.maxctrl.cnf', 'REST API account ops']);
-    expect(String(r.commands[0]?.script)).toContain('chmod -- 0600 "$tmp"');
+    expect(String(r.commands[0]?.script)).toContain('chmod -- 00600 "$tmp"');
     expect(stdinOf(r.commands[0])).toBe('# Written by converge (@converge/maxscale): credentials of maxctrl for the local MaxScale.\n[maxctrl]\nu = ops\np = rest-pw-1\nh = 127.0.0.1:8989\n');
     const stdin = stdinOf(r.commands[1]);
     expect(stdin).toBe(restUserInput('127.0.0.1:8989', { user: 'ops', password: 'rest-pw-1' }, [{ user: 'admin', password: 'mariadb' }]));
