@@ -123,7 +123,14 @@ export function applyService(spec: ServiceSpec, data: ServicePlan): Command[] {
     steps.push({ script: sh`install -d -m ${d.mode} -o ${d.owner} -g ${d.group} -- ${d.path}`, description: `create ${d.path}` });
   }
   for (const f of data.files) steps.push(...applyContentWrite((spec.files[f.index] as ServiceFile).write, f.data));
-  if (data.action === 'restart') steps.push({ script: sh`if systemctl is-active -q -- ${spec.unit}; then systemctl restart -- ${spec.unit}; fi`, description: `restart ${spec.unit}` });
+  // A unit that failed without these files (mysqld_exporter without credentials, started by its
+  // package) may have hit its start rate limit: reset it so that a following start works.
+  if (data.action === 'restart') {
+    steps.push({
+      script: sh`if systemctl is-active -q -- ${spec.unit}; then systemctl restart -- ${spec.unit}; elif systemctl is-failed -q -- ${spec.unit}; then systemctl reset-failed -- ${spec.unit}; fi`,
+      description: `restart ${spec.unit}`,
+    });
+  }
   if (data.action === 'reload') steps.push({ script: reloadScript(spec.unit, spec.reload), description: `reload ${spec.unit}` });
   return steps;
 }
