@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { checkParamTables } from '@converge/testing';
-import { AlertmanagerConfigParams, BlackboxExporterParams, MysqldExporterParams, NodeExporterParams, PrometheusServerParams } from '../src/index.js';
+import { AlertmanagerConfigParams, BlackboxExporterParams, MysqldExporterParams, NodeExporterParams, PrometheusServerParams, SentryEnvironmentParams } from '../src/index.js';
 
 // The README's param tables are generated from the schemas, so they cannot drift;
 // CONVERGE_UPDATE_FIXTURES=1 rewrites them in place.
@@ -17,6 +17,7 @@ test('README lists every param of every module as its schema says', () => {
       'prometheus.mysqld_exporter': MysqldExporterParams,
       'prometheus.blackbox_exporter': BlackboxExporterParams,
       'alertmanager.config': AlertmanagerConfigParams,
+      'sentry.environment': SentryEnvironmentParams,
     },
     update,
   );
