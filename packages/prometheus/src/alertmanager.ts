@@ -126,7 +126,7 @@ export const AlertmanagerConfigParams = Type.Object(
     receivers: Type.Array(Receiver, { minItems: 1, description: 'Receivers; names unique.' }),
     inhibit_rules: Type.Optional(Type.Array(InhibitRule, { description: 'Inhibition rules, e.g. no HostDown-caused alerts while the host is down.' })),
     listen_address: ListenAddress('`--web.listen-address`.', ALERTMANAGER_DEFAULTS.listen_address),
-    external_url: Type.Optional(Type.String({ pattern: '^https?://[^\\s"\']+$', description: '`--web.external-url`: the URL users reach Alertmanager at (links in notifications).' })),
+    external_url: Type.Optional(Type.String({ pattern: '^https?://[^\\s"\'\\\\$`]+$', description: '`--web.external-url`: the URL users reach Alertmanager at (links in notifications).' })),
     cluster_listen_address: Type.Optional(
       Type.String({ pattern: '^([^\\s"\']*:[0-9]{1,5})?$', default: '', description: '`--cluster.listen-address` of the high-availability gossip; empty (the default here) runs one Alertmanager alone.' }),
     ),

@@ -49,7 +49,7 @@ export const PrometheusServerParams = Type.Object(
     retention_time: Type.Optional(Duration('How long samples are kept (`--storage.tsdb.retention.time`). Default `15d`.')),
     retention_size: Type.Optional(Type.String({ pattern: '^[0-9]+(B|KB|MB|GB|TB|PB|EB)$', description: 'Size limit of the stored blocks (`--storage.tsdb.retention.size`), e.g. `20GB`.' })),
     listen_address: ListenAddress('`--web.listen-address`.', PROMETHEUS_DEFAULTS.listen_address),
-    external_url: Type.Optional(Type.String({ pattern: '^https?://[^\\s"\']+$', description: '`--web.external-url`: the URL users reach Prometheus at (links in alerts).' })),
+    external_url: Type.Optional(Type.String({ pattern: '^https?://[^\\s"\'\\\\$`]+$', description: '`--web.external-url`: the URL users reach Prometheus at (links in alerts).' })),
     lifecycle: Type.Optional(
       Type.Boolean({ default: true, description: '`--web.enable-lifecycle`: lets the module reload through `POST /-/reload` and learn whether Prometheus took the files. false: SIGHUP.' }),
     ),

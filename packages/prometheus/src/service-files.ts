@@ -65,7 +65,7 @@ export const applyToServiceParam = Type.Optional(
 );
 
 /** A path param: absolute, no whitespace. */
-export const PathParam = (description: string) => Type.Optional(Type.String({ pattern: '^/[^\\s]*$', description }));
+export const PathParam = (description: string) => Type.Optional(Type.String({ pattern: '^/[^\\s"\'\\\\$`]*$', description }));
 
 /** The facts of a service module: one `file.state` per directory and file. */
 export function serviceFacts(spec: ServiceSpec): Record<string, FactRequest<FileState>> {
