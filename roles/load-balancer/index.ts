@@ -3,18 +3,34 @@ import type { RoleUse } from '@converge/core';
 import { apt, systemd } from '@converge/modules';
 import { haproxy } from '@converge/haproxy';
 import type { HaproxyConfigParams } from '@converge/haproxy';
+import { haproxyPrometheusFrontend } from '@converge/prometheus';
 
 /** Vars of the load-balancer role. */
 export interface LoadBalancerVars {
   /** The `haproxy.config` params: the configuration model, certificates and where they go. */
   haproxy: HaproxyConfigParams;
+  /**
+   * Where HAProxy serves its Prometheus metrics (`/metrics`, a frontend named `prometheus` added
+   * to the configuration, see `haproxyPrometheusFrontend`), e.g. `10.0.0.10:8405`; `false`: no
+   * metrics endpoint. Default `*:8405`, which roles/monitoring scrapes.
+   */
+  haproxy_metrics_bind?: string | false;
+}
+
+/** The `haproxy.config` params of a host: its `haproxy` var plus the metrics frontend. */
+export function haproxyParams(vars: Readonly<Record<string, unknown>>): HaproxyConfigParams {
+  const config = vars.haproxy as HaproxyConfigParams;
+  const bind = vars.haproxy_metrics_bind as string | false | undefined;
+  if (bind === false || (config.frontends ?? []).some((f) => f.name === 'prometheus')) return config;
+  return { ...config, frontends: [...(config.frontends ?? []), haproxyPrometheusFrontend(bind ?? '*:8405')] };
 }
 
 /**
  * Role `load-balancer`: HAProxy from Debian (`haproxy`, and `socat` for the runtime API), its
  * configuration rendered from the `haproxy` var (module `haproxy.config`: validated with
  * `haproxy -c` before it replaces the live file, then reloaded without dropping connections),
- * and the service started and enabled at boot.
+ * and the service started and enabled at boot. HAProxy also serves its Prometheus metrics
+(`haproxy_metrics_bind`, default `*:8405`).
  *
  * The reload is part of `haproxy.config` rather than a handler: it happens as soon as the new
  * file is in place, so that `haproxy.server` tasks later in the same play talk to workers that
@@ -26,17 +42,17 @@ export interface LoadBalancerVars {
 export const loadBalancerRole = defineRole({
   name: 'load-balancer',
   baseDir: import.meta.dirname,
-  defaults: { haproxy: {} satisfies HaproxyConfigParams },
+  defaults: { haproxy: {} satisfies HaproxyConfigParams, haproxy_metrics_bind: '*:8405' },
   tasks: [
     apt({ name: ['haproxy', 'socat'], state: 'present', update_cache: true, cache_valid_time: 3600 }, { name: 'install haproxy and socat' }),
-    haproxy.config((h) => h.vars.haproxy as HaproxyConfigParams, { name: 'haproxy.cfg' }),
+    haproxy.config((h) => haproxyParams(h.vars), { name: 'haproxy.cfg' }),
     systemd.service({ name: 'haproxy', state: 'started', enabled: true }, { name: 'haproxy running and enabled' }),
   ],
 });
 
 /** The role with its `haproxy` var, typed: `roles: [loadBalancer({ ... })]`. */
-export function loadBalancer(config: HaproxyConfigParams): RoleUse {
-  return { role: loadBalancerRole, vars: { haproxy: config } satisfies LoadBalancerVars };
+export function loadBalancer(config: HaproxyConfigParams, options: { metrics_bind?: string | false } = {}): RoleUse {
+  return { role: loadBalancerRole, vars: { haproxy: config, ...(options.metrics_bind !== undefined ? { haproxy_metrics_bind: options.metrics_bind } : {}) } satisfies LoadBalancerVars };
 }
 
 export default loadBalancerRole;

@@ -11,7 +11,7 @@ import { resticJobs, resticRepositories } from './lists.js';
 import { resticStatus } from './status.js';
 
 export { resticRepository, RepositoryParams, repositoryFiles, repositoryEndpoints, DEFAULT_CONFIG_DIR } from './repository.js';
-export { resticJob, JobParams, RetentionPolicy, StdinSource, renderJobScript, renderJobUnits, retentionArgs, jobPaths } from './job.js';
+export { resticJob, JobParams, RetentionPolicy, StdinSource, renderJobScript, renderJobUnits, retentionArgs, jobPaths, jobMaxAgeSeconds, DEFAULT_TEXTFILE_DIR } from './job.js';
 export { resticStatus, StatusParams, resticRepositoryStatus, parseRepositoryStatus } from './status.js';
 export type { RepositoryStatus, RepositoryStatusArgs } from './status.js';
 export { resticRestoreDrill, RestoreDrillParams, parseDrill, excludeMatches } from './restore-drill.js';

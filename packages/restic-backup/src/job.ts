@@ -7,6 +7,9 @@ import { makeManagedDir, managedDirFact, managedFileFact, planDir, planFile, wri
 import type { ManagedDir, ManagedFile } from './managed-files.js';
 import { DEFAULT_CONFIG_DIR } from './repository.js';
 
+/** node_exporter's textfile collector directory in Debian's prometheus-node-exporter. */
+export const DEFAULT_TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
+
 const Tag = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:=@+-]*$', description: 'A snapshot tag.' });
 const Keep = (what: string): ReturnType<typeof Type.Integer> => Type.Integer({ minimum: 1, description: `Keep the last N ${what} snapshots (restic forget --keep-${what}).` });
 
@@ -52,12 +55,65 @@ export const JobParams = Type.Object(
     randomized_delay: Type.Optional(Type.String({ pattern: '^[0-9][0-9a-z ]*$', default: '1h', description: 'RandomizedDelaySec of the timer (systemd.timer(5)), e.g. `1h`, `30min`.' })),
     persistent: Type.Optional(Type.Boolean({ default: true, description: 'Run at boot when the host was off at the scheduled time (Persistent=).' })),
     config_dir: Type.Optional(Type.String({ pattern: '^/', default: DEFAULT_CONFIG_DIR, description: 'Same as the repositories\' config_dir.' })),
+    metrics: Type.Optional(
+      Type.Union(
+        [
+          Type.Literal(false),
+          Type.Object(
+            {
+              textfile_dir: Type.Optional(
+                Type.String({ pattern: '^/[^\\s]*$', default: DEFAULT_TEXTFILE_DIR, description: "node_exporter's textfile collector directory; the file is written only when the directory exists." }),
+              ),
+              max_age_hours: Type.Optional(
+                Type.Number({ exclusiveMinimum: 0, description: 'Age after which the last success is too old (`restic_job_max_age_seconds`). Default: the period of `on_calendar` (hourly, daily, weekly, monthly) plus `randomized_delay` plus one hour.' }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ],
+        {
+          description:
+            'Status of each run for Prometheus: `restic_<name>.prom` in node_exporter\'s textfile directory with `restic_job_last_run_timestamp_seconds`, `restic_job_last_success_timestamp_seconds`, `restic_job_last_exit_status` and `restic_job_max_age_seconds` (label `restic_job`), read by the BackupTooOld rule of @converge/prometheus. Default on (`{}`); `false`: none.',
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
 
 /** Params of `restic.job`. */
 export type JobParams = Static<typeof JobParams>;
+
+const PERIOD_HOURS: Record<string, number> = { hourly: 1, daily: 24, weekly: 168, monthly: 744 };
+
+/** Seconds of a systemd time span such as `1h`, `30min`, `1h 30min` (systemd.time(7)); undefined when not understood. */
+function timespanSeconds(span: string): number | undefined {
+  const units: Record<string, number> = { s: 1, sec: 1, m: 60, min: 60, h: 3600, hr: 3600, d: 86400 };
+  let total = 0;
+  const parts = span.trim().split(/\s+/);
+  for (const part of parts) {
+    const m = /^(\d+)([a-z]*)$/.exec(part);
+    if (!m) return undefined;
+    const unit = units[m[2] || 's'];
+    if (unit === undefined) return undefined;
+    total += Number(m[1]) * unit;
+  }
+  return total;
+}
+
+/**
+ * The age after which a job's last success is too old, in seconds: `metrics.max_age_hours`, or
+ * the period of a shorthand `on_calendar` (hourly, daily, weekly, monthly) plus the timer's
+ * randomized delay plus an hour for the run itself; undefined for other calendars.
+ */
+export function jobMaxAgeSeconds(p: JobParams): number | undefined {
+  const m = p.metrics === false ? undefined : p.metrics;
+  if (m?.max_age_hours !== undefined) return Math.round(m.max_age_hours * 3600);
+  const period = PERIOD_HOURS[p.on_calendar ?? 'daily'];
+  const delay = timespanSeconds(p.randomized_delay ?? '1h');
+  if (period === undefined || delay === undefined) return undefined;
+  return period * 3600 + delay + 3600;
+}
 
 /** Paths of a job's files. */
 export function jobPaths(p: Pick<JobParams, 'name' | 'config_dir'>): { dir: string; script: string; service: string; timer: string; unit: string; timerUnit: string } {
@@ -91,7 +147,9 @@ export function retentionArgs(r: Static<typeof RetentionPolicy>): string[] {
  * The job script (bash): pre hooks, `restic backup` of the paths and of each stdin source to the
  * primary repository (tagged with the job name and its tags), `restic forget` with the
  * retention, then for each copy target `restic copy --tag <job>` from the primary and the same
- * retention there; post hooks run on exit. Every restic call reads its repository from the
+ * retention there; post hooks run on exit, and then (unless `metrics: false`) the run's status is
+ * written for node_exporter's textfile collector (`restic_<name>.prom`, Prometheus text format
+ * 0.0.4, https://prometheus.io/docs/instrumenting/exposition_formats/). Every restic call reads its repository from the
  * repository's env file, so no secret is on a command line. Output goes to the journal.
  */
 export function renderJobScript(p: JobParams): string {
@@ -110,10 +168,33 @@ export function renderJobScript(p: JobParams): string {
     '  ( repo_env "$from"; export RESTIC_FROM_REPOSITORY=$RESTIC_REPOSITORY RESTIC_FROM_PASSWORD_FILE=$RESTIC_PASSWORD_FILE; repo_env "$to"; exec restic "$@" )',
     '}',
   ];
-  if (p.post && p.post.length > 0) {
+  const metrics = p.metrics === false ? undefined : { dir: p.metrics?.textfile_dir ?? DEFAULT_TEXTFILE_DIR, maxAge: jobMaxAgeSeconds(p) };
+  if ((p.post && p.post.length > 0) || metrics) {
     L.push('on_exit() {', '  local status=$?', '  set +e', '  trap - EXIT', '  export RESTIC_JOB_STATUS=$status');
-    for (const h of p.post) L.push(`  echo ${q(`post: ${h}`)}`, `  bash -c ${q(h)} || { echo ${q(`post hook failed: ${h}`)} >&2; [ "$status" -ne 0 ] || status=1; }`);
+    for (const h of p.post ?? []) L.push(`  echo ${q(`post: ${h}`)}`, `  bash -c ${q(h)} || { echo ${q(`post hook failed: ${h}`)} >&2; [ "$status" -ne 0 ] || status=1; }`);
+    if (metrics) L.push(`  write_metrics ${q(metrics.dir)} "$status"`);
     L.push('  exit "$status"', '}', 'trap on_exit EXIT');
+  }
+  if (metrics) {
+    // node_exporter reads *.prom files: written to a temp name first, then renamed, so it never reads half a file.
+    const label = `{restic_job="${p.name}"}`;
+    L.push(
+      'write_metrics() {',
+      '  local dir=$1 status=$2 now last_success=0 file',
+      '  [ -d "$dir" ] || return 0',
+      `  file="$dir/restic_${p.name}.prom"`,
+      '  now=$(date +%s)',
+      `  if [ "$status" -eq 0 ]; then last_success=$now; elif [ -f "$file" ]; then last_success=$(sed -n 's/^restic_job_last_success_timestamp_seconds{[^}]*} //p' "$file"); last_success=\${last_success:-0}; fi`,
+      '  {',
+      `    printf '# HELP restic_job_last_run_timestamp_seconds End of the last run of the restic backup job.\\n# TYPE restic_job_last_run_timestamp_seconds gauge\\nrestic_job_last_run_timestamp_seconds${label} %s\\n' "$now"`,
+      `    printf '# HELP restic_job_last_success_timestamp_seconds End of the last successful run (0: none yet).\\n# TYPE restic_job_last_success_timestamp_seconds gauge\\nrestic_job_last_success_timestamp_seconds${label} %s\\n' "$last_success"`,
+      `    printf '# HELP restic_job_last_exit_status Exit status of the last run.\\n# TYPE restic_job_last_exit_status gauge\\nrestic_job_last_exit_status${label} %s\\n' "$status"`,
+      ...(metrics.maxAge !== undefined
+        ? [`    printf '# HELP restic_job_max_age_seconds Age after which the last success is too old.\\n# TYPE restic_job_max_age_seconds gauge\\nrestic_job_max_age_seconds${label} %s\\n' ${metrics.maxAge}`]
+        : []),
+      `  } > "$file.tmp" && chmod 0644 "$file.tmp" && mv -f "$file.tmp" "$file"`,
+      '}',
+    );
   }
   L.push(`primary=${q(primary)}`);
   for (const h of p.pre ?? []) L.push(`echo ${q(`pre: ${h}`)}`, `bash -c ${q(h)}`);
@@ -222,6 +303,9 @@ export const resticJob = defineModule({
     if (p.copy_to?.includes(p.repository)) return `copy_to names the job's own repository ${p.repository}`;
     const names = (p.stdin ?? []).map((s) => s.filename);
     if (new Set(names).size !== names.length) return 'two stdin sources have the same filename';
+    if (p.metrics && p.metrics.max_age_hours === undefined && jobMaxAgeSeconds(p) === undefined) {
+      return `metrics: give max_age_hours (the allowed age cannot be derived from on_calendar ${JSON.stringify(p.on_calendar)} and randomized_delay ${JSON.stringify(p.randomized_delay ?? '1h')})`;
+    }
     return undefined;
   },
   facts: (p) => {

@@ -1,0 +1,178 @@
+import { ConvergeError, Secret, sh, Type } from '@converge/core';
+import type { Change, Command, FactRequest, FileDiff } from '@converge/core';
+import { applyContentWrite, contentFacts, fileDiff, fileState, planContentWrite } from '@converge/modules';
+import type { ContentWriteData, ContentWriteParams, FileState } from '@converge/modules';
+
+/**
+ * What a change to a file asks of the service: `reload` (it rereads the file on SIGHUP or
+ * `/-/reload`), `restart` (it reads the file only at start, e.g. its command-line arguments),
+ * `none` (read on every use).
+ */
+export type FileEffect = 'reload' | 'restart' | 'none';
+
+/** One file a service module owns: the shared write params and what a change to it asks of the service. */
+export interface ServiceFile {
+  write: ContentWriteParams;
+  effect: FileEffect;
+  /** Show only the changed lines, masked, instead of the whole secret file: for a configuration that holds a secret inline. */
+  maskChangedLines?: boolean;
+  /** The rendered text (a secret file's text, for its masked diff). */
+  text?: string;
+}
+
+/** A directory a service module makes when it is missing. */
+export interface ServiceDir {
+  path: string;
+  mode: string;
+  owner: string;
+  group: string;
+}
+
+/**
+ * How a running service rereads its files: `systemctl reload` (the Debian units send SIGHUP), or
+ * an HTTP `POST` to a `/-/reload` endpoint (Prometheus with `--web.enable-lifecycle`,
+ * Alertmanager), whose answer says whether the new files were taken (curl's exit status; the
+ * body names the error). Without curl on the host, the HTTP form falls back to SIGHUP.
+ */
+export type ReloadMethod = { kind: 'signal' } | { kind: 'http'; url: string };
+
+/** What a service module derives from its params (pure). */
+export interface ServiceSpec {
+  /** The systemd unit, e.g. `prometheus`. */
+  unit: string;
+  /** Written in order: rule files before the configuration that names them. */
+  files: ServiceFile[];
+  dirs: ServiceDir[];
+  reload: ReloadMethod;
+  /** Reload or restart the unit after a change when it is active; false: leave it to a handler. */
+  apply_to_service: boolean;
+}
+
+/** Private plan data of a service module. */
+export interface ServicePlan {
+  dirs: string[];
+  files: { index: number; data: ContentWriteData }[];
+  action?: 'reload' | 'restart';
+}
+
+/** The `service` param every service module takes. */
+export const applyToServiceParam = Type.Optional(
+  Type.Boolean({
+    default: true,
+    description:
+      'After a change, reload the running service (its configuration files) or restart it (its command-line arguments in /etc/default), when it is active. false: leave it to a handler.',
+  }),
+);
+
+/** A path param: absolute, no whitespace. */
+export const PathParam = (description: string) => Type.Optional(Type.String({ pattern: '^/[^\\s"\'\\\\$`]*$', description }));
+
+/** The facts of a service module: one `file.state` per directory and file. */
+export function serviceFacts(spec: ServiceSpec): Record<string, FactRequest<FileState>> {
+  const f: Record<string, FactRequest<FileState>> = {};
+  spec.dirs.forEach((d, i) => (f[`dir${i}`] = fileState({ path: d.path })));
+  spec.files.forEach((x, i) => (f[`file${i}`] = contentFacts(x.write).dest));
+  return f;
+}
+
+/**
+ * Plans a service module from its spec and facts: missing directories, each file through the
+ * shared content-write plan (content by sha256 or, for a secret, compared on the controller;
+ * mode, owner, group), then one reload or restart when a file that asks for it changes.
+ *
+ * @throws ConvergeError `CONVERGE_PLAN` when a directory path is something else.
+ */
+export function planService(module: string, spec: ServiceSpec, facts: Record<string, FileState>, upstreamChanged: boolean): { changes: Change[]; diffs: FileDiff[]; data: ServicePlan } {
+  const changes: Change[] = [];
+  const diffs: FileDiff[] = [];
+  const data: ServicePlan = { dirs: [], files: [] };
+  const made = new Set<string>();
+  spec.dirs.forEach((d, i) => {
+    const s = facts[`dir${i}`] as FileState;
+    if (s.type === 'directory' || (s.type === 'link' && s.target?.type === 'directory')) return;
+    if (s.type !== 'absent') throw new ConvergeError('CONVERGE_PLAN', `${module}: ${d.path} exists and is not a directory`, { hint: 'move it away, or choose another path' });
+    data.dirs.push(d.path);
+    made.add(d.path);
+    changes.push({ path: d.path, before: 'absent', after: `directory ${d.owner}:${d.group} ${d.mode}` });
+  });
+  let effect: FileEffect = 'none';
+  spec.files.forEach((f, i) => {
+    const state = facts[`file${i}`] as FileState;
+    const inNewDir = [...made].some((d) => f.write.dest.startsWith(`${d}/`));
+    const planned = planContentWrite(module, f.write, inNewDir ? { ...state, parentExists: true } : state, upstreamChanged || inNewDir);
+    if (planned.changes.length === 0) return;
+    changes.push(...planned.changes.map((c) => ({ ...c, path: `${f.write.dest}:${c.path}` })));
+    const before = state.target?.content;
+    if (f.maskChangedLines && f.text !== undefined && before !== undefined) diffs.push(fileDiff(f.write.dest, before, f.text, 'changed-lines'));
+    else diffs.push(...(planned.diffs ?? []));
+    data.files.push({ index: i, data: planned.data as ContentWriteData });
+    if (f.effect === 'restart' || (f.effect === 'reload' && effect === 'none')) effect = f.effect;
+  });
+  if (effect !== 'none' && spec.apply_to_service) {
+    data.action = effect;
+    changes.push({ path: 'service', before: 'running', after: `${effect === 'restart' ? 'restarted' : 'reloaded'} (${spec.unit}, when active)` });
+  }
+  return { changes, diffs, data };
+}
+
+/** The steps of a planned service module: directories, files (each validated before it replaces the old one), then the reload or restart. */
+export function applyService(spec: ServiceSpec, data: ServicePlan): Command[] {
+  const steps: Command[] = [];
+  for (const path of data.dirs) {
+    const d = spec.dirs.find((x) => x.path === path) as ServiceDir;
+    steps.push({ script: sh`install -d -m ${d.mode} -o ${d.owner} -g ${d.group} -- ${d.path}`, description: `create ${d.path}` });
+  }
+  for (const f of data.files) steps.push(...applyContentWrite((spec.files[f.index] as ServiceFile).write, f.data));
+  // A unit that failed without these files (mysqld_exporter without credentials, started by its
+  // package) may have hit its start rate limit: reset it so that a following start works.
+  if (data.action === 'restart') {
+    steps.push({
+      script: sh`if systemctl is-active -q -- ${spec.unit}; then systemctl restart -- ${spec.unit}; elif systemctl is-failed -q -- ${spec.unit}; then systemctl reset-failed -- ${spec.unit}; fi`,
+      description: `restart ${spec.unit}`,
+    });
+  }
+  if (data.action === 'reload') steps.push({ script: reloadScript(spec.unit, spec.reload), description: `reload ${spec.unit}` });
+  return steps;
+}
+
+function reloadScript(unit: string, method: ReloadMethod): ReturnType<typeof sh> {
+  if (method.kind === 'signal') return sh`if systemctl is-active -q -- ${unit}; then systemctl reload -- ${unit}; fi`;
+  return sh`if systemctl is-active -q -- ${unit}; then
+  if command -v curl >/dev/null 2>&1; then
+    if ! out=$(curl -sS --max-time 30 --fail-with-body -X POST -- ${method.url} 2>&1); then printf '%s refused the new files (POST %s):\\n%s\\n' ${unit} ${method.url} "$out" >&2; exit 1; fi
+  else systemctl reload -- ${unit}; fi
+fi`;
+}
+
+/** The resources a service module changes: its files and directories. */
+export function serviceResources(spec: ServiceSpec): string[] {
+  return [...spec.dirs.map((d) => d.path), ...spec.files.map((f) => f.write.dest)];
+}
+
+/** A file's content: a Secret when the rendering used one, so that it is compared on the controller and masked everywhere. */
+export function fileContent(text: string, secret: boolean): string | Secret {
+  return secret ? new Secret(text) : text;
+}
+
+/** `KEY="ARGS"` of a Debian /etc/default file, read by the unit's `EnvironmentFile=` and by the init script. */
+export function renderDefaultsFile(module: string, variable: string, args: string[], comment?: string): string {
+  for (const a of args) {
+    if (!/^[^\s"'\\$`]+$/.test(a)) {
+      throw new ConvergeError('CONVERGE_PARAMS', `${module}: the argument ${JSON.stringify(a)} cannot be passed through an EnvironmentFile (no spaces, quotes, backslashes, $ or backticks)`);
+    }
+  }
+  return `# Managed by converge (${module}).${comment ? ` ${comment}` : ''}\n${variable}="${args.join(' ')}"\n`;
+}
+
+/** Whether an address is `host:port` or `:port` (a listen address). */
+export const ListenAddress = (description: string, dflt: string) =>
+  Type.Optional(Type.String({ pattern: '^([A-Za-z0-9_.-]+|\\[[0-9a-fA-F:]+\\])?:[0-9]{1,5}$', default: dflt, description }));
+
+/** The local URL of a service listening at `listen` (`:9090`, `0.0.0.0:9090` and `[::]:9090` are reached on 127.0.0.1). */
+export function localUrl(listen: string, path: string): string {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i);
+  const port = listen.slice(i + 1);
+  const h = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host;
+  return `http://${h}:${port}${path}`;
+}
