@@ -65,7 +65,7 @@ export function curlConfig(r: HttpRequestSpec): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The wgetrc (`--config`) of a GET or HEAD request: headers, basic auth, timeout (wget(1), Wgetrc Commands). */
+/** The wgetrc (`--config`, read from a 0600 temp file) of a GET or HEAD request: headers, basic auth, timeout (wget(1), Wgetrc Commands). */
 export function wgetConfig(r: HttpRequestSpec): string {
   const lines = [`timeout = ${r.timeout ?? 30}`];
   for (const [k, v] of Object.entries(r.headers ?? {})) lines.push(`header = ${k}: ${reveal(v)}`);
@@ -99,11 +99,12 @@ export function requestScript(r: HttpRequestSpec, clients: HttpClients, config: 
     const out = sink === 'response' || sink === 'sha256' ? raw('-o -') : sh`--fail -o ${sink.file}`;
     pipeline = sh`curl -K - ${out} -w '%{stderr}status %{http_code}\\n'`;
   } else if (typeof sink === 'object') {
-    pipeline = sh`wget --config=/dev/stdin -q -O ${sink.file} ${r.url}`;
+    // wget reads its config only from a regular file: a 0600 mktemp file, removed at once.
+    pipeline = sh`{ c=$(mktemp) && cat > "$c" && wget --config="$c" -q -O ${sink.file} ${r.url}; r=$?; rm -f -- "$c"; [ "$r" -eq 0 ]; }`;
   } else {
     // wget prints the server's response with -S on stderr: the status is its last `HTTP/` line.
     const head = r.method === 'HEAD' ? raw('--spider') : raw('');
-    pipeline = sh`{ wget --config=/dev/stdin -q -S --content-on-error ${head} -O - ${r.url} 2>&1 >&3 | awk '/^  HTTP\\//{s=$2} !/^  /{print} END{print "status " (s ? s : "000")}' >&2; } 3>&1`;
+    pipeline = sh`{ c=$(mktemp) && cat > "$c"; { wget --config="$c" -q -S --content-on-error ${head} -O - ${r.url} 2>&1 >&3 | awk '/^  HTTP\\//{s=$2} !/^  /{print} END{print "status " (s ? s : "000")}' >&2; } 3>&1; rm -f -- "$c"; }`;
   }
   if (sink === 'response') pipeline = sh`${pipeline} | base64 -w0; echo`;
   if (sink === 'sha256') pipeline = sh`${pipeline} | sha256sum`;
