@@ -19,7 +19,7 @@ export const httpClient = defineFact<Record<string, never>, HttpClients>({
 /** Params every module that makes a request from the host shares (uri, getUrl, unarchive). */
 export const httpParams = {
   url: Type.String({ pattern: '^https?://[^\\s]+$', description: 'http:// or https:// URL, requested from the host (put tokens in headers, not in the URL).' }),
-  headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), OrSecret(Type.String({ pattern: '^[^\\r\\n]*$' })), { description: 'Request headers; a value may be a Secret (sent in a 0600-free config on stdin, never on a command line).' })),
+  headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), OrSecret(Type.String({ pattern: '^[^\\r\\n]*$' })), { description: 'Request headers; a value may be a Secret. Headers travel in the client config (curl: on stdin; wget: a 0600 temp file), never on a command line.' })),
   url_username: Type.Optional(Type.String({ pattern: '^[^:\\r\\n]*$', description: 'User for HTTP basic authentication.' })),
   url_password: Type.Optional(OrSecret(Type.String({ pattern: '^[^\\r\\n]*$', description: 'Password for HTTP basic authentication (a Secret is never shown).' }))),
   validate_certs: Type.Optional(Type.Boolean({ default: true, description: "false: do not verify the server's TLS certificate." })),
