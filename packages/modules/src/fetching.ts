@@ -2,8 +2,8 @@
 // the controller and the host. Re-exported by the package index.
 export { uri, UriParams, uriRequest, uriResult } from './http/uri.js';
 export { getUrl, GetUrlParams } from './http/get-url.js';
-export { httpClient, httpResponse, httpParams, curlConfig, wgetConfig, requestScript, requestConfig, parseResponse, hasSecret, secretIds } from './http/http-request.js';
-export type { HttpClients, HttpRequestSpec, HttpResponse, HttpResponseArgs, HttpSink } from './http/http-request.js';
+export { getRequest, httpClient, httpResponse, httpParams, curlConfig, wgetConfig, requestScript, requestConfig, parseResponse, hasSecret, secretIds } from './http/http-request.js';
+export type { HttpParamValues, HttpClients, HttpRequestSpec, HttpResponse, HttpResponseArgs, HttpSink } from './http/http-request.js';
 export { unarchive, UnarchiveParams, differingMembers } from './unarchive/unarchive.js';
 export type { UnarchivePrepared } from './unarchive/unarchive.js';
 export { listArchive, archiveFormat } from './unarchive/archive-list.js';

@@ -4,8 +4,8 @@ import { attributeSteps, writeFileSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
 import { fileState } from '../file/file-state.js';
 import type { FileState } from '../file/file-state.js';
-import { hasSecret, httpClient, httpParams, httpResponse, requestConfig, requestScript, secretIds } from './http-request.js';
-import type { HttpClients, HttpRequestSpec, HttpResponse } from './http-request.js';
+import { getRequest, hasSecret, httpClient, httpParams, httpResponse, requestConfig, requestScript, secretIds } from './http-request.js';
+import type { HttpClients, HttpResponse } from './http-request.js';
 
 /** Params of {@link getUrl}. */
 export const GetUrlParams = Type.Object(
@@ -26,17 +26,6 @@ export const GetUrlParams = Type.Object(
 
 type P = Static<typeof GetUrlParams>;
 
-function request(p: P): HttpRequestSpec {
-  return {
-    url: p.url,
-    method: 'GET',
-    ...(p.headers ? { headers: p.headers } : {}),
-    ...(p.url_username !== undefined ? { user: p.url_username } : {}),
-    ...(p.url_password !== undefined ? { password: p.url_password } : {}),
-    ...(p.validate_certs !== undefined ? { validateCerts: p.validate_certs } : {}),
-    ...(p.timeout !== undefined ? { timeout: p.timeout } : {}),
-  };
-}
 
 interface GetUrlData {
   download: boolean;
@@ -62,7 +51,7 @@ export const getUrl = defineModule({
   params: GetUrlParams,
   validate: (p) => (p.url_password !== undefined && p.url_username === undefined ? 'url_password needs url_username' : validateAttributes(p)),
   facts: (p) => {
-    const r = request(p);
+    const r = getRequest(p);
     return {
       dest: fileState({ path: p.dest }),
       clients: httpClient({}),
@@ -100,7 +89,7 @@ export const getUrl = defineModule({
         }
       }
     }
-    if (download) requestScript(request(p), facts.clients, 'stdin', { file: raw('"$tmp"') });
+    if (download) requestScript(getRequest(p), facts.clients, 'stdin', { file: raw('"$tmp"') });
     const attrs = planAttributes(p, current, 'file');
     changes.push(...attrs.changes);
     if (changes.length === 0) return { changes, reason: `${p.dest} is there${want ? ' with the checksum' : remote ? ' with the same content as the URL' : ''}` };
@@ -111,7 +100,7 @@ export const getUrl = defineModule({
     const d = plan.data as GetUrlData;
     const attrs = { ...(d.mode !== undefined ? { mode: d.mode } : {}), ...(d.owner !== undefined ? { owner: d.owner } : {}), ...(d.group !== undefined ? { group: d.group } : {}) };
     if (!d.download) return attributeSteps({ path: p.dest, ...attrs });
-    const r = request(p);
+    const r = getRequest(p);
     const fetch = requestScript(r, facts.clients, 'stdin', { file: raw('"$tmp"') });
     const want = p.checksum?.slice('sha256:'.length).toLowerCase();
     const check =

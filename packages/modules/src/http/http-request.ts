@@ -39,6 +39,29 @@ export interface HttpRequestSpec {
   followRedirects?: boolean;
 }
 
+/** The params of {@link httpParams} as values. */
+export interface HttpParamValues {
+  url?: string;
+  headers?: Record<string, string | Secret>;
+  url_username?: string;
+  url_password?: string | Secret;
+  validate_certs?: boolean;
+  timeout?: number;
+}
+
+/** A GET request from the shared params (getUrl, unarchive). */
+export function getRequest(p: HttpParamValues): HttpRequestSpec {
+  return {
+    url: p.url ?? '',
+    method: 'GET',
+    ...(p.headers ? { headers: p.headers } : {}),
+    ...(p.url_username !== undefined ? { user: p.url_username } : {}),
+    ...(p.url_password !== undefined ? { password: p.url_password } : {}),
+    ...(p.validate_certs !== undefined ? { validateCerts: p.validate_certs } : {}),
+    ...(p.timeout !== undefined ? { timeout: p.timeout } : {}),
+  };
+}
+
 /** Whether a request carries a secret (headers, password or body). */
 export function hasSecret(r: HttpRequestSpec): boolean {
   return isSecret(r.password) || isSecret(r.body) || Object.values(r.headers ?? {}).some(isSecret);

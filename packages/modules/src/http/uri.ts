@@ -2,7 +2,7 @@ import { ConvergeError, defineModule, isSecret, OrSecret, secret, Type } from '@
 import type { ApplyOutcome, FactRequest, Static } from '@converge/core';
 import { commandPathExists } from '../command/path-exists.js';
 import type { PathExists } from '../command/path-exists.js';
-import { hasSecret, httpClient, httpParams, httpResponse, parseResponse, requestConfig, requestScript, secretIds } from './http-request.js';
+import { getRequest, hasSecret, httpClient, httpParams, httpResponse, parseResponse, requestConfig, requestScript, secretIds } from './http-request.js';
 import type { HttpClients, HttpRequestSpec, HttpResponse } from './http-request.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -50,17 +50,7 @@ export function uriRequest(p: P): HttpRequestSpec {
       body = p.body as string;
     }
   }
-  return {
-    url: p.url,
-    method: p.method ?? 'GET',
-    headers,
-    ...(body !== undefined ? { body } : {}),
-    ...(p.url_username !== undefined ? { user: p.url_username } : {}),
-    ...(p.url_password !== undefined ? { password: p.url_password } : {}),
-    ...(p.validate_certs !== undefined ? { validateCerts: p.validate_certs } : {}),
-    ...(p.timeout !== undefined ? { timeout: p.timeout } : {}),
-    followRedirects: p.follow_redirects ?? true,
-  };
+  return { ...getRequest(p), method: p.method ?? 'GET', headers, ...(body !== undefined ? { body } : {}), followRedirects: p.follow_redirects ?? true };
 }
 
 /** A GET or HEAD without creates/removes is read in the probe; everything else is sent when the task runs. */

@@ -3,8 +3,8 @@ import type { Change, Command, FactRequest, RawShell, Static } from '@converge/c
 import { commandPathExists } from '../command/path-exists.js';
 import type { PathExists } from '../command/path-exists.js';
 import { readSource } from '../copy/content-write.js';
-import { hasSecret, httpClient, httpParams, requestConfig, requestScript } from '../http/http-request.js';
-import type { HttpClients, HttpRequestSpec } from '../http/http-request.js';
+import { getRequest, hasSecret, httpClient, httpParams, requestConfig, requestScript } from '../http/http-request.js';
+import type { HttpClients } from '../http/http-request.js';
 import { treeState } from '../tree/tree-state.js';
 import type { TreeState } from '../tree/tree-state.js';
 import { archiveFormat, listArchive } from './archive-list.js';
@@ -112,7 +112,7 @@ export const unarchive = defineModule({
       const changes: Change[] = [{ path: 'members', before: null, after: differ }];
       return { changes };
     }
-    requestScript(request(p), facts.clients ?? { curl: false, wget: false }, 'stdin', { file: raw('"$a"') });
+    requestScript(getRequest(p), facts.clients ?? { curl: false, wget: false }, 'stdin', { file: raw('"$a"') });
     return { changes: [{ path: 'extracted', before: null, after: `${p.url ?? ''} into ${p.dest}` }] };
   },
   apply: ({ params: p, facts: probed }) => {
@@ -132,7 +132,7 @@ export const unarchive = defineModule({
     }
     const format = p.format ?? (formatOfName(p.url ?? '') as ArchiveFormat);
     const clients = facts.clients ?? { curl: false, wget: false };
-    const r = request(p);
+    const r = getRequest(p);
     const config = requestConfig(r, clients);
     const owned = owner === '' ? raw('') : sh`\nchown -R -h -- ${owner} ${p.dest}`;
     steps.push({
@@ -145,14 +145,3 @@ export const unarchive = defineModule({
   resources: (p) => [p.dest, ...(p.creates !== undefined ? [p.creates] : [])],
 });
 
-function request(p: P): HttpRequestSpec {
-  return {
-    url: p.url ?? '',
-    method: 'GET',
-    ...(p.headers ? { headers: p.headers } : {}),
-    ...(p.url_username !== undefined ? { user: p.url_username } : {}),
-    ...(p.url_password !== undefined ? { password: p.url_password } : {}),
-    ...(p.validate_certs !== undefined ? { validateCerts: p.validate_certs } : {}),
-    ...(p.timeout !== undefined ? { timeout: p.timeout } : {}),
-  };
-}
