@@ -10,7 +10,7 @@ import type { RawShell } from '../../packages/core/src/sh.js';
 import { PACKAGES, modulesOf } from '../package-modules.js';
 import { modulePackages, workspacePackages } from '../../scripts/workspace.mjs';
 import type { FuzzCase, PackageFuzzCases } from './fuzz-case.js';
-import { apt, blockinfile, command, copy, file, group, iniFile, lineinfile, shell, systemd, template, user } from '@converge/modules';
+import { apt, blockinfile, command, copy, cron, file, group, iniFile, lineinfile, replace, shell, sysctl, systemd, template, user } from '@converge/modules';
 import { parseExtraVars } from '../../packages/cli/src/extra-vars.js';
 import { readVarsFile } from '../../packages/inventory/src/vars-files.js';
 import fc from 'fast-check';
@@ -257,6 +257,29 @@ describe('params that reach a shell arrive intact or are refused (C-11, C-17)', 
         );
       }),
       { numRuns: 6 },
+    );
+  });
+
+  it('replace, cron (a cron.d file) and sysctl (a sysctl.d file): any text arrives byte for byte', async () => {
+    const line = hostile.filter((v) => !/[\r\n\\]/.test(v) && !v.includes('MARK') && v.trim() !== '');
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, BATCH), async (values) => {
+        const cases = values.map((v) => ({ v, i: ++n }));
+        for (const { i } of cases) writeFileSync(join(dir, `r${i}`), 'a MARK b\n');
+        await batch(cases, ({ v, i }) => replace({ path: join(dir, `r${i}`), regexp: 'MARK', replace: v }), ({ v, i }) => expect(readFileSync(join(dir, `r${i}`), 'utf8')).toBe(`a ${v} b\n`));
+        await batch(
+          cases,
+          ({ v, i }) => cron({ name: `job ${i}`, job: v, cron_file: join(dir, `cron${i}`), user: 'root' }),
+          ({ v, i }) => expect(readFileSync(join(dir, `cron${i}`), 'utf8')).toBe(`#Ansible: job ${i}\n* * * * * root ${v.replace(/^[\r\n]+|[\r\n]+$/g, '')}\n`),
+        );
+        const sysctlValues = cases.filter(({ v }) => !/[=#;]/.test(v));
+        await batch(
+          sysctlValues,
+          ({ v, i }) => sysctl({ name: 'net.fuzz.key', value: v, reload: false, sysctl_file: join(dir, `sysctl${i}.conf`) }),
+          ({ v, i }) => expect(readFileSync(join(dir, `sysctl${i}.conf`), 'utf8')).toBe(`net.fuzz.key=${v.trim().split(/\s+/).join(' ')}\n`),
+        );
+      }),
+      { numRuns: 5 },
     );
   });
 

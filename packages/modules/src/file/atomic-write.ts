@@ -9,7 +9,12 @@ export interface WriteFileSpec {
   /** Write to a symlink's target (edit modules, copy with `follow`) instead of replacing the link. */
   followLinks: boolean;
   /** Exact bytes of the new file; a Secret travels as it is and is revealed only into stdin. */
-  content: Uint8Array | Secret;
+  content?: Uint8Array | Secret;
+  /**
+   * Shell text that fills the temp file `"$tmp"` instead of `content` (a download); a non-zero
+   * exit leaves the old file. `stdin` is then the step's stdin (e.g. a client config).
+   */
+  fill?: { script: RawShell; stdin?: string | Secret };
   /** Final permission bits (4-digit octal, already resolved). Absent: kept from the existing file, else 0644. */
   mode?: string;
   /** Owner/group names or ids. Absent: kept from the existing file (best effort when not root). */
@@ -44,7 +49,7 @@ export function writeFileSteps(spec: WriteFileSpec): Command[] {
   lines.push(raw('if [ -d "$dest" ] && [ ! -L "$dest" ]; then echo "converge: $dest is a directory" >&2; exit 1; fi'));
   lines.push(raw('tmp=$(mktemp -- "$dir/.converge-XXXXXXXX")'));
   lines.push(raw(`trap 'rm -f -- "$tmp"' EXIT`));
-  lines.push(raw('cat > "$tmp"'));
+  lines.push(spec.fill ? spec.fill.script : raw('cat > "$tmp"'));
   // With an explicit mode, the chmod below sets it either way.
   lines.push(
     spec.mode !== undefined
@@ -64,7 +69,8 @@ export function writeFileSteps(spec: WriteFileSpec): Command[] {
   lines.push(raw('trap - EXIT'));
   const body = lines.map((l) => l.text).join('\n');
   // A step runs in a subshell of its own (engine/steps.ts): `set -e` and the trap end with it.
-  return [{ script: sh`set -e\n${raw(body)}`, stdin: spec.content, description: `write ${spec.path}` }];
+  const stdin = spec.fill ? spec.fill.stdin : spec.content;
+  return [{ script: sh`set -e\n${raw(body)}`, ...(stdin !== undefined ? { stdin } : {}), description: `write ${spec.path}` }];
 }
 
 /**

@@ -142,6 +142,13 @@ done
 }
 `);
 
+/**
+ * The shell functions of {@link fileState} (`cv_file_state KEY FULL PATH [WANT]`), for facts that
+ * resolve a path on the host first (a user's home) and then describe it the same way; their
+ * output parses with {@link parseFileState}. KEY `cvfs_none` reads no batched results.
+ */
+export const FILE_STATE_PRELUDE = `${PRELUDE}${BATCH}`;
+
 /** The shell variable prefix of a path's batched results (hex: safe in a variable name). */
 function batchKey(path: string): string {
   return `cvfs_${createHash('sha256').update(path).digest('hex').slice(0, 16)}`;
@@ -159,7 +166,7 @@ function batchKey(path: string): string {
 export const fileState = defineFact<FileStateArgs, FileState>({
   name: 'file.state',
   description: 'Type, mode, owner, group, sha256 and (when asked) content of a path.',
-  prelude: `${PRELUDE}${BATCH}`,
+  prelude: FILE_STATE_PRELUDE,
   // cv_file_state assigns every variable it reads (cv_fs_*) and never exits; the recurse probe reads its cv_fs_t.
   sameShell: true,
   command: (args) =>

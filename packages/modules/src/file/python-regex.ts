@@ -7,8 +7,19 @@
  * Source: Python `re` module docs (Regular Expression Syntax, `Match.expand`).
  */
 
+/** How a pattern is matched: against one line (default), or against a whole file (`replace`). */
+export interface PythonRegexOptions {
+  /**
+   * Match a whole text with Python's `re.MULTILINE` (`^`/`$` at every line, global): `\A`/`\Z`
+   * stay the text's ends, and a negated class (`[^#]`) does not match a newline unless the
+   * pattern sets `(?s)`, so one match cannot run into the next lines (C-04).
+   */
+  wholeText?: boolean;
+}
+
 /** The compiled pattern, or a message explaining why it is unusable. */
-export function compilePythonRegex(pattern: string): RegExp | { error: string } {
+export function compilePythonRegex(pattern: string, options: PythonRegexOptions = {}): RegExp | { error: string } {
+  const whole = options.wholeText ?? false;
   if (pattern === '') return { error: 'the regular expression is empty: it would match every line' };
   let src = pattern;
   let flags = '';
@@ -19,14 +30,18 @@ export function compilePythonRegex(pattern: string): RegExp | { error: string } 
     for (const c of f) if ('ims'.includes(c) && !flags.includes(c)) flags += c;
     src = src.slice(lead[0].length);
   }
+  if (whole) {
+    if (!flags.includes('m')) flags += 'm';
+    flags += 'g';
+  }
   let out = '';
   let inClass = false;
   for (let i = 0; i < src.length; i++) {
     const c = src[i] ?? '';
     if (c === '\\') {
       const n = src[i + 1] ?? '';
-      if (!inClass && n === 'A') out += '^';
-      else if (!inClass && n === 'Z') out += '$';
+      if (!inClass && n === 'A') out += whole ? '(?<![\\s\\S])' : '^';
+      else if (!inClass && n === 'Z') out += whole ? '(?![\\s\\S])' : '$';
       else out += c + n;
       i++;
       continue;
@@ -41,7 +56,7 @@ export function compilePythonRegex(pattern: string): RegExp | { error: string } 
       out += c;
       // A `]` right after `[` or `[^` is a literal in both dialects.
       if (src[i + 1] === '^') {
-        out += '^';
+        out += whole && !flags.includes('s') ? '^\\n' : '^';
         i++;
       }
       if (src[i + 1] === ']') {
@@ -71,8 +86,8 @@ export function compilePythonRegex(pattern: string): RegExp | { error: string } 
 }
 
 /** {@link compilePythonRegex} for validated params: throws on a bad pattern. */
-export function mustCompilePythonRegex(pattern: string): RegExp {
-  const r = compilePythonRegex(pattern);
+export function mustCompilePythonRegex(pattern: string, options: PythonRegexOptions = {}): RegExp {
+  const r = compilePythonRegex(pattern, options);
   if ('error' in r) throw new TypeError(r.error);
   return r;
 }
