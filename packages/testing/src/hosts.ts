@@ -65,6 +65,19 @@ export interface StartHostsOptions {
    * and no port is published. `published-port`: only the published port.
    */
   reachVia?: 'auto' | 'bridge' | 'published-port';
+  /**
+   * Linux capabilities added to every host besides `SYS_ADMIN` (which systemd needs), by their
+   * capabilities(7) names without `CAP_`: e.g. `['NET_ADMIN']` for nftables, iptables and VRRP
+   * addresses inside the host's own network namespace. Default none.
+   */
+  capabilities?: string[];
+  /**
+   * Run the hosts as privileged containers (`docker run --privileged`): every capability and the
+   * Docker host's devices, as needed for loop devices (losetup(8)), mkfs, mount and swapon.
+   * The host's kernel is shared: a loop device, a mount or swap a test leaves behind stays on the
+   * Docker host until removed, so tests that use this must clean up before `stop()`. Default false.
+   */
+  privileged?: boolean;
 }
 
 /** Label on every test-host container; {@link removeStaleTestHosts} removes by it. */
@@ -128,10 +141,13 @@ async function buildTestImage(): Promise<string> {
  * `knownHostsPath`) and accepts root logins with a key generated for this call.
  *
  * Containers run systemd as PID 1 (`CAP_SYS_ADMIN`, `seccomp=unconfined`, tmpfs on `/run` and
- * `/run/lock`, `/sys/fs/cgroup` bound in) and carry the label `converge.test=1`.
+ * `/run/lock`, `/sys/fs/cgroup` bound in) and carry the label `converge.test=1`. Options add
+ * capabilities (`capabilities: ['NET_ADMIN']` for a firewall) or make them privileged
+ * (`privileged: true` for loop devices and file systems).
  * On failure, every container already started is removed before the promise rejects.
  *
- * @throws {TestHostsError} `CONVERGE_OPTIONS` for a bad count or a group naming an unknown host;
+ * @throws {TestHostsError} `CONVERGE_OPTIONS` for a bad count, a group naming an unknown host or a
+ *   malformed capability name;
  *   `CONVERGE_TIMEOUT` when a host does not boot in time (`detail`: its journal and failed units);
  *   `CONVERGE_CONNECT` when sshd answers inside the container but not from the controller.
  * @example
@@ -168,8 +184,13 @@ export async function startHosts(count: number, options: StartHostsOptions = {})
   await writeFile(privateKeyPath, key.privateKey, { mode: 0o600 });
   await writeFile(`${privateKeyPath}.pub`, key.publicKey, { mode: 0o644 });
 
-  const reachVia = options.reachVia ?? 'auto';
-  const started = await Promise.allSettled(names.map((name) => startHost(name, image, key.publicKey, bootTimeoutMs, reachVia)));
+  const capabilities = options.capabilities ?? [];
+  const badCapability = capabilities.find((c) => !/^[A-Z][A-Z_]*$/.test(c) || c.startsWith('CAP_'));
+  if (badCapability !== undefined) {
+    throw new TestHostsError('CONVERGE_OPTIONS', `startHosts: capability ${JSON.stringify(badCapability)} is not a capabilities(7) name without CAP_`, { hint: "e.g. capabilities: ['NET_ADMIN']" });
+  }
+  const runAs = { reachVia: options.reachVia ?? 'auto', capabilities, privileged: options.privileged ?? false };
+  const started = await Promise.allSettled(names.map((name) => startHost(name, image, key.publicKey, bootTimeoutMs, runAs)));
   const booted = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (failures.length > 0) {
@@ -236,20 +257,29 @@ interface BootedHost {
 
 type ReachVia = NonNullable<StartHostsOptions['reachVia']>;
 
-async function startHost(name: string, image: string, authorizedKey: string, bootTimeoutMs: number, reachVia: ReachVia): Promise<BootedHost> {
+/** How a host's container runs: reachability and the rights it gets. */
+interface RunAs {
+  reachVia: ReachVia;
+  capabilities: string[];
+  privileged: boolean;
+}
+
+async function startHost(name: string, image: string, authorizedKey: string, bootTimeoutMs: number, runAs: RunAs): Promise<BootedHost> {
+  const { reachVia } = runAs;
   const tc = await loadTestcontainers();
   const cgroup = await cgroupSetup();
   const generic = new tc.GenericContainer(image)
     .withName(`converge-${name}-${Math.random().toString(36).slice(2, 8)}`)
     .withHostname(name)
     .withLabels({ [TEST_HOST_LABEL]: '1', [`${TEST_HOST_LABEL}.host`]: name })
-    .withAddedCapabilities('SYS_ADMIN')
+    .withAddedCapabilities('SYS_ADMIN', ...runAs.capabilities)
     .withTmpFs({ '/run': 'rw,mode=755', '/run/lock': 'rw,mode=1777' })
     .withBindMounts([{ source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: cgroup.mode }])
     .withCopyContentToContainer([{ content: authorizedKey, target: '/root/.ssh/authorized_keys', mode: 0o600 }])
     .withWaitStrategy(noWait);
   // Published (on all interfaces, a random port) for when the bridge IP is unreachable.
   if (reachVia !== 'bridge') generic.withExposedPorts(SSH_PORT);
+  if (runAs.privileged) generic.withPrivilegedMode();
   // Options testcontainers has no builder method for. SIGRTMIN+3 is systemd's "halt" (systemd(1));
   // it takes SIGTERM, Docker's default, as "re-execute".
   const raw = generic as unknown as { createOpts: Record<string, unknown>; hostConfig: Record<string, unknown> };
