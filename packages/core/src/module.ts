@@ -149,8 +149,12 @@ export interface ModuleDefinition<S extends TSchema = TSchema, F extends Record<
   outcome?(output: ExecResult, input: ApplyInput<R, F, D>): ApplyOutcome;
   /** Resources an apply may change (see FactDefinition.resources). Default `['*']`. */
   resources?(params: R): string[];
-  /** Re-plan after apply to prove the host converged. Default true; false for actions (command, restart). */
-  verify?: boolean;
+  /**
+   * Re-plan after apply to prove the host converged. Default true; false for actions (command,
+   * restart), or a function of the params for modules whose params choose between a state and
+   * an action (`mount` with `state: remounted`).
+   */
+  verify?: boolean | ((params: R) => boolean);
   /**
    * Where the host will send data because of this task (backup repositories, log and metrics
    * push endpoints), from the params alone (pure, no I/O). A data-residency policy checks them

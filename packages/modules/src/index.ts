@@ -2,6 +2,7 @@ import { systemdDaemonReload, systemdService } from './system.js';
 
 export * from './files.js';
 export * from './system.js';
+export * from './storage.js';
 
 /**
  * The systemd family: `systemd.service` (start, stop, restart, reload, enable, mask a unit) and
