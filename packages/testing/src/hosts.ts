@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -72,10 +73,16 @@ export interface StartHostsOptions {
    */
   capabilities?: string[];
   /**
-   * Run the hosts as privileged containers (`docker run --privileged`): every capability and the
-   * Docker host's devices, as needed for loop devices (losetup(8)), mkfs, mount and swapon.
-   * The host's kernel is shared: a loop device, a mount or swap a test leaves behind stays on the
-   * Docker host until removed, so tests that use this must clean up before `stop()`. Default false.
+   * Give the hosts what block storage tests need: every capability (as `docker run --privileged`
+   * does, less any the controller's own bounding set lacks, since an engine in a sandbox cannot
+   * grant those and `--privileged` then fails) and access to loop devices (block major 7, their
+   * partitions under major 259, and `/dev/loop-control`), so that losetup(8), mkfs, mount,
+   * parted and swapon work. Unlike `--privileged`, no other device of the Docker host is
+   * exposed: a test cannot touch the host's disks by mistake. A loop device node the kernel
+   * makes after the start is not in the container's /dev: create it with `mknod` (see
+   * `/sys/block/loop*`). The kernel is shared: loop devices, mounts and swap a test leaves
+   * behind stay on the Docker host, so tests that use this clean up before `stop()`.
+   * Default false.
    */
   privileged?: boolean;
 }
@@ -279,13 +286,21 @@ async function startHost(name: string, image: string, authorizedKey: string, boo
     .withWaitStrategy(noWait);
   // Published (on all interfaces, a random port) for when the bridge IP is unreachable.
   if (reachVia !== 'bridge') generic.withExposedPorts(SSH_PORT);
-  if (runAs.privileged) generic.withPrivilegedMode();
+  if (runAs.privileged) {
+    generic.withAddedCapabilities('ALL');
+    const missing = missingCapabilities();
+    if (missing.length > 0) generic.withDroppedCapabilities(...missing);
+  }
   // Options testcontainers has no builder method for. SIGRTMIN+3 is systemd's "halt" (systemd(1));
   // it takes SIGTERM, Docker's default, as "re-execute".
   const raw = generic as unknown as { createOpts: Record<string, unknown>; hostConfig: Record<string, unknown> };
   raw.createOpts.StopSignal = 'SIGRTMIN+3';
   raw.hostConfig.SecurityOpt = ['seccomp=unconfined', 'apparmor=unconfined'];
   raw.hostConfig.CgroupnsMode = cgroup.namespace;
+  if (runAs.privileged) {
+    raw.hostConfig.DeviceCgroupRules = ['b 7:* rwm', 'b 259:* rwm', 'c 10:237 rwm'];
+    raw.hostConfig.Devices = [{ PathOnHost: '/dev/loop-control', PathInContainer: '/dev/loop-control', CgroupPermissions: 'rwm' }];
+  }
 
   const container = await generic.start();
   try {
@@ -302,6 +317,20 @@ async function startHost(name: string, image: string, authorizedKey: string, boo
   } catch (error) {
     await container.stop({ timeout: 0, remove: true }).catch(() => undefined);
     throw error;
+  }
+}
+
+/** capabilities(7) by bit number, as /proc/PID/status CapBnd encodes them (Linux 5.9+: 0..40). */
+const CAPABILITY_NAMES = ['CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE'];
+
+/** The capabilities missing from this process's bounding set (none when it cannot be read). */
+function missingCapabilities(): string[] {
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapBnd:'));
+    const mask = BigInt(`0x${line?.split(/\s+/)[1] ?? ''}`);
+    return CAPABILITY_NAMES.filter((_, bit) => ((mask >> BigInt(bit)) & 1n) === 0n);
+  } catch {
+    return [];
   }
 }
 

@@ -104,7 +104,8 @@ export const filesystem = defineModule({
     const data: FilesystemPlan = {};
     if ((p.state ?? 'present') === 'absent') {
       if (d.kind === 'none' || (!d.signature.type && !d.signature.pttype)) return { changes, reason: `${p.dev} holds no signature` };
-      if (d.mountpoint || d.swapOn) throw new ConvergeError('CONVERGE_PLAN', `filesystem: ${p.dev} is in use (${d.mountpoint ? `mounted on ${d.mountpoint}` : 'active swap'}); it is not wiped`, { hint: 'unmount it first (mount: state absent)' });
+      // In check mode after an earlier change (an unmount), the probe is out of date: the run checks again.
+      if ((d.mountpoint || d.swapOn) && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `filesystem: ${p.dev} is in use (${d.mountpoint ? `mounted on ${d.mountpoint}` : 'active swap'}); it is not wiped`, { hint: 'unmount it first (mount: state absent)' });
       data.action = 'wipe';
       changes.push({ path: 'fstype', before: d.signature.type ?? d.signature.pttype, after: null });
       return { changes, data };
@@ -121,8 +122,8 @@ export const filesystem = defineModule({
     }
     if (d.signature.type !== fstype) {
       const there = describeContent(d);
-      if (d.mountpoint || d.swapOn) throw new ConvergeError('CONVERGE_PLAN', `filesystem: ${p.dev} holds ${there} in use (${d.mountpoint ? `mounted on ${d.mountpoint}` : 'active swap'}); it is not reformatted`);
-      if (there !== 'nothing' && !p.force) {
+      if ((d.mountpoint || d.swapOn) && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `filesystem: ${p.dev} holds ${there} in use (${d.mountpoint ? `mounted on ${d.mountpoint}` : 'active swap'}); it is not reformatted`);
+      if (there !== 'nothing' && !p.force && !upstreamChanged) {
         throw new ConvergeError('CONVERGE_PLAN', `filesystem: ${p.dev} holds ${there}, not ${fstype}; it is not reformatted`, { hint: 'give force: true to make the new file system anyway (its data is lost)' });
       }
       data.action = 'mkfs';

@@ -92,7 +92,8 @@ export const lvg = defineModule({
     }
     if ((p.state ?? 'present') === 'absent') {
       if (!s.vg) return { changes, reason: `no volume group ${p.vg}` };
-      if (s.vg.lvCount > 0 && !p.force) throw new ConvergeError('CONVERGE_PLAN', `lvg: volume group ${p.vg} holds ${s.vg.lvCount} logical volume(s); it is not removed`, { hint: 'remove them first (lvol: state absent), or give force: true to lose them' });
+      // In check mode after an earlier change (lvol absent), the count is out of date: the run checks again.
+      if (s.vg.lvCount > 0 && !p.force && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `lvg: volume group ${p.vg} holds ${s.vg.lvCount} logical volume(s); it is not removed`, { hint: 'remove them first (lvol: state absent), or give force: true to lose them' });
       data.remove = true;
       changes.push({ path: 'vg', before: p.vg, after: null });
       return { changes, data };
@@ -129,7 +130,7 @@ export const lvg = defineModule({
     if (p.remove_extra_pvs ?? true) {
       for (const pv of members) {
         if (wanted.includes(pv.name)) continue;
-        if (pv.used > 0) throw new ConvergeError('CONVERGE_PLAN', `lvg: ${pv.name} is not in pvs but holds ${pv.used} bytes of volume group ${p.vg}; it is not removed`, { hint: 'move its extents first (pvmove), or list it in pvs' });
+        if (pv.used > 0 && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `lvg: ${pv.name} is not in pvs but holds ${pv.used} bytes of volume group ${p.vg}; it is not removed`, { hint: 'move its extents first (pvmove), or list it in pvs' });
         data.reduce.push(pv.name);
       }
     }

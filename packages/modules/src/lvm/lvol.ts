@@ -124,7 +124,7 @@ export const lvol = defineModule({
     const bytes = size === undefined ? undefined : wantedBytes(size, s.vg);
     if (bytes !== undefined && Math.abs(bytes - lv.size) >= s.vg.extentSize) {
       if (bytes > lv.size) {
-        if (bytes - lv.size > s.vg.free) throw new ConvergeError('CONVERGE_PLAN', `lvol: ${p.vg}/${p.lv} cannot grow to ${bytes} bytes: the volume group has ${s.vg.free} bytes free`, { hint: 'add a physical volume (lvg pvs)' });
+        if (bytes - lv.size > s.vg.free && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `lvol: ${p.vg}/${p.lv} cannot grow to ${bytes} bytes: the volume group has ${s.vg.free} bytes free`, { hint: 'add a physical volume (lvg pvs)' });
         data.resize = 'extend';
       } else if (p.shrink ?? true) {
         if (!p.force) throw new ConvergeError('CONVERGE_PLAN', `lvol: shrinking ${p.vg}/${p.lv} from ${lv.size} to ${bytes} bytes loses data beyond the new size; give force: true to shrink it, or shrink: false to leave it`);

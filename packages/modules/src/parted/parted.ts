@@ -113,10 +113,11 @@ export const parted = defineModule({
     const endBytes = positionBytes(p.part_end ?? '100%', t.size, t.logicalSectorSize);
     if (!current) {
       const free = lowestFree(t);
-      if (p.number !== free) throw new ConvergeError('CONVERGE_PLAN', `parted: a new partition on ${p.device} gets number ${free}, not ${p.number}`, { hint: `ask for number ${free}, or create the partitions in order` });
+      // After an earlier change to this disk (check mode), the table read before it is out of date.
+      if (p.number !== free && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `parted: a new partition on ${p.device} gets number ${free}, not ${p.number}`, { hint: `ask for number ${free}, or create the partitions in order` });
       const startBytes = positionBytes(p.part_start ?? '0%', t.size, t.logicalSectorSize);
       const overlap = t.partitions.find((x) => Math.min(endBytes, x.end + 1) > Math.max(startBytes, x.start));
-      if (overlap || endBytes <= startBytes) {
+      if ((overlap && !upstreamChanged) || endBytes <= startBytes) {
         throw new ConvergeError('CONVERGE_PLAN', `parted: partition ${p.number} (${p.part_start ?? '0%'}..${p.part_end ?? '100%'}) ${overlap ? `overlaps partition ${overlap.number} (${describe(overlap)})` : 'ends before it starts'} on ${p.device}`);
       }
       data.mkpart = true;

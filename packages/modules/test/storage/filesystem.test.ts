@@ -58,6 +58,11 @@ describe('module filesystem', () => {
     expect(r.changes).toEqual([{ path: 'fstype', before: null, after: 'ext4 (on a device an earlier task makes; known after it runs)' }]);
   });
 
+  test('in check mode after an earlier change (an unmount), wiping a device the probe saw mounted is predicted; the run checks again', () => {
+    const r = planModule(filesystem, { params: { dev: '/dev/loop1', state: 'absent' }, facts: { device: dev(MOUNTED_EXT4) }, upstreamChanged: true });
+    expect(r.changes).toEqual([{ path: 'fstype', before: 'ext4', after: null }]);
+  });
+
   test.each([{ dev: '/dev/x' }, { dev: 'relative', fstype: 'ext4' }, { dev: '/dev/x', fstype: 'ntfs' }, { dev: '/dev/x', fstype: 'btrfs', resizefs: true }, { dev: '/dev/x', fstype: 'ext4', opts: '"unclosed' }, { dev: '/dev/x', fstype: 'ext4', uuid: 'nope' }])('rejects params %j', (params) => {
     expect(() => planModule(filesystem, { params, facts: { device: dev(EMPTY) } })).toThrow(/invalid params|module filesystem/);
   });

@@ -48,6 +48,9 @@ describe('module lvg', () => {
     expect(r.changes).toEqual(changes);
     expect(scripts(r)).toEqual(want);
   });
+  test('in check mode after an earlier change (lvol absent), removing a group the probe saw with volumes is predicted', () => {
+    expect(planModule(lvg, { params: { vg: 'vgt', state: 'absent' }, facts: { lvm: parseLvmState(VG) }, upstreamChanged: true }).changes).toEqual([{ path: 'vg', before: 'vgt', after: null }]);
+  });
   test.each([
     { case: 'a device of another group', params: { vg: 'other', pvs: ['/dev/loop1'] }, facts: `${NEW}${dev('/dev/loop1')}`, error: /is a physical volume of volume group vgt/ },
     { case: 'a device with a file system', params: { vg: 'data', pvs: ['/dev/loop3'] }, facts: dev('/dev/loop3', '/dev/loop3', 'ext4'), error: /holds a ext4 signature/ },
