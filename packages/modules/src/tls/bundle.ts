@@ -53,8 +53,9 @@ export const bundle = defineModule({
     const parts = facts.parts as BundleParts;
     if (parts.missing && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `tls.bundle: ${parts.missing} is missing or unreadable`, { hint: 'make the certificate and key first (tls.certificate, tls.privateKey)' });
     const changes: Change[] = [];
-    const write = file.target?.sha256 === undefined || parts.sha256 === undefined || file.target.sha256 !== parts.sha256;
-    if (write) changes.push({ path: 'content', before: file.target?.sha256 ? `sha256:${file.target.sha256}` : null, after: parts.sha256 ? `sha256:${parts.sha256}` : 'the parts (made by earlier tasks; known after they run)' });
+    // After an earlier change to a part (check mode), the hash read before it is out of date.
+    const write = upstreamChanged || file.target?.sha256 === undefined || parts.sha256 === undefined || file.target.sha256 !== parts.sha256;
+    if (write) changes.push({ path: 'content', before: file.target?.sha256 ? `sha256:${file.target.sha256}` : null, after: upstreamChanged || !parts.sha256 ? 'the parts as earlier tasks leave them (known after they run)' : `sha256:${parts.sha256}` });
     const a = planAttributes({ ...p, mode: p.mode ?? '0600' }, write ? undefined : file.target, 'file');
     changes.push(...a.changes);
     if (changes.length === 0) return { changes, reason: `${p.path} holds ${bundleOrder(p).join(' + ')}` };

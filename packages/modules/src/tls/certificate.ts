@@ -13,7 +13,8 @@ import { issuedBy, parseCertificate, parseCsr, selfSigned, spkiOfPublicKeyPem } 
 import type { X509Info, X509Request } from './x509-parse.js';
 
 const Path = (description: string) => Type.String({ pattern: '^/[^\\n]*[^/]$', description });
-const NotAfter = (description: string) => Type.String({ pattern: '^\\+[1-9][0-9]{0,4}d$', default: '+3650d', description });
+// No schema default: a default would make the other provider's field look given.
+const NotAfter = (description: string) => Type.String({ pattern: '^\\+[1-9][0-9]{0,4}d$', description: `${description} Default \`+3650d\`.` });
 
 /** JSON Schema of the `tls.certificate` params (Ansible's `community.crypto.x509_certificate`). */
 export const CertificateParams = Type.Object(
@@ -118,6 +119,7 @@ export const certificate = defineModule({
     }
     const reasons: string[] = [];
     if (!cert) reasons.push(certPem ? 'not a certificate' : 'missing');
+    else if (upstreamChanged) reasons.push('an earlier task changes its CSR, key or CA (known after it runs)');
     else {
       if (!request) reasons.push('the CSR is made by an earlier task (known after it runs)');
       else {

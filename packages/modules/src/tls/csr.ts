@@ -143,7 +143,10 @@ export const csr = defineModule({
     } catch {
       have = undefined;
     }
-    if (!have) {
+    if (have && upstreamChanged) {
+      data.generate = true;
+      changes.push({ path: 'csr', before: 'an earlier task changes the key (known after it runs)', after: describeRequest(p) });
+    } else if (!have) {
       data.generate = true;
       changes.push({ path: 'csr', before: file.type === 'absent' ? null : 'not a CSR', after: describeRequest(p) });
     } else {

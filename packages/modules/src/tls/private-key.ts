@@ -14,9 +14,10 @@ import { spkiOfPublicKeyPem } from './x509-parse.js';
 export const PrivateKeyParams = Type.Object(
   {
     path: Type.String({ pattern: '^/[^\\n]*[^/]$', description: 'The key file (PEM, PKCS #8).' }),
-    type: Type.Optional(Type.Union([Type.Literal('RSA'), Type.Literal('ECC'), Type.Literal('Ed25519')], { default: 'RSA', description: 'Algorithm of a key made on the host.' })),
-    size: Type.Optional(Type.Integer({ minimum: 2048, maximum: 16384, default: 4096, description: 'RSA modulus in bits.' })),
-    curve: Type.Optional(Type.Union([Type.Literal('secp256r1'), Type.Literal('secp384r1'), Type.Literal('secp521r1')], { default: 'secp256r1', description: 'ECC curve.' })),
+    // No schema defaults: they would make type/size/curve look given next to content.
+    type: Type.Optional(Type.Union([Type.Literal('RSA'), Type.Literal('ECC'), Type.Literal('Ed25519')], { description: 'Algorithm of a key made on the host. Default `RSA`.' })),
+    size: Type.Optional(Type.Integer({ minimum: 2048, maximum: 16384, description: 'RSA modulus in bits. Default 4096.' })),
+    curve: Type.Optional(Type.Union([Type.Literal('secp256r1'), Type.Literal('secp384r1'), Type.Literal('secp521r1')], { description: 'ECC curve. Default `secp256r1`.' })),
     content: Type.Optional(OrSecret(Type.String({ description: 'A key made elsewhere (PEM), usually a Secret from a vault: written through stdin, compared by its public key, never shown.' }))),
     regenerate: Type.Optional(
       Type.Union([Type.Literal('full_idempotence'), Type.Literal('never'), Type.Literal('fail')], {
