@@ -56,10 +56,11 @@ export const bundle = defineModule({
     // After an earlier change to a part (check mode), the hash read before it is out of date.
     const write = upstreamChanged || file.target?.sha256 === undefined || parts.sha256 === undefined || file.target.sha256 !== parts.sha256;
     if (write) changes.push({ path: 'content', before: file.target?.sha256 ? `sha256:${file.target.sha256}` : null, after: upstreamChanged || !parts.sha256 ? 'the parts as earlier tasks leave them (known after they run)' : `sha256:${parts.sha256}` });
-    const a = planAttributes({ ...p, mode: p.mode ?? '0600' }, write ? undefined : file.target, 'file');
+    const a = planAttributes({ ...p, mode: p.mode ?? '0600' }, file.target, 'file');
     changes.push(...a.changes);
     if (changes.length === 0) return { changes, reason: `${p.path} holds ${bundleOrder(p).join(' + ')}` };
-    return { changes, data: { write, ...(a.mode ? { mode: a.mode } : {}), ...owners(a) } };
+    const mode = a.mode ?? (write ? (file.target?.mode ?? '0600') : undefined);
+    return { changes, data: { write, ...(mode ? { mode } : {}), ...owners(a) } };
   },
   apply: ({ params: p, plan }): Command[] => {
     const d = plan.data as { write: boolean; mode?: string; owner?: string; group?: string };

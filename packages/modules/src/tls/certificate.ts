@@ -136,9 +136,9 @@ export const certificate = defineModule({
       data.issue = true;
       changes.push({ path: 'certificate', before: reasons.join(', '), after: `${p.provider === 'selfsigned' ? 'self-signed' : 'signed by the CA'}, valid ${validityDays(p)} days` });
     }
-    const a = planAttributes(p, data.issue ? undefined : f.cert.target, 'file');
+    const a = planAttributes(p, f.cert.target, 'file');
     changes.push(...a.changes);
-    if (a.mode) data.mode = a.mode;
+    if (a.mode || data.issue) data.mode = a.mode ?? f.cert.target?.mode ?? '0644';
     if (a.owner) data.owner = a.owner;
     if (a.group) data.group = a.group;
     if (changes.length === 0) return { changes, reason: `${p.path} matches ${p.csr_path} and is valid for ${Math.floor(((cert as X509Info).notAfter - f.clock) / 86400)} more days` };

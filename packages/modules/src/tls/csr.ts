@@ -158,9 +158,9 @@ export const csr = defineModule({
         changes.push({ path: 'csr', before: `differs: ${diffs.join(', ')}`, after: describeRequest(p) });
       }
     }
-    const a = planAttributes(p, data.generate ? undefined : file.target, 'file');
+    const a = planAttributes(p, file.target, 'file');
     changes.push(...a.changes);
-    if (a.mode) data.mode = a.mode;
+    if (a.mode || data.generate) data.mode = a.mode ?? file.target?.mode ?? '0644';
     if (a.owner) data.owner = a.owner;
     if (a.group) data.group = a.group;
     if (changes.length === 0) return { changes, reason: `${p.path} asks for ${describeRequest(p)} with the key's public key` };
@@ -169,6 +169,7 @@ export const csr = defineModule({
   apply: ({ params: p, plan }): Command[] => {
     const d = plan.data as CsrPlan;
     if (!d.generate) return attributeSteps({ path: p.path, ...(d.mode ? { mode: d.mode } : {}), ...owners(d) });
+    // A new file keeps the mode of the one it replaces unless a mode is asked.
     return [
       generatedFileStep({
         path: p.path,

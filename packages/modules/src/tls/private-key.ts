@@ -114,9 +114,9 @@ export const privateKey = defineModule({
         changes.push({ path: 'key', before: have, after: want });
       }
     }
-    const a = planAttributes(attrs, data.write === 'none' ? file.target : undefined, 'file');
+    const a = planAttributes(attrs, file.target, 'file');
     changes.push(...a.changes);
-    if (a.mode) data.mode = a.mode;
+    data.mode = a.mode ?? file.target?.mode ?? '0600';
     if (a.owner) data.owner = a.owner;
     if (a.group) data.group = a.group;
     if (changes.length === 0) return { changes, reason: `${p.path} is ${key.publicKeyPem ? describeKey(key.publicKeyPem) : 'there'} as wanted` };
