@@ -33,7 +33,7 @@ export const NftablesParams = Type.Object(
         {
           default: true,
           description:
-            'Put `tcp dport PORT accept` first in every filter chain on the input hook (and `tcp sport PORT accept` on the output hook), so that no ruleset shuts out SSH; false leaves SSH to your rules (the rollback guard still protects the running session).',
+            'Put `tcp dport PORT accept` first in every filter chain on the input hook (and `tcp sport PORT accept` on the output hook), so that no ruleset shuts out SSH; `{ port, from }` sets the port (default: the one this run is connected to) and limits it to source addresses or prefixes, which must hold the controller\'s; false leaves SSH to your rules (the rollback guard still protects the running session).',
         },
       ),
     ),

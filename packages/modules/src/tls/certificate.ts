@@ -1,4 +1,4 @@
-import { ConvergeError, OrSecret, Type, defineModule, isSecret, raw, sh } from '@converge/core';
+import { ConvergeError, SecretValue, Type, defineModule, isSecret, raw, sh } from '@converge/core';
 import type { Change, Command, FactRequest, Static } from '@converge/core';
 import { attributeSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
@@ -28,7 +28,7 @@ export const CertificateParams = Type.Object(
     ownca_path: Type.Optional(Path('The CA certificate on the host.')),
     ownca_content: Type.Optional(Type.String({ pattern: '-----BEGIN CERTIFICATE-----', description: 'The CA certificate (PEM) given on the controller.' })),
     ownca_privatekey_path: Type.Optional(Path('The CA key on the host.')),
-    ownca_privatekey_content: Type.Optional(OrSecret(Type.String({ description: 'The CA key (PEM), usually a Secret from a vault: given to openssl on stdin only for the signing, never written or shown.' }))),
+    ownca_privatekey_content: Type.Optional(Type.Union([Type.String(), SecretValue()], { description: 'The CA key (PEM), usually a Secret from a vault: given to openssl on stdin only for the signing, never written or shown.' })),
     renew_before: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650, default: 30, description: 'Days before expiry from which the certificate is issued again (judged by the host\'s clock).' })),
     ...attributeParams,
   },

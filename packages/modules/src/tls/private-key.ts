@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { ConvergeError, OrSecret, Type, defineModule, isSecret, reveal, sh } from '@converge/core';
+import { ConvergeError, SecretValue, Type, defineModule, isSecret, reveal, sh } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { attributeSteps, writeFileSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
@@ -18,7 +18,7 @@ export const PrivateKeyParams = Type.Object(
     type: Type.Optional(Type.Union([Type.Literal('RSA'), Type.Literal('ECC'), Type.Literal('Ed25519')], { description: 'Algorithm of a key made on the host. Default `RSA`.' })),
     size: Type.Optional(Type.Integer({ minimum: 2048, maximum: 16384, description: 'RSA modulus in bits. Default 4096.' })),
     curve: Type.Optional(Type.Union([Type.Literal('secp256r1'), Type.Literal('secp384r1'), Type.Literal('secp521r1')], { description: 'ECC curve. Default `secp256r1`.' })),
-    content: Type.Optional(OrSecret(Type.String({ description: 'A key made elsewhere (PEM), usually a Secret from a vault: written through stdin, compared by its public key, never shown.' }))),
+    content: Type.Optional(Type.Union([Type.String(), SecretValue()], { description: 'A key made elsewhere (PEM), usually a Secret from a vault: written through stdin, compared by its public key, never shown.' })),
     regenerate: Type.Optional(
       Type.Union([Type.Literal('full_idempotence'), Type.Literal('never'), Type.Literal('fail')], {
         default: 'full_idempotence',
