@@ -128,6 +128,9 @@ export interface DataEndpoint {
   kind: 'backup' | 'logs' | 'metrics' | 'other';
 }
 
+/** A test of a task's params (a method's type, so that modules with any params share one definition type). */
+type ParamsPredicate<R> = { test(params: R): boolean }['test'];
+
 /**
  * A module: typed params, facts declared up front, a pure plan and an apply that turns the plan
  * into shell steps. See {@link defineModule}.
@@ -149,8 +152,12 @@ export interface ModuleDefinition<S extends TSchema = TSchema, F extends Record<
   outcome?(output: ExecResult, input: ApplyInput<R, F, D>): ApplyOutcome;
   /** Resources an apply may change (see FactDefinition.resources). Default `['*']`. */
   resources?(params: R): string[];
-  /** Re-plan after apply to prove the host converged. Default true; false for actions (command, restart). */
-  verify?: boolean;
+  /**
+   * Re-plan after apply to prove the host converged. Default true; false for actions (command,
+   * restart), or a function of the params for modules whose params choose between a state and
+   * an action (`mount` with `state: remounted`).
+   */
+  verify?: boolean | ParamsPredicate<R>;
   /**
    * Where the host will send data because of this task (backup repositories, log and metrics
    * push endpoints), from the params alone (pure, no I/O). A data-residency policy checks them

@@ -936,7 +936,7 @@ export class HostRun {
   async #verify(): Promise<boolean> {
     const targets = this.#applied.filter(
       ({ p }, i) =>
-        p.def.verify !== false &&
+        (typeof p.def.verify === 'function' ? p.def.verify(p.params) : p.def.verify !== false) &&
         !p.handler &&
         this.#outcomes.get(p)?.status !== 'failed' &&
         !this.#applied.slice(i + 1).some((later) => resourcesOverlap(later.resources, this.#factResources(p))),

@@ -3,6 +3,9 @@ import { systemdDaemonReload, systemdService } from './system.js';
 export * from './files.js';
 export * from './system.js';
 export * from './fetching.js';
+export * from './storage.js';
+export * from './firewall.js';
+export * from './tls.js';
 
 /**
  * The systemd family: `systemd.service` (start, stop, restart, reload, enable, mask a unit) and

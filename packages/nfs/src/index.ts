@@ -12,8 +12,7 @@ export { classifyClient } from './exports/clients.js';
 export type { ClientKind } from './exports/clients.js';
 export { nfsMount, NfsMountParams, mountPoint, parseMountPoint, fstabLine } from './mount/mount.js';
 export type { MountPointState, NfsMountPlan } from './mount/mount.js';
-export { NfsMountOptions, renderMountOptions, mountOptionProblems, parseFstab, editFstab, mountedOptionDiffs } from './mount/fstab.js';
-export type { FstabEntry } from './mount/fstab.js';
+export { NfsMountOptions, renderMountOptions, mountOptionProblems, mountedOptionDiffs } from './mount/fstab.js';
 
 /** The NFS family: `nfs.exports` (server) and `nfs.mount` (client). */
 export const nfs: { readonly exports: typeof nfsExports; readonly mount: typeof nfsMount } = { exports: nfsExports, mount: nfsMount };

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { planModule } from '@converge/core';
 import type { FileState } from '@converge/modules';
-import { editFstab, mountedOptionDiffs, nfs, parseFstab, parseMountPoint } from '../src/index.js';
+import { mountedOptionDiffs, nfs, parseMountPoint } from '../src/index.js';
 import type { MountPointState } from '../src/index.js';
 
 const FSTAB = `# /etc/fstab: static file system information.
@@ -10,21 +10,6 @@ UUID=0a1b / ext4 errors=remount-ro 0 1
 old:/srv/shared /mnt/shared nfs rw,soft 0 0
 tmpfs /tmp tmpfs defaults 0 0
 `;
-
-describe('fstab', () => {
-  test('parsed with escapes decoded; comments skipped', () => {
-    expect(parseFstab('# c\n/dev/x /mnt/with\\040space ext4 defaults 0 0\n').map((e) => [e.spec, e.file, e.line])).toEqual([['/dev/x', '/mnt/with space', 1]]);
-  });
-  test('the line for a mount point replaces the old one in place; every other line stays byte for byte', () => {
-    expect(editFstab(FSTAB, '/mnt/shared', 'new:/x /mnt/shared nfs rw 0 0')).toBe(FSTAB.replace('old:/srv/shared /mnt/shared nfs rw,soft 0 0', 'new:/x /mnt/shared nfs rw 0 0'));
-  });
-  test('appended when missing, duplicates dropped, removed for absent', () => {
-    expect(editFstab('a / ext4 defaults 0 1', '/mnt/x', 'n:/x /mnt/x nfs rw 0 0')).toBe('a / ext4 defaults 0 1\nn:/x /mnt/x nfs rw 0 0\n');
-    expect(editFstab('n:/a /mnt/x nfs rw 0 0\nb / ext4 defaults 0 1\nn:/b /mnt/x nfs ro 0 0\n', '/mnt/x', 'n:/x /mnt/x nfs rw 0 0')).toBe('n:/x /mnt/x nfs rw 0 0\nb / ext4 defaults 0 1\n');
-    expect(editFstab(FSTAB, '/mnt/shared', null)).toBe(FSTAB.replace('old:/srv/shared /mnt/shared nfs rw,soft 0 0\n', ''));
-    expect(editFstab('', '/mnt/x', null)).toBe('');
-  });
-});
 
 // /proc/self/mounts lines of NFS mounts as Linux 6.1 prints them (Debian 12 client).
 const V42 = 'rw,relatime,vers=4.2,rsize=1048576,wsize=1048576,namlen=255,hard,proto=tcp,timeo=600,retrans=2,sec=sys,clientaddr=10.0.0.2,local_lock=none,addr=10.0.0.1';

@@ -154,4 +154,10 @@ describe('startHosts options', () => {
   it('rejects a group naming an unknown host before starting anything', async () => {
     await expect(startHosts(1, { groups: { web: ['host2'] }, image: 'unused' })).rejects.toMatchObject({ code: 'CONVERGE_OPTIONS' });
   });
+
+  it('rejects a capability that is not a capabilities(7) name before starting anything', async () => {
+    for (const bad of ['CAP_NET_ADMIN', 'net_admin', 'NET ADMIN']) {
+      await expect(startHosts(1, { capabilities: [bad], image: 'unused' })).rejects.toMatchObject({ code: 'CONVERGE_OPTIONS' });
+    }
+  });
 });

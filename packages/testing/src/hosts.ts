@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -65,6 +66,25 @@ export interface StartHostsOptions {
    * and no port is published. `published-port`: only the published port.
    */
   reachVia?: 'auto' | 'bridge' | 'published-port';
+  /**
+   * Linux capabilities added to every host besides `SYS_ADMIN` (which systemd needs), by their
+   * capabilities(7) names without `CAP_`: e.g. `['NET_ADMIN']` for nftables, iptables and VRRP
+   * addresses inside the host's own network namespace. Default none.
+   */
+  capabilities?: string[];
+  /**
+   * Give the hosts what block storage tests need: every capability (as `docker run --privileged`
+   * does, less any the controller's own bounding set lacks, since an engine in a sandbox cannot
+   * grant those and `--privileged` then fails) and access to loop devices (block major 7, their
+   * partitions under major 259, and `/dev/loop-control`), so that losetup(8), mkfs, mount,
+   * parted and swapon work. Unlike `--privileged`, no other device of the Docker host is
+   * exposed: a test cannot touch the host's disks by mistake. A loop device node the kernel
+   * makes after the start is not in the container's /dev: create it with `mknod` (see
+   * `/sys/block/loop*`). The kernel is shared: loop devices, mounts and swap a test leaves
+   * behind stay on the Docker host, so tests that use this clean up before `stop()`.
+   * Default false.
+   */
+  privileged?: boolean;
 }
 
 /** Label on every test-host container; {@link removeStaleTestHosts} removes by it. */
@@ -128,10 +148,13 @@ async function buildTestImage(): Promise<string> {
  * `knownHostsPath`) and accepts root logins with a key generated for this call.
  *
  * Containers run systemd as PID 1 (`CAP_SYS_ADMIN`, `seccomp=unconfined`, tmpfs on `/run` and
- * `/run/lock`, `/sys/fs/cgroup` bound in) and carry the label `converge.test=1`.
+ * `/run/lock`, `/sys/fs/cgroup` bound in) and carry the label `converge.test=1`. Options add
+ * capabilities (`capabilities: ['NET_ADMIN']` for a firewall) or make them privileged
+ * (`privileged: true` for loop devices and file systems).
  * On failure, every container already started is removed before the promise rejects.
  *
- * @throws {TestHostsError} `CONVERGE_OPTIONS` for a bad count or a group naming an unknown host;
+ * @throws {TestHostsError} `CONVERGE_OPTIONS` for a bad count, a group naming an unknown host or a
+ *   malformed capability name;
  *   `CONVERGE_TIMEOUT` when a host does not boot in time (`detail`: its journal and failed units);
  *   `CONVERGE_CONNECT` when sshd answers inside the container but not from the controller.
  * @example
@@ -168,8 +191,13 @@ export async function startHosts(count: number, options: StartHostsOptions = {})
   await writeFile(privateKeyPath, key.privateKey, { mode: 0o600 });
   await writeFile(`${privateKeyPath}.pub`, key.publicKey, { mode: 0o644 });
 
-  const reachVia = options.reachVia ?? 'auto';
-  const started = await Promise.allSettled(names.map((name) => startHost(name, image, key.publicKey, bootTimeoutMs, reachVia)));
+  const capabilities = options.capabilities ?? [];
+  const badCapability = capabilities.find((c) => !/^[A-Z][A-Z_]*$/.test(c) || c.startsWith('CAP_'));
+  if (badCapability !== undefined) {
+    throw new TestHostsError('CONVERGE_OPTIONS', `startHosts: capability ${JSON.stringify(badCapability)} is not a capabilities(7) name without CAP_`, { hint: "e.g. capabilities: ['NET_ADMIN']" });
+  }
+  const runAs = { reachVia: options.reachVia ?? 'auto', capabilities, privileged: options.privileged ?? false };
+  const started = await Promise.allSettled(names.map((name) => startHost(name, image, key.publicKey, bootTimeoutMs, runAs)));
   const booted = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (failures.length > 0) {
@@ -236,26 +264,43 @@ interface BootedHost {
 
 type ReachVia = NonNullable<StartHostsOptions['reachVia']>;
 
-async function startHost(name: string, image: string, authorizedKey: string, bootTimeoutMs: number, reachVia: ReachVia): Promise<BootedHost> {
+/** How a host's container runs: reachability and the rights it gets. */
+interface RunAs {
+  reachVia: ReachVia;
+  capabilities: string[];
+  privileged: boolean;
+}
+
+async function startHost(name: string, image: string, authorizedKey: string, bootTimeoutMs: number, runAs: RunAs): Promise<BootedHost> {
+  const { reachVia } = runAs;
   const tc = await loadTestcontainers();
   const cgroup = await cgroupSetup();
   const generic = new tc.GenericContainer(image)
     .withName(`converge-${name}-${Math.random().toString(36).slice(2, 8)}`)
     .withHostname(name)
     .withLabels({ [TEST_HOST_LABEL]: '1', [`${TEST_HOST_LABEL}.host`]: name })
-    .withAddedCapabilities('SYS_ADMIN')
+    .withAddedCapabilities('SYS_ADMIN', ...runAs.capabilities)
     .withTmpFs({ '/run': 'rw,mode=755', '/run/lock': 'rw,mode=1777' })
     .withBindMounts([{ source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: cgroup.mode }])
     .withCopyContentToContainer([{ content: authorizedKey, target: '/root/.ssh/authorized_keys', mode: 0o600 }])
     .withWaitStrategy(noWait);
   // Published (on all interfaces, a random port) for when the bridge IP is unreachable.
   if (reachVia !== 'bridge') generic.withExposedPorts(SSH_PORT);
+  if (runAs.privileged) {
+    generic.withAddedCapabilities('ALL');
+    const missing = missingCapabilities();
+    if (missing.length > 0) generic.withDroppedCapabilities(...missing);
+  }
   // Options testcontainers has no builder method for. SIGRTMIN+3 is systemd's "halt" (systemd(1));
   // it takes SIGTERM, Docker's default, as "re-execute".
   const raw = generic as unknown as { createOpts: Record<string, unknown>; hostConfig: Record<string, unknown> };
   raw.createOpts.StopSignal = 'SIGRTMIN+3';
   raw.hostConfig.SecurityOpt = ['seccomp=unconfined', 'apparmor=unconfined'];
   raw.hostConfig.CgroupnsMode = cgroup.namespace;
+  if (runAs.privileged) {
+    raw.hostConfig.DeviceCgroupRules = ['b 7:* rwm', 'b 259:* rwm', 'c 10:237 rwm'];
+    raw.hostConfig.Devices = [{ PathOnHost: '/dev/loop-control', PathInContainer: '/dev/loop-control', CgroupPermissions: 'rwm' }];
+  }
 
   const container = await generic.start();
   try {
@@ -272,6 +317,20 @@ async function startHost(name: string, image: string, authorizedKey: string, boo
   } catch (error) {
     await container.stop({ timeout: 0, remove: true }).catch(() => undefined);
     throw error;
+  }
+}
+
+/** capabilities(7) by bit number, as /proc/PID/status CapBnd encodes them (Linux 5.9+: 0..40). */
+const CAPABILITY_NAMES = ['CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE'];
+
+/** The capabilities missing from this process's bounding set (none when it cannot be read). */
+function missingCapabilities(): string[] {
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapBnd:'));
+    const mask = BigInt(`0x${line?.split(/\s+/)[1] ?? ''}`);
+    return CAPABILITY_NAMES.filter((_, bit) => ((mask >> BigInt(bit)) & 1n) === 0n);
+  } catch {
+    return [];
   }
 }
 

@@ -62,55 +62,6 @@ export function mountOptionProblems(o: NfsMountOptions = {}): string[] {
   return problems;
 }
 
-/** One line of /etc/fstab (fstab(5)): the six fields, `\040`-style escapes decoded. */
-export interface FstabEntry {
-  spec: string;
-  file: string;
-  vfstype: string;
-  mntops: string;
-  freq: string;
-  passno: string;
-  /** Index of the line in the file. */
-  line: number;
-}
-
-function decode(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-/** The entries of an fstab text; comments and blank lines are skipped. */
-export function parseFstab(text: string): FstabEntry[] {
-  const out: FstabEntry[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const l = raw.trim();
-    if (l === '' || l.startsWith('#')) return;
-    const f = l.split(/\s+/);
-    out.push({ spec: decode(f[0] ?? ''), file: decode(f[1] ?? ''), vfstype: f[2] ?? '', mntops: f[3] ?? 'defaults', freq: f[4] ?? '0', passno: f[5] ?? '0', line: i });
-  });
-  return out;
-}
-
-/**
- * The fstab text with exactly one line for mount point `file` (`line`, replacing the first entry
- * for it in place, dropping later ones, or appended), or none when `line` is null; every other
- * line is kept byte for byte.
- */
-export function editFstab(text: string, file: string, line: string | null): string {
-  const mine = new Set(parseFstab(text).filter((e) => e.file === file).map((e) => e.line));
-  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
-  const out: string[] = [];
-  let placed = false;
-  lines.forEach((l, i) => {
-    if (!mine.has(i)) return void out.push(l);
-    if (line !== null && !placed) {
-      out.push(line);
-      placed = true;
-    }
-  });
-  if (line !== null && !placed) out.push(line);
-  return out.length === 0 ? '' : `${out.join('\n')}\n`;
-}
-
 /**
  * The options of a wanted mount that differ from what the kernel shows in /proc/self/mounts:
  * `ro`/`rw`, `hard`/`soft`, `vers` (when a minor version or 3 is given; `4` negotiates one),

@@ -1,8 +1,8 @@
 import { ConvergeError, Type, defineFact, defineModule, raw, sh } from '@converge/core';
 import type { Change, Command, FileDiff, Static } from '@converge/core';
-import { fileDiff, fileState, writeFileSteps } from '@converge/modules';
+import { editFstab, fileDiff, fileState, parseFstab, renderFstabLine, writeFileSteps } from '@converge/modules';
 import type { FileState } from '@converge/modules';
-import { NfsMountOptions, editFstab, mountOptionProblems, mountedOptionDiffs, parseFstab, renderMountOptions } from './fstab.js';
+import { NfsMountOptions, mountOptionProblems, mountedOptionDiffs, renderMountOptions } from './fstab.js';
 
 /** JSON Schema of the `nfs.mount` params. */
 export const NfsMountParams = Type.Object(
@@ -69,7 +69,7 @@ awk -v p="$p" '$2 == p { m = $0 } END { if (m != "") print "mount " m }' /proc/s
 
 /** The fstab line of a mount: `SRC PATH nfs OPTIONS 0 0`. */
 export function fstabLine(p: NfsMountParams): string {
-  return `${p.src ?? ''} ${p.path} nfs ${renderMountOptions(p.options)} 0 0`;
+  return renderFstabLine({ spec: p.src ?? '', file: p.path, vfstype: 'nfs', mntops: renderMountOptions(p.options) });
 }
 
 /** Private plan data for apply. */

@@ -1,0 +1,23 @@
+// Block storage modules: file systems, mounts, partitions, LVM and swap files. Re-exported by the package index.
+export { filesystem, FilesystemParams, FILESYSTEM_TYPES, mkfsCommand } from './filesystem/filesystem.js';
+export type { FilesystemType, FilesystemPlan } from './filesystem/filesystem.js';
+export { blockDevice, parseBlockDevice, mkfsProgram } from './filesystem/device-facts.js';
+export type { BlockDeviceState, BlockDeviceArgs } from './filesystem/device-facts.js';
+export { mount, MountParams, mountOptions, mountedFlagDiffs } from './mount/mount.js';
+export type { MountPlan } from './mount/mount.js';
+export { mountPoint, parseMountPoint, parseMountinfoLine } from './mount/mount-facts.js';
+export type { MountPointState, MountPointArgs, MountedFs, ResolvedSource } from './mount/mount-facts.js';
+export { parseFstab, editFstab, renderFstabLine, encodeMountField, decodeMountField } from './mount/fstab.js';
+export type { FstabEntry, FstabFields } from './mount/fstab.js';
+export { swapfile, SwapfileParams, swapSize } from './swapfile/swapfile.js';
+export type { SwapfilePlan } from './swapfile/swapfile.js';
+export { parted, PartedParams, PARTED_FLAGS } from './parted/parted.js';
+export type { PartedPlan } from './parted/parted.js';
+export { partitionTable, parsePartitionTable, positionBytes } from './parted/partition-table.js';
+export type { Partition, PartitionTable } from './parted/partition-table.js';
+export { lvg, LvgParams, LVM_NAME } from './lvm/lvg.js';
+export type { LvgPlan } from './lvm/lvg.js';
+export { lvol, LvolParams, parseLvSize, wantedBytes } from './lvm/lvol.js';
+export type { LvolPlan, LvSize } from './lvm/lvol.js';
+export { lvmVolumeGroup, lvmLogicalVolume, parseLvmState, parseLogicalVolume } from './lvm/lvm-facts.js';
+export type { LvmState, VolumeGroup, PhysicalVolume, NamedDevice, LogicalVolume } from './lvm/lvm-facts.js';
