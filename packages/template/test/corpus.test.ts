@@ -1,0 +1,56 @@
+/**
+ * The template compatibility corpus rendered by ansible-core (one ansible-playbook run for all of
+ * it) and by converge: byte-identical output, the same failures, random output of the same shape.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { parseYamlVars, renderTemplate } from '../src/index.js';
+import { CORPUS_DIR, corpusCases, corpusEntries, corpusVarsText } from './corpus.js';
+import { renderWithAnsible, type OracleResult } from './ansible-oracle.js';
+
+const hasAnsible = spawnSync('sh', ['-c', 'command -v ansible-playbook']).status === 0;
+const entries = corpusEntries();
+const cases = corpusCases(entries, parseYamlVars(corpusVarsText()) as Record<string, unknown>);
+const compared = cases.filter((c) => c.entry.exclude === undefined);
+
+function converge(source: string, vars: Record<string, unknown>): OracleResult {
+  try {
+    return { ok: true, output: renderTemplate(source, vars, { file: 'corpus.j2', searchPaths: [join(CORPUS_DIR, 'files'), CORPUS_DIR] }) };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+}
+
+describe.skipIf(!hasAnsible && process.env.CI === undefined)('the template corpus renders as ansible-core renders it', () => {
+  let ansible = new Map<string, OracleResult>();
+  beforeAll(async () => {
+    if (!hasAnsible) throw new Error('ansible-playbook is not on PATH but CI is set: the Ansible comparison cannot run');
+    ansible = await renderWithAnsible(compared.map((c) => ({ id: c.id, source: c.source, vars: c.vars })), { filesDir: join(CORPUS_DIR, 'files') });
+  }, 600_000);
+
+  test.each(compared.map((c) => [c.id, c] as const))('%s', (_id, c) => {
+    const expected = ansible.get(c.id)!;
+    const actual = converge(c.source, c.vars);
+    if (c.entry.differs !== undefined) {
+      expect(actual, `${c.id} is listed as differing (${c.entry.differs}) but now equals Ansible: remove 'differs'`).not.toEqual(expected);
+      return;
+    }
+    if (!expected.ok) {
+      expect(actual.ok, `Ansible refuses ${c.id}: ${expected.error}`).toBe(false);
+      if (c.entry.error !== undefined) {
+        expect(expected.error).toContain(c.entry.error);
+        expect(actual.ok ? '' : actual.error).toContain(c.entry.error);
+      }
+      return;
+    }
+    expect(actual).toEqual(expect.objectContaining({ ok: true }));
+    if (c.entry.shape !== undefined) {
+      const re = new RegExp(`^(?:${c.entry.shape})$`, 's');
+      expect(expected.output).toMatch(re);
+      expect((actual as { output: string }).output).toMatch(re);
+    } else {
+      expect((actual as { output: string }).output).toBe(expected.output);
+    }
+  });
+});
