@@ -5,12 +5,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 /**
- * Renders many templates with ansible-core in ONE ansible-playbook run: a single looped `debug`
- * task evaluates `lookup('template', ...)` (the same Templar.do_template as the template module,
- * with convert_data=False as the module uses) for each template with its own variables, errors
- * ignored, and one `copy` writes every result as JSON. Per-template variables are passed as
- * `!unsafe` JSON strings and decoded inside the lookup call, so Ansible templates their `{{ }}`
- * lazily in the template's context, as it does for task vars.
+ * Renders many templates with ansible-core in ONE ansible-playbook run: one task calls the
+ * harness lookup `ansible-plugins/converge_corpus.py`, which renders every template as the
+ * `template` action does (same Templar, environment, search path and do_template call) with the
+ * template's own variables on top of the play's, so `{{ }}` in variables is templated lazily as
+ * for task vars, and records each output or error.
  */
 
 /** What Ansible made of one template: its output, or its error message. */
@@ -24,10 +23,7 @@ export interface OracleCase {
 }
 
 const run = promisify(execFile);
-
-function unsafe(s: string): string {
-  return `!unsafe ${JSON.stringify(s)}`;
-}
+const PLUGINS = join(import.meta.dirname, 'ansible-plugins');
 
 /**
  * Renders `cases` with ansible-playbook; `filesDir` is copied to the play's `files/` (for the
@@ -41,24 +37,19 @@ export async function renderWithAnsible(cases: OracleCase[], options: { filesDir
     mkdirSync(join(work, 'templates'));
     if (options.filesDir && existsSync(options.filesDir)) cpSync(options.filesDir, join(work, 'files'), { recursive: true });
     for (const c of cases) writeFileSync(join(work, 'templates', `${c.id}.j2`), c.source);
+    const spec = {
+      dir: join(work, 'templates'),
+      base: work,
+      out: join(work, 'results.json'),
+      cases: cases.map((c) => ({ id: c.id, vars: JSON.stringify(c.vars) })),
+    };
+    writeFileSync(join(work, 'spec.json'), JSON.stringify(spec));
     const lines = [
       '- hosts: localhost',
       '  connection: local',
       '  gather_facts: false',
-      '  vars:',
-      '    corpus_vars:',
-      ...cases.map((c) => `      ${JSON.stringify(c.id)}: ${unsafe(JSON.stringify(c.vars))}`),
       '  tasks:',
-      '    - name: render',
-      '      debug:',
-      `        msg: "{{ lookup('template', 'templates/' ~ item ~ '.j2', template_vars=(corpus_vars[item] | from_json), convert_data=False) }}"`,
-      `      loop: ${JSON.stringify(cases.map((c) => c.id))}`,
-      '      loop_control: {label: "{{ item }}"}',
-      '      ignore_errors: true',
-      '      register: rendered',
-      '    - copy:',
-      `        dest: ${JSON.stringify(join(work, 'results.json'))}`,
-      `        content: "{{ rendered.results | map(attribute='msg') | zip(rendered.results | map(attribute='failed', default=False)) | list | to_json }}"`,
+      `    - debug: {msg: "{{ lookup('converge_corpus', '${join(work, 'spec.json')}') }}"}`,
       '',
     ];
     writeFileSync(join(work, 'playbook.yml'), lines.join('\n'));
@@ -74,19 +65,15 @@ export async function renderWithAnsible(cases: OracleCase[], options: { filesDir
       ANSIBLE_RETRY_FILES_ENABLED: 'false',
       ANSIBLE_DISPLAY_OK_HOSTS: 'false',
       ANSIBLE_DEPRECATION_WARNINGS: 'false',
+      ANSIBLE_LOOKUP_PLUGINS: PLUGINS,
     };
     try {
       await run('ansible-playbook', ['-i', options.inventory ?? 'localhost,', join(work, 'playbook.yml')], { env, cwd: work, maxBuffer: 256 * 1024 * 1024 });
     } catch (e) {
-      throw new Error(`ansible-playbook failed:\n${String((e as { stdout?: string }).stdout ?? e)}`);
+      throw new Error(`ansible-playbook failed:\n${String((e as { stdout?: string }).stdout ?? e)}\n${String((e as { stderr?: string }).stderr ?? "")}`);
     }
-    const pairs = JSON.parse(readFileSync(join(work, 'results.json'), 'utf8')) as [string, boolean][];
-    const out = new Map<string, OracleResult>();
-    cases.forEach((c, i) => {
-      const [msg, failed] = pairs[i]!;
-      out.set(c.id, failed ? { ok: false, error: String(msg) } : { ok: true, output: String(msg) });
-    });
-    return out;
+    const results = JSON.parse(readFileSync(join(work, 'results.json'), 'utf8')) as Record<string, OracleResult>;
+    return new Map(Object.entries(results));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
