@@ -2,6 +2,8 @@ import { dirname, resolve } from 'node:path';
 import { ConvergeError } from '@converge/core';
 import { compileTemplate } from './compiler.js';
 import { readJinja2Header } from './jinja2-header.js';
+import { setLookupRenderer } from './globals.js';
+import './lookups.js';
 import { createEnvironment } from './environment.js';
 import { LazyVariable } from './lazy-vars.js';
 import { nunjucks } from './nunjucks-internals.js';
@@ -75,6 +77,8 @@ function renderSource(source: string, ctx: Record<string, unknown>, file: string
   const out = template.render(ctx);
   return restoreTrailingNewlines(source, out);
 }
+
+setLookupRenderer((source, vars, file, searchPaths) => renderSource(source, contextFor(vars, searchPaths), file, searchPaths));
 
 /**
  * Renders a Jinja2 template as Ansible's `template` module writes it, byte for byte: Jinja2

@@ -20,6 +20,8 @@ export interface OracleCase {
   id: string;
   source: string;
   vars: Record<string, unknown>;
+  /** The variables as JSON for Python, when plain JSON would lose something (whole-number floats). */
+  varsJson?: string;
 }
 
 const run = promisify(execFile);
@@ -41,7 +43,7 @@ export async function renderWithAnsible(cases: OracleCase[], options: { filesDir
       dir: join(work, 'templates'),
       base: work,
       out: join(work, 'results.json'),
-      cases: cases.map((c) => ({ id: c.id, vars: JSON.stringify(c.vars) })),
+      cases: cases.map((c) => ({ id: c.id, vars: c.varsJson ?? JSON.stringify(c.vars) })),
     };
     writeFileSync(join(work, 'spec.json'), JSON.stringify(spec));
     const lines = [

@@ -3,9 +3,11 @@
  * it) and by converge: byte-identical output, the same failures, random output of the same shape.
  */
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { parseYamlVars, renderTemplate } from '../src/index.js';
+import { PyFloat, parseYamlVars, renderTemplate } from '../src/index.js';
+import { formatPyFloat } from '../src/python-value.js';
 import { CORPUS_DIR, corpusCases, corpusEntries, corpusVarsText } from './corpus.js';
 import { renderWithAnsible, type OracleResult } from './ansible-oracle.js';
 
@@ -13,6 +15,14 @@ const hasAnsible = spawnSync('sh', ['-c', 'command -v ansible-playbook']).status
 const entries = corpusEntries();
 const cases = corpusCases(entries, parseYamlVars(corpusVarsText()) as Record<string, unknown>);
 const compared = cases.filter((c) => c.entry.exclude === undefined);
+
+/** JSON for Python's json.loads that keeps whole-number floats floats (`5.0`). */
+function pyJson(v: unknown): string {
+  if (v instanceof PyFloat) return formatPyFloat(v.value).replace(/^(-?)inf$/, '$1Infinity').replace(/^nan$/, 'NaN');
+  if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
+  if (v !== null && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`).join(', ')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
 
 function converge(source: string, vars: Record<string, unknown>): OracleResult {
   try {
@@ -26,7 +36,13 @@ describe.skipIf(!hasAnsible && process.env.CI === undefined)('the template corpu
   let ansible = new Map<string, OracleResult>();
   beforeAll(async () => {
     if (!hasAnsible) throw new Error('ansible-playbook is not on PATH but CI is set: the Ansible comparison cannot run');
-    ansible = await renderWithAnsible(compared.map((c) => ({ id: c.id, source: c.source, vars: c.vars })), { filesDir: join(CORPUS_DIR, 'files') });
+    ansible = await renderWithAnsible(compared.map((c) => ({ id: c.id, source: c.source, vars: c.vars, varsJson: pyJson(c.vars) })), { filesDir: join(CORPUS_DIR, 'files') });
+    // A report of every difference, for working on the corpus: CONVERGE_CORPUS_REPORT=file.json.
+    const report = process.env.CONVERGE_CORPUS_REPORT;
+    if (report) {
+      const diffs = compared.map((c) => ({ id: c.id, source: c.source, ansible: ansible.get(c.id), converge: converge(c.source, c.vars) })).filter((d) => JSON.stringify(d.ansible) !== JSON.stringify(d.converge));
+      writeFileSync(report, JSON.stringify(diffs, null, 1));
+    }
   }, 600_000);
 
   test.each(compared.map((c) => [c.id, c] as const))('%s', (_id, c) => {

@@ -28,11 +28,16 @@ class LookupModule(LookupBase):
             tvars.update(generate_ansible_template_vars(source, source))
             tvars.update(json.loads(case['vars']))
             templar = self._templar.copy_with_new_env(environment_class=AnsibleEnvironment, searchpath=searchpath, available_variables=tvars)
+            # lookup() inside the template runs on the task's Templar, so it sees these variables too.
+            saved = self._templar.available_variables
+            self._templar.available_variables = tvars
             try:
                 out = templar.do_template(data, preserve_trailing_newlines=True, escape_backslashes=False)
                 results[case['id']] = {'ok': True, 'output': to_text(out)}
             except Exception as e:  # every failure is a result to compare
                 results[case['id']] = {'ok': False, 'error': to_text(e)}
+            finally:
+                self._templar.available_variables = saved
         with open(spec['out'], 'w') as f:
             json.dump(results, f)
         return ['done']
