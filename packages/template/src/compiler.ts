@@ -290,9 +290,9 @@ function pythonCompilerClass(): CompilerClass {
       this._emit(`var ${id} = runtime.truthy(`);
       this.compile(node.value as NunjucksNode, frame);
       this._emitLine(');');
-      this.autoescape.push(id);
+      // Ansible's environment renders the same with autoescaping on or off (its output is not
+      // markup), so the block only evaluates its expression.
       this.compile(node.body as NunjucksNode, frame);
-      this.autoescape.pop();
     }
 
     compilePyFor(node: NunjucksNode, frame: unknown): void {

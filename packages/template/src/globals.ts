@@ -100,7 +100,7 @@ export function lookupGlobals(searchPaths: string[]): Record<string, unknown> {
   return {
     lookup: function (this: unknown, ...args: unknown[]) {
       const { values, wantlist } = run.call(this, args);
-      if (wantlist) return values;
+      if (wantlist || values.length === 0) return values;
       return values.every((v) => typeof v === 'string') ? values.join(',') : values.length === 1 ? values[0] : values;
     },
     query,

@@ -1,6 +1,6 @@
 import { pyStr } from './python-repr.js';
 import { pyTypeName } from './python-ops.js';
-import { isDict } from './python-value.js';
+import { isDict, makeTuple } from './python-value.js';
 import { splitKwargs } from './python-methods.js';
 import { Undefined, strict } from './undefined.js';
 
@@ -108,7 +108,7 @@ export function makeMacro(name: string, params: string[], defaultCount: number, 
       delete kwargs.caller;
     }
     const extra = positional.slice(params.length);
-    if (catchVarargs) bound.varargs = extra;
+    if (catchVarargs) bound.varargs = makeTuple(extra);
     else if (extra.length > 0) throw new TypeError(`macro '${name}' takes not more than ${params.length} argument(s)`);
     if (catchKwargs) bound.kwargs = { ...kwargs };
     else {

@@ -179,7 +179,7 @@ function hostPattern(pattern: string, groups: Record<string, string[]>): string[
     else if (part.startsWith('&')) out = out.filter((h) => resolveOne(part.slice(1)).includes(h));
     else for (const h of resolveOne(part)) if (!out.includes(h)) out.push(h);
   }
-  return all.filter((h) => out.includes(h));
+  return out;
 }
 
 registerLookup('inventory_hostnames', (terms, { vars }) => {

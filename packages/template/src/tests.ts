@@ -37,7 +37,7 @@ export const jinjaTests: Record<string, Test> = {
   false: (v) => v === false,
   string: isString,
   number: (v) => isNumber(v) || typeof v === 'boolean' || typeof v === 'bigint',
-  integer: (v) => (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'boolean' || typeof v === 'bigint',
+  integer: (v) => (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint',
   float: (v) => isNumber(v) && isFloat(v),
   mapping: (v) => isDict(v),
   sequence: (v) => Array.isArray(v) || isString(v) || isDict(v),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
-import { isSafeString } from '../nunjucks-internals.js';
+import { isSafeString, nunjucks } from '../nunjucks-internals.js';
 import { pyCompare, pyTypeName } from '../python-ops.js';
 import { pyRepr, pyReprString, pyStr } from '../python-repr.js';
 import { PyFloat, isDict, isTuple, makeTuple, num, toPyFloat } from '../python-value.js';
@@ -17,6 +17,10 @@ import { attributeOf } from './collections.js';
  * `plugins/filter/core.py`, `mathstuff.py`, `urlsplit.py`, `urls.py`; Jinja2 3.1 `filters.py`;
  * checked by the corpus in `test/fixtures/templates/corpus/`.
  */
+
+function markSafe(s: string): unknown {
+  return new (nunjucks().runtime.SafeString)(s);
+}
 
 function text(v: unknown): string {
   return pyStr(strict(v));
@@ -207,7 +211,8 @@ export const moreFilters: Record<string, Filter> = {
     const s = text(v);
     if (type === 'posix_basic') return s.replace(/[.^$*[\]\\]/g, '\\$&');
     if (type !== 'python') throw new Error('Invalid regex type (' + type + ')');
-    return Array.from(s).map((c) => (/[\w]/u.test(c) && c !== '\u00a0' ? c : `\\${c}`)).join('');
+    // Python 3.7+ re.escape: only the characters special in a pattern.
+    return s.replace(/[()[\]{}?*+\-|^$\\.&~# \t\n\r\v\f]/g, '\\$&');
   },
   rekey_on_member: (v, key) => {
     const x = strict(v);
@@ -237,7 +242,6 @@ export const moreFilters: Record<string, Filter> = {
   },
   to_uuid: (v, ...args) => uuid5(String(filterArgs(args).get(0, 'namespace', '361E6D51-FAEC-444A-9079-341386DA8E2E')), text(v)),
   type_debug: (v) => { const x = strict(v); return isTuple(x) ? 'tuple' : x instanceof PyFloat ? 'float' : typeof x === 'string' ? 'str' : pyTypeName(x); },
-  urldecode: (v) => decodeURIComponent(text(v)),
   urlsplit: (v, query) => { const parts = urlsplit(text(v)); if (query === undefined) return parts; const q = String(strict(query)); if (!Object.hasOwn(parts, q)) throw new Error(`urlsplit: unknown URL component: ${q}`); return parts[q]; },
   win_basename: (v) => { const s = text(v); return s.slice(Math.max(s.lastIndexOf('\\'), s.lastIndexOf('/')) + 1); },
   win_dirname: (v) => { const s = text(v); const i = Math.max(s.lastIndexOf('\\'), s.lastIndexOf('/')); return i < 0 ? (/^[A-Za-z]:/.test(s) ? s.slice(0, 2) : '') : s.slice(0, i).replace(/[\\/]+$/, '') || s.slice(0, i + 1); },
@@ -263,9 +267,38 @@ export const moreFilters: Record<string, Filter> = {
     if (reverse) entries.reverse();
     return entries.map((e) => makeTuple(e));
   },
-  escape: (v) => (isSafeString(v) ? v : escapeHtml(pyStr(strict(v)))),
-  e: (v) => (isSafeString(v) ? v : escapeHtml(pyStr(strict(v)))),
-  forceescape: (v) => escapeHtml(pyStr(strict(v))),
+  escape: (v) => (isSafeString(v) ? v : markSafe(escapeHtml(pyStr(strict(v))))),
+  e: (v) => (isSafeString(v) ? v : markSafe(escapeHtml(pyStr(strict(v))))),
+  forceescape: (v) => markSafe(escapeHtml(pyStr(strict(v)))),
+  title: (v) => text(v).split(/([-\s({[<]+)/u).filter((w) => w !== '').map((w) => { const [first = '', ...rest] = Array.from(w); return first.toUpperCase() + rest.join('').toLowerCase(); }).join(''),
+  wordcount: (v) => (text(v).match(/[\p{L}\p{N}_]+/gu) ?? []).length,
+  truncate: (v, ...args) => {
+    const a = filterArgs(args);
+    const s = Array.from(text(v));
+    const length = Number(a.get(0, 'length', 255));
+    const killwords = a.get(1, 'killwords', false) === true;
+    const end = String(a.get(2, 'end', '...'));
+    const leeway = Number(a.get(3, 'leeway', 5) ?? 5);
+    if (s.length <= length + leeway) return s.join('');
+    const cut = s.slice(0, Math.max(0, length - Array.from(end).length)).join('');
+    if (killwords) return cut + end;
+    const i = cut.lastIndexOf(' ');
+    return (i < 0 ? cut : cut.slice(0, i)) + end;
+  },
+  urldecode: (v) => decodeURIComponent(text(v).replace(/\+/g, ' ')),
+  groupby: (v, attribute, ...args) => {
+    const a = filterArgs(args);
+    const dflt = a.get(0, 'default', undefined);
+    const groups = new Map<string, [unknown, unknown[]]>();
+    for (const item of seq(v)) {
+      let key = attributeOf(item, strict(attribute));
+      if (key === undefined && dflt !== undefined) key = dflt;
+      const id = pyRepr(key);
+      if (!groups.has(id)) groups.set(id, [key, []]);
+      groups.get(id)![1].push(item);
+    }
+    return [...groups.values()].sort((p, q) => pyCompare(p[0], q[0])).map(([k, items]) => makeTuple([k, items]));
+  },
   center: (v, width) => { const s = text(v); const w = width === undefined ? 80 : Number(strict(width)); const n = Array.from(s).length; if (w <= n) return s; const total = w - n; const left = Math.floor(total / 2) + (total & w & 1); return ' '.repeat(left) + s + ' '.repeat(total - left); },
   reverse: (v) => { const x = strict(v); if (typeof x === 'string' || isSafeString(x)) return Array.from(String(x)).reverse().join(''); return [...seq(x)].reverse(); },
   batch: (v, size, fill) => { const items = seq(v); const n = Number(strict(size)); const out: unknown[][] = []; for (let i = 0; i < items.length; i += n) out.push(items.slice(i, i + n)); const last = out[out.length - 1]; if (fill !== undefined && last && last.length < n) while (last.length < n) last.push(fill); return out; },
