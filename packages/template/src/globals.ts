@@ -75,7 +75,7 @@ export function registerLookup(name: string, plugin: LookupPlugin): void {
  * `wantlist=True`; `query`/`q` always return the list. Unknown plugins are errors.
  */
 export function lookupGlobals(searchPaths: string[]): Record<string, unknown> {
-  function run(this: unknown, args: unknown[]): { values: unknown[]; wantlist: boolean } {
+  function run(this: unknown, args: unknown[]): { values: unknown[]; wantlist: boolean; ignored?: boolean } {
     const context = this as { ctx?: Record<string, unknown> } | undefined;
     const vars = (): Record<string, unknown> => {
       const ctx = context?.ctx ?? {};
@@ -90,7 +90,8 @@ export function lookupGlobals(searchPaths: string[]): Record<string, unknown> {
     try {
       return { values: plugin(terms, { kwargs: rest, searchPaths, vars, render }), wantlist: wantlist === true };
     } catch (e) {
-      if (errors === 'ignore') return { values: [], wantlist: wantlist === true };
+      // Ansible 2.14 (_lookup): an ignored error gives [] to query() and None to lookup().
+      if (errors === 'ignore') return { values: [], wantlist: wantlist === true, ignored: true };
       throw e;
     }
   }
@@ -99,7 +100,8 @@ export function lookupGlobals(searchPaths: string[]): Record<string, unknown> {
   }
   return {
     lookup: function (this: unknown, ...args: unknown[]) {
-      const { values, wantlist } = run.call(this, args);
+      const { values, wantlist, ignored } = run.call(this, args);
+      if (ignored === true && !wantlist) return null;
       if (wantlist || values.length === 0) return values;
       return values.every((v) => typeof v === 'string') ? values.join(',') : values.length === 1 ? values[0] : values;
     },
