@@ -1,103 +1,40 @@
-import { balanceBraces } from './brace-balance.js';
-import { trimAfterCommentsAndRaw } from './trim-blocks.js';
-import { nunjucksInternals, nunjucksTransformer, type NunjucksCompilerBase, type NunjucksNode, type NunjucksParserBase } from './nunjucks-internals.js';
+import { parseJinja } from './jinja-parser.js';
+import type { LexerOptions } from './jinja-lexer.js';
+import { nunjucksInternals, nunjucksTransformer, type NunjucksCompilerBase, type NunjucksNode } from './nunjucks-internals.js';
 
-/** nunjucks lexer options for Ansible's template module: `trim_blocks` on, `lstrip_blocks` off. */
-export const ANSIBLE_LEXER_OPTIONS = { trimBlocks: true, lstripBlocks: false, autoescape: false } as const;
+/** Ansible's Jinja2 environment: `trim_blocks` on, `lstrip_blocks` off. Source: Ansible 2.14 `template/__init__.py` (`AnsibleEnvironment`). */
+export const ANSIBLE_LEXER_OPTIONS: LexerOptions = { trimBlocks: true, lstripBlocks: false };
 
-interface PythonCompilerClasses {
-  lexer: { lex(src: string, opts: Record<string, unknown>): unknown };
-  PythonParser: new (tokens: unknown) => NunjucksParserBase;
-  PythonCompiler: new (templateName: string, throwOnUndefined: boolean) => NunjucksCompilerBase;
-}
+type CompilerClass = new (templateName: string, throwOnUndefined: boolean) => NunjucksCompilerBase;
 
-let classes: PythonCompilerClasses | undefined;
+let compilerClass: CompilerClass | undefined;
 
-// The parser and compiler subclass nunjucks' own, so they are defined on the first compile (nunjucks
-// is loaded then, not when @converge/core is imported).
-function pythonCompilerClasses(): PythonCompilerClasses {
-  if (classes) return classes;
+const BINARY: Record<string, string> = { Add: '+', Sub: '-', Mul: '*', Div: '/', FloorDiv: '//', Mod: '%', Pow: '**', Concat: '~' };
+
+// The compiler subclasses nunjucks' own, so it is defined on the first compile (nunjucks is loaded then).
+function pythonCompilerClass(): CompilerClass {
+  if (compilerClass) return compilerClass;
   const { Compiler } = nunjucksInternals().compiler;
-  const { Parser } = nunjucksInternals().parser;
-  const { lexer, nodes } = nunjucksInternals();
-
-  class PythonParser extends Parser {
-    // nunjucks turns `1.0` into the number 1; remember it was a float so it renders as `1.0`.
-    override parsePrimary(noPostfix?: boolean): NunjucksNode {
-      const isFloat = this.peekToken().type === lexer.TOKEN_FLOAT;
-      const node = super.parsePrimary(noPostfix);
-      if (isFloat && node.typename === 'Literal') node.isFloat = true;
-      return node;
-    }
-
-    // Jinja2 postfixes: calls, `x[i]`, slices `x[a:b:c]`, `x.name` and `x.0` (an int item).
-    parsePostfix(node: NunjucksNode): NunjucksNode {
-      for (;;) {
-        const tok = this.peekToken() as { type: string; value: string; lineno: number; colno: number } | null;
-        if (!tok) return node;
-        if (tok.type === lexer.TOKEN_LEFT_PAREN) {
-          node = new nodes.FunCall!(tok.lineno, tok.colno, node, this.parseSignature());
-        } else if (tok.type === lexer.TOKEN_LEFT_BRACKET) {
-          this.nextToken();
-          const part = (): NunjucksNode => {
-            const t = this.peekToken();
-            return t.type === lexer.TOKEN_COLON || t.type === lexer.TOKEN_RIGHT_BRACKET ? new nodes.Literal!(tok.lineno, tok.colno, null) : this.parseExpression();
-          };
-          const start = part();
-          if (this.skip(lexer.TOKEN_COLON)) {
-            const stop = part();
-            const step = this.skip(lexer.TOKEN_COLON) ? part() : new nodes.Literal!(tok.lineno, tok.colno, null);
-            this.expect(lexer.TOKEN_RIGHT_BRACKET);
-            node = pyCallNode('slice', [node, start, stop, step], tok.lineno, tok.colno);
-          } else {
-            this.expect(lexer.TOKEN_RIGHT_BRACKET);
-            node = new nodes.LookupVal!(tok.lineno, tok.colno, node, start);
-          }
-        } else if (tok.type === lexer.TOKEN_OPERATOR && tok.value === '.') {
-          this.nextToken();
-          const val = this.nextToken() as { type: string; value: string; lineno: number; colno: number };
-          if (val.type === lexer.TOKEN_SYMBOL) {
-            node = new nodes.LookupVal!(tok.lineno, tok.colno, node, new nodes.Literal!(val.lineno, val.colno, val.value));
-          } else if (val.type === lexer.TOKEN_INT) {
-            node = new nodes.LookupVal!(tok.lineno, tok.colno, node, new nodes.Literal!(val.lineno, val.colno, Number(val.value)));
-          } else if (val.type === lexer.TOKEN_FLOAT && /^\d+\.$/.test(val.value)) {
-            // `x.10.y` lexes as `x` `.` `10.` `y`: an int item followed by an attribute.
-            node = new nodes.LookupVal!(tok.lineno, tok.colno, node, new nodes.Literal!(val.lineno, val.colno, Number(val.value.slice(0, -1))));
-            const next = this.nextToken() as { type: string; value: string; lineno: number; colno: number };
-            if (next.type !== lexer.TOKEN_SYMBOL) this.fail(`expected name as lookup value, got ${next.value}`, next.lineno, next.colno);
-            node = new nodes.LookupVal!(tok.lineno, tok.colno, node, new nodes.Literal!(next.lineno, next.colno, next.value));
-          } else {
-            this.fail(`expected name as lookup value, got ${val.value}`, val.lineno, val.colno);
-          }
-        } else {
-          return node;
-        }
-      }
-    }
-  }
-
-  /** A node that compiles to `runtime.FN(args..., extra)`; an instance of nodes.Group so nunjucks' assertType accepts it. */
-  function pyCallNode(fn: string, args: NunjucksNode[], lineno: number, colno: number, extra?: string): NunjucksNode {
-    const n = new nodes.Group!(lineno, colno, []);
-    Object.defineProperty(n, 'typename', { value: 'PyCall' });
-    return Object.assign(n, { fn, args, extra });
-  }
-
-  const BINARY: Record<string, string> = { Add: '+', Sub: '-', Mul: '*', Div: '/', FloorDiv: '//', Mod: '%', Pow: '**', Concat: '~' };
 
   /**
-   * nunjucks' compiler with Jinja2/Ansible semantics: every use of a value goes through the
-   * Python runtime (`runtime.truthy`, `runtime.binop`, `runtime.compareChain`, ...), so Undefined
-   * is strict, empty lists are false, `/` gives floats and `~` concatenates. Also records the line
-   * of every output, `if`, `for` and `set` so errors can name it. Pinned to nunjucks 3.2.4.
+   * nunjucks' compiler with Jinja2/Ansible semantics: every use of a value goes through the Python
+   * runtime (`runtime.truthy`, `runtime.binop`, `runtime.compareChain`, ...), so Undefined is
+   * strict, empty lists are false, `/` gives floats and `~` concatenates. The statements nunjucks
+   * compiles differently from Jinja2 (`for`, `set`, macros, call and filter blocks, `with`,
+   * `autoescape`) are compiled here; output, `if`, inheritance, includes and imports stay
+   * nunjucks'. Variables set in templates live in the run-time frames (a loop or macro body has
+   * its own, as Jinja2 scopes them). Records the line of every statement so errors can name it.
+   * Pinned to nunjucks 3.2.4.
    */
   class PythonCompiler extends Compiler {
-    private expr(node: NunjucksNode, frame: unknown): void {
-      this.compile(node, frame);
-    }
+    private autoescape: string[] = ['false'];
 
     private emitLocation(node: NunjucksNode): void {
       this._emitLine(`lineno = ${node.lineno}; colno = ${node.colno};`);
+    }
+
+    private tmp(): string {
+      return (this as unknown as { _tmpid(): string })._tmpid();
     }
 
     _emitFuncEnd(noReturn?: boolean): void {
@@ -110,35 +47,41 @@ function pythonCompilerClasses(): PythonCompilerClasses {
       this.buffer = null;
     }
 
-    compilePyCall(node: NunjucksNode, frame: unknown): void {
-      this._emit(`runtime.${String(node.fn)}(`);
-      (node.args as NunjucksNode[]).forEach((a, i) => {
-        if (i > 0) this._emit(', ');
-        this.expr(a, frame);
-      });
-      if (node.extra !== undefined) this._emit(`, ${String(node.extra)}`);
-      this._emit(')');
-    }
-
     override _compileExpression(node: NunjucksNode, frame: unknown): void {
-      if (node.typename === 'PyCall') this.compilePyCall(node, frame);
-      else super._compileExpression(node, frame);
+      this.compile(node, frame);
     }
 
-    private pyCall(fn: string, args: NunjucksNode[], like: NunjucksNode, extra?: string): NunjucksNode {
-      return pyCallNode(fn, args, like.lineno, like.colno, extra);
+    private list(nodes: NunjucksNode[], frame: unknown): void {
+      this._emit('[');
+      nodes.forEach((a, i) => {
+        if (i > 0) this._emit(', ');
+        this.compile(a, frame);
+      });
+      this._emit(']');
+    }
+
+    private kwargs(pairs: [string, NunjucksNode][], frame: unknown, extra?: string): void {
+      this._emit('{');
+      pairs.forEach(([k, v], i) => {
+        if (i > 0) this._emit(', ');
+        this._emit(`${JSON.stringify(k)}: `);
+        this.compile(v, frame);
+      });
+      if (extra) this._emit(`${pairs.length > 0 ? ', ' : ''}${extra}`);
+      this._emit('}');
     }
 
     override compileLiteral(node: NunjucksNode, frame?: unknown): void {
       if (node.isFloat === true && typeof node.value === 'number') this._emit(`runtime.float(${String(node.value)})`);
+      else if (typeof node.value === 'bigint') this._emit(`BigInt(${JSON.stringify(node.value.toString())})`);
       else super.compileLiteral(node, frame);
     }
 
     compileLookupVal(node: NunjucksNode, frame: unknown): void {
       this._emit('runtime.memberLookup((');
-      this._compileExpression(node.target as NunjucksNode, frame);
+      this.compile(node.target as NunjucksNode, frame);
       this._emit('),');
-      this._compileExpression(node.val as NunjucksNode, frame);
+      this.compile(node.val as NunjucksNode, frame);
       this._emit(`, ${JSON.stringify(this.describe(node))})`);
     }
 
@@ -153,135 +96,289 @@ function pythonCompilerClasses(): PythonCompilerClasses {
           const target = this.describe(node.target as NunjucksNode);
           return val.typename === 'Literal' && typeof val.value === 'string' && /^[A-Za-z_]\w*$/.test(val.value) ? `${target}.${val.value}` : `${target}[${this.describe(val)}]`;
         }
-        case 'FunCall':
-          return `${this.describe(node.name as NunjucksNode)}()`;
+        case 'PyCall':
+          return `${this.describe(node.callee as NunjucksNode)}()`;
         default:
           return '(expression)';
       }
     }
 
-    override compileFunCall(node: NunjucksNode, frame: unknown): void {
-      const name = node.name as NunjucksNode;
-      if (name.typename !== 'LookupVal') return super.compileFunCall(node, frame);
-      this._emit(`(lineno = ${node.lineno}, colno = ${node.colno}, runtime.callWrap(runtime.methodLookup((`);
-      this._compileExpression(name.target as NunjucksNode, frame);
-      this._emit('),');
-      this._compileExpression(name.val as NunjucksNode, frame);
-      this._emit(`, ${JSON.stringify(this.describe(name))}), ${JSON.stringify(this.describe(name))}, context, `);
-      this._compileAggregate(node.args as NunjucksNode, frame, '[', '])');
+    compilePyTuple(node: NunjucksNode, frame: unknown): void {
+      this._emit('runtime.tuple(');
+      this.list(node.children as NunjucksNode[], frame);
       this._emit(')');
     }
 
-    override compileGroup(node: NunjucksNode, frame: unknown): void {
-      const children = node.children as NunjucksNode[];
-      if (children.length > 1) {
-        this._emit('runtime.tuple(');
-        this._compileAggregate(node, frame, '[', ']');
-        this._emit(')');
-      } else super.compileGroup(node, frame);
-    }
-
-    private inKeywordArgs = false;
-
-    compileDict(node: NunjucksNode, frame: unknown): void {
-      const outer = this.inKeywordArgs;
-      this.inKeywordArgs = false;
-      this._compileAggregate(node, frame, '{', '}');
-      this.inKeywordArgs = outer;
-    }
-
-    compileKeywordArgs(node: NunjucksNode, frame: unknown): void {
-      // `f(name=value)`: the names are literal, unlike the keys of a dict literal.
-      const outer = this.inKeywordArgs;
-      this.inKeywordArgs = true;
-      this._emit('runtime.makeKeywordArgs(');
-      this._compileAggregate(node, frame, '{', '}');
+    compilePySlice(node: NunjucksNode, frame: unknown): void {
+      this._emit('runtime.slice(');
+      [node.target, node.start, node.stop, node.step].forEach((a, i) => {
+        if (i > 0) this._emit(', ');
+        this.compile(a as NunjucksNode, frame);
+      });
       this._emit(')');
-      this.inKeywordArgs = outer;
     }
 
-    compilePair(node: NunjucksNode, frame: unknown): void {
-      const key = node.key as NunjucksNode;
-      if (key.typename === 'Literal' && typeof key.value === 'string') this.compile(key, frame);
-      else if (this.inKeywordArgs && key.typename === 'Symbol') this._emit(JSON.stringify(String(key.value)));
-      else {
-        this._emit('[runtime.dictKey(');
-        this._compileExpression(key, frame);
-        this._emit(')]');
-      }
-      this._emit(': ');
-      this._compileExpression(node.value as NunjucksNode, frame);
-    }
-
-    override compileIf(node: NunjucksNode, frame: unknown, async?: boolean): void {
-      this.emitLocation(node);
-      node.cond = this.pyCall('truthy', [node.cond as NunjucksNode], node);
-      super.compileIf(node, frame, async);
-    }
-
-    compileInlineIf(node: NunjucksNode, frame: unknown): void {
+    compilePyCondExpr(node: NunjucksNode, frame: unknown): void {
       this._emit('(runtime.truthy(');
       this.compile(node.cond as NunjucksNode, frame);
       this._emit(') ? ');
       this.compile(node.body as NunjucksNode, frame);
       this._emit(' : ');
-      if (node.else_ !== null && node.else_ !== undefined) this.compile(node.else_ as NunjucksNode, frame);
-      else this._emit('""');
+      if (node.else_) this.compile(node.else_ as NunjucksNode, frame);
+      else this._emit(`runtime.condUndefined(${node.lineno + 1})`);
       this._emit(')');
     }
 
-    override compileFor(node: NunjucksNode, frame: unknown): void {
-      this.emitLocation(node);
-      const name = node.name as NunjucksNode;
-      const names = name.typename === 'Array' ? (name.children as NunjucksNode[]).map((c) => String(c.value)) : [String(name.value)];
-      let arr = node.arr as NunjucksNode;
-      // `for x in xs if cond` parses as an inline if without else: Jinja2's loop filter, which
-      // skips items before loop.index and loop.length are counted.
-      let filter: NunjucksNode | undefined;
-      if (arr.typename === 'InlineIf' && (arr.else_ === null || arr.else_ === undefined)) {
-        filter = arr.cond as NunjucksNode;
-        arr = arr.body as NunjucksNode;
-      }
-      node.arr = this.pyCall('iterate', [arr], node, String(names.length));
-      if (filter) {
-        const n = new nodes.Group!(node.lineno as number, node.colno as number, []);
-        Object.defineProperty(n, 'typename', { value: 'LoopFilter' });
-        node.arr = Object.assign(n, { seq: node.arr, cond: filter, names });
-      }
-      super.compileFor(node, frame);
+    compilePyTest(node: NunjucksNode, frame: unknown): void {
+      const { args, kwargs } = node.args as { args: NunjucksNode[]; kwargs: [string, NunjucksNode][] };
+      this._emit(`runtime.test(env, ${JSON.stringify(node.name)}, `);
+      this.compile(node.target as NunjucksNode, frame);
+      this._emit(', ');
+      this.list(args, frame);
+      this._emit(', ');
+      this.kwargs(kwargs, frame);
+      this._emit(')');
     }
 
-    compileLoopFilter(node: NunjucksNode, frame: unknown): void {
-      const names = node.names as string[];
-      const binds = names.length === 1 ? `frame.set(${JSON.stringify(names[0])}, item);` : names.map((n, i) => `frame.set(${JSON.stringify(n)}, item[${i}]);`).join(' ');
-      this._emit('runtime.loopFilter(');
-      this.compile(node.seq as NunjucksNode, frame);
-      this._emit(`, function(item) { var outer = frame; frame = frame.push(); ${binds} try { return runtime.truthy(`);
-      this.compile(node.cond as NunjucksNode, frame);
-      this._emit('); } finally { frame = outer; } })');
+    compilePyFilter(node: NunjucksNode, frame: unknown, body?: NunjucksNode): void {
+      this._emit(`runtime.filter(env, context, ${JSON.stringify(node.name)}, `);
+      const target = node.target as NunjucksNode | null;
+      if (target) this.compile(target, frame);
+      else if (body) this.capture(body, frame);
+      else this._emit('""');
+      this._emit(', ');
+      this.list(node.args as NunjucksNode[], frame);
+      this._emit(', ');
+      this.kwargs(node.kwargs as [string, NunjucksNode][], frame);
+      this._emit(')');
     }
 
-    _emitLoopBindings(node: NunjucksNode, arr: string, i: string, len: string): void {
-      (Object.getPrototypeOf(PythonCompiler.prototype) as { _emitLoopBindings: (this: unknown, ...a: unknown[]) => void })._emitLoopBindings.call(this, node, arr, i, len);
-      this._emitLine(`runtime.loopExtras(frame, ${arr}, ${i});`);
+    compilePyCall(node: NunjucksNode, frame: unknown, extraKw?: string): void {
+      const callee = node.callee as NunjucksNode;
+      const desc = JSON.stringify(this.describe(callee));
+      this._emit(`(lineno = ${node.lineno}, colno = ${node.colno}, runtime.callWrap(`);
+      if (callee.typename === 'LookupVal') {
+        this._emit('runtime.methodLookup((');
+        this.compile(callee.target as NunjucksNode, frame);
+        this._emit('),');
+        this.compile(callee.val as NunjucksNode, frame);
+        this._emit(`, ${desc})`);
+      } else this.compile(callee, frame);
+      this._emit(`, ${desc}, context, runtime.callArgs(`);
+      this.list(node.args as NunjucksNode[], frame);
+      this._emit(', ');
+      if (node.dynArgs) this.compile(node.dynArgs as NunjucksNode, frame);
+      else this._emit('null');
+      this._emit(', ');
+      this.kwargs(node.kwargs as [string, NunjucksNode][], frame, extraKw);
+      this._emit(', ');
+      if (node.dynKwargs) this.compile(node.dynKwargs as NunjucksNode, frame);
+      else this._emit('null');
+      this._emit(')))');
     }
 
-    override compileSet(node: NunjucksNode, frame: unknown): void {
-      this.emitLocation(node);
-      const targets = node.targets as NunjucksNode[];
-      // `{% set ns.attr = value %}`: Jinja2 allows attribute assignment on a namespace() only.
-      if (targets.length === 1 && targets[0]!.typename === 'LookupVal' && node.value) {
-        const t = targets[0]!;
-        this._emit('runtime.namespaceSet(');
-        this.compile(t.target as NunjucksNode, frame);
+    compileDict(node: NunjucksNode, frame: unknown): void {
+      this._emit('runtime.dict([');
+      (node.children as NunjucksNode[]).forEach((pair, i) => {
+        if (i > 0) this._emit(', ');
+        this._emit('[');
+        this.compile(pair.key as NunjucksNode, frame);
         this._emit(', ');
-        this.compile(t.val as NunjucksNode, frame);
-        this._emit(', ');
-        this.compile(node.value as NunjucksNode, frame);
-        this._emitLine(');');
+        this.compile(pair.value as NunjucksNode, frame);
+        this._emit(']');
+      });
+      this._emit('])');
+    }
+
+    override compileIf(node: NunjucksNode, frame: unknown, async?: boolean): void {
+      this.emitLocation(node);
+      const cond = node.cond as NunjucksNode;
+      this._emit('if(runtime.truthy(');
+      this.compile(cond, frame);
+      this._emitLine(')) {');
+      this._withScopedSyntax(() => this.compile(node.body as NunjucksNode, frame));
+      if (node.else_) {
+        this._emitLine('} else {');
+        this._withScopedSyntax(() => this.compile(node.else_ as NunjucksNode, frame));
+      }
+      this._emitLine('}');
+      void async;
+    }
+
+    /** Binds a `for`/`set`/`with` target (a name or a tuple of targets) to the JS expression `value` in the run-time frame. */
+    private bind(target: NunjucksNode, value: string, topLevel: boolean): void {
+      if (target.typename === 'Symbol') {
+        const name = JSON.stringify(String(target.value));
+        this._emitLine(`frame.set(${name}, ${value});`);
+        if (topLevel) {
+          this._emitLine(`if (frame.topLevel) { context.setVariable(${name}, ${value});${String(target.value).startsWith('_') ? '' : ` context.addExport(${name}, ${value});`} }`);
+        }
         return;
       }
-      super.compileSet(node, frame);
+      const children = target.children as NunjucksNode[];
+      const id = this.tmp();
+      this._emitLine(`var ${id} = runtime.unpack(${value}, ${children.length});`);
+      children.forEach((c, i) => this.bind(c, `${id}[${i}]`, topLevel));
+    }
+
+    private capture(body: NunjucksNode, frame: unknown): void {
+      const buffer = this.buffer;
+      const id = this.tmp();
+      this.buffer = id;
+      this._emitLine('(function() {');
+      this._emitLine(`var ${id} = "";`);
+      this._withScopedSyntax(() => this.compile(body, frame));
+      this._emitLine(`return ${id};`);
+      this._emit('})()');
+      this.buffer = buffer;
+    }
+
+    compilePySet(node: NunjucksNode, frame: unknown): void {
+      this.emitLocation(node);
+      const target = node.targets as NunjucksNode | NunjucksNode[];
+      const id = this.tmp();
+      this._emit(`var ${id} = `);
+      if (node.value) this.compile(node.value as NunjucksNode, frame);
+      else if (node.filter) this.compilePyFilterChain(node.filter as NunjucksNode, frame, node.body as NunjucksNode);
+      else this.capture(node.body as NunjucksNode, frame);
+      this._emitLine(';');
+      if (Array.isArray(target)) {
+        const ns = target[0]!;
+        this._emitLine(`runtime.namespaceSet(runtime.contextOrFrameLookup(context, frame, ${JSON.stringify(ns.ns)}), ${JSON.stringify(ns.attr)}, ${id});`);
+        return;
+      }
+      this.bind(target, id, true);
+    }
+
+    /** A filter chain whose innermost target is a block body (`{% filter %}`, `{% set x | f %}`). */
+    private compilePyFilterChain(node: NunjucksNode, frame: unknown, body: NunjucksNode): void {
+      const target = node.target as NunjucksNode | null;
+      if (!target) return this.compilePyFilter(node, frame, body);
+      this._emit(`runtime.filter(env, context, ${JSON.stringify(node.name)}, `);
+      this.compilePyFilterChain(target, frame, body);
+      this._emit(', ');
+      this.list(node.args as NunjucksNode[], frame);
+      this._emit(', ');
+      this.kwargs(node.kwargs as [string, NunjucksNode][], frame);
+      this._emit(')');
+    }
+
+    compilePyFilterBlock(node: NunjucksNode, frame: unknown): void {
+      this.emitLocation(node);
+      this._emit(`${this.buffer ?? 'output'} += runtime.suppressValue(`);
+      this.compilePyFilterChain(node.filter as NunjucksNode, frame, node.body as NunjucksNode);
+      this._emitLine(`, ${this.autoescape[this.autoescape.length - 1]!});`);
+    }
+
+    compilePyWith(node: NunjucksNode, frame: unknown): void {
+      this.emitLocation(node);
+      const ids = (node.values as NunjucksNode[]).map((v) => {
+        const id = this.tmp();
+        this._emit(`var ${id} = `);
+        this.compile(v, frame);
+        this._emitLine(';');
+        return id;
+      });
+      this._emitLine('frame = frame.push();');
+      (node.targets as NunjucksNode[]).forEach((t, i) => this.bind(t, ids[i]!, false));
+      this._withScopedSyntax(() => this.compile(node.body as NunjucksNode, frame));
+      this._emitLine('frame = frame.pop();');
+    }
+
+    compilePyAutoescape(node: NunjucksNode, frame: unknown): void {
+      const id = this.tmp();
+      this._emit(`var ${id} = runtime.truthy(`);
+      this.compile(node.value as NunjucksNode, frame);
+      this._emitLine(');');
+      // Ansible's environment renders the same with autoescaping on or off (its output is not
+      // markup), so the block only evaluates its expression.
+      this.compile(node.body as NunjucksNode, frame);
+    }
+
+    compilePyFor(node: NunjucksNode, frame: unknown): void {
+      this.emitLocation(node);
+      const fn = this.tmp();
+      const items = this.tmp();
+      const depth = this.tmp();
+      const i = this.tmp();
+      const buf = this.tmp();
+      const outer = this.buffer ?? 'output';
+      const target = node.targets as NunjucksNode;
+      this._emitLine('frame = frame.push();');
+      this._emitLine(`var ${fn} = function(${items}, ${depth}) {`);
+      this._emitLine(`var ${buf} = "";`);
+      if (node.test) {
+        this._emitLine(`${items} = ${items}.filter(function(item) { frame = frame.push();`);
+        this.bind(target, 'item', false);
+        this._emit('try { return runtime.truthy(');
+        this.compile(node.test as NunjucksNode, frame);
+        this._emitLine('); } finally { frame = frame.pop(); } });');
+      }
+      this._emitLine(`for (var ${i} = 0; ${i} < ${items}.length; ${i}++) {`);
+      this.bind(target, `${items}[${i}]`, false);
+      this._emitLine(`frame.set("loop", runtime.loopObject(${items}, ${i}, ${depth}, ${node.recursive ? fn : 'null'}));`);
+      this.buffer = buf;
+      this._withScopedSyntax(() => this.compile(node.body as NunjucksNode, frame));
+      this._emitLine('}');
+      if ((node.else_ as NunjucksNode).children && ((node.else_ as NunjucksNode).children as NunjucksNode[]).length > 0) {
+        this._emitLine(`if (${items}.length === 0) {`);
+        this._withScopedSyntax(() => this.compile(node.else_ as NunjucksNode, frame));
+        this._emitLine('}');
+      }
+      this.buffer = outer;
+      this._emitLine(`return ${buf};`);
+      this._emitLine('};');
+      this._emit(`${outer} += ${fn}(runtime.iterate(`);
+      this.compile(node.iter as NunjucksNode, frame);
+      this._emitLine('), 1);');
+      this._emitLine('frame = frame.pop();');
+    }
+
+    /** A macro or caller as a JS function: `runtime.makeMacro` binds arguments as Jinja2 does, then the body runs in its own frame. */
+    private macroFunction(node: NunjucksNode, frame: unknown, name: string, keepFrame: boolean): string {
+      const id = this.tmp();
+      const args = this.tmp();
+      const params = node.params as string[];
+      const defaults = node.defaults as NunjucksNode[];
+      const firstDefault = params.length - defaults.length;
+      const buf = this.tmp();
+      const outerBuffer = this.buffer;
+      this._emitLine(`var ${id} = runtime.makeMacro(${JSON.stringify(name)}, ${JSON.stringify(params)}, ${defaults.length}, ${JSON.stringify(node.uses)}, function (${args}) {`);
+      this._emitLine('var callerFrame = frame;');
+      this._emitLine(`frame = ${keepFrame ? 'frame.push(true)' : 'new runtime.Frame()'};`);
+      this._emitLine(`var ${buf} = "";`);
+      this.buffer = buf;
+      params.forEach((p, i) => {
+        const key = JSON.stringify(p);
+        if (i >= firstDefault) {
+          this._emit(`frame.set(${key}, Object.prototype.hasOwnProperty.call(${args}, ${key}) ? ${args}[${key}] : `);
+          this.compile(defaults[i - firstDefault]!, frame);
+          this._emitLine(');');
+        } else this._emitLine(`frame.set(${key}, ${args}[${key}]);`);
+      });
+      for (const special of ['varargs', 'kwargs', 'caller']) this._emitLine(`if (Object.prototype.hasOwnProperty.call(${args}, "${special}")) frame.set("${special}", ${args}.${special});`);
+      this._emitLine('try {');
+      this._withScopedSyntax(() => this.compile(node.body as NunjucksNode, frame));
+      this._emitLine(`} finally { frame = callerFrame; }`);
+      this._emitLine(`return ${buf};`);
+      this._emitLine('});');
+      this.buffer = outerBuffer;
+      return id;
+    }
+
+    compilePyMacro(node: NunjucksNode, frame: unknown): void {
+      const id = this.macroFunction(node, frame, String(node.name), false);
+      const name = JSON.stringify(String(node.name));
+      this._emitLine(`frame.set(${name}, ${id});`);
+      this._emitLine(`if (frame.topLevel) { context.setVariable(${name}, ${id});${String(node.name).startsWith('_') ? '' : ` context.addExport(${name}, ${id});`} }`);
+    }
+
+    compilePyCallBlock(node: NunjucksNode, frame: unknown): void {
+      this.emitLocation(node);
+      const id = this.macroFunction(node, frame, 'caller', true);
+      this._emit(`${this.buffer ?? 'output'} += runtime.suppressValue(`);
+      this.compilePyCall(node.call as NunjucksNode, frame, `"caller": ${id}`);
+      this._emitLine(`, ${this.autoescape[this.autoescape.length - 1]!});`);
     }
 
     compileAnd(node: NunjucksNode, frame: unknown): void {
@@ -340,7 +437,7 @@ function pythonCompilerClasses(): PythonCompilerClasses {
           this.emitLocation(child);
           this._emit(`${this.buffer ?? 'output'} += runtime.suppressValue(`);
           this.compile(child, frame);
-          this._emitLine(', false);');
+          this._emitLine(`, ${this.autoescape[this.autoescape.length - 1]!});`);
         }
       }
     }
@@ -356,23 +453,24 @@ function pythonCompilerClasses(): PythonCompilerClasses {
     };
   }
 
-  classes = { lexer, PythonParser, PythonCompiler };
-  return classes;
+  compilerClass = PythonCompiler as unknown as CompilerClass;
+  return compilerClass;
 }
 
 /** The functions nunjucks' `Template` runs: `root` and one `b_NAME` per block. */
 export type CompiledTemplate = Record<string, (...args: unknown[]) => void>;
 
 /**
- * Parses and compiles template source (already through {@link prepareSource}) into nunjucks'
- * render functions with Jinja2 semantics; each function runs with the given runtime instead of
- * nunjucks' own. Throws nunjucks' `TemplateError` (with `lineno`/`colno`) on a syntax error.
+ * Parses (Jinja2's grammar, {@link parseJinja}) and compiles template source (already through
+ * `prepareSource`) into nunjucks' render functions with Jinja2 semantics; each function runs with
+ * the given runtime instead of nunjucks' own.
+ *
+ * @throws TemplateSyntaxError (with Jinja2's message and `lineno`) on a syntax error.
  */
-export function compileTemplate(source: string, name: string, runtime: Record<string, unknown>): CompiledTemplate {
-  const { lexer, PythonParser, PythonCompiler } = pythonCompilerClasses();
-  const parser = new PythonParser(lexer.lex(trimAfterCommentsAndRaw(balanceBraces(source)), { ...ANSIBLE_LEXER_OPTIONS }));
-  const ast = nunjucksTransformer().transform(parser.parseAsRoot(), [], name);
-  const compiler = new PythonCompiler(name, false);
+export function compileTemplate(source: string, name: string, runtime: Record<string, unknown>, options: LexerOptions = ANSIBLE_LEXER_OPTIONS): CompiledTemplate {
+  const Compiler = pythonCompilerClass();
+  const ast = nunjucksTransformer().transform(parseJinja(source, options), [], name);
+  const compiler = new Compiler(name, false);
   compiler.compile(ast);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const props = new Function(compiler.getCode())() as CompiledTemplate;

@@ -7,6 +7,7 @@ import { prepareSource } from './newlines.js';
 import { nunjucks } from './nunjucks-internals.js';
 import { pythonRuntime } from './runtime.js';
 import { jinjaTests } from './tests.js';
+import { ansibleTests } from './ansible-tests.js';
 import { jinjaGlobals, lookupGlobals } from './globals.js';
 
 interface SearchPathLoaderClass {
@@ -50,7 +51,11 @@ export function createEnvironment(searchPaths: string[]): Nunjucks.Environment {
   const env = new (nunjucks().Environment)(new Loader(searchPaths), { autoescape: false, trimBlocks: true, lstripBlocks: false, throwOnUndefined: false, dev: true });
   for (const [name, fn] of Object.entries(ansibleFilters)) env.addFilter(name, fn);
   const withTests = env as unknown as { addTest(name: string, fn: (...args: unknown[]) => boolean): void };
-  for (const [name, fn] of Object.entries(jinjaTests)) withTests.addTest(name, fn);
+  for (const [name, fn] of Object.entries({ ...jinjaTests, ...ansibleTests })) withTests.addTest(name, fn);
+  const tests = (env as unknown as { tests: Record<string, unknown> }).tests;
+  const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
+  withTests.addTest('filter', (name: unknown) => Object.hasOwn(filters, String(name)));
+  withTests.addTest('test', (name: unknown) => Object.hasOwn(tests, String(name)));
   for (const [name, value] of Object.entries({ ...jinjaGlobals, ...lookupGlobals(searchPaths) })) env.addGlobal(name, value);
   return env;
 }

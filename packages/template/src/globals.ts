@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { LazyVariable } from './lazy-vars.js';
 import { splitKwargs } from './python-methods.js';
 import { strict } from './undefined.js';
 
@@ -43,12 +42,24 @@ export interface LookupContext {
   kwargs: Record<string, unknown>;
   /** Directories the template's `include`s are searched in (the role's or playbook's `templates/`). */
   searchPaths: string[];
+  /** The template's variables (resolved when called). */
+  vars: () => Record<string, unknown>;
+  /** Renders template source with the template's variables plus `extra` (the `template` lookup). */
+  render: (source: string, file: string, extra: Record<string, unknown>) => string;
 }
 
 /** A lookup plugin: terms in, a list of values out (Ansible's `LookupBase.run` contract). */
 export type LookupPlugin = (terms: unknown[], context: LookupContext) => unknown[];
 
 const lookupPlugins = new Map<string, LookupPlugin>();
+
+type RenderHook = (source: string, vars: Record<string, unknown>, file: string, searchPaths: string[]) => string;
+let renderHook: RenderHook | undefined;
+
+/** Sets how the `template` lookup renders (the renderer registers itself; globals.ts cannot import it). */
+export function setLookupRenderer(hook: RenderHook): void {
+  renderHook = hook;
+}
 
 /**
  * Registers a lookup plugin for `lookup(name, ...)`, `query(name, ...)` and `q(name, ...)` in
@@ -59,51 +70,39 @@ export function registerLookup(name: string, plugin: LookupPlugin): void {
 }
 
 /**
- * `env`: the controller's environment variables; a missing one gives '' (Ansible 2.14's
- * `ansible.builtin.env` without `default`).
- */
-registerLookup('env', (terms) => terms.map((t) => process.env[String(t)] ?? ''));
-
-/**
- * `file`: the content of files on the controller, trailing whitespace stripped (Ansible's
- * `rstrip=True` default). Relative names are searched as Ansible does for a template: the
- * `files/` beside each templates directory, then the directory itself.
- */
-registerLookup('file', (terms, { kwargs, searchPaths }) =>
-  terms.map((t) => {
-    const name = String(t);
-    const candidates = isAbsolute(name) ? [name] : searchPaths.flatMap((p) => [...(basename(p) === 'templates' ? [join(dirname(p), 'files', name)] : []), join(p, 'files', name), join(p, name)]);
-    const found = candidates.find((c) => existsSync(c));
-    if (!found) throw new Error(`could not locate file in lookup: ${name}`);
-    const text = readFileSync(found, 'utf8');
-    return kwargs.rstrip === false ? text : text.replace(/\s+$/, '');
-  }),
-);
-
-/**
  * The `lookup`, `query` and `q` globals over the registered plugins, for templates searched in
  * `searchPaths`. `lookup` joins several results with commas, as Ansible does without
  * `wantlist=True`; `query`/`q` always return the list. Unknown plugins are errors.
  */
 export function lookupGlobals(searchPaths: string[]): Record<string, unknown> {
-  const run = (args: unknown[]): { values: unknown[]; wantlist: boolean } => {
+  function run(this: unknown, args: unknown[]): { values: unknown[]; wantlist: boolean; ignored?: boolean } {
+    const context = this as { ctx?: Record<string, unknown> } | undefined;
+    const vars = (): Record<string, unknown> => {
+      const ctx = context?.ctx ?? {};
+      return Object.fromEntries(Object.keys(ctx).map((k) => { const v = ctx[k]; return [k, v instanceof LazyVariable ? v.get() : v]; }));
+    };
+    const render = (source: string, file: string, extra: Record<string, unknown>): string => renderHook!(source, { ...vars(), ...extra }, file, searchPaths);
     const { positional, kwargs } = splitKwargs(args);
     const [name, ...terms] = positional;
     const plugin = lookupPlugins.get(String(name));
     if (!plugin) throw new Error(`lookup plugin (${String(name)}) not found`);
     const { wantlist, errors, ...rest } = kwargs;
     try {
-      return { values: plugin(terms, { kwargs: rest, searchPaths }), wantlist: wantlist === true };
+      return { values: plugin(terms, { kwargs: rest, searchPaths, vars, render }), wantlist: wantlist === true };
     } catch (e) {
-      if (errors === 'ignore') return { values: [], wantlist: wantlist === true };
+      // Ansible 2.14 (_lookup): an ignored error gives [] to query() and None to lookup().
+      if (errors === 'ignore') return { values: [], wantlist: wantlist === true, ignored: true };
       throw e;
     }
-  };
-  const query = (...args: unknown[]) => run(args).values;
+  }
+  function query(this: unknown, ...args: unknown[]): unknown[] {
+    return run.call(this, args).values;
+  }
   return {
-    lookup: (...args: unknown[]) => {
-      const { values, wantlist } = run(args);
-      if (wantlist) return values;
+    lookup: function (this: unknown, ...args: unknown[]) {
+      const { values, wantlist, ignored } = run.call(this, args);
+      if (ignored === true && !wantlist) return null;
+      if (wantlist || values.length === 0) return values;
       return values.every((v) => typeof v === 'string') ? values.join(',') : values.length === 1 ? values[0] : values;
     },
     query,

@@ -22,6 +22,7 @@ export interface NunjucksCompilerBase {
   _emit(code: string): void;
   _emitLine(code: string): void;
   _closeScopeLevels(): void;
+  _withScopedSyntax(func: () => void): void;
   _compileExpression(node: NunjucksNode, frame: unknown): void;
   _compileAggregate(node: NunjucksNode, frame: unknown, start: string, end: string): void;
   _getNodeName(node: NunjucksNode): string;

@@ -78,6 +78,8 @@ export function compareChain(first: unknown, ...rest: unknown[]): boolean {
     let ok: boolean;
     if (op === '==' || op === '===') ok = pyEquals(left, right);
     else if (op === '!=' || op === '!==') ok = !pyEquals(left, right);
+    else if (op === 'in') ok = pyIn(left, right);
+    else if (op === 'notin') ok = !pyIn(left, right);
     else {
       const c = pyCompare(left, right, op);
       ok = op === '<' ? c < 0 : op === '>' ? c > 0 : op === '<=' ? c <= 0 : c >= 0;

@@ -1,6 +1,9 @@
 import { dirname, resolve } from 'node:path';
 import { ConvergeError } from '@converge/core';
 import { compileTemplate } from './compiler.js';
+import { readJinja2Header } from './jinja2-header.js';
+import { setLookupRenderer } from './globals.js';
+import './lookups.js';
 import { createEnvironment } from './environment.js';
 import { LazyVariable } from './lazy-vars.js';
 import { nunjucks } from './nunjucks-internals.js';
@@ -66,11 +69,16 @@ function cached<V>(cache: Map<string, V>, key: string, make: () => V): V {
 
 function renderSource(source: string, ctx: Record<string, unknown>, file: string, searchPaths: string[]): string {
   const env = cached(environments, searchPaths.join('\u0000'), () => createEnvironment(searchPaths));
-  const compiled = cached(compiledCode, `${file}\u0000${source}`, () => compileTemplate(prepareSource(source), file, pythonRuntime()));
+  const compiled = cached(compiledCode, `${file}\u0000${source}`, () => {
+    const { source: body, options } = readJinja2Header(source);
+    return compileTemplate(prepareSource(body), file, pythonRuntime(), options);
+  });
   const template = new (nunjucks().Template)({ type: 'code', obj: compiled } as unknown as string, env, file);
   const out = template.render(ctx);
   return restoreTrailingNewlines(source, out);
 }
+
+setLookupRenderer((source, vars, file, searchPaths) => renderSource(source, contextFor(vars, searchPaths), file, searchPaths));
 
 /**
  * Renders a Jinja2 template as Ansible's `template` module writes it, byte for byte: Jinja2

@@ -3,10 +3,12 @@ import { binop, compareChain, pyIn, pyTypeName, truthy, unop } from './python-op
 import { pythonMethod } from './python-methods.js';
 import { pyStr } from './python-repr.js';
 import { LazyVariable } from './lazy-vars.js';
-import { isDict, toPyFloat, makeTuple } from './python-value.js';
+import { isDict, isTuple, toPyFloat, makeTuple } from './python-value.js';
 import { TemplateFailure } from './template-failure.js';
 import { isNamespace } from './globals.js';
 import { Undefined, isUndefined, strict, throwUndefined } from './undefined.js';
+import { callArgs, condUndefined, dict, filter, loopObject, makeMacro, test, unpack } from './jinja-runtime.js';
+import { escapeHtml } from './filters/html.js';
 
 interface Frame {
   lookup(name: string): unknown;
@@ -53,7 +55,7 @@ function memberLookup(target: unknown, key: unknown, expression?: string): unkno
   if (item.found) return item.value;
   const method = typeof key === 'string' ? pythonMethod(target, key) : undefined;
   if (method) return method;
-  if (typeof key === 'string' && typeof target === 'object' && target !== null && !isDict(target) && !Array.isArray(target) && key in target) {
+  if (typeof key === 'string' && (typeof target === 'object' || typeof target === 'function') && target !== null && !isDict(target) && !Array.isArray(target) && Object.hasOwn(target, key)) {
     const v = (target as Record<string, unknown>)[key];
     return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
   }
@@ -76,28 +78,29 @@ function callWrap(fn: unknown, name: string, context: unknown, args: unknown[]):
   return (fn as (...a: unknown[]) => unknown).apply(context, args);
 }
 
-/** `{{ expr }}`: strict about Undefined; `None` prints as nothing (Ansible's finalize). */
-function suppressValue(v: unknown): string {
+/** `{{ expr }}`: strict about Undefined; `None` prints as nothing (Ansible's finalize); HTML-escaped inside `{% autoescape true %}`. */
+function suppressValue(v: unknown, autoescape = false): string {
   if (isUndefined(v)) throwUndefined(v);
   if (v === null || v === undefined) return '';
+  if (autoescape && !isSafeString(v)) return escapeHtml(pyStr(v));
   return pyStr(v);
 }
 
-/** The sequence a `for` loop walks: lists, strings (characters) and dicts (keys, or key/value pairs for two names). */
-function iterate(v: unknown, names: number): unknown[] {
+/** The sequence a `for` loop walks, as Python iterates it: lists, strings (characters), dicts (keys). */
+function iterate(v: unknown): unknown[] {
   const x = strict(v);
   if (Array.isArray(x)) return x;
   if (typeof x === 'string') return Array.from(x);
   if (isSafeString(x)) return Array.from(x.toString());
-  if (isDict(x)) return names > 1 ? Object.entries(x) : Object.keys(x);
+  if (isDict(x)) return Object.keys(x);
   if (x !== null && typeof x === 'object' && Symbol.iterator in x) return Array.from(x as Iterable<unknown>);
-  throw new TypeError(`'${x === null ? 'NoneType' : typeof x}' object is not iterable`);
+  throw new TypeError(`'${pyTypeName(x)}' object is not iterable`);
 }
 
 /** Python slicing `x[start:stop:step]` of lists and strings. */
 function pySlice(target: unknown, start: unknown, stop: unknown, step: unknown): unknown {
   const t = strict(target);
-  const seq: unknown[] = typeof t === 'string' ? Array.from(t) : Array.isArray(t) ? t : iterate(t, 1);
+  const seq: unknown[] = typeof t === 'string' ? Array.from(t) : Array.isArray(t) ? t : iterate(t);
   const n = seq.length;
   const st = step === null ? 1 : Number(strict(step));
   if (st === 0) throw new RangeError('slice step cannot be zero');
@@ -110,35 +113,7 @@ function pySlice(target: unknown, start: unknown, stop: unknown, step: unknown):
   const out: unknown[] = [];
   if (st > 0) for (let i = norm(start, 0, 0, n); i < norm(stop, n, 0, n); i += st) out.push(seq[i]);
   else for (let i = norm(start, n - 1, -1, n - 1); i > norm(stop, -1, -1, n - 1); i += st) out.push(seq[i]);
-  return typeof t === 'string' ? out.join('') : out;
-}
-
-/** Jinja2's loop filter (`for x in xs if cond`): the items for which `keep` is true. */
-function loopFilter(items: unknown[], keep: (item: unknown) => boolean): unknown[] {
-  return items.filter((item) => keep(item));
-}
-
-const lastChanged = new WeakMap<object, string>();
-
-/**
- * The `loop` attributes nunjucks lacks: `cycle`, `previtem`, `nextitem`, `depth`, `depth0` and
- * `changed`. Source: Jinja2 docs, "For" (loop variables); non-recursive loops have depth 1.
- */
-function loopExtras(frame: { set(name: string, value: unknown): void }, items: unknown[], i: number): void {
-  frame.set('loop.cycle', (...args: unknown[]) => {
-    if (args.length === 0) throw new TypeError('no items for cycling given');
-    return args[i % args.length];
-  });
-  frame.set('loop.previtem', i > 0 ? items[i - 1] : new Undefined('loop.previtem', 'there is no previous item'));
-  frame.set('loop.nextitem', i < items.length - 1 ? items[i + 1] : new Undefined('loop.nextitem', 'there is no next item'));
-  frame.set('loop.depth', 1);
-  frame.set('loop.depth0', 0);
-  frame.set('loop.changed', (...args: unknown[]) => {
-    const key = JSON.stringify(args.map((a) => pyStr(strict(a))));
-    if (lastChanged.get(items) === key) return false;
-    lastChanged.set(items, key);
-    return true;
-  });
+  return typeof t === 'string' ? out.join('') : isTuple(t) ? makeTuple(out) : out;
 }
 
 /** `{% set ns.attr = value %}`: only a {@link namespace} takes attribute assignment (Jinja2 rule). */
@@ -175,8 +150,14 @@ export function pythonRuntime(): Record<string, unknown> {
     unop,
     compareChain,
     iterate,
-    loopFilter,
-    loopExtras,
+    loopObject,
+    unpack,
+    callArgs,
+    makeMacro,
+    condUndefined,
+    test,
+    filter,
+    dict,
     namespaceSet,
     float: toPyFloat,
     slice: pySlice,

@@ -1,5 +1,5 @@
 import { isSafeString } from './nunjucks-internals.js';
-import { compareChain, pyIn, pyEquals, truthy } from './python-ops.js';
+import { compareChain, pyIn } from './python-ops.js';
 import { isDict, isFloat, isNumber, num } from './python-value.js';
 import { toPythonRegExp } from './python-regex.js';
 import { isUndefined, strict } from './undefined.js';
@@ -36,15 +36,17 @@ export const jinjaTests: Record<string, Test> = {
   true: (v) => v === true,
   false: (v) => v === false,
   string: isString,
-  number: (v) => isNumber(v),
-  integer: (v) => typeof v === 'number' && Number.isInteger(v),
+  number: (v) => isNumber(v) || typeof v === 'boolean' || typeof v === 'bigint',
+  integer: (v) => (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint',
   float: (v) => isNumber(v) && isFloat(v),
   mapping: (v) => isDict(v),
   sequence: (v) => Array.isArray(v) || isString(v) || isDict(v),
   iterable: (v) => Array.isArray(v) || isString(v) || isDict(v),
   callable: (v) => typeof v === 'function',
-  lower: (v) => { const s = String(strict(v)); return s === s.toLowerCase(); },
-  upper: (v) => { const s = String(strict(v)); return s === s.toUpperCase(); },
+  // Python's str.islower()/isupper(): at least one cased character, and none of the other case.
+  lower: (v) => { const s = String(strict(v)); return s === s.toLowerCase() && s !== s.toUpperCase(); },
+  upper: (v) => { const s = String(strict(v)); return s === s.toUpperCase() && s !== s.toLowerCase(); },
+  escaped: (v) => isSafeString(v),
   even: (v) => num(strict(v) as number) % 2 === 0,
   odd: (v) => Math.abs(num(strict(v) as number) % 2) === 1,
   divisibleby: (v, n) => num(strict(v) as number) % num(strict(n) as number) === 0,
@@ -65,7 +67,6 @@ export const jinjaTests: Record<string, Test> = {
   lessthan: (a, b) => compareChain(a, '<', b),
   sameas: (a, b) => a === b,
   in: (a, b) => pyIn(a, b),
-  contains: (a, b) => pyIn(b, a),
   match: regexTest('match'),
   search: regexTest('search'),
   regex: (value, pattern, ...rest) => {
@@ -73,8 +74,4 @@ export const jinjaTests: Record<string, Test> = {
     const kw = isDict(last) && Object.hasOwn(last, '__keywords') ? last : {};
     return regexTest(kw.match_type === 'match' ? 'match' : kw.match_type === 'fullmatch' ? 'fullmatch' : 'search')(value, pattern, ...rest);
   },
-  truthy: (v) => truthy(v),
-  falsy: (v) => !truthy(v),
-  subset: (a, b) => (strict(a) as unknown[]).every((x) => (strict(b) as unknown[]).some((y) => pyEquals(x, y))),
-  superset: (a, b) => (strict(b) as unknown[]).every((x) => (strict(a) as unknown[]).some((y) => pyEquals(x, y))),
 };

@@ -8,6 +8,7 @@ import { combine, dict2items, difference, first, flatten, intersect, items2dict,
 import { fromJson, fromYaml, fromYamlAll, toJson, toNiceJson, toNiceYaml, toYaml } from './serialization.js';
 import { random, shuffle } from './random.js';
 import type { Filter } from './filter-args.js';
+import { moreFilters } from './more.js';
 
 /** Filters that look at an Undefined themselves instead of failing on it. */
 const ACCEPTS_UNDEFINED = new Set(['default', 'd', 'mandatory']);
@@ -35,6 +36,7 @@ const table: Record<string, Filter> = {
   to_json: toJson, to_nice_json: toNiceJson, from_json: fromJson, to_yaml: toYaml, to_nice_yaml: toNiceYaml,
   from_yaml: fromYaml, from_yaml_all: fromYamlAll,
   random, shuffle,
+  ...moreFilters,
 };
 
 /**

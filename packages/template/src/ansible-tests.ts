@@ -1,0 +1,202 @@
+import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { pyEquals, truthy } from './python-ops.js';
+import { isDict, isNumber, num } from './python-value.js';
+import { splitKwargs } from './python-methods.js';
+import { strict } from './undefined.js';
+import { isSafeString } from './nunjucks-internals.js';
+
+/**
+ * ansible-core 2.14's builtin tests that jinja2 lacks: task results (`changed`, `failed`, ...),
+ * paths on the controller (`file`, `directory`, `exists`, `same_file`, ...), sets, URIs,
+ * `version`, `vault_encrypted`, `nan`. Sources: ansible-core 2.14 `plugins/test/core.py`,
+ * `files.py`, `mathstuff.py`, `uri.py` (behaviour checked by the corpus in
+ * `test/fixtures/templates/corpus/tests-ansible.yml`).
+ */
+type Test = (value: unknown, ...args: unknown[]) => boolean;
+
+function result(v: unknown, name: string): Record<string, unknown> {
+  const r = strict(v);
+  if (!isDict(r)) throw new Error(`The '${name}' test expects a dictionary`);
+  return r;
+}
+
+/** ansible's `boolean()` (module_utils.parsing.convert_bool) for task result flags. */
+function convertBool(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  const s = String(v).toLowerCase();
+  if (['y', 'yes', 'on', '1', 'true', 't', '1.0'].includes(s)) return true;
+  if (['n', 'no', 'off', '0', 'false', 'f', '0.0', ''].includes(s)) return false;
+  throw new TypeError(`The value '${String(v)}' is not a valid boolean.  Valid booleans include: 'y', 'yes', 'on', '1', 'true', 't', '1.0', 'n', 'no', 'off', '0', 'false', 'f', '0.0'`);
+}
+
+function failed(v: unknown, name: string): boolean {
+  return convertBool(result(v, name).failed ?? false);
+}
+
+function changed(v: unknown, name: string): boolean {
+  const r = result(v, name);
+  if (Array.isArray(r.results)) return r.results.some((x) => isDict(x) && convertBool(x.changed ?? false));
+  return convertBool(r.changed ?? false);
+}
+
+function pathOf(v: unknown): string {
+  const s = strict(v);
+  return isSafeString(s) ? s.toString() : String(s);
+}
+
+function stat(p: string, link = false): ReturnType<typeof statSync> | undefined {
+  try {
+    return link ? lstatSync(p) : statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function isMount(p: string): boolean {
+  if (p === '' || !existsSync(p)) return false;
+  const abs = resolve(p);
+  try {
+    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '));
+    return mounts.includes(abs);
+  } catch {
+    const parent = stat(dirname(abs));
+    const self = stat(abs);
+    return abs === '/' || (self !== undefined && parent !== undefined && self.dev !== parent.dev);
+  }
+}
+
+function sameFile(a: unknown, b: unknown): boolean {
+  const x = stat(pathOf(a));
+  const y = stat(pathOf(b));
+  return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
+}
+
+function subset(a: unknown, b: unknown): boolean {
+  return (strict(a) as unknown[]).every((x) => (strict(b) as unknown[]).some((y) => pyEquals(x, y)));
+}
+
+/**
+ * A version as LooseVersion splits it (numbers and letter runs), or as StrictVersion / SemVer
+ * validate it. Source: Python `distutils.version`, ansible `module_utils/compat/version.py`, semver.org.
+ */
+function versionKey(v: string, type: string): (number | string)[] {
+  if (type === 'strict') {
+    const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:([ab])(\d+))?$/.exec(v);
+    if (!m) throw new Error(`Version comparison failed: invalid version number '${v}'`);
+    return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0), m[4] ?? 'z', Number(m[5] ?? 0)];
+  }
+  if (type === 'semver' || type === 'semantic') {
+    const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
+    if (!m) throw new Error(`Version comparison failed: invalid semantic version '${v}'`);
+    const pre = m[4] === undefined ? ['~'] : m[4].split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    return [Number(m[1]), Number(m[2]), Number(m[3]), ...pre];
+  }
+  return (v.match(/\d+|[a-z]+|\./gi) ?? []).filter((p) => p !== '.').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+function compareKeys(a: (number | string)[], b: (number | string)[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (i >= a.length) return -1;
+    if (i >= b.length) return 1;
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    if (typeof x === 'number') return -1;
+    if (typeof y === 'number') return 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+const VERSION_OPS: Record<string, (c: number) => boolean> = {
+  '<': (c) => c < 0, lt: (c) => c < 0, '<=': (c) => c <= 0, le: (c) => c <= 0, '>': (c) => c > 0, gt: (c) => c > 0,
+  '>=': (c) => c >= 0, ge: (c) => c >= 0, '==': (c) => c === 0, '=': (c) => c === 0, eq: (c) => c === 0, '!=': (c) => c !== 0, '<>': (c) => c !== 0, ne: (c) => c !== 0,
+};
+
+function version(value: unknown, ...args: unknown[]): boolean {
+  const { positional, kwargs } = splitKwargs(args);
+  const ref = String(strict(positional[0] ?? kwargs.version));
+  const op = String(positional[1] ?? kwargs.operator ?? 'eq');
+  const strictMode = (positional[2] ?? kwargs.strict) === true;
+  const type = String(positional[3] ?? kwargs.version_type ?? (strictMode ? 'strict' : 'loose'));
+  const check = VERSION_OPS[op];
+  if (!check) throw new Error(`Invalid operator type (${op})`);
+  return check(compareKeys(versionKey(String(strict(value)), type), versionKey(ref, type)));
+}
+
+const URI = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+
+function uri(value: unknown, schemes?: unknown): boolean {
+  const s = String(strict(value));
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(s);
+  if (!m) return false;
+  return !Array.isArray(schemes) || schemes.includes(m[1]!.toLowerCase());
+}
+
+function url(value: unknown, schemes?: unknown): boolean {
+  const s = String(strict(value));
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/.exec(s);
+  if (!m || m[2] === '') return false;
+  return !Array.isArray(schemes) || schemes.includes(m[1]!.toLowerCase());
+}
+
+export const ansibleTests: Record<string, Test> = {
+  failed: (v) => failed(v, 'failed'),
+  failure: (v) => failed(v, 'failure'),
+  succeeded: (v) => !failed(v, 'succeeded'),
+  success: (v) => !failed(v, 'success'),
+  successful: (v) => !failed(v, 'successful'),
+  changed: (v) => changed(v, 'changed'),
+  change: (v) => changed(v, 'change'),
+  skipped: (v) => convertBool(result(v, 'skipped').skipped ?? false),
+  skip: (v) => convertBool(result(v, 'skip').skipped ?? false),
+  reachable: (v) => !convertBool(result(v, 'reachable').unreachable ?? false),
+  unreachable: (v) => convertBool(result(v, 'unreachable').unreachable ?? false),
+  finished: (v) => convertBool(result(v, 'finished').finished ?? 1),
+  started: (v) => convertBool(result(v, 'started').started ?? 1),
+  abs: (v) => isAbsolute(pathOf(v)),
+  is_abs: (v) => isAbsolute(pathOf(v)),
+  directory: (v) => stat(pathOf(v))?.isDirectory() === true,
+  is_dir: (v) => stat(pathOf(v))?.isDirectory() === true,
+  file: (v) => stat(pathOf(v))?.isFile() === true,
+  is_file: (v) => stat(pathOf(v))?.isFile() === true,
+  link: (v) => stat(pathOf(v), true)?.isSymbolicLink() === true,
+  is_link: (v) => stat(pathOf(v), true)?.isSymbolicLink() === true,
+  exists: (v) => pathOf(v) !== '' && stat(pathOf(v)) !== undefined,
+  link_exists: (v) => pathOf(v) !== '' && stat(pathOf(v), true) !== undefined,
+  mount: (v) => isMount(pathOf(v)),
+  is_mount: (v) => isMount(pathOf(v)),
+  same_file: sameFile,
+  is_same_file: sameFile,
+  nan: (v) => isNumber(strict(v)) && Number.isNaN(num(strict(v) as number)),
+  isnan: (v) => isNumber(strict(v)) && Number.isNaN(num(strict(v) as number)),
+  subset,
+  issubset: subset,
+  superset: (a, b) => subset(b, a),
+  issuperset: (a, b) => subset(b, a),
+  contains: (a, b) => (strict(a) as unknown[]).some((x) => pyEquals(x, strict(b))),
+  all: (v) => (strict(v) as unknown[]).every((x) => truthy(x)),
+  any: (v) => (strict(v) as unknown[]).some((x) => truthy(x)),
+  version,
+  version_compare: version,
+  uri,
+  url,
+  urn: (v) => /^urn:[a-z0-9][a-z0-9-]{0,31}:[^\s]+$/i.test(String(strict(v))) && URI.test(String(v)),
+  // True only for a `!vault` value object; a template sees plain strings.
+  vault_encrypted: (v) => (strict(v), false),
+  truthy: (v, ...args) => {
+    const { kwargs } = splitKwargs(args);
+    const x = strict(v);
+    if (kwargs.convert_bool === true) {
+      try {
+        return convertBool(x);
+      } catch {
+        return truthy(x);
+      }
+    }
+    return truthy(x);
+  },
+  falsy: (v, ...args) => !ansibleTests.truthy!(v, ...args),
+};
