@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectionSpec } from '@converge/engine';
 import { isConvergeError } from '@converge/core';
 import type { ConnectionSpec } from '@converge/core';
-import { DEFAULT_ALGORITHMS, HostKeyPins, SshTransport, applyAlgorithmSetting, sshHostOptions } from '@converge/ssh';
+import { DEFAULT_ALGORITHMS, HostKeyPins, SshTransport, applyAlgorithmSetting, interpretSshDirectives, parseSshArgs, sshHostOptions } from '@converge/ssh';
 import type { SshOptions } from '@converge/ssh';
 import { startSshd, sshdPath } from './sshd.js';
 import type { StartSshdOptions, TestSshd } from './sshd.js';
@@ -199,7 +199,7 @@ describe.skipIf(noSshd)('timeouts and keepalives', () => {
     const started = Date.now();
     const f = await failure(t.connect());
     expect(f.code).toBe('CONVERGE_CONNECT');
-    expect(f.message).toMatch(/no SSH handshake within 1000 ms/);
+    expect(f.message).toMatch(/no SSH handshake and authentication within 1000 ms/);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -234,7 +234,9 @@ describe.skipIf(noSshd)('timeouts and keepalives', () => {
 
   it('reads keepalive and algorithm settings from -o options in ansible_ssh_common_args', () => {
     const spec = connectionSpec('h', { ansible_ssh_common_args: '-o ServerAliveInterval=7 -o ServerAliveCountMax=4 -o ForwardAgent=yes -o Ciphers=+aes128-cbc' });
-    expect(sshHostOptions(spec)).toEqual({ forwardAgent: true, algorithms: { cipher: '+aes128-cbc' }, serverAliveIntervalMs: 7000, serverAliveCountMax: 4 });
+    const [args] = spec.options.sshArgs as { from: string; text: string }[];
+    const directives = parseSshArgs(args?.text ?? '', { where: 'ansible_ssh_common_args', code: 'CONVERGE_INVENTORY' }).directives;
+    expect(interpretSshDirectives(directives, 'h')).toMatchObject({ forwardAgent: true, algorithms: { cipher: '+aes128-cbc' }, serverAliveIntervalMs: 7000, serverAliveCountMax: 4 });
     expect(() => sshHostOptions({ host: 'h', options: { server_alive_count_max: 'lots' } })).toThrow(/host h: converge_ssh_server_alive_count_max must be a whole number/);
   });
 });
