@@ -8,7 +8,7 @@ import { maskText } from '@converge/core';
 import { quote } from '@converge/core';
 import type { BecomeSpec, ExecResult, Transport } from '@converge/core';
 import { renderDiff } from './diff.js';
-import { asConvergeError, describeError } from './failure.js';
+import { asConvergeError, describeError, unreachableReason } from './failure.js';
 import { checkModeView, resolveTask, walkNodes, type BlockNode, type HostPlay, type PlanNode, type Prepared, type TaskNode } from './prepare.js';
 import { parseProbeOutput, probe, probeScript, type FactResult } from './probe.js';
 import type { RunEvent, TaskReport, TaskStatus } from './report.js';
@@ -587,7 +587,7 @@ export class HostRun {
   }
 
   #unreachable(e: unknown): never {
-    if (this.#o.delegate === undefined) this.#o.emit({ type: 'host-unreachable', host: this.#hp.host, message: maskText(describeError(e)) });
+    if (this.#o.delegate === undefined) this.#o.emit({ type: 'host-unreachable', host: this.#hp.host, ...unreachableReason(e) });
     throw new HostUnreachable(describeError(e));
   }
 
