@@ -412,8 +412,18 @@ export async function connectHop(hop: Hop, policy: HostKeyPolicy, socket: HopSoc
       if (settled) return;
       settled = true;
       client.end();
-      if (socket.kind === 'proxy') socket.proxy.kill();
-      reject(e);
+      if (socket.kind !== 'proxy' || e.code !== 'CONVERGE_CONNECT') {
+        if (socket.kind === 'proxy') socket.proxy.kill();
+        reject(e);
+        return;
+      }
+      // The command's stdout closes before its exit status is known: wait a moment for it, and
+      // say what it printed.
+      const proxy = socket.proxy;
+      void proxy.ended(1000).then(() => {
+        proxy.kill();
+        reject(new ConvergeError(e.code, e.message, { cause: e.cause, ...(e.hint ? { hint: e.hint } : {}), ...proxyDetail() }));
+      });
     };
     client.once('ready', () => {
       handshaking = false;
@@ -442,7 +452,6 @@ export async function connectHop(hop: Hop, policy: HostKeyPolicy, socket: HopSoc
           new ConvergeError('CONVERGE_CONNECT', `${name}: no SSH handshake and authentication within ${hop.readyTimeoutMs} ms`, {
             cause: err,
             hint: 'check that the host is up and the address and port are right; ansible_timeout (-T) sets the limit in seconds',
-            ...proxyDetail(),
           }),
         );
       }
@@ -450,15 +459,15 @@ export async function connectHop(hop: Hop, policy: HostKeyPolicy, socket: HopSoc
       const e = new ConvergeError('CONVERGE_CONNECT', `${name}: cannot connect to ${hop.address}:${hop.port}: ${msg}${err.code && msg.includes(err.code) ? '' : sys}`, {
         cause: err,
         hint: 'check that the host is up and the address and port are right',
-        ...proxyDetail(),
       });
       if (err.code === 'ECONNRESET' || err.code === 'EPIPE') transient.add(e);
       fail(e);
     });
     client.on('close', () => {
       if (hostKeyFailure) return fail(hostKeyFailure);
-      const e = new ConvergeError('CONVERGE_CONNECT', `${name}: the connection closed during the SSH handshake`, proxyDetail());
-      if (socket.kind !== 'proxy') transient.add(e);
+      if (socket.kind === 'proxy') return fail(new ConvergeError('CONVERGE_CONNECT', `${name}: the ProxyCommand ended the connection during the SSH handshake`));
+      const e = new ConvergeError('CONVERGE_CONNECT', `${name}: the connection closed during the SSH handshake`);
+      transient.add(e);
       fail(e);
     });
     try {

@@ -11,6 +11,8 @@ export interface ProxyProcess {
   exit(): string | undefined;
   /** Ends the command (SIGTERM; a no-op once it has exited). */
   kill(): void;
+  /** Resolves once the command has exited, or after `ms` milliseconds. */
+  ended(ms: number): Promise<void>;
 }
 
 /**
@@ -26,8 +28,11 @@ export function startProxyCommand(command: string): ProxyProcess {
   child.stderr.on('data', (d: Buffer) => {
     err = (err + d.toString('utf8')).slice(-4096);
   });
-  child.on('exit', (code, signal) => {
-    exit = signal ? `signal ${signal}` : `exit ${code}`;
+  const exited = new Promise<void>((resolve) => {
+    child.on('exit', (code, signal) => {
+      exit = signal ? `signal ${signal}` : `exit ${code}`;
+      resolve();
+    });
   });
   // A command that cannot start (no shell) surfaces as the stream's end; keep the reason.
   child.on('error', (e) => {
@@ -46,5 +51,6 @@ export function startProxyCommand(command: string): ProxyProcess {
     kill: () => {
       if (exit === undefined) child.kill('SIGTERM');
     },
+    ended: (ms) => Promise.race([exited, new Promise<void>((r) => setTimeout(r, ms).unref())]),
   };
 }
