@@ -25,6 +25,7 @@ interface Pending {
   /** Where the markers were found, once found (the rest of the frame may still be on its way). */
   outAt?: number;
   errAt?: number;
+  onStdout?(chunk: string): void;
 }
 
 const RS = 0x1e;
@@ -129,7 +130,10 @@ export class ShellSession {
     }
     streams.stdout.on('data', (d: Buffer) => {
       if (this.#inBand) this.#sort(d);
-      else this.#out.push(d);
+      else {
+        this.#out.push(d);
+        this.#pending?.onStdout?.(d.toString('utf8'));
+      }
       this.#check();
     });
     streams.stderr.on('data', (d: Buffer) => {
@@ -179,7 +183,7 @@ export class ShellSession {
     }
     const nonce = randomBytes(12).toString('hex');
     return new Promise<ExecResult>((resolve, reject) => {
-      const pending: Pending = { nonce, resolve, reject, started: performance.now() };
+      const pending: Pending = { nonce, resolve, reject, started: performance.now(), ...(options.onStdout ? { onStdout: options.onStdout } : {}) };
       this.#pending = pending;
       if (options.timeoutMs !== undefined) {
         pending.timer = setTimeout(() => {
@@ -194,6 +198,11 @@ export class ShellSession {
     });
   }
 
+  #stdout(d: Buffer): void {
+    this.#out.push(d);
+    this.#pending?.onStdout?.(d.toString('utf8'));
+  }
+
   /** Sorts merged output into stdout and the stderr blocks sent between in-band markers. */
   #sort(d: Buffer): void {
     const b = this.#inBand as InBand;
@@ -205,14 +214,14 @@ export class ShellSession {
         if (!b.inErr) {
           const n = b.raw.len - (b.mark.length - 1);
           if (n > 0) {
-            this.#out.push(Buffer.from(b.raw.view().subarray(0, n)));
+            this.#stdout(Buffer.from(b.raw.view().subarray(0, n)));
             b.raw.consume(n);
           }
         }
         return;
       }
       if (b.inErr) this.#err.push(Buffer.from(b.raw.text(i).replace(/\s+/g, ''), 'base64'));
-      else this.#out.push(Buffer.from(b.raw.view().subarray(0, i)));
+      else this.#stdout(Buffer.from(b.raw.view().subarray(0, i)));
       b.raw.consume(i + b.mark.length);
       b.inErr = !b.inErr;
     }

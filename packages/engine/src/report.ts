@@ -60,6 +60,7 @@ export interface HostSummary {
 export interface HostStats {
   /** Remote command round trips after connecting. */
   roundTrips: number;
+  /** The host's own time: connecting, then running its tasks of each play (not waiting for other hosts). */
   durationMs: number;
 }
 

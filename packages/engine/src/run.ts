@@ -217,7 +217,9 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
   const connectLimit = pLimit(Math.max(1, options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY));
   const transports = new Map<string, Transport>();
   const connecting = new Map<string, Promise<Transport | undefined>>();
-  const started = new Map<string, number>();
+  /** Each host's own time: connecting, then its runs of each play (not the time other hosts of a batch take). */
+  const spent = new Map<string, number>();
+  const spend = (host: string, since: number) => spent.set(host, (spent.get(host) ?? 0) + (performance.now() - since));
   const down = new Set<string>();
   const lastPlay = new Map<string, number>();
   plans.forEach((p, i) => p.hosts.forEach((h) => lastPlay.set(h.host, i)));
@@ -227,16 +229,20 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
     let c = connecting.get(host);
     if (!c) {
       c = connectLimit(async () => {
-        started.set(host, performance.now());
+        const t0 = performance.now();
         const vars = connectionVars(host);
         let t: Transport | undefined;
         try {
           t = options.transport(connectionSpec(host, vars));
           await t.connect();
           transports.set(host, t);
+          spend(host, t0);
           return t;
         } catch (e) {
           if (t) await t.close().catch(() => undefined);
+          spend(host, t0);
+          const st = stats[host];
+          if (st) st.durationMs = Math.round(spent.get(host) ?? 0);
           down.add(host);
           const s = summary[host];
           if (s) s.unreachable = 1;
@@ -256,7 +262,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
     const s = stats[host];
     if (s) {
       s.roundTrips = t.stats.roundTrips;
-      s.durationMs = Math.round(performance.now() - (started.get(host) ?? performance.now()));
+      s.durationMs = Math.round(spent.get(host) ?? 0);
     }
     await t.close().catch(() => undefined);
   };
@@ -319,9 +325,11 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
                 predicted,
               });
               let outcome: Awaited<ReturnType<HostRun['run']>>;
+              const r0 = performance.now();
               try {
                 outcome = await run.run();
               } finally {
+                spend(hp.host, r0);
                 control.hostLeft(hp.host);
               }
               if (outcome === 'failed') {
