@@ -340,6 +340,7 @@ export class HostRun {
     const until = o.until ?? ((r: RegisteredResult) => !r.failed);
     const delayMs = Math.round((o.delay ?? 5) * 1000);
     this.#quiet.add(p);
+    let lost: HostUnreachable | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
         this.#attempts.set(p, attempt);
@@ -369,11 +370,18 @@ export class HostRun {
         // The next attempt plans from fresh facts.
         for (const r of Object.values(p.facts)) this.#stale.add(this.#factKey(p, r));
       }
+    } catch (e) {
+      if (e instanceof HostUnreachable) lost = e;
+      throw e;
     } finally {
       if (this.#quiet.delete(p)) {
-        // The attempt that ended the retries is the row: now it is shown.
+        // The attempt that ended the retries is the row: now it is shown. When the host became
+        // unreachable meanwhile, that is the task's outcome, not the earlier attempt's failure.
         const row = this.#rows.get(p);
-        if (row) this.#rows.set(p, this.#o.record(row, row));
+        if (row && lost) {
+          const { code: _code, result: _result, ...rest } = row;
+          this.#rows.set(p, this.#o.record({ ...rest, status: 'unreachable', message: maskText(lost.message), attempts: this.#attempts.get(p) ?? 1 }, row));
+        } else if (row) this.#rows.set(p, this.#o.record(row, row));
       }
     }
   }

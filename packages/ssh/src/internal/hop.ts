@@ -276,7 +276,7 @@ function hostKeyError(hop: Hop, policy: HostKeyPolicy, blob: Buffer): ConvergeEr
   const verdict = checkHostKey(entries, hop.knownHostsNames, blob);
   const fp = hostKeyFingerprint(blob);
   const type = hostKeyType(blob);
-  const where = hop.role === 'jump' ? `jump host ${hop.address}:${hop.port}` : `${hop.address}:${hop.port}`;
+  const where = hop.role === 'jump' ? `jump host ${hop.address}:${hop.port}` : `${hop.address}:${hop.port}${hop.via ? ` (through ${hop.via})` : ''}`;
   const name = hop.knownHostsNames[0] ?? hop.address;
   switch (verdict.status) {
     case 'known':
@@ -365,7 +365,7 @@ export async function connectHop(hop: Hop, policy: HostKeyPolicy, socket: HopSoc
       if (pinned && !pinned.equals(key)) {
         hostKeyFailure = new ConvergeError(
           'CONVERGE_HOST_KEY',
-          `${hop.role === 'jump' ? 'jump host ' : ''}${hop.address}:${hop.port}: the host key CHANGED during this run: the first connection saw ${hostKeyType(pinned)} ${hostKeyFingerprint(pinned)}, this one presents ${hostKeyType(key)} ${hostKeyFingerprint(key)}; refusing to reconnect`,
+          `${hop.role === 'jump' ? 'jump host ' : ''}${hop.address}:${hop.port}${hop.role === 'target' && hop.via ? ` (through ${hop.via})` : ''}: the host key CHANGED during this run: the first connection saw ${hostKeyType(pinned)} ${hostKeyFingerprint(pinned)}, this one presents ${hostKeyType(key)} ${hostKeyFingerprint(key)}; refusing to reconnect`,
           { hint: 'someone may be intercepting the connection, or the host was replaced while converge ran; check the host, then run converge again' },
         );
         return false;
