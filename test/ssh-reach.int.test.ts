@@ -1,6 +1,5 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startHosts, type TestHosts } from '@converge/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAgent, type TestAgent } from '../packages/ssh/test/sshd.js';
 import { ansibleEnv, findAnsible } from './ansible/oracle.js';
 
 // Reaching hosts the way OpenSSH and ansible-playbook do: a bastion on two Docker networks, the
@@ -35,7 +35,7 @@ let target: { name: string; address: string };
 let dead: { name: string; address: string };
 let lockedKey: string;
 let wrongKey: string;
-let agent: ChildProcess | undefined;
+let agent: TestAgent | undefined;
 let agentSock: string;
 
 interface Out {
@@ -136,14 +136,13 @@ beforeAll(async () => {
   writeFileSync(join(work, 'become-pw'), `${PASSWORD}\n`, { mode: 0o600 });
   writeFileSync(join(work, 'wrong-pw'), 'not the password\n', { mode: 0o600 });
   writeFileSync(join(work, 'passphrase'), `${PASSPHRASE}\n`, { mode: 0o600 });
-  agentSock = join(work, 'agent.sock');
-  agent = spawn('ssh-agent', ['-D', '-a', agentSock], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !existsSync(agentSock); i++) await new Promise((r) => setTimeout(r, 50));
-  execFileSync('ssh-add', ['-q', hosts.privateKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: agentSock }, stdio: 'ignore' });
+  agent = await startAgent();
+  agentSock = agent.sock;
+  agent.add(hosts.privateKeyPath);
 });
 
 afterAll(async () => {
-  agent?.kill('SIGTERM');
+  agent?.stop();
   await hosts?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });

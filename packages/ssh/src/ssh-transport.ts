@@ -146,18 +146,30 @@ function syncShell(streams: ShellStreams, label: string, timeoutMs: number): Pro
  * configured), commands framed over a long-lived `/bin/sh` exec channel (core's
  * {@link ShellSession}), one more long-lived channel per become user, SFTP for file transfer.
  *
- * Configuration is resolved like OpenSSH and Ansible do: `~/.ssh/config` for the inventory
- * address (HostName, User, Port, IdentityFile, ProxyJump, ConnectTimeout, ServerAliveInterval,
- * HostKeyAlias, HashKnownHosts, UserKnownHostsFile), with inventory values winning: `spec.user`
- * when set, `spec.port` when it is not 22 (22 counts as "not set"). Source: ssh_config(5).
+ * How to reach the host is resolved the way ansible-playbook's ssh does (see the internal
+ * `resolveRoute`): the ssh arguments of the inventory (`ansible_ssh_args`,
+ * `ansible_ssh_common_args`, `ansible_ssh_extra_args`: `-o` options and ssh flags) after the
+ * inventory's port, key and user, then the ssh config file (`-F`, else `~/.ssh/config`, with
+ * Host, Match and Include); the first value of each setting wins; `converge_ssh_*` vars win over
+ * both. ProxyJump (jump hosts) and ProxyCommand (SSH over a command's stdio) are supported. A
+ * setting converge does not implement is refused when the transport is made, naming it.
+ * Source: ssh_config(5), ssh(1), ansible-core 2.14 `plugins/connection/ssh.py`.
  *
  * Host keys are checked against known_hosts before authentication (plain, hashed, `[host]:port`,
  * `@revoked`); unknown keys are refused unless `acceptNewHostKeys`, changed keys always.
  * Source: sshd(8) SSH_KNOWN_HOSTS FILE FORMAT, ssh(1) VERIFYING HOST KEYS.
  *
- * Authentication tries, in order: `spec.privateKeyFile`, the config's IdentityFiles, ssh-agent,
- * the default keys `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa` (only when no key file is
- * configured), then `spec.password` (password, keyboard-interactive).
+ * Authentication tries, in order: the identity files (`spec.privateKeyFile`, `-i`, the
+ * config's IdentityFiles; else the default keys `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`), each
+ * signed by the agent when it holds that key, else read from the file (an encrypted one
+ * decrypted with `options.passphrases`); then the agent's other keys (not with IdentitiesOnly);
+ * then `spec.password` (password, keyboard-interactive); as PreferredAuthentications and the
+ * `*Authentication` settings allow.
+ *
+ * Every step of reaching the host (TCP, handshake and authentication of each hop, each jump
+ * host's channel, the first shell's channel and start) is bounded by the connect timeout
+ * (`spec.connectTimeoutMs`). Become runs on a pseudo-terminal when sudoers requires one; a
+ * become password the host refused is not sent again.
  *
  * Hardening: the first verified host key of each host is pinned for the run ({@link HostKeyPins}),
  * so a reconnect that meets another key is refused even if known_hosts lists both; only the

@@ -1,5 +1,4 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import type { Socket } from 'node:net';
@@ -7,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectionSpec, isConvergeError, secret } from '@converge/core';
+import { isConvergeError, secret } from '@converge/core';
+import { connectionSpec } from '@converge/engine';
 import { KeyPassphrases, SshTransport } from '@converge/ssh';
 import type { SshOptions } from '@converge/ssh';
-import { sshdPath, startSshd } from './sshd.js';
-import type { TestSshd } from './sshd.js';
+import { sshdPath, startAgent, startSshd } from './sshd.js';
+import type { TestAgent, TestSshd } from './sshd.js';
 
 // Reaching a host as OpenSSH does: ProxyCommand, -F, IdentitiesOnly, encrypted keys, timeouts
 // of a jump host's channel, sudo's requiretty, a refused become password, host key checking
@@ -128,29 +128,28 @@ describe.skipIf(noSshd)('ProxyCommand and -F, as OpenSSH', () => {
 });
 
 describe.skipIf(noSshd)('keys: IdentitiesOnly and encrypted keys', () => {
-  let agent: ChildProcess | undefined;
-  let agentDir = '';
+  let agent: TestAgent;
   let sock = '';
+  let keyDir = '';
   let wrongKey = '';
   let lockedKey = '';
   const LOCKED = 'open sesame';
 
   beforeAll(async () => {
-    agentDir = mkdtempSync(join(tmpdir(), 'converge-reach-agent-'));
-    sock = join(agentDir, 'agent.sock');
-    agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
-    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
-    execFileSync('ssh-add', ['-q', sshd.clientKeyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
-    wrongKey = join(agentDir, 'wrong');
+    agent = await startAgent();
+    sock = agent.sock;
+    agent.add(sshd.clientKeyFile);
+    keyDir = mkdtempSync(join(tmpdir(), 'converge-reach-keys-'));
+    wrongKey = join(keyDir, 'wrong');
     keygen(wrongKey);
-    lockedKey = join(agentDir, 'locked');
+    lockedKey = join(keyDir, 'locked');
     keygen(lockedKey, LOCKED);
     authorize(`${lockedKey}.pub`);
   });
 
   afterAll(() => {
-    agent?.kill('SIGTERM');
-    rmSync(agentDir, { recursive: true, force: true });
+    agent?.stop();
+    rmSync(keyDir, { recursive: true, force: true });
   });
 
   it('offers the agent only the identity file keys with IdentitiesOnly yes, as OpenSSH', async () => {
@@ -165,14 +164,14 @@ describe.skipIf(noSshd)('keys: IdentitiesOnly and encrypted keys', () => {
   });
 
   it('signs with the agent when it holds the identity file key, without asking for a passphrase', async () => {
-    execFileSync('ssh-add', ['-q', lockedKey], { env: { ...process.env, SSH_AUTH_SOCK: sock, SSH_ASKPASS: '/bin/false' }, input: `${LOCKED}\n`, stdio: ['pipe', 'ignore', 'ignore'] });
+    agent.add(lockedKey, LOCKED);
     try {
       const passphrases = new KeyPassphrases({ ask: () => Promise.reject(new Error('must not ask')) });
       const t = transport({ ansible_ssh_private_key_file: lockedKey, ansible_ssh_common_args: '-o IdentitiesOnly=yes' }, { agent: sock, passphrases });
       expect((await t.exec('echo agent')).stdout).toBe('agent\n');
       expect(passphrases.asked).toBe(0);
     } finally {
-      execFileSync('ssh-add', ['-q', '-d', `${lockedKey}.pub`], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      agent.remove(`${lockedKey}.pub`);
     }
   });
 

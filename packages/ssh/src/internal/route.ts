@@ -12,20 +12,11 @@ import { parseSshArgs } from '../ssh-args.js';
 import { expandSshTokens, interpretSshDirectives, parseProxyJump, parseSshLine, readSshConfig } from '../ssh-config.js';
 import type { SshConfigHost } from '../ssh-config.js';
 import type { SshDirective, SshSettingSource } from '../ssh-keywords.js';
+import type { SshOptions } from '../ssh-transport.js';
 import type { AuthKind, Hop } from './hop.js';
 
-/** What the controller says about reaching hosts (the transport's options that matter here). */
-export interface RouteOptions {
-  knownHostsFile?: string;
-  acceptNewHostKeys?: boolean;
-  sshConfigFile?: string;
-  agent?: string;
-  keepaliveIntervalMs?: number;
-  keepaliveCountMax?: number;
-  readyTimeoutMs?: number;
-  /** The run's host key checking setting when it is off (ANSIBLE_HOST_KEY_CHECKING, ansible.cfg). */
-  hostKeyChecking?: { enabled: boolean; source: string };
-}
+/** What the controller says about reaching hosts: the transport's options that matter here. */
+export type RouteOptions = Pick<SshOptions, 'knownHostsFile' | 'acceptNewHostKeys' | 'sshConfigFile' | 'agent' | 'keepaliveIntervalMs' | 'keepaliveCountMax' | 'readyTimeoutMs' | 'hostKeyChecking'>;
 
 /** How to reach one host: the hops (jump hosts first, the target last) and the target's settings. */
 export interface Route {
