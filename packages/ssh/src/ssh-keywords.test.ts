@@ -23,6 +23,9 @@ describe('SSH_KEYWORDS, the documented policy for every ssh option', () => {
     ['SetEnv FOO=1', false],
     ['RemoteCommand uptime', false],
     ['Frobnicate yes', false],
+    ['UseRoaming no', true],
+    ['PubkeyAcceptedKeyTypes +ssh-rsa', true],
+    ['PubkeyAcceptedAlgorithms ssh-ed25519', false],
   ])('%s is accepted: %s', (line, accepted) => {
     const d = parseSshLine(line, source);
     if (!d) throw new Error('no directive');

@@ -10,7 +10,7 @@ import type { ErrorCode } from '@converge/core';
  * - `ignored`: harmless to leave out (it changes nothing converge does, or only makes OpenSSH
  *   less strict than converge); `why` says so.
  * - `only`: accepted with the values listed (those that describe what converge does anyway),
- *   refused with any other value.
+ *   or those `accepts` says yes to, refused with any other value.
  *
  * A keyword that is not in {@link SSH_KEYWORDS} is refused, with `refused` as the reason where
  * one is known. Source of the keywords: ssh_config(5) of OpenSSH 9.2 (Debian 12).
@@ -18,14 +18,16 @@ import type { ErrorCode } from '@converge/core';
 export type SshKeywordHandling =
   | { kind: 'implemented' }
   | { kind: 'ignored'; why: string }
-  | { kind: 'only'; values: readonly string[]; why: string };
+  | { kind: 'only'; values: readonly string[]; why: string; accepts?: (value: string) => boolean };
 
 const implemented = { kind: 'implemented' } as const;
 const ignored = (why: string): SshKeywordHandling => ({ kind: 'ignored', why });
-const only = (values: string[], why: string): SshKeywordHandling => ({ kind: 'only', values, why });
+const only = (values: string[], why: string, accepts?: (value: string) => boolean): SshKeywordHandling => ({ kind: 'only', values, why, ...(accepts ? { accepts } : {}) });
 
 const NO_FORWARDING = 'converge forwards no ports, sockets or X11';
 const NO_SESSION = 'converge opens no interactive session';
+const REMOVED = 'no longer an OpenSSH option: ssh 9.2 ignores it too';
+const PUBKEY_ALGORITHMS = 'converge signs with the algorithm of each key that the server accepts (RSA: rsa-sha2 where the server names it, else ssh-rsa); it cannot leave algorithms out';
 
 /**
  * Every ssh_config(5) keyword converge accepts, by its canonical spelling. The `ignored`
@@ -117,6 +119,21 @@ export const SSH_KEYWORDS: Readonly<Record<string, SshKeywordHandling>> = Object
   CanonicalizeMaxDots: ignored('only used with CanonicalizeHostname, which converge does not do'),
   CanonicalizePermittedCNAMEs: ignored('only used with CanonicalizeHostname, which converge does not do'),
   Tag: ignored('converge evaluates no Match tagged blocks'),
+  // Removed from OpenSSH over the years; ssh 9.2 still accepts them in old config files and ignores them.
+  UseRoaming: ignored(REMOVED),
+  UsePrivilegedPort: ignored(REMOVED),
+  FallBackToRsh: ignored(REMOVED),
+  UseRsh: ignored(REMOVED),
+  Cipher: ignored(REMOVED),
+  CompressionLevel: ignored(REMOVED),
+  RSAAuthentication: ignored(REMOVED),
+  RhostsAuthentication: ignored(REMOVED),
+  RhostsRSAAuthentication: ignored(REMOVED),
+  DSAAuthentication: ignored(REMOVED),
+  GlobalKnownHostsFile2: ignored(REMOVED),
+  UserKnownHostsFile2: ignored(REMOVED),
+  SmartcardDevice: ignored(REMOVED),
+  KeepAlive: ignored('the old name of TCPKeepAlive: converge detects dead connections with SSH keepalives'),
   // Accepted only where they describe what converge does anyway.
   CanonicalizeHostname: only(['no', 'false'], 'converge connects to the names as given (no CanonicalizeHostname)'),
   ForwardX11: only(['no', 'false'], NO_FORWARDING),
@@ -130,6 +147,10 @@ export const SSH_KEYWORDS: Readonly<Record<string, SshKeywordHandling>> = Object
   StdinNull: only(['no', 'false'], 'converge opens its own sessions'),
   ForkAfterAuthentication: only(['no', 'false'], 'converge opens its own sessions'),
   Protocol: only(['2'], 'SSH protocol 2 is the only one'),
+  // Adding algorithms ("+ssh-rsa") describes what converge's client does anyway: it signs with
+  // rsa-sha2 where the server names it, else with ssh-rsa. A list that leaves some out cannot be honoured.
+  PubkeyAcceptedAlgorithms: only(['+ssh-rsa'], PUBKEY_ALGORITHMS, (v) => v.startsWith('+')),
+  PubkeyAcceptedKeyTypes: only(['+ssh-rsa'], PUBKEY_ALGORITHMS, (v) => v.startsWith('+')),
 });
 
 /** Why a keyword OpenSSH knows is refused, where there is more to say than "not implemented". */
@@ -145,8 +166,6 @@ const REFUSED_BECAUSE: Readonly<Record<string, string>> = {
   SecurityKeyProvider: 'converge does not use FIDO security keys directly; load the key into ssh-agent instead',
   KnownHostsCommand: 'converge runs no command to find host keys; use a known_hosts file',
   RevokedHostKeys: 'converge does not read key revocation lists; mark revoked keys with @revoked in known_hosts',
-  PubkeyAcceptedAlgorithms: 'converge offers the algorithms of each key it has (RSA with SHA-2 only)',
-  PubkeyAcceptedKeyTypes: 'converge offers the algorithms of each key it has (RSA with SHA-2 only)',
   RekeyLimit: "converge's SSH client (ssh2) rekeys by its own rules",
   RequiredRSASize: "converge's SSH client (ssh2) has no minimum RSA key size setting",
   BindInterface: 'use BindAddress with the address of the interface',
@@ -200,7 +219,7 @@ export function checkSshDirective(d: SshDirective, ignoreUnknown: readonly strin
   if (handling?.kind === 'implemented' || handling?.kind === 'ignored') return;
   if (handling?.kind === 'only') {
     const value = (d.args[0] ?? '').toLowerCase();
-    if (handling.values.includes(value)) return;
+    if (handling.values.includes(value) || handling.accepts?.(value)) return;
     throw new ConvergeError(d.source.code, `${d.source.where}: ssh option "${shown}" is not supported: ${handling.why}`, {
       hint: `remove it, or set ${d.keyword} ${handling.values[0]}`,
     });
