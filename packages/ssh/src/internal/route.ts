@@ -154,19 +154,21 @@ export function resolveRoute(spec: ConnectionSpec, o: RouteOptions): Route {
   const address = settings.hostName ?? spec.address;
   const port = settings.port ?? 22;
   const user = settings.user ?? localUser;
+  const tokens = { host: address, originalHost: spec.address, port, user };
+  // The inventory's key must exist (ssh only warns about a missing one); the config's may not.
+  const explicitKey = spec.privateKeyFile ? expandSshTokens(spec.privateKeyFile, tokens, 'path', 'ansible_ssh_private_key_file') : undefined;
   const target: Hop = {
     label: `${user}@${address}:${port}`,
     address,
     port,
     user,
     role: 'target',
-    identityFiles: settings.identityFiles.length > 0 ? settings.identityFiles.map((f) => ({ file: f, explicit: f === spec.privateKeyFile })) : defaults,
+    identityFiles: settings.identityFiles.length > 0 ? settings.identityFiles.map((f) => ({ file: f, explicit: f === explicitKey })) : defaults,
     knownHostsNames: [knownHostsName(settings.hostKeyAlias ?? address, port)],
     ...base(settings, hostOptions),
     forwardAgent: hostOptions.forwardAgent ?? settings.forwardAgent ?? false,
   };
   if (spec.password) target.password = spec.password;
-  const tokens = { host: address, originalHost: spec.address, port, user };
 
   // Jump hosts: the target's ProxyJump, then (recursively) the first jump host's own.
   const jumps: Hop[] = [];
