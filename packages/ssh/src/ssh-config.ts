@@ -6,6 +6,7 @@ import { ConvergeError } from '@converge/core';
 import { ALGORITHM_SETTINGS } from './algorithms.js';
 import type { SshAlgorithms } from './algorithms.js';
 import { canonicalKeyword, checkSshDirective } from './ssh-keywords.js';
+import { matchSshPatterns } from './ssh-patterns.js';
 import type { SshDirective, SshSettingSource } from './ssh-keywords.js';
 
 /**
@@ -212,22 +213,6 @@ export interface SshConfigContext {
   hostName?: string;
 }
 
-function globToRegExp(pattern: string, caseless: boolean): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, caseless ? 'i' : '');
-}
-
-/** ssh's match_pattern_list: a negated pattern that matches wins (no match); otherwise any positive pattern. Source: ssh_config(5), PATTERNS. */
-function matchPatternList(value: string, patterns: string[], caseless: boolean): boolean {
-  let matched = false;
-  for (const p of patterns.flatMap((x) => x.split(','))) {
-    if (p === '') continue;
-    if (p.startsWith('!')) {
-      if (globToRegExp(p.slice(1), caseless).test(value)) return false;
-    } else if (globToRegExp(p, caseless).test(value)) matched = true;
-  }
-  return matched;
-}
-
 /** The files an `Include` argument names: `~` expanded, relative to `~/.ssh`, glob(7) `*`, `?` and `[...]` in any component, sorted. */
 function includeFiles(pattern: string, baseDir: string): string[] {
   const path = expandSshPath(pattern, { host: '' });
@@ -289,7 +274,7 @@ export function readSshConfig(file: string, context: SshConfigContext): SshDirec
       const d = parseSshLine(line, { where: `${path} line ${i + 1}`, code: 'CONVERGE_OPTIONS', origin: 'config-file' });
       if (!d) return;
       if (d.keyword === 'Host') {
-        active = matchPatternList(context.host, d.args, true);
+        active = matchSshPatterns(context.host, d.args, true);
         return;
       }
       if (d.keyword === 'Match') {
@@ -334,16 +319,16 @@ function matchCriteria(d: SshDirective, context: SshConfigContext, state: { host
       const list = [value];
       switch (criterion) {
         case 'host':
-          holds = matchPatternList(state.hostName ?? context.host, list, true);
+          holds = matchSshPatterns(state.hostName ?? context.host, list, true);
           break;
         case 'originalhost':
-          holds = matchPatternList(context.host, list, true);
+          holds = matchSshPatterns(context.host, list, true);
           break;
         case 'user':
-          holds = matchPatternList(state.user ?? userInfo().username, list, false);
+          holds = matchSshPatterns(state.user ?? userInfo().username, list, false);
           break;
         case 'localuser':
-          holds = matchPatternList(userInfo().username, list, false);
+          holds = matchSshPatterns(userInfo().username, list, false);
           break;
         default:
           throw new ConvergeError('CONVERGE_OPTIONS', `${d.source.where}: unknown Match criterion ${JSON.stringify(criterion)}`);

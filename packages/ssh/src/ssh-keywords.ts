@@ -1,5 +1,6 @@
 import { ConvergeError } from '@converge/core';
 import type { ErrorCode } from '@converge/core';
+import { matchSshPatterns } from './ssh-patterns.js';
 
 /**
  * What converge does with one ssh_config(5) keyword, whether it comes from an ssh config file
@@ -201,10 +202,6 @@ export function canonicalKeyword(keyword: string): string {
   return CANONICAL.get(keyword.toLowerCase()) ?? keyword;
 }
 
-function globToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-}
-
 /**
  * Checks one setting against {@link SSH_KEYWORDS}: returns normally when converge implements
  * the keyword or may ignore it (or `ignoreUnknown`, the patterns of `IgnoreUnknown`, covers a
@@ -225,7 +222,7 @@ export function checkSshDirective(d: SshDirective, ignoreUnknown: readonly strin
     });
   }
   const known = CANONICAL.has(d.keyword.toLowerCase());
-  if (!known && ignoreUnknown.some((p) => p.split(',').some((q) => globToRegExp(q).test(d.keyword)))) return;
+  if (!known && matchSshPatterns(d.keyword, ignoreUnknown)) return;
   const why = REFUSED_BECAUSE[d.keyword] ?? (known ? 'converge does not implement it' : 'neither converge nor OpenSSH 9.2 knows it');
   throw new ConvergeError(d.source.code, `${d.source.where}: ssh option "${shown}" is not supported: ${why}`, {
     hint: 'remove it; the README (SSH section) lists the ssh options converge implements and those it ignores as harmless',
