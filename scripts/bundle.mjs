@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { rolldown } from 'rolldown';
 import { bundleTargets, workspacePackages } from './workspace.mjs';
 
-const INLINE = new Set(['@sinclair/typebox', 'ajv', 'ajv-formats', 'yaml', 'diff', 'p-limit', 'yocto-queue', 'commander', 'chalk', 'ssh-config', 'fast-uri', 'fast-deep-equal', 'json-schema-traverse', 'require-from-string']);
+const INLINE = new Set(['@sinclair/typebox', 'ajv', 'ajv-formats', 'yaml', 'diff', 'p-limit', 'yocto-queue', 'commander', 'chalk', 'fast-uri', 'fast-deep-equal', 'json-schema-traverse', 'require-from-string']);
 const pkgName = (id) => (id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : id.split('/')[0]);
 
 /** Entry points per package, as each declares them (`converge.bundle` in its package.json). */

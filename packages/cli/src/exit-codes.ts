@@ -1,14 +1,17 @@
 /**
- * Exit codes of `converge`, those of ansible-playbook where they exist.
- * Source: ansible-playbook(1), "EXIT STATUS".
+ * Exit codes of `converge`, those of ansible-playbook where they exist. Source: ansible-core 2.14
+ * `executor/task_queue_manager.py` (RUN_OK 0, RUN_ERROR 1, RUN_FAILED_HOSTS 2,
+ * RUN_UNREACHABLE_HOSTS 4), `cli/__init__.py` (AnsibleParserError 4, AnsibleOptionsError 5,
+ * KeyboardInterrupt 99). Code 3 is not used, as in ansible-playbook 2.14; unreachable hosts and
+ * parse errors share 4, as there. When hosts failed and others were unreachable, the code is 4
+ * (the strategy reports unreachable hosts first).
  *
  * | code | meaning |
  * |------|---------|
  * | 0 | every host ok |
  * | 1 | error (converge itself failed) |
  * | 2 | one or more hosts failed |
- * | 3 | one or more hosts unreachable |
- * | 4 | parse error: inventory, playbook, vars, params or template invalid; no host contacted |
+ * | 4 | one or more hosts unreachable; or a parse error (inventory, playbook, vars, params, template) before any host was contacted |
  * | 5 | bad or incomplete command-line options |
  * | 6 | `--check --fail-on-change`: changes are pending (drift) |
  * | 99 | interrupted by SIGINT, SIGTERM or SIGHUP (ansible-playbook: "User interrupted execution") |
@@ -17,7 +20,7 @@ export const ExitCode = {
   ok: 0,
   error: 1,
   hostFailed: 2,
-  unreachable: 3,
+  unreachable: 4,
   parseError: 4,
   badOptions: 5,
   changesPending: 6,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join as joinPath, resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { ConnectionSpec, Secret, Transport } from '@converge/core';
-import { ConvergeError, formatLocation, isConvergeError, maskText } from '@converge/core/lean';
+import { ConvergeError, formatLocation, isConvergeError, maskText, secret } from '@converge/core/lean';
 import { registerAudit } from './commands/audit.js';
 import { ExitCode } from './exit-codes.js';
 import { registerVault, vaultSecretsFrom } from './commands/vault.js';
@@ -43,6 +43,61 @@ interface RunFlags {
   startAtTask?: string;
   refreshInventory?: boolean;
   dataResidency?: string;
+  become?: boolean;
+  becomeMethod?: string;
+  becomeUser?: string;
+  user?: string;
+  privateKey?: string;
+  privateKeyPassphraseFile?: string;
+  askPass?: boolean;
+  connectionPasswordFile?: string;
+  connection?: string;
+  timeout?: string;
+  sshCommonArgs?: string;
+  sshExtraArgs?: string;
+  flushCache?: boolean;
+  step?: boolean;
+  syntaxCheck?: boolean;
+  modulePath?: string;
+  scpExtraArgs?: string;
+  sftpExtraArgs?: string;
+}
+
+/**
+ * ansible-playbook's other names for its options (Ansible 2.14 `ansible-playbook --help`),
+ * rewritten to converge's before parsing.
+ */
+const FLAG_ALIASES: Readonly<Record<string, string>> = {
+  '--inventory-file': '--inventory',
+  '--key-file': '--private-key',
+  '--vault-pass-file': '--vault-password-file',
+  '--ask-vault-password': '--ask-vault-pass',
+  '--become-pass-file': '--become-password-file',
+  '--conn-pass-file': '--connection-password-file',
+};
+
+/** ansible-playbook options converge has no form for, with why: refused with that message (never ignored). */
+const UNSUPPORTED_FLAGS: Readonly<Record<string, { flag: string; why: string }>> = {
+  flushCache: { flag: '--flush-cache', why: 'converge keeps no fact cache between runs: facts are probed on every run' },
+  step: { flag: '--step', why: 'converge has no interactive step mode; use --check --diff to see each change first' },
+  syntaxCheck: { flag: '--syntax-check', why: 'a TypeScript playbook is checked when it loads: use --list-tasks (loads and validates, contacts no host) or tsc' },
+  modulePath: { flag: '--module-path', why: 'converge modules are TypeScript imports in the playbook, not files on a search path' },
+  scpExtraArgs: { flag: '--scp-extra-args', why: 'converge copies files over its own SSH connection (no scp program); put ssh options in --ssh-common-args' },
+  sftpExtraArgs: { flag: '--sftp-extra-args', why: 'converge copies files over its own SSH connection (no sftp program); put ssh options in --ssh-common-args' },
+};
+
+/** Connection types of `-c`/`ansible_connection` converge has (paramiko and smart are SSH). */
+const CONNECTIONS = ['ssh', 'local', 'smart', 'paramiko', 'ansible.builtin.ssh', 'ansible.builtin.local', 'ansible.builtin.paramiko_ssh'];
+
+/** Rewrites ansible-playbook's option aliases (`--key-file`, `--vault-pass-file=F`, ...) to converge's names, up to `--`. */
+function normaliseAliases(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  return argv.map((a, i) => {
+    if (end >= 0 && i >= end) return a;
+    const [name, ...rest] = a.split('=');
+    const canonical = FLAG_ALIASES[name as string];
+    return canonical === undefined ? a : [canonical, ...rest].join('=');
+  });
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -103,6 +158,24 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .option('--start-at-task <name>', 'start at the first task with this name (a glob may be used); earlier tasks do not run')
     .option('--refresh-inventory', 'read cloud inventory sources again even when their cache is fresh')
     .addOption(new Option('--data-residency <policy>', 'check before connecting that every host and every endpoint tasks send data to is in the EU (the var dataResidency)').choices(['eu']))
+    .option('-b, --become', 'run tasks with become (sudo unless --become-method); a play, task or ansible_become says otherwise')
+    .option('--become-method <method>', 'how to become another user: sudo (default) or su; plays, tasks and ansible_become_method win')
+    .option('--become-user <user>', 'the user to become (default root); plays, tasks and ansible_become_user win')
+    .option('-u, --user <user>', 'connect as this user when the inventory sets no ansible_user')
+    .option('--private-key <file>', 'private key file when the inventory sets no ansible_ssh_private_key_file (also --key-file)')
+    .option('--private-key-passphrase-file <file>', 'read the passphrase of encrypted private keys from FILE (its first line); otherwise it is asked on the terminal, once per key')
+    .option('-k, --ask-pass', 'ask for the connection (SSH) password')
+    .option('--connection-password-file <file>', 'read the connection (SSH) password from FILE (its first line) (also --conn-pass-file)')
+    .option('-c, --connection <type>', 'connection type when the inventory sets no ansible_connection: ssh (smart, paramiko) or local')
+    .option('-T, --timeout <seconds>', 'connect timeout in seconds when the inventory sets no ansible_timeout (default 10)')
+    .option('--ssh-common-args <args>', 'ssh options (-o Key=Value, -J, -F, ...) when the inventory sets no ansible_ssh_common_args')
+    .option('--ssh-extra-args <args>', 'more ssh options when the inventory sets no ansible_ssh_extra_args')
+    .addOption(new Option('--flush-cache').hideHelp())
+    .addOption(new Option('--step').hideHelp())
+    .addOption(new Option('--syntax-check').hideHelp())
+    .addOption(new Option('-M, --module-path <path>').hideHelp())
+    .addOption(new Option('--scp-extra-args <args>').hideHelp())
+    .addOption(new Option('--sftp-extra-args <args>').hideHelp())
     .action(async (playbookPath: string, flags: RunFlags) => {
       code = await runCommand(playbookPath, flags, stdout, stderr);
     });
@@ -146,10 +219,10 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
       const inv = await loadCliInventory(flags.inventory, { refresh: flags.refreshInventory === true, stderr });
       const hosts = selectHosts(inv, pattern);
       if (hosts.length === 0) throw new ConvergeError('CONVERGE_OPTIONS', `no host matches ${JSON.stringify(pattern)}`);
-      const factory = await transportFactory(flags);
+      const { make } = await transportFactory(flags);
       const out: Record<string, unknown> = {};
       for (const host of hosts) {
-        const t = factory(connectionSpec(host, hostVars(inv, host)));
+        const t = make(connectionSpec(host, hostVars(inv, host)));
         try {
           await t.connect();
           const res = await probe(t, [hostFacts({})]);
@@ -170,7 +243,7 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
   registerRender(program, { stdout, stderr });
 
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(normaliseAliases(argv), { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.version' || e.code === 'commander.helpDisplayed' || e.code === 'commander.help') return ExitCode.ok;
@@ -219,19 +292,35 @@ function reportError(e: unknown, stderr: NodeJS.WritableStream): number {
   return ExitCode.error;
 }
 
-async function transportFactory(flags: { acceptNewHostKeys?: boolean; knownHosts?: string }): Promise<(spec: ConnectionSpec) => Transport> {
+/** What the command line says about reaching hosts over SSH. */
+interface ReachOptions {
+  acceptNewHostKeys?: boolean;
+  knownHosts?: string;
+  /** Ansible's host_key_checking from the environment or ansible.cfg, when it is off. */
+  hostKeyChecking?: { enabled: boolean; source: string };
+  passphrases?: import('@converge/ssh').KeyPassphrases;
+  onHostKeyCheckingRelaxed?: (host: string, where: string) => void;
+}
+
+/** The transports of a run (SSH, or local for `ansible_connection=local`), and the check of a host's SSH settings before any host is contacted. */
+async function transportFactory(flags: ReachOptions): Promise<{ make: (spec: ConnectionSpec) => Transport; check: (spec: ConnectionSpec) => void }> {
   const { LocalTransport } = await import('@converge/core');
-  const { HostKeyPins, SshTransport } = await import('@converge/ssh');
+  const { HostKeyPins, SshTransport, checkSshConnection } = await import('@converge/ssh');
   // One pin set per run: a host (or jump host) must show the same key on every connection.
   const hostKeyPins = new HostKeyPins();
-  return (spec) => {
-    if (spec.connection === 'local') return new LocalTransport(spec.host);
-    const knownHostsFile = flags.knownHosts ?? (typeof spec.options.knownHostsFile === 'string' ? spec.options.knownHostsFile : undefined);
-    return new SshTransport(spec, {
-      hostKeyPins,
-      ...(knownHostsFile ? { knownHostsFile } : {}),
-      acceptNewHostKeys: flags.acceptNewHostKeys === true || spec.options.strictHostKeyChecking === 'accept-new',
-    });
+  const options: import('@converge/ssh').SshOptions = {
+    hostKeyPins,
+    ...(flags.knownHosts ? { knownHostsFile: flags.knownHosts } : {}),
+    ...(flags.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+    ...(flags.hostKeyChecking ? { hostKeyChecking: flags.hostKeyChecking } : {}),
+    ...(flags.passphrases ? { passphrases: flags.passphrases } : {}),
+    ...(flags.onHostKeyCheckingRelaxed ? { onHostKeyCheckingRelaxed: flags.onHostKeyCheckingRelaxed } : {}),
+  };
+  return {
+    make: (spec) => (spec.connection === 'local' ? new LocalTransport(spec.host) : new SshTransport(spec, options)),
+    check: (spec) => {
+      if (spec.connection === 'ssh') checkSshConnection(spec, options);
+    },
   };
 }
 
@@ -265,6 +354,17 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
   }
   if (!flags.inventory || flags.inventory.length === 0) {
     stderr.write('converge: give an inventory with -i INVENTORY\n');
+    return ExitCode.badOptions;
+  }
+  for (const [key, { flag, why }] of Object.entries(UNSUPPORTED_FLAGS)) {
+    if (flags[key as keyof RunFlags] !== undefined) {
+      stderr.write(`converge: ${flag} is not supported: ${why}\n`);
+      return ExitCode.badOptions;
+    }
+  }
+  const optionError = checkReachFlags(flags);
+  if (optionError) {
+    stderr.write(`converge: ${optionError}\n`);
     return ExitCode.badOptions;
   }
   if (flags.listHosts || flags.listTasks || flags.listTags) {
@@ -305,13 +405,12 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
   try {
-    const [{ AuditLog }, { SyslogSink, parseSyslogDestination }, { openEventLog }, { resolveVaultLookups }, { runPlaybook }, { secret }, { defaultAuditLogPath }] = await Promise.all([
+    const [{ AuditLog }, { SyslogSink, parseSyslogDestination }, { openEventLog }, { resolveVaultLookups }, { runPlaybook }, { defaultAuditLogPath }] = await Promise.all([
       import('./audit/audit-log.js'),
       import('./audit/syslog-sink.js'),
       import('./audit/event-log.js'),
       import('./vault/resolve.js'),
       import('@converge/engine'),
-      import('@converge/core'),
       import('./commands/audit.js'),
     ]);
     const auditPath = flags.auditLog ?? defaultAuditLogPath(playbookArg, flags.stateDir);
@@ -348,16 +447,23 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     audit.setExtraVarNames(Object.keys(extraVars));
     const { playbook, path } = await loadPlaybook(playbookArg);
     await resolveVaultLookups([playbook, inventory, extraVars]);
+    const reach = await reachSettings(flags, stderr, (host, source) => audit?.hostKeyCheckingOff(host, source));
     let becomePassword: Secret | undefined;
     if (flags.askBecomePass) becomePassword = secret(await askPassword('BECOME password: '));
-    else if (flags.becomePasswordFile !== undefined) becomePassword = secret(readBecomePasswordFile(flags.becomePasswordFile));
+    else if (flags.becomePasswordFile !== undefined) becomePassword = secret(readPasswordFile(flags.becomePasswordFile, '--become-password-file'));
+    if (flags.askPass) reach.connectionVars.ansible_password = secret(await askPassword('SSH password: '));
+    else if (flags.connectionPasswordFile !== undefined) reach.connectionVars.ansible_password = secret(readPasswordFile(flags.connectionPasswordFile, '--connection-password-file'));
+    const transports = await transportFactory(reach.options);
     const { PrettyReporter } = await import('./output/pretty.js');
     const pretty = flags.output === 'pretty' ? new PrettyReporter(stdout as NodeJS.WritableStream & { isTTY?: boolean }, { verbose: flags.verbose === true }) : undefined;
     const report = await runPlaybook({
       playbook,
       playbookPath: path,
       inventory,
-      transport: await transportFactory(flags),
+      transport: transports.make,
+      checkConnection: transports.check,
+      connectionVars: reach.connectionVars,
+      ...(reach.becomeDefaults ? { becomeDefaults: reach.becomeDefaults } : {}),
       check: flags.check === true,
       diff: flags.diff === true,
       ...(flags.limit ? { limit: flags.limit } : {}),
@@ -385,6 +491,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     if (flags.output === 'junit') stdout.write((await import('./output/junit.js')).renderJunit(report));
     const rows = Object.values(report.summary);
     await writeRetry(report, path, flags, flags.output === 'pretty' ? stdout : stderr, stderr);
+    // ansible-playbook: unreachable hosts (4) before failed ones (2), as its strategy's run() returns.
     const [exit, result] = rows.some((s) => s.unreachable > 0)
       ? [ExitCode.unreachable, 'unreachable' as const]
       : rows.some((s) => s.failed > 0) || (report.stopped?.length ?? 0) > 0
@@ -405,15 +512,96 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
   }
 }
 
-/** The first line of a become password file (a trailing newline is not part of the password). */
-function readBecomePasswordFile(file: string): string {
+/** The first line of a password file (a trailing newline is not part of the password). */
+function readPasswordFile(file: string, option: string): string {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConvergeError('CONVERGE_OPTIONS', `--become-password-file: cannot read ${file}: ${(e as Error).message}`, { location: { file } });
+    throw new ConvergeError('CONVERGE_OPTIONS', `${option}: cannot read ${file}: ${(e as Error).message}`, { location: { file } });
   }
   const first = text.split(/\r?\n/)[0] ?? '';
-  if (first === '') throw new ConvergeError('CONVERGE_OPTIONS', `--become-password-file: ${file} is empty`, { location: { file } });
+  if (first === '') throw new ConvergeError('CONVERGE_OPTIONS', `${option}: ${file} is empty`, { location: { file } });
   return first;
+}
+
+/** Checks the values of the connection and become flags; the message of the first problem, else undefined. */
+function checkReachFlags(flags: RunFlags): string | undefined {
+  if (flags.timeout !== undefined && !(Number(flags.timeout) > 0)) return `--timeout must be a number of seconds > 0 (got ${JSON.stringify(flags.timeout)})`;
+  if (flags.connection !== undefined && !CONNECTIONS.includes(flags.connection)) {
+    return `--connection ${flags.connection} is not supported: converge connects with ssh (also for smart and paramiko) or local`;
+  }
+  if (flags.becomeMethod !== undefined && flags.becomeMethod !== 'sudo' && flags.becomeMethod !== 'su') {
+    return `--become-method ${flags.becomeMethod} is not supported: converge becomes another user with sudo or su`;
+  }
+  if (flags.askPass && flags.connectionPasswordFile !== undefined) return '--ask-pass and --connection-password-file exclude each other';
+  if (flags.askBecomePass && flags.becomePasswordFile !== undefined) return '--ask-become-pass and --become-password-file exclude each other';
+  return undefined;
+}
+
+/**
+ * What the command line, the environment and ansible.cfg say about reaching hosts: the
+ * connection vars under the inventory's (`-u`, `--private-key`, `-c`, `-T`, ssh arguments),
+ * become defaults, and the SSH transport's options. ssh arguments from the command line, the
+ * environment or ansible.cfg are checked here, naming where they were written. Prints the
+ * configuration's warnings; `onRelaxed` records each host connected with host key checking off.
+ *
+ * @throws ConvergeError `CONVERGE_OPTIONS` for an ssh option converge does not support, an
+ * unreadable passphrase file or ansible.cfg.
+ */
+async function reachSettings(
+  flags: RunFlags,
+  stderr: NodeJS.WritableStream,
+  onRelaxed: (host: string, source: string) => void,
+): Promise<{ connectionVars: Record<string, unknown>; becomeDefaults?: import('@converge/engine').RunOptions['becomeDefaults']; options: ReachOptions }> {
+  const { KeyPassphrases, parseSshArgs } = await import('@converge/ssh');
+  const { readAnsibleSshSettings } = await import('./ansible-config.js');
+  const ansible = readAnsibleSshSettings();
+  for (const w of ansible.warnings) stderr.write(`converge: warning: ${w}\n`);
+  if (ansible.configFile && ansible.configFile.unread.length > 0) {
+    stderr.write(
+      `converge: warning: ${ansible.configFile.path}: converge reads only host_key_checking, ssh_args, ssh_common_args and ssh_extra_args from ansible.cfg; not read: ${ansible.configFile.unread.join(', ')}\n`,
+    );
+  }
+  const vars: Record<string, unknown> = {};
+  const args = (name: string, value: string | undefined, source: string) => {
+    if (value === undefined) return;
+    parseSshArgs(value, { where: source, code: 'CONVERGE_OPTIONS' });
+    vars[name] = value;
+  };
+  if (ansible.sshArgs) args('ansible_ssh_args', ansible.sshArgs.value, ansible.sshArgs.source);
+  const common = flags.sshCommonArgs !== undefined ? { value: flags.sshCommonArgs, source: '--ssh-common-args' } : ansible.sshCommonArgs;
+  if (common) args('ansible_ssh_common_args', common.value, common.source);
+  const extra = flags.sshExtraArgs !== undefined ? { value: flags.sshExtraArgs, source: '--ssh-extra-args' } : ansible.sshExtraArgs;
+  if (extra) args('ansible_ssh_extra_args', extra.value, extra.source);
+  if (flags.user !== undefined) vars.ansible_user = flags.user;
+  if (flags.privateKey !== undefined) vars.ansible_ssh_private_key_file = flags.privateKey;
+  if (flags.connection !== undefined) vars.ansible_connection = flags.connection;
+  if (flags.timeout !== undefined) vars.ansible_timeout = Number(flags.timeout);
+  const becomeDefaults = {
+    ...(flags.become ? { become: true } : {}),
+    ...(flags.becomeMethod !== undefined ? { method: flags.becomeMethod as import('@converge/core').BecomeMethod } : {}),
+    ...(flags.becomeUser !== undefined ? { user: flags.becomeUser } : {}),
+  };
+  const passphrase = flags.privateKeyPassphraseFile !== undefined ? secret(readPasswordFile(flags.privateKeyPassphraseFile, '--private-key-passphrase-file')) : undefined;
+  const warned = new Set<string>();
+  const options: ReachOptions = {
+    ...(flags.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+    ...(flags.knownHosts ? { knownHosts: flags.knownHosts } : {}),
+    ...(ansible.hostKeyChecking && !ansible.hostKeyChecking.value ? { hostKeyChecking: { enabled: false, source: ansible.hostKeyChecking.source } } : {}),
+    passphrases: new KeyPassphrases({
+      ...(passphrase ? { passphrase } : {}),
+      ...(process.stdin.isTTY ? { ask: (prompt: string) => askPassword(prompt) } : {}),
+    }),
+    onHostKeyCheckingRelaxed: (host, source) => {
+      onRelaxed(host, source);
+      const kind = source.replace(/ of host \S+$/, '');
+      if (warned.has(kind)) return;
+      warned.add(kind);
+      stderr.write(
+        `converge: warning: host key checking is off (${kind}): unknown host keys are recorded without being checked, as with --accept-new-host-keys; a changed host key is still refused (recorded in the audit log)\n`,
+      );
+    },
+  };
+  return { connectionVars: vars, ...(Object.keys(becomeDefaults).length > 0 ? { becomeDefaults } : {}), options };
 }

@@ -100,15 +100,20 @@ describe('converge (command line)', () => {
     expect(r.stdout).toMatch(/RECAP[\s\S]*local1\s+ok=2 changed=2 unreachable=0 failed=1/);
   });
 
-  it('exits 3 when a host is unreachable', async () => {
+  it('exits 4 when a host is unreachable, as ansible-playbook (RUN_UNREACHABLE_HOSTS), and says why in every output format', async () => {
     writeFileSync(inv, `gone ansible_host=127.0.0.1 ansible_port=1 target_dir=${dir}\n`);
     const r = await cli(['-i', inv, fixture('local-files.ts')]);
-    expect(r.code).toBe(3);
-    expect(r.stdout).toContain('unreachable');
+    expect(r.code).toBe(4);
+    expect(r.stdout).toMatch(/unreachable\s+gone\s+\S+@127\.0\.0\.1:1: cannot connect to 127\.0\.0\.1:1: connect ECONNREFUSED/);
+    const json = await cli(['-i', inv, fixture('local-files.ts'), '--output', 'json']);
+    expect(json.code).toBe(4);
+    expect(JSON.parse(json.stdout).unreachable.gone).toMatchObject({ code: 'CONVERGE_CONNECT', message: expect.stringContaining('ECONNREFUSED'), hint: expect.stringContaining('host is up') });
+    const junit = await cli(['-i', inv, fixture('local-files.ts'), '--output', 'junit']);
+    expect(junit.stdout).toMatch(/<error message="[^"]*ECONNREFUSED[^"]*" type="CONVERGE_CONNECT">/);
   });
 
   it('exits 4 for invalid params before contacting any host', async () => {
-    // The host is unreachable: had it been contacted, the exit code would be 3.
+    // The host is unreachable: had it been contacted, the output would say so.
     writeFileSync(inv, 'gone ansible_host=127.0.0.1 ansible_port=1\n');
     const r = await cli(['-i', inv, fixture('bad-params.ts')]);
     expect(r.code).toBe(4);

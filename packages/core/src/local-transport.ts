@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { becomeCommand, becomeHandshake } from './become.js';
+import { BecomeRefusals, becomeCommand, becomeHandshake } from './become.js';
 import type { RawShell } from './sh.js';
 import type { ShellStreams } from './shell-session.js';
 import { ShellSession } from './shell-session.js';
@@ -31,6 +31,7 @@ export class LocalTransport implements Transport {
   readonly loginUser = userInfo().username;
   readonly stats: TransportStats = { roundTrips: 0 };
   #sessions = new Map<string, Promise<ShellSession>>();
+  readonly #refusals = new BecomeRefusals();
 
   constructor(host = 'localhost') {
     this.host = host;
@@ -74,8 +75,11 @@ export class LocalTransport implements Transport {
     if (user === '' || !become) {
       p = Promise.resolve(new ShellSession(spawnShell(undefined), `${this.host} (local)`));
     } else {
+      const label = `${this.host} (local)`;
+      const earlier = this.#refusals.earlier(become, label);
+      if (earlier) return Promise.reject(earlier);
       const b = becomeCommand(become);
-      p = becomeHandshake(spawnShell(b.command), become, b, `${this.host} (local)`);
+      p = becomeHandshake(spawnShell(b.command), become, b, label, { refusals: this.#refusals });
     }
     this.#sessions.set(user, p);
     p.catch(() => this.#sessions.delete(user));

@@ -25,9 +25,30 @@ interface Pending {
   /** Where the markers were found, once found (the rest of the frame may still be on its way). */
   outAt?: number;
   errAt?: number;
+  onStdout?(chunk: string): void;
 }
 
 const RS = 0x1e;
+
+/** The state of in-band stderr: the session's token and marker, the shell variable naming the stderr file, and bytes not sorted yet. */
+interface InBand {
+  token: string;
+  mark: Buffer;
+  file: string;
+  raw: Inbox;
+  inErr: boolean;
+}
+
+/** Options of {@link ShellSession}. */
+export interface ShellSessionOptions {
+  /**
+   * `stream` (default): the shell's stderr is its own stream. `in-band`: stdout and stderr arrive
+   * merged (a pseudo-terminal); each command's stderr is then written to a private temporary
+   * file on the host and sent after the command on stdout, base64-encoded between markers only
+   * this session knows.
+   */
+  stderr?: 'stream' | 'in-band';
+}
 
 /**
  * Bytes read from one stream of the shell: chunks are copied into a buffer that grows by
@@ -95,12 +116,24 @@ export class ShellSession {
   #closed = false;
   #closeReason = '';
   readonly label: string;
+  /** In-band stderr: the marker around each command's stderr, the shell variable naming its file, and the bytes not sorted yet. */
+  readonly #inBand: InBand | undefined;
 
-  constructor(streams: ShellStreams, label: string) {
+  constructor(streams: ShellStreams, label: string, options: ShellSessionOptions = {}) {
     this.#streams = streams;
     this.label = label;
+    if (options.stderr === 'in-band') {
+      const token = randomBytes(12).toString('hex');
+      this.#inBand = { token, mark: Buffer.from(`\x1d${token}\x1d\n`), file: `__converge_stderr_${token}`, raw: new Inbox(), inErr: false };
+      const f = this.#inBand.file;
+      streams.stdin.write(`${f}=$(mktemp) || exit 1; trap 'rm -f "$${f}"' EXIT; trap 'exit 129' HUP; trap 'exit 143' TERM\n`);
+    }
     streams.stdout.on('data', (d: Buffer) => {
-      this.#out.push(d);
+      if (this.#inBand) this.#sort(d);
+      else {
+        this.#out.push(d);
+        this.#pending?.onStdout?.(d.toString('utf8'));
+      }
       this.#check();
     });
     streams.stderr.on('data', (d: Buffer) => {
@@ -150,15 +183,48 @@ export class ShellSession {
     }
     const nonce = randomBytes(12).toString('hex');
     return new Promise<ExecResult>((resolve, reject) => {
-      const pending: Pending = { nonce, resolve, reject, started: performance.now() };
+      const pending: Pending = { nonce, resolve, reject, started: performance.now(), ...(options.onStdout ? { onStdout: options.onStdout } : {}) };
       this.#pending = pending;
       if (options.timeoutMs !== undefined) {
         pending.timer = setTimeout(() => {
           this.#fail(`a command did not finish within ${options.timeoutMs} ms`, 'CONVERGE_TIMEOUT');
         }, options.timeoutMs);
       }
-      this.#streams.stdin.write(frame(script, nonce, options));
+      const text = frame(script, nonce, options);
+      const b = this.#inBand;
+      this.#streams.stdin.write(
+        b ? `{ ${text}} 2>"$${b.file}"\nprintf '\\035%s\\035\\n' ${b.token}; base64 < "$${b.file}"; printf '\\035%s\\035\\n' ${b.token}\n` : text,
+      );
     });
+  }
+
+  #stdout(d: Buffer): void {
+    this.#out.push(d);
+    this.#pending?.onStdout?.(d.toString('utf8'));
+  }
+
+  /** Sorts merged output into stdout and the stderr blocks sent between in-band markers. */
+  #sort(d: Buffer): void {
+    const b = this.#inBand as InBand;
+    b.raw.push(d);
+    for (;;) {
+      const i = b.raw.find(b.mark);
+      if (i < 0) {
+        // Keep a tail that may be the start of a marker; stdout bytes before it can go on.
+        if (!b.inErr) {
+          const n = b.raw.len - (b.mark.length - 1);
+          if (n > 0) {
+            this.#stdout(Buffer.from(b.raw.view().subarray(0, n)));
+            b.raw.consume(n);
+          }
+        }
+        return;
+      }
+      if (b.inErr) this.#err.push(Buffer.from(b.raw.text(i).replace(/\s+/g, ''), 'base64'));
+      else this.#stdout(Buffer.from(b.raw.view().subarray(0, i)));
+      b.raw.consume(i + b.mark.length);
+      b.inErr = !b.inErr;
+    }
   }
 
   #check(): void {

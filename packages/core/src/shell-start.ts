@@ -1,4 +1,4 @@
-import type { ShellStreams } from './shell-session.js';
+import type { ShellSessionOptions, ShellStreams } from './shell-session.js';
 import { ShellSession } from './shell-session.js';
 
 /** What a {@link awaitShellStart} watcher sees and can do while a new shell starts. */
@@ -19,6 +19,7 @@ export interface ShellStartControl {
  *
  * @param watch - called after every chunk of output.
  * @param onEnd - the error for a shell that ends first, and the one for a timeout.
+ * @param sessionOptions - how the ready session reads the shell's output.
  */
 export function awaitShellStart(
   streams: ShellStreams,
@@ -26,6 +27,7 @@ export function awaitShellStart(
   timeoutMs: number,
   watch: (c: ShellStartControl) => void,
   onEnd: { closed(c: ShellStartControl): Error; timedOut(c: ShellStartControl): Error },
+  sessionOptions: ShellSessionOptions = {},
 ): Promise<ShellSession> {
   return new Promise((resolve, reject) => {
     let done = false;
@@ -45,7 +47,7 @@ export function awaitShellStart(
       if (e) {
         streams.kill();
         reject(e);
-      } else resolve(new ShellSession(streams, label));
+      } else resolve(new ShellSession(streams, label, sessionOptions));
     };
     const onOut = (d: Buffer) => {
       ctl.out += d.toString('utf8');

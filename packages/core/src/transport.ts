@@ -28,6 +28,11 @@ export interface ExecOptions {
   cwd?: string;
   /** Kill the command after this many milliseconds (the session is then reopened). */
   timeoutMs?: number;
+  /**
+   * Called with the command's stdout as it arrives, in chunks (markers may be split between
+   * two), for progress; the result still holds all of it.
+   */
+  onStdout?(chunk: string): void;
 }
 
 /** What a remote command did. `stdout` and `stderr` are UTF-8 decoded. */

@@ -13,14 +13,17 @@ export class ConnectionPool {
   readonly #make: (spec: ConnectionSpec) => Transport;
   readonly #inventory: Inventory;
   readonly #extraVars: Record<string, unknown>;
+  readonly #connectionVars: Record<string, unknown>;
   readonly #open = new Map<string, Promise<Transport>>();
   readonly #ready = new Map<string, Transport>();
   readonly #started = new Map<string, number>();
 
-  constructor(inventory: Inventory, make: (spec: ConnectionSpec) => Transport, extraVars: Record<string, unknown> = {}) {
+  /** `connectionVars`: the command line's connection settings, under the host's vars (see `RunOptions.connectionVars`). */
+  constructor(inventory: Inventory, make: (spec: ConnectionSpec) => Transport, extraVars: Record<string, unknown> = {}, connectionVars: Record<string, unknown> = {}) {
     this.#inventory = inventory;
     this.#make = make;
     this.#extraVars = extraVars;
+    this.#connectionVars = connectionVars;
   }
 
   /** The host's transport, connected. @throws what the transport's `connect` throws (the transport is closed then). */
@@ -35,7 +38,7 @@ export class ConnectionPool {
 
   async #connect(host: string): Promise<Transport> {
     this.#started.set(host, performance.now());
-    const vars = { ...(this.#inventory.hosts.has(host) ? hostVars(this.#inventory, host) : {}), ...this.#extraVars };
+    const vars = { ...this.#connectionVars, ...(this.#inventory.hosts.has(host) ? hostVars(this.#inventory, host) : {}), ...this.#extraVars };
     let t: Transport | undefined;
     try {
       t = this.#make(connectionSpec(host, vars));

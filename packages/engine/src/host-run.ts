@@ -8,7 +8,7 @@ import { maskText } from '@converge/core';
 import { quote } from '@converge/core';
 import type { BecomeSpec, ExecResult, Transport } from '@converge/core';
 import { renderDiff } from './diff.js';
-import { asConvergeError, describeError } from './failure.js';
+import { asConvergeError, describeError, unreachableReason } from './failure.js';
 import { checkModeView, resolveTask, walkNodes, type BlockNode, type HostPlay, type PlanNode, type Prepared, type TaskNode } from './prepare.js';
 import { parseProbeOutput, probe, probeScript, type FactResult } from './probe.js';
 import type { RunEvent, TaskReport, TaskStatus } from './report.js';
@@ -340,6 +340,7 @@ export class HostRun {
     const until = o.until ?? ((r: RegisteredResult) => !r.failed);
     const delayMs = Math.round((o.delay ?? 5) * 1000);
     this.#quiet.add(p);
+    let lost: HostUnreachable | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
         this.#attempts.set(p, attempt);
@@ -369,11 +370,18 @@ export class HostRun {
         // The next attempt plans from fresh facts.
         for (const r of Object.values(p.facts)) this.#stale.add(this.#factKey(p, r));
       }
+    } catch (e) {
+      if (e instanceof HostUnreachable) lost = e;
+      throw e;
     } finally {
       if (this.#quiet.delete(p)) {
-        // The attempt that ended the retries is the row: now it is shown.
+        // The attempt that ended the retries is the row: now it is shown. When the host became
+        // unreachable meanwhile, that is the task's outcome, not the earlier attempt's failure.
         const row = this.#rows.get(p);
-        if (row) this.#rows.set(p, this.#o.record(row, row));
+        if (row && lost) {
+          const { code: _code, result: _result, ...rest } = row;
+          this.#rows.set(p, this.#o.record({ ...rest, status: 'unreachable', message: maskText(lost.message), attempts: this.#attempts.get(p) ?? 1 }, row));
+        } else if (row) this.#rows.set(p, this.#o.record(row, row));
       }
     }
   }
@@ -587,7 +595,7 @@ export class HostRun {
   }
 
   #unreachable(e: unknown): never {
-    if (this.#o.delegate === undefined) this.#o.emit({ type: 'host-unreachable', host: this.#hp.host, message: maskText(describeError(e)) });
+    if (this.#o.delegate === undefined) this.#o.emit({ type: 'host-unreachable', host: this.#hp.host, ...unreachableReason(e) });
     throw new HostUnreachable(describeError(e));
   }
 
@@ -675,7 +683,7 @@ export class HostRun {
       try {
         exec = await this.#t.exec(stepsScript(staged.steps, staged.nonce), p.become ? { become: p.become } : {});
       } catch (e) {
-        if (isConvergeError(e) && (e.code === 'CONVERGE_TRANSPORT' || e.code === 'CONVERGE_CONNECT')) this.#unreachable(e);
+        if (isConnectionLost(e)) this.#unreachable(e);
         throw e;
       }
       return this.#finish(staged, exec, started);
@@ -763,11 +771,35 @@ export class HostRun {
     const ahead = this.#aheadRequests(applies, user, batch);
     const aheadNonce = newNonce();
     const script = [...applies.map((a) => newDirectoriesGuard(a) + stepsScript(a.steps, a.nonce)), ...(ahead.length > 0 ? [probeScript(ahead, aheadNonce)] : [])].join('\n');
+    // The live line names the task that runs: the next one starts when the last step marker of
+    // the one before it arrives.
+    const live = new Set<Prepared>([head]);
+    let running = 0;
+    let tail = '';
+    const onStdout = (chunk: string): void => {
+      tail += chunk;
+      while (running < applies.length - 1) {
+        const a = applies[running] as Staged;
+        const mark = `\x1e${a.nonce}S${a.steps.length - 1}:`;
+        const at = a.steps.length === 0 ? 0 : tail.indexOf(mark);
+        if (at < 0) break;
+        tail = tail.slice(at + (a.steps.length === 0 ? 0 : mark.length));
+        running += 1;
+        const staged = applies[running] as Staged;
+        // A task whose new-directory guard may stop the script is announced with the results,
+        // so that a task planned again is announced once.
+        if (staged.plan.newDirectories?.length) continue;
+        const next = staged.p;
+        live.add(next);
+        this.#o.emit({ type: 'task-start', play: this.#play.name, host: this.#hp.host, task: next.name, module: next.def.name, handler: next.handler });
+      }
+      if (tail.length > 512) tail = tail.slice(-512);
+    };
     let exec: ExecResult;
     try {
-      exec = await this.#t.exec(script, head.become ? { become: head.become } : {});
+      exec = await this.#t.exec(script, head.become ? { become: head.become, onStdout } : { onStdout });
     } catch (e) {
-      if (isConvergeError(e) && (e.code === 'CONVERGE_TRANSPORT' || e.code === 'CONVERGE_CONNECT')) this.#unreachable(e);
+      if (isConnectionLost(e)) this.#unreachable(e);
       const err = asConvergeError(e, 'CONVERGE_APPLY');
       this.#report(head, 'failed', { message: describeError(err), code: err.code, started });
       return { next: start + 1, failed: true };
@@ -793,7 +825,7 @@ export class HostRun {
         for (const r of Object.values(a.p.facts)) this.#stale.add(this.#factKey(a.p, r));
         return a.p === head ? this.#runBatch(tasks, start, only, true) : { next: tasks.indexOf(a.p), failed: false };
       }
-      if (a.p !== head) this.#o.emit({ type: 'task-start', play: this.#play.name, host: this.#hp.host, task: a.p.name, module: a.p.def.name, handler: false });
+      if (!live.has(a.p)) this.#o.emit({ type: 'task-start', play: this.#play.name, host: this.#hp.host, task: a.p.name, module: a.p.def.name, handler: false });
       const outEnd = lastMarkerEnd(exec.stdout, new RegExp(`\\x1e${a.nonce}S\\d+:\\d+\\x1e\\n`, 'g'), outAt);
       const errEnd = lastMarkerEnd(exec.stderr, new RegExp(`\\x1e${a.nonce}S\\d+\\x1e\\n`, 'g'), errAt);
       const own: ExecResult = { stdout: exec.stdout.slice(outAt, outEnd), stderr: exec.stderr.slice(errAt, errEnd), exitCode: exec.exitCode, durationMs: exec.durationMs };
@@ -980,6 +1012,15 @@ interface Staged {
 }
 
 type BatchItem = { kind: 'apply'; staged: Staged } | { kind: 'ok'; p: Prepared; message: string } | { kind: 'skip'; p: Prepared };
+
+/**
+ * True for an error that says the host cannot be reached any more (the connection broke, a
+ * reconnect failed, or met a host key that changed during the run, or authentication failed):
+ * the host is unreachable, not the task failed, and no `until` retries it.
+ */
+function isConnectionLost(e: unknown): boolean {
+  return isConvergeError(e) && ['CONVERGE_TRANSPORT', 'CONVERGE_CONNECT', 'CONVERGE_HOST_KEY', 'CONVERGE_AUTH'].includes(e.code);
+}
 
 /** True when the task runs attempt by attempt (`until` or `retries`). */
 function retries(p: Prepared): boolean {

@@ -1,6 +1,6 @@
 export { runPlaybook, renderDiff, DEFAULT_CONNECT_CONCURRENCY } from './run.js';
 export type { RunOptions, PreparedHostPlay } from './run.js';
-export type { RunReport, RunEvent, TaskReport, TaskStatus, HostSummary, HostStats, StoppedHost } from './report.js';
+export type { RunReport, RunEvent, TaskReport, TaskStatus, HostSummary, HostStats, StoppedHost, UnreachableReason } from './report.js';
 export { connectionSpec, becomePasswordFromVars } from './connection.js';
 export { probe, probeScript, parseProbeOutput } from './probe.js';
 export type { FactResult } from './probe.js';

@@ -113,7 +113,7 @@ export interface PlayPlan {
 
 /** What stays the same for every task of a play on a host. */
 export interface PrepEnv {
-  options: Pick<RunOptions, 'inventory' | 'extraVars' | 'tags' | 'skipTags' | 'becomePassword'>;
+  options: Pick<RunOptions, 'inventory' | 'extraVars' | 'tags' | 'skipTags' | 'becomePassword' | 'becomeDefaults'>;
   play: Play;
   host: string;
   check: boolean;
@@ -494,11 +494,12 @@ export async function resolveTask(env: PrepEnv, node: TaskNode, known: KnownStat
     }
   }
 
-  const becomeOn = opts.become ?? scope.become ?? env.play.become ?? truthy(vars.ansible_become) ?? false;
-  const becomeUser = opts.becomeUser ?? scope.becomeUser ?? env.play.becomeUser ?? (typeof vars.ansible_become_user === 'string' ? vars.ansible_become_user : 'root');
+  const defaults = env.options.becomeDefaults ?? {};
+  const becomeOn = opts.become ?? scope.become ?? env.play.become ?? truthy(vars.ansible_become) ?? defaults.become ?? false;
+  const becomeUser = opts.becomeUser ?? scope.becomeUser ?? env.play.becomeUser ?? (typeof vars.ansible_become_user === 'string' ? vars.ansible_become_user : (defaults.user ?? 'root'));
   const password = becomePasswordFromVars(vars) ?? env.options.becomePassword;
   const methodVar = vars.ansible_become_method;
-  const method: unknown = opts.becomeMethod ?? scope.becomeMethod ?? env.play.becomeMethod ?? (methodVar === undefined || methodVar === null || methodVar === '' ? 'sudo' : String(methodVar));
+  const method: unknown = opts.becomeMethod ?? scope.becomeMethod ?? env.play.becomeMethod ?? (methodVar === undefined || methodVar === null || methodVar === '' ? (defaults.method ?? 'sudo') : String(methodVar));
   if (becomeOn && method !== 'sudo' && method !== 'su') {
     const from = opts.becomeMethod !== undefined ? 'becomeMethod' : scope.becomeMethod !== undefined ? 'becomeMethod of the block' : env.play.becomeMethod !== undefined ? `becomeMethod of play "${env.play.name}"` : 'ansible_become_method';
     return fail(new ConvergeError('CONVERGE_PLAYBOOK', `${from} is ${JSON.stringify(method)}; converge can become another user with "sudo" or "su"`), '', node.name);

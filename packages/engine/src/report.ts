@@ -60,7 +60,18 @@ export interface HostSummary {
 export interface HostStats {
   /** Remote command round trips after connecting. */
   roundTrips: number;
+  /** The host's own time: connecting, then running its tasks of each play (not waiting for other hosts). */
   durationMs: number;
+}
+
+/** Why a host could not be reached (secrets masked). */
+export interface UnreachableReason {
+  /** The error, with its detail (e.g. a ProxyCommand's stderr). */
+  message: string;
+  /** Its stable code: `CONVERGE_CONNECT`, `CONVERGE_HOST_KEY`, `CONVERGE_AUTH`, `CONVERGE_TRANSPORT`, ... */
+  code?: string;
+  /** What to do about it. */
+  hint?: string;
 }
 
 /** What a run did: the document `--output json` prints. */
@@ -71,6 +82,8 @@ export interface RunReport {
   check: boolean;
   /** Hosts stopped by another host's failure; absent when none was. */
   stopped?: StoppedHost[];
+  /** Why each unreachable host was unreachable; absent when every host was reached. */
+  unreachable?: Record<string, UnreachableReason>;
 }
 
 /** Events the engine emits while it runs, in order, for live output and logs. */
@@ -81,7 +94,7 @@ export type RunEvent =
   | { type: 'task-result'; report: TaskReport }
   /** A task with `until`/`retries` did not reach its condition and runs again. */
   | { type: 'task-retry'; play: string; host: string; task: string; attempt: number; retriesLeft: number; message?: string }
-  | { type: 'host-unreachable'; host: string; message: string }
+  | ({ type: 'host-unreachable'; host: string } & UnreachableReason)
   | { type: 'warning'; host?: string; message: string }
   | { type: 'play-end'; play: string }
   | { type: 'run-end'; report: RunReport };

@@ -391,3 +391,47 @@ describe('runPlaybook semantics found by use', () => {
     expect(text).toContain('diff skipped: larger than 104448 bytes');
   });
 });
+
+/** Waits (at most 20 s) for a file to appear: a step whose end the test decides. */
+const waitFor = defineModule({
+  name: 'test.wait_for',
+  description: 'Wait until a file exists.',
+  params: Type.Object({ path: Type.String() }),
+  plan: ({ params }) => ({ changes: [{ path: 'waited', before: null, after: params.path }] }),
+  apply: ({ params }) => [{ script: sh`i=0; while [ ! -e ${params.path} ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; test -e ${params.path}` }],
+  resources: () => [],
+  verify: false,
+});
+
+describe('what the output shows while a host runs', () => {
+  it('names the task that runs when several run in one round trip: each starts after the step markers of the one before', async () => {
+    const go = join(dir, 'go');
+    const events: RunEvent[] = [];
+    const tasks = [logRun({ path: join(dir, 'log'), line: 'first' }, { name: 'first' }), waitFor({ path: go }, { name: 'slow' }), logRun({ path: join(dir, 'log'), line: 'last' }, { name: 'last' })];
+    const { report } = await run(play(tasks), {
+      onEvent: (e) => {
+        events.push(e);
+        // The file appears only once the engine says that "slow" runs: while its round trip is under way.
+        if (e.type === 'task-start' && e.task === 'slow') writeFileSync(go, '');
+      },
+    });
+    expect(report.summary.local1).toMatchObject({ changed: 3, failed: 0 });
+    expect(report.stats.local1?.roundTrips).toBe(1);
+    const order = events.flatMap((e) => (e.type === 'task-start' ? [`start ${e.task}`] : e.type === 'task-result' ? [`done ${e.report.task}`] : []));
+    expect(order).toEqual(['start first', 'start slow', 'start last', 'done first', 'done slow', 'done last']);
+  });
+
+  it("reports each host's own time, not the time of the slowest host of the batch", async () => {
+    const go = join(dir, 'go-late');
+    const { report } = await run(play([waitFor((h) => ({ path: h.host === 'local2' ? go : dir }))]), {
+      hosts: ['local1', 'local2'],
+      onEvent: (e) => {
+        // local2 waits until local1 is done, and half a second more.
+        if (e.type === 'task-result' && e.report.host === 'local1') setTimeout(() => writeFileSync(go, ''), 500);
+      },
+    });
+    expect(report.summary.local2).toMatchObject({ changed: 1, failed: 0 });
+    const [one, two] = [report.stats.local1?.durationMs ?? 0, report.stats.local2?.durationMs ?? 0];
+    expect(two - one).toBeGreaterThanOrEqual(400);
+  });
+});

@@ -4,13 +4,13 @@ import { ConvergeError, formatLocation } from '@converge/core';
 import type { Inventory } from '@converge/inventory';
 import { hostVars, selectHosts } from '@converge/inventory';
 import type { DataEndpoint, ModuleDefinition, Play, Playbook } from '@converge/core';
-import { maskText, maskValue, type Secret } from '@converge/core';
-import type { ConnectionSpec, Transport } from '@converge/core';
+import { maskValue, type Secret } from '@converge/core';
+import type { BecomeMethod, ConnectionSpec, Transport } from '@converge/core';
 import { connectionSpec } from './connection.js';
-import { asConvergeError, describeError } from './failure.js';
+import { asConvergeError, unreachableReason } from './failure.js';
 import { HostRun, type HostState } from './host-run.js';
 import { prepareHostPlay, registeredNames, type HostPlay, type PlanNode, type PlayPlan, type PrepEnv } from './prepare.js';
-import { emptySummary, type HostStats, type HostSummary, type RunEvent, type RunReport, type StoppedHost, type TaskReport } from './report.js';
+import { emptySummary, type HostStats, type HostSummary, type RunEvent, type RunReport, type StoppedHost, type TaskReport, type UnreachableReason } from './report.js';
 import { orderHosts, serialBatches, checkPlayControl } from './batches.js';
 import { ConnectionPool } from './connection-pool.js';
 import { BatchControl } from './play-control.js';
@@ -52,6 +52,23 @@ export interface RunOptions {
   forceHandlers?: boolean;
   /** Become password for every host (`--ask-become-pass`); host vars win. */
   becomePassword?: Secret;
+  /**
+   * Become settings of the command line (`-b`, `--become-method`, `--become-user`): what a task
+   * uses when neither it, its block, its play nor the host's vars (`ansible_become`,
+   * `ansible_become_method`, `ansible_become_user`) say, as ansible-playbook's options.
+   */
+  becomeDefaults?: { become?: boolean; method?: BecomeMethod; user?: string };
+  /**
+   * Connection vars of the command line (`-u` as `ansible_user`, `--private-key`, `-c`, `-T`,
+   * `--ssh-common-args`, `-k`'s password, ...): used to connect when the host's own vars (and
+   * extra vars) do not set them; not visible to tasks or templates.
+   */
+  connectionVars?: Record<string, unknown>;
+  /**
+   * Checks a host's connection settings before any host is contacted (the CLI reads the ssh
+   * options and config here); a throw is a problem found before contacting any host.
+   */
+  checkConnection?: (spec: ConnectionSpec) => void;
   /** Skip the tasks before the first task with this name (or glob), as `--start-at-task`. */
   startAtTask?: string;
   /** Where run state lives (pending handlers); default `<playbook dir>/.converge`. */
@@ -100,7 +117,16 @@ export interface PreparedHostPlay {
 export async function runPlaybook(options: RunOptions): Promise<RunReport> {
   const check = options.check ?? false;
   const diff = options.diff ?? false;
-  const emit = options.onEvent ?? (() => undefined);
+  const onEvent = options.onEvent ?? (() => undefined);
+  const unreachable: Record<string, UnreachableReason> = {};
+  // The report keeps why each host was unreachable, whoever found out (connecting, or a host's run).
+  const emit = (e: RunEvent): void => {
+    if (e.type === 'host-unreachable') {
+      const { type: _t, host, ...reason } = e;
+      unreachable[host] ??= reason;
+    }
+    onEvent(e);
+  };
   const playbookPath = resolve(options.playbookPath);
   const playbookDir = dirname(playbookPath);
   const pending = new PendingHandlers(options.stateDir ?? join(playbookDir, '.converge'));
@@ -137,9 +163,11 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
     plans.push({ play, hosts: hostPlays });
   }
   // A host's connection vars (port, connection type) are checked here, not when it is reached.
+  const connectionVars = (host: string) => ({ ...(options.connectionVars ?? {}), ...hostVars(options.inventory, host), ...(options.extraVars ?? {}) });
   for (const host of new Set(plans.flatMap((p) => p.hosts.map((h) => h.host)))) {
     try {
-      connectionSpec(host, { ...hostVars(options.inventory, host), ...(options.extraVars ?? {}) });
+      const spec = connectionSpec(host, connectionVars(host));
+      options.checkConnection?.(spec);
     } catch (e) {
       errors.push(asConvergeError(e, 'CONVERGE_INVENTORY'));
     }
@@ -189,7 +217,9 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
   const connectLimit = pLimit(Math.max(1, options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY));
   const transports = new Map<string, Transport>();
   const connecting = new Map<string, Promise<Transport | undefined>>();
-  const started = new Map<string, number>();
+  /** Each host's own time: connecting, then its runs of each play (not the time other hosts of a batch take). */
+  const spent = new Map<string, number>();
+  const spend = (host: string, since: number) => spent.set(host, (spent.get(host) ?? 0) + (performance.now() - since));
   const down = new Set<string>();
   const lastPlay = new Map<string, number>();
   plans.forEach((p, i) => p.hosts.forEach((h) => lastPlay.set(h.host, i)));
@@ -199,20 +229,24 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
     let c = connecting.get(host);
     if (!c) {
       c = connectLimit(async () => {
-        started.set(host, performance.now());
-        const vars = { ...hostVars(options.inventory, host), ...(options.extraVars ?? {}) };
+        const t0 = performance.now();
+        const vars = connectionVars(host);
         let t: Transport | undefined;
         try {
           t = options.transport(connectionSpec(host, vars));
           await t.connect();
           transports.set(host, t);
+          spend(host, t0);
           return t;
         } catch (e) {
           if (t) await t.close().catch(() => undefined);
+          spend(host, t0);
+          const st = stats[host];
+          if (st) st.durationMs = Math.round(spent.get(host) ?? 0);
           down.add(host);
           const s = summary[host];
           if (s) s.unreachable = 1;
-          emit({ type: 'host-unreachable', host, message: maskText(describeError(e)) });
+          emit({ type: 'host-unreachable', host, ...unreachableReason(e) });
           return undefined;
         }
       });
@@ -228,13 +262,13 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
     const s = stats[host];
     if (s) {
       s.roundTrips = t.stats.roundTrips;
-      s.durationMs = Math.round(performance.now() - (started.get(host) ?? performance.now()));
+      s.durationMs = Math.round(spent.get(host) ?? 0);
     }
     await t.close().catch(() => undefined);
   };
 
   /** Connections to delegates (`delegateTo`) that are not open as hosts of the current play. */
-  const delegates = new ConnectionPool(options.inventory, options.transport, options.extraVars ?? {});
+  const delegates = new ConnectionPool(options.inventory, options.transport, options.extraVars ?? {}, options.connectionVars ?? {});
   const failedHosts = new Set<string>();
   /** Hosts unreachable since connecting that a play has already counted in a batch. */
   const counted = new Set<string>();
@@ -291,9 +325,11 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
                 predicted,
               });
               let outcome: Awaited<ReturnType<HostRun['run']>>;
+              const r0 = performance.now();
               try {
                 outcome = await run.run();
               } finally {
+                spend(hp.host, r0);
                 control.hostLeft(hp.host);
               }
               if (outcome === 'failed') {
@@ -342,6 +378,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
       stats[host] = { roundTrips: (s?.roundTrips ?? 0) + st.roundTrips, durationMs: Math.max(s?.durationMs ?? 0, st.durationMs) };
     }
     if (stopped.length > 0) report.stopped = stopped;
+    if (Object.keys(unreachable).length > 0) report.unreachable = unreachable;
   }
   emit({ type: 'run-end', report });
   return report;

@@ -1,23 +1,28 @@
-import { ConvergeError, isSecret } from '@converge/core';
+import { ConvergeError, isSecret, Secret } from '@converge/core';
 import type { ConnectionSpec } from '@converge/core';
 import { ALGORITHM_SETTINGS } from './algorithms.js';
 import type { SshAlgorithms } from './algorithms.js';
 
 /**
  * The per-host SSH settings converge reads from inventory vars, after type checks. Absent fields
- * were not set for the host.
+ * were not set for the host. (`-o` options of `ansible_ssh_common_args` and the like are read
+ * by the transport with ssh's rules; these vars win over them.)
  */
 export interface SshHostOptions {
-  /** `converge_ssh_forward_agent` (or `-o ForwardAgent=yes`): forward the local ssh-agent. */
+  /** `converge_ssh_forward_agent`: forward the local ssh-agent. */
   forwardAgent?: boolean;
-  /** `converge_ssh_kex_algorithms`, `_host_key_algorithms`, `_ciphers`, `_macs` (or `-o KexAlgorithms=...` etc.), in ssh_config(5) syntax or as a list. */
+  /** `converge_ssh_kex_algorithms`, `_host_key_algorithms`, `_ciphers`, `_macs`, in ssh_config(5) syntax or as a list. */
   algorithms: Partial<Record<keyof SshAlgorithms, string | string[]>>;
-  /** `converge_ssh_server_alive_interval` (or `-o ServerAliveInterval=`), seconds converted to ms; 0 disables keepalives. */
+  /** `converge_ssh_server_alive_interval`, seconds converted to ms; 0 disables keepalives. */
   serverAliveIntervalMs?: number;
-  /** `converge_ssh_server_alive_count_max` (or `-o ServerAliveCountMax=`): unanswered keepalives before the connection counts as lost. */
+  /** `converge_ssh_server_alive_count_max`: unanswered keepalives before the connection counts as lost. */
   serverAliveCountMax?: number;
   /** `converge_ssh_command_timeout`, seconds converted to ms: default time limit of each remote command; 0 or absent: none. */
   commandTimeoutMs?: number;
+  /** `ansible_ssh_use_tty` / `converge_ssh_use_tty`: request a pseudo-terminal for become (true), never (false); absent: when sudo asks for one. */
+  useTty?: boolean;
+  /** `converge_ssh_private_key_passphrase`: the passphrase of the host's encrypted key files. */
+  keyPassphrase?: Secret;
 }
 
 function plain(v: unknown): unknown {
@@ -46,41 +51,42 @@ function seconds(name: string, host: string, v: unknown, { integer = false } = {
 
 /**
  * Reads and checks the SSH settings of one host from `spec.options` (inventory vars prefixed
- * `converge_ssh_`, and `-o` options from `ansible_ssh_common_args`/`ansible_ssh_extra_args`;
- * the `converge_ssh_` var wins). Names of the `-o` options and the meaning of every value follow
+ * `converge_ssh_`, and `use_tty` from `ansible_ssh_use_tty`). The meaning of every value follows
  * ssh_config(5): ForwardAgent, KexAlgorithms, HostKeyAlgorithms, Ciphers, MACs,
- * ServerAliveInterval, ServerAliveCountMax.
+ * ServerAliveInterval, ServerAliveCountMax; `ansible_ssh_use_tty` follows Ansible's ssh
+ * connection plugin (a terminal for become commands).
  *
  * @throws ConvergeError `CONVERGE_INVENTORY` naming the host and the var for a value of the wrong type.
  */
 export function sshHostOptions(spec: Pick<ConnectionSpec, 'host' | 'options'>): SshHostOptions {
   const o = spec.options;
-  const args = (typeof o.sshArgs === 'object' && o.sshArgs !== null ? o.sshArgs : {}) as Record<string, string>;
   const host = spec.host;
   const out: SshHostOptions = { algorithms: {} };
-  const pick = (option: string, keyword: string): [string, unknown] =>
-    o[option] !== undefined ? [`converge_ssh_${option}`, o[option]] : [`-o ${keyword}`, args[keyword.toLowerCase()]];
 
-  const [faName, fa] = pick('forward_agent', 'ForwardAgent');
-  const forwardAgent = bool(faName, host, fa);
+  const forwardAgent = bool('converge_ssh_forward_agent', host, o.forward_agent);
   if (forwardAgent !== undefined) out.forwardAgent = forwardAgent;
 
-  for (const [list, { keyword, option }] of Object.entries(ALGORITHM_SETTINGS) as [keyof SshAlgorithms, { keyword: string; option: string }][]) {
-    const [name, raw] = pick(option, keyword);
-    const v = plain(raw);
+  for (const [list, { option }] of Object.entries(ALGORITHM_SETTINGS) as [keyof SshAlgorithms, { keyword: string; option: string }][]) {
+    const name = `converge_ssh_${option}`;
+    const v = plain(o[option]);
     if (v === undefined || v === null || v === '') continue;
     if (typeof v === 'string') out.algorithms[list] = v;
     else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) out.algorithms[list] = v as string[];
     else throw new ConvergeError('CONVERGE_INVENTORY', `host ${host}: ${name} must be a comma-separated string or a list of algorithm names`);
   }
 
-  const [saiName, sai] = pick('server_alive_interval', 'ServerAliveInterval');
-  const interval = seconds(saiName, host, sai);
+  const interval = seconds('converge_ssh_server_alive_interval', host, o.server_alive_interval);
   if (interval !== undefined) out.serverAliveIntervalMs = interval * 1000;
-  const [sacName, sac] = pick('server_alive_count_max', 'ServerAliveCountMax');
-  const count = seconds(sacName, host, sac, { integer: true });
+  const count = seconds('converge_ssh_server_alive_count_max', host, o.server_alive_count_max, { integer: true });
   if (count !== undefined) out.serverAliveCountMax = count;
   const timeout = seconds('converge_ssh_command_timeout', host, o.command_timeout);
   if (timeout !== undefined && timeout > 0) out.commandTimeoutMs = timeout * 1000;
+  const useTty = bool('ansible_ssh_use_tty (converge_ssh_use_tty)', host, o.use_tty);
+  if (useTty !== undefined) out.useTty = useTty;
+  const passphrase = o.private_key_passphrase;
+  if (passphrase !== undefined && passphrase !== null && passphrase !== '') {
+    if (!isSecret(passphrase) && typeof passphrase !== 'string') throw new ConvergeError('CONVERGE_INVENTORY', `host ${host}: converge_ssh_private_key_passphrase must be a string`);
+    out.keyPassphrase = isSecret(passphrase) ? passphrase : new Secret(passphrase);
+  }
   return out;
 }

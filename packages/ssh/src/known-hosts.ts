@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { matchSshPatterns } from './ssh-patterns.js';
 
 /**
  * One line of a known_hosts file: an optional marker, the host patterns (plain, negated with
@@ -93,11 +94,6 @@ export function parseKnownHosts(text: string): KnownHostsEntry[] {
   return out;
 }
 
-function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'i');
-}
-
 /**
  * True when a known_hosts host field matches `name` (the result of {@link knownHostsName}).
  * Hashed fields compare HMAC-SHA1(salt, name); pattern lists match when one pattern matches and
@@ -111,15 +107,7 @@ export function hostFieldMatches(field: string, name: string): boolean {
     const got = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest();
     return want.length === got.length && timingSafeEqual(want, got);
   }
-  let matched = false;
-  for (const p of field.split(',')) {
-    if (p.startsWith('!')) {
-      if (globToRegExp(p.slice(1)).test(name)) return false;
-    } else if (globToRegExp(p).test(name)) {
-      matched = true;
-    }
-  }
-  return matched;
+  return matchSshPatterns(name, [field]);
 }
 
 /**

@@ -1,19 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { homedir, userInfo } from 'node:os';
-import { join, posix } from 'node:path';
-import type { Client as ClientType, ClientChannel, SFTPWrapper } from 'ssh2';
-import { awaitShellStart, becomeCommand, becomeHandshake, ConvergeError, maskText, quote, ShellSession } from '@converge/core';
+import { posix } from 'node:path';
+import type { Client as ClientType, ClientChannel, PseudoTtyOptions, SFTPWrapper } from 'ssh2';
+import { awaitShellStart, BecomeRefusals, becomeCommand, becomeHandshake, ConvergeError, isConvergeError, maskText, quote, ShellSession } from '@converge/core';
 import type { BecomeSpec, ConnectionSpec, ExecOptions, ExecResult, RawShell, ShellStartControl, ShellStreams, Transport, TransportStats } from '@converge/core';
-import { connectHop, forwardTo, isTransientConnectError } from './internal/hop.js';
-import type { Hop } from './internal/hop.js';
-import { ALGORITHM_SETTINGS, applyAlgorithmSetting, DEFAULT_ALGORITHMS } from './algorithms.js';
-import type { SshAlgorithms } from './algorithms.js';
+import { connectHop, forwardTo, hopName, isTransientConnectError } from './internal/hop.js';
+import type { Hop, HopSocket } from './internal/hop.js';
+import { startProxyCommand } from './internal/proxy-command.js';
+import { resolveRoute } from './internal/route.js';
+import type { Route } from './internal/route.js';
 import { HostKeyPins } from './host-key-pins.js';
-import { sshHostOptions } from './host-options.js';
-import type { SshHostOptions } from './host-options.js';
-import { knownHostsName } from './known-hosts.js';
-import { parseProxyJump, resolveSshConfig } from './ssh-config.js';
-import type { SshConfigHost } from './ssh-config.js';
+import { KeyPassphrases } from './key-passphrases.js';
 
 /** Options of {@link SshTransport}: where trust and configuration come from on the controller. */
 export interface SshOptions {
@@ -37,6 +33,21 @@ export interface SshOptions {
   hostKeyPins?: HostKeyPins;
   /** Called after an unknown host key was recorded (only with `acceptNewHostKeys`), with the known_hosts name and SHA256 fingerprint. */
   onHostKeyAccepted?(host: string, fingerprint: string): void;
+  /** Passphrases of encrypted key files, shared by the transports of a run (asked once per key). Default: none, no terminal. */
+  passphrases?: KeyPassphrases;
+  /**
+   * The run's host key checking when it was turned off outside the inventory (Ansible's
+   * `ANSIBLE_HOST_KEY_CHECKING=False` or `host_key_checking = False` in ansible.cfg), with where
+   * it was said: the same as `ansible_host_key_checking: false` for every host that does not set
+   * that var.
+   */
+  hostKeyChecking?: { enabled: boolean; source: string };
+  /**
+   * Called once per transport when host key checking of the target is off (StrictHostKeyChecking
+   * no, host_key_checking false), with where that was said. converge then records unknown host
+   * keys as with `acceptNewHostKeys`; a changed key is still refused.
+   */
+  onHostKeyCheckingRelaxed?(host: string, where: string): void;
 }
 
 /** Counters of an {@link SshTransport}: `roundTrips` as every transport, plus SSH channels opened. */
@@ -69,21 +80,32 @@ function parseMode(mode: number | string | undefined): number | undefined {
   return n;
 }
 
-/** The algorithm lists of one hop: the defaults, changed by the inventory's setting, else the ssh config's. */
-function algorithmsFor(c: SshConfigHost, inv: SshHostOptions | undefined, configFile: string, host: string): SshAlgorithms {
-  const out = {} as SshAlgorithms;
-  for (const list of Object.keys(ALGORITHM_SETTINGS) as (keyof SshAlgorithms)[]) {
-    const fromInventory = inv?.algorithms[list];
-    const fromConfig = c.algorithms?.[list];
-    const { keyword, option } = ALGORITHM_SETTINGS[list];
-    if (fromInventory !== undefined) out[list] = applyAlgorithmSetting(list, DEFAULT_ALGORITHMS[list], fromInventory, `host ${host}: converge_ssh_${option}`);
-    else if (fromConfig !== undefined) out[list] = applyAlgorithmSetting(list, DEFAULT_ALGORITHMS[list], fromConfig, `${configFile}: ${keyword}`);
-    else out[list] = [...DEFAULT_ALGORITHMS[list]];
-  }
-  return out;
-}
 /** Attempts of a handshake that the server dropped before it finished (see {@link isTransientConnectError}). */
 const CONNECT_ATTEMPTS = 3;
+
+/**
+ * Terminal modes of the pseudo-terminal requested for become: no echo (the password is not sent
+ * back), no line editing, signals or flow control characters, no output processing, so that bytes
+ * pass unchanged. Source: RFC 4254 section 8 (encoded terminal modes), termios(3).
+ */
+const RAW_TERMINAL: PseudoTtyOptions = {
+  term: 'dumb',
+  cols: 80,
+  rows: 24,
+  modes: { ECHO: 0, ECHOE: 0, ECHOK: 0, ECHONL: 0, ICANON: 0, ISIG: 0, IEXTEN: 0, IXON: 0, IXOFF: 0, ICRNL: 0, INLCR: 0, IGNCR: 0, ISTRIP: 0, OPOST: 0, ONLCR: 0 },
+};
+
+/**
+ * Checks everything about reaching a host over SSH that can be checked without contacting it:
+ * the `-o` options and flags of its ssh argument vars, the ssh config file and its Include
+ * files, its `converge_ssh_*` vars. Reads files only.
+ *
+ * @throws ConvergeError `CONVERGE_INVENTORY` (inventory vars) or `CONVERGE_OPTIONS` (ssh config
+ * files), naming the option and where it was written.
+ */
+export function checkSshConnection(spec: ConnectionSpec, options: SshOptions = {}): void {
+  resolveRoute(spec, options);
+}
 
 function cb<T>(fn: (done: (err: Error | undefined | null, value?: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
@@ -124,18 +146,30 @@ function syncShell(streams: ShellStreams, label: string, timeoutMs: number): Pro
  * configured), commands framed over a long-lived `/bin/sh` exec channel (core's
  * {@link ShellSession}), one more long-lived channel per become user, SFTP for file transfer.
  *
- * Configuration is resolved like OpenSSH and Ansible do: `~/.ssh/config` for the inventory
- * address (HostName, User, Port, IdentityFile, ProxyJump, ConnectTimeout, ServerAliveInterval,
- * HostKeyAlias, HashKnownHosts, UserKnownHostsFile), with inventory values winning: `spec.user`
- * when set, `spec.port` when it is not 22 (22 counts as "not set"). Source: ssh_config(5).
+ * How to reach the host is resolved the way ansible-playbook's ssh does (see the internal
+ * `resolveRoute`): the ssh arguments of the inventory (`ansible_ssh_args`,
+ * `ansible_ssh_common_args`, `ansible_ssh_extra_args`: `-o` options and ssh flags) after the
+ * inventory's port, key and user, then the ssh config file (`-F`, else `~/.ssh/config`, with
+ * Host, Match and Include); the first value of each setting wins; `converge_ssh_*` vars win over
+ * both. ProxyJump (jump hosts) and ProxyCommand (SSH over a command's stdio) are supported. A
+ * setting converge does not implement is refused when the transport is made, naming it.
+ * Source: ssh_config(5), ssh(1), ansible-core 2.14 `plugins/connection/ssh.py`.
  *
  * Host keys are checked against known_hosts before authentication (plain, hashed, `[host]:port`,
  * `@revoked`); unknown keys are refused unless `acceptNewHostKeys`, changed keys always.
  * Source: sshd(8) SSH_KNOWN_HOSTS FILE FORMAT, ssh(1) VERIFYING HOST KEYS.
  *
- * Authentication tries, in order: `spec.privateKeyFile`, the config's IdentityFiles, ssh-agent,
- * the default keys `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa` (only when no key file is
- * configured), then `spec.password` (password, keyboard-interactive).
+ * Authentication tries, in order: the identity files (`spec.privateKeyFile`, `-i`, the
+ * config's IdentityFiles; else the default keys `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`), each
+ * signed by the agent when it holds that key, else read from the file (an encrypted one
+ * decrypted with `options.passphrases`); then the agent's other keys (not with IdentitiesOnly);
+ * then `spec.password` (password, keyboard-interactive); as PreferredAuthentications and the
+ * `*Authentication` settings allow.
+ *
+ * Every step of reaching the host (TCP, handshake and authentication of each hop, each jump
+ * host's channel, the first shell's channel and start) is bounded by the connect timeout
+ * (`spec.connectTimeoutMs`). Become runs on a pseudo-terminal when sudoers requires one; a
+ * become password the host refused is not sent again.
  *
  * Hardening: the first verified host key of each host is pinned for the run ({@link HostKeyPins}),
  * so a reconnect that meets another key is refused even if known_hosts lists both; only the
@@ -169,12 +203,18 @@ export class SshTransport implements Transport {
   #connecting: Promise<void> | undefined;
   #sessions = new Map<string, Promise<ShellSession>>();
   #sftp: Promise<SFTPWrapper> | undefined;
-  readonly #hostOptions: SshHostOptions;
   readonly #pins: HostKeyPins;
+  readonly #passphrases: KeyPassphrases;
+  readonly #refusals = new BecomeRefusals();
   /** Why the connection was last lost (keepalive timeout, reset), for messages. */
   #lostReason: string | undefined;
-  /** How long a new shell may take to answer: the connect timeout, at least 30 s. */
-  #shellTimeoutMs = 30_000;
+  /** How long opening a channel and starting a shell may take: the connect timeout. */
+  #shellTimeoutMs = 10_000;
+  /** The route, resolved on the first connect (reading config files). */
+  #resolved: Route | undefined;
+  /** Become shells need a pseudo-terminal on this host (sudoers requiretty, or the host's setting). */
+  #becomeTerminal: boolean | undefined;
+  #relaxedReported = false;
 
   /**
    * @throws ConvergeError `CONVERGE_INVENTORY` when the host's `converge_ssh_*` vars have the wrong type.
@@ -184,8 +224,10 @@ export class SshTransport implements Transport {
     this.#options = options;
     this.host = spec.host;
     this.#loginUser = spec.user ?? '';
-    this.#hostOptions = sshHostOptions(spec);
     this.#pins = options.hostKeyPins ?? new HostKeyPins();
+    this.#passphrases = options.passphrases ?? new KeyPassphrases();
+    // Type errors in converge_ssh_* vars surface at once, as before.
+    this.#route();
   }
 
   /** The user commands run as without become; final after {@link connect}. */
@@ -193,78 +235,23 @@ export class SshTransport implements Transport {
     return this.#loginUser;
   }
 
-  /** The hops of the connection, jump hosts first, resolved from the spec and the ssh config. */
-  #route(): Hop[] {
-    const spec = this.#spec;
-    const o = this.#options;
-    const configFile = o.sshConfigFile ?? join(homedir(), '.ssh', 'config');
-    const localUser = userInfo().username;
-    const agent = o.agent ?? process.env['SSH_AUTH_SOCK'] ?? '';
-    const defaults = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => ({ file: join(homedir(), '.ssh', f), explicit: false }));
-    const cfg = resolveSshConfig(spec.address, configFile);
-    // Inventory settings (ssh's command line) apply to the target only, as with ssh -J.
-    const common = (c: typeof cfg, inv: SshHostOptions | undefined) => ({
-      agent,
-      knownHostsFile: o.knownHostsFile ?? c.userKnownHostsFile ?? join(homedir(), '.ssh', 'known_hosts'),
-      hashKnownHosts: c.hashKnownHosts ?? false,
-      readyTimeoutMs: o.readyTimeoutMs ?? (spec.connectTimeoutMs || c.connectTimeoutMs || 20_000),
-      keepaliveIntervalMs: o.keepaliveIntervalMs ?? inv?.serverAliveIntervalMs ?? c.serverAliveIntervalMs ?? 15_000,
-      keepaliveCountMax: o.keepaliveCountMax ?? inv?.serverAliveCountMax ?? c.serverAliveCountMax ?? 3,
-      algorithms: algorithmsFor(c, inv, configFile, spec.host),
-      forwardAgent: inv?.forwardAgent ?? false,
-    });
-
-    const address = cfg.hostName ?? spec.address;
-    const port = spec.port !== 22 ? spec.port : (cfg.port ?? 22);
-    const user = spec.user ?? cfg.user ?? localUser;
-    const targetKeys = [
-      ...(spec.privateKeyFile ? [{ file: spec.privateKeyFile, explicit: true }] : []),
-      ...cfg.identityFiles.map((file) => ({ file, explicit: false })),
-    ];
-    const target: Hop = {
-      label: `${user}@${address}:${port}`,
-      address,
-      port,
-      user,
-      identityFiles: targetKeys.length > 0 ? targetKeys : defaults,
-      knownHostsNames: [knownHostsName(cfg.hostKeyAlias ?? address, port)],
-      ...common(cfg, this.#hostOptions),
-    };
-    if (spec.password) target.password = spec.password;
-
-    const jumpText = spec.jumpHost ?? cfg.proxyJump;
-    const jumps = jumpText ? parseProxyJump(jumpText) : [];
-    const hops: Hop[] = jumps.map((j) => {
-      const jc = resolveSshConfig(j.host, configFile);
-      const jAddress = jc.hostName ?? j.host;
-      const jPort = j.port ?? jc.port ?? 22;
-      const jUser = j.user ?? jc.user ?? localUser;
-      // ssh -J applies command-line options to the target only; the inventory's key file is
-      // still tried last on the bastion, as most setups use one key for both.
-      const keys = [
-        ...jc.identityFiles.map((file) => ({ file, explicit: false })),
-        ...(jc.identityFiles.length === 0 ? defaults : []),
-        ...(spec.privateKeyFile ? [{ file: spec.privateKeyFile, explicit: false }] : []),
-      ];
-      return {
-        label: `${jUser}@${jAddress}:${jPort}`,
-        address: jAddress,
-        port: jPort,
-        user: jUser,
-        identityFiles: keys,
-        knownHostsNames: [knownHostsName(jc.hostKeyAlias ?? jAddress, jPort)],
-        ...common(jc, undefined),
-      };
-    });
-    hops.push(target);
-    return hops;
+  /**
+   * How the host is reached: the hops, jump hosts first, resolved from the inventory, the ssh
+   * arguments and the ssh config file (read once per transport).
+   */
+  #route(): Route {
+    this.#resolved ??= resolveRoute(this.#spec, this.#options);
+    return this.#resolved;
   }
 
   /**
-   * Opens the connection (through the jump hosts, if any) and authenticates. Idempotent: a
-   * second call while connected does nothing; after the connection was lost it reconnects.
+   * Opens the connection (through the jump hosts or the ProxyCommand, if any), authenticates
+   * and checks host keys. Idempotent: a second call while connected does nothing; after the
+   * connection was lost it reconnects. Each step (TCP, handshake and authentication of each hop,
+   * each jump host's channel to the next) is bounded by the connect timeout.
    *
-   * @throws ConvergeError `CONVERGE_CONNECT`, `CONVERGE_HOST_KEY`, `CONVERGE_AUTH`, `CONVERGE_OPTIONS`.
+   * @throws ConvergeError `CONVERGE_CONNECT`, `CONVERGE_HOST_KEY`, `CONVERGE_AUTH`,
+   * `CONVERGE_OPTIONS`, `CONVERGE_INVENTORY`.
    */
   connect(): Promise<void> {
     if (this.#connected) return Promise.resolve();
@@ -275,17 +262,29 @@ export class SshTransport implements Transport {
   }
 
   async #connect(): Promise<void> {
-    const hops = this.#route();
-    this.#shellTimeoutMs = Math.max(30_000, (hops[hops.length - 1] as Hop).readyTimeoutMs);
+    const route = this.#route();
+    const hops = route.hops;
+    this.#shellTimeoutMs = (hops[hops.length - 1] as Hop).readyTimeoutMs;
+    if (route.relaxedHostKeyChecking && !this.#relaxedReported) {
+      this.#relaxedReported = true;
+      this.#options.onHostKeyCheckingRelaxed?.(this.host, route.relaxedHostKeyChecking);
+    }
     // A server under a burst of handshakes drops the ones beyond MaxStartups (a reset or a close
-    // before the banner): those are tried again after a short, jittered pause.
+    // before the banner): those are tried again after a short, jittered pause. ConnectionAttempts
+    // tries other failures to connect once a second, as ssh(1).
+    let failures = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#connectOnce(hops);
         return;
       } catch (e) {
-        if (attempt >= CONNECT_ATTEMPTS || !isTransientConnectError(e)) throw e;
-        await new Promise((r) => setTimeout(r, attempt * 500 + Math.random() * 500));
+        if (isTransientConnectError(e) && attempt < CONNECT_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, attempt * 500 + Math.random() * 500));
+          continue;
+        }
+        failures += 1;
+        if (!(isConvergeError(e) && e.code === 'CONVERGE_CONNECT') || failures >= route.connectionAttempts) throw e;
+        await new Promise((r) => setTimeout(r, 1000));
       }
     }
   }
@@ -293,20 +292,23 @@ export class SshTransport implements Transport {
   async #connectOnce(hops: Hop[]): Promise<void> {
     const policy = {
       pins: this.#pins,
-      acceptNewHostKeys: this.#options.acceptNewHostKeys ?? false,
+      passphrases: this.#passphrases,
       ...(this.#options.onHostKeyAccepted ? { onHostKeyAccepted: this.#options.onHostKeyAccepted } : {}),
     };
     const clients: ClientType[] = [];
+    const first = hops[0] as Hop;
+    const proxy = first.proxyCommand !== undefined ? startProxyCommand(first.proxyCommand) : undefined;
     try {
-      let sock;
+      let socket: HopSocket = proxy ? { kind: 'proxy', proxy } : { kind: 'tcp' };
       for (const [i, hop] of hops.entries()) {
-        const client = await connectHop(hop, policy, sock);
+        const client = await connectHop(hop, policy, socket);
         clients.push(client);
         const nextHop = hops[i + 1];
-        if (nextHop) sock = await forwardTo(client, hop.label, nextHop.address, nextHop.port);
+        if (nextHop) socket = { kind: 'stream', stream: await forwardTo(client, hopName(hop), nextHop.address, nextHop.port, hop.readyTimeoutMs) };
       }
     } catch (e) {
       for (const c of clients.reverse()) c.end();
+      proxy?.kill();
       throw e;
     }
     const targetHop = hops[hops.length - 1] as Hop;
@@ -320,10 +322,13 @@ export class SshTransport implements Transport {
         const hop = hops[i] as Hop;
         this.#lostReason =
           err.message === 'Keepalive timeout'
-            ? `${hop.label} did not answer ${hop.keepaliveCountMax} keepalives sent every ${hop.keepaliveIntervalMs} ms (converge_ssh_server_alive_interval, converge_ssh_server_alive_count_max)`
-            : `${hop.label}: ${maskText(err.message)}`;
+            ? `${hopName(hop)} did not answer ${hop.keepaliveCountMax} keepalives sent every ${hop.keepaliveIntervalMs} ms (converge_ssh_server_alive_interval, converge_ssh_server_alive_count_max)`
+            : `${hopName(hop)}: ${maskText(err.message)}`;
       });
-      c.on('close', () => this.#lost(clients));
+      c.on('close', () => {
+        this.#lost(clients);
+        if (i === 0) proxy?.kill();
+      });
     }
   }
 
@@ -356,7 +361,7 @@ export class SshTransport implements Transport {
     const session = await this.#session(options.become);
     this.stats.roundTrips += 1;
     const { become: _b, ...rest } = options;
-    const timeoutMs = rest.timeoutMs ?? this.#options.commandTimeoutMs ?? this.#hostOptions.commandTimeoutMs;
+    const timeoutMs = rest.timeoutMs ?? this.#options.commandTimeoutMs ?? this.#route().hostOptions.commandTimeoutMs;
     try {
       return await session.run(String(command), timeoutMs !== undefined ? { ...rest, timeoutMs } : rest);
     } catch (e) {
@@ -451,11 +456,24 @@ export class SshTransport implements Transport {
     );
   }
 
-  async #channel(command: string): Promise<ShellStreams> {
+  /** Opens an exec channel running `command` (on a pseudo-terminal with `terminal`), within the connect timeout. */
+  async #channel(command: string, terminal = false): Promise<ShellStreams> {
     const client = await this.#target();
     this.stats.channels += 1;
+    const timeoutMs = this.#shellTimeoutMs;
     const channel = await new Promise<ClientChannel>((resolve, reject) => {
-      client.exec(command, (err, ch) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        reject(new ConvergeError('CONVERGE_TRANSPORT', `${this.host}: the server opened no session channel within ${timeoutMs} ms`, { hint: 'the host may be overloaded; ansible_timeout (-T) sets the limit in seconds' }));
+      }, timeoutMs);
+      const done = (err: Error | undefined, ch: ClientChannel) => {
+        if (settled) {
+          ch?.close();
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
         if (err) {
           reject(
             new ConvergeError('CONVERGE_TRANSPORT', `${this.host}: cannot open a session channel: ${err.message}`, {
@@ -466,7 +484,9 @@ export class SshTransport implements Transport {
           return;
         }
         resolve(ch);
-      });
+      };
+      if (terminal) client.exec(command, { pty: RAW_TERMINAL }, done);
+      else client.exec(command, done);
     });
     channel.on('error', () => undefined);
     return {
@@ -490,13 +510,49 @@ export class SshTransport implements Transport {
     return this.#open(user, become);
   }
 
+  /**
+   * Whether become shells get a pseudo-terminal: `ansible_ssh_use_tty`/`converge_ssh_use_tty`
+   * first, then `RequestTTY` (`-t`, `-tt`, `-T`); otherwise only once sudo said it needs one.
+   */
+  #terminalSetting(): boolean | undefined {
+    const route = this.#route();
+    if (route.hostOptions.useTty !== undefined) return route.hostOptions.useTty;
+    const r = route.settings.requestTty;
+    return r === 'yes' || r === 'force' ? true : r === 'no' ? false : undefined;
+  }
+
   #open(user: string, become: BecomeSpec | undefined): Promise<ShellSession> {
     let p: Promise<ShellSession>;
     if (user === '' || !become) {
       p = this.#channel('/bin/sh').then((streams) => syncShell(streams, `${this.host} (ssh)`, this.#shellTimeoutMs));
     } else {
-      const b = becomeCommand(become);
-      p = this.#channel(b.command).then((streams) => becomeHandshake(streams, become, b, `${this.host} (ssh, become ${become.user} with ${become.method})`));
+      const label = `${this.host} (ssh, become ${become.user} with ${become.method})`;
+      const earlier = this.#refusals.earlier(become, label);
+      if (earlier) return Promise.reject(earlier);
+      const setting = this.#terminalSetting();
+      const start = (terminal: boolean): Promise<ShellSession> => {
+        let needsTerminal = false;
+        const b = becomeCommand(become, { terminal });
+        return this.#channel(b.command, terminal)
+          .then((streams) =>
+            becomeHandshake(streams, become, b, label, {
+              terminal,
+              refusals: this.#refusals,
+              needsTerminal: () => {
+                needsTerminal = true;
+              },
+            }),
+          )
+          .catch((e: unknown) => {
+            // sudoers requiretty: start again on a pseudo-terminal, and from now on at once.
+            if (needsTerminal && !terminal && setting === undefined) {
+              this.#becomeTerminal = true;
+              return start(true);
+            }
+            throw e;
+          });
+      };
+      p = start(setting ?? this.#becomeTerminal ?? false);
     }
     this.#sessions.set(user, p);
     p.catch(() => {

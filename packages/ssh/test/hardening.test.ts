@@ -1,18 +1,16 @@
-import { execFileSync, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectionSpec } from '@converge/engine';
 import { isConvergeError } from '@converge/core';
 import type { ConnectionSpec } from '@converge/core';
-import { DEFAULT_ALGORITHMS, HostKeyPins, SshTransport, applyAlgorithmSetting, sshHostOptions } from '@converge/ssh';
+import { DEFAULT_ALGORITHMS, HostKeyPins, SshTransport, applyAlgorithmSetting, interpretSshDirectives, parseSshArgs, sshHostOptions } from '@converge/ssh';
 import type { SshOptions } from '@converge/ssh';
-import { startSshd, sshdPath } from './sshd.js';
-import type { StartSshdOptions, TestSshd } from './sshd.js';
+import { startAgent, startSshd, sshdPath } from './sshd.js';
+import type { StartSshdOptions, TestAgent, TestSshd } from './sshd.js';
 
 // Every test here talks to a real OpenSSH server started on loopback (Debian's openssh-server).
 const noSshd = !sshdPath();
@@ -133,25 +131,21 @@ describe.skipIf(noSshd)('only modern algorithms are offered by default', () => {
 });
 
 describe.skipIf(noSshd)('agent forwarding is off unless the host asks for it', () => {
-  let agent: ChildProcess | undefined;
-  let agentDir = '';
+  let agent: TestAgent | undefined;
   let sock = '';
 
   beforeAll(async () => {
-    agentDir = mkdtempSync(join(tmpdir(), 'converge-agent-'));
-    sock = join(agentDir, 'agent.sock');
-    agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
-    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    agent = await startAgent();
+    sock = agent.sock;
   });
 
   afterAll(() => {
-    agent?.kill('SIGTERM');
-    rmSync(agentDir, { recursive: true, force: true });
+    agent?.stop();
   });
 
   it('forwards only with converge_ssh_forward_agent: true', async () => {
     const s = await server({ allowAgentForwarding: true });
-    execFileSync('ssh-add', ['-q', s.clientKeyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+    agent?.add(s.clientKeyFile);
     const fingerprint = execFileSync('ssh-keygen', ['-l', '-f', `${s.clientKeyFile}.pub`], { encoding: 'utf8' }).split(' ')[1] as string;
     const probe = 'if [ -n "$SSH_AUTH_SOCK" ]; then ssh-add -l; else echo no-agent; fi';
 
@@ -199,7 +193,7 @@ describe.skipIf(noSshd)('timeouts and keepalives', () => {
     const started = Date.now();
     const f = await failure(t.connect());
     expect(f.code).toBe('CONVERGE_CONNECT');
-    expect(f.message).toMatch(/no SSH handshake within 1000 ms/);
+    expect(f.message).toMatch(/no SSH handshake and authentication within 1000 ms/);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -234,7 +228,9 @@ describe.skipIf(noSshd)('timeouts and keepalives', () => {
 
   it('reads keepalive and algorithm settings from -o options in ansible_ssh_common_args', () => {
     const spec = connectionSpec('h', { ansible_ssh_common_args: '-o ServerAliveInterval=7 -o ServerAliveCountMax=4 -o ForwardAgent=yes -o Ciphers=+aes128-cbc' });
-    expect(sshHostOptions(spec)).toEqual({ forwardAgent: true, algorithms: { cipher: '+aes128-cbc' }, serverAliveIntervalMs: 7000, serverAliveCountMax: 4 });
+    const [args] = spec.options.sshArgs as { from: string; text: string }[];
+    const directives = parseSshArgs(args?.text ?? '', { where: 'ansible_ssh_common_args', code: 'CONVERGE_INVENTORY' }).directives;
+    expect(interpretSshDirectives(directives, 'h')).toMatchObject({ forwardAgent: true, algorithms: { cipher: '+aes128-cbc' }, serverAliveIntervalMs: 7000, serverAliveCountMax: 4 });
     expect(() => sshHostOptions({ host: 'h', options: { server_alive_count_max: 'lots' } })).toThrow(/host h: converge_ssh_server_alive_count_max must be a whole number/);
   });
 });

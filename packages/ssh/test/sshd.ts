@@ -171,3 +171,31 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<TestSsh
     },
   };
 }
+
+/** A private ssh-agent for tests: its socket, and how to load a key into it and stop it. */
+export interface TestAgent {
+  sock: string;
+  /** `ssh-add` of a key file (its passphrase, when encrypted). */
+  add(keyFile: string, passphrase?: string): void;
+  /** `ssh-add -d` of a key (by its `.pub` file). */
+  remove(pubFile: string): void;
+  stop(): void;
+}
+
+/** Starts `ssh-agent -D -a <socket>` in a temporary directory; resolves once the socket exists. */
+export async function startAgent(): Promise<TestAgent> {
+  const dir = mkdtempSync(join(tmpdir(), 'converge-agent-'));
+  const sock = join(dir, 'agent.sock');
+  const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+  const env = { ...process.env, SSH_AUTH_SOCK: sock, SSH_ASKPASS: '/bin/false' };
+  return {
+    sock,
+    add: (keyFile, passphrase) => execFileSync('ssh-add', ['-q', keyFile], { env, input: passphrase === undefined ? '' : `${passphrase}\n`, stdio: ['pipe', 'ignore', 'ignore'] }),
+    remove: (pubFile) => execFileSync('ssh-add', ['-q', '-d', pubFile], { env, stdio: 'ignore' }),
+    stop: () => {
+      agent.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -22,6 +22,8 @@ export interface TestHost {
   port: number;
   /** Docker container id. */
   containerId: string;
+  /** The host's address on each network of {@link StartHostsOptions.networks} it joined, by the name given there. */
+  networks: Record<string, string>;
 }
 
 /** Running test hosts with everything an SSH client needs to reach them. Call `stop()` when done. */
@@ -67,11 +69,26 @@ export interface StartHostsOptions {
    */
   reachVia?: 'auto' | 'bridge' | 'published-port';
   /**
-   * Linux capabilities added to every host besides `SYS_ADMIN` (which systemd needs), by their
-   * capabilities(7) names without `CAP_`: e.g. `['NET_ADMIN']` for nftables, iptables and VRRP
-   * addresses inside the host's own network namespace. Default none.
+   * Docker networks made for this call (removed by `stop()`) and the hosts on each. A host
+   * named in one or more networks is attached to exactly those (its `address` is on the first);
+   * the others stay on Docker's default bridge. An `internal` network has no way out (`docker
+   * network create --internal`) and the controller cannot reach its hosts either: converge's
+   * own route to each host that is only on internal networks is made `unreachable` (a /32
+   * route, protocol {@link ISOLATION_ROUTE_PROTOCOL}, removed by `stop()`), so they can be
+   * reached only through a host on two networks, a bastion. Such hosts are checked to answer
+   * inside their container, not from the controller. Needs root on Linux (iproute2's `ip`).
+   *
+   * @example
+   * startHosts(3, { networks: [{ name: 'public', hosts: ['host1'] }, { name: 'private', internal: true, hosts: ['host1', 'host2', 'host3'] }] })
    */
-  capabilities?: string[];
+  networks?: { name: string; hosts: string[]; internal?: boolean }[];
+  /**
+   * Linux capabilities added besides `SYS_ADMIN` (which systemd needs), by their capabilities(7)
+   * names without `CAP_`: a list for every host (`['NET_ADMIN']` for nftables, iptables and VRRP
+   * addresses inside the host's own network namespace), or a list per host name
+   * (`{ host3: ['NET_ADMIN'] }`). Default none.
+   */
+  capabilities?: string[] | Record<string, string[]>;
   /**
    * Give the hosts what block storage tests need: every capability (as `docker run --privileged`
    * does, less any the controller's own bounding set lacks, since an engine in a sandbox cannot
@@ -87,8 +104,15 @@ export interface StartHostsOptions {
   privileged?: boolean;
 }
 
-/** Label on every test-host container; {@link removeStaleTestHosts} removes by it. */
+/** Label on every test-host container and network; {@link removeStaleTestHosts} removes by it. */
 export const TEST_HOST_LABEL = 'converge.test';
+
+/**
+ * The routing protocol number that marks the controller's `unreachable` routes to hosts of
+ * internal networks (see {@link StartHostsOptions.networks}), so that {@link removeStaleTestHosts}
+ * can find those a crashed run left. 222 is unassigned in iproute2's rt_protos.
+ */
+export const ISOLATION_ROUTE_PROTOCOL = 222;
 
 const SSH_PORT = 22;
 const DEFAULT_BOOT_TIMEOUT_MS = 120_000;
@@ -181,8 +205,21 @@ export async function startHosts(count: number, options: StartHostsOptions = {})
     }
   }
 
+  for (const [i, n] of (options.networks ?? []).entries()) {
+    const unknown = n.hosts.filter((m) => !names.includes(m));
+    if (!/^[a-z][a-z0-9-]*$/.test(n.name) || unknown.length > 0 || options.networks?.findIndex((x) => x.name === n.name) !== i) {
+      throw new TestHostsError('CONVERGE_OPTIONS', `startHosts: network "${n.name}" ${unknown.length > 0 ? `names unknown hosts: ${unknown.join(', ')}` : 'needs a unique lower-case name'}`, {
+        hint: `hosts are ${names.join(', ')}`,
+      });
+    }
+  }
+  for (const host of Object.keys(options.capabilities ?? {})) {
+    if (!names.includes(host)) throw new TestHostsError('CONVERGE_OPTIONS', `startHosts: capabilities name an unknown host: ${host}`, { hint: `hosts are ${names.join(', ')}` });
+  }
+
   const image = options.image ?? (await ensureTestImage());
   const bootTimeoutMs = options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
+  const networks = await createNetworks(options.networks ?? []);
   const dir = await mkdtemp(join(tmpdir(), 'converge-hosts-'));
   const privateKeyPath = join(dir, 'id_ed25519');
   const knownHostsPath = join(dir, 'known_hosts');
@@ -191,18 +228,43 @@ export async function startHosts(count: number, options: StartHostsOptions = {})
   await writeFile(privateKeyPath, key.privateKey, { mode: 0o600 });
   await writeFile(`${privateKeyPath}.pub`, key.publicKey, { mode: 0o644 });
 
-  const capabilities = options.capabilities ?? [];
-  const badCapability = capabilities.find((c) => !/^[A-Z][A-Z_]*$/.test(c) || c.startsWith('CAP_'));
+  const capabilityOf = (name: string): string[] => {
+    const c = options.capabilities;
+    return Array.isArray(c) ? c : (c?.[name] ?? []);
+  };
+  const badCapability = names.flatMap(capabilityOf).find((c) => !/^[A-Z][A-Z_]*$/.test(c) || c.startsWith('CAP_'));
   if (badCapability !== undefined) {
     throw new TestHostsError('CONVERGE_OPTIONS', `startHosts: capability ${JSON.stringify(badCapability)} is not a capabilities(7) name without CAP_`, { hint: "e.g. capabilities: ['NET_ADMIN']" });
   }
-  const runAs = { reachVia: options.reachVia ?? 'auto', capabilities, privileged: options.privileged ?? false };
-  const started = await Promise.allSettled(names.map((name) => startHost(name, image, key.publicKey, bootTimeoutMs, runAs)));
+  const reachVia = options.reachVia ?? 'auto';
+  const started = await Promise.allSettled(
+    names.map((name) =>
+      startHost(name, image, key.publicKey, bootTimeoutMs, {
+        reachVia,
+        networks: networks.filter((n) => n.hosts.includes(name)),
+        capabilities: capabilityOf(name),
+        privileged: options.privileged ?? false,
+      }),
+    ),
+  );
   const booted = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-  if (failures.length > 0) {
+  const isolated = booted.flatMap((h) => (h.isolated ? [h.host.address] : []));
+  const cleanUp = async () => {
     await Promise.allSettled(booted.map((h) => h.container.stop({ timeout: 0, remove: true })));
+    await removeIsolationRoutes(isolated);
+    await removeNetworks(networks);
     await rm(dir, { recursive: true, force: true });
+  };
+  if (failures.length === 0) {
+    try {
+      await addIsolationRoutes(isolated);
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) {
+    await cleanUp();
     throw failures[0];
   }
 
@@ -228,6 +290,8 @@ export async function startHosts(count: number, options: StartHostsOptions = {})
     stop() {
       stopping ??= (async () => {
         const results = await Promise.allSettled([...byName.values()].map((c) => c.stop({ timeout: 0, remove: true })));
+        await removeIsolationRoutes(isolated);
+        await removeNetworks(networks);
         await rm(dir, { recursive: true, force: true });
         const failed = results.find((r) => r.status === 'rejected');
         if (failed !== undefined) throw failed.reason;
@@ -253,20 +317,81 @@ export async function removeStaleTestHosts(olderThanMinutes = 60): Promise<strin
     (c) => c.Created < cutoffSeconds,
   );
   await Promise.all(stale.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
+  // Networks of crashed runs, once no container uses them, and the isolation routes of addresses no test host has any more.
+  const networks = (await docker.listNetworks({ filters: { label: [`${TEST_HOST_LABEL}=1`] } })) as { Id: string; Created: string }[];
+  await Promise.allSettled(networks.filter((n) => Date.parse(n.Created) / 1000 < cutoffSeconds).map((n) => docker.getNetwork(n.Id).remove()));
+  const running = (await docker.listContainers({ filters: { label: [`${TEST_HOST_LABEL}=1`] } })) as { NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }[];
+  const inUse = new Set(running.flatMap((c) => Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => n.IPAddress ?? '')));
+  const routes = await run('ip', ['-4', 'route', 'show', 'table', 'main', 'proto', String(ISOLATION_ROUTE_PROTOCOL)]).catch(() => ({ stdout: '', stderr: '', exitCode: 1 }));
+  const leftover = routes.stdout.split('\n').flatMap((l) => /^unreachable (\S+?)(?:\/32)? /.exec(`${l} `)?.[1] ?? []).filter((ip) => !inUse.has(ip));
+  await removeIsolationRoutes(leftover);
   return stale.map((c) => c.Id);
+}
+
+/** A network made for one {@link startHosts} call: the name given, Docker's name and id, its hosts. */
+interface TestNetwork {
+  name: string;
+  dockerName: string;
+  id: string;
+  internal: boolean;
+  hosts: string[];
+}
+
+async function createNetworks(specs: NonNullable<StartHostsOptions['networks']>): Promise<TestNetwork[]> {
+  if (specs.length === 0) return [];
+  const { getContainerRuntimeClient } = await loadTestcontainers();
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const made: TestNetwork[] = [];
+  try {
+    for (const n of specs) {
+      const dockerName = `converge-${n.name}-${Math.random().toString(36).slice(2, 8)}`;
+      const net = await docker.createNetwork({ Name: dockerName, Internal: n.internal === true, CheckDuplicate: true, Labels: { [TEST_HOST_LABEL]: '1' } });
+      made.push({ name: n.name, dockerName, id: net.id, internal: n.internal === true, hosts: n.hosts });
+    }
+  } catch (error) {
+    await removeNetworks(made);
+    throw new TestHostsError('CONVERGE_COMMAND', `startHosts: cannot create the Docker networks: ${(error as Error).message}`, { cause: error });
+  }
+  return made;
+}
+
+async function removeNetworks(networks: TestNetwork[]): Promise<void> {
+  if (networks.length === 0) return;
+  const { getContainerRuntimeClient } = await loadTestcontainers();
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  await Promise.allSettled(networks.map((n) => docker.getNetwork(n.id).remove()));
+}
+
+/** Makes each address unreachable from the controller (a /32 `unreachable` route marked with {@link ISOLATION_ROUTE_PROTOCOL}). */
+async function addIsolationRoutes(addresses: string[]): Promise<void> {
+  for (const ip of addresses) {
+    const r = await run('ip', ['-4', 'route', 'replace', 'unreachable', `${ip}/32`, 'proto', String(ISOLATION_ROUTE_PROTOCOL)]).catch((e: Error) => ({ stdout: '', stderr: e.message, exitCode: -1 }));
+    if (r.exitCode !== 0) {
+      throw new TestHostsError('CONVERGE_COMMAND', `startHosts: cannot cut the controller's route to ${ip} on an internal network: ${r.stderr.trim()}`, {
+        hint: 'internal networks need root on Linux and iproute2 (ip)',
+      });
+    }
+  }
+}
+
+async function removeIsolationRoutes(addresses: string[]): Promise<void> {
+  await Promise.allSettled(addresses.map((ip) => run('ip', ['-4', 'route', 'del', 'unreachable', `${ip}/32`, 'proto', String(ISOLATION_ROUTE_PROTOCOL)])));
 }
 
 interface BootedHost {
   host: TestHost;
   container: StartedTestContainer;
   knownHosts: string;
+  /** On internal networks only: the controller cannot reach it. */
+  isolated: boolean;
 }
 
 type ReachVia = NonNullable<StartHostsOptions['reachVia']>;
 
-/** How a host's container runs: reachability and the rights it gets. */
+/** How a host's container runs: reachability, networks and the rights it gets. */
 interface RunAs {
   reachVia: ReachVia;
+  networks: TestNetwork[];
   capabilities: string[];
   privileged: boolean;
 }
@@ -275,6 +400,7 @@ async function startHost(name: string, image: string, authorizedKey: string, boo
   const { reachVia } = runAs;
   const tc = await loadTestcontainers();
   const cgroup = await cgroupSetup();
+  const isolated = runAs.networks.length > 0 && runAs.networks.every((n) => n.internal);
   const generic = new tc.GenericContainer(image)
     .withName(`converge-${name}-${Math.random().toString(36).slice(2, 8)}`)
     .withHostname(name)
@@ -285,12 +411,14 @@ async function startHost(name: string, image: string, authorizedKey: string, boo
     .withCopyContentToContainer([{ content: authorizedKey, target: '/root/.ssh/authorized_keys', mode: 0o600 }])
     .withWaitStrategy(noWait);
   // Published (on all interfaces, a random port) for when the bridge IP is unreachable.
-  if (reachVia !== 'bridge') generic.withExposedPorts(SSH_PORT);
+  if (reachVia !== 'bridge' && !isolated) generic.withExposedPorts(SSH_PORT);
   if (runAs.privileged) {
     generic.withAddedCapabilities('ALL');
     const missing = missingCapabilities();
     if (missing.length > 0) generic.withDroppedCapabilities(...missing);
   }
+  const [primary] = runAs.networks;
+  if (primary) generic.withNetworkMode(primary.dockerName);
   // Options testcontainers has no builder method for. SIGRTMIN+3 is systemd's "halt" (systemd(1));
   // it takes SIGTERM, Docker's default, as "re-execute".
   const raw = generic as unknown as { createOpts: Record<string, unknown>; hostConfig: Record<string, unknown> };
@@ -304,15 +432,19 @@ async function startHost(name: string, image: string, authorizedKey: string, boo
 
   const container = await generic.start();
   try {
+    const addresses = await joinNetworks(container, runAs.networks);
     const deadline = Date.now() + bootTimeoutMs;
     await waitForSystemd(name, container, deadline);
     const keys = await readHostKeys(name, container, deadline);
-    const endpoint = await reachSshd(name, container, deadline, reachVia);
+    const endpoint = isolated
+      ? { address: addresses[primary?.name ?? ''] ?? '', port: SSH_PORT }
+      : await reachSshd(name, container, deadline, reachVia, primary ? addresses[primary.name] : undefined);
     const pattern = endpoint.port === SSH_PORT ? endpoint.address : `[${endpoint.address}]:${endpoint.port}`;
     return {
-      host: { name, address: endpoint.address, port: endpoint.port, containerId: container.getId() },
+      host: { name, address: endpoint.address, port: endpoint.port, containerId: container.getId(), networks: addresses },
       container,
       knownHosts: keys.map((k) => `${pattern} ${k}\n`).join(''),
+      isolated,
     };
   } catch (error) {
     await container.stop({ timeout: 0, remove: true }).catch(() => undefined);
@@ -391,14 +523,25 @@ async function readHostKeys(name: string, container: StartedTestContainer, deadl
   throw await bootError(name, container, 'ssh.service did not become active with host keys');
 }
 
+/** Connects the container to its networks after the first (which it was created on) and returns its address on each, by the name given. */
+async function joinNetworks(container: StartedTestContainer, networks: TestNetwork[]): Promise<Record<string, string>> {
+  if (networks.length === 0) return {};
+  const { getContainerRuntimeClient } = await loadTestcontainers();
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  for (const n of networks.slice(1)) await docker.getNetwork(n.id).connect({ Container: container.getId() });
+  const info = (await docker.getContainer(container.getId()).inspect()) as { NetworkSettings: { Networks: Record<string, { IPAddress: string }> } };
+  return Object.fromEntries(networks.map((n) => [n.name, info.NetworkSettings.Networks[n.dockerName]?.IPAddress ?? '']));
+}
+
 async function reachSshd(
   name: string,
   container: StartedTestContainer,
   deadline: number,
   reachVia: ReachVia,
+  address?: string,
 ): Promise<{ address: string; port: number }> {
   const candidates: { address: string; port: number }[] = [];
-  const bridgeIp = container.getIpAddress(container.getNetworkNames()[0] ?? 'bridge');
+  const bridgeIp = address ?? container.getIpAddress(container.getNetworkNames()[0] ?? 'bridge');
   if (reachVia !== 'published-port' && bridgeIp !== '') candidates.push({ address: bridgeIp, port: SSH_PORT });
   if (reachVia !== 'bridge') candidates.push({ address: container.getHost(), port: container.getMappedPort(SSH_PORT) });
   const errors: string[] = [];

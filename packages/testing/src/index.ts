@@ -1,4 +1,4 @@
-export { startHosts, ensureTestImage, removeStaleTestHosts, TEST_HOST_LABEL } from './hosts.js';
+export { startHosts, ensureTestImage, removeStaleTestHosts, TEST_HOST_LABEL, ISOLATION_ROUTE_PROTOCOL } from './hosts.js';
 export type { TestHost, TestHosts, StartHostsOptions } from './hosts.js';
 export { runTasks, runPlays, convergeTwice, changedTasks, failures } from './harness.js';
 export type { RunTasksOptions, ConvergeTwiceResult } from './harness.js';

@@ -52,6 +52,12 @@ export type AuditRecord =
     }
   | { type: 'task'; run: string; time: string; host: string; play: string; task: string; module: string; status: 'changed' | 'failed'; changes: unknown[]; ignored?: boolean; handler?: boolean; message?: string; code?: string }
   | { type: 'host-unreachable'; run: string; time: string; host: string; message: string }
+  /**
+   * Host key checking was off for a host (StrictHostKeyChecking no, `ansible_host_key_checking`,
+   * ANSIBLE_HOST_KEY_CHECKING, ansible.cfg): its unknown host key was accepted unchecked. `source`
+   * says where it was turned off.
+   */
+  | { type: 'host-key-checking-off'; run: string; time: string; host: string; source: string }
   /** A sink (syslog) failed: records after this one may be missing there, never in the file. */
   | { type: 'sink-error'; run: string; time: string; message: string }
   | {
@@ -77,6 +83,8 @@ export type AuditRecord =
  *   hosts, limit, check/diff mode, tags, the names (not values) of extra vars;
  * - `task`: every changed or failed task (host, play, task, module, changes; secrets masked);
  * - `host-unreachable`;
+ * - `host-key-checking-off`: a host connected to with host key checking turned off, and where
+ *   it was turned off;
  * - `run-end`: result (`ok`, `changes-pending`, `failed`, `unreachable`, `error`), the per-host
  *   summary, duration, and the (masked) error of a run that stopped before contacting hosts;
  *   or, written by {@link AuditLog.interrupted}, result `interrupted` with the signal and the
@@ -127,6 +135,12 @@ export class AuditLog {
     const line = this.#file.append(record);
     if (line === undefined) return;
     for (const sink of this.#sinks) sink.send(line, severity);
+  }
+
+  /** Records that host key checking was off for `host` (`source`: where it was turned off). */
+  hostKeyCheckingOff(host: string, source: string): void {
+    this.#start([]);
+    this.#append({ type: 'host-key-checking-off', run: this.run, time: new Date().toISOString(), host, source }, WARNING);
   }
 
   /** Records the names (never the values) of the extra vars, for the `run-start` record. */

@@ -14,7 +14,7 @@ function esc(s: string): string {
 /**
  * JUnit XML for CI dashboards: one `<testsuite>` per host, one `<testcase>` per task on that
  * host; failed tasks are `<failure>`s, skipped tasks `<skipped/>`, unreachable hosts one
- * `<error>`. Format: the de-facto JUnit schema read by Jenkins, GitLab and GitHub reporters.
+ * `<error>` with the reason (message, code as `type`, hint). Format: the de-facto JUnit schema read by Jenkins, GitLab and GitHub reporters.
  */
 export function renderJunit(report: RunReport): string {
   const hosts = Object.keys(report.summary);
@@ -30,7 +30,11 @@ export function renderJunit(report: RunReport): string {
       else if (t.status === 'changed' && t.diff) body = `\n      <system-out>${esc(t.diff)}</system-out>\n    `;
       return `${head}${body}</testcase>`;
     });
-    if (s?.unreachable) cases.push(`    <testcase classname="${esc(host)}" name="connect"><error message="host unreachable"/></testcase>`);
+    if (s?.unreachable) {
+      const why = report.unreachable?.[host];
+      const text = why ? `${why.message}${why.hint ? `\nhint: ${why.hint}` : ''}` : 'host unreachable';
+      cases.push(`    <testcase classname="${esc(host)}" name="connect"><error message="${esc(text.split('\n')[0] ?? '')}" type="${esc(why?.code ?? 'unreachable')}">${esc(text)}</error></testcase>`);
+    }
     const failures = tasks.filter((t) => t.status === 'failed' && !t.ignored && !t.rescued).length;
     const skipped = tasks.filter((t) => t.status === 'skipped').length;
     return `  <testsuite name="${esc(host)}" tests="${cases.length}" failures="${failures}" errors="${s?.unreachable ?? 0}" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>`;

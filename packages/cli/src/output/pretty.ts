@@ -15,6 +15,8 @@ export class PrettyReporter {
   #width = 0;
   #status = false;
   readonly #running = new Map<string, string>();
+  /** Hints already shown: one hint serves every host it applies to. */
+  readonly #hints = new Set<string>();
 
   constructor(out: NodeJS.WritableStream & { isTTY?: boolean }, options: { verbose?: boolean; color?: boolean } = {}) {
     this.#out = out;
@@ -36,6 +38,10 @@ export class PrettyReporter {
         break;
       case 'host-unreachable':
         this.#line(`${c.red.bold('unreachable'.padEnd(11))} ${e.host.padEnd(this.#width)}  ${indent(e.message, 2 + 11 + 1 + this.#width + 2).trimStart()}`);
+        if (e.hint && !this.#hints.has(e.hint)) {
+          this.#hints.add(e.hint);
+          this.#line(c.dim(indent(`hint: ${e.hint}`, 2 + 11 + 1 + this.#width + 2)));
+        }
         break;
       case 'warning':
         this.#line(c.yellow(`warning${e.host ? ` [${e.host}]` : ''}: ${e.message}`));

@@ -1,7 +1,6 @@
-import { OrSecret, Type, defineModule, isSecret, quote, raw, secret, sh } from '@converge/core';
+import { OrSecret, Type, defineModule, isSecret, quote, raw, secret, sh, shlexSplit } from '@converge/core';
 import type { ApplyOutcome, Command, ExecResult, FactRequest, Plan, RawShell, Secret, Static } from '@converge/core';
 import { commandPathExists, type PathExists } from './path-exists.js';
-import { shlexSplit } from './shlex.js';
 
 /** Params shared by `command` and `shell` (Ansible's `ansible.builtin.command` / `shell`). */
 const common = {

@@ -1,6 +1,6 @@
 import { ConvergeError, Type, defineModule, sh } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
-import { shlexSplit } from '../command/shlex.js';
+import { shlexSplit } from '@converge/core';
 import { blockDevice, mkfsProgram } from './device-facts.js';
 import type { BlockDeviceState } from './device-facts.js';
 

@@ -1,6 +1,6 @@
 import { ConvergeError, Type, defineModule, sh } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
-import { shlexSplit } from '../command/shlex.js';
+import { shlexSplit } from '@converge/core';
 import { LVM_NAME } from './lvg.js';
 import { lvmLogicalVolume, lvmVolumeGroup } from './lvm-facts.js';
 import type { LogicalVolume, LvmState, VolumeGroup } from './lvm-facts.js';

@@ -2,27 +2,6 @@ import { describe, expect, test } from 'vitest';
 import { planModule, secret } from '@converge/core';
 import { command, shell } from '../../src/command/command.js';
 import { commandPathExists } from '../../src/command/path-exists.js';
-import { shlexSplit } from '../../src/command/shlex.js';
-
-describe('shlexSplit splits like Python shlex.split (POSIX mode)', () => {
-  test.each([
-    ['echo hello world', ['echo', 'hello', 'world']],
-    [`echo "a b" 'c d'`, ['echo', 'a b', 'c d']],
-    [`printf '%s\\n' x`, ['printf', '%s\\n', 'x']],
-    [`echo a\\ b`, ['echo', 'a b']],
-    [`echo "say \\"hi\\" \\$HOME"`, ['echo', 'say "hi" \\$HOME']],
-    [`echo 'it'"'"'s'`, ['echo', "it's"]],
-    [`echo ""`, ['echo', '']],
-    ['  spaced\t out  ', ['spaced', 'out']],
-    ['ls | wc -l', ['ls', '|', 'wc', '-l']],
-  ])('%s', (line, argv) => {
-    expect(shlexSplit(line)).toEqual(argv);
-  });
-
-  test.each([`echo "open`, `echo 'open`, 'echo \\'])('%s is an error', (line) => {
-    expect(() => shlexSplit(line)).toThrow();
-  });
-});
 
 describe('fact command.path_exists', () => {
   const def = commandPathExists.definition;

@@ -1,18 +1,23 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
-import type { Algorithms, AnyAuthMethod, AuthenticationType, Client as ClientType, ConnectConfig } from 'ssh2';
+import type { Algorithms, AnyAuthMethod, BaseAgent as BaseAgentType, Client as ClientType, ConnectConfig, ParsedKey } from 'ssh2';
 import { ConvergeError, maskText } from '@converge/core';
 import type { Secret } from '@converge/core';
 import { ALGORITHM_SETTINGS, isLegacyAlgorithm } from '../algorithms.js';
 import type { SshAlgorithms } from '../algorithms.js';
 import type { HostKeyPins } from '../host-key-pins.js';
 import { appendKnownHost, checkHostKey, hostKeyFingerprint, hostKeyType, knownKeyTypes, readKnownHosts } from '../known-hosts.js';
+import type { KeyPassphrases } from '../key-passphrases.js';
+import type { ProxyProcess } from './proxy-command.js';
 
 // ssh2 (25 files and a native binding, ~100 ms of CPU to load) is loaded on the first
 // connection, so that a run that contacts no host over SSH does not pay for it.
 let ssh2Module: typeof import('ssh2') | undefined;
 const ssh2 = (): typeof import('ssh2') => (ssh2Module ??= createRequire(import.meta.url)('ssh2') as typeof import('ssh2'));
+
+/** Authentication methods converge can use, by their SSH names (RFC 4252, RFC 4256). */
+export type AuthKind = 'publickey' | 'password' | 'keyboard-interactive';
 
 /** Everything needed to open one SSH connection: the target or one jump host. */
 export interface Hop {
@@ -21,15 +26,26 @@ export interface Hop {
   address: string;
   port: number;
   user: string;
+  /** The target, or a jump host on the way. */
+  role: 'target' | 'jump';
+  /** How the hop is reached when not directly, for messages: `jump host u@b:22` or `ProxyCommand ...`. */
+  via?: string;
   /** Key files in the order to try; `explicit` ones must exist. */
   identityFiles: { file: string; explicit: boolean }[];
+  /** `IdentitiesOnly`: offer only the keys of `identityFiles`, also when the agent holds others. */
+  identitiesOnly: boolean;
   password?: Secret;
+  /** The host's passphrase for encrypted key files (`converge_ssh_private_key_passphrase`). */
+  keyPassphrase?: Secret;
   /** ssh-agent socket path; empty or absent: no agent. */
   agent?: string;
   knownHostsFile: string;
   /** Names the host key may be recorded under. */
   knownHostsNames: string[];
   hashKnownHosts: boolean;
+  /** Record an unknown host key (StrictHostKeyChecking accept-new or no, `--accept-new-host-keys`); a changed key is refused regardless. */
+  acceptNewHostKeys: boolean;
+  /** Milliseconds for each step of reaching this hop: TCP and handshake and authentication together, and the jump channel to the next hop. */
   readyTimeoutMs: number;
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
@@ -37,14 +53,33 @@ export interface Hop {
   algorithms: SshAlgorithms;
   /** Forward the ssh-agent (`agent`) to this hop's sessions. */
   forwardAgent: boolean;
+  /** Authentication methods allowed, in the order to try them (PreferredAuthentications, *Authentication no). */
+  methods: AuthKind[];
+  /** `AddressFamily inet`/`inet6`. */
+  addressFamily?: 'inet' | 'inet6';
+  /** `BindAddress`. */
+  bindAddress?: string;
+  /** `ProxyCommand` with its tokens expanded: speak SSH over its stdio instead of a TCP connection. */
+  proxyCommand?: string;
+  /** Ask passphrases of encrypted keys on the terminal (false with `BatchMode yes`). */
+  mayAskPassphrase: boolean;
+  /** `NumberOfPasswordPrompts`: questions per key passphrase. */
+  passphraseTries: number;
 }
 
-/** Host key policy shared by all hops of a transport. */
+/** Host key policy and key passphrases shared by all hops of a transport. */
 export interface HostKeyPolicy {
-  acceptNewHostKeys: boolean;
   onHostKeyAccepted?: (host: string, fingerprint: string) => void;
   /** Host keys seen so far in this run; a different key for the same host is refused. */
   pins: HostKeyPins;
+  /** Passphrases of encrypted key files, asked at most once per key per run. */
+  passphrases: KeyPassphrases;
+}
+
+/** How a hop is named in messages: `jump host u@b:22`, or the target with the way it is reached. */
+export function hopName(hop: Hop): string {
+  if (hop.role === 'jump') return `jump host ${hop.label}${hop.via ? ` (through ${hop.via})` : ''}`;
+  return hop.via ? `${hop.label} through ${hop.via}` : hop.label;
 }
 
 /** The allowed host key algorithms with the types known for this host first, as ssh(1) orders them. */
@@ -92,52 +127,130 @@ function noCommonAlgorithm(hop: Hop, message: string, remoteLines: string[], cau
 interface Candidate {
   label: string;
   /** The server's name for the method, to skip what it does not accept. */
-  kind: AuthenticationType;
+  kind: AuthKind;
   method: AnyAuthMethod;
 }
 
-function authCandidates(hop: Hop): { candidates: Candidate[]; skipped: string[] } {
+/**
+ * The public key blob of a key file without decrypting it: from `FILE.pub`, else from the
+ * unencrypted header of an OpenSSH-format key (PROTOCOL.key: magic, cipher, kdf, kdf options,
+ * count, then the public keys), else from the key itself when it is not encrypted.
+ */
+export function publicKeyBlob(file: string, data: Buffer): Buffer | undefined {
+  try {
+    const pub = readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/)[1];
+    if (pub) return Buffer.from(pub, 'base64');
+  } catch {
+    /* no .pub file */
+  }
+  const pem = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(data.toString('latin1'));
+  if (pem?.[1]) {
+    const raw = Buffer.from(pem[1].replace(/\s+/g, ''), 'base64');
+    const magic = 'openssh-key-v1\0';
+    if (raw.subarray(0, magic.length).toString('latin1') === magic) {
+      let at = magic.length;
+      const str = (): Buffer | undefined => {
+        if (at + 4 > raw.length) return undefined;
+        const len = raw.readUInt32BE(at);
+        const out = raw.subarray(at + 4, at + 4 + len);
+        at += 4 + len;
+        return out;
+      };
+      str();
+      str();
+      str();
+      at += 4;
+      const blob = str();
+      if (blob && blob.length > 0) return Buffer.from(blob);
+    }
+  }
+  const k = ssh2().utils.parseKey(data);
+  if (k instanceof Error) return undefined;
+  return (Array.isArray(k) ? (k[0] as ParsedKey) : k).getPublicSSH();
+}
+
+/** The keys an ssh-agent holds; empty when there is none or it does not answer. */
+function agentKeys(agent: string | undefined): Promise<{ agent?: InstanceType<typeof import('ssh2').OpenSSHAgent>; keys: ParsedKey[]; error?: string }> {
+  if (!agent || !existsSync(agent)) return Promise.resolve({ keys: [] });
+  const a = new (ssh2().OpenSSHAgent)(agent);
+  return new Promise((resolve) => {
+    a.getIdentities((err, keys) => resolve(err ? { keys: [], error: err.message } : { agent: a, keys: (keys ?? []) as ParsedKey[] }));
+  });
+}
+
+/** An agent that offers only some of another agent's keys and signs with it (IdentitiesOnly, one identity file). */
+function agentSubset(inner: InstanceType<typeof import('ssh2').OpenSSHAgent>, keys: ParsedKey[]): BaseAgentType<ParsedKey> {
+  const Base = ssh2().BaseAgent as unknown as new () => BaseAgentType<ParsedKey>;
+  class Subset extends Base {
+    getIdentities(cb: (err: Error | undefined, keys?: ParsedKey[]) => void): void {
+      cb(undefined, keys);
+    }
+    sign(pubKey: ParsedKey, data: Buffer, options: unknown, cb?: (err: Error | undefined, signature?: Buffer) => void): void {
+      (inner.sign as (...a: unknown[]) => void)(pubKey, data, options, cb);
+    }
+  }
+  return new Subset();
+}
+
+/**
+ * The authentication attempts for a hop, in order: each identity file (signed by the agent when
+ * it holds that key, else read from the file, decrypted with a passphrase when encrypted), then
+ * the agent's other keys (not with IdentitiesOnly), then the password (password and
+ * keyboard-interactive); only the hop's methods, in their order. Source: ssh(1) and
+ * ssh_config(5), IdentityFile, IdentitiesOnly, PreferredAuthentications.
+ */
+async function authCandidates(hop: Hop, policy: HostKeyPolicy): Promise<{ candidates: Candidate[]; skipped: string[] }> {
   const candidates: Candidate[] = [];
   const skipped: string[] = [];
   const seen = new Set<string>();
-  for (const { file, explicit } of hop.identityFiles) {
+  const usePubkey = hop.methods.includes('publickey');
+  const agent = usePubkey ? await agentKeys(hop.agent) : { keys: [] };
+  if (agent.error) skipped.push(`ssh-agent ${hop.agent} (${agent.error})`);
+  const fromAgent = new Set<ParsedKey>();
+  for (const { file, explicit } of usePubkey ? hop.identityFiles : []) {
     if (seen.has(file)) continue;
     seen.add(file);
     if (!existsSync(file)) {
       if (explicit) {
-        throw new ConvergeError('CONVERGE_AUTH', `${hop.label}: private key file ${file} does not exist`, {
-          hint: 'check ansible_ssh_private_key_file / IdentityFile for this host',
+        throw new ConvergeError('CONVERGE_AUTH', `${hopName(hop)}: private key file ${file} does not exist`, {
+          hint: 'check ansible_ssh_private_key_file / --private-key / IdentityFile for this host',
         });
       }
       continue;
     }
-    let key;
+    let data: Buffer;
     try {
-      key = ssh2().utils.parseKey(readFileSync(file));
+      data = readFileSync(file);
     } catch (cause) {
-      if (explicit) throw new ConvergeError('CONVERGE_AUTH', `${hop.label}: cannot read private key file ${file}`, { cause });
+      if (explicit) throw new ConvergeError('CONVERGE_AUTH', `${hopName(hop)}: cannot read private key file ${file}`, { cause });
       skipped.push(`${file} (unreadable)`);
       continue;
     }
-    if (key instanceof Error) {
-      if (/passphrase|encrypted/i.test(key.message)) {
-        skipped.push(`${file} (encrypted: load it into ssh-agent)`);
-        continue;
-      }
-      if (explicit) throw new ConvergeError('CONVERGE_AUTH', `${hop.label}: ${file} is not a usable private key: ${key.message}`, { cause: key });
-      skipped.push(`${file} (${key.message})`);
+    const blob = publicKeyBlob(file, data);
+    const held = blob && agent.agent ? agent.keys.find((k) => k.getPublicSSH().equals(blob)) : undefined;
+    if (held && agent.agent) {
+      fromAgent.add(held);
+      candidates.push({ label: `publickey ${file} (ssh-agent)`, kind: 'publickey', method: { type: 'agent', username: hop.user, agent: agentSubset(agent.agent, [held]) } as AnyAuthMethod });
       continue;
     }
-    candidates.push({ label: `publickey ${file}`, kind: 'publickey', method: { type: 'publickey', username: hop.user, key } });
-  }
-  if (hop.agent && existsSync(hop.agent)) {
-    // Agent keys go after explicit key files, so that sshd's MaxAuthTries (6) is not spent on them.
-    const explicitCount = candidates.length;
-    candidates.splice(explicitCount, 0, {
-      label: `ssh-agent ${hop.agent}`,
-      kind: 'publickey',
-      method: { type: 'agent', username: hop.user, agent: hop.agent },
+    const unlocked = await policy.passphrases.unlock(file, data, {
+      ...(hop.keyPassphrase ? { passphrase: hop.keyPassphrase } : {}),
+      mayAsk: hop.mayAskPassphrase,
+      tries: hop.passphraseTries,
     });
+    if ('skipped' in unlocked) {
+      if (explicit && !unlocked.encrypted) {
+        throw new ConvergeError('CONVERGE_AUTH', `${hopName(hop)}: ${file} is not a usable private key: ${unlocked.skipped}`);
+      }
+      skipped.push(`${file} (${unlocked.skipped})`);
+      continue;
+    }
+    candidates.push({ label: `publickey ${file}`, kind: 'publickey', method: { type: 'publickey', username: hop.user, key: unlocked.key } });
+  }
+  const others = agent.keys.filter((k) => !fromAgent.has(k));
+  if (agent.agent && others.length > 0) {
+    if (hop.identitiesOnly) skipped.push(`${others.length} other key(s) of ssh-agent ${hop.agent} (IdentitiesOnly yes)`);
+    else candidates.push({ label: `ssh-agent ${hop.agent}`, kind: 'publickey', method: { type: 'agent', username: hop.user, agent: agentSubset(agent.agent, others) } as AnyAuthMethod });
   }
   if (hop.password) {
     const password = hop.password;
@@ -154,7 +267,8 @@ function authCandidates(hop: Hop): { candidates: Candidate[]; skipped: string[] 
       },
     });
   }
-  return { candidates, skipped };
+  const rank = (c: Candidate) => hop.methods.indexOf(c.kind);
+  return { candidates: candidates.filter((c) => rank(c) >= 0).sort((a, b) => rank(a) - rank(b)), skipped };
 }
 
 function hostKeyError(hop: Hop, policy: HostKeyPolicy, blob: Buffer): ConvergeError | undefined {
@@ -162,7 +276,8 @@ function hostKeyError(hop: Hop, policy: HostKeyPolicy, blob: Buffer): ConvergeEr
   const verdict = checkHostKey(entries, hop.knownHostsNames, blob);
   const fp = hostKeyFingerprint(blob);
   const type = hostKeyType(blob);
-  const where = `${hop.address}:${hop.port}`;
+  const where = hop.role === 'jump' ? `jump host ${hop.address}:${hop.port}` : `${hop.address}:${hop.port}${hop.via ? ` (through ${hop.via})` : ''}`;
+  const name = hop.knownHostsNames[0] ?? hop.address;
   switch (verdict.status) {
     case 'known':
       return undefined;
@@ -174,7 +289,7 @@ function hostKeyError(hop: Hop, policy: HostKeyPolicy, blob: Buffer): ConvergeEr
       return new ConvergeError(
         'CONVERGE_HOST_KEY',
         `${where}: the host key has CHANGED: the server presents ${type} ${fp}, known_hosts expects ${verdict.expected.join(' or ')} (${hop.knownHostsFile} line ${verdict.lines.join(', ')}); someone may be intercepting the connection, or the host was reinstalled`,
-        { hint: `if the change is expected, remove the old key with: ssh-keygen -R ${JSON.stringify(hop.knownHostsNames[0] ?? hop.address)} -f ${hop.knownHostsFile}` },
+        { hint: `if the change is expected, remove the old key with: ssh-keygen -R ${JSON.stringify(name)} -f ${hop.knownHostsFile}` },
       );
     case 'cert-authority-only':
       return new ConvergeError(
@@ -183,39 +298,44 @@ function hostKeyError(hop: Hop, policy: HostKeyPolicy, blob: Buffer): ConvergeEr
         { hint: `add the host's own key to ${hop.knownHostsFile} (check ${fp} out of band), or run with --accept-new-host-keys` },
       );
     case 'unknown': {
-      if (policy.acceptNewHostKeys) {
-        const name = hop.knownHostsNames[0] ?? hop.address;
+      if (hop.acceptNewHostKeys) {
         appendKnownHost(hop.knownHostsFile, name, blob, hop.hashKnownHosts);
         policy.onHostKeyAccepted?.(name, fp);
         return undefined;
       }
       const others = verdict.otherTypes.length > 0 ? ` (known_hosts has only ${verdict.otherTypes.join(', ')} keys for it)` : '';
       return new ConvergeError('CONVERGE_HOST_KEY', `${where}: unknown host key ${type} ${fp}${others}; not in ${hop.knownHostsFile}`, {
-        hint: 'check the fingerprint out of band, then run with --accept-new-host-keys to record it (or add it with ssh-keyscan)',
+        hint: 'check the fingerprint out of band, then run with --accept-new-host-keys to record it, or add the host to the known_hosts file with ssh-keyscan (ssh-keyscan -p PORT HOST >> KNOWN_HOSTS_FILE)',
       });
     }
   }
 }
 
+/** How a hop is reached: directly over TCP, over a stream (a jump host's channel), or through a ProxyCommand. */
+export type HopSocket = { kind: 'tcp' } | { kind: 'stream'; stream: Duplex } | { kind: 'proxy'; proxy: ProxyProcess };
+
 /**
- * Opens one authenticated SSH connection (over `sock` when it goes through a jump host),
- * verifying the host key against known_hosts first.
+ * Opens one authenticated SSH connection (over a jump host's channel or a ProxyCommand's stdio
+ * when given), verifying the host key against known_hosts first. TCP, handshake and
+ * authentication together take at most `hop.readyTimeoutMs`. Messages name the hop and how it
+ * is reached ({@link hopName}).
  *
  * @throws ConvergeError `CONVERGE_CONNECT`, `CONVERGE_HOST_KEY` or `CONVERGE_AUTH`.
  */
-export function connectHop(hop: Hop, policy: HostKeyPolicy, sock?: Duplex): Promise<ClientType> {
-  const { candidates, skipped } = authCandidates(hop);
-  const tried: string[] = [];
-  let serverMethods: string[] = [];
-  let next = 0;
-  let hostKeyFailure: ConvergeError | undefined;
-  const knownTypes = knownKeyTypes(readKnownHosts(hop.knownHostsFile), hop.knownHostsNames);
+export async function connectHop(hop: Hop, policy: HostKeyPolicy, socket: HopSocket = { kind: 'tcp' }): Promise<ClientType> {
   if (hop.forwardAgent && !(hop.agent && existsSync(hop.agent))) {
     throw new ConvergeError('CONVERGE_OPTIONS', `${hop.label}: agent forwarding is asked for (converge_ssh_forward_agent) but no ssh-agent socket is available`, {
       hint: 'start ssh-agent and export SSH_AUTH_SOCK, or drop converge_ssh_forward_agent for this host',
     });
   }
+  const { candidates, skipped } = await authCandidates(hop, policy);
+  const tried: string[] = [];
+  let serverMethods: string[] = [];
+  let next = 0;
+  let hostKeyFailure: ConvergeError | undefined;
+  const knownTypes = knownKeyTypes(readKnownHosts(hop.knownHostsFile), hop.knownHostsNames);
   const pinName = hop.knownHostsNames[0] ?? `${hop.address}:${hop.port}`;
+  const name = hopName(hop);
   // What the server offered, to explain a handshake without a common algorithm.
   const remoteLists: string[] = [];
   let handshaking = true;
@@ -229,6 +349,8 @@ export function connectHop(hop: Hop, policy: HostKeyPolicy, sock?: Duplex): Prom
     keepaliveCountMax: hop.keepaliveCountMax,
     agentForward: hop.forwardAgent,
     ...(hop.forwardAgent && hop.agent ? { agent: hop.agent } : {}),
+    ...(hop.addressFamily === 'inet' ? { forceIPv4: true } : hop.addressFamily === 'inet6' ? { forceIPv6: true } : {}),
+    ...(hop.bindAddress ? { localAddress: hop.bindAddress } : {}),
     algorithms: {
       kex: hop.algorithms.kex,
       serverHostKey: hostKeyAlgorithms(hop.algorithms.serverHostKey, knownTypes),
@@ -243,7 +365,7 @@ export function connectHop(hop: Hop, policy: HostKeyPolicy, sock?: Duplex): Prom
       if (pinned && !pinned.equals(key)) {
         hostKeyFailure = new ConvergeError(
           'CONVERGE_HOST_KEY',
-          `${hop.address}:${hop.port}: the host key CHANGED during this run: the first connection saw ${hostKeyType(pinned)} ${hostKeyFingerprint(pinned)}, this one presents ${hostKeyType(key)} ${hostKeyFingerprint(key)}; refusing to reconnect`,
+          `${hop.role === 'jump' ? 'jump host ' : ''}${hop.address}:${hop.port}${hop.role === 'target' && hop.via ? ` (through ${hop.via})` : ''}: the host key CHANGED during this run: the first connection saw ${hostKeyType(pinned)} ${hostKeyFingerprint(pinned)}, this one presents ${hostKeyType(key)} ${hostKeyFingerprint(key)}; refusing to reconnect`,
           { hint: 'someone may be intercepting the connection, or the host was replaced while converge ran; check the host, then run converge again' },
         );
         return false;
@@ -274,7 +396,15 @@ export function connectHop(hop: Hop, policy: HostKeyPolicy, sock?: Duplex): Prom
       (cb as (next: AnyAuthMethod | false) => void)(false);
     },
   };
-  if (sock) config.sock = sock;
+  if (socket.kind === 'stream') config.sock = socket.stream as unknown as ConnectConfig['sock'];
+  if (socket.kind === 'proxy') config.sock = socket.proxy.stream as unknown as ConnectConfig['sock'];
+  const proxyDetail = (): { detail?: string } => {
+    if (socket.kind !== 'proxy') return {};
+    const err = socket.proxy.stderr();
+    const exit = socket.proxy.exit();
+    const text = [exit ? `ProxyCommand ended (${exit})` : '', err].filter(Boolean).join('\n');
+    return text ? { detail: text } : {};
+  };
 
   return new Promise<ClientType>((resolve, reject) => {
     let settled = false;
@@ -282,7 +412,18 @@ export function connectHop(hop: Hop, policy: HostKeyPolicy, sock?: Duplex): Prom
       if (settled) return;
       settled = true;
       client.end();
-      reject(e);
+      if (socket.kind !== 'proxy' || e.code !== 'CONVERGE_CONNECT') {
+        if (socket.kind === 'proxy') socket.proxy.kill();
+        reject(e);
+        return;
+      }
+      // The command's stdout closes before its exit status is known: wait a moment for it, and
+      // say what it printed.
+      const proxy = socket.proxy;
+      void proxy.ended(1000).then(() => {
+        proxy.kill();
+        reject(new ConvergeError(e.code, e.message, { cause: e.cause, ...(e.hint ? { hint: e.hint } : {}), ...proxyDetail() }));
+      });
     };
     client.once('ready', () => {
       handshaking = false;
@@ -298,32 +439,41 @@ export function connectHop(hop: Hop, policy: HostKeyPolicy, sock?: Duplex): Prom
         const triedText = tried.length > 0 ? tried.join(', ') : 'nothing (no key file, agent or password available)';
         const skippedText = skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : '';
         return fail(
-          new ConvergeError('CONVERGE_AUTH', `${hop.label}: authentication failed; tried ${triedText}${skippedText}; the server accepts ${serverMethods.join(', ') || 'nothing'}`, {
+          new ConvergeError('CONVERGE_AUTH', `${name}: authentication failed; tried ${triedText}${skippedText}; the server accepts ${serverMethods.join(', ') || 'nothing'}`, {
             cause: err,
-            hint: 'set ansible_ssh_private_key_file or ansible_password for this host, add an IdentityFile in ~/.ssh/config, or load the key into ssh-agent',
+            hint: 'set ansible_ssh_private_key_file (--private-key) or ansible_password (--ask-pass) for this host, add an IdentityFile in ~/.ssh/config, or load the key into ssh-agent',
           }),
         );
       }
       const algo = err.level === 'handshake' ? noCommonAlgorithm(hop, err.message, remoteLists, err) : undefined;
       if (algo) return fail(algo);
       if (err.level === 'client-timeout') {
-        return fail(new ConvergeError('CONVERGE_CONNECT', `${hop.address}:${hop.port}: no SSH handshake within ${hop.readyTimeoutMs} ms`, { cause: err, hint: 'check that the host is up and the address and port are right' }));
+        return fail(
+          new ConvergeError('CONVERGE_CONNECT', `${name}: no SSH handshake and authentication within ${hop.readyTimeoutMs} ms`, {
+            cause: err,
+            hint: 'check that the host is up and the address and port are right; ansible_timeout (-T) sets the limit in seconds',
+          }),
+        );
       }
       const sys = err.code ? ` (${err.code})` : '';
-      const e = new ConvergeError('CONVERGE_CONNECT', `cannot connect to ${hop.address}:${hop.port}: ${msg}${err.code && msg.includes(err.code) ? '' : sys}`, { cause: err, hint: 'check that the host is up and the address and port are right' });
+      const e = new ConvergeError('CONVERGE_CONNECT', `${name}: cannot connect to ${hop.address}:${hop.port}: ${msg}${err.code && msg.includes(err.code) ? '' : sys}`, {
+        cause: err,
+        hint: 'check that the host is up and the address and port are right',
+      });
       if (err.code === 'ECONNRESET' || err.code === 'EPIPE') transient.add(e);
       fail(e);
     });
     client.on('close', () => {
       if (hostKeyFailure) return fail(hostKeyFailure);
-      const e = new ConvergeError('CONVERGE_CONNECT', `${hop.address}:${hop.port}: the connection closed during the SSH handshake`);
+      if (socket.kind === 'proxy') return fail(new ConvergeError('CONVERGE_CONNECT', `${name}: the ProxyCommand ended the connection during the SSH handshake`));
+      const e = new ConvergeError('CONVERGE_CONNECT', `${name}: the connection closed during the SSH handshake`);
       transient.add(e);
       fail(e);
     });
     try {
       client.connect(config);
     } catch (cause) {
-      fail(new ConvergeError('CONVERGE_CONNECT', `cannot connect to ${hop.address}:${hop.port}: ${(cause as Error).message}`, { cause }));
+      fail(new ConvergeError('CONVERGE_CONNECT', `${name}: cannot connect to ${hop.address}:${hop.port}: ${(cause as Error).message}`, { cause }));
     }
   });
 }
@@ -341,15 +491,33 @@ const transient = new WeakSet<object>();
 
 /**
  * Opens a `direct-tcpip` channel from a connected jump host to the next hop, for use as that
- * hop's socket (ssh -J). Source: RFC 4254 section 7.2.
+ * hop's socket (ssh -J), waiting at most `timeoutMs` for the jump host to open it (a dead
+ * target behind a live jump host otherwise takes the jump host's TCP timeout, minutes).
+ * Source: RFC 4254 section 7.2.
  *
- * @throws ConvergeError `CONVERGE_CONNECT` when the jump host cannot reach the next hop.
+ * @throws ConvergeError `CONVERGE_CONNECT` naming the jump host when it cannot reach the next hop in time.
  */
-export function forwardTo(via: ClientType, viaLabel: string, address: string, port: number): Promise<Duplex> {
+export function forwardTo(via: ClientType, viaName: string, address: string, port: number, timeoutMs: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      reject(
+        new ConvergeError('CONVERGE_CONNECT', `cannot reach ${address}:${port} through ${viaName}: the jump host did not open a connection to it within ${timeoutMs} ms`, {
+          hint: 'check from the jump host that the target is up and its address and port are right; ansible_timeout (-T) sets the limit in seconds',
+        }),
+      );
+    }, timeoutMs);
     via.forwardOut('127.0.0.1', 0, address, port, (err, stream) => {
+      if (settled) {
+        // Too late: the caller has given up; do not leave the channel open.
+        stream?.close();
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
       if (err) {
-        reject(new ConvergeError('CONVERGE_CONNECT', `cannot reach ${address}:${port} through jump host ${viaLabel}: ${err.message}`, { cause: err }));
+        reject(new ConvergeError('CONVERGE_CONNECT', `cannot reach ${address}:${port} through ${viaName}: ${err.message}`, { cause: err, hint: 'check from the jump host that the target is up and its address and port are right' }));
         return;
       }
       resolve(stream);
