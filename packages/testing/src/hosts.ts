@@ -85,6 +85,13 @@ export interface StartHostsOptions {
    * Default false.
    */
   privileged?: boolean;
+  /**
+   * More tmpfs mounts, path → mount options (e.g. `{ '/srv/nfs': 'rw,mode=755,size=64m' }`),
+   * beside `/run` and `/run/lock`: a file system with file handles where the container's
+   * overlay root has none (name_to_handle_at(2) on overlayfs fails with EOPNOTSUPP, which
+   * nfs-ganesha's VFS FSAL needs). Default none.
+   */
+  tmpfs?: Record<string, string>;
 }
 
 /** Label on every test-host container; {@link removeStaleTestHosts} removes by it. */
@@ -196,7 +203,7 @@ export async function startHosts(count: number, options: StartHostsOptions = {})
   if (badCapability !== undefined) {
     throw new TestHostsError('CONVERGE_OPTIONS', `startHosts: capability ${JSON.stringify(badCapability)} is not a capabilities(7) name without CAP_`, { hint: "e.g. capabilities: ['NET_ADMIN']" });
   }
-  const runAs = { reachVia: options.reachVia ?? 'auto', capabilities, privileged: options.privileged ?? false };
+  const runAs = { reachVia: options.reachVia ?? 'auto', capabilities, privileged: options.privileged ?? false, tmpfs: options.tmpfs ?? {} };
   const started = await Promise.allSettled(names.map((name) => startHost(name, image, key.publicKey, bootTimeoutMs, runAs)));
   const booted = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
@@ -269,6 +276,7 @@ interface RunAs {
   reachVia: ReachVia;
   capabilities: string[];
   privileged: boolean;
+  tmpfs: Record<string, string>;
 }
 
 async function startHost(name: string, image: string, authorizedKey: string, bootTimeoutMs: number, runAs: RunAs): Promise<BootedHost> {
@@ -280,7 +288,7 @@ async function startHost(name: string, image: string, authorizedKey: string, boo
     .withHostname(name)
     .withLabels({ [TEST_HOST_LABEL]: '1', [`${TEST_HOST_LABEL}.host`]: name })
     .withAddedCapabilities('SYS_ADMIN', ...runAs.capabilities)
-    .withTmpFs({ '/run': 'rw,mode=755', '/run/lock': 'rw,mode=1777' })
+    .withTmpFs({ ...runAs.tmpfs, '/run': 'rw,mode=755', '/run/lock': 'rw,mode=1777' })
     .withBindMounts([{ source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: cgroup.mode }])
     .withCopyContentToContainer([{ content: authorizedKey, target: '/root/.ssh/authorized_keys', mode: 0o600 }])
     .withWaitStrategy(noWait);
