@@ -80,7 +80,7 @@ export interface KeepalivedConfigPlan {
  *
  * @example
  * keepalived.config({
- *   scripts: [{ name: 'haproxy', script: ['/usr/bin/pidof', 'haproxy'], fall: 2, rise: 2 }],
+ *   scripts: [{ name: 'haproxy', script: ['/usr/bin/pgrep', '-x', 'haproxy'], fall: 2, rise: 2 }],
  *   instances: [{ name: 'VI_LB', state: 'MASTER', interface: 'eth1', virtual_router_id: 51, priority: 150,
  *     unicast_src_ip: '10.0.0.11', unicast_peers: ['10.0.0.12'], authentication: vault('kv/data/lb#vrrp'),
  *     virtual_ipaddresses: [{ address: '10.0.0.100/24' }], track_scripts: [{ name: 'haproxy' }] }],

@@ -19,6 +19,8 @@ export type { FailoverPlan } from './failover/failover.js';
 export { failoverRequests, renderFailoverConfig, failoverProblem, FailoverProvider, OvhFailover, ScalewayFailover, FAILOVER_ENDPOINTS } from './failover/provider-requests.js';
 export type { FailoverRequests, ProviderRequest, FailoverProviderParams } from './failover/provider-requests.js';
 export { SharedAddress, sharedAddressConfig, sharedAddressFailover, MASTER_PRIORITY } from './shared-address.js';
+export { sharedAddressTasks } from './shared-address-tasks.js';
+export type { SharedAddressTasksOptions } from './shared-address-tasks.js';
 
 /** The keepalived module family: `keepalived.config` and `keepalived.failover`. */
 export const keepalived: { readonly config: typeof keepalivedConfig; readonly failover: typeof keepalivedFailover } = {

@@ -35,7 +35,7 @@ export const IpAddress = (description: string) => Type.String({ minLength: 2, ma
 export const Command = (description: string) =>
   Type.Array(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_./:=@%+,-]+$' }), {
     minItems: 1,
-    description: `${description} The program (absolute path) and its arguments, each a word of letters, digits and \`_./:=@%+,-\`.`,
+    description: `${description} The program (absolute path) and its arguments, each a word of letters, digits and \`_./:=@%+,-\`. keepalived runs the program at its resolved path (script security), so name the program itself, not a multi-call link such as \`/usr/bin/pidof\` (a link to killall5).`,
   });
 
 /** The VRRPv2 simple password: keepalived uses at most 8 characters (keepalived.conf(5) `auth_pass`). */

@@ -22,7 +22,7 @@ export const SharedAddress = Type.Object(
       description: 'The inventory hosts that share the address, preferred master first: it starts as MASTER with priority 150, the others as BACKUP with 100, 99, …',
     }),
     address_var: Type.Optional(
-      Name('Host var holding each peer\'s own address on the private network (`unicast_src_ip`/`unicast_peer`). Default `private_ip`, then `ansible_host`.'),
+      Name('Host var holding each peer\'s own address on the private network (`unicast_src_ip`/`unicast_peer`). Default: `private_ip`, else `ansible_host`.'),
     ),
     authentication: Type.Optional(Type.Union([Type.String({ pattern: AUTH_PASS_PATTERN }), SecretValue()], { description: 'VRRP password (1 to 8 characters), usually a Secret.' })),
     advert_int: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 255, description: 'Seconds between VRRP adverts. Default 1.' })),
@@ -58,7 +58,7 @@ function peerAddress(spec: SharedAddress, ctx: TaskContext, host: string, where:
   const vars = host === ctx.host ? ctx.vars : hostvars?.[host];
   if (!vars) throw new ConvergeError('CONVERGE_PARAMS', `${where}.peers: ${host} is not in the inventory`);
   const key = spec.address_var ?? 'private_ip';
-  const value = vars[key] ?? vars.ansible_host;
+  const value = spec.address_var ? vars[key] : (vars[key] ?? vars.ansible_host);
   if (typeof value !== 'string' || isIP(value) === 0) {
     throw new ConvergeError('CONVERGE_PARAMS', `${where}: host ${host} has no IP address in ${key}${spec.address_var ? '' : ' or ansible_host'} (got ${JSON.stringify(value)})`, {
       hint: `set ${key} to the host's address on the private network in the inventory`,

@@ -6,7 +6,7 @@ import { deriveKeepalivedConfig, keepalivedConfig } from '../src/index.js';
 import type { KeepalivedConfigParams } from '../src/index.js';
 
 const model: KeepalivedConfigParams = {
-  scripts: [{ name: 'haproxy', script: ['/usr/bin/pidof', 'haproxy'], fall: 2, rise: 2 }],
+  scripts: [{ name: 'haproxy', script: ['/usr/bin/pgrep', '-x', 'haproxy'], fall: 2, rise: 2 }],
   instances: [
     {
       name: 'VI_LB', state: 'MASTER', interface: 'eth0', virtual_router_id: 51, priority: 150,
@@ -61,7 +61,7 @@ describe('keepalived.config plan', () => {
     ['an unknown param', { ...model, instances: [{ ...model.instances[0], preempt: true }] }, /unknown param "preempt"/],
     ['a fractional advert_int', { ...model, instances: [{ ...model.instances[0], advert_int: 0.5 }] }, /advert_int/],
     ['a password longer than auth_pass takes', { ...model, instances: [{ ...model.instances[0], authentication: 'nine-char' }] }, /authentication/],
-    ['a command word with a space', { ...model, scripts: [{ name: 'haproxy', script: ['/usr/bin/pidof', 'ha proxy'] }] }, /scripts\/0\/script\/1/],
+    ['a command word with a space', { ...model, scripts: [{ name: 'haproxy', script: ['/usr/bin/pgrep', 'ha proxy'] }] }, /scripts\/0\/script\/1/],
     ['a tracked script that is not defined', { ...model, scripts: [] }, /track_scripts\[0\]: no script named "haproxy"/],
     ['a raw line with a line break', { ...model, global_defs: { extra: ['a\nb'] } }, /global_defs\/extra\/0/],
   ])('refuses %s before any host is touched', (_what, params, message) => {

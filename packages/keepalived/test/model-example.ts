@@ -4,7 +4,7 @@ import type { KeepalivedConfig } from '../src/index.js';
 export const fullModel: KeepalivedConfig = {
   global_defs: { router_id: 'lb1', extra: ['vrrp_garp_master_refresh 60'] },
   scripts: [
-    { name: 'haproxy', script: ['/usr/bin/pidof', 'haproxy'], interval: 1, timeout: 2, fall: 2, rise: 2 },
+    { name: 'haproxy', script: ['/usr/bin/pgrep', '-x', 'haproxy'], interval: 1, timeout: 2, fall: 2, rise: 2 },
     { name: 'http', script: ['/usr/bin/curl', '-fsS', '-o', '/dev/null', '--max-time', '1', 'http://127.0.0.1:8404/stats'], weight: -60 },
   ],
   instances: [

@@ -45,7 +45,7 @@ describe('renderKeepalivedConfig', () => {
     ['a duplicate instance', { instances: [inst, inst] }, /instances\[1\]: a second instance named "VI_1"/],
     ['a router id used twice on an interface', { instances: [inst, { ...inst, name: 'VI_2' }] }, /instances\[1\]\.virtual_router_id: 7 is also used by instance "VI_1" on eth0/],
     ['an undefined tracked script', { instances: [{ ...inst, track_scripts: [{ name: 'nope' }] }] }, /instances\[0\]\.track_scripts\[0\]: no script named "nope"/],
-    ['a relative script path', { scripts: [{ name: 'c', script: ['pidof', 'x'] }], instances: [inst] }, /scripts\[0\]\.script: "pidof" is not an absolute path/],
+    ['a relative script path', { scripts: [{ name: 'c', script: ['pgrep', 'x'] }], instances: [inst] }, /scripts\[0\]\.script: "pgrep" is not an absolute path/],
     ['a relative notify path', { instances: [{ ...inst, notify_master: ['hook'] }] }, /instances\[0\]\.notify_master: "hook" is not an absolute path/],
     ['preempt_delay with nopreempt', { instances: [{ ...inst, nopreempt: true, preempt_delay: 5 }] }, /instances\[0\]\.preempt_delay: cannot go with nopreempt/],
     ['a peer of the other family', { instances: [{ ...inst, unicast_src_ip: 'fd00::1', unicast_peers: ['fd00::2'] }] }, /unicast_src_ip: fd00::1 is not in the family of the virtual addresses/],
