@@ -9,9 +9,9 @@
 import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { secret, type Play, type RunReport } from '@converge/core';
+import { secret, type Play } from '@converge/core';
 import { apt, copy, systemd } from '@converge/modules';
-import { changedTasks, failures, runPlays, startHosts, type TestHosts } from '@converge/testing';
+import { changedTasks, convergePlaysTwice, failures, runPlays, startHosts, type TestHosts } from '@converge/testing';
 import type { HaproxyConfigParams } from '@converge/haproxy';
 import { loadBalancer } from '../../../roles/load-balancer/index.js';
 import { sqlRouter } from '../../../roles/sql-router/index.js';
@@ -44,20 +44,6 @@ async function waitFor(what: string, test: () => Promise<boolean>, timeoutMs = 3
   }
   const journals = await Promise.all(['ka1', 'ka2'].map(async (h) => `${h}:\n${(await hosts.exec(h, 'journalctl -u keepalived --no-pager -o cat | tail -n 15')).stdout}`));
   throw new Error(`not within ${timeoutMs} ms: ${what}\n${journals.join('\n')}`);
-}
-
-/** check, run, run again, check again: the integration contract for plays. */
-async function convergePlaysTwice(plays: Play[]): Promise<{ check: RunReport; first: RunReport }> {
-  const check = await runPlays(hosts, plays, { check: true, diff: true });
-  expect(failures(check), 'check run').toEqual([]);
-  const first = await runPlays(hosts, plays, { diff: true });
-  expect(failures(first), 'first run').toEqual([]);
-  expect(changedTasks(first), '--check predicted other changes than the run made').toEqual(changedTasks(check));
-  const second = await runPlays(hosts, plays);
-  expect(failures(second), 'second run').toEqual([]);
-  expect(changedTasks(second), 'the second run changed something').toEqual([]);
-  expect(changedTasks(await runPlays(hosts, plays, { check: true })), '--check after converging').toEqual([]);
-  return { check, first };
 }
 
 const haproxyModel = (): HaproxyConfigParams => ({
@@ -162,7 +148,7 @@ afterAll(async () => {
 
 describe('a load-balancer pair sharing an address (keepalived, unicast VRRP)', () => {
   it('installs the packages (a separate converge: check mode cannot know that Debian starts a service on install)', async () => {
-    await convergePlaysTwice([
+    await convergePlaysTwice(hosts, [
       { name: 'packages', hosts: 'lb', tasks: [apt({ name: ['haproxy', 'socat', 'keepalived', 'curl', 'openssl', 'ca-certificates'], update_cache: true, cache_valid_time: 3600 })] },
       { name: 'packages', hosts: 'app', tasks: [apt({ name: ['nginx-light'], update_cache: true, cache_valid_time: 3600 })] },
     ]);
@@ -172,7 +158,7 @@ describe('a load-balancer pair sharing an address (keepalived, unicast VRRP)', (
   }, LONG);
 
   it('converges the pair twice: the preferred master holds the address, requests through it reach the app, the hook moved the provider address', async () => {
-    const { first } = await convergePlaysTwice([appPlay, lbPlay()]);
+    const { first } = await convergePlaysTwice(hosts, [appPlay, lbPlay()]);
     expect(changedTasks(first)).toEqual(expect.arrayContaining(['ka1\tkeepalived.conf', 'ka2\tkeepalived.conf', 'ka1\tcloud failover hook', 'ka2\tcloud failover hook']));
     expect(JSON.stringify(first)).not.toContain(VRRP_PASSWORD);
     expect(JSON.stringify(first)).not.toContain(API_TOKEN);
@@ -188,7 +174,7 @@ describe('a load-balancer pair sharing an address (keepalived, unicast VRRP)', (
     const loop = requestLoop(`http://${vip}/`);
     await new Promise((r) => setTimeout(r, 500));
     try {
-      const { first } = await convergePlaysTwice([lbPlay(vipSpec({ advert_int: 2 }))]);
+      const { first } = await convergePlaysTwice(hosts, [lbPlay(vipSpec({ advert_int: 2 }))]);
       expect(changedTasks(first)).toEqual(['ka1\tkeepalived.conf', 'ka2\tkeepalived.conf']);
       expect(first.tasks.find((t) => t.host === 'ka1' && t.task === 'keepalived.conf')?.changes?.map((c) => c.path)).toEqual(['content', 'service']);
     } finally {
@@ -260,7 +246,7 @@ describe('the sql-router pair\'s own address', () => {
     const tasks = role.tasks.slice(-4);
     expect(tasks.map((t) => ('options' in t ? t.options.name : ''))).toEqual(['install keepalived', 'cloud failover hook', 'keepalived.conf', 'keepalived running and enabled']);
     console.log('MaxScale itself is not installed here: MariaDB\'s repository (dlm.mariadb.com) cannot be reached from the test hosts');
-    await convergePlaysTwice([{ name: 'sql routers', hosts: 'lb', vars: use.vars as Record<string, unknown>, tasks }]);
+    await convergePlaysTwice(hosts, [{ name: 'sql routers', hosts: 'lb', vars: use.vars as Record<string, unknown>, tasks }]);
     expect(await sh('ka1', 'grep -A1 "^vrrp_script" /etc/keepalived/keepalived.conf')).toBe('vrrp_script maxscale {\n    script "/usr/bin/pgrep -x maxscale"');
     await waitFor('both routers in FAULT', async () => {
       for (const h of ['ka1', 'ka2']) if ((await hosts.exec(h, 'journalctl -u keepalived --no-pager -o cat | grep -q "(VI_SQL) Entering FAULT STATE"')).exitCode !== 0) return false;

@@ -93,7 +93,7 @@ describe('nfs.ganesha plan', () => {
     expect(r.changes).toEqual([
       { path: 'exports[0].directory.owner', before: 'root', after: 'www-data' },
       { path: 'exported', before: ['1 /srv/shared'], after: ['1 /srv/shared', '2 /srv/public'] },
-      { path: 'service', before: 'running', after: 'reloaded (systemctl reload nfs-ganesha), checked by ganesha' },
+      { path: 'service', before: 'running', after: 'reloaded (SIGHUP), checked by ganesha' },
     ]);
     expect(String(r.commands.at(-1)?.script)).toContain("write=''; reload=1");
   });

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { ConvergeError, Type, defineFact, defineModule, raw, sh } from '@converge/core';
-import type { ApplyOutcome, Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
+import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
 import { fileDiff, fileState } from '@converge/modules';
 import type { FileState } from '@converge/modules';
 import { exportDirectorySteps, planExportDirectories } from './export-directories.js';
 import type { DirectoryFix } from './export-directories.js';
 import { NfsExport, exportProblems, renderExports } from './exports-file.js';
+import { serverOutcome } from '../server-outcome.js';
 
 /** JSON Schema of the `nfs.exports` params. */
 export const NfsExportsParams = Type.Object(
@@ -169,11 +170,7 @@ export const nfsExports = defineModule({
     }
     return steps;
   },
-  outcome: (out): ApplyOutcome => {
-    const said = out.stderr.trim();
-    if (out.exitCode !== 0) return { failed: true, message: said || `exit code ${out.exitCode}` };
-    return said ? { message: said } : {};
-  },
+  outcome: serverOutcome,
   resources: (p) => [exportsPath(p.name), ...p.exports.map((e) => e.path), '/var/lib/nfs/etab'],
 });
 

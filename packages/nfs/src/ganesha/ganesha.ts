@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { ConvergeError, Type, defineFact, defineModule, raw, sh } from '@converge/core';
-import type { ApplyOutcome, Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
+import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
 import { fileDiff, fileState } from '@converge/modules';
 import type { FileState } from '@converge/modules';
 import { exportDirectorySteps, planExportDirectories } from '../exports/export-directories.js';
 import type { DirectoryFix } from '../exports/export-directories.js';
 import { GaneshaCore, GaneshaExport, ganeshaProblems, renderGaneshaConfig } from './ganesha-config.js';
+import { serverOutcome } from '../server-outcome.js';
 
 /** Where nfs-ganesha's files are unless the params say otherwise (Debian 12's package). */
-export const GANESHA_DEFAULTS = { path: '/etc/ganesha/ganesha.conf', service: 'nfs-ganesha', log_file: '/var/log/ganesha/ganesha.log' } as const;
+export const GANESHA_DEFAULTS = { path: '/etc/ganesha/ganesha.conf', service: 'nfs-ganesha', log_file: '/var/log/ganesha/ganesha.log', pid_file: '/run/ganesha/ganesha.pid' } as const;
 
 /** JSON Schema of the `nfs.ganesha` params. */
 export const NfsGaneshaParams = Type.Object(
@@ -16,7 +17,8 @@ export const NfsGaneshaParams = Type.Object(
     exports: Type.Array(GaneshaExport, { description: 'The exports (`EXPORT` blocks with the VFS FSAL), in order.' }),
     ...GaneshaCore,
     path: Type.Optional(Type.String({ pattern: '^/[^\\s]*$', description: 'The configuration file. Default `/etc/ganesha/ganesha.conf` (what Debian\'s nfs-ganesha.service reads).' })),
-    service: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9@_.-]+$', description: 'systemd unit reloaded after a change. Default `nfs-ganesha`.' })),
+    service: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9@_.-]+$', description: 'systemd unit of the server (reloaded only when it is active). Default `nfs-ganesha`.' })),
+    pid_file: Type.Optional(Type.String({ pattern: '^/[^\\s]*$', description: 'ganesha\'s pid file, whose process gets the SIGHUP of a reload. Default `/run/ganesha/ganesha.pid` (`ganesha.nfsd -h`).' })),
     log_file: Type.Optional(
       Type.String({ pattern: '^/[^\\s]*$', description: 'ganesha\'s log (the `-L` of /etc/default/nfs-ganesha), read after a reload for its verdict on the file. Default `/var/log/ganesha/ganesha.log`.' }),
     ),
@@ -74,6 +76,7 @@ const settings = (p: NfsGaneshaParams) => ({
   path: p.path ?? GANESHA_DEFAULTS.path,
   service: p.service ?? GANESHA_DEFAULTS.service,
   log: p.log_file ?? GANESHA_DEFAULTS.log_file,
+  pid: p.pid_file ?? GANESHA_DEFAULTS.pid_file,
   text: renderGaneshaConfig(p.exports, p.protocols ?? [3, 4]),
 });
 
@@ -86,7 +89,10 @@ const settings = (p: NfsGaneshaParams) => ({
  * So the file is only ever rendered from the model (syntax by construction, every value typed,
  * checked on the controller: unique ids, paths and pseudo paths, client specs), and the server
  * itself judges each change: the new file replaces the old one atomically, nfs-ganesha is
- * reloaded (`systemctl reload`: SIGHUP re-reads the exports, connections stay), and the step
+ * reloaded (SIGHUP to the process in its pid file: it re-reads the exports, connections stay;
+ * not through `systemctl reload`, whose `kill -HUP $MAINPID` needs the main pid systemd guesses
+ * for Debian's Type=forking unit without PIDFile=, which fails where systemd cannot read the
+ * unit's cgroup, as in some containers), and the step
  * waits for ganesha's "Reread exports complete" in its log; when the log then shows a CONFIG,
  * EXPORT or FSAL error, or the export list of its D-Bus ExportMgr (`ShowExports`) is not the
  * wanted one (an export ganesha could not set up: a missing directory, a file system without
@@ -152,7 +158,7 @@ export const nfsGanesha = defineModule({
         changes.push({ path: 'exported', before: f.running.exports, after: want });
       }
     }
-    if (data.reload) changes.push({ path: 'service', before: 'running', after: `reloaded (systemctl reload ${s.service}), checked by ganesha` });
+    if (data.reload) changes.push({ path: 'service', before: 'running', after: 'reloaded (SIGHUP), checked by ganesha' });
     if (changes.length === 0) return { changes, reason: `${s.path} is in place${f.running.active ? ' and served' : ''}` };
     return { changes, diffs, data };
   },
@@ -160,17 +166,13 @@ export const nfsGanesha = defineModule({
     const s = settings(p);
     const d = plan.data as NfsGaneshaPlan;
     const steps: Command[] = exportDirectorySteps(d.dirs);
-    const vars = sh`p=${s.path}; svc=${s.service}; log=${s.log}; want=${wantedExports(p.exports).join('\n')}; write=${d.write ? '1' : ''}; reload=${d.reload ? '1' : ''}`;
+    const vars = sh`p=${s.path}; pidfile=${s.pid}; log=${s.log}; want=${wantedExports(p.exports).join('\n')}; write=${d.write ? '1' : ''}; reload=${d.reload ? '1' : ''}`;
     if (d.write || d.reload) {
       steps.push({ script: sh`${vars}\n${raw(SHOW_EXPORTS_FN)}\n${raw(REPLACE_AND_RELOAD)}`, ...(d.write ? { stdin: s.text } : {}), description: d.write ? `write ${s.path}${d.reload ? ` and reload ${s.service}` : ''}` : `reload ${s.service}` });
     }
     return steps;
   },
-  outcome: (out): ApplyOutcome => {
-    const said = out.stderr.trim();
-    if (out.exitCode !== 0) return { failed: true, message: said || `exit code ${out.exitCode}` };
-    return said ? { message: said } : {};
-  },
+  outcome: serverOutcome,
   resources: (p) => {
     const s = settings(p);
     return [s.path, ...p.exports.map((e) => e.path), `ganesha-exports:${s.service}`];
@@ -183,7 +185,9 @@ const SHOW_EXPORTS_FN = `exports_now() { ${SHOW_EXPORTS} | LC_ALL=C sort; }`;
 // the reload is done and logs the configuration's errors just after, hence the short wait.
 const REPLACE_AND_RELOAD = `reload_and_check() {
   n=0; if [ -f "$log" ]; then n=$(stat -c %s -- "$log"); fi
-  systemctl reload -- "$svc" || return 1
+  pid=$(cat -- "$pidfile" 2>/dev/null)
+  if [ -z "$pid" ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != ganesha.nfsd ]; then said="no ganesha.nfsd runs with the pid in $pidfile"; now=; return 1; fi
+  kill -HUP "$pid" || return 1
   i=0
   while [ "$i" -lt 100 ]; do
     if [ -f "$log" ] && tail -c "+$((n + 1))" -- "$log" | grep -q 'Reread exports complete'; then break; fi
