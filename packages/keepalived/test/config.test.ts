@@ -29,7 +29,7 @@ describe('keepalived.config plan', () => {
     expect(r.diffs[0]?.after).toBe(rendered(model));
     const [write, reload] = r.commands.map((c) => String(c.script));
     expect(write).toContain("sh -c 'keepalived -t -f \"$1\"' converge-validate \"$tmp\"");
-    expect(write).toContain('chmod -- 0600 "$tmp"');
+    expect(write).toContain('chmod -- 00600 "$tmp"');
     expect(write!.indexOf('converge-validate')).toBeLessThan(write!.indexOf('mv -fT'));
     expect(reload).toBe('if systemctl is-active -q -- keepalived; then systemctl reload -- keepalived; fi');
   });

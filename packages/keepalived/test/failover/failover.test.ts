@@ -37,9 +37,9 @@ describe('keepalived.failover plan', () => {
     const scripts = r.commands.map((c) => String(c.script));
     expect(scripts[0]).toBe('install -d -m 0700 -o root -g root -- /etc/keepalived/cloud-failover');
     expect(scripts[1]).toContain(`p=${SCRIPT}`);
-    expect(scripts[1]).toContain('chmod -- 0755 "$tmp"');
+    expect(scripts[1]).toContain('chmod -- 00755 "$tmp"');
     expect(scripts[2]).toContain(`p=${CONF}`);
-    expect(scripts[2]).toContain('chmod -- 0600 "$tmp"');
+    expect(scripts[2]).toContain('chmod -- 00600 "$tmp"');
     // The content travels on stdin, never in the script text.
     expect(scripts.join('\n')).not.toMatch(/canary/);
   });
