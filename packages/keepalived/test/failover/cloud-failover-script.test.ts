@@ -1,14 +1,14 @@
 // The failover hook (files/cloud-failover.sh) run for real with sh, curl and openssl against an
 // HTTP server on 127.0.0.1 standing in for the OVHcloud and Scaleway APIs (which cannot be
 // reached from here). Its requests are checked byte for byte against the providers' documented
-// rules: OVHcloud's signature is recomputed here from "First steps with the OVHcloud APIs"
-// (https://help.ovhcloud.com/csm/en-gb-api-getting-started-ovhcloud-api, "Signing requests"):
-// "$1$" + SHA1_HEX(AS+"+"+CK+"+"+METHOD+"+"+QUERY+"+"+BODY+"+"+TSTAMP), QUERY the full URL,
-// TSTAMP what GET /auth/time answered; headers X-Ovh-Application, X-Ovh-Consumer,
-// X-Ovh-Timestamp, X-Ovh-Signature. Scaleway takes the secret key as X-Auth-Token
-// (https://www.scaleway.com/en/developers/api/, "Authentication").
+// rules: OVHcloud's signature against `ovhSignature` of @converge/cloud-inventory, the project's
+// one statement of "First steps with the OVHcloud APIs" ("Signing requests": "$1$" +
+// SHA1_HEX(AS+"+"+CK+"+"+METHOD+"+"+QUERY+"+"+BODY+"+"+TSTAMP), QUERY the full URL, TSTAMP what
+// GET /auth/time answered), itself checked against the worked examples of OVHcloud's own
+// clients; headers X-Ovh-Application, X-Ovh-Consumer, X-Ovh-Timestamp, X-Ovh-Signature. Scaleway
+// takes the secret key as X-Auth-Token (https://www.scaleway.com/en/developers/api/,
+// "Authentication").
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ovhSignature } from '@converge/cloud-inventory';
 import { renderFailoverConfig } from '../../src/index.js';
 import type { FailoverProviderParams } from '../../src/index.js';
 
@@ -93,16 +94,11 @@ function runHook(params: FailoverProviderParams): Promise<{ code: number | null;
   });
 }
 
-/** OVHcloud's documented signature of one request. */
-function ovhSignature(method: string, url: string, body: string, timestamp: string): string {
-  return `$1$${createHash('sha1').update(`${AS}+${CK}+${method}+${url}+${body}+${timestamp}`).digest('hex')}`;
-}
-
 function expectOvhSigned(r: Seen): void {
   expect(r.headers['x-ovh-application']).toBe(AK);
   expect(r.headers['x-ovh-consumer']).toBe(CK);
   expect(r.headers['x-ovh-timestamp']).toBe(TIME);
-  expect(r.headers['x-ovh-signature']).toBe(ovhSignature(r.method, `${base}${r.url}`, r.body, TIME));
+  expect(r.headers['x-ovh-signature']).toBe(ovhSignature({ applicationSecret: AS, consumerKey: CK, method: r.method, url: `${base}${r.url}`, body: r.body, timestamp: Number(TIME) }));
   expect(r.headers['x-auth-token']).toBeUndefined();
 }
 
