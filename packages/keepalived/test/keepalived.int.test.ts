@@ -243,8 +243,9 @@ describe('the sql-router pair\'s own address', () => {
     const role = 'role' in use ? use.role : use;
     // Only the shared-address tasks: MaxScale's own (repository, package) run where MariaDB's
     // repository is reachable (packages/maxscale/test/maxscale.int.test.ts says when it is skipped).
-    const tasks = role.tasks.slice(-4);
-    expect(tasks.map((t) => ('options' in t ? t.options.name : ''))).toEqual(['install keepalived', 'cloud failover hook', 'keepalived.conf', 'keepalived running and enabled']);
+    const shared = ['install keepalived', 'cloud failover hook', 'keepalived.conf', 'keepalived running and enabled'];
+    const tasks = role.tasks.filter((t) => 'options' in t && shared.includes(t.options.name ?? ''));
+    expect(tasks).toHaveLength(shared.length);
     console.log('MaxScale itself is not installed here: MariaDB\'s repository (dlm.mariadb.com) cannot be reached from the test hosts');
     await convergePlaysTwice(hosts, [{ name: 'sql routers', hosts: 'lb', vars: use.vars as Record<string, unknown>, tasks }]);
     expect(await sh('ka1', 'grep -A1 "^vrrp_script" /etc/keepalived/keepalived.conf')).toBe('vrrp_script maxscale {\n    script "/usr/bin/pgrep -x maxscale"');
