@@ -3,6 +3,8 @@ import type { Play, RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt, group, systemd, user } from '@converge/modules';
 import { maxscale, maxscaleAccounts, maxscaleRepository } from '@converge/maxscale';
 import type { MaxscaleConfigParams } from '@converge/maxscale';
+import { sharedAddressTasks } from '@converge/keepalived';
+import type { KeepalivedScript, SharedAddress } from '@converge/keepalived';
 
 /** Vars of the sql-router role (all under `sql_router`). */
 export interface SqlRouterVars {
@@ -30,7 +32,21 @@ export interface SqlRouterVars {
    * another way.
    */
   install?: boolean;
+  /**
+   * The routers' shared address (keepalived, VRRP over unicast on the private network; see
+   * packages/keepalived/README.md): clients connect to it on the listener's port, and it stays
+   * on a router whose MaxScale runs (`MAXSCALE_CHECK` unless the spec has a `check`). Absent:
+   * no keepalived (use DNS, see roles/README.md).
+   */
+  vip?: SharedAddress;
 }
+
+/**
+ * MaxScale liveness, the default health check of the routers' shared address: the `maxscale`
+ * process runs. Where it does not (stopped, crashed, not installed), the instance is in FAULT
+ * and does not hold the address.
+ */
+export const MAXSCALE_CHECK: KeepalivedScript = { name: 'maxscale', script: ['/usr/bin/pgrep', '-x', 'maxscale'], interval: 2, fall: 2, rise: 2 };
 
 const cfg = (h: TaskContext): SqlRouterVars => h.vars.sql_router as SqlRouterVars;
 const installs = (h: TaskContext): boolean => cfg(h).install !== false;
@@ -42,8 +58,9 @@ const installs = (h: TaskContext): boolean => cfg(h).install !== false;
  * makes it, so the configuration can be owned before the package is there), the `maxscale`
  * package, maxscale.cnf from the typed model (`maxscale.config`: changes through maxctrl or a
  * restart), the service started and enabled, and the REST API account (`maxscale.rest_api`). Every host of the play gets the same
- * configuration: run it on two or more hosts for redundancy, with a floating address or DNS in
- * front (see roles/README.md).
+ * configuration: run it on two or more hosts for redundancy, with a floating address (`vip`:
+ * keepalived on the routers, `sharedAddressTasks` of `@converge/keepalived`, the address held
+ * where MaxScale runs) or DNS in front (see roles/README.md).
  *
  * @example
  * roles: [sqlRouter({ mariadb_key: readFileSync('files/mariadb-keyring.asc', 'utf8'), maxscale: { servers, monitor, service } })]
@@ -83,6 +100,7 @@ export const sqlRouterRole = defineRole({
       },
       { name: 'REST API account', when: (h) => cfg(h).rest_api !== undefined },
     ),
+    ...sharedAddressTasks({ spec: (h) => cfg(h).vip, where: 'sql_router.vip', check: MAXSCALE_CHECK }),
   ],
 });
 

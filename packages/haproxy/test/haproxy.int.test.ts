@@ -1,9 +1,8 @@
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secret, type Play, type Secret } from '@converge/core';
-import { type RunReport } from '@converge/engine';
 import { apt, copy, systemd } from '@converge/modules';
-import { changedTasks, failures, runPlays, startHosts, type TestHosts } from '@converge/testing';
+import { changedTasks, convergePlaysTwice, failures, runPlays, startHosts, type TestHosts } from '@converge/testing';
 import { haproxy, type HaproxyConfigParams } from '../src/index.js';
 import { loadBalancer } from '../../../roles/load-balancer/index.js';
 
@@ -47,24 +46,6 @@ async function sh(host: string, command: string): Promise<string> {
 }
 
 const socketQuery = (q: string) => sh('hap1', `echo '${q}' | socat - UNIX-CONNECT:/run/haproxy/admin.sock`);
-
-/**
- * The integration contract for plays: --check --diff, a real run whose changed tasks equal the
- * check's predictions, a second run and a last check with zero changes.
- */
-async function convergePlaysTwice(plays: Play[]): Promise<{ check: RunReport; first: RunReport }> {
-  const check = await runPlays(hosts, plays, { check: true, diff: true });
-  expect(failures(check), 'check run').toEqual([]);
-  const first = await runPlays(hosts, plays, { diff: true });
-  expect(failures(first), 'first run').toEqual([]);
-  expect(changedTasks(first), '--check predicted other changes than the run made').toEqual(changedTasks(check));
-  const second = await runPlays(hosts, plays);
-  expect(failures(second), 'second run').toEqual([]);
-  expect(changedTasks(second), 'the second run changed something').toEqual([]);
-  const recheck = await runPlays(hosts, plays, { check: true });
-  expect(changedTasks(recheck), '--check after converging').toEqual([]);
-  return { check, first };
-}
 
 const appPlay: Play = {
   name: 'apps',
@@ -122,7 +103,7 @@ describe('haproxy (1 load balancer, 2 nginx apps)', () => {
   let pem: Secret;
 
   it('installs the packages (a separate converge: check mode cannot know that Debian starts a service on install)', async () => {
-    await convergePlaysTwice([
+    await convergePlaysTwice(hosts, [
       { name: 'packages', hosts: 'lb', tasks: [apt({ name: ['haproxy', 'socat'], update_cache: true, cache_valid_time: 3600 })] },
       { name: 'packages', hosts: 'app', tasks: [apt({ name: ['nginx-light'], update_cache: true, cache_valid_time: 3600 })] },
     ]);
@@ -130,7 +111,7 @@ describe('haproxy (1 load balancer, 2 nginx apps)', () => {
   }, 900_000);
 
   it('converges the apps and the load balancer role twice; requests reach both apps, over TLS too', async () => {
-    const { first } = await convergePlaysTwice([appPlay, lbPlay(model({}, pem))]);
+    const { first } = await convergePlaysTwice(hosts, [appPlay, lbPlay(model({}, pem))]);
     expect(changedTasks(first)).toEqual(expect.arrayContaining(['hap1\thaproxy.cfg']));
     expect(JSON.stringify(first)).not.toContain(STATS_PASSWORD);
     expect(JSON.stringify(first)).not.toContain('PRIVATE KEY');
@@ -166,7 +147,7 @@ describe('haproxy (1 load balancer, 2 nginx apps)', () => {
     })();
     try {
       const changed = model({ defaults: { timeouts: { server: '20s' } } }, pem);
-      const { first } = await convergePlaysTwice([lbPlay(changed)]);
+      const { first } = await convergePlaysTwice(hosts, [lbPlay(changed)]);
       expect(changedTasks(first)).toEqual(['hap1\thaproxy.cfg']);
     } finally {
       stop = true;
@@ -195,26 +176,26 @@ describe('haproxy (1 load balancer, 2 nginx apps)', () => {
 
   it('drains a server through the runtime API: it gets no new requests; ready brings it back; weights change at runtime; states survive a reload', async () => {
     const drain: Play = { name: 'rolling deploy', hosts: 'lb', tasks: [haproxy.server({ backend: 'app', server: 'hap2', state: 'drain' })] };
-    const { first } = await convergePlaysTwice([drain]);
+    const { first } = await convergePlaysTwice(hosts, [drain]);
     expect(changedTasks(first)).toHaveLength(1);
     expect(await socketQuery('show servers state app')).toMatch(/^\d+ app \d+ hap2 \S+ 2 8 /m);
     expect(new Set(await whoAnswers(8))).toEqual(new Set(['app hap3']));
 
     // A configuration change reloads HAProxy; the server state file keeps hap2 drained.
-    const { first: reloaded } = await convergePlaysTwice([lbPlay(model({ defaults: { timeouts: { server: '25s' } } }, pem))]);
+    const { first: reloaded } = await convergePlaysTwice(hosts, [lbPlay(model({ defaults: { timeouts: { server: '25s' } } }, pem))]);
     expect(changedTasks(reloaded)).toEqual(['hap1\thaproxy.cfg']);
     expect(await socketQuery('show servers state app')).toMatch(/^\d+ app \d+ hap2 \S+ 2 8 /m);
     expect(new Set(await whoAnswers(8))).toEqual(new Set(['app hap3']));
 
-    await convergePlaysTwice([{ ...drain, tasks: [haproxy.server({ backend: 'app', server: 'hap2', state: 'maint' })] }]);
+    await convergePlaysTwice(hosts, [{ ...drain, tasks: [haproxy.server({ backend: 'app', server: 'hap2', state: 'maint' })] }]);
     expect(new Set(await whoAnswers(4))).toEqual(new Set(['app hap3']));
 
-    await convergePlaysTwice([{ ...drain, tasks: [haproxy.server({ backend: 'app', server: 'hap2', state: 'ready' })] }]);
+    await convergePlaysTwice(hosts, [{ ...drain, tasks: [haproxy.server({ backend: 'app', server: 'hap2', state: 'ready' })] }]);
     expect(new Set(await whoAnswers(6))).toEqual(new Set(['app hap2', 'app hap3']));
 
-    await convergePlaysTwice([{ ...drain, tasks: [haproxy.server({ backend: 'app', server: 'hap3', weight: 5 })] }]);
+    await convergePlaysTwice(hosts, [{ ...drain, tasks: [haproxy.server({ backend: 'app', server: 'hap3', weight: 5 })] }]);
     expect(await socketQuery('show servers state app')).toMatch(/^\d+ app \d+ hap3 \S+ 2 0 5 10 /m);
-    await convergePlaysTwice([{ ...drain, tasks: [haproxy.server({ backend: 'app', server: 'hap3', weight: 10 })] }]);
+    await convergePlaysTwice(hosts, [{ ...drain, tasks: [haproxy.server({ backend: 'app', server: 'hap3', weight: 10 })] }]);
   }, 600_000);
 
   it('fails clearly for a server the backend does not have', async () => {

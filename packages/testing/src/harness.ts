@@ -96,20 +96,34 @@ export interface ConvergeTwiceResult {
  * @throws Error with the differing task lists.
  */
 export async function convergeTwice(hosts: TestHosts, tasks: TaskListItem[], options: RunTasksOptions = {}): Promise<ConvergeTwiceResult> {
-  const check = await runTasks(hosts, tasks, { ...options, check: true, diff: true });
+  return convergeTwiceWith((o) => runTasks(hosts, tasks, { ...options, ...o }));
+}
+
+/**
+ * {@link convergeTwice} for whole plays (roles, several host patterns): check, run, run again,
+ * check again, with the same assertions.
+ *
+ * @throws Error with the differing task lists.
+ */
+export async function convergePlaysTwice(hosts: TestHosts, plays: Play[], options: RunTasksOptions = {}): Promise<ConvergeTwiceResult> {
+  return convergeTwiceWith((o) => runPlays(hosts, plays, { ...options, ...o }));
+}
+
+async function convergeTwiceWith(run: (o: { check: boolean; diff?: boolean }) => Promise<RunReport>): Promise<ConvergeTwiceResult> {
+  const check = await run({ check: true, diff: true });
   assertNoFailures('check run', check);
-  const first = await runTasks(hosts, tasks, { ...options, check: false, diff: true });
+  const first = await run({ check: false, diff: true });
   assertNoFailures('first run', first);
   const predicted = changedTasks(check);
   const done = changedTasks(first);
   if (JSON.stringify(predicted) !== JSON.stringify(done)) {
     throw new Error(`--check predicted other changes than the run made:\n  predicted: ${JSON.stringify(predicted)}\n  made:      ${JSON.stringify(done)}`);
   }
-  const second = await runTasks(hosts, tasks, { ...options, check: false });
+  const second = await run({ check: false });
   assertNoFailures('second run', second);
   const again = changedTasks(second);
   if (again.length > 0) throw new Error(`the second run changed something (not idempotent): ${JSON.stringify(again)}`);
-  const recheck = await runTasks(hosts, tasks, { ...options, check: true });
+  const recheck = await run({ check: true });
   assertNoFailures('last check', recheck);
   if (changedTasks(recheck).length > 0) throw new Error(`--check after converging still predicts changes: ${JSON.stringify(changedTasks(recheck))}`);
   return { check, first, second, recheck };

@@ -102,6 +102,13 @@ export interface StartHostsOptions {
    * Default false.
    */
   privileged?: boolean;
+  /**
+   * More tmpfs mounts, path → mount options (e.g. `{ '/srv/nfs': 'rw,mode=755,size=64m' }`),
+   * beside `/run` and `/run/lock`: a file system with file handles where the container's
+   * overlay root has none (name_to_handle_at(2) on overlayfs fails with EOPNOTSUPP, which
+   * nfs-ganesha's VFS FSAL needs). Default none.
+   */
+  tmpfs?: Record<string, string>;
 }
 
 /** Label on every test-host container and network; {@link removeStaleTestHosts} removes by it. */
@@ -244,6 +251,7 @@ export async function startHosts(count: number, options: StartHostsOptions = {})
         networks: networks.filter((n) => n.hosts.includes(name)),
         capabilities: capabilityOf(name),
         privileged: options.privileged ?? false,
+        tmpfs: options.tmpfs ?? {},
       }),
     ),
   );
@@ -394,6 +402,7 @@ interface RunAs {
   networks: TestNetwork[];
   capabilities: string[];
   privileged: boolean;
+  tmpfs: Record<string, string>;
 }
 
 async function startHost(name: string, image: string, authorizedKey: string, bootTimeoutMs: number, runAs: RunAs): Promise<BootedHost> {
@@ -406,7 +415,7 @@ async function startHost(name: string, image: string, authorizedKey: string, boo
     .withHostname(name)
     .withLabels({ [TEST_HOST_LABEL]: '1', [`${TEST_HOST_LABEL}.host`]: name })
     .withAddedCapabilities('SYS_ADMIN', ...runAs.capabilities)
-    .withTmpFs({ '/run': 'rw,mode=755', '/run/lock': 'rw,mode=1777' })
+    .withTmpFs({ ...runAs.tmpfs, '/run': 'rw,mode=755', '/run/lock': 'rw,mode=1777' })
     .withBindMounts([{ source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: cgroup.mode }])
     .withCopyContentToContainer([{ content: authorizedKey, target: '/root/.ssh/authorized_keys', mode: 0o600 }])
     .withWaitStrategy(noWait);

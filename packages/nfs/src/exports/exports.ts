@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { ConvergeError, Type, defineFact, defineModule, raw, sh } from '@converge/core';
-import type { ApplyOutcome, Change, Command, FactRequest, FileDiff, RawShell, Static } from '@converge/core';
+import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
 import { fileDiff, fileState } from '@converge/modules';
 import type { FileState } from '@converge/modules';
+import { exportDirectorySteps, planExportDirectories } from './export-directories.js';
+import type { DirectoryFix } from './export-directories.js';
 import { NfsExport, exportProblems, renderExports } from './exports-file.js';
+import { serverOutcome } from '../server-outcome.js';
 
 /** JSON Schema of the `nfs.exports` params. */
 export const NfsExportsParams = Type.Object(
@@ -60,7 +63,7 @@ export function exportsPath(name: string): string {
 
 /** Private plan data for apply. */
 export interface NfsExportsPlan {
-  dirs: { path: string; create: boolean; owner?: string; group?: string; mode?: string }[];
+  dirs: DirectoryFix[];
   write: boolean;
   remove: boolean;
   reexport: boolean;
@@ -71,10 +74,6 @@ const EXPORTFS = '/usr/sbin/exportfs';
 
 function desired(p: NfsExportsParams): string | null {
   return (p.state ?? 'present') === 'absent' ? null : renderExports(p.name, p.exports);
-}
-
-function ownerMatches(want: string, name: string, id: number): boolean {
-  return want === name || want === String(id);
 }
 
 /**
@@ -138,33 +137,9 @@ export const nfsExports = defineModule({
         diffs.push(fileDiff(path, cur?.content ?? '', null));
       }
     } else {
-      p.exports.forEach((e, i) => {
-        const d = f[`dir${i}`] as FileState;
-        const at = `exports[${i}].directory`;
-        if (d.type === 'absent') {
-          if (e.create === false && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `nfs.exports: ${e.path} does not exist and create is false`);
-          if (e.create === false) return;
-          data.dirs.push({ path: e.path, create: true, ...(e.owner ? { owner: e.owner } : {}), ...(e.group ? { group: e.group } : {}), ...(e.mode ? { mode: e.mode.padStart(4, '0') } : {}) });
-          changes.push({ path: at, before: null, after: e.path });
-          return;
-        }
-        const t = d.target;
-        if (!t || t.type !== 'directory') throw new ConvergeError('CONVERGE_PLAN', `nfs.exports: ${e.path} exists and is not a directory`);
-        const fix: NfsExportsPlan['dirs'][number] = { path: e.path, create: false };
-        if (e.owner && !ownerMatches(e.owner, t.owner, t.uid)) {
-          fix.owner = e.owner;
-          changes.push({ path: `${at}.owner`, before: t.owner, after: e.owner });
-        }
-        if (e.group && !ownerMatches(e.group, t.group, t.gid)) {
-          fix.group = e.group;
-          changes.push({ path: `${at}.group`, before: t.group, after: e.group });
-        }
-        if (e.mode && e.mode.padStart(4, '0') !== t.mode) {
-          fix.mode = e.mode.padStart(4, '0');
-          changes.push({ path: `${at}.mode`, before: t.mode, after: fix.mode });
-        }
-        if (fix.owner || fix.group || fix.mode) data.dirs.push(fix);
-      });
+      const dirs = planExportDirectories('nfs.exports', p.exports, p.exports.map((_e, i) => f[`dir${i}`] as FileState), upstreamChanged);
+      changes.push(...dirs.changes);
+      data.dirs.push(...dirs.fixes);
       const sha = sha256(want);
       if (cur?.sha256 !== sha || cur.mode !== '0644') {
         data.write = true;
@@ -183,15 +158,7 @@ export const nfsExports = defineModule({
   },
   apply: ({ params: p, plan }): Command[] => {
     const d = plan.data as NfsExportsPlan;
-    const steps: Command[] = [];
-    for (const dir of d.dirs) {
-      const parts: RawShell[] = [];
-      if (dir.create) parts.push(sh`mkdir -p -- ${dir.path}`);
-      if (dir.owner) parts.push(sh`chown -- ${dir.owner} ${dir.path}`);
-      if (dir.group) parts.push(sh`chgrp -- ${dir.group} ${dir.path}`);
-      if (dir.mode) parts.push(sh`chmod -- ${dir.mode} ${dir.path}`);
-      steps.push({ script: raw(parts.map((x) => x.text).join(' && ')), description: `${dir.create ? 'create' : 'set attributes of'} ${dir.path}` });
-    }
+    const steps: Command[] = exportDirectorySteps(d.dirs);
     const path = exportsPath(p.name);
     if (d.write) {
       const want = desired(p) ?? '';
@@ -203,11 +170,7 @@ export const nfsExports = defineModule({
     }
     return steps;
   },
-  outcome: (out): ApplyOutcome => {
-    const said = out.stderr.trim();
-    if (out.exitCode !== 0) return { failed: true, message: said || `exit code ${out.exitCode}` };
-    return said ? { message: said } : {};
-  },
+  outcome: serverOutcome,
   resources: (p) => [exportsPath(p.name), ...p.exports.map((e) => e.path), '/var/lib/nfs/etab'],
 });
 
