@@ -211,3 +211,22 @@ describe('loop filters, loop attributes, namespace() and lookups (Jinja2/Ansible
     expect(render("[{{ lookup('file', 'no-such-file.txt', errors='ignore') }}]")).toBe('[]');
   });
 });
+
+describe('undefined names are told to the caller (onUndefinedName)', () => {
+  test.each([
+    { source: '{{ result.stdout }}', vars: {}, names: ['result'], fails: true },
+    { source: "{{ 'yes' if result is defined else 'no' }}", vars: {}, names: ['result'], fails: false },
+    { source: '{{ conf }}', vars: { conf: '/etc/{{ app }}.conf' }, names: ['app'], fails: true },
+    { source: '{{ port }} {{ item | default(1) }}', vars: { port: 80 }, names: ['item'], fails: false },
+    { source: '{% for x in xs %}{{ x }}{% endfor %}', vars: { xs: [1] }, names: [], fails: false },
+  ])('$source -> $names', ({ source, vars, names, fails }) => {
+    const seen: string[] = [];
+    const run = () => renderTemplate(source, vars, { file: 't.j2', onUndefinedName: (n) => seen.push(n) });
+    if (fails) expect(run).toThrow(/is undefined/);
+    else run();
+    expect(seen).toEqual(names);
+    // Without a listener of its own, a later render tells nobody.
+    expect(() => render('{{ nothing | default(1) }}')).not.toThrow();
+    expect(seen).toEqual(names);
+  });
+});

@@ -12,6 +12,7 @@ import { prepareSource, restoreTrailingNewlines } from './newlines.js';
 import { pythonRuntime } from './runtime.js';
 import { TemplateFailure } from './template-failure.js';
 import { UndefinedVariableError, isUndefined, throwUndefined } from './undefined.js';
+import { withUndefinedNames } from './undefined-names.js';
 
 /** Options of {@link renderTemplate}. */
 export interface RenderOptions {
@@ -19,6 +20,13 @@ export interface RenderOptions {
   file: string;
   /** Directories searched for `include`, `import` and `extends`; default: the directory of `file`. */
   searchPaths?: string[];
+  /**
+   * Told the name of each top-level variable the template reads that is not defined (it then
+   * renders as Jinja2's undefined: an error where it is used, `false` for `is defined`), also
+   * inside variables rendered lazily and included files. For a caller that renders before every
+   * variable is known and must tell a missing variable from one that is not known yet.
+   */
+  onUndefinedName?: (name: string) => void;
 }
 
 const UNDEFINED_HINT = "define the variable, or allow it to be missing with 'is defined' or '| default(...)'";
@@ -95,7 +103,7 @@ setLookupRenderer((source, vars, file, searchPaths) => renderSource(source, cont
 export function renderTemplate(source: string, vars: Record<string, unknown>, options: RenderOptions): string {
   const searchPaths = options.searchPaths ?? [dirname(resolve(options.file))];
   try {
-    return renderSource(source, contextFor(vars, searchPaths), options.file, searchPaths);
+    return withUndefinedNames(options.onUndefinedName, () => renderSource(source, contextFor(vars, searchPaths), options.file, searchPaths));
   } catch (e) {
     throw toConvergeError(e, options.file);
   }
@@ -111,7 +119,7 @@ export function renderTemplate(source: string, vars: Record<string, unknown>, op
 export function renderString(source: string, vars: Record<string, unknown>, options: Partial<RenderOptions> = {}): string {
   if (!isTemplated(source)) return source;
   const file = options.file ?? '(string)';
-  return renderTemplate(source, vars, { file, searchPaths: options.searchPaths ?? [process.cwd()] });
+  return renderTemplate(source, vars, { file, searchPaths: options.searchPaths ?? [process.cwd()], ...(options.onUndefinedName ? { onUndefinedName: options.onUndefinedName } : {}) });
 }
 
 /**

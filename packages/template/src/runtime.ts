@@ -9,6 +9,7 @@ import { isNamespace } from './globals.js';
 import { Undefined, isUndefined, strict, throwUndefined } from './undefined.js';
 import { callArgs, condUndefined, dict, filter, loopObject, makeMacro, test, unpack } from './jinja-runtime.js';
 import { escapeHtml } from './filters/html.js';
+import { noteUndefinedName } from './undefined-names.js';
 
 interface Frame {
   lookup(name: string): unknown;
@@ -26,6 +27,7 @@ function lookupVariable(context: Context, frame: Frame, name: string): unknown {
     return v instanceof LazyVariable ? v.get() : v;
   }
   if (Object.hasOwn(context.env.globals, name)) return context.env.globals[name];
+  noteUndefinedName(name);
   return new Undefined(name, `'${name}' is undefined`);
 }
 
