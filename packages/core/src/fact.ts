@@ -1,3 +1,4 @@
+import type { FactProbeHints } from './probe-hints.js';
 import type { RawShell } from './sh.js';
 
 /** What a fact's parser receives besides stdout. */
@@ -19,32 +20,14 @@ export interface FactDefinition<A, T> {
   description?: string;
   /**
    * The probe. Must not change the host; its stderr is kept for error messages. It may call the
-   * shell functions of {@link FactDefinition.prelude}: run it alone with {@link factCommand}.
+   * shell functions of a prelude ({@link FactProbeHints.prelude}): run it alone with {@link factCommand}.
    */
   command(args: A): RawShell | string;
-  /**
-   * Shell text the command relies on, typically function definitions: a probe script includes
-   * it once, before its first command of this fact, so a long probe body is sent once per host
-   * instead of once per request. Must print nothing and change nothing. Name its functions and
-   * variables after the fact (`cv_<family>_<name>…`) to keep facts apart.
-   */
+  /** @deprecated give it in `defineFact`'s second argument ({@link FactProbeHints.prelude}). */
   prelude?: string;
-  /**
-   * Work shared by all requests of this fact in one probe script (e.g. one `stat` for many
-   * paths instead of one per path): shell text run once in the probe script's own shell (not a
-   * subshell; `LC_ALL=C`, stdin from /dev/null, output discarded), after the preludes and before the
-   * commands, with the arguments of every request of this fact in that script in order. It may
-   * only set shell variables that the commands read; each command must give the same value
-   * without them (when it runs alone, or when the batch found nothing usable).
-   */
+  /** @deprecated give it in `defineFact`'s second argument ({@link FactProbeHints.batch}). */
   batch?(argsList: A[]): RawShell | string;
-  /**
-   * True when the command may run in the probe script's own shell rather than in a subshell,
-   * which saves a process per request (a process costs milliseconds on small hosts). Only for a
-   * command that never exits, changes directory, options, traps or `IFS`, and reads no variable
-   * it did not set itself: typically the call of a {@link FactDefinition.prelude} function that
-   * assigns all of its variables first.
-   */
+  /** @deprecated give it in `defineFact`'s second argument ({@link FactProbeHints.sameShell}). */
   sameShell?: boolean;
   /** Pure: the fact's value from the probe's stdout. Throw a `ConvergeError('CONVERGE_FACT', …)` when the output makes no sense. */
   parse(stdout: string, output: FactOutput<A>): T;
@@ -54,13 +37,7 @@ export interface FactDefinition<A, T> {
    * fact stale; the engine re-probes it before the next task that needs it. Default `['*']`.
    */
   resources?(args: A): string[];
-  /**
-   * The value after a task made the new, empty directories `dirs` (a plan's
-   * `Plan.newDirectories`; `mkdir -p` where nothing was), from the value probed before:
-   * lets a task that writes into a directory made earlier in the same round trip be planned
-   * without probing again. Return `undefined` when the value cannot be known that way (the
-   * engine then re-probes it). Pure; only called when the fact's resources overlap `dirs`.
-   */
+  /** @deprecated give it in `defineFact`'s second argument ({@link FactProbeHints.afterNewDirectories}). */
   afterNewDirectories?(value: T, args: A, dirs: readonly string[]): T | undefined;
 }
 
@@ -70,18 +47,23 @@ export interface FactRequest<T = unknown> {
   readonly args: unknown;
   /** `name` + JSON of args: requests with the same key are probed once per host. */
   readonly key: string;
+  /** The fact's probe hints (from `defineFact`), for the engine's probe batching. */
+  readonly hints?: FactProbeHints<unknown, T>;
 }
 
 /** A callable fact: call it with arguments to make a {@link FactRequest}. */
 export interface Fact<A, T> {
   (args: A): FactRequest<T>;
   readonly definition: FactDefinition<A, T>;
+  /** The probe hints given to `defineFact` (with those of the deprecated fields of the definition). */
+  readonly hints: FactProbeHints<A, T>;
 }
 
 /**
  * Defines a fact: a read-only probe plus a pure parser, testable from recorded output.
  * Declaring facts up front is what lets the engine batch every probe of a host into one
- * remote script.
+ * remote script. `hints` are optional ways for the engine to probe it at a lower cost
+ * ({@link FactProbeHints}); a fact is complete without them.
  *
  * @example
  * export const fileStat = defineFact({
@@ -91,13 +73,17 @@ export interface Fact<A, T> {
  *   resources: ({ path }) => [path],
  * })
  */
-export function defineFact<A, T>(definition: FactDefinition<A, T>): Fact<A, T> {
+export function defineFact<A, T>(definition: FactDefinition<A, T>, hints: FactProbeHints<A, T> = {}): Fact<A, T> {
+  const { prelude, batch, sameShell, afterNewDirectories } = definition;
+  const merged: FactProbeHints<A, T> = { ...(prelude !== undefined ? { prelude } : {}), ...(batch ? { batch } : {}), ...(sameShell !== undefined ? { sameShell } : {}), ...(afterNewDirectories ? { afterNewDirectories } : {}), ...hints };
   const fn = ((args: A): FactRequest<T> => ({
     fact: definition as FactDefinition<unknown, T>,
     args,
     key: `${definition.name}:${stableJson(args)}`,
+    hints: merged as FactProbeHints<unknown, T>,
   })) as Fact<A, T>;
   Object.defineProperty(fn, 'definition', { value: definition, enumerable: true });
+  Object.defineProperty(fn, 'hints', { value: merged, enumerable: true });
   Object.defineProperty(fn, 'name', { value: definition.name });
   return fn;
 }
@@ -111,8 +97,9 @@ export function defineFact<A, T>(definition: FactDefinition<A, T>): Fact<A, T> {
  */
 export function factCommand<A>(fact: Fact<A, unknown> | FactDefinition<A, unknown>, args: A): string {
   const def = 'definition' in fact ? fact.definition : fact;
+  const prelude = 'definition' in fact ? fact.hints.prelude : fact.prelude;
   const cmd = String(def.command(args));
-  return def.prelude ? `${def.prelude}\n${cmd}` : cmd;
+  return prelude ? `${prelude}\n${cmd}` : cmd;
 }
 
 /** JSON with sorted object keys, so equal arguments give equal keys. */

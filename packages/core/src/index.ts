@@ -12,6 +12,7 @@ export { LocalTransport } from './local-transport.js';
 export { defineFact, factCommand, stableJson, resourcesOverlap } from './fact.js';
 export { atomicWrite } from './atomic-write.js';
 export type { Fact, FactDefinition, FactRequest, FactOutput } from './fact.js';
+export type { FactProbeHints, PlanProbeHints } from './probe-hints.js';
 export { defineModule } from './module.js';
 export type {
   DataEndpoint,

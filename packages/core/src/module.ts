@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { FactRequest } from './fact.js';
+import type { PlanProbeHints } from './probe-hints.js';
 import type { Secret } from './secret.js';
 import type { RawShell } from './sh.js';
 import type { BecomeMethod, ExecResult } from './transport.js';
@@ -36,14 +37,9 @@ export interface Plan<D = unknown> {
    * re-probed after the apply, and in check mode later tasks are told `upstreamChanged`.
    */
   resources?: string[];
-  /**
-   * Directories the apply creates where nothing was, outermost first (`mkdir -p`: each one new
-   * and empty but for the next), when that is all the task changes. Facts that can tell their
-   * value after it ({@link FactDefinition.afterNewDirectories}) are then updated instead of
-   * re-probed, so tasks writing into these directories can run in the same round trip. The
-   * engine checks right before the apply that none of them is there (the probe is out of date
-   * when an earlier task made one under another name); when one is, the task is planned again.
-   */
+  /** Optional hints that let the engine predict facts after the apply instead of probing them again ({@link PlanProbeHints}). */
+  hints?: PlanProbeHints;
+  /** @deprecated give it in {@link Plan.hints} ({@link PlanProbeHints.newDirectories}). */
   newDirectories?: string[];
   /**
    * Result data of a task that reads a state without changing it (e.g. a backup's age): shown

@@ -48,6 +48,8 @@ export const commandPathExists = defineFact<PathExistsArgs, PathExists>({
     const dir = fixed.slice(0, fixed.lastIndexOf('/')) || '/';
     return [dir];
   },
+},
+{
   // Nothing exists inside a directory that was just made (a glob or relative path: probe again).
   afterNewDirectories: (value, { path }, dirs) => (!value.exists && !GLOB.test(path) && placeInNewDirectories(path, dirs) !== undefined ? value : undefined),
 });

@@ -163,27 +163,31 @@ function batchKey(path: string): string {
  *
  * Parsed from `key value` lines; see {@link FileState}.
  */
-export const fileState = defineFact<FileStateArgs, FileState>({
-  name: 'file.state',
-  description: 'Type, mode, owner, group, sha256 and (when asked) content of a path.',
-  prelude: FILE_STATE_PRELUDE,
-  // cv_file_state assigns every variable it reads (cv_fs_*) and never exits; the recurse probe reads its cv_fs_t.
-  sameShell: true,
-  command: (args) =>
-    sh`cv_file_state ${raw(batchKey(args.path))} ${raw(args.content ? '1' : '0')} ${args.path}${args.contentUnlessSha256 === undefined ? raw('') : sh` ${args.contentUnlessSha256}`}${recurseProbe(args.recurse)}`,
-  batch: (list) => {
-    const paths = [...new Set(list.map((a) => a.path))];
-    return paths.length < 2 ? '' : sh`cv_file_state_batch ${paths.flatMap((p) => [batchKey(p), p])}`;
+export const fileState = defineFact<FileStateArgs, FileState>(
+  {
+    name: 'file.state',
+    description: 'Type, mode, owner, group, sha256 and (when asked) content of a path.',
+    command: (args) =>
+      sh`cv_file_state ${raw(batchKey(args.path))} ${raw(args.content ? '1' : '0')} ${args.path}${args.contentUnlessSha256 === undefined ? raw('') : sh` ${args.contentUnlessSha256}`}${recurseProbe(args.recurse)}`,
+    parse: (stdout, { args }) => parseFileState(stdout, args.path),
+    resources: (args) => [args.path],
   },
-  parse: (stdout, { args }) => parseFileState(stdout, args.path),
-  resources: (args) => [args.path],
-  afterNewDirectories: (value, args, dirs) => {
-    if (args.recurse || value.type !== 'absent') return undefined;
-    const where = placeInNewDirectories(args.path, dirs);
-    if (where === undefined) return undefined;
-    return where === 'child' ? { ...value, parentExists: true } : value;
+  {
+    prelude: FILE_STATE_PRELUDE,
+    // cv_file_state assigns every variable it reads (cv_fs_*) and never exits; the recurse probe reads its cv_fs_t.
+    sameShell: true,
+    batch: (list) => {
+      const paths = [...new Set(list.map((a) => a.path))];
+      return paths.length < 2 ? '' : sh`cv_file_state_batch ${paths.flatMap((p) => [batchKey(p), p])}`;
+    },
+    afterNewDirectories: (value, args, dirs) => {
+      if (args.recurse || value.type !== 'absent') return undefined;
+      const where = placeInNewDirectories(args.path, dirs);
+      if (where === undefined) return undefined;
+      return where === 'child' ? { ...value, parentExists: true } : value;
+    },
   },
-});
+);
 
 /**
  * Where `path` lies relative to new, empty directories `dirs` (outermost first, as a plan's

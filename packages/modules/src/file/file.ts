@@ -163,8 +163,8 @@ export const file = defineModule({
     // `mkdir -p` also creates the missing parents: later tasks under them must see them.
     if (steps !== 'create' || wanted !== 'directory') return planned;
     // With the parent there, the new directory is all that changes: tasks writing into it can be
-    // planned without a new probe (FileState.afterNewDirectories).
-    return s.parentExists ? (isPlainPath(p.path) ? { ...planned, newDirectories: [p.path] } : planned) : { ...planned, resources: ancestors(p.path) };
+    // planned without a new probe (fileState's afterNewDirectories hint).
+    return s.parentExists ? (isPlainPath(p.path) ? { ...planned, hints: { newDirectories: [p.path] } } : planned) : { ...planned, resources: ancestors(p.path) };
   },
   apply: ({ params: p, plan }) => {
     const d = plan.data as FileData;

@@ -146,7 +146,9 @@ describe('file.state and command.path_exists after new directories (afterNewDire
         const was = before.get(r.key);
         const now = after.get(r.key);
         if (!was?.ok || !now?.ok) throw new Error(`probe of ${r.key} failed`);
-        const predicted = r.fact.afterNewDirectories?.(was.value, r.args, [made]);
+        const predict = r.hints?.afterNewDirectories;
+        if (!predict) throw new Error(`${r.fact.name} has no afterNewDirectories hint`);
+        const predicted = predict(was.value, r.args, [made]);
         const c = cases.find((k) => k.path === (r.args as { path: string }).path && (k.recurse ?? false) === ('recurse' in (r.args as object)))!;
         if (c.expect === 'declined') expect(predicted, r.key).toBeUndefined();
         else expect(predicted, r.key).toEqual(now.value);
@@ -158,8 +160,8 @@ describe('file.state and command.path_exists after new directories (afterNewDire
 
   it('declines for a path that existed before and for a glob', () => {
     const file = { path: '/srv/app/x', type: 'file', parentExists: true } as const;
-    expect(fileState.definition.afterNewDirectories?.(file, { path: '/srv/app/x' }, ['/srv/app'])).toBeUndefined();
-    expect(commandPathExists.definition.afterNewDirectories?.({ exists: false }, { path: '/srv/app/*.done' }, ['/srv/app'])).toBeUndefined();
-    expect(commandPathExists.definition.afterNewDirectories?.({ exists: false }, { path: 'rel/x', chdir: '/srv/app' }, ['/srv/app'])).toBeUndefined();
+    expect(fileState.hints.afterNewDirectories!(file, { path: '/srv/app/x' }, ['/srv/app'])).toBeUndefined();
+    expect(commandPathExists.hints.afterNewDirectories!({ exists: false }, { path: '/srv/app/*.done' }, ['/srv/app'])).toBeUndefined();
+    expect(commandPathExists.hints.afterNewDirectories!({ exists: false }, { path: 'rel/x', chdir: '/srv/app' }, ['/srv/app'])).toBeUndefined();
   });
 });
