@@ -1,15 +1,18 @@
-export { runPlaybook, renderDiff, DEFAULT_CONNECT_CONCURRENCY } from './run.js';
-export type { RunOptions, PreparedHostPlay } from './run.js';
-export type { RunReport, RunEvent, TaskReport, TaskStatus, HostSummary, HostStats, StoppedHost, UnreachableReason } from './report.js';
-export { connectionSpec, becomePasswordFromVars } from './connection.js';
-export { probe, probeScript, parseProbeOutput } from './probe.js';
-export type { FactResult } from './probe.js';
-export { stepsScript, parseStepsOutput } from './steps.js';
-export { PendingHandlers } from './state.js';
-export { atomicWrite } from '@converge/core';
-export { taskVars } from './vars.js';
-export type { MagicVars } from './vars.js';
-export { listPlaybook } from './listing.js';
-export type { ListOptions } from './listing.js';
-export { writeRetryFile, retryFilePath, retryHosts } from './retry-file.js';
-export { orderHosts, serialBatches } from './batches.js';
+/**
+ * The converge run: prepare -> schedule (plays, serial batches, hosts) -> per host: facts ->
+ * plan -> apply -> control -> handlers -> verify -> report. What other packages use; the
+ * stages live in `src/internal/` (closed by the package's exports map).
+ *
+ * @module
+ */
+export { runPlaybook } from './internal/run/run-playbook.js';
+export type { RunOptions, PreparedHostPlay } from './internal/run/run-options.js';
+export type { RunReport, RunEvent, TaskReport, TaskStatus, HostSummary, HostStats, StoppedHost, UnreachableReason } from './internal/report/report.js';
+export { connectionSpec } from './internal/run/connection-spec.js';
+export { probe } from './internal/facts/probe.js';
+export type { FactResult } from './internal/facts/probe.js';
+export { taskVars } from './internal/prepare/task-vars.js';
+export type { MagicVars } from './internal/prepare/task-vars.js';
+export { listPlaybook } from './internal/prepare/listing.js';
+export type { ListOptions } from './internal/prepare/listing.js';
+export { writeRetryFile } from './internal/report/retry-file.js';

@@ -10,8 +10,10 @@ import { defineModule, type Task } from '@converge/core';
 import { definePlaybook, type Play } from '@converge/core';
 import { secret } from '@converge/core';
 import { sh } from '@converge/core';
-import type { RunEvent } from './report.js';
-import { renderDiff, runPlaybook, type RunOptions } from './run.js';
+import type { RunEvent } from '../report/report.js';
+import { renderDiff } from '../plan/diff.js';
+import type { RunOptions } from './run-options.js';
+import { runPlaybook } from './run-playbook.js';
 
 // Engine tests run on this controller through the real LocalTransport (a framed /bin/sh),
 // with small modules defined here; the builtin modules have their own tests on containers.

@@ -1,6 +1,6 @@
 import { ConvergeError } from '@converge/core';
 import { globToRegExp } from '@converge/inventory';
-import { walkNodes, type PlanNode, type PlayPlan, type TaskNode } from './prepare.js';
+import { walkNodes, type PlanNode, type PlayPlan, type TaskNode } from '../prepare/plan-nodes.js';
 
 /**
  * `--start-at-task NAME`, as ansible-playbook: plays before the first task named NAME (the

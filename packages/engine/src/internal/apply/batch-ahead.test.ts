@@ -10,7 +10,7 @@ import { LocalTransport } from '@converge/core';
 import { defineModule, type Task } from '@converge/core';
 import { definePlaybook } from '@converge/core';
 import { sh } from '@converge/core';
-import { runPlaybook } from './run.js';
+import { runPlaybook } from '../run/run-playbook.js';
 
 // How a real run saves round trips without planning from guesses: a task writing into a
 // directory made earlier in the same script is planned from the fact's `afterNewDirectories`,

@@ -1,5 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { TaskStatus } from './report.js';
+import type { TaskStatus } from '../report/report.js';
 
 /** What a host gets from {@link BatchControl.runOnce}. */
 export interface RunOnceResult {

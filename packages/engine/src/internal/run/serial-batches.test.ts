@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Play } from '@converge/core';
-import { checkPlayControl, orderHosts, serialBatches } from './batches.js';
+import { checkPlayControl, orderHosts, serialBatches } from './serial-batches.js';
 
 const hosts = (n: number) => Array.from({ length: n }, (_, i) => `h${i + 1}`);
 const sizes = (n: number, serial: Play['serial']) => serialBatches(hosts(n), serial).map((b) => b.length);

@@ -1,40 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import { ConvergeError } from '@converge/core';
-import type { FactDefinition, FactRequest } from '@converge/core';
+import type { FactRequest } from '@converge/core';
 import { quote } from '@converge/core';
 import type { ExecOptions, Transport } from '@converge/core';
+import { runsInScriptShell, sharedProbeText } from './batching/probe-batching.js';
 
 /** A fact's value, or why it could not be read. */
 export type FactResult = { ok: true; value: unknown } | { ok: false; error: Error };
 
 /**
- * Builds ONE shell script that runs every probe: first the prelude of each fact in it (once per
- * fact) and each fact's batch over all of its requests, then each probe in a subshell (through
- * `eval`, so that a syntax error or `exit` ends only that probe; in the script's own shell for a
- * fact marked `sameShell`), all with `LC_ALL=C` and stdin
+ * Builds ONE shell script that runs every probe: first what the facts' probe hints share over
+ * all requests ({@link sharedProbeText}: preludes and batches), then each probe in a subshell
+ * (through `eval`, so that a syntax error or `exit` ends only that probe; in the script's own
+ * shell for a fact whose hints say `sameShell`), all with `LC_ALL=C` and stdin
  * from /dev/null. Each probe's output is followed by a per-run random marker carrying its index
  * and exit status on stdout and on stderr, so outputs split unambiguously.
  */
 export function probeScript(requests: readonly FactRequest[], nonce: string): string {
-  const facts = new Map<FactDefinition<unknown, unknown>, unknown[]>();
-  for (const r of requests) {
-    const list = facts.get(r.fact);
-    if (list) list.push(r.args);
-    else facts.set(r.fact, [r.args]);
-  }
   const lines = [
     'LC_ALL=C; export LC_ALL; exec </dev/null',
     `cv_probe_end() { printf '\\036${nonce}F%d:%d\\036\\n' "$1" "$2"; printf '\\036${nonce}F%d\\036\\n' "$1" >&2; }`,
     'cv_probe_all() {',
+    ...sharedProbeText(requests),
   ];
-  for (const def of facts.keys()) if (def.prelude) lines.push(def.prelude);
-  for (const [def, argsList] of facts) {
-    const text = def.batch ? String(def.batch(argsList)) : '';
-    if (text.trim() !== '') lines.push(`{ ${text}\n} >/dev/null 2>&1`);
-  }
   requests.forEach((r, i) => {
     const cmd = String(r.fact.command(r.args));
-    lines.push(r.fact.sameShell ? `${cmd}\ncv_probe_end ${i} $?` : `( eval ${quote(cmd)} ); cv_probe_end ${i} $?`);
+    lines.push(runsInScriptShell(r) ? `${cmd}\ncv_probe_end ${i} $?` : `( eval ${quote(cmd)} ); cv_probe_end ${i} $?`);
   });
   // Probes write many short lines; dd collects stdout into blocks so that they travel in a few
   // packets instead of one per line (dd writes a block when it holds obs bytes, and at the end).

@@ -4,7 +4,8 @@ import { selectHosts } from '@converge/inventory';
 import { isBlock, type TaskListItem } from '@converge/core';
 import type { Task } from '@converge/core';
 import type { Playbook, RoleDefinition } from '@converge/core';
-import { defaultName, tagSelected } from './prepare.js';
+import { tagSelected } from './tag-selection.js';
+import { defaultName } from './task-names.js';
 
 /** What {@link listPlaybook} prints, and the selections that apply. */
 export interface ListOptions {

@@ -13,8 +13,9 @@ import type { TaskListItem } from '@converge/core';
 import { isSecret, reveal, secret, secretText, type Secret } from '@converge/core';
 import { OrSecret } from '@converge/core';
 import { sh } from '@converge/core';
-import type { RunEvent } from './report.js';
-import { runPlaybook, type RunOptions } from './run.js';
+import type { RunEvent } from '../report/report.js';
+import { runPlaybook } from '../run/run-playbook.js';
+import type { RunOptions } from '../run/run-options.js';
 
 // Task-level playbook semantics (loops, register, until/retries, blocks, task vars, host facts)
 // run through the real LocalTransport (a framed /bin/sh) with small modules defined here.

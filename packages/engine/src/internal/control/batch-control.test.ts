@@ -11,8 +11,9 @@ import { defineModule, type Task } from '@converge/core';
 import { definePlaybook, type Play } from '@converge/core';
 import { sh, type RawShell } from '@converge/core';
 import type { ExecOptions, ExecResult, Transport } from '@converge/core';
-import type { RunEvent, RunReport } from './report.js';
-import { runPlaybook, type RunOptions } from './run.js';
+import type { RunEvent, RunReport } from '../report/report.js';
+import { runPlaybook } from '../run/run-playbook.js';
+import type { RunOptions } from '../run/run-options.js';
 
 // Play-level execution control (serial, maxFailPercentage, anyErrorsFatal, order, throttle,
 // runOnce, delegateTo, startAtTask) through runPlaybook, with several inventory hosts that are

@@ -1,0 +1,151 @@
+import type { ExecResult, FactRequest } from '@converge/core';
+import { aheadRequests } from '../facts/batching/ahead.js';
+import { distrustPlan, newDirectoriesGuard, newDirectoriesOf, stoppedAtGuard } from '../facts/batching/new-directories.js';
+import { userOf } from '../facts/fact-store.js';
+import { parseProbeOutput, probeScript } from '../facts/probe.js';
+import { probeTasks } from '../facts/probing.js';
+import { emitTaskStart, HostUnreachable, isConnectionLost, pendingItems, unreachable, type HostRunContext } from '../host/host-context.js';
+import { planTask, reportUnchanged } from '../plan/plan-task.js';
+import type { Prepared, TaskNode } from '../prepare/plan-nodes.js';
+import { asConvergeError, describeError } from '../report/failure.js';
+import { composeBatch, type BatchItem } from './batch-composer.js';
+import { finishTask } from './finish.js';
+import { stage, type Staged } from './stage.js';
+import { newNonce, stepsScript } from './steps.js';
+
+/** Where a batch ended: `next` is the first item not run (the one after a failure). */
+export interface BatchEnd {
+  next: number;
+  failed: boolean;
+}
+
+/**
+ * Runs item `start` (not check mode) and, in the same round trip, the items after it that are
+ * independent of it ({@link composeBatch}). Facts that the batch makes stale are probed again
+ * at the end of its script for the tasks still to come (`aheadRequests`), as task by task.
+ * Reports stay in order. `announced`: the head's task-start event was emitted already (its first
+ * script stopped before it, at a new-directories guard).
+ */
+export async function runBatch(ctx: HostRunContext, tasks: Prepared[], start: number, only?: TaskNode, announced = false): Promise<BatchEnd> {
+  const head = tasks[start] as Prepared;
+  const started = performance.now();
+  if (!announced) emitTaskStart(ctx, head);
+  const first = await planHead(ctx, head, started);
+  if (first.kind === 'done') return { next: start + 1, failed: first.failed };
+  const { items, next } = composeBatch(ctx, tasks, start, first.staged, only);
+  const applies = items.flatMap((it) => (it.kind === 'apply' ? [it.staged] : []));
+  const user = userOf(head);
+  // The shell stops at the first failed step, so this probe runs only after every apply succeeded.
+  const ahead = aheadRequests(ctx.facts, pendingItems(ctx), applies, user, new Set(items.map((it) => (it.kind === 'apply' ? it.staged.p : it.p))));
+  const aheadNonce = newNonce();
+  const script = [...applies.map((a) => newDirectoriesGuard(a.plan, a.nonce) + stepsScript(a.steps, a.nonce)), ...(ahead.length > 0 ? [probeScript(ahead, aheadNonce)] : [])].join('\n');
+  const { live, onStdout } = liveStarts(ctx, applies, head);
+  let exec: ExecResult;
+  try {
+    exec = await ctx.transport.exec(script, head.become ? { become: head.become, onStdout } : { onStdout });
+  } catch (e) {
+    if (isConnectionLost(e)) unreachable(ctx, e);
+    const err = asConvergeError(e, 'CONVERGE_APPLY');
+    ctx.results.report(head, 'failed', { message: describeError(err), code: err.code, started });
+    return { next: start + 1, failed: true };
+  }
+  const end = readBatch(ctx, items, exec, started, live);
+  if (end.kind === 'guard') return end.p === head ? runBatch(ctx, tasks, start, only, true) : { next: tasks.indexOf(end.p), failed: false };
+  if (end.kind === 'failed') return { next: tasks.indexOf(end.p) + 1, failed: true };
+  // Without its last marker the probe did not run: a step failed (its error ignored) and the shell stopped.
+  if (ahead.length > 0 && exec.stdout.includes(`\x1e${aheadNonce}F${ahead.length - 1}:`)) storeAhead(ctx, user, ahead, aheadNonce, exec, end);
+  return { next, failed: false };
+}
+
+/** The head of a batch planned and staged; or, when it has nothing to apply or its plan failed, whether it failed. */
+async function planHead(ctx: HostRunContext, head: Prepared, started: number): Promise<{ kind: 'staged'; staged: Staged } | { kind: 'done'; failed: boolean }> {
+  try {
+    if (ctx.facts.isStale(head)) await probeTasks(ctx, [head, ...pendingItems(ctx).filter((t) => t !== head)]);
+    const planned = planTask(ctx, head);
+    if (planned.plan.changes.length === 0) return { kind: 'done', failed: reportUnchanged(ctx, head, planned.plan, started) === 'failed' };
+    return { kind: 'staged', staged: stage(head, planned) };
+  } catch (e) {
+    if (e instanceof HostUnreachable) throw e;
+    const err = asConvergeError(e, 'CONVERGE_PLAN');
+    ctx.results.report(head, 'failed', { message: describeError(err), code: err.code, started });
+    return { kind: 'done', failed: true };
+  }
+}
+
+/** How reading a batch's output ended: every item reported (with where the ahead probe's output starts), a failed item, or a guard that stopped the script before an item. */
+type ReadEnd = { kind: 'done'; outAt: number; errAt: number } | { kind: 'failed'; p: Prepared } | { kind: 'guard'; p: Prepared };
+
+/**
+ * The live `task-start` events of a batch's tasks after its head: the next task starts when the
+ * last step marker of the one before it arrives on stdout, so that the live line names the task
+ * that runs. `live`: the tasks announced so far (the head is, by its caller).
+ */
+function liveStarts(ctx: HostRunContext, applies: readonly Staged[], head: Prepared): { live: Set<Prepared>; onStdout: (chunk: string) => void } {
+  const live = new Set<Prepared>([head]);
+  let running = 0;
+  let tail = '';
+  const onStdout = (chunk: string): void => {
+    tail += chunk;
+    while (running < applies.length - 1) {
+      const a = applies[running] as Staged;
+      const mark = `\x1e${a.nonce}S${a.steps.length - 1}:`;
+      const at = a.steps.length === 0 ? 0 : tail.indexOf(mark);
+      if (at < 0) break;
+      tail = tail.slice(at + (a.steps.length === 0 ? 0 : mark.length));
+      running += 1;
+      const staged = applies[running] as Staged;
+      // A task whose new-directory guard may stop the script is announced with the results,
+      // so that a task planned again is announced once.
+      if (newDirectoriesOf(staged.plan)?.length) continue;
+      live.add(staged.p);
+      emitTaskStart(ctx, staged.p);
+    }
+    if (tail.length > 512) tail = tail.slice(-512);
+  };
+  return { live, onStdout };
+}
+
+/** Reports each item of a batch from its part of the script's output, in order (announcing the tasks not announced live). */
+function readBatch(ctx: HostRunContext, items: readonly BatchItem[], exec: ExecResult, started: number, live: ReadonlySet<Prepared>): ReadEnd {
+  let outAt = 0;
+  let errAt = 0;
+  for (const it of items) {
+    if (it.kind === 'skip') {
+      ctx.results.report(it.p, 'skipped', { message: it.p.skip ?? 'skipped' });
+      continue;
+    }
+    if (it.kind === 'ok') {
+      emitTaskStart(ctx, it.p, false);
+      ctx.results.report(it.p, 'ok', { message: it.message, started });
+      continue;
+    }
+    const a = it.staged;
+    if (stoppedAtGuard(a.plan, a.nonce, exec.stdout, outAt)) {
+      // A directory the plan took for new was there already (reached by another name, or made
+      // by another writer): neither this task nor any after it ran. Plan them again from a probe.
+      distrustPlan(ctx.facts, a.p, a.resources);
+      return { kind: 'guard', p: a.p };
+    }
+    if (!live.has(a.p)) emitTaskStart(ctx, a.p, false);
+    const outEnd = lastMarkerEnd(exec.stdout, new RegExp(`\\x1e${a.nonce}S\\d+:\\d+\\x1e\\n`, 'g'), outAt);
+    const errEnd = lastMarkerEnd(exec.stderr, new RegExp(`\\x1e${a.nonce}S\\d+\\x1e\\n`, 'g'), errAt);
+    const own: ExecResult = { stdout: exec.stdout.slice(outAt, outEnd), stderr: exec.stderr.slice(errAt, errEnd), exitCode: exec.exitCode, durationMs: exec.durationMs };
+    outAt = outEnd;
+    errAt = errEnd;
+    if (finishTask(ctx, a, own, started, true) === 'failed') return { kind: 'failed', p: a.p };
+  }
+  return { kind: 'done', outAt, errAt };
+}
+
+/** Keeps the values of the probe that ended the batch's script. */
+function storeAhead(ctx: HostRunContext, user: string, ahead: FactRequest[], nonce: string, exec: ExecResult, at: { outAt: number; errAt: number }): void {
+  ctx.facts.store(user, ahead, parseProbeOutput(ahead, nonce, exec.stdout.slice(at.outAt), exec.stderr.slice(at.errAt)));
+}
+
+/** End offset of the last match of `re` (global) at or after `from`, or `from` when none. */
+function lastMarkerEnd(text: string, re: RegExp, from: number): number {
+  re.lastIndex = from;
+  let end = from;
+  for (let m = re.exec(text); m; m = re.exec(text)) end = m.index + m[0].length;
+  return end;
+}

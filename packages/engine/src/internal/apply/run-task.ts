@@ -1,0 +1,53 @@
+import type { ExecResult } from '@converge/core';
+import { probeTasks } from '../facts/probing.js';
+import { emitTaskStart, HostUnreachable, isConnectionLost, pendingItems, unreachable, type HostRunContext } from '../host/host-context.js';
+import { renderDiff } from '../plan/diff.js';
+import { planTask, reportUnchanged, type Planned } from '../plan/plan-task.js';
+import type { Prepared } from '../prepare/plan-nodes.js';
+import { asConvergeError, describeError } from '../report/failure.js';
+import type { TaskStatus } from '../report/report.js';
+import { finishTask, notify } from './finish.js';
+import { changedResources, stage } from './stage.js';
+import { stepsScript } from './steps.js';
+
+/**
+ * Runs one task in a round trip of its own: probes its facts again when a change made them
+ * stale (with those of the tasks still to come), plans, and applies when there are changes. In
+ * check mode, reports what it would change instead.
+ */
+export async function runTask(ctx: HostRunContext, p: Prepared): Promise<TaskStatus> {
+  const started = performance.now();
+  emitTaskStart(ctx, p);
+  try {
+    if (ctx.facts.isStale(p)) await probeTasks(ctx, [p, ...pendingItems(ctx).filter((t) => t !== p)]);
+    const planned = planTask(ctx, p);
+    if (planned.plan.changes.length === 0) return reportUnchanged(ctx, p, planned.plan, started);
+    if (ctx.options.check) return predictTask(ctx, p, planned, started);
+    const staged = stage(p, planned);
+    let exec: ExecResult;
+    try {
+      exec = await ctx.transport.exec(stepsScript(staged.steps, staged.nonce), p.become ? { become: p.become } : {});
+    } catch (e) {
+      if (isConnectionLost(e)) unreachable(ctx, e);
+      throw e;
+    }
+    return finishTask(ctx, staged, exec, started);
+  } catch (e) {
+    if (e instanceof HostUnreachable) throw e;
+    const err = asConvergeError(e, 'CONVERGE_PLAN');
+    return ctx.results.report(p, 'failed', { message: describeError(err), code: err.code, started });
+  }
+}
+
+/** Check mode: reports the changes a task would make, and records them for the plans of later tasks. */
+function predictTask(ctx: HostRunContext, p: Prepared, { plan }: Planned, started: number): TaskStatus {
+  const diff = ctx.options.diff ? renderDiff(plan.changes, plan.diffs ?? []) : undefined;
+  // A task whose changedWhen needs its result (skipped here) may still change what it
+  // touches: later tasks plan with upstreamChanged, as after a predicted change.
+  ctx.changes.predicted(changedResources(p, plan));
+  if (p.task.options.changedWhen) {
+    return ctx.results.report(p, 'skipped', { message: 'check mode: changedWhen needs the result of running the task', started, checkUnknown: 'all' });
+  }
+  notify(ctx, p);
+  return ctx.results.report(p, 'changed', { changes: plan.changes, ...(diff ? { diff } : {}), started, ...(p.def.outcome ? { checkUnknown: 'output' as const } : {}) });
+}
