@@ -2,25 +2,16 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { definePlaybook, LocalTransport } from '@converge/core';
-import { parseIniInventory } from '@converge/inventory';
-import { runPlaybook } from '@converge/engine';
-import type { RunEvent } from '@converge/engine';
 import type { Task } from '@converge/core';
+import { runLocal } from '@converge/engine/testing';
 import { blockinfile, command, copy, file, iniFile, lineinfile, shell, template } from '../../src/index.js';
 
 // Tasks that write into directories made earlier in the same play, run through the real
 // LocalTransport (a framed /bin/sh): check mode predicts the real run, the second run changes
 // nothing, and the files hold what the tasks asked for.
-async function run(root: string, tasks: Task[], check = false, onEvent?: (e: RunEvent) => void) {
-  return runPlaybook({
-    playbook: definePlaybook({ name: 'new dirs', hosts: 'all', tasks }),
-    playbookPath: join(root, 'p.ts'),
-    inventory: parseIniInventory('local1 ansible_connection=local', 't.ini'),
-    transport: (spec) => new LocalTransport(spec.host),
-    check,
-    ...(onEvent ? { onEvent } : {}),
-  });
+const newDirs = (tasks: Task[]) => ({ name: 'new dirs', hosts: 'all', tasks });
+async function run(root: string, tasks: Task[], check = false) {
+  return (await runLocal(newDirs(tasks), { dir: root, check })).report;
 }
 
 const lines = (r: Awaited<ReturnType<typeof run>>) => r.tasks.map((t) => `${t.status}: ${t.task}${t.item ? ` [${t.item}]` : ''}`);
@@ -80,10 +71,8 @@ describe('tasks writing into a directory made earlier in the play', () => {
       lineinfile({ path: join(root, 'link', 'd', 'f'), line: 'second', create: true }),
     ];
     const status = (r: Awaited<ReturnType<typeof run>>) => r.tasks.map((t) => t.status);
-    const starts: string[] = [];
-    const first = await run(root, tasks, false, (e) => {
-      if (e.type === 'task-start') starts.push(e.task);
-    });
+    const { report: first, events } = await runLocal(newDirs(tasks), { dir: root });
+    const starts = events.flatMap((e) => (e.type === 'task-start' ? [e.task] : []));
     // Each task starts once, also the one whose script stopped before it.
     expect(starts).toEqual(first.tasks.map((t) => t.task));
     // Check mode cannot know that the names meet; the real run finds the directory there.
@@ -161,16 +150,7 @@ describe('tasks writing into a directory made earlier in the play', () => {
       copy({ dest: join(t, 'y'), content: 'y\n' }, { when: (c) => c.registered('r')?.changed === true }),
     ];
     const handlers = [copy({ dest: join(t, 'h'), content: 'h\n' }, { name: 'h' })];
-    const play = async (check: boolean) =>
-      lines(
-        await runPlaybook({
-          playbook: definePlaybook({ name: 'handlers', hosts: 'all', tasks, handlers }),
-          playbookPath: join(root, 'p.ts'),
-          inventory: parseIniInventory('local1 ansible_connection=local', 't.ini'),
-          transport: (spec) => new LocalTransport(spec.host),
-          check,
-        }),
-      );
+    const play = async (check: boolean) => lines((await runLocal({ name: 'handlers', hosts: 'all', tasks, handlers }, { dir: root, check })).report);
     const predicted = await play(true);
     const first = await play(false);
     expect(first).toEqual(predicted);

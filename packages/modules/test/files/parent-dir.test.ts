@@ -2,24 +2,19 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { definePlaybook, LocalTransport } from '@converge/core';
-import { parseIniInventory } from '@converge/inventory';
-import { runPlaybook } from '@converge/engine';
+import { runLocal } from '@converge/engine/testing';
 import { copy, file } from '../../src/index.js';
 
 // Runs on this controller through the real LocalTransport (a framed /bin/sh).
 async function run(root: string, check: boolean) {
-  const report = await runPlaybook({
-    playbook: definePlaybook({
+  const { report } = await runLocal(
+    {
       name: 'nested directories',
       hosts: 'all',
       tasks: [file({ path: join(root, 'a/b/c'), state: 'directory' }), copy({ dest: join(root, 'a/x.txt'), content: 'x\n' }), copy({ dest: join(root, 'a/b/y.txt'), content: 'y\n' })],
-    }),
-    playbookPath: join(root, 'p.ts'),
-    inventory: parseIniInventory('local1 ansible_connection=local', 't.ini'),
-    transport: (spec) => new LocalTransport(spec.host),
-    check,
-  });
+    },
+    { dir: root, check },
+  );
   return report.tasks.map((t) => `${t.status}: ${t.task}`);
 }
 

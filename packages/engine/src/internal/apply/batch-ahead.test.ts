@@ -5,15 +5,12 @@ import { Type } from '@sinclair/typebox';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConvergeError } from '@converge/core';
 import { defineFact } from '@converge/core';
-import { parseIniInventory } from '@converge/inventory';
-import { LocalTransport } from '@converge/core';
 import { defineModule, type Task } from '@converge/core';
-import { definePlaybook } from '@converge/core';
 import { sh } from '@converge/core';
-import { runPlaybook } from '../run/run-playbook.js';
+import { play, runLocal } from '../../testing.js';
 
 // How a real run saves round trips without planning from guesses: a task writing into a
-// directory made earlier in the same script is planned from the fact's `afterNewDirectories`,
+// directory made earlier in the same script is planned from the fact's `afterNewDirectories` hint,
 // and the facts an apply makes stale are probed again at the end of the apply's own script.
 // Runs on this controller through the real LocalTransport (a framed /bin/sh).
 
@@ -25,30 +22,37 @@ interface PathKind {
 
 let probes = 0;
 
-/** What is at a path, with a file's text; knows its value after new directories are made above it. */
-const pathKind = defineFact<{ path: string; hook: boolean }, PathKind>({
+const pathKindFact = {
   name: 'test.path_kind',
-  command: ({ path }) =>
+  command: ({ path }: { path: string }) =>
     sh`if [ -d ${path} ]; then echo directory; elif [ -f ${path} ]; then echo file; cat -- ${path}; else echo absent; fi; [ -d "$(dirname -- ${path})" ] && echo parent >&2; true`,
-  parse: (out, { stderr }) => {
+  parse: (out: string, { stderr }: { stderr: string }): PathKind => {
     probes += 1;
     const [kind, ...rest] = out.split('\n');
     return { kind: kind as PathKind['kind'], parentExists: stderr.includes('parent'), ...(kind === 'file' ? { text: rest.join('\n') } : {}) };
   },
-  resources: ({ path }) => [path],
-  afterNewDirectories: (value, { path, hook }, dirs) => {
-    if (!hook || value.kind !== 'absent' || dirs.includes(path) || !path.startsWith(`${dirs[0]}/`)) return undefined;
-    return dirs.includes(dirname(path)) ? { ...value, parentExists: true } : value;
-  },
-});
+  resources: ({ path }: { path: string }) => [path],
+};
+const afterNewDirectories = (value: PathKind, { path, hook }: { path: string; hook: boolean }, dirs: readonly string[]): PathKind | undefined => {
+  if (!hook || value.kind !== 'absent' || dirs.includes(path) || !path.startsWith(`${dirs[0]}/`)) return undefined;
+  return dirs.includes(dirname(path)) ? { ...value, parentExists: true } : value;
+};
+
+/** What is at a path, with a file's text; knows its value after new directories are made above it (a probe hint). */
+const pathKind = defineFact<{ path: string; hook: boolean }, PathKind>(pathKindFact, { afterNewDirectories });
+/** The same with the deprecated field of the definition. */
+const pathKindDeprecated = defineFact<{ path: string; hook: boolean }, PathKind>({ ...pathKindFact, name: 'test.path_kind_deprecated', afterNewDirectories });
 
 const mkdir = defineModule({
   name: 'test.mkdir',
   description: 'A directory whose parent exists.',
-  params: Type.Object({ path: Type.String(), hook: Type.Optional(Type.Boolean()), fail: Type.Optional(Type.Boolean()) }),
-  facts: (p) => ({ at: pathKind({ path: p.path, hook: p.hook ?? true }) }),
-  plan: ({ params, facts }) =>
-    facts.at.kind === 'directory' ? { changes: [] } : { changes: [{ path: 'state', before: facts.at.kind, after: 'directory' }], newDirectories: [params.path] },
+  params: Type.Object({ path: Type.String(), hook: Type.Optional(Type.Boolean()), fail: Type.Optional(Type.Boolean()), deprecated: Type.Optional(Type.Boolean()) }),
+  facts: (p) => ({ at: (p.deprecated ? pathKindDeprecated : pathKind)({ path: p.path, hook: p.hook ?? true }) }),
+  plan: ({ params, facts }) => {
+    if (facts.at.kind === 'directory') return { changes: [] };
+    const changes = [{ path: 'state', before: facts.at.kind, after: 'directory' }];
+    return params.deprecated ? { changes, newDirectories: [params.path] } : { changes, hints: { newDirectories: [params.path] } };
+  },
   apply: ({ params }) => [{ script: params.fail ? 'exit 5' : sh`mkdir -- ${params.path}`, description: 'make the directory' }],
   resources: (p) => [p.path],
 });
@@ -56,8 +60,8 @@ const mkdir = defineModule({
 const put = defineModule({
   name: 'test.put',
   description: 'A file with this text, in an existing directory.',
-  params: Type.Object({ path: Type.String(), text: Type.String(), hook: Type.Optional(Type.Boolean()) }),
-  facts: (p) => ({ at: pathKind({ path: p.path, hook: p.hook ?? true }) }),
+  params: Type.Object({ path: Type.String(), text: Type.String(), hook: Type.Optional(Type.Boolean()), deprecated: Type.Optional(Type.Boolean()) }),
+  facts: (p) => ({ at: (p.deprecated ? pathKindDeprecated : pathKind)({ path: p.path, hook: p.hook ?? true }) }),
   plan: ({ params, facts, upstreamChanged }) => {
     if (facts.at.kind === 'file' && facts.at.text === params.text) return { changes: [] };
     // Check mode plans from the facts before the run: an earlier task may make the directory.
@@ -85,13 +89,7 @@ beforeEach(() => {
 });
 
 async function run(tasks: Task[], check = false) {
-  return runPlaybook({
-    playbook: definePlaybook({ name: 'p', hosts: 'all', tasks }),
-    playbookPath: join(dir, 'playbook.ts'),
-    inventory: parseIniInventory('local1 ansible_connection=local', 'test.ini'),
-    transport: (spec) => new LocalTransport(spec.host),
-    check,
-  });
+  return (await runLocal(play(tasks), { dir, check })).report;
 }
 
 const statuses = (r: Awaited<ReturnType<typeof run>>) => r.tasks.map((t) => `${t.status} ${t.task}`);
@@ -108,6 +106,15 @@ describe('round trips of a real run', () => {
     const second = await run(tasks);
     expect(second.summary.local1).toMatchObject({ ok: 6, changed: 0 });
     expect(second.stats.local1?.roundTrips).toBe(1);
+  });
+
+  it('takes the deprecated fields (Plan.newDirectories, FactDefinition.afterNewDirectories) as the hints', async () => {
+    const deprecated = true;
+    const tasks = ['a', 'b'].flatMap((d) => [mkdir({ path: join(dir, d), deprecated }), put({ path: join(dir, d, 'x'), text: `in ${d}`, deprecated }), put({ path: join(dir, d, 'y'), text: 'y', deprecated })]);
+    const first = await run(tasks);
+    expect(first.summary.local1).toMatchObject({ changed: 6, failed: 0 });
+    expect(readFileSync(join(dir, 'b', 'x'), 'utf8')).toBe('in b');
+    expect(first.stats.local1?.roundTrips).toBe(3);
   });
 
   it('probes again, in the apply script, a fact that cannot tell its value after the new directory', async () => {

@@ -5,49 +5,17 @@ import { Type } from '@sinclair/typebox';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConvergeError } from '@converge/core';
 import { defineFact } from '@converge/core';
-import { parseIniInventory } from '@converge/inventory';
-import { LocalTransport } from '@converge/core';
 import { defineModule, type Task } from '@converge/core';
-import { definePlaybook, type Play } from '@converge/core';
-import { sh, type RawShell } from '@converge/core';
-import type { ExecOptions, ExecResult, Transport } from '@converge/core';
-import type { RunEvent, RunReport } from '../report/report.js';
+import { definePlaybook, LocalTransport, type Play } from '@converge/core';
+import { sh } from '@converge/core';
+import { failing, fileText, localInventory, logRun, play as localPlay, runLocal, textFile, type LocalRunOptions } from '../../testing.js';
+import type { RunReport } from '../report/report.js';
 import { runPlaybook } from '../run/run-playbook.js';
-import type { RunOptions } from '../run/run-options.js';
 
 // Play-level execution control (serial, maxFailPercentage, anyErrorsFatal, order, throttle,
 // runOnce, delegateTo, startAtTask) through runPlaybook, with several inventory hosts that are
-// each a real LocalTransport (a framed /bin/sh on this machine). A recording wrapper notes which
-// host's connection ran which script, since all these "hosts" share one file system.
-
-const fileText = defineFact<{ path: string }, string | null>({
-  name: 'test.file_text',
-  command: ({ path }) => sh`if [ -f ${path} ]; then cat -- ${path}; else exit 3; fi`,
-  parse: (out, { exitCode }) => (exitCode === 3 ? null : out),
-  resources: ({ path }) => [path],
-});
-
-const textFile = defineModule({
-  name: 'test.text_file',
-  description: 'Write a whole file.',
-  params: Type.Object({ path: Type.String(), content: Type.String() }),
-  facts: (p) => ({ text: fileText({ path: p.path }) }),
-  plan: ({ params, facts }) =>
-    facts.text === params.content ? { changes: [], reason: 'content matches' } : { changes: [{ path: 'content', before: facts.text, after: params.content }] },
-  apply: ({ params }) => [{ script: sh`cat > ${params.path}`, stdin: params.content }],
-  resources: (p) => [p.path],
-});
-
-/** An action: appends a line every time it runs (like a restart). */
-const logRun = defineModule({
-  name: 'test.log_run',
-  description: 'Append a line to a log file every time.',
-  params: Type.Object({ path: Type.String(), line: Type.String(), sleep: Type.Optional(Type.Number()) }),
-  plan: ({ params }) => ({ changes: [{ path: 'run', before: null, after: params.line }] }),
-  apply: ({ params }) => [{ script: sh`printf '%s\n' ${params.line} >> ${params.path}; sleep ${String(params.sleep ?? 0)}` }],
-  resources: (p) => [p.path],
-  verify: false,
-});
+// each a real LocalTransport (a framed /bin/sh on this machine). The fixtures' recording transport
+// notes which host's connection ran which script, since all these "hosts" share one file system.
 
 /** Counts how many hosts are inside the task at once: each run writes that count to `log`. */
 const crowd = defineModule({
@@ -93,47 +61,6 @@ const fileInDir = defineModule({
   resources: (p) => [p.dir],
 });
 
-const failing = defineModule({
-  name: 'test.fail',
-  description: 'Fails when applied.',
-  params: Type.Object({ message: Type.String() }),
-  plan: () => ({ changes: [{ path: 'x', before: 1, after: 2 }] }),
-  apply: ({ params }) => [{ script: sh`echo ${params.message} >&2; exit 7` }],
-  verify: false,
-});
-
-/** LocalTransport that records the scripts each host's connection ran, and can refuse to connect. */
-class RecordingTransport implements Transport {
-  readonly #inner: LocalTransport;
-  readonly #log: { host: string; script: string }[];
-  readonly #down: boolean;
-  constructor(host: string, log: { host: string; script: string }[], down: boolean) {
-    this.#inner = new LocalTransport(host);
-    this.#log = log;
-    this.#down = down;
-  }
-  get host() {
-    return this.#inner.host;
-  }
-  get loginUser() {
-    return this.#inner.loginUser;
-  }
-  get stats() {
-    return this.#inner.stats;
-  }
-  async connect(): Promise<void> {
-    if (this.#down) throw new ConvergeError('CONVERGE_CONNECT', `${this.host}: connection refused`);
-    await this.#inner.connect();
-  }
-  exec(command: string | RawShell, options?: ExecOptions): Promise<ExecResult> {
-    this.#log.push({ host: this.host, script: String(command) });
-    return this.#inner.exec(command, options);
-  }
-  close(): Promise<void> {
-    return this.#inner.close();
-  }
-}
-
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'converge-play-'));
@@ -141,22 +68,12 @@ beforeEach(() => {
 
 const HOSTS = ['local1', 'local2', 'local3', 'local4'];
 
-async function run(plays: Play | Play[], options: Partial<RunOptions> & { hosts?: string[]; down?: string[] } = {}) {
-  const events: RunEvent[] = [];
-  const scripts: { host: string; script: string }[] = [];
+const run = (plays: Play | Play[], options: Partial<LocalRunOptions> = {}) => {
+  // One more inventory host, `gone`, always refuses to connect.
   const { hosts = HOSTS.slice(0, 3), down = [], ...rest } = options;
-  const report = await runPlaybook({
-    playbook: definePlaybook(plays),
-    playbookPath: join(dir, 'playbook.ts'),
-    inventory: parseIniInventory([...hosts.map((h) => `${h} ansible_connection=local`), 'gone ansible_connection=local'].join('\n'), 'test.ini'),
-    transport: (spec) => new RecordingTransport(spec.host, scripts, down.includes(spec.host) || spec.host === 'gone'),
-    onEvent: (e) => events.push(e),
-    ...rest,
-  });
-  return { report, events, scripts };
-}
-
-const play = (tasks: Task[], extra: Partial<Play> = {}): Play => ({ name: 'p', hosts: 'local*', tasks, ...extra });
+  return runLocal(plays, { dir, hosts: [...hosts, 'gone'], down: [...down, 'gone'], ...rest });
+};
+const play = (tasks: Task[], extra: Partial<Play> = {}): Play => localPlay(tasks, { hosts: 'local*', ...extra });
 const rows = (r: RunReport) => r.tasks.map((t) => `${t.host}${t.delegatedTo ? ` -> ${t.delegatedTo}` : ''} ${t.handler ? 'handler ' : ''}${t.task} ${t.status}`);
 const lines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n') : []);
 /** A task that fails on the hosts listed in the host var `fail_on` given per test through extraVars. */
@@ -442,7 +359,7 @@ describe('delegateTo', () => {
       runPlaybook({
         playbook: definePlaybook(play([textFile({ path: join(dir, 'z'), content: 'z' }, { delegateTo: 'lb9' })])),
         playbookPath: join(dir, 'playbook.ts'),
-        inventory: parseIniInventory('local1 ansible_connection=local', 'test.ini'),
+        inventory: localInventory(['local1']),
         transport: (spec) => {
           connected = true;
           return new LocalTransport(spec.host);

@@ -4,95 +4,22 @@ import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { block } from '@converge/core';
-import { defineFact } from '@converge/core';
-import { parseIniInventory } from '@converge/inventory';
-import { LocalTransport } from '@converge/core';
 import { defineModule, type RegisteredResult } from '@converge/core';
-import { definePlaybook, type Play } from '@converge/core';
-import type { TaskListItem } from '@converge/core';
+import type { Play, TaskListItem } from '@converge/core';
 import { isSecret, reveal, secret, secretText, type Secret } from '@converge/core';
 import { OrSecret } from '@converge/core';
 import { sh } from '@converge/core';
-import type { RunEvent } from '../report/report.js';
-import { runPlaybook } from '../run/run-playbook.js';
-import type { RunOptions } from '../run/run-options.js';
+import { command, fileText, play, rendered, runLocal, textFile, type LocalRunOptions } from '../../testing.js';
 
 // Task-level playbook semantics (loops, register, until/retries, blocks, task vars, host facts)
-// run through the real LocalTransport (a framed /bin/sh) with small modules defined here.
-
-const fileText = defineFact<{ path: string }, string | null>({
-  name: 'test.file_text',
-  command: ({ path }) => sh`if [ -f ${path} ]; then cat -- ${path}; else exit 3; fi`,
-  parse: (out, { exitCode }) => (exitCode === 3 ? null : out),
-  resources: ({ path }) => [path],
-});
-
-const textFile = defineModule({
-  name: 'test.text_file',
-  description: 'Write a whole file.',
-  params: Type.Object({ path: Type.String(), content: Type.String() }),
-  facts: (p) => ({ text: fileText({ path: p.path }) }),
-  plan: ({ params, facts }) =>
-    facts.text === params.content
-      ? { changes: [], reason: 'content matches' }
-      : { changes: [{ path: 'content', before: facts.text, after: params.content }], diffs: [{ path: params.path, before: facts.text ?? '', after: params.content }] },
-  apply: ({ params }) => [{ script: sh`cat > ${params.path}`, stdin: params.content }],
-  resources: (p) => [p.path],
-});
-
-/** Writes a file rendered from a template text (as the template module does in prepare). */
-const rendered = defineModule({
-  name: 'test.rendered',
-  description: 'Write a file rendered from a template text.',
-  params: Type.Object({ path: Type.String(), source: Type.String(), content: Type.Optional(Type.String()) }),
-  prepare: (p, ctx) => ({ ...p, content: ctx.renderTemplate(p.source, 'inline.j2') }),
-  facts: (p) => ({ text: fileText({ path: p.path }) }),
-  plan: ({ params, facts }) => (facts.text === params.content ? { changes: [] } : { changes: [{ path: 'content', before: facts.text, after: params.content }] }),
-  apply: ({ params }) => [{ script: sh`cat > ${params.path}`, stdin: params.content ?? '' }],
-  resources: (p) => [p.path],
-});
-
-/** A command like the builtin one: runs unless `creates` exists; rc, stdout and stderr are its result. */
-const run_ = defineModule({
-  name: 'test.command',
-  description: 'Run a shell command.',
-  params: Type.Object({ cmd: Type.String(), creates: Type.Optional(Type.String()) }),
-  facts: (p) => ({ made: fileText({ path: p.creates ?? '/nonexistent/converge-test' }) }),
-  plan: ({ params, facts }) =>
-    params.creates && facts.made !== null
-      ? { changes: [], reason: `${params.creates} exists` }
-      : { changes: [{ path: 'run', before: null, after: params.cmd }] },
-  apply: ({ params }) => [{ script: params.cmd, okExitCodes: Array.from({ length: 256 }, (_, i) => i) }],
-  outcome: (out) => ({ result: { rc: out.exitCode, stdout: out.stdout, stderr: out.stderr }, failed: out.exitCode !== 0 }),
-  resources: () => [],
-  verify: false,
-});
+// run through the real LocalTransport (a framed /bin/sh) with the engine's test fixtures.
 
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'converge-control-'));
 });
 
-const inventory = (hosts = ['local1']) => parseIniInventory(hosts.map((h) => `${h} ansible_connection=local`).join('\n'), 'test.ini');
-
-async function run(plays: Play | Play[], options: Partial<RunOptions> & { hosts?: string[] } = {}) {
-  const events: RunEvent[] = [];
-  let connects = 0;
-  const report = await runPlaybook({
-    playbook: definePlaybook(plays),
-    playbookPath: join(dir, 'playbook.ts'),
-    inventory: inventory(options.hosts),
-    transport: (spec) => {
-      connects += 1;
-      return new LocalTransport(spec.host);
-    },
-    onEvent: (e) => events.push(e),
-    ...options,
-  });
-  return { report, events, connects };
-}
-
-const play = (tasks: TaskListItem[], extra: Partial<Play> = {}): Play => ({ name: 'p', hosts: 'all', tasks, ...extra });
+const run = (plays: Play | Play[], options: Partial<LocalRunOptions> = {}) => runLocal(plays, { dir, ...options });
 const rows = (r: Awaited<ReturnType<typeof run>>) => r.report.tasks.map((t) => `${t.status} ${t.task}`);
 const read = (f: string) => readFileSync(join(dir, f), 'utf8');
 
@@ -139,7 +66,7 @@ describe('loops', () => {
   it('runs every item even when one fails, then stops the host', async () => {
     const r = await run(
       play([
-        run_((c) => ({ cmd: `echo ${String(c.item)} >> ${join(dir, 'log')}; [ ${String(c.item)} != 2 ]` }), { name: 'each', loop: [1, 2, 3] }),
+        command((c) => ({ cmd: `echo ${String(c.item)} >> ${join(dir, 'log')}; [ ${String(c.item)} != 2 ]` }), { name: 'each', loop: [1, 2, 3] }),
         textFile({ path: join(dir, 'after'), content: 'x' }),
       ]),
     );
@@ -159,7 +86,7 @@ describe('register', () => {
   it("gives later tasks a command's result: params, when, ctx.vars and templates", async () => {
     const r = await run(
       play([
-        run_({ cmd: 'echo hello; echo warn >&2' }, { name: 'greet', register: 'greeting' }),
+        command({ cmd: 'echo hello; echo warn >&2' }, { name: 'greet', register: 'greeting' }),
         textFile((c) => ({ path: join(dir, 'out'), content: c.registered('greeting')?.stdout ?? 'none' }), { name: 'write', when: (c) => c.registered('greeting')?.rc === 0 }),
         textFile((c) => ({ path: join(dir, 'lines'), content: JSON.stringify((c.vars.greeting as RegisteredResult).stderr_lines) }), { name: 'vars' }),
         rendered({ path: join(dir, 'tpl'), source: '{{ greeting.stdout | trim }} rc={{ greeting.rc }} changed={{ greeting.changed }}\n' }),
@@ -174,7 +101,7 @@ describe('register', () => {
   it('registers a loop as results, one per item, with the item', async () => {
     const r = await run(
       play([
-        run_((c) => ({ cmd: `echo ${String(c.item)}; [ ${String(c.item)} != b ]` }), { loop: ['a', 'b'], register: 'each', ignoreErrors: true }),
+        command((c) => ({ cmd: `echo ${String(c.item)}; [ ${String(c.item)} != b ]` }), { loop: ['a', 'b'], register: 'each', ignoreErrors: true }),
         textFile((c) => {
           const e = c.registered('each') as RegisteredResult;
           return { path: join(dir, 'summary'), content: JSON.stringify({ changed: e.changed, failed: e.failed, items: e.results?.map((x) => [x.item, x.rc, x.failed]) }) };
@@ -189,7 +116,7 @@ describe('register', () => {
     const tasks = [
       textFile({ path: join(dir, 'f1'), content: '1' }),
       textFile({ path: join(dir, 'f2'), content: '2' }),
-      run_({ cmd: `echo made > ${join(dir, 'made')}; echo v1`, creates: join(dir, 'made') }, { register: 'made' }),
+      command({ cmd: `echo made > ${join(dir, 'made')}; echo v1`, creates: join(dir, 'made') }, { register: 'made' }),
       textFile((c) => ({ path: join(dir, 'f3'), content: String(c.registered('made')?.changed) }), { name: 'reads made' }),
       textFile({ path: join(dir, 'f4'), content: '4' }),
     ];
@@ -207,7 +134,7 @@ describe('register', () => {
     const tasks = [
       textFile({ path: join(dir, 'conf'), content: 'v2' }, { register: 'conf' }),
       textFile({ path: join(dir, 'restart'), content: 'yes' }, { name: 'on change', when: (c) => c.registered('conf')?.changed === true }),
-      run_({ cmd: 'echo 42' }, { register: 'answer' }),
+      command({ cmd: 'echo 42' }, { register: 'answer' }),
       textFile((c) => ({ path: join(dir, 'answer'), content: c.registered('answer')?.stdout ?? '' }), { name: 'uses output' }),
     ];
     const check = await run(play(tasks), { check: true });
@@ -223,7 +150,7 @@ describe('register', () => {
   });
 
   it('reports a problem found when a waiting task is prepared as its failure, with its location', async () => {
-    const r = await run(play([run_({ cmd: 'echo x' }, { register: 'out' }), textFile((c) => ({ path: 42 as never, content: c.registered('out')?.stdout ?? '' }), { name: 'bad' })]));
+    const r = await run(play([command({ cmd: 'echo x' }, { register: 'out' }), textFile((c) => ({ path: 42 as never, content: c.registered('out')?.stdout ?? '' }), { name: 'bad' })]));
     const bad = r.report.tasks.find((t) => t.task === 'bad');
     expect(bad).toMatchObject({ status: 'failed', code: 'CONVERGE_PARAMS' });
     expect(bad?.message).toMatch(/\/path.*got 42.*\(at .*control\.test\.ts:\d+:\d+\)/s);
@@ -256,16 +183,16 @@ describe('register', () => {
   });
 
   it('still checks static params before contacting any host when only when waits', async () => {
-    const tasks = [run_({ cmd: 'echo x' }, { register: 'out' }), textFile({ path: 42 as never, content: 'x' }, { name: 'bad', when: (c) => c.registered('out')?.rc === 0 })];
+    const tasks = [command({ cmd: 'echo x' }, { register: 'out' }), textFile({ path: 42 as never, content: 'x' }, { name: 'bad', when: (c) => c.registered('out')?.rc === 0 })];
     await expect(run(play(tasks))).rejects.toMatchObject({ code: 'CONVERGE_PARAMS', message: expect.stringMatching(/bad.*\/path/s), location: { file: expect.stringContaining('control.test.ts') } });
   });
 
   it('refuses a register that is not a variable name', async () => {
-    await expect(run(play([run_({ cmd: 'true' }, { register: 'my-result' })]))).rejects.toMatchObject({ code: 'CONVERGE_PLAYBOOK', message: expect.stringContaining('my-result') });
+    await expect(run(play([command({ cmd: 'true' }, { register: 'my-result' })]))).rejects.toMatchObject({ code: 'CONVERGE_PLAYBOOK', message: expect.stringContaining('my-result') });
   });
 
   it('keeps registered results for later plays on the same host', async () => {
-    await run([play([run_({ cmd: 'echo first' }, { register: 'early' })]), play([textFile((c) => ({ path: join(dir, 'late'), content: c.registered('early')?.stdout ?? 'none' }))])]);
+    await run([play([command({ cmd: 'echo first' }, { register: 'early' })]), play([textFile((c) => ({ path: join(dir, 'late'), content: c.registered('early')?.stdout ?? 'none' }))])]);
     expect(read('late')).toBe('first\n');
   });
 });
@@ -274,7 +201,7 @@ describe('until, retries and delay', () => {
   const counter = () => `n=$(cat ${join(dir, 'n')} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${join(dir, 'n')}; echo $n`;
 
   it('runs a task again until its condition holds, and reports the attempts', async () => {
-    const r = await run(play([run_({ cmd: counter() }, { name: 'wait', until: (res) => res.stdout?.trim() === '3', retries: 5, delay: 0.05, register: 'w' }), textFile((c) => ({ path: join(dir, 'attempts'), content: String(c.registered('w')?.attempts) }))]));
+    const r = await run(play([command({ cmd: counter() }, { name: 'wait', until: (res) => res.stdout?.trim() === '3', retries: 5, delay: 0.05, register: 'w' }), textFile((c) => ({ path: join(dir, 'attempts'), content: String(c.registered('w')?.attempts) }))]));
     expect(rows(r)[0]).toBe('changed wait');
     expect(r.report.tasks[0]?.attempts).toBe(3);
     expect(read('attempts')).toBe('3');
@@ -284,14 +211,14 @@ describe('until, retries and delay', () => {
   });
 
   it('fails after 1 + retries attempts when the condition never holds', async () => {
-    const r = await run(play([run_({ cmd: counter() }, { name: 'never', until: () => false, retries: 2, delay: 0 }), textFile({ path: join(dir, 'after'), content: 'x' })]));
+    const r = await run(play([command({ cmd: counter() }, { name: 'never', until: () => false, retries: 2, delay: 0 }), textFile({ path: join(dir, 'after'), content: 'x' })]));
     expect(r.report.tasks[0]).toMatchObject({ status: 'failed', attempts: 3, message: expect.stringContaining('until condition not met after 3 attempts') });
     expect(read('n')).toBe('3\n');
     expect(existsSync(join(dir, 'after'))).toBe(false);
   });
 
   it('with retries and no until, retries until the task does not fail; failedWhen composes', async () => {
-    const r = await run(play([run_({ cmd: counter() }, { name: 'flaky', retries: 4, delay: 0, failedWhen: (res) => Number(res.stdout) < 2 })]));
+    const r = await run(play([command({ cmd: counter() }, { name: 'flaky', retries: 4, delay: 0, failedWhen: (res) => Number(res.stdout) < 2 })]));
     expect(r.report.tasks[0]).toMatchObject({ status: 'changed', attempts: 2 });
   });
 });
@@ -300,7 +227,7 @@ describe('changedWhen, failedWhen and ignoreErrors with register and loops', () 
   it('registers the result as changedWhen and failedWhen decided it, per item', async () => {
     const r = await run(
       play([
-        run_((c) => ({ cmd: `echo ${String(c.item)}` }), { loop: ['ok', 'bad'], register: 'r', changedWhen: () => false, failedWhen: (x) => x.stdout?.trim() === 'bad', ignoreErrors: true }),
+        command((c) => ({ cmd: `echo ${String(c.item)}` }), { loop: ['ok', 'bad'], register: 'r', changedWhen: () => false, failedWhen: (x) => x.stdout?.trim() === 'bad', ignoreErrors: true }),
         textFile((c) => ({ path: join(dir, 'r'), content: JSON.stringify(c.registered('r')?.results?.map((x) => [x.changed, x.failed])) })),
       ]),
     );
@@ -315,7 +242,7 @@ describe('blocks', () => {
     const r = await run(
       play([
         block(
-          [textFile({ path: join(dir, 'b1'), content: '1' }), run_({ cmd: 'exit 4' }, { name: 'breaks', register: 'broke' }), textFile({ path: join(dir, 'b2'), content: '2' })],
+          [textFile({ path: join(dir, 'b1'), content: '1' }), command({ cmd: 'exit 4' }, { name: 'breaks', register: 'broke' }), textFile({ path: join(dir, 'b2'), content: '2' })],
           {
             rescue: [textFile((c) => ({ path: join(dir, 'rescued'), content: `rc=${String(c.registered('broke')?.rc)}` }), { name: 'rescue' })],
             always: [textFile({ path: join(dir, 'always'), content: 'a' }, { name: 'always' })],
@@ -334,7 +261,7 @@ describe('blocks', () => {
   it('gives rescue tasks the failed task and its result, as ansible_failed_task and ansible_failed_result', async () => {
     await run(
       play([
-        block([run_({ cmd: 'echo oops >&2; exit 3' }, { name: 'breaks' })], {
+        block([command({ cmd: 'echo oops >&2; exit 3' }, { name: 'breaks' })], {
           rescue: [
             textFile((c) => {
               const r = c.registered('ansible_failed_result');
@@ -352,12 +279,12 @@ describe('blocks', () => {
 
   it('fails the host when rescue fails too, after always ran; without rescue, always still runs', async () => {
     const r = await run(
-      play([block([run_({ cmd: 'exit 1' }, { name: 'breaks' })], { rescue: [run_({ cmd: 'exit 2' }, { name: 'rescue breaks' })], always: [textFile({ path: join(dir, 'a1'), content: 'a' })] }), textFile({ path: join(dir, 'after'), content: 'x' })]),
+      play([block([command({ cmd: 'exit 1' }, { name: 'breaks' })], { rescue: [command({ cmd: 'exit 2' }, { name: 'rescue breaks' })], always: [textFile({ path: join(dir, 'a1'), content: 'a' })] }), textFile({ path: join(dir, 'after'), content: 'x' })]),
     );
     expect(r.report.summary.local1).toMatchObject({ failed: 2, rescued: 0 });
     expect(existsSync(join(dir, 'a1'))).toBe(true);
     expect(existsSync(join(dir, 'after'))).toBe(false);
-    const r2 = await run(play([block([run_({ cmd: 'exit 1' }, { name: 'breaks' })], { always: [textFile({ path: join(dir, 'a2'), content: 'a' })] })]));
+    const r2 = await run(play([block([command({ cmd: 'exit 1' }, { name: 'breaks' })], { always: [textFile({ path: join(dir, 'a2'), content: 'a' })] })]));
     expect(r2.report.summary.local1).toMatchObject({ failed: 1 });
     expect(existsSync(join(dir, 'a2'))).toBe(true);
   });
@@ -378,7 +305,7 @@ describe('blocks', () => {
 
   it('a rescued failure inside a nested block does not fail the outer block', async () => {
     const r = await run(
-      play([block([block([run_({ cmd: 'exit 1' }, { name: 'inner breaks' })], { rescue: [textFile({ path: join(dir, 'r'), content: 'r' })] }), textFile({ path: join(dir, 'go'), content: 'on' })], { rescue: [textFile({ path: join(dir, 'outer'), content: 'x' })] })]),
+      play([block([block([command({ cmd: 'exit 1' }, { name: 'inner breaks' })], { rescue: [textFile({ path: join(dir, 'r'), content: 'r' })] }), textFile({ path: join(dir, 'go'), content: 'on' })], { rescue: [textFile({ path: join(dir, 'outer'), content: 'x' })] })]),
     );
     expect(r.report.summary.local1).toMatchObject({ failed: 0, rescued: 1 });
     expect(existsSync(join(dir, 'go'))).toBe(true);

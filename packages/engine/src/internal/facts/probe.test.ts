@@ -8,13 +8,10 @@ const t = new LocalTransport('probe-test');
 afterAll(() => t.close());
 
 const PRELUDE = `cv_test_echo() { printf '%s|%s\\n' "$1" "\${cv_test_seen-alone}"; }`;
-const echoFact = defineFact<{ word: string }, string>({
-  name: 'test.echo',
-  prelude: PRELUDE,
-  command: ({ word }) => sh`cv_test_echo ${word}`,
-  batch: (list) => sh`cv_test_seen=${list.map((a) => a.word).join(',')}`,
-  parse: (out) => out,
-});
+const echoFact = defineFact<{ word: string }, string>(
+  { name: 'test.echo', command: ({ word }) => sh`cv_test_echo ${word}`, parse: (out) => out },
+  { prelude: PRELUDE, batch: (list) => sh`cv_test_seen=${list.map((a) => a.word).join(',')}` },
+);
 const plainFact = defineFact<{ n: number }, string>({ name: 'test.plain', command: ({ n }) => `echo ${n}`, parse: (out) => out });
 
 describe('probe scripts with fact preludes and batches', () => {
@@ -38,7 +35,7 @@ describe('probe scripts with fact preludes and batches', () => {
   });
 
   it('discards the output of a batch: it never reaches the first probe', async () => {
-    const noisy = defineFact<{ k: string }, string>({ name: 'test.noisy', command: () => 'echo ok', batch: () => 'echo batch; echo err >&2', parse: (out) => out });
+    const noisy = defineFact<{ k: string }, string>({ name: 'test.noisy', command: () => 'echo ok', parse: (out) => out }, { batch: () => 'echo batch; echo err >&2' });
     const results = await probe(t, [noisy({ k: '1' }), noisy({ k: '2' })]);
     expect([...results.values()]).toEqual([{ ok: true, value: 'ok\n' }, { ok: true, value: 'ok\n' }]);
   });
@@ -46,7 +43,8 @@ describe('probe scripts with fact preludes and batches', () => {
   it('runs a sameShell fact in the probe script itself, and any other fact in a subshell whose exit ends only its probe', async () => {
     // A variable one probe sets is seen by the next only when both run in the script's shell.
     const setter = (sameShell: boolean) =>
-      defineFact<{ v: string }, string>({ name: `test.set_${sameShell}`, sameShell, command: ({ v }) => sh`cv_test_var=${v}; echo set`, parse: (out) => out });
+      defineFact<{ v: string }, string>({ name: `test.set_${sameShell}`, command: ({ v }) => sh`cv_test_var=${v}; echo set`, parse: (out) => out }, { sameShell });
+    // The deprecated field of the definition still works as the hint.
     const reader = defineFact<{ k: number }, string>({ name: 'test.read', sameShell: true, command: () => 'echo "${cv_test_var-unset}"', parse: (out) => out.trim() });
     const exiting = defineFact<{ k: number }, number>({ name: 'test.exit', command: () => 'exit 3', parse: (_out, { exitCode }) => exitCode });
     const same = await probe(t, [setter(true)({ v: 'x' }), exiting({ k: 1 }), reader({ k: 1 })]);

@@ -3,73 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { defineFact } from '@converge/core';
 import { parseIniInventory } from '@converge/inventory';
 import { LocalTransport } from '@converge/core';
-import { defineModule, type Task } from '@converge/core';
+import { defineModule } from '@converge/core';
 import { definePlaybook, type Play } from '@converge/core';
 import { secret } from '@converge/core';
-import { sh } from '@converge/core';
-import type { RunEvent } from '../report/report.js';
+import { appendLine, failing, fileText, localInventory, logRun, play, rendered, runLocal, textFile, type LocalRunOptions } from '../../testing.js';
 import { renderDiff } from '../plan/diff.js';
-import type { RunOptions } from './run-options.js';
 import { runPlaybook } from './run-playbook.js';
 
 // Engine tests run on this controller through the real LocalTransport (a framed /bin/sh),
-// with small modules defined here; the builtin modules have their own tests on containers.
-
-const fileText = defineFact<{ path: string }, string | null>({
-  name: 'test.file_text',
-  command: ({ path }) => sh`if [ -f ${path} ]; then cat -- ${path}; else exit 3; fi`,
-  parse: (out, { exitCode }) => (exitCode === 3 ? null : out),
-  resources: ({ path }) => [path],
-});
-
-const textFile = defineModule({
-  name: 'test.text_file',
-  description: 'Write a whole file.',
-  params: Type.Object({ path: Type.String(), content: Type.Union([Type.String(), Type.Object({})]) }),
-  facts: (p) => ({ text: fileText({ path: p.path }) }),
-  plan: ({ params, facts }) => {
-    const want = typeof params.content === 'string' ? params.content : (params.content as { reveal(): string }).reveal();
-    return facts.text === want
-      ? { changes: [], reason: 'content matches' }
-      : { changes: [{ path: 'content', before: facts.text, after: want }], diffs: [{ path: params.path, before: facts.text ?? '', after: want }] };
-  },
-  apply: ({ params }) => [{ script: sh`cat > ${params.path}`, stdin: typeof params.content === 'string' ? params.content : (params.content as never) }],
-  resources: (p) => [p.path],
-});
-
-/** Appends a line to a file whose content another task wrote: needs fresh facts after that task. */
-const appendLine = defineModule({
-  name: 'test.append_line',
-  description: 'Ensure a line at the end of a file.',
-  params: Type.Object({ path: Type.String(), line: Type.String() }),
-  facts: (p) => ({ text: fileText({ path: p.path }) }),
-  plan: ({ params, facts }) =>
-    (facts.text ?? '').split('\n').includes(params.line) ? { changes: [], reason: 'line present' } : { changes: [{ path: 'line', before: null, after: params.line }] },
-  apply: ({ params }) => [{ script: sh`printf '%s\n' ${params.line} >> ${params.path}` }],
-  resources: (p) => [p.path],
-});
-
-const logRun = defineModule({
-  name: 'test.log_run',
-  description: 'Append a line to a log file every time (an action, like a restart).',
-  params: Type.Object({ path: Type.String(), line: Type.String() }),
-  plan: ({ params }) => ({ changes: [{ path: 'run', before: null, after: params.line }] }),
-  apply: ({ params }) => [{ script: sh`printf '%s\n' ${params.line} >> ${params.path}` }],
-  resources: (p) => [p.path],
-  verify: false,
-});
-
-const failing = defineModule({
-  name: 'test.fail',
-  description: 'Fails when applied.',
-  params: Type.Object({ message: Type.String() }),
-  plan: () => ({ changes: [{ path: 'x', before: 1, after: 2 }] }),
-  apply: ({ params }) => [{ script: sh`echo ${params.message} >&2; exit 7`, description: 'fail on purpose' }],
-  verify: false,
-});
+// with small modules (the engine's shared test fixtures, and some defined here); the builtin
+// modules have their own tests on containers.
 
 const liar = defineModule({
   name: 'test.liar',
@@ -97,26 +42,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'converge-engine-'));
 });
 
-const inventory = (hosts = ['local1']) => parseIniInventory(hosts.map((h) => `${h} ansible_connection=local`).join('\n'), 'test.ini');
-
-async function run(plays: Play | Play[], options: Partial<RunOptions> & { hosts?: string[] } = {}) {
-  const events: RunEvent[] = [];
-  let connects = 0;
-  const report = await runPlaybook({
-    playbook: definePlaybook(plays),
-    playbookPath: join(dir, 'playbook.ts'),
-    inventory: inventory(options.hosts),
-    transport: (spec) => {
-      connects += 1;
-      return new LocalTransport(spec.host);
-    },
-    onEvent: (e) => events.push(e),
-    ...options,
-  });
-  return { report, events, connects };
-}
-
-const play = (tasks: Task[], extra: Partial<Play> = {}): Play => ({ name: 'p', hosts: 'all', tasks, ...extra });
+const run = (plays: Play | Play[], options: Partial<LocalRunOptions> = {}) => runLocal(plays, { dir, ...options });
 const changed = (r: Awaited<ReturnType<typeof run>>['report']) => r.tasks.filter((t) => t.status === 'changed').map((t) => t.task);
 
 describe('runPlaybook', () => {
@@ -217,7 +143,7 @@ describe('runPlaybook', () => {
       runPlaybook({
         playbook: definePlaybook(play(tasks)),
         playbookPath: join(dir, 'p.ts'),
-        inventory: inventory(),
+        inventory: localInventory(),
         transport: (spec) => {
           connects += 1;
           return new LocalTransport(spec.host);
@@ -325,7 +251,7 @@ describe('runPlaybook input checks', () => {
       runPlaybook({
         playbook: definePlaybook({ name: 'p', hosts: 'all', tasks, handlers }),
         playbookPath: join(d, 'p.ts'),
-        inventory: inventory(),
+        inventory: localInventory(),
         transport: (spec) => {
           connects += 1;
           return new LocalTransport(spec.host);
@@ -335,17 +261,6 @@ describe('runPlaybook input checks', () => {
     expect(connects).toBe(0);
     expect(existsSync(join(d, 'x'))).toBe(false);
   });
-});
-
-const rendered = defineModule({
-  name: 'test.rendered',
-  description: 'Write a file rendered from a template text, as the template module does.',
-  params: Type.Object({ path: Type.String(), source: Type.String(), content: Type.Optional(Type.String()) }),
-  prepare: (p, ctx) => ({ ...p, content: ctx.renderTemplate(p.source, 'inline.j2') }),
-  facts: (p) => ({ text: fileText({ path: p.path }) }),
-  plan: ({ params, facts }) => (facts.text === params.content ? { changes: [] } : { changes: [{ path: 'content', before: facts.text, after: params.content }], diffs: [{ path: params.path, before: facts.text ?? '', after: params.content ?? '' }] }),
-  apply: ({ params }) => [{ script: sh`cat > ${params.path}`, stdin: params.content ?? '' }],
-  resources: (p) => [p.path],
 });
 
 describe('runPlaybook semantics found by use', () => {
