@@ -2,27 +2,31 @@
 // pnpm bench: workload W50 on fresh Debian 12 container hosts, converge vs ansible-playbook,
 // phase by phase, plus the ssh2 floor and the CLI start-up times. See bench/README.md.
 //
-// usage: node bench/run.mjs [--hosts 4,20] [--tools converge,ansible] [--startup-runs 5]
+// usage: node bench/run.mjs [--hosts 4,20] [--tools converge,ansible] [--startup-runs 5] [--baseline DIR]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureGnuTime, measure } from './lib/measure.mjs';
 import { handEdits } from './lib/w50.mjs';
-import { CLI, REPO, makeWorkspace } from './lib/workspace.mjs';
+import { REPO, cliOf, makeWorkspace } from './lib/workspace.mjs';
 import { startup } from './lib/startup.mjs';
-import { evaluateTargets, printTable, printTargets } from './lib/report.mjs';
+import { evaluateTargets, printBaselineTable, printTable, printTargets } from './lib/report.mjs';
 
 const { values: opts } = parseArgs({
   options: {
     hosts: { type: 'string', default: '4,20' },
     tools: { type: 'string', default: 'converge,ansible' },
     'startup-runs': { type: 'string', default: '5' },
+    baseline: { type: 'string' },
   },
 });
 const sizes = opts.hosts.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const tools = new Set(opts.tools.split(','));
 const ROOT = '/srv/w50';
+/** Another built checkout of converge whose phases run beside this one's, phase by phase, on hosts of their own. */
+const BASELINE = opts.baseline ? resolve(opts.baseline) : undefined;
+if (BASELINE && !existsSync(cliOf(BASELINE))) throw new Error(`bench: --baseline ${BASELINE} has no ${cliOf(BASELINE)} (build it first)`);
 
 function prepare() {
   ensureGnuTime();
@@ -41,8 +45,8 @@ function prepare() {
   }
 }
 
-async function converge(ws, forks, extra = []) {
-  const r = await measure(process.execPath, [CLI, '-i', ws.inventory, ws.playbook, '--output', 'json', '--forks', String(forks), '--known-hosts', ws.knownHostsPath, ...extra]);
+async function converge(ws, forks, extra = [], cli = cliOf()) {
+  const r = await measure(process.execPath, [cli, '-i', ws.inventory, ws.playbook, '--output', 'json', '--forks', String(forks), '--known-hosts', ws.knownHostsPath, ...extra]);
   let report;
   try {
     report = JSON.parse(r.stdout);
@@ -83,13 +87,47 @@ async function floor(lab, ws) {
   return m;
 }
 
-async function withHosts(n, prefix, fn) {
+function checkCounts(label, n, out) {
+  if (out.first.changed !== 50 * n || out.noop.changed !== 0 || out.check.changed !== out.repair.changed) {
+    throw new Error(`${label} changed counts are off: ${JSON.stringify({ first: out.first.changed, noop: out.noop.changed, check: out.check.changed, repair: out.repair.changed })}`);
+  }
+}
+
+/**
+ * This checkout's converge and the baseline's, each on its own fresh hosts, phase by phase in
+ * turn (this one first, then the baseline), so that a change in the machine's load hits both.
+ */
+async function convergeBeside(run, n, mine, base) {
+  const out = {};
+  const baseOut = {};
+  run.converge = out;
+  run.baseline = baseOut;
+  const baseWs = base.ws;
+  const both = async (phase, extra = []) => {
+    say(`converge, ${n} hosts: ${phase}`);
+    out[phase] = await converge(mine.ws, n, extra);
+    say(`baseline converge, ${n} hosts: ${phase}`);
+    baseOut[phase] = await converge(baseWs, n, extra, cliOf(BASELINE));
+    savePartial(results);
+  };
+  await both('first');
+  await both('noop');
+  say(`floor, ${n} hosts`);
+  run.floor = await floor(mine.lab, mine.ws);
+  await Promise.all([edit(mine.lab), edit(base.lab)]);
+  await both('check', ['--check', '--diff']);
+  await both('repair');
+  checkCounts('converge', n, out);
+  checkCounts('baseline converge', n, baseOut);
+}
+
+async function withHosts(n, prefix, fn, repo = REPO) {
   const { startHosts } = await import('../packages/testing/dist/index.js');
   const t0 = performance.now();
   const lab = await startHosts(n, { prefix });
   process.stderr.write(`bench: ${n} hosts up in ${Math.round(performance.now() - t0)} ms\n`);
   try {
-    const ws = makeWorkspace({ hosts: lab.hosts.map((h) => ({ name: h.name, address: h.address, port: h.port })), privateKeyPath: lab.privateKeyPath, knownHostsPath: lab.knownHostsPath, forks: n });
+    const ws = makeWorkspace({ hosts: lab.hosts.map((h) => ({ name: h.name, address: h.address, port: h.port })), privateKeyPath: lab.privateKeyPath, knownHostsPath: lab.knownHostsPath, forks: n, repo });
     return await fn(lab, ws);
   } finally {
     await lab.stop().catch(() => undefined);
@@ -108,13 +146,17 @@ const say = (s) => process.stderr.write(`bench: ${s}\n`);
 
 prepare();
 const results = { started: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version, load: (await import('node:os')).loadavg() }, startup: undefined, runs: [] };
-say('measuring CLI start-up');
-results.startup = await startup(Number(opts['startup-runs']));
-say(JSON.stringify(results.startup));
+if (Number(opts['startup-runs']) > 0) {
+  say('measuring CLI start-up');
+  results.startup = await startup(Number(opts['startup-runs']));
+  say(JSON.stringify(results.startup));
+}
 for (const n of sizes) {
-  const run = { hosts: n, converge: undefined, ansible: undefined, floor: undefined };
+  const run = { hosts: n, converge: undefined, baseline: undefined, ansible: undefined, floor: undefined };
   results.runs.push(run);
-  if (tools.has('converge')) {
+  if (tools.has('converge') && BASELINE) {
+    await withHosts(n, `bc${n}h`, (lab, ws) => withHosts(n, `bb${n}h`, (baseLab, baseWs) => convergeBeside(run, n, { lab, ws }, { lab: baseLab, ws: baseWs }), BASELINE));
+  } else if (tools.has('converge')) {
     run.converge = await withHosts(n, `bc${n}h`, async (lab, ws) => {
       const out = {};
       say(`converge, ${n} hosts: first apply`);
@@ -131,9 +173,7 @@ for (const n of sizes) {
       out.check = await converge(ws, n, ['--check', '--diff']);
       say(`converge, ${n} hosts: repair`);
       out.repair = await converge(ws, n);
-      if (out.first.changed !== 50 * n || out.noop.changed !== 0 || out.check.changed !== out.repair.changed) {
-        throw new Error(`converge changed counts are off: ${JSON.stringify({ first: out.first.changed, noop: out.noop.changed, check: out.check.changed, repair: out.repair.changed })}`);
-      }
+      checkCounts('converge', n, out);
       return out;
     });
   }
@@ -159,6 +199,7 @@ for (const n of sizes) {
 }
 results.targets = evaluateTargets(results);
 printTable(results);
+if (BASELINE) printBaselineTable(results, BASELINE);
 printTargets(results.targets);
 const dir = join(REPO, 'bench/results');
 mkdirSync(dir, { recursive: true });

@@ -36,6 +36,34 @@ export function printTable(results) {
   process.stdout.write(`\n${tableText(results)}\n`);
 }
 
+/**
+ * Markdown table of this checkout's converge beside the baseline's (`--baseline DIR`), phase by
+ * phase: wall and CPU time, and round trips per host (the most of any host, and the mean).
+ */
+export function baselineTableText(results, baseline) {
+  const rows = [
+    `Baseline: ${baseline}`,
+    '',
+    '| hosts | phase | wall s | baseline wall s | wall / baseline | CPU s | baseline CPU s | round trips/host (max, mean) | baseline round trips/host (max, mean) |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of results.runs) {
+    if (!r.baseline) continue;
+    for (const [k, label] of PHASES) {
+      const c = r.converge?.[k];
+      const b = r.baseline[k];
+      const q = c && b ? c.wallMs / b.wallMs : undefined;
+      const rt = (x) => (x ? `${x.roundTripsPerHost}, ${x.roundTripsMean.toFixed(2)}` : '–');
+      rows.push(`| ${r.hosts} | ${label} | ${s(c?.wallMs)} | ${s(b?.wallMs)} | ${q === undefined ? '–' : q.toFixed(2)} | ${s(c?.cpuMs)} | ${s(b?.cpuMs)} | ${rt(c)} | ${rt(b)} |`);
+    }
+  }
+  return `${rows.join('\n')}\n`;
+}
+
+export function printBaselineTable(results, baseline) {
+  process.stdout.write(`\n${baselineTableText(results, baseline)}\n`);
+}
+
 /** Every target of the issue that this run can decide: `{ name, value, limit, pass }`. */
 export function evaluateTargets(results) {
   const t = [];

@@ -10,14 +10,18 @@ import { CONVERGE_PLAYBOOK, TEMPLATE, ansiblePlaybook } from './w50.mjs';
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CLI = join(REPO, 'packages/cli/bin/converge.js');
 
+/** The CLI of a converge checkout (this one by default, or another built one: `--baseline`). */
+export const cliOf = (repo = REPO) => join(repo, 'packages/cli/bin/converge.js');
+
 /**
  * Creates the directory and returns its paths. `hosts` are `{ name, address, port, vars? }`;
- * every host also gets `w50_root` (default /srv/w50); `allVars` go to `[all:vars]`.
+ * every host also gets `w50_root` (default /srv/w50); `allVars` go to `[all:vars]`. The playbook's
+ * `@converge/*` imports resolve to the packages of `repo` (this checkout by default).
  */
-export function makeWorkspace({ hosts, privateKeyPath, knownHostsPath, forks, root = '/srv/w50', user = 'root', prefix = 'converge-bench-', allVars = {} }) {
+export function makeWorkspace({ hosts, privateKeyPath, knownHostsPath, forks, root = '/srv/w50', user = 'root', prefix = 'converge-bench-', allVars = {}, repo = REPO }) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   mkdirSync(join(dir, 'node_modules/@converge'), { recursive: true });
-  for (const p of ['core', 'modules']) symlinkSync(join(REPO, 'packages', p), join(dir, 'node_modules/@converge', p));
+  for (const p of ['core', 'modules']) symlinkSync(join(repo, 'packages', p), join(dir, 'node_modules/@converge', p));
   mkdirSync(join(dir, 'templates'));
   writeFileSync(join(dir, 'templates/app.conf.j2'), TEMPLATE);
   writeFileSync(join(dir, 'playbook.ts'), CONVERGE_PLAYBOOK);
