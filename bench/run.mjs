@@ -95,7 +95,8 @@ function checkCounts(label, n, out) {
 
 /**
  * This checkout's converge and the baseline's, each on its own fresh hosts, phase by phase in
- * turn (this one first, then the baseline), so that a change in the machine's load hits both.
+ * turn (which goes first alternates from phase to phase), so that a change in the machine's load
+ * hits both alike.
  */
 async function convergeBeside(run, n, mine, base) {
   const out = {};
@@ -103,11 +104,20 @@ async function convergeBeside(run, n, mine, base) {
   run.converge = out;
   run.baseline = baseOut;
   const baseWs = base.ws;
+  let turn = 0;
   const both = async (phase, extra = []) => {
-    say(`converge, ${n} hosts: ${phase}`);
-    out[phase] = await converge(mine.ws, n, extra);
-    say(`baseline converge, ${n} hosts: ${phase}`);
-    baseOut[phase] = await converge(baseWs, n, extra, cliOf(BASELINE));
+    const runs = [
+      async () => {
+        say(`converge, ${n} hosts: ${phase}`);
+        out[phase] = await converge(mine.ws, n, extra);
+      },
+      async () => {
+        say(`baseline converge, ${n} hosts: ${phase}`);
+        baseOut[phase] = await converge(baseWs, n, extra, cliOf(BASELINE));
+      },
+    ];
+    if (turn++ % 2 === 1) runs.reverse();
+    for (const r of runs) await r();
     savePartial(results);
   };
   await both('first');

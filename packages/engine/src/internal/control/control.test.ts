@@ -195,6 +195,18 @@ describe('register', () => {
     await run([play([command({ cmd: 'echo first' }, { register: 'early' })]), play([textFile((c) => ({ path: join(dir, 'late'), content: c.registered('early')?.stdout ?? 'none' }))])]);
     expect(read('late')).toBe('first\n');
   });
+
+  it('waits for a registered result that a template or a param function only tests (is defined, ?.), instead of taking it for missing', async () => {
+    const tasks = [
+      command({ cmd: 'echo x' }, { register: 'out' }),
+      rendered({ path: join(dir, 'tpl'), source: "{{ 'ran' if out is defined else 'not yet' }}" }, { name: 'template' }),
+      textFile((c) => ({ path: join(dir, 'fn'), content: c.registered('out') === undefined ? 'not yet' : 'ran' }), { name: 'function' }),
+      textFile((c) => ({ path: join(dir, 'var'), content: String(c.vars.out === undefined ? 'not yet' : 'ran') }), { name: 'var' }),
+    ];
+    const r = await run(play(tasks));
+    expect(rows(r)).toEqual(['changed test.command echo x', 'changed template', 'changed function', 'changed var']);
+    expect([read('tpl'), read('fn'), read('var')]).toEqual(['ran', 'ran', 'ran']);
+  });
 });
 
 describe('until, retries and delay', () => {
