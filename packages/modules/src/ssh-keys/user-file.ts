@@ -27,7 +27,6 @@ const b64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
 export const sshUserFile = defineFact<UserFileArgs, UserFile>({
   name: 'ssh.user_file',
   description: "A user's file (authorized_keys, known_hosts) with the user's ids and home.",
-  prelude: FILE_STATE_PRELUDE,
   command: ({ user, path }) =>
     sh`e=$(getent passwd -- ${user}) || { echo 'user absent'; ${path.startsWith('/') ? sh`p=${path}` : raw('exit 0')}; }
 if [ -n "$e" ]; then h=$(printf '%s' "$e" | cut -d: -f6); echo "user $(printf '%s' "$e" | cut -d: -f3,4 | tr : ' ') $(printf '%s' "$h" | base64 -w0)"; ${path.startsWith('/') ? sh`p=${path}` : sh`p="$h"/${path}`}; fi
@@ -47,4 +46,6 @@ echo @@file; cv_file_state cvfs_none 1 "$p"`,
     };
   },
   resources: ({ user, path }) => [`user:${user}`, '/etc/passwd', path.startsWith('/') ? path : `ssh-user-file:${path}`],
-});
+},
+// The command calls file.state's shell function.
+{ prelude: FILE_STATE_PRELUDE });
