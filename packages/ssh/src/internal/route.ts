@@ -12,7 +12,7 @@ import { parseSshArgs } from '../ssh-args.js';
 import { expandSshTokens, interpretSshDirectives, parseProxyJump, parseSshLine, readSshConfig } from '../ssh-config.js';
 import type { SshConfigHost } from '../ssh-config.js';
 import type { SshDirective, SshSettingSource } from '../ssh-keywords.js';
-import type { SshOptions } from '../ssh-transport.js';
+import type { SshOptions } from '../ssh-options.js';
 import type { AuthKind, Hop } from './hop.js';
 
 /** What the controller says about reaching hosts: the transport's options that matter here. */
