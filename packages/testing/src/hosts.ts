@@ -220,7 +220,7 @@ export async function startHosts(count: number, options: StartHostsOptions = {})
       });
     }
   }
-  for (const host of Object.keys(options.capabilities ?? {})) {
+  for (const host of Array.isArray(options.capabilities) ? [] : Object.keys(options.capabilities ?? {})) {
     if (!names.includes(host)) throw new TestHostsError('CONVERGE_OPTIONS', `startHosts: capabilities name an unknown host: ${host}`, { hint: `hosts are ${names.join(', ')}` });
   }
 
