@@ -478,16 +478,19 @@ function missingCapabilities(): string[] {
 let cgroupSetupPromise: Promise<{ namespace: 'host' | 'private'; mode: 'ro' | 'rw' }> | undefined;
 
 /**
- * How to give systemd its cgroups. cgroup v1 (hybrid) hosts: a private cgroup namespace and the
- * host's /sys/fs/cgroup bound read-only (Docker < 25 leaves the controller submounts writable).
- * cgroup v2 hosts: the bind is the cgroup2 mount itself, so it must be writable, and the host
- * namespace lets systemd find its own cgroup under the container's scope.
+ * How to give systemd its cgroups: the host's /sys/fs/cgroup bound in, and the host's cgroup
+ * namespace, so that /proc/1/cgroup names the container's own cgroup (`/docker/<id>`) and systemd
+ * keeps to it. cgroup v1 (hybrid) hosts: the bind is read-only at its top (the controller
+ * submounts stay writable, which systemd needs for its name=systemd hierarchy). With a private
+ * namespace instead, systemd took the host's root cgroup for its own and other containers lost
+ * theirs (`docker exec`: "error adding pid to cgroups ... cgroup.procs: no such file").
+ * cgroup v2 hosts: the bind is the cgroup2 mount itself, so it must be writable.
  */
 function cgroupSetup(): Promise<{ namespace: 'host' | 'private'; mode: 'ro' | 'rw' }> {
   cgroupSetupPromise ??= (async () => {
     const { getContainerRuntimeClient } = await loadTestcontainers();
     const info = (await (await getContainerRuntimeClient()).container.dockerode.info()) as { CgroupVersion?: string };
-    return info.CgroupVersion === '2' ? { namespace: 'host', mode: 'rw' } : { namespace: 'private', mode: 'ro' };
+    return info.CgroupVersion === '2' ? { namespace: 'host', mode: 'rw' } : { namespace: 'host', mode: 'ro' };
   })();
   return cgroupSetupPromise;
 }
