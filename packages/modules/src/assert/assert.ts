@@ -70,7 +70,7 @@ export function evaluateAssertions(that: P['that'], ctx: Pick<PrepareContext, 'e
  *
  * @example
  * assert({ that: ['http_port | int > 1024', 'app_env in ["prod", "staging"]'], fail_msg: 'bad app settings' })
- * assert((c) => ({ that: [c.facts.memoryMb >= 2048], fail_msg: `${c.host} needs 2 GiB` }))
+ * assert((c) => ({ that: [(c.facts.memoryMiB ?? 0) >= 2048], fail_msg: `${c.host} needs 2 GiB` }))
  */
 export const assert = defineModule({
   name: 'assert',
