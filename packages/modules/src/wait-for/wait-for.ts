@@ -1,5 +1,6 @@
 import { Type, defineModule, sh } from '@converge/core';
 import type { ExecResult, FactRequest, Static } from '@converge/core';
+import { ANY_EXIT_CODE } from '../command/command.js';
 import { compilePythonRegex } from '../file/python-regex.js';
 import { WAIT_TIMED_OUT, waitCondition, waitScript, type WaitCondition } from './wait-condition.js';
 
@@ -51,8 +52,6 @@ export function timeoutMessage(c: WaitCondition): string {
   return `Timeout when waiting for search string ${c.regex} in ${c.path}`;
 }
 
-/** Every exit code: the outcome decides from the status. */
-const ANY_EXIT_CODE = Array.from({ length: 256 }, (_, i) => i);
 
 /**
  * Waits on the host for a port to open or close, a file to appear or go, a regular expression to
@@ -111,7 +110,7 @@ export const waitFor = defineModule({
     {
       script: sh`${waitScript(conditionOf(p), { timeout: p.timeout ?? 300, delay: p.delay ?? 0, sleep: p.sleep ?? 1 })}`,
       description: 'wait',
-      okExitCodes: ANY_EXIT_CODE,
+      okExitCodes: [...ANY_EXIT_CODE],
     },
   ],
   outcome: (out: ExecResult, { params: p }) => {

@@ -80,20 +80,7 @@ export function deferringVars(
   upper: { params: Record<string, unknown>; magic: Record<string, unknown> },
   names: ReadonlySet<string> = env.registeredNames,
 ): Record<string, unknown> {
-  if (names.size === 0) return vars;
-  const out: Record<string, unknown> = { ...vars };
-  for (const name of names) {
-    if (Object.hasOwn(upper.params, name) || Object.hasOwn(upper.magic, name)) continue;
-    Object.defineProperty(out, name, {
-      enumerable: false,
-      configurable: true,
-      get() {
-        env.reads.current.noteRegistered(name);
-        return undefined;
-      },
-    });
-  }
-  return out;
+  return notingReads(vars, names, upper, (name) => env.reads.current.noteRegistered(name));
 }
 
 /**
@@ -103,20 +90,25 @@ export function deferringVars(
  * tell of it as an undefined name.
  */
 export function unknownVarsView(vars: Record<string, unknown>, unknown: ReadonlyMap<string, string>, env: ReadsOfHost, upper: { params: Record<string, unknown>; magic: Record<string, unknown> }): Record<string, unknown> {
-  if (unknown.size === 0) return vars;
-  const out: Record<string, unknown> = { ...vars };
-  for (const [name, task] of unknown) {
+  return notingReads(vars, unknown.keys(), upper, (name) => env.reads.current.noteCheckUnknown(unknown.get(name) ?? name));
+}
+
+/** A copy of `vars` where each of `names` that no role param or extra var overrides is a non-enumerable accessor that calls `note` and gives `undefined`. */
+function notingReads(vars: Record<string, unknown>, names: Iterable<string>, upper: { params: Record<string, unknown>; magic: Record<string, unknown> }, note: (name: string) => void): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const name of names) {
     if (Object.hasOwn(upper.params, name) || Object.hasOwn(upper.magic, name)) continue;
+    out ??= { ...vars };
     Object.defineProperty(out, name, {
       enumerable: false,
       configurable: true,
       get() {
-        env.reads.current.noteCheckUnknown(task);
+        note(name);
         return undefined;
       },
     });
   }
-  return out;
+  return out ?? vars;
 }
 
 /** Keys of a result that only running the task gives (beyond changed/failed/skipped/msg). */
