@@ -28,7 +28,8 @@ interface RunFlags {
   askBecomePass?: boolean;
   becomePasswordFile?: string;
   failOnChange?: boolean;
-  verbose?: boolean;
+  /** How many times -v was given (-vvv counts three). */
+  verbose?: number;
   stateDir?: string;
   vaultId?: string[];
   vaultPasswordFile?: string[];
@@ -104,6 +105,8 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 // The names of SYSLOG_FACILITIES (@converge/core), listed here to keep the full core out of startup.
 const SYSLOG_FACILITY_NAMES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'];
 const collectList = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+/** `-v` counts: `-vvv` (or `-v -v -v`) is 3, as ansible-playbook's verbosity. */
+const countVerbosity = (_v: string, prev: number) => prev + 1;
 
 /**
  * Runs the `converge` command line and resolves with its exit code (see {@link ExitCode}).
@@ -139,7 +142,7 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .option('-K, --ask-become-pass', 'ask for the become (sudo/su) password')
     .option('--become-password-file <file>', 'read the become password from FILE (its first line), keeping it out of the process list')
     .option('--fail-on-change', `with --check: exit ${ExitCode.changesPending} when changes are pending`)
-    .option('-v, --verbose', 'also show why unchanged tasks are ok, and command output')
+    .option('-v, --verbose', 'also show why unchanged tasks are ok, and command output; repeat (-vv) for debug tasks with a verbosity', countVerbosity, 0)
     .option('--state-dir <dir>', 'where converge keeps run state (default <playbook dir>/.converge)')
     .option('--log <file>', 'append every run event to FILE as JSON lines (secrets masked)')
     .option('--audit-log <file>', 'audit log to append to (default <state dir>/audit.jsonl)')
@@ -455,7 +458,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     else if (flags.connectionPasswordFile !== undefined) reach.connectionVars.ansible_password = secret(readPasswordFile(flags.connectionPasswordFile, '--connection-password-file'));
     const transports = await transportFactory(reach.options);
     const { PrettyReporter } = await import('./output/pretty.js');
-    const pretty = flags.output === 'pretty' ? new PrettyReporter(stdout as NodeJS.WritableStream & { isTTY?: boolean }, { verbose: flags.verbose === true }) : undefined;
+    const pretty = flags.output === 'pretty' ? new PrettyReporter(stdout as NodeJS.WritableStream & { isTTY?: boolean }, { verbose: (flags.verbose ?? 0) > 0 }) : undefined;
     const report = await runPlaybook({
       playbook,
       playbookPath: path,
@@ -472,6 +475,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       extraVars,
       forks,
       forceHandlers: flags.forceHandlers === true,
+      verbosity: flags.verbose ?? 0,
       ...(becomePassword ? { becomePassword } : {}),
       ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
       ...(flags.startAtTask !== undefined ? { startAtTask: flags.startAtTask } : {}),

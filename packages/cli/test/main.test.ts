@@ -59,6 +59,16 @@ describe('converge (command line)', () => {
     expect(JSON.parse((await runIt()).stdout)).toMatchObject({ summary: { local1: { changed: 0 } } });
   });
 
+  it('-v counts (-vv is 2) and reaches modules as the verbosity; a task\'s output is shown under its row and in JUnit', async () => {
+    const plain = await cli(['-i', inv, fixture('say.ts')]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/ok +local1 +plain\n +hello from the controller\n/);
+    expect(plain.stdout).toMatch(/skipped +local1 +loud +\(needs -vv\)/);
+    const loud = await cli(['-i', inv, fixture('say.ts'), '-vv']);
+    expect(loud.stdout).toMatch(/ok +local1 +loud\n +only with -vv\n/);
+    expect((await cli(['-i', inv, fixture('say.ts'), '-v', '-v', '--output', 'junit'])).stdout).toContain('<system-out>only with -vv</system-out>');
+  });
+
   it('exits 5 for unknown options and a missing inventory', async () => {
     expect((await cli(['--no-such-flag', 'x.ts'])).code).toBe(5);
     expect((await cli([fixture('local-files.ts')])).code).toBe(5);

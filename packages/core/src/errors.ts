@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'CONVERGE_PLAN'
   | 'CONVERGE_APPLY'
   | 'CONVERGE_NOT_CONVERGED'
+  /** An `assert` or `fail` task failed the host, as the playbook asked. */
+  | 'CONVERGE_ASSERT'
   | 'CONVERGE_TRANSPORT'
   | 'CONVERGE_STATE'
   | 'CONVERGE_VAULT'

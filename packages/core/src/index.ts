@@ -13,7 +13,7 @@ export { defineFact, factCommand, stableJson, resourcesOverlap } from './fact.js
 export { atomicWrite } from './atomic-write.js';
 export type { Fact, FactDefinition, FactRequest, FactOutput } from './fact.js';
 export type { FactProbeHints, PlanProbeHints } from './probe-hints.js';
-export { defineModule } from './module.js';
+export { defineModule, callSite } from './module.js';
 export type {
   DataEndpoint,
   Module,
@@ -21,6 +21,7 @@ export type {
   Change,
   FileDiff,
   Plan,
+  Reconnect,
   Command,
   HostInfo,
   PrepareContext,

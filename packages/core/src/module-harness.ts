@@ -1,5 +1,5 @@
 import type { FactRequest } from './fact.js';
-import type { Change, Command, FileDiff, HostInfo, Module } from './module.js';
+import type { Change, Command, FileDiff, HostInfo, Module, Plan } from './module.js';
 import type { TSchema } from '@sinclair/typebox';
 import { validateParams } from './params.js';
 
@@ -9,6 +9,8 @@ export interface ModuleCaseResult {
   diffs: FileDiff[];
   reason: string | undefined;
   commands: Command[];
+  /** The whole plan, for what a case checks beyond changes (`result`, `verdict`, `vars`, `output`). */
+  plan: Plan;
 }
 
 /**
@@ -31,7 +33,7 @@ export function planModule<S extends TSchema, F extends Record<string, FactReque
   const facts = input.facts as never;
   const plan = def.plan({ params, facts, host, upstreamChanged: input.upstreamChanged ?? false });
   const commands = plan.changes.length > 0 ? def.apply({ params, facts, host, upstreamChanged: input.upstreamChanged ?? false, plan }) : [];
-  return { changes: plan.changes, diffs: plan.diffs ?? [], reason: plan.reason, commands };
+  return { changes: plan.changes, diffs: plan.diffs ?? [], reason: plan.reason, commands, plan };
 }
 
 function structuredCloneKeepingSecrets(v: unknown): unknown {

@@ -46,6 +46,42 @@ export interface Plan<D = unknown> {
    * in the report and given to `failedWhen`, also when there are no changes.
    */
   result?: Record<string, unknown>;
+  /**
+   * A task decided on the controller, without changes (`assert`, `fail`, `debug`): `failed`
+   * fails it and `skipped` skips it, with `reason` as the message; in check mode too.
+   * `failedWhen` still judges the result of a `failed` verdict.
+   */
+  verdict?: 'failed' | 'skipped';
+  /**
+   * Host vars the task sets, as Ansible's `set_fact`: the engine merges them into the host's vars
+   * for the later tasks of the host, in this play and later plays of the run, at the precedence
+   * of registered results (the later of a `set` and a `register` of one name wins). Set in check
+   * mode too. Every name must be declared up front in the task's {@link Task.sets}, so that
+   * tasks reading one are prepared once it is set.
+   */
+  vars?: Record<string, unknown>;
+  /** Text the task shows the operator (`debug`'s message): printed under its row in every output, masked. */
+  output?: string;
+  /** Seconds the engine waits on the controller before the next task of the host (`pause`). */
+  pauseSeconds?: number;
+}
+
+/**
+ * How the engine gets a host back after an apply that restarts it ({@link ModuleDefinition.reconnect}):
+ * it reads the boot identity, runs the apply, closes the connection, waits `settleSeconds`, then
+ * connects again every second until the boot identity differs and `test` exits 0, within
+ * `timeoutSeconds`; then every fact of the host is probed again before it is used, and the host
+ * facts are gathered again.
+ */
+export interface Reconnect {
+  /** Shell that prints what identifies the running boot (read before and after; never the same twice across a reboot). */
+  bootId: RawShell | string;
+  /** Seconds from the apply until the host must be back and `test` pass (Ansible's `reboot_timeout`). */
+  timeoutSeconds: number;
+  /** Seconds to wait after the apply before the first connection attempt (Ansible's `post_reboot_delay`). */
+  settleSeconds?: number;
+  /** Shell that must exit 0 before the host counts as back (Ansible's `test_command`). */
+  test?: RawShell | string;
 }
 
 /**
@@ -69,6 +105,8 @@ export interface HostInfo {
   user: string;
   check: boolean;
   diff: boolean;
+  /** The run's verbosity: how many `-v` the command line gave (0 without). */
+  verbosity?: number;
 }
 
 /** What `prepare` receives: controller-side context of one task on one host. */
@@ -81,6 +119,14 @@ export interface PrepareContext {
   /** Renders a Jinja2 template text with the host's vars (Ansible's template rules). */
   renderTemplate(source: string, file: string, extraVars?: Record<string, unknown>): string;
   readFile(path: string): Promise<Uint8Array>;
+  /**
+   * Evaluates a bare Jinja2 expression (the syntax of Ansible's `when`, `that` and `var`) with
+   * the host's vars, as Ansible's rules evaluate it, and returns its value (`None` is `null`).
+   * Secrets take part with their clear text; output built from the value is masked by value.
+   *
+   * @throws ConvergeError `CONVERGE_TEMPLATE` for a syntax error or an undefined variable.
+   */
+  evaluate(expression: string): unknown;
 }
 
 /** Facts as values, with the same keys as the requests. */
@@ -160,6 +206,11 @@ export interface ModuleDefinition<S extends TSchema = TSchema, F extends Record<
    * before any host is contacted; a module that sends data off the host should declare them.
    */
   endpoints?(params: R): DataEndpoint[];
+  /**
+   * The apply restarts the host (`reboot`): the task runs in a round trip of its own, and after
+   * it the engine gets the host back as {@link Reconnect} says. Not called in check mode.
+   */
+  reconnect?(params: R): Reconnect;
 }
 
 /**
@@ -325,6 +376,11 @@ export interface Task<P = unknown> {
   readonly options: TaskOptions;
   /** Where the task was written (the module call in the playbook), for error messages. */
   readonly site?: SourceLocation;
+  /**
+   * Names of the host vars the task sets when it runs ({@link Plan.vars}), known when the task
+   * is written (`setFact` fills it): a later task that reads one is prepared once it is set.
+   */
+  readonly sets?: readonly string[];
 }
 
 /** A callable module: `copy({ dest, content }, { notify: 'restart' })` makes a {@link Task}. */

@@ -6,6 +6,7 @@ export * from './fetching.js';
 export * from './storage.js';
 export * from './firewall.js';
 export * from './tls.js';
+export * from './flow.js';
 
 /**
  * The systemd family: `systemd.service` (start, stop, restart, reload, enable, mask a unit) and

@@ -229,4 +229,11 @@ describe('undefined names are told to the caller (onUndefinedName)', () => {
     expect(() => render('{{ nothing | default(1) }}')).not.toThrow();
     expect(seen).toEqual(names);
   });
+
+  test('also by evaluateExpression', () => {
+    const seen: string[] = [];
+    expect(evaluateExpression('port | int > 1 and app is not defined', { port: '80' }, { onUndefinedName: (n) => seen.push(n) })).toBe(true);
+    expect(() => evaluateExpression('result.rc == 0', {}, { onUndefinedName: (n) => seen.push(n) })).toThrow(/'result' is undefined/);
+    expect(seen).toEqual(['app', 'result']);
+  });
 });

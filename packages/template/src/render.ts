@@ -125,14 +125,15 @@ export function renderString(source: string, vars: Record<string, unknown>, opti
 /**
  * Evaluates a bare Jinja2 expression, such as an Ansible `when:` condition, and returns its value
  * as JavaScript: booleans, numbers, strings, arrays, objects, `null` for `None` (a whole-number
- * float comes back as a number).
+ * float comes back as a number). `onUndefinedName` is told of the top-level variables it reads
+ * that are not defined, as {@link RenderOptions.onUndefinedName}.
  *
  * @throws ConvergeError `CONVERGE_TEMPLATE` for a syntax error or when the result, or anything
  *   the expression needs, is undefined.
  * @example
  * evaluateExpression("os == 'debian' and port | int > 1024", { os: 'debian', port: '8080' }) // true
  */
-export function evaluateExpression(expr: string, vars: Record<string, unknown>): unknown {
+export function evaluateExpression(expr: string, vars: Record<string, unknown>, options: Pick<RenderOptions, 'onUndefinedName'> = {}): unknown {
   let result: unknown;
   const capture = '__converge_capture__';
   const source = `{{ ${capture}((${expr})) }}`;
@@ -143,7 +144,7 @@ export function evaluateExpression(expr: string, vars: Record<string, unknown>):
       result = v;
       return '';
     };
-    renderSource(source, ctx, '(expression)', [process.cwd()]);
+    withUndefinedNames(options.onUndefinedName, () => renderSource(source, ctx, '(expression)', [process.cwd()]));
   } catch (e) {
     throw toConvergeError(e, `(expression) ${expr}`);
   }

@@ -109,6 +109,20 @@ export interface StartHostsOptions {
    * nfs-ganesha's VFS FSAL needs). Default none.
    */
   tmpfs?: Record<string, string>;
+  /**
+   * Let the hosts reboot (`systemctl reboot`, `shutdown -r`, converge's `reboot`). In a
+   * container, systemd stops every unit, then its reboot(2) is refused (no `CAP_SYS_BOOT`) and
+   * PID 1 exits, which ends the container; Docker then starts it again (restart policy
+   * `unless-stopped`, which `stop()` overrides): the same container and file system, a fresh
+   * /run (tmpfs), and systemd, sshd and every unit boot again, as after a real reboot. The
+   * kernel is the Docker host's, so `/proc/sys/kernel/random/boot_id` stays the same; the start
+   * time of PID 1 (/proc/1/stat) changes. Docker gives a container an address anew each time
+   * it starts, so each such host is alone on a network of its own (`boot-<name>` in
+   * {@link TestHost.networks}; `networks` cannot be given with this option), where the address
+   * it gets again is the one it had: converge reaches it at the same address after a reboot.
+   * Default false.
+   */
+  rebootable?: boolean;
 }
 
 /** Label on every test-host container and network; {@link removeStaleTestHosts} removes by it. */
@@ -220,13 +234,17 @@ export async function startHosts(count: number, options: StartHostsOptions = {})
       });
     }
   }
+  if (options.rebootable && (options.networks ?? []).length > 0) {
+    throw new TestHostsError('CONVERGE_OPTIONS', 'startHosts: rebootable hosts get a network of their own (to keep their address across reboots); give no networks with them');
+  }
   for (const host of Array.isArray(options.capabilities) ? [] : Object.keys(options.capabilities ?? {})) {
     if (!names.includes(host)) throw new TestHostsError('CONVERGE_OPTIONS', `startHosts: capabilities name an unknown host: ${host}`, { hint: `hosts are ${names.join(', ')}` });
   }
 
   const image = options.image ?? (await ensureTestImage());
   const bootTimeoutMs = options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
-  const networks = await createNetworks(options.networks ?? []);
+  // A rebootable host alone on its network gets its address back when Docker restarts it.
+  const networks = await createNetworks(options.rebootable ? names.map((n) => ({ name: `boot-${n}`, hosts: [n] })) : (options.networks ?? []));
   const dir = await mkdtemp(join(tmpdir(), 'converge-hosts-'));
   const privateKeyPath = join(dir, 'id_ed25519');
   const knownHostsPath = join(dir, 'known_hosts');
@@ -252,6 +270,7 @@ export async function startHosts(count: number, options: StartHostsOptions = {})
         capabilities: capabilityOf(name),
         privileged: options.privileged ?? false,
         tmpfs: options.tmpfs ?? {},
+        rebootable: options.rebootable ?? false,
       }),
     ),
   );
@@ -403,6 +422,7 @@ interface RunAs {
   capabilities: string[];
   privileged: boolean;
   tmpfs: Record<string, string>;
+  rebootable: boolean;
 }
 
 async function startHost(name: string, image: string, authorizedKey: string, bootTimeoutMs: number, runAs: RunAs): Promise<BootedHost> {
@@ -434,6 +454,7 @@ async function startHost(name: string, image: string, authorizedKey: string, boo
   raw.createOpts.StopSignal = 'SIGRTMIN+3';
   raw.hostConfig.SecurityOpt = ['seccomp=unconfined', 'apparmor=unconfined'];
   raw.hostConfig.CgroupnsMode = cgroup.namespace;
+  if (runAs.rebootable) raw.hostConfig.RestartPolicy = { Name: 'unless-stopped' };
   if (runAs.privileged) {
     raw.hostConfig.DeviceCgroupRules = ['b 7:* rwm', 'b 259:* rwm', 'c 10:237 rwm'];
     raw.hostConfig.Devices = [{ PathOnHost: '/dev/loop-control', PathInContainer: '/dev/loop-control', CgroupPermissions: 'rwm' }];

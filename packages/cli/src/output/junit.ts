@@ -14,7 +14,7 @@ function esc(s: string): string {
 /**
  * JUnit XML for CI dashboards: one `<testsuite>` per host, one `<testcase>` per task on that
  * host; failed tasks are `<failure>`s, skipped tasks `<skipped/>`, unreachable hosts one
- * `<error>` with the reason (message, code as `type`, hint). Format: the de-facto JUnit schema read by Jenkins, GitLab and GitHub reporters.
+ * `<error>` with the reason (message, code as `type`, hint); a diff or a task's output (`debug`) is its `<system-out>`. Format: the de-facto JUnit schema read by Jenkins, GitLab and GitHub reporters.
  */
 export function renderJunit(report: RunReport): string {
   const hosts = Object.keys(report.summary);
@@ -28,6 +28,7 @@ export function renderJunit(report: RunReport): string {
       if (t.status === 'failed' && !t.ignored && !t.rescued) body = `\n      <failure message="${esc((t.message ?? 'failed').split('\n')[0] ?? '')}" type="${esc(t.code ?? 'failed')}">${esc(t.message ?? '')}</failure>\n    `;
       else if (t.status === 'skipped') body = `\n      <skipped message="${esc(t.message ?? '')}"/>\n    `;
       else if (t.status === 'changed' && t.diff) body = `\n      <system-out>${esc(t.diff)}</system-out>\n    `;
+      else if (t.output !== undefined) body = `\n      <system-out>${esc(t.output)}</system-out>\n    `;
       return `${head}${body}</testcase>`;
     });
     if (s?.unreachable) {

@@ -75,9 +75,10 @@ export class PrettyReporter {
     const where = r.delegatedTo ? `${r.host} -> ${r.delegatedTo}` : r.host;
     let line = `${colour(label.padEnd(11))} ${where.padEnd(this.#width)}  ${name}`;
     if (r.attempts !== undefined && r.attempts > 1) line += c.dim(`  (${r.attempts} attempts)`);
-    if (r.status === 'ok' && r.message && this.#verbose) line += c.dim(`  (${r.message})`);
+    if (r.status === 'ok' && r.message && this.#verbose && r.output === undefined) line += c.dim(`  (${r.message})`);
     if (r.status === 'skipped' && r.message) line += c.dim(`  (${r.message})`);
     this.#line(line);
+    if (r.output !== undefined) this.#line(indent(r.output, 14));
     if (r.status === 'failed' && r.message) this.#line(c.red(indent(r.message, 14)));
     if (r.diff) this.#line(colourDiff(indent(r.diff.trimEnd(), 14), c));
     if (this.#verbose && r.result) {

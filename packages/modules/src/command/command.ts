@@ -70,13 +70,13 @@ function planRun(p: CommonParams, facts: unknown, shown: string): Plan {
   return { changes: [{ path: 'command', before: null, after: shown }] };
 }
 
-/** Every exit code: the step never fails by itself, `outcome` decides from `rc`. */
-const ANY_EXIT_CODE = Array.from({ length: 256 }, (_, i) => i);
+/** Every exit code (`Command.okExitCodes`): the step never fails by itself, the module's `outcome` decides from the status. */
+export const ANY_EXIT_CODE: readonly number[] = Array.from({ length: 256 }, (_, i) => i);
 
 function runStep(p: CommonParams, program: RawShell, shown: string): Command[] {
   const cd = p.chdir !== undefined ? sh`cd -- ${p.chdir} && ` : raw('');
   const env = p.env && Object.keys(p.env).length > 0 ? sh`env -- ${Object.entries(p.env).map(([k, v]) => `${k}=${v}`)} ` : raw('command -- ');
-  const step: Command = { script: sh`${cd}${env}${program}`, description: `run ${shown}`, okExitCodes: ANY_EXIT_CODE };
+  const step: Command = { script: sh`${cd}${env}${program}`, description: `run ${shown}`, okExitCodes: [...ANY_EXIT_CODE] };
   const stdin = stdinOf(p);
   if (stdin !== undefined) step.stdin = stdin;
   return [step];

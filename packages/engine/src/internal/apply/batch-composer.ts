@@ -2,7 +2,7 @@ import { factsAfter } from '../facts/batching/new-directories.js';
 import type { FactResult } from '../facts/probe.js';
 import { userOf } from '../facts/fact-store.js';
 import type { HostRunContext } from '../host/host-context.js';
-import { planTask } from '../plan/plan-task.js';
+import { decidedOnController, planTask } from '../plan/plan-task.js';
 import type { Prepared, TaskNode } from '../prepare/plan-nodes.js';
 import { stage, type Staged } from './stage.js';
 import { endsBatch, isControlled, retries } from './task-kinds.js';
@@ -48,12 +48,12 @@ export function composeBatch(ctx: HostRunContext, tasks: readonly Prepared[], st
   return { items, next };
 }
 
-/** A follower planned from the facts as they will be; undefined when it must run on its own turn (a read-only result and its failedWhen, or an error, reported as usual there). */
+/** A follower planned from the facts as they will be; undefined when it must run on its own turn (a read-only result and its failedWhen, what is decided on the controller, or an error, reported as usual there). */
 function planFollower(ctx: HostRunContext, q: Prepared, facts: ReadonlyMap<string, FactResult>): BatchItem | undefined {
   try {
     const planned = planTask(ctx, q, facts);
     if (planned.plan.changes.length > 0) return { kind: 'apply', staged: stage(q, planned) };
-    if (planned.plan.result !== undefined) return undefined;
+    if (decidedOnController(planned.plan)) return undefined;
     return { kind: 'ok', p: q, message: planned.plan.reason ?? 'already in the desired state' };
   } catch {
     return undefined;

@@ -62,7 +62,7 @@ async function planHead(ctx: HostRunContext, head: Prepared, started: number): P
   try {
     if (ctx.facts.isStale(head)) await probeTasks(ctx, [head, ...pendingItems(ctx).filter((t) => t !== head)]);
     const planned = planTask(ctx, head);
-    if (planned.plan.changes.length === 0) return { kind: 'done', failed: reportUnchanged(ctx, head, planned.plan, started) === 'failed' };
+    if (planned.plan.changes.length === 0) return { kind: 'done', failed: (await reportUnchanged(ctx, head, planned.plan, started)) === 'failed' };
     return { kind: 'staged', staged: stage(head, planned) };
   } catch (e) {
     if (e instanceof HostUnreachable) throw e;

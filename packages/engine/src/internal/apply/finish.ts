@@ -13,9 +13,9 @@ import { parseStepsOutput } from './steps.js';
  * steps' exit codes) decides, then `failedWhen` and `changedWhen`; a change is recorded (facts
  * reading it become stale) and notifies the task's handlers. `guarded`: the script made sure
  * that the plan's new directories were not there before the steps ran (only then are facts
- * updated from them instead of probed again).
+ * updated from them instead of probed again); `more`: result data the engine adds (a restart's).
  */
-export function finishTask(ctx: HostRunContext, a: Staged, exec: ExecResult, started: number, guarded = false): TaskStatus {
+export function finishTask(ctx: HostRunContext, a: Staged, exec: ExecResult, started: number, guarded = false, more?: Record<string, unknown>): TaskStatus {
   const { p, plan, facts, upstreamChanged, steps, resources } = a;
   const diff = ctx.options.diff ? renderDiff(plan.changes, plan.diffs ?? []) : undefined;
   try {
@@ -25,10 +25,10 @@ export function finishTask(ctx: HostRunContext, a: Staged, exec: ExecResult, sta
     const outcome = p.def.outcome?.(last, { params: p.params as never, facts: facts as never, host: p.host, upstreamChanged, plan });
     let changed = outcome?.changed ?? true;
     let failedNow = outcome?.failed ?? failedStep !== undefined;
-    const data: TaskResultData = { changed, failed: failedNow, ...(outcome?.result ?? {}) };
+    const result = outcome?.result || more ? { ...(outcome?.result ?? {}), ...(more ?? {}) } : undefined;
+    const data: TaskResultData = { changed, failed: failedNow, ...(result ?? {}) };
     if (p.task.options.failedWhen) failedNow = p.task.options.failedWhen(data);
     if (p.task.options.changedWhen) changed = p.task.options.changedWhen({ ...data, failed: failedNow });
-    const result = outcome?.result;
     if (failedNow) {
       const stepText = failedStep ? `step ${failedStep.description ? `"${failedStep.description}" ` : ''}exited with ${failedStep.exitCode}` : 'failed';
       const stderr = (failedStep ?? last).stderr.trim();
@@ -47,7 +47,7 @@ export function finishTask(ctx: HostRunContext, a: Staged, exec: ExecResult, sta
 }
 
 /** Records an applied change: in the change log, and in the fact store (see `recordChange`; with `guarded`, its new directories update facts). */
-function markApplied(ctx: HostRunContext, p: Prepared, resources: string[], guarded?: Staged): void {
+export function markApplied(ctx: HostRunContext, p: Prepared, resources: string[], guarded?: Staged): void {
   ctx.changes.applied(p, resources);
   recordChange(ctx.facts, p, resources, guarded?.plan);
 }

@@ -7,6 +7,7 @@ import type { Prepared } from '../prepare/plan-nodes.js';
 import { asConvergeError, describeError } from '../report/failure.js';
 import type { TaskStatus } from '../report/report.js';
 import { finishTask, notify } from './finish.js';
+import { runRestarting } from './restart.js';
 import { changedResources, stage } from './stage.js';
 import { stepsScript } from './steps.js';
 
@@ -21,9 +22,11 @@ export async function runTask(ctx: HostRunContext, p: Prepared): Promise<TaskSta
   try {
     if (ctx.facts.isStale(p)) await probeTasks(ctx, [p, ...pendingItems(ctx).filter((t) => t !== p)]);
     const planned = planTask(ctx, p);
-    if (planned.plan.changes.length === 0) return reportUnchanged(ctx, p, planned.plan, started);
+    if (planned.plan.changes.length === 0) return await reportUnchanged(ctx, p, planned.plan, started);
     if (ctx.options.check) return predictTask(ctx, p, planned, started);
     const staged = stage(p, planned);
+    const reconnect = p.def.reconnect?.(p.params as never);
+    if (reconnect) return await runRestarting(ctx, staged, reconnect, started);
     let exec: ExecResult;
     try {
       exec = await ctx.transport.exec(stepsScript(staged.steps, staged.nonce), p.become ? { become: p.become } : {});

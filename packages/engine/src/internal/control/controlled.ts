@@ -5,6 +5,7 @@ import type { Prepared } from '../prepare/plan-nodes.js';
 import type { ItemOutcome } from '../report/host-results.js';
 import type { TaskStatus } from '../report/report.js';
 import { runDelegated } from './delegate.js';
+import { setVar } from './register.js';
 
 /**
  * Runs a task that needs more than this host's connection: `runOnce` (one host of the batch
@@ -32,6 +33,8 @@ export async function runControlled(ctx: HostRunContext, p: Prepared): Promise<T
   // As Ansible: the other hosts of the batch get the runner's result (no row of their own).
   if (once.shared) ctx.results.setOutcome(p, { ...(once.shared as ItemOutcome) });
   else ctx.results.setOutcome(p, { status: once.status, ignored: false });
+  // As Ansible: the vars a runOnce task sets are set on every host of the batch.
+  for (const [name, value] of Object.entries((once.shared as ItemOutcome | undefined)?.vars ?? {})) setVar(ctx, name, value);
   if (once.status !== 'failed') return once.status;
   if (ctx.results.outcome(p)?.ignored) return 'ok';
   control.failWith(ctx.hp.host, `runOnce task "${p.name}" failed on ${once.runner}`);

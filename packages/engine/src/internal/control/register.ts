@@ -39,5 +39,13 @@ export function registerNode(ctx: HostRunContext, n: TaskNode, items: Prepared[]
     result = { changed, failed, skipped, results, ...(failed ? { msg: 'one or more items failed' } : skipped ? { msg: items.length === 0 ? 'no items in the loop' : 'all items skipped' } : {}) };
     if (outcomes.some((o) => o?.checkUnknown === 'all')) result = checkModeView(result, 'all', n.name, env);
   }
+  ctx.options.state.vars?.delete(name);
   ctx.options.state.registered.set(name, result);
+}
+
+/** Sets a host var for the later tasks of the host (`Plan.vars`); it takes the place of a result registered under the same name. */
+export function setVar(ctx: HostRunContext, name: string, value: unknown): void {
+  const { state } = ctx.options;
+  state.registered.delete(name);
+  (state.vars ??= new Map()).set(name, value);
 }

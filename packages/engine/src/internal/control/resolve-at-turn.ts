@@ -4,7 +4,8 @@ import type { HostRunContext } from '../host/host-context.js';
 import { walkNodes, type Prepared, type TaskNode } from '../prepare/plan-nodes.js';
 import { resolveTask } from '../prepare/resolve-task.js';
 import { describeError } from '../report/failure.js';
-import { registerNode } from './register.js';
+import { UnknownInCheck } from '../prepare/set-vars.js';
+import { registerNode, setVar } from './register.js';
 
 /** A row for a task as a whole (no item), for results that concern no single item. */
 export function nodeRow(ctx: HostRunContext, n: TaskNode, name: string): Prepared {
@@ -44,7 +45,7 @@ export async function resolveFactsWaiters(ctx: HostRunContext): Promise<void> {
 export async function resolveAtTurn(ctx: HostRunContext, n: TaskNode): Promise<'ready' | 'failed' | 'skipped'> {
   const { state } = ctx.options;
   for (let round = 0; round < 2; round++) {
-    const r = await resolveTask(ctx.hp.env, n, { registered: state.registered, ...(state.facts ? { facts: state.facts } : {}) });
+    const r = await resolveTask(ctx.hp.env, n, { registered: state.registered, ...(state.vars ? { vars: state.vars } : {}), ...(state.facts ? { facts: state.facts } : {}) });
     if (r.kind === 'ready') {
       n.ready = true;
       n.items = r.items;
@@ -60,6 +61,8 @@ export async function resolveAtTurn(ctx: HostRunContext, n: TaskNode): Promise<'
     if (r.kind === 'unknown') {
       ctx.results.report(row, 'skipped', { message: r.message, checkUnknown: 'all' });
       registerNode(ctx, n, [row]);
+      // The vars it would set are unknown too: tasks that read them are skipped with the reason.
+      for (const name of n.task.sets ?? []) setVar(ctx, name, new UnknownInCheck(row.name));
       return 'skipped';
     }
     const message =

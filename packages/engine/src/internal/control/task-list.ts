@@ -30,7 +30,8 @@ export async function runList(ctx: HostRunContext, nodes: readonly PlanNode[]): 
     let j = i + 1;
     for (; j < nodes.length; j++) {
       const m = nodes[j] as PlanNode;
-      if (m.kind !== 'task' || !m.ready) break;
+      // A task that sets vars starts a segment: the results of the tasks before it are registered first.
+      if (m.kind !== 'task' || !m.ready || m.task.sets) break;
       segment.push(m);
     }
     if (await runSegment(ctx, segment, true)) return true;

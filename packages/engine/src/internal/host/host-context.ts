@@ -13,6 +13,11 @@ import type { RunEvent } from '../report/report.js';
 export interface HostState {
   /** Registered results by name; in check mode, views that mark what only a real run gives. */
   registered: Map<string, RegisteredResult>;
+  /**
+   * Vars set by tasks (`setFact`, `Plan.vars`) by name: one namespace with `registered`, each
+   * name in the one that was written last.
+   */
+  vars?: Map<string, unknown>;
   facts?: HostFacts;
   factsError?: Error;
   /**

@@ -2,6 +2,7 @@ import type { BecomeMethod, BecomeSpec, ConvergeError, FactRequest, HostFacts, H
 import type { RunOptions } from '../run/run-options.js';
 import type { MagicVars } from './task-vars.js';
 import type { HostReads } from './unknown-reads.js';
+import type { ExpectedVars, UnknownInCheck } from './set-vars.js';
 
 /** One runnable task on one host (one item of a loop): params validated and prepared, facts declared. */
 export interface Prepared {
@@ -99,7 +100,7 @@ export interface PlayPlan {
 
 /** What stays the same for every task of a play on a host. */
 export interface PrepEnv {
-  options: Pick<RunOptions, 'inventory' | 'extraVars' | 'tags' | 'skipTags' | 'becomePassword' | 'becomeDefaults'>;
+  options: Pick<RunOptions, 'inventory' | 'extraVars' | 'tags' | 'skipTags' | 'becomePassword' | 'becomeDefaults' | 'verbosity'>;
   play: Play;
   host: string;
   check: boolean;
@@ -107,8 +108,12 @@ export interface PrepEnv {
   magic: MagicVars;
   /** Every name a task of the playbook registers. */
   registeredNames: ReadonlySet<string>;
+  /** Every name of a host var that a task of the playbook sets ({@link Task.sets}). */
+  setNames?: ReadonlySet<string>;
   /** What the evaluation in progress on this host read that is not known yet (one per host for the whole run). */
   reads: HostReads;
+  /** The vars that the tasks prepared so far on this host set (one per host for the whole run). */
+  expected?: ExpectedVars;
 }
 
 /** What is known when a task is resolved: host facts and registered results, when they are. */
@@ -116,6 +121,16 @@ export interface KnownState {
   facts?: HostFacts;
   /** Results registered so far on the host (check mode: wrapped so unknown fields say so). */
   registered?: ReadonlyMap<string, RegisteredResult>;
+  /** Vars set so far on the host by tasks (`setFact`); an {@link UnknownInCheck} for each that check mode could not set. */
+  vars?: ReadonlyMap<string, unknown>;
+  /**
+   * Before the host is contacted: the vars that tasks before this one set, which it waits for
+   * (see {@link ExpectedVars}); absent: every var a task of the playbook sets (handlers, which
+   * run last, and tasks prepared once the host is contacted).
+   */
+  setBefore?: ReadonlySet<string>;
+  /** Before the host is contacted: values that earlier tasks will set, read as if set (the task is prepared again at its turn). */
+  expected?: ReadonlyMap<string, unknown>;
 }
 
 /** The outcome of preparing a task. */

@@ -10,37 +10,19 @@ import { varLayers } from './task-vars.js';
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/**
- * Every name that a task of the playbook registers (plays, roles, blocks, handlers), and
- * `ansible_failed_task`/`ansible_failed_result` when a block has rescue tasks.
- *
- * @throws nothing: bad names are pushed to `errors` with the task's location.
- */
-export function registeredNames(playbook: Playbook, errors: ConvergeError[]): Set<string> {
-  const names = new Set<string>();
+/** Calls `visit` once for every task and block of the playbook (plays, roles, blocks, handlers). */
+function eachItem(playbook: Playbook, visit: (item: unknown) => void): void {
   const seen = new Set<unknown>();
   const walk = (items: readonly unknown[] | undefined): void => {
     for (const it of items ?? []) {
       if (seen.has(it)) continue;
       seen.add(it);
+      visit(it);
       if (isBlock(it)) {
-        if (Array.isArray(it.options.rescue) && it.options.rescue.length > 0) {
-          names.add('ansible_failed_task');
-          names.add('ansible_failed_result');
-        }
         walk(it.tasks);
         walk(it.options.rescue);
         walk(it.options.always);
-        continue;
       }
-      const t = it as Task | undefined;
-      const r = t?.kind === 'task' ? t.options?.register : undefined;
-      if (r === undefined) continue;
-      if (typeof r !== 'string' || !VAR_NAME.test(r)) {
-        errors.push(new ConvergeError('CONVERGE_PLAYBOOK', `register ${JSON.stringify(r)} is not a valid variable name (letters, digits and _, not starting with a digit)`, t?.site ? { location: t.site } : {}));
-        continue;
-      }
-      names.add(r);
     }
   };
   for (const play of playbook.plays) {
@@ -52,6 +34,50 @@ export function registeredNames(playbook: Playbook, errors: ConvergeError[]): Se
     walk(play.tasks);
     walk(play.handlers);
   }
+}
+
+/**
+ * Every name that a task of the playbook registers (plays, roles, blocks, handlers), and
+ * `ansible_failed_task`/`ansible_failed_result` when a block has rescue tasks.
+ *
+ * @throws nothing: bad names are pushed to `errors` with the task's location.
+ */
+export function registeredNames(playbook: Playbook, errors: ConvergeError[]): Set<string> {
+  const names = new Set<string>();
+  eachItem(playbook, (it) => {
+    if (isBlock(it)) {
+      if (Array.isArray(it.options.rescue) && it.options.rescue.length > 0) {
+        names.add('ansible_failed_task');
+        names.add('ansible_failed_result');
+      }
+      return;
+    }
+    const t = it as Task | undefined;
+    const r = t?.kind === 'task' ? t.options?.register : undefined;
+    if (r === undefined) return;
+    if (typeof r !== 'string' || !VAR_NAME.test(r)) {
+      errors.push(new ConvergeError('CONVERGE_PLAYBOOK', `register ${JSON.stringify(r)} is not a valid variable name (letters, digits and _, not starting with a digit)`, t?.site ? { location: t.site } : {}));
+      return;
+    }
+    names.add(r);
+  });
+  return names;
+}
+
+/**
+ * Every name of a host var that a task of the playbook sets ({@link Task.sets}, `setFact`).
+ *
+ * @throws nothing: bad names are pushed to `errors` with the task's location.
+ */
+export function setVarNames(playbook: Playbook, errors: ConvergeError[]): Set<string> {
+  const names = new Set<string>();
+  eachItem(playbook, (it) => {
+    const t = it as Task | undefined;
+    for (const name of t?.kind === 'task' ? (t.sets ?? []) : []) {
+      if (VAR_NAME.test(name)) names.add(name);
+      else errors.push(new ConvergeError('CONVERGE_PLAYBOOK', `${JSON.stringify(name)} is not a valid variable name (letters, digits and _, not starting with a digit)`, t?.site ? { location: t.site } : {}));
+    }
+  });
   return names;
 }
 
@@ -202,11 +228,20 @@ async function prepareNode(env: PrepEnv, unit: Unit, task: Task, scope: Scope, h
   }
   const staticName = opts.name ?? (typeof task.params === 'function' || opts.loop !== undefined ? task.module.name : defaultName(task.module, task.params));
   const node: TaskNode = { kind: 'task', task, scope, unit, handler, name: staticName, notify, answers: [staticName, ...listen], ready: false };
-  const r = await resolveTask(env, node, {});
+  // A task waits for the vars that tasks before it set; a handler, which runs last, for all.
+  const setBefore = handler ? undefined : env.expected?.names();
+  const r = await resolveTask(env, node, setBefore ? { setBefore } : {});
   if (r.kind === 'error') {
     errors.push(r.error);
     return undefined;
   }
+  const expected = env.expected?.known();
+  if (r.kind === 'waits' && r.on === 'registered' && !r.items && expected && expected.size > 0) {
+    // It read a var an earlier task sets: prepared with the value it will have, for the first probe only.
+    const guess = await resolveTask(env, node, { expected, ...(setBefore ? { setBefore } : {}) });
+    if (guess.kind === 'ready' || (guess.kind === 'waits' && guess.items)) node.items = guess.items;
+  }
+  if (task.sets) env.expected?.note(task.sets, r.kind === 'ready' || r.kind === 'waits' ? r.items : undefined);
   if (r.kind === 'ready') {
     node.ready = true;
     node.items = r.items;

@@ -3,14 +3,15 @@ import { isAbsolute, resolve } from 'node:path';
 import { types } from 'node:util';
 import { ConvergeError, findSecretMask, isSecret, SECRET_MASK, validateParams } from '@converge/core';
 import type { BecomeMethod, BecomeSpec, FactRequest, HostFacts, HostInfo, PrepareContext, RegisteredResult, SourceLocation, TaskContext } from '@converge/core';
-import { isTemplated, renderString, renderTemplate } from '@converge/template';
+import { evaluateExpression, isTemplated, renderString, renderTemplate } from '@converge/template';
 import { asConvergeError } from '../report/failure.js';
 import { becomePasswordFromVars } from '../run/connection-spec.js';
 import type { KnownState, Prepared, PrepEnv, Resolution, TaskNode } from './plan-nodes.js';
 import { resolveTaskControl } from './task-control.js';
 import { defaultName, itemLabel } from './task-names.js';
 import { mergeTaskVars } from './task-vars.js';
-import { deferringVars, FACTS_PLACEHOLDER, type UnknownReads } from './unknown-reads.js';
+import { UnknownInCheck } from './set-vars.js';
+import { deferringVars, FACTS_PLACEHOLDER, unknownVarsView, type UnknownReads } from './unknown-reads.js';
 
 /**
  * Prepares a task on a host with what is known: evaluates its loop, `when` (with the enclosing
@@ -21,7 +22,12 @@ import { deferringVars, FACTS_PLACEHOLDER, type UnknownReads } from './unknown-r
  * error then is taken for the placeholder's, an error without such a read is the playbook's.
  */
 export async function resolveTask(env: PrepEnv, node: TaskNode, known: KnownState): Promise<Resolution> {
-  const t: Evaluation = { env, node, known, reads: env.reads.begin(), upfront: known.registered === undefined, vars: {} };
+  const upfront = known.registered === undefined;
+  const expected = known.expected ?? new Map<string, unknown>();
+  // Before the host is contacted: the registered names, and the set vars this task waits for.
+  const deferred = upfront ? new Set([...env.registeredNames, ...(known.setBefore ?? env.setNames ?? [])].filter((n) => !expected.has(n))) : new Set<string>();
+  const unknownVars = new Map([...(known.vars ?? [])].flatMap(([k, v]) => (v instanceof UnknownInCheck ? [[k, v.task] as [string, string]] : [])));
+  const t: Evaluation = { env, node, known, reads: env.reads.begin(), upfront, vars: {}, deferred, unknownVars };
   t.vars = taskVarsOf(t);
   const loop = evaluateLoop(t);
   if (loop.kind !== 'list') return loop;
@@ -51,6 +57,10 @@ interface Evaluation {
   /** Before the host is contacted: registered results are not known yet. */
   upfront: boolean;
   vars: Record<string, unknown>;
+  /** The names whose reads are noted as not known yet: registered names and the set vars the task waits for (before the host is contacted). */
+  deferred: ReadonlySet<string>;
+  /** Check mode: vars that their task could not set, and that task. */
+  unknownVars: ReadonlyMap<string, string>;
 }
 
 /** What running a piece of the playbook's code gave, and whether it read anything not known yet. */
@@ -112,20 +122,34 @@ function taskVarsOf(t: Evaluation): Record<string, unknown> {
   const opts = task.options;
   const registeredLayer: Record<string, unknown> = {};
   for (const [k, v] of t.known.registered ?? []) registeredLayer[k] = v;
-  const plain = !scope.vars.length && !opts.vars && (t.known.registered === undefined || t.known.registered.size === 0);
+  // Vars set by tasks share the layer of registered results (one of them holds each name).
+  for (const [k, v] of [...(t.known.vars ?? []), ...(t.known.expected ?? [])]) if (!(v instanceof UnknownInCheck)) registeredLayer[k] = v;
+  const plain = !scope.vars.length && !opts.vars && Object.keys(registeredLayer).length === 0 && t.unknownVars.size === 0 && !t.env.setNames?.size;
   let vars: Record<string, unknown>;
   if (plain) {
     unit.plain ??= mergeTaskVars(unit.lower, {}, unit.upper);
     vars = unit.plain;
   } else vars = mergeTaskVars(unit.lower, { blockVars: scope.vars, ...(opts.vars ? { taskVars: opts.vars } : {}), registered: registeredLayer }, unit.upper);
-  if (t.upfront) vars = plain ? (unit.deferring ??= deferringVars(vars, t.env, unit.upper)) : deferringVars(vars, t.env, unit.upper);
-  return vars;
+  if (t.upfront && plain) return (unit.deferring ??= deferringVars(vars, t.env, unit.upper));
+  return pendingView(t, vars);
 }
 
-/** Told of the undefined names a template reads: before the host is contacted, a registered name is not known yet. */
+/** The vars with the reads of what is not known yet noted: the names the task waits for, and (check mode) the vars a task could not set. */
+function pendingView(t: Evaluation, vars: Record<string, unknown>): Record<string, unknown> {
+  const upper = t.node.unit.upper;
+  return unknownVarsView(t.upfront ? deferringVars(vars, t.env, upper, t.deferred) : vars, t.unknownVars, t.env, upper);
+}
+
+/** Told of the undefined names a template reads: a name the task waits for (a registered name, a set var) is not known yet; in check mode, a var a task could not set makes it unpredictable. */
 function templateReads(t: Evaluation): { onUndefinedName?: (name: string) => void } {
-  if (!t.upfront || t.env.registeredNames.size === 0) return {};
-  return { onUndefinedName: (name) => (t.env.registeredNames.has(name) ? t.env.reads.current.noteRegistered(name) : undefined) };
+  if (t.deferred.size === 0 && t.unknownVars.size === 0) return {};
+  return {
+    onUndefinedName: (name) => {
+      if (t.deferred.has(name)) t.env.reads.current.noteRegistered(name);
+      const task = t.unknownVars.get(name);
+      if (task !== undefined) t.env.reads.current.noteCheckUnknown(task);
+    },
+  };
 }
 
 /** The context that `when`, `loop` and params functions get; host facts and registered results not known yet are noted and give placeholders. */
@@ -198,8 +222,7 @@ async function resolveItem(t: Evaluation, list: readonly unknown[], i: number, b
   if (looped) {
     const loopVar = opts.loopControl?.loopVar ?? 'item';
     const indexVar = opts.loopControl?.indexVar;
-    v = { ...t.vars, [loopVar]: itemValue, ...(indexVar ? { [indexVar]: i } : {}) };
-    if (t.upfront) v = deferringVars(v, env, node.unit.upper);
+    v = pendingView(t, { ...t.vars, [loopVar]: itemValue, ...(indexVar ? { [indexVar]: i } : {}) });
   }
   const ctx = contextOf(t, v, itemValue);
   const when = evaluateWhen(t, ctx, nameSoFar);
@@ -216,6 +239,7 @@ async function resolveItem(t: Evaluation, list: readonly unknown[], i: number, b
     user: become ? become.user : typeof t.vars.ansible_user === 'string' ? t.vars.ansible_user : 'root',
     check: env.check,
     diff: env.diff,
+    verbosity: env.options.verbosity ?? 0,
   };
   const control = attempt(t.reads, () => resolveTaskControl(opts, ctx, env.options.inventory, where, node.handler, task.site));
   if (control.readUnknown) return waiting(t.reads, name) as Resolution;
@@ -301,6 +325,7 @@ async function prepareParams(t: Evaluation, base: Prepared, v: Record<string, un
       // Templates write secrets' real text to the host; output is masked by value.
       renderTemplate: (source, file, extra) => renderTemplate(source, revealSecrets({ ...v, ...(extra ?? {}) }), { file, searchPaths: unit.searchPaths.templates, ...templateReads(t) }),
       readFile: async (p) => readFile(isAbsolute(p) ? p : resolve(unit.baseDir, p)),
+      evaluate: (expression) => evaluateExpression(expression, revealSecrets(v), templateReads(t)),
     };
     params = await def.prepare(params as never, prepareCtx);
   }

@@ -68,26 +68,47 @@ export interface ReadsOfHost {
 export const FACTS_PLACEHOLDER: HostFacts = Object.freeze({ hostname: '', kernel: '', architecture: '' });
 
 /**
- * The vars before the host is contacted: a registered name (that no role param or extra var
- * overrides) is a non-enumerable accessor that notes the read and gives `undefined`, so copies
- * and templates (which see only enumerable vars, and tell their caller of undefined names) skip
- * it and a direct read is noted.
+ * The vars before the host is contacted: a registered name (or each of `names`: the registered
+ * names and the set vars a task waits for) that no role param or extra var overrides is a
+ * non-enumerable accessor that notes the read and gives `undefined`, so copies and templates
+ * (which see only enumerable vars, and tell their caller of undefined names) skip it and a direct
+ * read is noted.
  */
-export function deferringVars(vars: Record<string, unknown>, env: ReadsOfHost, upper: { params: Record<string, unknown>; magic: Record<string, unknown> }): Record<string, unknown> {
-  if (env.registeredNames.size === 0) return vars;
-  const out: Record<string, unknown> = { ...vars };
-  for (const name of env.registeredNames) {
+export function deferringVars(
+  vars: Record<string, unknown>,
+  env: ReadsOfHost,
+  upper: { params: Record<string, unknown>; magic: Record<string, unknown> },
+  names: ReadonlySet<string> = env.registeredNames,
+): Record<string, unknown> {
+  return notingReads(vars, names, upper, (name) => env.reads.current.noteRegistered(name));
+}
+
+/**
+ * The vars in check mode once tasks that set vars could not be predicted (`unknown`: each var and
+ * the task that would have set it): each var that no role param or extra var overrides is a
+ * non-enumerable accessor that notes the read as unpredictable and gives `undefined`; templates
+ * tell of it as an undefined name.
+ */
+export function unknownVarsView(vars: Record<string, unknown>, unknown: ReadonlyMap<string, string>, env: ReadsOfHost, upper: { params: Record<string, unknown>; magic: Record<string, unknown> }): Record<string, unknown> {
+  return notingReads(vars, unknown.keys(), upper, (name) => env.reads.current.noteCheckUnknown(unknown.get(name) ?? name));
+}
+
+/** A copy of `vars` where each of `names` that no role param or extra var overrides is a non-enumerable accessor that calls `note` and gives `undefined`. */
+function notingReads(vars: Record<string, unknown>, names: Iterable<string>, upper: { params: Record<string, unknown>; magic: Record<string, unknown> }, note: (name: string) => void): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const name of names) {
     if (Object.hasOwn(upper.params, name) || Object.hasOwn(upper.magic, name)) continue;
+    out ??= { ...vars };
     Object.defineProperty(out, name, {
       enumerable: false,
       configurable: true,
       get() {
-        env.reads.current.noteRegistered(name);
+        note(name);
         return undefined;
       },
     });
   }
-  return out;
+  return out ?? vars;
 }
 
 /** Keys of a result that only running the task gives (beyond changed/failed/skipped/msg). */

@@ -11,6 +11,8 @@ export interface ItemOutcome {
   attempts?: number;
   /** Check mode: what of the result only a real run gives. */
   checkUnknown?: 'output' | 'all';
+  /** Vars the task set (`Plan.vars`): the other hosts of a `runOnce` task set them too. */
+  vars?: Record<string, unknown>;
 }
 
 /** What a row says besides its status. */
@@ -23,6 +25,10 @@ export interface RowDetails {
   /** `performance.now()` when the task started: the row's duration. */
   started?: number;
   checkUnknown?: 'output' | 'all';
+  /** Text the task shows the operator (`Plan.output`). */
+  output?: string;
+  /** Vars the task set (kept in its outcome, not shown). */
+  vars?: Record<string, unknown>;
 }
 
 /**
@@ -70,6 +76,7 @@ export class HostResults {
       ...(extra.message !== undefined ? { message: extra.message } : {}),
       ...(extra.code !== undefined ? { code: extra.code } : {}),
       ...(extra.result !== undefined ? { result: extra.result } : {}),
+      ...(extra.output !== undefined ? { output: extra.output } : {}),
       ...(p.item ? { item: p.item.label } : {}),
       ...(attempts !== undefined ? { attempts } : {}),
       ...(p.handler ? { handler: true } : {}),
@@ -83,6 +90,7 @@ export class HostResults {
       ...(extra.result !== undefined ? { result: extra.result } : {}),
       ...(attempts !== undefined ? { attempts } : {}),
       ...(extra.checkUnknown ? { checkUnknown: extra.checkUnknown } : {}),
+      ...(extra.vars ? { vars: extra.vars } : {}),
     });
     // One row per task: verify's verdict (or a retry) replaces the row it judged.
     const row = this.#record(r, this.#rows.get(p), this.#quiet.has(p));

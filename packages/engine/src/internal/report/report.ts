@@ -19,6 +19,8 @@ export interface TaskReport {
   code?: string;
   /** Module result data (e.g. rc/stdout/stderr of a command). */
   result?: Record<string, unknown>;
+  /** Text the task shows the operator (`debug`'s message, `assert`'s success message), printed under its row. */
+  output?: string;
   handler?: boolean;
   /** A failure that `ignoreErrors` let pass. */
   ignored?: boolean;

@@ -1,7 +1,8 @@
 import { ConvergeError, formatLocation } from '@converge/core';
 import { hostVars, selectHosts } from '@converge/inventory';
-import { prepareHostPlay, registeredNames } from '../prepare/prepare-host-play.js';
+import { prepareHostPlay, registeredNames, setVarNames } from '../prepare/prepare-host-play.js';
 import { walkNodes, type HostPlay, type PlayPlan, type PrepEnv } from '../prepare/plan-nodes.js';
+import { ExpectedVars } from '../prepare/set-vars.js';
 import { HostReads } from '../prepare/unknown-reads.js';
 import { asConvergeError } from '../report/failure.js';
 import { connectionSpec } from './connection-spec.js';
@@ -28,8 +29,10 @@ export async function prepareRun(options: RunOptions, playbookDir: string, check
   const plans: PlayPlan[] = [];
   const errors: ConvergeError[] = [];
   const registered = registeredNames(options.playbook, errors);
-  /** Per host for the whole run: what the evaluation in progress read that is not known yet. */
+  const setNames = setVarNames(options.playbook, errors);
+  /** Per host for the whole run: what the evaluation in progress read that is not known yet, and the vars its tasks set. */
   const reads = new Map<string, HostReads>();
+  const expected = new Map<string, ExpectedVars>();
   for (const play of options.playbook.plays) {
     errors.push(...checkPlayControl(play));
     const matched = selectHosts(options.inventory, play.hosts);
@@ -42,7 +45,9 @@ export async function prepareRun(options: RunOptions, playbookDir: string, check
       try {
         let hostReads = reads.get(host);
         if (!hostReads) reads.set(host, (hostReads = new HostReads()));
-        const env: PrepEnv = { options, play, host, check, diff, magic: { playbookDir, check, diff, playHosts: hosts }, registeredNames: registered, reads: hostReads };
+        let hostSets = expected.get(host);
+        if (!hostSets) expected.set(host, (hostSets = new ExpectedVars()));
+        const env: PrepEnv = { options, play, host, check, diff, magic: { playbookDir, check, diff, playHosts: hosts }, registeredNames: registered, setNames, reads: hostReads, expected: hostSets };
         hostPlays.push(await prepareHostPlay(env, playbookDir, errors));
       } catch (e) {
         errors.push(asConvergeError(e, 'CONVERGE_PLAYBOOK'));

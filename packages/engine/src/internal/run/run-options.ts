@@ -33,6 +33,8 @@ export interface RunOptions {
    */
   connectConcurrency?: number;
   forceHandlers?: boolean;
+  /** How many `-v` the command line gave (default 0): modules see it as `HostInfo.verbosity` (`debug`'s `verbosity`). */
+  verbosity?: number;
   /** Become password for every host (`--ask-become-pass`); host vars win. */
   becomePassword?: Secret;
   /**
