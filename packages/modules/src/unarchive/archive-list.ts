@@ -1,10 +1,22 @@
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { ConvergeError } from '@converge/core';
-import tarStream from 'tar-stream';
-import yauzl from 'yauzl';
+import type TarStream from 'tar-stream';
+import type Yauzl from 'yauzl';
+
+// Loaded on first use: playbooks without controller archives do not pay for these libraries
+// (and the CommonJS files they require) at start-up.
+let archiveLibs: { tarStream: typeof TarStream; yauzl: typeof Yauzl } | undefined;
+function libs(): { tarStream: typeof TarStream; yauzl: typeof Yauzl } {
+  if (!archiveLibs) {
+    const require = createRequire(import.meta.url);
+    archiveLibs = { tarStream: require('tar-stream') as typeof TarStream, yauzl: require('yauzl') as typeof Yauzl };
+  }
+  return archiveLibs;
+}
 
 /** Archive formats converge lists on the controller and extracts with tar/unzip on the host. */
 export type ArchiveFormat = 'tar' | 'tar.gz' | 'zip';
@@ -63,7 +75,7 @@ export async function listArchive(bytes: Uint8Array, format: ArchiveFormat, name
 function listTar(bytes: Buffer, name: string): Promise<ArchiveMember[]> {
   return new Promise((resolve, reject) => {
     const out: ArchiveMember[] = [];
-    const extract = tarStream.extract();
+    const extract = libs().tarStream.extract();
     extract.on('entry', (h, stream, next) => {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
@@ -90,10 +102,10 @@ function listTar(bytes: Buffer, name: string): Promise<ArchiveMember[]> {
 
 function listZip(bytes: Buffer, name: string): Promise<ArchiveMember[]> {
   return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(bytes, { lazyEntries: true }, (err, zip) => {
+    libs().yauzl.fromBuffer(bytes, { lazyEntries: true }, (err, zip) => {
       if (err || !zip) return reject(err ?? new Error('no zip'));
       const out: ArchiveMember[] = [];
-      zip.on('entry', (entry: yauzl.Entry) => {
+      zip.on('entry', (entry: Yauzl.Entry) => {
         try {
           const path = memberPath(entry.fileName, name);
           // The upper 16 bits are the Unix st_mode when the archive was made on Unix (APPNOTE 4.4.2, 4.4.15).
