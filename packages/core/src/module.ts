@@ -167,7 +167,7 @@ export interface DataEndpoint {
   /** A URL (`https://s3.gra.io.cloud.ovh.net`, `sftp://backup.example.net:22/srv`) or `host[:port]`. */
   url: string;
   /** What the host sends there. */
-  kind: 'backup' | 'logs' | 'metrics' | 'other';
+  kind: 'backup' | 'logs' | 'metrics' | 'errors' | 'other';
 }
 
 /** A test of a task's params (a method's type, so that modules with any params share one definition type). */

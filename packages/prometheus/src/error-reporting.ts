@@ -1,4 +1,5 @@
 import { ConvergeError, SecretValue, Type, defineModule, secretText } from '@converge/core';
+import type { DataEndpoint } from '@converge/core';
 import type { Secret, Static } from '@converge/core';
 import { applyContentWrite, contentFacts, planContentWrite } from '@converge/modules';
 import type { ContentWriteData, ContentWriteParams, FileState } from '@converge/modules';
@@ -19,17 +20,6 @@ export const SentryEnvironmentParams = Type.Object(
 
 /** Params of `sentry.environment`. */
 export type SentryEnvironmentParams = Static<typeof SentryEnvironmentParams>;
-
-/** An endpoint a module sends data to: what a data-residency guard checks. */
-export interface DataEndpoint {
-  /** Host name or address data is sent to. */
-  host: string;
-  /** `https:` or `http:`. */
-  protocol: string;
-  port?: number;
-  /** What is sent, for the guard's message. */
-  purpose: string;
-}
 
 /**
  * Parses a Sentry DSN: `{PROTOCOL}://{PUBLIC_KEY}@{HOST}{PATH}/{PROJECT_ID}`
@@ -59,7 +49,7 @@ export function parseSentryDsn(dsn: Secret): { protocol: string; host: string; p
  */
 export function sentryEndpoints(p: Pick<SentryEnvironmentParams, 'dsn'>): DataEndpoint[] {
   const d = parseSentryDsn(p.dsn);
-  return [{ host: d.host, protocol: d.protocol, ...(d.port ? { port: d.port } : {}), purpose: 'error reports (Sentry)' }];
+  return [{ url: `${d.protocol}//${d.host}${d.port ? `:${d.port}` : ''}`, kind: 'errors' }];
 }
 
 function write(p: SentryEnvironmentParams): ContentWriteParams {
@@ -79,7 +69,8 @@ function write(p: SentryEnvironmentParams): ContentWriteParams {
  * `SENTRY_RELEASE`; https://docs.sentry.io/platforms/python/configuration/options/), in an
  * environment file (0640 root:GROUP, for a unit's `EnvironmentFile=` or the app's own loader).
  * The DSN is a Secret: compared on the controller, masked in every diff. Restart the application
- * from a handler to apply a change. {@link sentryEndpoints} lists where the data goes.
+ * from a handler to apply a change. It declares the DSN's host as an endpoint ({@link sentryEndpoints}),
+ * so a data-residency policy checks where the error reports go.
  *
  * @example sentry.environment({ dsn: vault('kv/data/notes#sentry_dsn'), environment: 'production', release: 'notes@1.4.2', path: '/etc/notes/sentry.env', group: 'www-data' }, { notify: 'restart notes' })
  */
@@ -103,6 +94,7 @@ export const sentryEnvironment = defineModule({
   },
   apply: ({ params, plan }) => applyContentWrite(write(params), plan.data as ContentWriteData),
   resources: (p) => [p.path],
+  endpoints: (p) => sentryEndpoints(p),
 });
 
 /** The Sentry module family: `sentry.environment`. */

@@ -53,4 +53,3 @@ export const prometheus: {
 /** The Alertmanager module family: `alertmanager.config`. */
 export const alertmanager: { readonly config: typeof alertmanagerConfig } = { config: alertmanagerConfig };
 export { sentry, sentryEnvironment, SentryEnvironmentParams, sentryEndpoints, parseSentryDsn } from './error-reporting.js';
-export type { DataEndpoint } from './error-reporting.js';

@@ -7,9 +7,10 @@ const DSN = 'https://0123456789abcdef@o4507.ingest.de.sentry.io/4508123';
 describe('sentry.environment', () => {
   test('the endpoints it sends data to: the DSN host, never its key', () => {
     const endpoints = sentryEndpoints({ dsn: secret(DSN) });
-    expect(endpoints).toEqual([{ host: 'o4507.ingest.de.sentry.io', protocol: 'https:', purpose: 'error reports (Sentry)' }]);
+    expect(endpoints).toEqual([{ url: 'https://o4507.ingest.de.sentry.io', kind: 'errors' }]);
+    expect(sentryEnvironment.definition.endpoints?.({ dsn: secret(DSN), environment: 'p', path: '/x' } as never)).toEqual(endpoints);
     expect(JSON.stringify(endpoints)).not.toContain('0123456789abcdef');
-    expect(sentryEndpoints({ dsn: secret('https://k@sentry.internal.example:9000/7') })).toEqual([{ host: 'sentry.internal.example', protocol: 'https:', port: 9000, purpose: 'error reports (Sentry)' }]);
+    expect(sentryEndpoints({ dsn: secret('https://k@sentry.internal.example:9000/7') })).toEqual([{ url: 'https://sentry.internal.example:9000', kind: 'errors' }]);
   });
 
   test('a new file: written 0640 for the app group, content masked in the change and the diff', () => {

@@ -40,6 +40,8 @@ describe('data residency eu', () => {
     ['a task whose endpoints are known only after connecting', target({ ...EU, region: 'GRA11' }, [undefined]), [['endpoint-unknown-before-connecting', 'restic.repository']]],
     ['a policy converge does not know', target({ dataResidency: 'us', region: 'GRA11' }), [['policy', 'us']]],
     ['a bad declaration', target({ ...EU, region: 'GRA11', dataResidencyRegions: { x: 'France' } }), [['policy', '']]],
+    ['error reports to a Sentry host nobody placed fail closed', target({ ...EU, region: 'GRA11' }, [[{ url: 'https://o4507.ingest.us.sentry.io', kind: 'errors' }]]), [['unknown-endpoint', 'https://o4507.ingest.us.sentry.io']]],
+    ['error reports to a Sentry host declared in the EU', target({ ...EU, region: 'GRA11', dataResidencyEndpoints: { 'o4507.ingest.de.sentry.io': 'DE' } }, [[{ url: 'https://o4507.ingest.de.sentry.io', kind: 'errors' }]]), []],
     ['no policy: nothing is checked', target({ region: 'UK1' }, [[backup('https://s3.bhs.io.cloud.ovh.net')]]), []],
   ])('%s', (_, t, expected) => {
     expect(rules(t)).toEqual(expected);
