@@ -132,12 +132,15 @@ interface Env {
   filters: Record<string, unknown>;
 }
 
-/** `value is name(args)`: the test's result; an unknown test is Jinja2's error. */
-export function test(env: Env, name: string, value: unknown, args: unknown[], kwargs: Record<string, unknown>): boolean {
+/**
+ * `value is name(args)`: the test's result as the test returns it (Ansible's `changed` gives the
+ * result's own `changed` value, which `{{ }}` prints); an unknown test is Jinja2's error.
+ */
+export function test(env: Env, name: string, value: unknown, args: unknown[], kwargs: Record<string, unknown>): unknown {
   const fn = env.tests[name] as ((...a: unknown[]) => unknown) | undefined;
   if (!fn) throw new Error(`No test named '${name}'.`);
   const all = Object.keys(kwargs).length > 0 ? [...args, Object.assign(kwargs, { __keywords: true })] : args;
-  return fn(value, ...all) === true;
+  return fn(value, ...all);
 }
 
 /** `value | name(args)`: the filter's result; an unknown filter is Jinja2's error. */

@@ -1,5 +1,7 @@
 import { isDict, makeTuple } from './python-value.js';
-import { pyStr } from './python-repr.js';
+import { makeDictView, pyRepr, pyStr } from './python-repr.js';
+import { formatWithSpec } from './percent-format.js';
+import { PyDate, PyDateTime, PyTimedelta } from './python-datetime.js';
 import { pyEquals } from './python-ops.js';
 import { strict } from './undefined.js';
 
@@ -61,18 +63,39 @@ export function pyStrip(s: string, chars: unknown, side: 'both' | 'left' | 'righ
   return out;
 }
 
-/** Python `str.format()` for `{}`, `{0}`, `{name}`, `{name.attr}` and `{{ }}` escapes (no format specs beyond `:` passthrough of `s`). */
+/** Python `str.format()`: `{}`, `{0}`, `{name}`, `{name.attr}`, `{name[0]}`, `!r`/`!s` conversions, format specs (`{:>8}`, `{:.2f}`) and `{{ }}` escapes. Source: Python docs, "Format String Syntax". */
 export function pyFormat(fmt: string, args: unknown[], kwargs: Record<string, unknown>): string {
   let auto = 0;
-  return fmt.replace(/\{\{|\}\}|\{([^{}:!]*)(?:![rs])?(?::([^{}]*))?\}/g, (m, field: string | undefined) => {
+  return fmt.replace(/\{\{|\}\}|\{([^{}:!]*)(?:!([rsa]))?(?::([^{}]*))?\}/g, (m, field: string | undefined, conversion: string | undefined, spec: string | undefined) => {
     if (m === '{{') return '{';
     if (m === '}}') return '}';
     const name = field ?? '';
-    const [head = '', ...path] = name.split('.');
+    const [head = '', ...path] = name.split(/\.|(?=\[)/);
     let v: unknown = head === '' ? args[auto++] : /^\d+$/.test(head) ? args[Number(head)] : kwargs[head];
-    for (const p of path) v = isDict(v) ? v[p] : undefined;
-    return pyStr(strict(v, name));
+    for (const p of path) {
+      const index = /^\[(.*)\]$/.exec(p);
+      const key = index ? index[1]! : p;
+      v = isDict(v) ? v[key] : Array.isArray(v) && /^\d+$/.test(key) ? v[Number(key)] : undefined;
+    }
+    v = strict(v, name);
+    if (conversion === 'r' || conversion === 'a') v = pyRepr(v);
+    else if (conversion === 's') v = pyStr(v);
+    return spec === undefined || spec === '' ? pyStr(v) : formatWithSpec(v, spec);
   });
+}
+
+/** Python `str.replace(old, new, count=-1)`, by code point (an empty `old` inserts between characters). */
+export function pyReplace(s: string, old: string, repl: string, count = -1): string {
+  if (old === '') {
+    const chars = Array.from(s);
+    const n = count < 0 ? chars.length + 1 : Math.min(count, chars.length + 1);
+    let out = '';
+    for (let i = 0; i < chars.length; i++) out += (i < n ? repl : '') + chars[i];
+    return out + (chars.length < n ? repl : '');
+  }
+  const parts = s.split(old);
+  if (count < 0 || parts.length - 1 <= count) return parts.join(repl);
+  return parts.slice(0, count + 1).join(repl) + old + parts.slice(count + 1).join(old);
 }
 
 function capitalize(s: string): string {
@@ -107,12 +130,7 @@ function stringMethod(s: string, name: string): Method | undefined {
     lower: () => s.toLowerCase(),
     capitalize: () => capitalize(s),
     title: () => pyTitle(s),
-    replace: (old, repl, count = -1) => {
-      const parts = s.split(String(old));
-      const n = Number(count);
-      if (n < 0 || parts.length - 1 <= n) return parts.join(String(repl));
-      return parts.slice(0, n + 1).join(String(repl)) + String(old) + parts.slice(n + 1).join(String(old));
-    },
+    replace: (old, repl, count = -1) => pyReplace(s, pyStr(strict(old)), pyStr(strict(repl)), Number(count)),
     join: (items) => (strict(items) as unknown[]).map((x) => pyStr(x)).join(s),
     format: (...a) => { const { positional, kwargs } = splitKwargs(a); return pyFormat(s, positional, kwargs); },
     find: (sub) => s.indexOf(String(sub)),
@@ -140,9 +158,9 @@ function stringMethod(s: string, name: string): Method | undefined {
 
 function dictMethod(d: Record<string, unknown>, name: string): Method | undefined {
   const m: Record<string, Method> = {
-    items: () => Object.entries(d).map(([k, v]) => makeTuple([k, v])),
-    keys: () => Object.keys(d),
-    values: () => Object.values(d),
+    items: () => makeDictView('dict_items', Object.entries(d).map(([k, v]) => makeTuple([k, v]))),
+    keys: () => makeDictView('dict_keys', Object.keys(d)),
+    values: () => makeDictView('dict_values', Object.values(d)),
     get: (key, fallback = null) => (Object.hasOwn(d, String(strict(key))) ? d[String(key)] : fallback),
     copy: () => ({ ...d }),
     update: (other) => { Object.assign(d, strict(other)); return null; },
@@ -156,6 +174,8 @@ function dictMethod(d: Record<string, unknown>, name: string): Method | undefine
   };
   return Object.hasOwn(m, name) ? m[name] : undefined;
 }
+
+const DATETIME_METHODS = new Set(['isoformat', 'strftime', 'date', 'weekday', 'total_seconds']);
 
 function listMethod(l: unknown[], name: string): Method | undefined {
   const m: Record<string, Method> = {
@@ -178,6 +198,10 @@ function listMethod(l: unknown[], name: string): Method | undefined {
  */
 export function pythonMethod(target: unknown, name: string): Method | undefined {
   if (typeof target === 'string') return stringMethod(target, name);
+  if (target instanceof PyDate || target instanceof PyDateTime || target instanceof PyTimedelta) {
+    const m = (target as unknown as Record<string, unknown>)[name];
+    return DATETIME_METHODS.has(name) && typeof m === 'function' ? (m as Method).bind(target) : undefined;
+  }
   if (Array.isArray(target)) return listMethod(target, name);
   if (isDict(target)) return dictMethod(target, name);
   return undefined;

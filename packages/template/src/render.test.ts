@@ -57,7 +57,7 @@ describe('undefined variables are errors naming the variable, file and line (C-0
     ['{% if x == 1 %}{% endif %}', "template t.j2:1: 'x' is undefined", 1],
     ['{{ "a" in x }}', "template t.j2:1: 'x' is undefined", 1],
     ['{{ f() }}', "template t.j2:1: 'f' is undefined", 1],
-    ['{{ x | mandatory }}', "template t.j2:1: Mandatory variable 'x' not defined.", 1],
+    ['{{ x | mandatory }}', "template t.j2:1: Mandatory variable 'x'  not defined.", 1],
     ['{% set y = x %}{{ y }}', "template t.j2:1: 'x' is undefined", 1],
   ])('%j fails with %j', (source, message, line) => {
     const e = failure(source, { d: { a: 1 } });

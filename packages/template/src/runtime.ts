@@ -10,6 +10,7 @@ import { Undefined, isUndefined, strict, throwUndefined } from './undefined.js';
 import { callArgs, condUndefined, dict, filter, loopObject, makeMacro, test, unpack } from './jinja-runtime.js';
 import { escapeHtml } from './filters/html.js';
 import { noteUndefinedName } from './undefined-names.js';
+import { blockFunction } from './compiler.js';
 
 interface Frame {
   lookup(name: string): unknown;
@@ -167,5 +168,6 @@ export function pythonRuntime(): Record<string, unknown> {
     pyAnd: (a: unknown, b: () => unknown) => (truthy(a) ? b() : a),
     pyOr: (a: unknown, b: () => unknown) => (truthy(a) ? a : b()),
     dictKey: (k: unknown) => pyStr(strict(k)),
+    blockFunction,
   });
 }

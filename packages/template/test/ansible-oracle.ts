@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
  */
 
 /** What Ansible made of one template: its output, or its error message. */
-export type OracleResult = { ok: true; output: string } | { ok: false; error: string };
+export type OracleResult = { ok: true; output: string } | { ok: false; error: string; /** The template line of the error, when Jinja2 tells it. */ line?: number | null };
 
 /** One template to render: a file name (unique), its source and its variables. */
 export interface OracleCase {

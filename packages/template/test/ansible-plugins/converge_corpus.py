@@ -12,6 +12,18 @@ from ansible.plugins.lookup import LookupBase
 from ansible.template import AnsibleEnvironment, generate_ansible_template_vars
 
 
+def error_line(e):
+    # The template line of a syntax error (Jinja2's TemplateSyntaxError.lineno, kept by Ansible's
+    # AnsibleError as orig_exc); run-time errors carry no line in Ansible's message.
+    seen = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(getattr(e, 'lineno', None), int):
+            return e.lineno
+        e = getattr(e, 'orig_exc', None) or e.__cause__ or e.__context__
+    return None
+
+
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         with open(terms[0]) as f:
@@ -35,7 +47,7 @@ class LookupModule(LookupBase):
                 out = templar.do_template(data, preserve_trailing_newlines=True, escape_backslashes=False)
                 results[case['id']] = {'ok': True, 'output': to_text(out)}
             except Exception as e:  # every failure is a result to compare
-                results[case['id']] = {'ok': False, 'error': to_text(e)}
+                results[case['id']] = {'ok': False, 'error': to_text(e), 'line': error_line(e)}
             finally:
                 self._templar.available_variables = saved
         with open(spec['out'], 'w') as f:
