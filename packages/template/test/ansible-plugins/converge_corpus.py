@@ -38,7 +38,8 @@ class LookupModule(LookupBase):
                 searchpath.extend([os.path.join(p, 'templates'), p])
             tvars = dict(variables)
             tvars.update(generate_ansible_template_vars(source, source))
-            tvars.update(json.loads(case['vars']))
+            # Variables as JSON, or as YAML read by Ansible's own loader (as a vars file or task vars are).
+            tvars.update(self._loader.load(case['yaml']) or {} if 'yaml' in case else json.loads(case['vars']))
             templar = self._templar.copy_with_new_env(environment_class=AnsibleEnvironment, searchpath=searchpath, available_variables=tvars)
             # lookup() inside the template runs on the task's Templar, so it sees these variables too.
             saved = self._templar.available_variables
@@ -47,7 +48,7 @@ class LookupModule(LookupBase):
                 out = templar.do_template(data, preserve_trailing_newlines=True, escape_backslashes=False)
                 results[case['id']] = {'ok': True, 'output': to_text(out)}
             except Exception as e:  # every failure is a result to compare
-                results[case['id']] = {'ok': False, 'error': to_text(e), 'line': error_line(e)}
+                results[case['id']] = {'ok': False, 'error': to_text(e), 'type': type(e).__name__, 'line': error_line(e)}
             finally:
                 self._templar.available_variables = saved
         with open(spec['out'], 'w') as f:
