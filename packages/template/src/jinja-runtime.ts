@@ -1,6 +1,6 @@
 import { pyStr } from './python-repr.js';
 import { pyTypeName } from './python-ops.js';
-import { isDict, makeTuple } from './python-value.js';
+import { dictKeys, isDict, makeTuple, setDictKey } from './python-value.js';
 import { splitKwargs } from './python-methods.js';
 import { Undefined, strict } from './undefined.js';
 
@@ -60,7 +60,7 @@ function iterateValue(v: unknown): unknown[] {
   const x = strict(v);
   if (Array.isArray(x)) return x;
   if (typeof x === 'string') return Array.from(x);
-  if (isDict(x)) return Object.keys(x);
+  if (isDict(x)) return dictKeys(x);
   throw new TypeError(`'${pyTypeName(x)}' object is not iterable`);
 }
 
@@ -154,7 +154,12 @@ export function filter(env: Env, context: unknown, name: string, value: unknown,
 /** A dict literal `{k: v}`: keys as Python's str keys (a dict here is keyed by strings). */
 export function dict(pairs: [unknown, unknown][]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of pairs) out[pyStr(strict(k))] = v;
+  for (const [k, v] of pairs) {
+    const key = strict(k);
+    const text = pyStr(key);
+    out[text] = v;
+    setDictKey(out, text, key);
+  }
   return out;
 }
 

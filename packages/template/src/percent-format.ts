@@ -1,4 +1,4 @@
-import { PyFloat, isDict, isFloat, isNumber, isTuple, num } from './python-value.js';
+import { PyFloat, formatPyFloat, isDict, isFloat, isNumber, isTuple, num } from './python-value.js';
 import { fixedDigits } from './python-number-format.js';
 import { pyRepr, pyStr } from './python-repr.js';
 
@@ -100,7 +100,7 @@ export function formatWithSpec(value: unknown, spec: string): string {
       case 'f': case 'F': body = fixedDigits(abs, prec ?? 6); break;
       case '%': body = `${fixedDigits(abs * 100, prec ?? 6)}%`; break;
       case 'e': case 'E': body = abs.toExponential(prec ?? 6).replace(/e([+-])(\d)$/, 'e$10$2'); if (type === 'E') body = body.toUpperCase(); break;
-      case 'r': body = pyRepr(abs); break;
+      case 'r': body = formatPyFloat(abs); break;
       default: {
         const g = abs.toPrecision(prec === 0 ? 1 : prec ?? 6);
         body = g.includes('e') ? g.replace(/\.?0+e/, 'e').replace(/e([+-])(\d)$/, 'e$10$2') : g.includes('.') ? g.replace(/\.?0+$/, '') : g;

@@ -1,5 +1,5 @@
 import { isSafeString } from './nunjucks-internals.js';
-import { PyFloat, formatPyFloat, isDict, isTuple } from './python-value.js';
+import { PyFloat, dictKeys, formatPyFloat, isDict, isTuple } from './python-value.js';
 import { isUndefined, throwUndefined } from './undefined.js';
 import { PyDate, PyDateTime, PyTimedelta } from './python-datetime.js';
 
@@ -50,7 +50,10 @@ export function pyRepr(v: unknown): string {
   if (view !== undefined) return `${view}([${(v as unknown[]).map(pyRepr).join(', ')}])`;
   if (isTuple(v)) return v.length === 1 ? `(${pyRepr(v[0])},)` : `(${v.map(pyRepr).join(', ')})`;
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (isDict(v)) return `{${Object.entries(v).map(([k, x]) => `${pyReprString(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  if (isDict(v)) {
+    const keys = dictKeys(v);
+    return `{${Object.values(v).map((x, i) => `${pyRepr(keys[i])}: ${pyRepr(x)}`).join(', ')}}`;
+  }
   if (typeof v === 'function') return '<function>';
   return pyReprString(String(v));
 }

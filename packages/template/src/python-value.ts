@@ -87,3 +87,26 @@ export function makeTuple<T>(items: T[]): T[] {
 export function isTuple(v: unknown): v is unknown[] {
   return Array.isArray(v) && (v as unknown as Record<symbol, unknown>)[TUPLE] === true;
 }
+
+const DICT_KEYS = Symbol.for('converge.template.dict-keys');
+
+/**
+ * Records that the key `text` of dict `d` is the non-string Python key `key` (`{1: 'x'}`): a dict
+ * is a JavaScript object keyed by text, and the original key is what `repr`, `keys()`, `items()`
+ * and iteration give back.
+ */
+export function setDictKey(d: Record<string, unknown>, text: string, key: unknown): void {
+  if (typeof key === 'string') return;
+  let keys = (d as Record<symbol, Map<string, unknown> | undefined>)[DICT_KEYS];
+  if (!keys) {
+    keys = new Map();
+    Object.defineProperty(d, DICT_KEYS, { value: keys, enumerable: false });
+  }
+  keys.set(text, key);
+}
+
+/** The Python keys of dict `d`, in its order (text keys, or the key given to {@link setDictKey}). */
+export function dictKeys(d: Record<string, unknown>): unknown[] {
+  const keys = (d as Record<symbol, Map<string, unknown> | undefined>)[DICT_KEYS];
+  return keys ? Object.keys(d).map((k) => (keys.has(k) ? keys.get(k) : k)) : Object.keys(d);
+}

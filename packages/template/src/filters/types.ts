@@ -1,7 +1,7 @@
 import { isSafeString } from '../nunjucks-internals.js';
 import { pyStr } from '../python-repr.js';
 import { pyTypeName } from '../python-ops.js';
-import { PyFloat, isDict, isNumber, num, toPyFloat } from '../python-value.js';
+import { PyFloat, isDict, isNumber, num, pyInt, toPyFloat } from '../python-value.js';
 import { filterArgs, type Filter } from './filter-args.js';
 import { pyRound } from '../python-number-format.js';
 
@@ -38,11 +38,12 @@ export const int: Filter = function (value, ...args) {
   const fallback = a.get(0, 'default', 0);
   const base = Number(a.get(1, 'base', 10));
   if (typeof value === 'boolean') return Number(value);
+  if (typeof value === 'bigint') return value;
   if (isNumber(value)) return Math.trunc(num(value));
   const s = str(value);
   if (s !== undefined) {
     const t = s.trim().replace(/_/g, '');
-    if (base === 10 && PY_INT.test(s)) return Number.parseInt(t, 10);
+    if (base === 10 && PY_INT.test(s)) return pyInt(BigInt(t));
     if (base !== 10) {
       const stripped = t.replace(/^([+-]?)0[xob]/i, '$1');
       const n = Number.parseInt(stripped, base);
