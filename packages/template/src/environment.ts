@@ -1,11 +1,9 @@
 import type Nunjucks from 'nunjucks';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { compileTemplate } from './compiler.js';
+import { compileCached } from './compile-cache.js';
 import { ansibleFilters } from './filters/index.js';
-import { prepareSource } from './newlines.js';
 import { nunjucks } from './nunjucks-internals.js';
-import { pythonRuntime } from './runtime.js';
 import { jinjaTests } from './tests.js';
 import { ansibleTests } from './ansible-tests.js';
 import { jinjaGlobals, lookupGlobals } from './globals.js';
@@ -31,7 +29,7 @@ function searchPathLoaderClass(): SearchPathLoaderClass {
       for (const path of candidates) {
         if (!existsSync(path)) continue;
         const source = readFileSync(path, 'utf8');
-        const compiled = compileTemplate(prepareSource(source), name, pythonRuntime());
+        const compiled = compileCached(source, name);
         return { src: { type: 'code', obj: compiled }, path: resolve(path), noCache: true } as unknown as Nunjucks.LoaderSource;
       }
       return null;
