@@ -351,39 +351,30 @@ class Emitter {
   private writePlain(text: string[], split: boolean): void {
     if (text.length === 0) return;
     if (!this.whitespace) this.write(' ');
-    let spaces = false;
-    let breaks = false;
-    for (let i = 0; i < text.length; i++) {
-      const ch = text[i]!;
-      if (ch === ' ') {
-        if (split && !spaces && this.column > this.bestWidth && text[i + 1] !== ' ') this.writeIndent();
-        else this.write(ch);
-        spaces = true;
-      } else if (BREAKS.includes(ch)) {
-        if (!breaks && ch === '\n') this.writeLineBreak();
-        this.writeLineBreak(ch);
-        this.indention = true;
-        breaks = true;
-      } else {
-        if (breaks) this.writeIndent();
-        this.write(ch);
-        this.indention = false;
-        spaces = false;
-        breaks = false;
-      }
-    }
+    this.writeFolding(text, split, false);
     this.whitespace = false;
     this.indention = false;
   }
 
   private writeSingleQuoted(text: string[], split: boolean): void {
     this.writeIndicator("'", true);
+    if (this.writeFolding(text, split, true)) this.writeIndent();
+    this.writeIndicator("'", false);
+  }
+
+  /**
+   * The text of a plain or single-quoted scalar: folded at a single space past the width (a
+   * quoted one never at its first or last character), line breaks doubled, `'` doubled when
+   * quoted. Returns whether the text ended with a line break.
+   */
+  private writeFolding(text: string[], split: boolean, quoted: boolean): boolean {
     let spaces = false;
     let breaks = false;
     for (let i = 0; i < text.length; i++) {
       const ch = text[i]!;
       if (ch === ' ') {
-        if (split && !spaces && this.column > this.bestWidth && i !== 0 && i !== text.length - 1 && text[i + 1] !== ' ') this.writeIndent();
+        const edge = quoted && (i === 0 || i === text.length - 1);
+        if (split && !spaces && !edge && this.column > this.bestWidth && text[i + 1] !== ' ') this.writeIndent();
         else this.write(ch);
         spaces = true;
       } else if (BREAKS.includes(ch)) {
@@ -393,14 +384,14 @@ class Emitter {
         breaks = true;
       } else {
         if (breaks) this.writeIndent();
-        this.write(ch === "'" ? "''" : ch, ch === "'" ? 2 : 1);
+        if (quoted && ch === "'") this.write("''", 2);
+        else this.write(ch);
         this.indention = false;
         spaces = false;
         breaks = false;
       }
     }
-    if (breaks) this.writeIndent();
-    this.writeIndicator("'", false);
+    return breaks;
   }
 
   private writeDoubleQuoted(text: string[], split: boolean): void {

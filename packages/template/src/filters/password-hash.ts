@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { createHash, randomInt, type Hash } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 
 /**
@@ -28,6 +28,15 @@ function repeatTo(block: Buffer, length: number): Buffer {
   return out;
 }
 
+/** One round of MD5-crypt's and SHA-crypt's stretching loop (the same in both): the previous digest, password and salt mixed by the round's number. */
+function mixRound(h: Hash, i: number, previous: Buffer, password: Buffer, salt: Buffer): Buffer {
+  h.update(i & 1 ? password : previous);
+  if (i % 3) h.update(salt);
+  if (i % 7) h.update(password);
+  h.update(i & 1 ? previous : password);
+  return h.digest();
+}
+
 /** SHA-crypt (`$5$`/`$6$`): the digest after `rounds` rounds, in crypt's base-64 order. */
 function shaCrypt(algorithm: 'sha256' | 'sha512', password: Buffer, salt: Buffer, rounds: number): string {
   const size = algorithm === 'sha256' ? 32 : 64;
@@ -45,14 +54,7 @@ function shaCrypt(algorithm: 'sha256' | 'sha512', password: Buffer, salt: Buffer
   const ds = h();
   for (let i = 0; i < 16 + c[0]!; i++) ds.update(salt);
   const s = repeatTo(ds.digest(), salt.length);
-  for (let i = 0; i < rounds; i++) {
-    const r = h();
-    r.update(i & 1 ? p : c);
-    if (i % 3) r.update(s);
-    if (i % 7) r.update(p);
-    r.update(i & 1 ? c : p);
-    c = r.digest();
-  }
+  for (let i = 0; i < rounds; i++) c = mixRound(h(), i, c, p, s);
   let out = '';
   if (size === 32) {
     for (let i = 0; i < 10; i++) out += b64From24(c[(i * 21) % 30]!, c[(i * 21 + 10) % 30]!, c[(i * 21 + 20) % 30]!, 4);
@@ -71,14 +73,7 @@ function md5Crypt(password: Buffer, salt: Buffer): string {
   for (let len = password.length; len > 0; len -= 16) ctx.update(alt.subarray(0, Math.min(len, 16)));
   for (let i = password.length; i; i >>= 1) ctx.update(i & 1 ? Buffer.from([0]) : password.subarray(0, 1));
   let f = ctx.digest();
-  for (let i = 0; i < 1000; i++) {
-    const r = h();
-    r.update(i & 1 ? password : f);
-    if (i % 3) r.update(salt);
-    if (i % 7) r.update(password);
-    r.update(i & 1 ? f : password);
-    f = r.digest();
-  }
+  for (let i = 0; i < 1000; i++) f = mixRound(h(), i, f, password, salt);
   return (
     b64From24(f[0]!, f[6]!, f[12]!, 4) + b64From24(f[1]!, f[7]!, f[13]!, 4) + b64From24(f[2]!, f[8]!, f[14]!, 4) +
     b64From24(f[3]!, f[9]!, f[15]!, 4) + b64From24(f[4]!, f[10]!, f[5]!, 4) + b64From24(0, 0, f[11]!, 2)
