@@ -47,7 +47,7 @@ function shaCrypt(algorithm: 'sha256' | 'sha512', password: Buffer, salt: Buffer
   for (; n > size; n -= size) a.update(b);
   a.update(b.subarray(0, n));
   for (let len = password.length; len > 0; len >>= 1) a.update(len & 1 ? b : password);
-  let c = a.digest();
+  let c: Buffer = a.digest();
   const dp = h();
   for (let i = 0; i < password.length; i++) dp.update(password);
   const p = repeatTo(dp.digest(), password.length);
@@ -72,7 +72,7 @@ function md5Crypt(password: Buffer, salt: Buffer): string {
   const ctx = h().update(password).update(magic).update(salt);
   for (let len = password.length; len > 0; len -= 16) ctx.update(alt.subarray(0, Math.min(len, 16)));
   for (let i = password.length; i; i >>= 1) ctx.update(i & 1 ? Buffer.from([0]) : password.subarray(0, 1));
-  let f = ctx.digest();
+  let f: Buffer = ctx.digest();
   for (let i = 0; i < 1000; i++) f = mixRound(h(), i, f, password, salt);
   return (
     b64From24(f[0]!, f[6]!, f[12]!, 4) + b64From24(f[1]!, f[7]!, f[13]!, 4) + b64From24(f[2]!, f[8]!, f[14]!, 4) +
