@@ -39,7 +39,7 @@ const fmt = (n) => n.toFixed(1);
 const rows = [];
 for (const c of checkouts) {
   const s = samples.get(c.label);
-  for (const [phase, key] of [['first pass (parse + compile + render)', 'cold'], [`warm pass (mean of ${opts.passes}, compiled code cached)`, 'warm'], ['CPU of the whole process', 'cpu']]) {
+  for (const [phase, key] of [['first pass (parse + compile + render)', 'cold'], [`warm pass (mean of ${opts.passes}, compiled code cached)`, 'warm'], ['CPU of all passes', 'cpu']]) {
     const st = stats(s[key]);
     rows.push(`| ${c.label} | ${phase} | ${fmt(st.min)} | ${fmt(st.median)} | ${fmt(st.max)} |`);
   }
