@@ -125,8 +125,14 @@ export interface PyYamlReadOptions {
   error?: (message: string, location: SourceLocation, cause: unknown) => Error;
 }
 
+// The tag lists, made once per set of constructors (the callers pass module-level constants).
+const tagLists = new WeakMap<PyYamlConstructors, ScalarTag[]>();
+
 function pyyamlTags(options: PyYamlReadOptions): (tags: Tags) => Tags {
-  const own = [...scalarTags(options.construct ?? PLAIN_CONSTRUCTORS), ...(options.tags ?? [])];
+  const construct = options.construct ?? PLAIN_CONSTRUCTORS;
+  let scalars = tagLists.get(construct);
+  if (!scalars) tagLists.set(construct, (scalars = scalarTags(construct)));
+  const own = options.tags ? [...scalars, ...options.tags] : scalars;
   return (tags) => [...own, ...tags.filter((t) => typeof t === 'string' || !REPLACED.has(t.tag))];
 }
 

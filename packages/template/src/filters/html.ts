@@ -1,4 +1,4 @@
-import { decodeHTML } from 'entities';
+import { decodeHTML } from 'entities/decode';
 /**
  * MarkupSafe's `escape()`: `&`, `<`, `>`, `"` and `'` as HTML entities (`&#34;`, `&#39;`).
  * Source: MarkupSafe `_native.py` (`escape`).

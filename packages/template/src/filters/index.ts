@@ -2,7 +2,7 @@ import { isUndefined, throwUndefined } from '../undefined.js';
 import { isDict } from '../python-value.js';
 import { defaultFilter, mandatory, ternary } from './defaults.js';
 import { abs, bool, float, int, length, list, round, string } from './types.js';
-import { b64decode, b64encode, basename, capitalize, center, dirname, format, hash, indent, lower, md5, quote, replace, sha1, split, title, trim, upper, wordwrap } from './strings.js';
+import { b64decode, b64encode, basename, capitalize, dirname, format, hash, indent, lower, md5, quote, replace, sha1, split, trim, upper, wordwrap } from './strings.js';
 import { regexFindall, regexReplace, regexSearch } from './regex.js';
 import { combine, dict2items, difference, first, flatten, intersect, items2dict, join, last, map, max, min, product, reject, rejectattr, select, selectattr, sort, sum, symmetricDifference, union, unique, zip } from './collections.js';
 import { fromJson, fromYaml, fromYamlAll, toJson, toNiceJson, toNiceYaml, toYaml } from './serialization.js';
@@ -45,7 +45,7 @@ function strictArgs(name: string, filter: Filter): Filter {
 const table: Record<string, Filter> = {
   default: defaultFilter, d: defaultFilter, mandatory, ternary,
   bool, int, float, string, list, length, count: length, abs, round,
-  lower, upper, capitalize, title, replace, trim, center, indent, wordwrap, format, quote, split,
+  lower, upper, capitalize, replace, trim, indent, wordwrap, format, quote, split,
   b64encode, b64decode, hash, md5, sha1, basename, dirname,
   regex_replace: regexReplace, regex_search: regexSearch, regex_findall: regexFindall,
   first, last, join, map, select, reject, selectattr, rejectattr, unique, union, intersect, difference,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pyStr } from '../python-repr.js';
-import { pyReplace, pySplit, pyStrip, pyTitle } from '../python-methods.js';
+import { pyReplace, pySplit, pyStrip } from '../python-methods.js';
 import { percentFormat } from '../percent-format.js';
 import { makeTuple } from '../python-value.js';
 import { filterArgs, type Filter } from './filter-args.js';
@@ -12,8 +12,6 @@ export const lower: Filter = (v) => pyStr(v).toLowerCase();
 export const upper: Filter = (v) => pyStr(v).toUpperCase();
 /** `capitalize`: first character upper, the rest lower (Python `str.capitalize`). */
 export const capitalize: Filter = (v) => { const s = pyStr(v); return s.charAt(0).toUpperCase() + s.slice(1).toLowerCase(); };
-/** `title`: Jinja2's title case (Python `str.title` on words). */
-export const title: Filter = (v) => pyTitle(pyStr(v));
 
 /** `replace(s, old, new, count=None)`. */
 export const replace: Filter = function (value, ...args) {
@@ -27,16 +25,6 @@ export const replace: Filter = function (value, ...args) {
 
 /** `trim(value, chars=None)`: Python `str.strip`. */
 export const trim: Filter = (v, ...args) => pyStrip(pyStr(v), filterArgs(args).get(0, 'chars', null));
-
-/** `center(value, width=80)`: Python `str.center`. */
-export const center: Filter = function (v, ...args) {
-  const s = pyStr(v);
-  const width = Number(filterArgs(args).get(0, 'width', 80));
-  const total = width - s.length;
-  if (total <= 0) return s;
-  const left = Math.floor(total / 2) + (total & width & 1);
-  return ' '.repeat(left) + s + ' '.repeat(total - left);
-};
 
 /** `indent(s, width=4, first=False, blank=False)`: Jinja2 3.1 semantics. Source: Jinja2 docs, `indent`. */
 export const indent: Filter = function (v, ...args) {
