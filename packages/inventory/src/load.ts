@@ -13,7 +13,7 @@ import type { InventoryPlugin, InventoryPluginInput } from './plugin.js';
 import { toPlain, type ParsedData } from './pyyaml.js';
 import type { Inventory } from './types.js';
 import { ConvergeError, isConvergeError } from '@converge/core';
-import type { VaultSecret } from './ansible-vault/format.js';
+import type { VaultSecret } from '@converge/ansible-formats';
 import { decryptTaggedValues, hasTaggedValues } from './ansible-vault/vault-value.js';
 
 /** Options of {@link loadInventory}. */

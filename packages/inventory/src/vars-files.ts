@@ -3,7 +3,7 @@ import { extname, join, sep } from 'node:path';
 import { inventoryError } from './inventory-error.js';
 import { parseData, toPlain } from './pyyaml.js';
 import type { Inventory, InventoryVarsDir, InventoryVarsFile } from './types.js';
-import { decryptVault, isVaultEncrypted, type VaultSecret } from './ansible-vault/format.js';
+import { decryptVault, isVaultEncrypted, type VaultSecret } from '@converge/ansible-formats';
 import { ConvergeError, isConvergeError } from '@converge/core';
 import { decryptTaggedValues, hasTaggedValues, secretLeaves } from './ansible-vault/vault-value.js';
 

@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { pyEquals, truthy } from './python-ops.js';
+import { pyEquals, pyIn, truthy } from './python-ops.js';
 import { isDict, isNumber, num } from './python-value.js';
 import { splitKwargs } from './python-methods.js';
 import { strict } from './undefined.js';
@@ -13,7 +13,7 @@ import { isSafeString } from './nunjucks-internals.js';
  * `files.py`, `mathstuff.py`, `uri.py` (behaviour checked by the corpus in
  * `test/fixtures/templates/corpus/tests-ansible.yml`).
  */
-type Test = (value: unknown, ...args: unknown[]) => boolean;
+type Test = (value: unknown, ...args: unknown[]) => unknown;
 
 function result(v: unknown, name: string): Record<string, unknown> {
   const r = strict(v);
@@ -30,14 +30,24 @@ function convertBool(v: unknown): boolean {
   throw new TypeError(`The value '${String(v)}' is not a valid boolean.  Valid booleans include: 'y', 'yes', 'on', '1', 'true', 't', '1.0', 'n', 'no', 'off', '0', 'false', 'f', '0.0'`);
 }
 
-function failed(v: unknown, name: string): boolean {
-  return convertBool(result(v, name).failed ?? false);
+/** A task result's flag as Ansible's tests return it: the value itself (`'yes'` prints as `yes`), `False` when absent. */
+function flag(v: unknown, name: string, key: string): unknown {
+  const r = result(v, name);
+  return Object.hasOwn(r, key) ? r[key] : false;
 }
 
-function changed(v: unknown, name: string): boolean {
+function changed(v: unknown, name: string): unknown {
   const r = result(v, name);
-  if (Array.isArray(r.results)) return r.results.some((x) => isDict(x) && convertBool(x.changed ?? false));
-  return convertBool(r.changed ?? false);
+  if (Object.hasOwn(r, 'changed')) return r.changed;
+  const results = r.results;
+  if (Array.isArray(results) && isDict(results[0])) return results.some((x) => isDict(x) && truthy(x.changed ?? false));
+  return false;
+}
+
+/** `started`/`finished` of an async task result: `== 1`, true for a result without the key. */
+function asyncFlag(v: unknown, name: string): boolean {
+  const r = result(v, name);
+  return Object.hasOwn(r, name) ? pyEquals(r[name], 1) : true;
 }
 
 function pathOf(v: unknown): string {
@@ -126,36 +136,48 @@ function version(value: unknown, ...args: unknown[]): boolean {
   return check(compareKeys(versionKey(String(strict(value)), type), versionKey(ref, type)));
 }
 
-const URI = /^[A-Za-z][A-Za-z0-9+.-]*:/;
-
-function uri(value: unknown, schemes?: unknown): boolean {
-  const s = String(strict(value));
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(s);
-  if (!m) return false;
-  return !Array.isArray(schemes) || schemes.includes(m[1]!.toLowerCase());
+/** Python's `urlsplit` scheme and netloc of a string. Source: CPython `Lib/urllib/parse.py`. */
+function schemeAndNetloc(s: string): { scheme: string; netloc: string } {
+  let scheme = '';
+  let rest = s;
+  const i = s.indexOf(':');
+  if (i > 0 && /^[A-Za-z][A-Za-z0-9+.-]*$/.test(s.slice(0, i))) {
+    scheme = s.slice(0, i).toLowerCase();
+    rest = s.slice(i + 1);
+  }
+  const netloc = rest.startsWith('//') ? (/^\/\/([^/?#]*)/.exec(rest)?.[1] ?? '') : '';
+  return { scheme, netloc };
 }
 
+/** ansible `is_uri`: any string is a URI to `urlparse`; with `schemes`, its scheme must be one of them. */
+function uri(value: unknown, schemes?: unknown): boolean {
+  const v = strict(value);
+  if (typeof v !== 'string' && !isSafeString(v)) return false;
+  const { scheme } = schemeAndNetloc(String(v));
+  return !truthy(schemes ?? null) || pyIn(scheme, schemes);
+}
+
+/** ansible `is_url`: a URI with a network location, or a `file:` URI. */
 function url(value: unknown, schemes?: unknown): boolean {
-  const s = String(strict(value));
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/.exec(s);
-  if (!m || m[2] === '') return false;
-  return !Array.isArray(schemes) || schemes.includes(m[1]!.toLowerCase());
+  if (!uri(value, schemes)) return false;
+  const { scheme, netloc } = schemeAndNetloc(String(strict(value)));
+  return netloc !== '' || scheme === 'file';
 }
 
 export const ansibleTests: Record<string, Test> = {
-  failed: (v) => failed(v, 'failed'),
-  failure: (v) => failed(v, 'failure'),
-  succeeded: (v) => !failed(v, 'succeeded'),
-  success: (v) => !failed(v, 'success'),
-  successful: (v) => !failed(v, 'successful'),
+  failed: (v) => flag(v, 'failed', 'failed'),
+  failure: (v) => flag(v, 'failed', 'failed'),
+  succeeded: (v) => !truthy(flag(v, 'failed', 'failed')),
+  success: (v) => !truthy(flag(v, 'failed', 'failed')),
+  successful: (v) => !truthy(flag(v, 'failed', 'failed')),
   changed: (v) => changed(v, 'changed'),
-  change: (v) => changed(v, 'change'),
-  skipped: (v) => convertBool(result(v, 'skipped').skipped ?? false),
-  skip: (v) => convertBool(result(v, 'skip').skipped ?? false),
-  reachable: (v) => !convertBool(result(v, 'reachable').unreachable ?? false),
-  unreachable: (v) => convertBool(result(v, 'unreachable').unreachable ?? false),
-  finished: (v) => convertBool(result(v, 'finished').finished ?? 1),
-  started: (v) => convertBool(result(v, 'started').started ?? 1),
+  change: (v) => changed(v, 'changed'),
+  skipped: (v) => flag(v, 'skipped', 'skipped'),
+  skip: (v) => flag(v, 'skipped', 'skipped'),
+  reachable: (v) => !truthy(flag(v, 'unreachable', 'unreachable')),
+  unreachable: (v) => flag(v, 'unreachable', 'unreachable'),
+  finished: (v) => asyncFlag(v, 'finished'),
+  started: (v) => asyncFlag(v, 'started'),
   abs: (v) => isAbsolute(pathOf(v)),
   is_abs: (v) => isAbsolute(pathOf(v)),
   directory: (v) => stat(pathOf(v))?.isDirectory() === true,
@@ -183,7 +205,7 @@ export const ansibleTests: Record<string, Test> = {
   version_compare: version,
   uri,
   url,
-  urn: (v) => /^urn:[a-z0-9][a-z0-9-]{0,31}:[^\s]+$/i.test(String(strict(v))) && URI.test(String(v)),
+  urn: (v) => uri(v, ['urn']),
   // True only for a `!vault` value object; a template sees plain strings.
   vault_encrypted: (v) => (strict(v), false),
   truthy: (v, ...args) => {

@@ -77,6 +77,17 @@ function pythonCompilerClass(): CompilerClass {
       else super.compileLiteral(node, frame);
     }
 
+    /** `super()` in a block: the block functions nunjucks' context holds are this module's wrappers of the compiled ones, so the block is named by its wrapper. */
+    compileSuper(node: NunjucksNode, frame: unknown): void {
+      const name = String((node.blockName as NunjucksNode).value);
+      const id = String((node.symbol as NunjucksNode).value);
+      const self = this as unknown as { _makeCallback(id: string): string; _addScopeLevel(): void };
+      this._emitLine(`context.getSuper(env, ${JSON.stringify(name)}, runtime.blockFunction(b_${name}), frame, runtime, ${self._makeCallback(id)}`);
+      this._emitLine(`${id} = runtime.markSafe(${id});`);
+      self._addScopeLevel();
+      (frame as { set(k: string, v: string): void }).set(id, id);
+    }
+
     compileLookupVal(node: NunjucksNode, frame: unknown): void {
       this._emit('runtime.memberLookup((');
       this.compile(node.target as NunjucksNode, frame);
@@ -476,7 +487,16 @@ export function compileTemplate(source: string, name: string, runtime: Record<st
   const props = new Function(compiler.getCode())() as CompiledTemplate;
   const out: CompiledTemplate = {};
   for (const [key, fn] of Object.entries(props)) {
-    out[key] = (env: unknown, context: unknown, frame: unknown, _runtime: unknown, cb: unknown) => fn(env, context, frame, runtime, cb);
+    const wrapper = (env: unknown, context: unknown, frame: unknown, _runtime: unknown, cb: unknown) => fn(env, context, frame, runtime, cb);
+    BLOCK_WRAPPERS.set(fn, wrapper);
+    out[key] = wrapper;
   }
   return out;
+}
+
+const BLOCK_WRAPPERS = new WeakMap<object, CompiledTemplate[string]>();
+
+/** The function nunjucks' context knows a compiled block by (its wrapper), for `super()`. */
+export function blockFunction(fn: CompiledTemplate[string]): CompiledTemplate[string] {
+  return BLOCK_WRAPPERS.get(fn) ?? fn;
 }

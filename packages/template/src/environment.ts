@@ -1,11 +1,9 @@
 import type Nunjucks from 'nunjucks';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { compileTemplate } from './compiler.js';
+import { compileCached } from './compile-cache.js';
 import { ansibleFilters } from './filters/index.js';
-import { prepareSource } from './newlines.js';
 import { nunjucks } from './nunjucks-internals.js';
-import { pythonRuntime } from './runtime.js';
 import { jinjaTests } from './tests.js';
 import { ansibleTests } from './ansible-tests.js';
 import { jinjaGlobals, lookupGlobals } from './globals.js';
@@ -31,7 +29,7 @@ function searchPathLoaderClass(): SearchPathLoaderClass {
       for (const path of candidates) {
         if (!existsSync(path)) continue;
         const source = readFileSync(path, 'utf8');
-        const compiled = compileTemplate(prepareSource(source), name, pythonRuntime());
+        const compiled = compileCached(source, name);
         return { src: { type: 'code', obj: compiled }, path: resolve(path), noCache: true } as unknown as Nunjucks.LoaderSource;
       }
       return null;
@@ -49,13 +47,23 @@ function searchPathLoaderClass(): SearchPathLoaderClass {
 export function createEnvironment(searchPaths: string[]): Nunjucks.Environment {
   const Loader = searchPathLoaderClass();
   const env = new (nunjucks().Environment)(new Loader(searchPaths), { autoescape: false, trimBlocks: true, lstripBlocks: false, throwOnUndefined: false, dev: true });
+  // Only Jinja2's and Ansible's filters and tests: nunjucks' own (`dump`, `nl2br`, ...) would let
+  // through templates Ansible refuses.
+  const own = env as unknown as { filters: Record<string, unknown>; tests: Record<string, unknown> };
+  own.filters = {};
+  own.tests = {};
   for (const [name, fn] of Object.entries(ansibleFilters)) env.addFilter(name, fn);
-  const withTests = env as unknown as { addTest(name: string, fn: (...args: unknown[]) => boolean): void };
+  const withTests = env as unknown as { addTest(name: string, fn: (...args: unknown[]) => unknown): void };
   for (const [name, fn] of Object.entries({ ...jinjaTests, ...ansibleTests })) withTests.addTest(name, fn);
   const tests = (env as unknown as { tests: Record<string, unknown> }).tests;
   const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
-  withTests.addTest('filter', (name: unknown) => Object.hasOwn(filters, String(name)));
-  withTests.addTest('test', (name: unknown) => Object.hasOwn(tests, String(name)));
+  // Ansible's plugin loaders raise on an unknown name instead of answering false (ansible-core 2.14).
+  const known = (table: Record<string, unknown>) => (name: unknown): boolean => {
+    if (!Object.hasOwn(table, String(name))) throw new Error(`Could not load "${String(name)}": '${String(name)}'`);
+    return true;
+  };
+  withTests.addTest('filter', known(filters));
+  withTests.addTest('test', known(tests));
   for (const [name, value] of Object.entries({ ...jinjaGlobals, ...lookupGlobals(searchPaths) })) env.addGlobal(name, value);
   return env;
 }

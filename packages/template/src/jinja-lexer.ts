@@ -239,7 +239,8 @@ export function tokenize(source: string, options: LexerOptions): JinjaToken[] {
     }
     lineStarting = source[pos - 1] === '\n';
   }
-  tokens.push({ type: 'eof', value: '', lineno });
+  // Jinja2's TokenStream makes the end token with the line of the last token (where it starts).
+  tokens.push({ type: 'eof', value: '', lineno: tokens[tokens.length - 1]?.lineno ?? lineno });
   return tokens;
 }
 

@@ -1,6 +1,6 @@
 import { pyStr } from './python-repr.js';
 import { pyTypeName } from './python-ops.js';
-import { isDict, makeTuple } from './python-value.js';
+import { dictKeys, isDict, makeTuple, setDictKey } from './python-value.js';
 import { splitKwargs } from './python-methods.js';
 import { Undefined, strict } from './undefined.js';
 
@@ -60,7 +60,7 @@ function iterateValue(v: unknown): unknown[] {
   const x = strict(v);
   if (Array.isArray(x)) return x;
   if (typeof x === 'string') return Array.from(x);
-  if (isDict(x)) return Object.keys(x);
+  if (isDict(x)) return dictKeys(x);
   throw new TypeError(`'${pyTypeName(x)}' object is not iterable`);
 }
 
@@ -132,12 +132,15 @@ interface Env {
   filters: Record<string, unknown>;
 }
 
-/** `value is name(args)`: the test's result; an unknown test is Jinja2's error. */
-export function test(env: Env, name: string, value: unknown, args: unknown[], kwargs: Record<string, unknown>): boolean {
+/**
+ * `value is name(args)`: the test's result as the test returns it (Ansible's `changed` gives the
+ * result's own `changed` value, which `{{ }}` prints); an unknown test is Jinja2's error.
+ */
+export function test(env: Env, name: string, value: unknown, args: unknown[], kwargs: Record<string, unknown>): unknown {
   const fn = env.tests[name] as ((...a: unknown[]) => unknown) | undefined;
   if (!fn) throw new Error(`No test named '${name}'.`);
   const all = Object.keys(kwargs).length > 0 ? [...args, Object.assign(kwargs, { __keywords: true })] : args;
-  return fn(value, ...all) === true;
+  return fn(value, ...all);
 }
 
 /** `value | name(args)`: the filter's result; an unknown filter is Jinja2's error. */
@@ -151,7 +154,12 @@ export function filter(env: Env, context: unknown, name: string, value: unknown,
 /** A dict literal `{k: v}`: keys as Python's str keys (a dict here is keyed by strings). */
 export function dict(pairs: [unknown, unknown][]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of pairs) out[pyStr(strict(k))] = v;
+  for (const [k, v] of pairs) {
+    const key = strict(k);
+    const text = pyStr(key);
+    out[text] = v;
+    setDictKey(out, text, key);
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 import { isSafeString } from './nunjucks-internals.js';
-import { PyFloat, formatPyFloat, isDict, isTuple } from './python-value.js';
+import { PyFloat, dictKeys, formatPyFloat, isDict, isTuple } from './python-value.js';
 import { isUndefined, throwUndefined } from './undefined.js';
+import { PyDate, PyDateTime, PyTimedelta } from './python-datetime.js';
 
 /**
  * Python's `repr()` of a string: single quotes unless the text holds a `'` and no `"`, with
@@ -44,9 +45,15 @@ export function pyRepr(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : formatPyFloat(v);
   if (typeof v === 'bigint') return v.toString();
   if (v instanceof PyFloat) return formatPyFloat(v.value);
+  if (v instanceof PyDate || v instanceof PyDateTime || v instanceof PyTimedelta) return v.repr();
+  const view = dictViewKind(v);
+  if (view !== undefined) return `${view}([${(v as unknown[]).map(pyRepr).join(', ')}])`;
   if (isTuple(v)) return v.length === 1 ? `(${pyRepr(v[0])},)` : `(${v.map(pyRepr).join(', ')})`;
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (isDict(v)) return `{${Object.entries(v).map(([k, x]) => `${pyReprString(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  if (isDict(v)) {
+    const keys = dictKeys(v);
+    return `{${Object.values(v).map((x, i) => `${pyRepr(keys[i])}: ${pyRepr(x)}`).join(', ')}}`;
+  }
   if (typeof v === 'function') return '<function>';
   return pyReprString(String(v));
 }
@@ -58,5 +65,19 @@ export function pyRepr(v: unknown): string {
 export function pyStr(v: unknown): string {
   if (typeof v === 'string') return v;
   if (isSafeString(v)) return v.toString();
+  if (v instanceof PyDate || v instanceof PyDateTime || v instanceof PyTimedelta) return v.toString();
   return pyRepr(v);
+}
+
+const DICT_VIEW = Symbol.for('converge.template.dict-view');
+
+/** A list that is a dict's `keys()`, `values()` or `items()` view: iterates as a list, prints `dict_keys([...])`. */
+export function makeDictView<T>(kind: 'dict_keys' | 'dict_values' | 'dict_items', items: T[]): T[] {
+  Object.defineProperty(items, DICT_VIEW, { value: kind, enumerable: false });
+  return items;
+}
+
+/** The view kind (`dict_keys`, ...) of a list made by {@link makeDictView}. */
+export function dictViewKind(v: unknown): string | undefined {
+  return Array.isArray(v) ? ((v as unknown as Record<symbol, string | undefined>)[DICT_VIEW]) : undefined;
 }

@@ -1,3 +1,4 @@
+import { pyFloatRepr } from '@converge/ansible-formats';
 /**
  * A float whose value is a whole number, such as `1.0` or `2.0 * 3`.
  *
@@ -30,9 +31,9 @@ export function toPyFloat(n: number): number | PyFloat {
   return Number.isInteger(n) ? new PyFloat(n) : n;
 }
 
-/** True for a JavaScript number or a {@link PyFloat}. */
+/** True for a JavaScript number, a bigint (a big int) or a {@link PyFloat}. */
 export function isNumber(v: unknown): v is number | PyFloat {
-  return typeof v === 'number' || v instanceof PyFloat;
+  return typeof v === 'number' || typeof v === 'bigint' || v instanceof PyFloat;
 }
 
 /** True when `v` is a Python float: a {@link PyFloat}, or a number with a fraction, or inf/nan. */
@@ -40,9 +41,9 @@ export function isFloat(v: unknown): boolean {
   return v instanceof PyFloat || (typeof v === 'number' && !Number.isInteger(v));
 }
 
-/** The plain number of a number or {@link PyFloat}. */
-export function num(v: number | PyFloat): number {
-  return typeof v === 'number' ? v : v.value;
+/** The plain number of a number, bigint or {@link PyFloat} (a bigint loses precision). */
+export function num(v: number | PyFloat | bigint): number {
+  return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : v.value;
 }
 
 /** A plain object used as a Python dict (not an array, not a class instance such as PyFloat). */
@@ -53,31 +54,25 @@ export function isDict(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Formats a float as Python's `repr(float)` does: shortest round-trip digits, always with a `.0`
- * or an exponent, exponent notation below 1e-4 and from 1e16 on, `inf`, `-inf`, `nan`.
- * Source: Python docs, "Floating Point Arithmetic" and `float.__repr__` (`format_float_short`, 'r').
+ * Formats a float as Python's `repr(float)` does (`1.0`, `1e+16`, `inf`); one home with the YAML
+ * representer's floats.
  */
-export function formatPyFloat(n: number): string {
-  if (Number.isNaN(n)) return 'nan';
-  if (n === Infinity) return 'inf';
-  if (n === -Infinity) return '-inf';
-  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
-  const [mantissa = '0', expPart = '0'] = n.toExponential().split('e');
-  const exp = Number(expPart);
-  const neg = mantissa.startsWith('-');
-  const digits = mantissa.replace('-', '').replace('.', '');
-  let out: string;
-  if (exp < -4 || exp >= 16) {
-    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    out = `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  } else if (exp < 0) {
-    out = `0.${'0'.repeat(-exp - 1)}${digits}`;
-  } else if (digits.length <= exp + 1) {
-    out = `${digits}${'0'.repeat(exp + 1 - digits.length)}.0`;
-  } else {
-    out = `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
-  }
-  return neg ? `-${out}` : out;
+export const formatPyFloat: (n: number) => string = pyFloatRepr;
+
+/**
+ * A Python int as JavaScript holds it: a number while it is a safe integer, a bigint beyond
+ * (`12345678901234567890` stays exact). Results of int arithmetic go through {@link pyInt}.
+ */
+export type PyIntValue = number | bigint;
+
+/** Normalises an int result: a bigint that fits a safe integer becomes a number, an unsafe number result is recomputed by the caller. */
+export function pyInt(v: bigint): PyIntValue {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+/** True for a Python int: an integer number or a bigint (not a bool). */
+export function isInt(v: unknown): v is PyIntValue {
+  return typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
 }
 
 const TUPLE = Symbol.for('converge.template.tuple');
@@ -91,4 +86,27 @@ export function makeTuple<T>(items: T[]): T[] {
 /** True for an array made by {@link makeTuple}. */
 export function isTuple(v: unknown): v is unknown[] {
   return Array.isArray(v) && (v as unknown as Record<symbol, unknown>)[TUPLE] === true;
+}
+
+const DICT_KEYS = Symbol.for('converge.template.dict-keys');
+
+/**
+ * Records that the key `text` of dict `d` is the non-string Python key `key` (`{1: 'x'}`): a dict
+ * is a JavaScript object keyed by text, and the original key is what `repr`, `keys()`, `items()`
+ * and iteration give back.
+ */
+export function setDictKey(d: Record<string, unknown>, text: string, key: unknown): void {
+  if (typeof key === 'string') return;
+  let keys = (d as Record<symbol, Map<string, unknown> | undefined>)[DICT_KEYS];
+  if (!keys) {
+    keys = new Map();
+    Object.defineProperty(d, DICT_KEYS, { value: keys, enumerable: false });
+  }
+  keys.set(text, key);
+}
+
+/** The Python keys of dict `d`, in its order (text keys, or the key given to {@link setDictKey}). */
+export function dictKeys(d: Record<string, unknown>): unknown[] {
+  const keys = (d as Record<symbol, Map<string, unknown> | undefined>)[DICT_KEYS];
+  return keys ? Object.keys(d).map((k) => (keys.has(k) ? keys.get(k) : k)) : Object.keys(d);
 }

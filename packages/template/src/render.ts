@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { ConvergeError } from '@converge/core';
-import { compileTemplate } from './compiler.js';
+import { compileCached } from './compile-cache.js';
 import { readJinja2Header } from './jinja2-header.js';
 import { setLookupRenderer } from './globals.js';
 import './lookups.js';
@@ -8,8 +8,7 @@ import { createEnvironment } from './environment.js';
 import { LazyVariable } from './lazy-vars.js';
 import { nunjucks } from './nunjucks-internals.js';
 import { PyFloat } from './python-value.js';
-import { prepareSource, restoreTrailingNewlines } from './newlines.js';
-import { pythonRuntime } from './runtime.js';
+import { restoreTrailingNewlines } from './newlines.js';
 import { TemplateFailure } from './template-failure.js';
 import { UndefinedVariableError, isUndefined, throwUndefined } from './undefined.js';
 import { withUndefinedNames } from './undefined-names.js';
@@ -59,11 +58,10 @@ function contextFor(vars: Record<string, unknown>, searchPaths: string[]): Recor
 }
 
 // A run renders the same few templates for every host: the environments (one per set of search
-// paths) and the compiled code (per file name and source) are kept, within bounds. Included files
-// are still read and compiled on each use (the loader marks them noCache).
+// paths) are kept, within bounds, and the compiled code is cached by compileCached (included
+// files are read on each use, so a changed file is seen, and compiled once per content).
 const MAX_CACHED = 500;
 const environments = new Map<string, ReturnType<typeof createEnvironment>>();
-const compiledCode = new Map<string, ReturnType<typeof compileTemplate>>();
 
 function cached<V>(cache: Map<string, V>, key: string, make: () => V): V {
   let v = cache.get(key);
@@ -77,10 +75,8 @@ function cached<V>(cache: Map<string, V>, key: string, make: () => V): V {
 
 function renderSource(source: string, ctx: Record<string, unknown>, file: string, searchPaths: string[]): string {
   const env = cached(environments, searchPaths.join('\u0000'), () => createEnvironment(searchPaths));
-  const compiled = cached(compiledCode, `${file}\u0000${source}`, () => {
-    const { source: body, options } = readJinja2Header(source);
-    return compileTemplate(prepareSource(body), file, pythonRuntime(), options);
-  });
+  const { source: body, options } = readJinja2Header(source);
+  const compiled = compileCached(body, file, options);
   const template = new (nunjucks().Template)({ type: 'code', obj: compiled } as unknown as string, env, file);
   const out = template.render(ctx);
   return restoreTrailingNewlines(source, out);

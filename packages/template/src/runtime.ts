@@ -1,15 +1,16 @@
 import { isSafeString, nunjucks } from './nunjucks-internals.js';
 import { binop, compareChain, pyIn, pyTypeName, truthy, unop } from './python-ops.js';
 import { pythonMethod } from './python-methods.js';
-import { pyStr } from './python-repr.js';
+import { dictViewKind, pyRepr, pyStr } from './python-repr.js';
 import { LazyVariable } from './lazy-vars.js';
-import { isDict, isTuple, toPyFloat, makeTuple } from './python-value.js';
+import { dictKeys, isDict, isTuple, toPyFloat, makeTuple } from './python-value.js';
 import { TemplateFailure } from './template-failure.js';
 import { isNamespace } from './globals.js';
 import { Undefined, isUndefined, strict, throwUndefined } from './undefined.js';
 import { callArgs, condUndefined, dict, filter, loopObject, makeMacro, test, unpack } from './jinja-runtime.js';
 import { escapeHtml } from './filters/html.js';
 import { noteUndefinedName } from './undefined-names.js';
+import { blockFunction } from './compiler.js';
 
 interface Frame {
   lookup(name: string): unknown;
@@ -38,9 +39,11 @@ function typeLabel(v: unknown): string {
 function itemLookup(target: unknown, key: unknown): { found: boolean; value?: unknown } {
   if (typeof key === 'number' || (typeof key === 'string' && /^-?\d+$/.test(key) && (Array.isArray(target) || typeof target === 'string'))) {
     if (Array.isArray(target) || typeof target === 'string') {
+      // Strings are indexed by code point, as Python's str.
+      const seq: readonly unknown[] = typeof target === 'string' ? Array.from(target) : target;
       const n = Number(key);
-      const i = n < 0 ? target.length + n : n;
-      if (Number.isInteger(i) && i >= 0 && i < target.length) return { found: true, value: target[i] };
+      const i = n < 0 ? seq.length + n : n;
+      if (Number.isInteger(i) && i >= 0 && i < seq.length) return { found: true, value: seq[i] };
       return { found: false };
     }
   }
@@ -84,6 +87,8 @@ function callWrap(fn: unknown, name: string, context: unknown, args: unknown[]):
 function suppressValue(v: unknown, autoescape = false): string {
   if (isUndefined(v)) throwUndefined(v);
   if (v === null || v === undefined) return '';
+  // Ansible's finalize unrolls dict views (and generators) into lists (ansible-core 2.14 `_unroll_iterator`).
+  if (dictViewKind(v) !== undefined) return pyRepr([...(v as unknown[])]);
   if (autoescape && !isSafeString(v)) return escapeHtml(pyStr(v));
   return pyStr(v);
 }
@@ -94,7 +99,7 @@ function iterate(v: unknown): unknown[] {
   if (Array.isArray(x)) return x;
   if (typeof x === 'string') return Array.from(x);
   if (isSafeString(x)) return Array.from(x.toString());
-  if (isDict(x)) return Object.keys(x);
+  if (isDict(x)) return dictKeys(x);
   if (x !== null && typeof x === 'object' && Symbol.iterator in x) return Array.from(x as Iterable<unknown>);
   throw new TypeError(`'${pyTypeName(x)}' object is not iterable`);
 }
@@ -167,5 +172,6 @@ export function pythonRuntime(): Record<string, unknown> {
     pyAnd: (a: unknown, b: () => unknown) => (truthy(a) ? b() : a),
     pyOr: (a: unknown, b: () => unknown) => (truthy(a) ? a : b()),
     dictKey: (k: unknown) => pyStr(strict(k)),
+    blockFunction,
   });
 }

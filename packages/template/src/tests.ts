@@ -2,6 +2,7 @@ import { isSafeString } from './nunjucks-internals.js';
 import { compareChain, pyIn } from './python-ops.js';
 import { isDict, isFloat, isNumber, num } from './python-value.js';
 import { toPythonRegExp } from './python-regex.js';
+import { dictViewKind } from './python-repr.js';
 import { isUndefined, strict } from './undefined.js';
 
 type Test = (value: unknown, ...args: unknown[]) => boolean;
@@ -40,7 +41,8 @@ export const jinjaTests: Record<string, Test> = {
   integer: (v) => (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint',
   float: (v) => isNumber(v) && isFloat(v),
   mapping: (v) => isDict(v),
-  sequence: (v) => Array.isArray(v) || isString(v) || isDict(v),
+  // A dict view (`d.values()`) is iterable but has no indexing: not a sequence.
+  sequence: (v) => (Array.isArray(v) && dictViewKind(v) === undefined) || isString(v) || isDict(v),
   iterable: (v) => Array.isArray(v) || isString(v) || isDict(v),
   callable: (v) => typeof v === 'function',
   // Python's str.islower()/isupper(): at least one cased character, and none of the other case.

@@ -1,32 +1,26 @@
-import { Scalar, isScalar, parseDocument, visit } from 'yaml';
-import { PyFloat } from './python-value.js';
-import { isYamlAliasBomb, YAML_ALIAS_BOMB_MESSAGE, YAML_MAX_ALIAS_COUNT } from '@converge/core';
+import { parseData, toPlain, type PyYamlConstructors } from '@converge/ansible-formats';
+import { pyInt, toPyFloat } from './python-value.js';
+import { PyDate, PyDateTime } from './python-datetime.js';
 
 /**
- * Parses YAML variables (a vars file, `from_yaml` input) as Ansible sees them: YAML 1.1
- * (`yes`/`no`/`on`/`off` are booleans, `y`/`n` are strings as in PyYAML) and whole-number floats such as `2.0` kept as {@link PyFloat}, so
- * they render as `2.0` like in Ansible. Source: YAML 1.1 spec; PyYAML `resolver.py`.
+ * What PyYAML's safe loader makes of YAML 1.1 implicit scalars, as Python values: exact ints (a
+ * bigint beyond 2**53), floats that stay floats (`2.0` is a {@link PyFloat}), `datetime.date` and
+ * `datetime.datetime`. Source: PyYAML 6 `constructor.py` (`SafeConstructor`).
+ */
+export const PYTHON_CONSTRUCTORS: PyYamlConstructors = {
+  int: (v) => pyInt(v),
+  float: (v) => toPyFloat(v),
+  timestamp: (t) => (t.time ? new PyDateTime(t.year, t.month, t.day, t.time.hour, t.time.minute, t.time.second, t.time.microsecond, t.time.offsetMinutes) : new PyDate(t.year, t.month, t.day)),
+};
+
+/**
+ * Parses YAML variables (a vars file) as Ansible reads them, with Python's types: YAML 1.1 as
+ * PyYAML resolves it (`yes`/`no` booleans, `y`/`n` strings, `08` a string, `010` is 8) and the
+ * values of {@link PYTHON_CONSTRUCTORS}, so `2.0` renders as `2.0` like in Ansible.
  *
  * @throws Error with the YAML parser's message on invalid YAML, or when aliases expand more than
- * {@link YAML_MAX_ALIAS_COUNT} times.
+ *   `YAML_MAX_ALIAS_COUNT` times.
  */
 export function parseYamlVars(text: string): unknown {
-  const doc = parseDocument(text, { version: '1.1' });
-  if (doc.errors.length > 0) throw doc.errors[0] ?? new Error('invalid YAML');
-  visit(doc, {
-    Scalar(_key, node) {
-      // The yaml package's 1.1 schema reads y/n as booleans; PyYAML (Ansible) keeps them strings.
-      if (isScalar(node) && typeof node.value === 'boolean' && typeof node.source === 'string' && /^[yYnN]$/.test(node.source)) return new Scalar(node.source);
-      if (isScalar(node) && typeof node.value === 'number' && Number.isInteger(node.value) && typeof node.source === 'string' && /^[-+]?(\d[\d_]*)?\.[\d_]*([eE][-+]?\d+)?$|^[-+]?\d[\d_]*[eE][-+]?\d+$/.test(node.source)) {
-        return new Scalar(new PyFloat(node.value));
-      }
-      return undefined;
-    },
-  });
-  try {
-    return doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT }) as unknown;
-  } catch (e) {
-    if (isYamlAliasBomb(e)) throw new Error(YAML_ALIAS_BOMB_MESSAGE, { cause: e });
-    throw e;
-  }
+  return toPlain(parseData(text, '(vars)', { construct: PYTHON_CONSTRUCTORS, json: false, error: (message) => new Error(message) }).value);
 }

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
  */
 
 /** What Ansible made of one template: its output, or its error message. */
-export type OracleResult = { ok: true; output: string } | { ok: false; error: string };
+export type OracleResult = { ok: true; output: string } | { ok: false; error: string; /** The exception class, e.g. `AnsibleUndefinedVariable`. */ type?: string; /** The template line of the error, when Jinja2 tells it. */ line?: number | null };
 
 /** One template to render: a file name (unique), its source and its variables. */
 export interface OracleCase {
@@ -22,6 +22,8 @@ export interface OracleCase {
   vars: Record<string, unknown>;
   /** The variables as JSON for Python, when plain JSON would lose something (whole-number floats). */
   varsJson?: string;
+  /** The variables as YAML text, read by Ansible's own loader instead of `vars` (a vars file). */
+  varsYaml?: string;
 }
 
 const run = promisify(execFile);
@@ -43,7 +45,7 @@ export async function renderWithAnsible(cases: OracleCase[], options: { filesDir
       dir: join(work, 'templates'),
       base: work,
       out: join(work, 'results.json'),
-      cases: cases.map((c) => ({ id: c.id, vars: c.varsJson ?? JSON.stringify(c.vars) })),
+      cases: cases.map((c) => (c.varsYaml !== undefined ? { id: c.id, yaml: c.varsYaml } : { id: c.id, vars: c.varsJson ?? JSON.stringify(c.vars) })),
     };
     writeFileSync(join(work, 'spec.json'), JSON.stringify(spec));
     const lines = [

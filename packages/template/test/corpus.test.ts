@@ -31,9 +31,14 @@ function converge(source: string, vars: Record<string, unknown>): OracleResult {
   try {
     return { ok: true, output: renderTemplate(source, vars, { file: 'corpus.j2', searchPaths: [join(CORPUS_DIR, 'files'), CORPUS_DIR] }) };
   } catch (e) {
-    return { ok: false, error: (e as Error).message };
+    return { ok: false, error: (e as Error).message, line: (e as { location?: { line?: number } }).location?.line ?? null };
   }
 }
+
+test('corpus ids are unique (each names one template file of the Ansible run)', () => {
+  const ids = cases.map((c) => c.id);
+  expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+});
 
 describe.skipIf(!hasAnsible && process.env.CI === undefined)('the template corpus renders as ansible-core renders it', () => {
   let ansible = new Map<string, OracleResult>();
@@ -51,14 +56,14 @@ describe.skipIf(!hasAnsible && process.env.CI === undefined)('the template corpu
   test.each(compared.map((c) => [c.id, c] as const))('%s', (_id, c) => {
     const expected = ansible.get(c.id)!;
     const actual = converge(c.source, c.vars);
-    // Listed in docs/templates.md as differing from Ansible, with what differs: rendered, not compared.
-    if (c.entry.differs !== undefined) return;
     if (!expected.ok) {
       expect(actual.ok, `Ansible refuses ${c.id}: ${expected.error}`).toBe(false);
-      if (c.entry.error !== undefined) {
-        expect(expected.error).toContain(c.entry.error);
-        expect(actual.ok ? '' : actual.error).toContain(c.entry.error);
-      }
+      // Every refusal is deliberate: the entry names the key phrase of Ansible's message.
+      expect(c.entry.error, `Ansible refuses ${c.id} (${expected.error}): the entry must name the key phrase as error:`).toBeDefined();
+      expect(expected.error).toContain(c.entry.error);
+      expect(actual.ok ? '' : actual.error).toContain(c.entry.error);
+      // A syntax error names the line Jinja2 names.
+      if (typeof expected.line === 'number' && expected.line > 0) expect(actual.ok ? null : actual.line, `line of ${c.id}`).toBe(expected.line);
       return;
     }
     expect(actual).toEqual(expect.objectContaining({ ok: true }));

@@ -31,9 +31,9 @@ export interface CorpusEntry {
   reason?: string;
   /** For templates Ansible refuses: a phrase both Ansible's and converge's error must contain. */
   error?: string;
-  /** Known to differ from Ansible (listed as such in docs/templates.md), with what differs. */
-  differs?: string;
 }
+
+const ENTRY_KEYS = new Set(['filter', 'test', 'lookup', 'statement', 'from', 'templates', 'vars', 'shape', 'exclude', 'reason', 'error']);
 
 /** One template file of the corpus. */
 export interface CorpusCase {
@@ -56,6 +56,9 @@ export function corpusEntries(dir = CORPUS_DIR): CorpusEntry[] {
     for (const r of raw) {
       const kind = KINDS.find((k) => typeof r[k] === 'string');
       if (!kind || !Array.isArray(r.templates)) throw new Error(`${file}: entry ${JSON.stringify(r).slice(0, 80)} needs one of ${KINDS.join('/')} and templates`);
+      const unknown = Object.keys(r).filter((k) => !ENTRY_KEYS.has(k));
+      if (unknown.length > 0) throw new Error(`${file}: entry ${kind} ${String(r[kind])} has unknown keys: ${unknown.join(', ')}`);
+      if (r.shape !== undefined && r.reason === undefined) throw new Error(`${file}: entry ${kind} ${String(r[kind])} is compared by shape without a reason`);
       const { [kind]: name, ...rest } = r;
       out.push({ kind, name: String(name), from: String(r.from ?? 'ansible.builtin'), ...(rest as Omit<CorpusEntry, 'kind' | 'name' | 'from'>) });
     }
@@ -68,11 +71,16 @@ export function corpusVarsText(dir = CORPUS_DIR): string {
   return readFileSync(join(dir, 'vars.yml'), 'utf8');
 }
 
-/** Every template of the corpus with a stable id (`filter-splitext-1`). */
+/**
+ * Every template of the corpus with a stable, unique id (`filter-splitext-1`; a Jinja2 builtin
+ * that ansible-core replaces under the same name, such as `random`, is `filter-jinja2.random-1`).
+ */
 export function corpusCases(entries: CorpusEntry[], sharedVars: Record<string, unknown>): CorpusCase[] {
+  const key = (e: CorpusEntry): string => `${e.kind} ${e.name}`;
+  const shared = new Set(entries.filter((e, i) => entries.findIndex((o) => key(o) === key(e)) !== i).map(key));
   return entries.flatMap((entry) =>
     entry.templates.map((source, i) => ({
-      id: `${entry.kind}-${entry.name.replace(/[^\w.-]/g, (c) => `_${c.charCodeAt(0).toString(16)}`)}-${i + 1}`,
+      id: `${entry.kind}-${shared.has(key(entry)) && entry.from !== 'ansible.builtin' ? `${entry.from}.` : ''}${entry.name.replace(/[^\w.-]/g, (c) => `_${c.charCodeAt(0).toString(16)}`)}-${i + 1}`,
       entry,
       source,
       vars: { ...sharedVars, ...(entry.vars ?? {}) },

@@ -4,7 +4,7 @@ import { basename, extname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ConvergeError } from '@converge/core';
 import { secret } from '@converge/core';
-import { DEFAULT_VAULT_ID, type VaultSecret } from './format.js';
+import { DEFAULT_VAULT_ID, type VaultSecret } from '@converge/ansible-formats';
 
 const run = promisify(execFile);
 

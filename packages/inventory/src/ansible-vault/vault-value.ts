@@ -1,5 +1,5 @@
 import { registerSecretValue, secret, type Secret } from '@converge/core';
-import { decryptVault, encryptVault, type VaultSecret } from './format.js';
+import { decryptVault, encryptVault, type VaultSecret } from '@converge/ansible-formats';
 
 /**
  * A YAML scalar tagged `!vault`, not yet decrypted: what the YAML reader yields for

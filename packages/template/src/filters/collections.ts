@@ -58,7 +58,7 @@ function selectWith(ctx: FilterContext, v: unknown, args: unknown[], byAttr: boo
   const test = testName === undefined ? null : ctx.env.getTest(String(strict(testName)));
   return items(v).filter((x) => {
     const subject = byAttr ? attributeOf(x, attr) : x;
-    const ok = test === null ? truthy(subject) : test.call(ctx, subject, ...testArgs) === true;
+    const ok = truthy(test === null ? subject : test.call(ctx, subject, ...testArgs));
     return ok === keep;
   });
 }

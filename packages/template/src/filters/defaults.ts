@@ -15,7 +15,8 @@ export const defaultFilter: Filter = function (value, ...args) {
 export const mandatory: Filter = function (value, ...args) {
   if (isUndefined(value)) {
     const msg = filterArgs(args).get(0, 'msg', null);
-    throw new Error(msg === null ? `Mandatory variable '${value.expression}' not defined.` : String(msg));
+    // Ansible 2.14 writes the name with a space after it, then ' not defined.' (two spaces).
+    throw new Error(msg === null ? `Mandatory variable '${value.expression}'  not defined.` : String(msg));
   }
   return value;
 };

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { renderTemplate } from '../index.js';
+import { SECRET_MASK, maskText, secret } from '@converge/core';
 
 const vars = {
   s: 'Hello World',
@@ -49,5 +50,23 @@ describe('filters behave as in Ansible 2.14', () => {
     ['{{ users | selectattr("nokey") | list }}'],
   ])('%j fails on the undefined value', (source) => {
     expect(() => render(source)).toThrow(/is undefined/);
+  });
+});
+
+describe('vault and unvault keep the clear text masked', () => {
+  test('the clear text of unvault is registered as a secret value, so outputs mask it', () => {
+    const clear = `db pässword ${Math.random()}`;
+    const text = renderTemplate("{{ secret | vault('pw', salt='NaCl') }}", { secret: clear }, { file: 'v.j2' });
+    expect(text).toMatch(/^\$ANSIBLE_VAULT;1\.2;AES256;filter_default\n/);
+    expect(maskText(`x ${clear} y`)).toBe(`x ${clear} y`);
+    const out = renderTemplate("password={{ v | unvault('pw') }}", { v: text }, { file: 'u.j2' });
+    expect(out).toBe(`password=${clear}`);
+    expect(maskText(out)).toBe(`password=${SECRET_MASK}`);
+  });
+
+  test('a Secret rendered into a template is masked in what is shown', () => {
+    const out = renderTemplate('user={{ user }} pass={{ pass }}', { user: 'app', pass: secret('s3cr3t-value') }, { file: 's.j2' });
+    expect(out).toBe('user=app pass=s3cr3t-value');
+    expect(maskText(out)).toBe(`user=app pass=${SECRET_MASK}`);
   });
 });

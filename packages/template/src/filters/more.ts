@@ -4,9 +4,11 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
 import { isSafeString, nunjucks } from '../nunjucks-internals.js';
 import { pyCompare, pyTypeName } from '../python-ops.js';
-import { pyRepr, pyReprString, pyStr } from '../python-repr.js';
+import { dictViewKind, pyRepr, pyReprString, pyStr } from '../python-repr.js';
 import { PyFloat, isDict, isTuple, makeTuple, num, toPyFloat } from '../python-value.js';
-import { strict } from '../undefined.js';
+import { Undefined, strict } from '../undefined.js';
+import { pythonMethod } from '../python-methods.js';
+import { PyDate, PyDateTime, PyTimedelta } from '../python-datetime.js';
 import { escapeHtml } from './html.js';
 import { filterArgs, type Filter } from './filter-args.js';
 import { attributeOf } from './collections.js';
@@ -241,7 +243,7 @@ export const moreFilters: Record<string, Filter> = {
     });
   },
   to_uuid: (v, ...args) => uuid5(String(filterArgs(args).get(0, 'namespace', '361E6D51-FAEC-444A-9079-341386DA8E2E')), text(v)),
-  type_debug: (v) => { const x = strict(v); return isTuple(x) ? 'tuple' : x instanceof PyFloat ? 'float' : typeof x === 'string' ? 'str' : pyTypeName(x); },
+  type_debug: (v) => { const x = strict(v); return dictViewKind(x) ?? (isTuple(x) ? 'tuple' : x instanceof PyFloat ? 'float' : typeof x === 'string' ? 'str' : isSafeString(x) ? 'Markup' : pyTypeName(x)); },
   urlsplit: (v, query) => { const parts = urlsplit(text(v)); if (query === undefined) return parts; const q = String(strict(query)); if (!Object.hasOwn(parts, q)) throw new Error(`urlsplit: unknown URL component: ${q}`); return parts[q]; },
   win_basename: (v) => { const s = text(v); return s.slice(Math.max(s.lastIndexOf('\\'), s.lastIndexOf('/')) + 1); },
   win_dirname: (v) => { const s = text(v); const i = Math.max(s.lastIndexOf('\\'), s.lastIndexOf('/')); return i < 0 ? (/^[A-Za-z]:/.test(s) ? s.slice(0, 2) : '') : s.slice(0, i).replace(/[\\/]+$/, '') || s.slice(0, i + 1); },
@@ -254,7 +256,18 @@ export const moreFilters: Record<string, Filter> = {
     return Array.from({ length: n }, (_, i) => makeTuple(lists.map((l) => (i < l.length ? l[i] : fill))));
   },
   // Jinja2
-  attr: (v, name) => { const x = strict(v); const k = String(strict(name)); return isDict(x) && Object.hasOwn(x, k) ? x[k] : undefined; },
+  // Jinja2's attr reads Python attributes only (a dict's methods, a date's fields), never items.
+  attr: (v, name) => {
+    const x = strict(v);
+    const k = pyStr(strict(name));
+    const method = pythonMethod(isSafeString(x) ? x.toString() : x, k);
+    if (method) return method;
+    if (x instanceof PyDate || x instanceof PyDateTime || x instanceof PyTimedelta) {
+      const own = (x as unknown as Record<string, unknown>)[k];
+      if (Object.hasOwn(x, k)) return own;
+    }
+    return new Undefined(k, `'${x === null ? 'None' : `${pyTypeName(x)} object`}' has no attribute '${k}'`);
+  },
   items: (v) => { const x = strict(v); if (!isDict(x)) throw new TypeError('Can only get item pairs from a mapping.'); return Object.entries(x).map(([k, y]) => makeTuple([k, y])); },
   dictsort: (v, ...args) => {
     const a = filterArgs(args);

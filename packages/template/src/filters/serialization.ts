@@ -1,9 +1,11 @@
-import { parseAllDocuments } from 'yaml';
-import { parseYamlVars } from '../yaml-vars.js';
-import { YAML_MAX_ALIAS_COUNT } from '@converge/core';
+import { emitYaml, parseAllData, representYaml, yamlFloatText, type YamlNode } from '@converge/ansible-formats';
+import { PYTHON_CONSTRUCTORS } from '../yaml-vars.js';
 import { isSafeString } from '../nunjucks-internals.js';
-import { PyFloat, formatPyFloat, isDict } from '../python-value.js';
-import { pyStr } from '../python-repr.js';
+import { PyFloat, formatPyFloat, isDict, isTuple, num, pyInt, toPyFloat } from '../python-value.js';
+import { pyRepr, pyStr } from '../python-repr.js';
+import { truthy } from '../python-ops.js';
+import { PyDate, PyDateTime } from '../python-datetime.js';
+import { isUndefined, throwUndefined } from '../undefined.js';
 import { filterArgs, type Filter } from './filter-args.js';
 
 function jsonString(s: string, ensureAscii: boolean): string {
@@ -38,7 +40,9 @@ export function pyJsonDumps(value: unknown, options: JsonDumpOptions = {}): stri
     if (v === false) return 'false';
     if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : formatPyFloat(v);
     if (v instanceof PyFloat) return formatPyFloat(v.value);
+    if (typeof v === 'bigint') return String(v);
     if (typeof v === 'string' || isSafeString(v)) return jsonString(String(v), ensureAscii);
+    if (v instanceof PyDateTime || v instanceof PyDate) return jsonString(v.isoformat(), ensureAscii);
     const open = (entries: string[], l: string, r: string): string => {
       if (entries.length === 0) return l + r;
       if (indent === null) return l + entries.join(itemSep) + r;
@@ -69,149 +73,130 @@ export const toNiceJson: Filter = function (v, ...args) {
   return pyJsonDumps(v, { indent: Number(a.get(0, 'indent', 4)), sortKeys: a.get(1, 'sort_keys', true) !== false, ensureAscii: a.get(99, 'ensure_ascii', true) !== false, separators: [',', ': '] });
 };
 
-function fromParsed(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(fromParsed);
-  if (isDict(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromParsed(x)]));
+/** Python's `json.loads`: ints exact (a bigint beyond 2**53), `1.0` a float, `NaN`/`Infinity` accepted. Source: Python docs, `json`. */
+export function pyJsonLoads(text: string): unknown {
+  let i = 0;
+  const fail = (what: string): never => {
+    const before = text.slice(0, i);
+    const line = before.split('\n').length;
+    const col = i - before.lastIndexOf('\n');
+    throw new SyntaxError(`${what}: line ${line} column ${col} (char ${i})`);
+  };
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const value = (): unknown => {
+    ws();
+    const ch = text[i];
+    if (ch === '{') {
+      i++;
+      const out: Record<string, unknown> = {};
+      ws();
+      if (text[i] === '}') { i++; return out; }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail('Expecting property name enclosed in double quotes');
+        const k = str();
+        ws();
+        if (text[i++] !== ':') { i--; fail("Expecting ':' delimiter"); }
+        out[k] = value();
+        ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === '}') { i++; return out; }
+        fail("Expecting ',' delimiter");
+      }
+    }
+    if (ch === '[') {
+      i++;
+      const out: unknown[] = [];
+      ws();
+      if (text[i] === ']') { i++; return out; }
+      for (;;) {
+        out.push(value());
+        ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === ']') { i++; return out; }
+        fail("Expecting ',' delimiter");
+      }
+    }
+    if (ch === '"') return str();
+    for (const [word, v] of [['true', true], ['false', false], ['null', null], ['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]] as const) {
+      if (text.startsWith(word, i)) { i += word.length; return typeof v === 'number' ? toPyFloat(v) : v; }
+    }
+    const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/.exec(text.slice(i));
+    if (!m) return fail('Expecting value');
+    i += m[0].length;
+    return m[1] !== undefined || m[2] !== undefined ? toPyFloat(Number(m[0])) : pyInt(BigInt(m[0]));
+  };
+  const str = (): string => {
+    const m = /^"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(text.slice(i));
+    if (!m) return fail('Unterminated string starting at') as never;
+    i += m[0].length;
+    return JSON.parse(m[0]) as string;
+  };
+  const v = value();
+  ws();
+  if (i < text.length) fail('Extra data');
   return v;
 }
 
-/** `from_json`: parses JSON text. */
-export const fromJson: Filter = (v) => fromParsed(JSON.parse(pyStr(v)));
+/** `from_json`: parses JSON text as Python's `json.loads`. */
+export const fromJson: Filter = (v) => pyJsonLoads(pyStr(v));
 
-/** `from_yaml`: parses one YAML 1.1 document (`yes`/`no` are booleans, as in PyYAML); floats like `1.0` stay floats. */
-export const fromYaml: Filter = (v) => parseYamlVars(pyStr(v));
-/** `from_yaml_all`: a list of all documents. */
-export const fromYamlAll: Filter = (v) => parseAllDocuments(pyStr(v), { version: '1.1' }).map((d) => d.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT }) as unknown);
+const yamlError = (message: string): Error => new Error(message);
 
-
-// ---- YAML emission as PyYAML's `yaml.dump` (sort_keys=True, allow_unicode=True, width 80) ----
-
-const YAML_IMPLICIT = [
-  /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/,
-  /^(?:~|null|Null|NULL|)$/,
-  /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/,
-  /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/,
-  /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)?)$/,
-  /^(?:<<|=)$/,
-];
-
-function plainAllowed(s: string, flow: boolean): boolean {
-  if (s === '' || YAML_IMPLICIT.some((re) => re.test(s))) return false;
-  if (/^\s|\s$/.test(s) || /[\n\r\x85\u2028\u2029]/.test(s)) return false;
-  if (/^[#,[\]{}&*!|>'"%@`]/.test(s)) return false;
-  if (/^[-?:](\s|$)/.test(s)) return false;
-  if (/: |:$| #/.test(s)) return false;
-  if (flow && /[,?[\]{}]/.test(s)) return false;
-  // Non-printable characters need double quotes.
-  return !/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff]/.test(s);
-}
-
-function foldAtSpaces(text: string, startColumn: number, indent: number): string {
-  // PyYAML breaks a scalar at a single space once the column passes the best width (80).
-  let out = '';
-  let col = startColumn;
-  const words = text.split(' ');
-  words.forEach((w, i) => {
-    if (i > 0) {
-      if (col > 80 && w !== '' && words[i - 1] !== '') { out += '\n' + ' '.repeat(indent); col = indent; }
-      else { out += ' '; col += 1; }
-    }
-    out += w;
-    col += w.length;
-  });
-  return out;
-}
-
-function yamlScalar(v: unknown, column: number, indent: number, flow: boolean): string {
-  if (v === null || v === undefined) return 'null';
-  if (v === true) return 'true';
-  if (v === false) return 'false';
-  if (typeof v === 'number' && Number.isInteger(v)) return String(v);
-  if (typeof v === 'number' || v instanceof PyFloat) {
-    const n = Number(v);
-    if (Number.isNaN(n)) return '.nan';
-    if (!Number.isFinite(n)) return n > 0 ? '.inf' : '-.inf';
-    const r = formatPyFloat(n).toLowerCase();
-    return !r.includes('.') && r.includes('e') ? r.replace('e', '.0e') : r;
-  }
-  const s = pyStr(v);
-  if (plainAllowed(s, flow)) return foldAtSpaces(s, column, indent);
-  if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff]/.test(s) || /^\s*\n|\n\s*$/.test(s) === false && /[\r\x85\u2028\u2029]/.test(s)) {
-    return JSON.stringify(s);
-  }
-  const body = s.replace(/'/g, "''").replace(/\n/g, '\n\n');
-  const lines = body.split('\n');
-  return "'" + lines.map((l, i) => (i === 0 ? foldAtSpaces(l, column + 1, indent) : l === '' ? '' : ' '.repeat(indent) + foldAtSpaces(l, indent, indent))).join('\n') + "'";
-}
-
-function isCollection(v: unknown): v is unknown[] | Record<string, unknown> {
-  return Array.isArray(v) || isDict(v);
-}
-
-function flowYaml(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(flowYaml).join(', ')}]`;
-  if (isDict(v)) return `{${Object.keys(v).sort().map((k) => `${yamlScalar(k, 0, 0, true)}: ${flowYaml(v[k])}`).join(', ')}}`;
-  return yamlScalar(v, 0, 0, true);
-}
-
-/** Options of {@link pyYamlDump}: PyYAML's `indent` and `default_flow_style` (`null`: leaf collections in flow style). */
-export interface YamlDumpOptions { indent: number; defaultFlowStyle: boolean | null }
-
-/**
- * PyYAML's `yaml.dump(value, allow_unicode=True, sort_keys=True)` for the shapes templates use:
- * block mappings and (indentless) sequences, flow style for leaf collections when
- * `defaultFlowStyle` is null, PyYAML's quoting and folding at column 80.
- * Source: PyYAML `emitter.py`, `representer.py`, `resolver.py`.
- */
-export function pyYamlDump(value: unknown, options: YamlDumpOptions): string {
-  const { indent: step, defaultFlowStyle } = options;
-  const flowFor = (v: unknown[] | Record<string, unknown>): boolean => {
-    const children = Array.isArray(v) ? v : Object.values(v);
-    if (children.length === 0) return true;
-    return defaultFlowStyle === true || (defaultFlowStyle === null && !children.some(isCollection));
-  };
-  const lines: string[] = [];
-  // Emits `v` whose first line continues `prefix` (already at column prefix.length), nested at `indent`.
-  const emit = (v: unknown, prefix: string, indent: number, inSequence: boolean): void => {
-    if (!isCollection(v) || flowFor(v)) {
-      const text = isCollection(v) ? flowYaml(v) : yamlScalar(v, prefix.length, indent, false);
-      const [first = '', ...rest] = text.split('\n');
-      lines.push(prefix + first, ...rest);
-      return;
-    }
-    if (Array.isArray(v)) {
-      v.forEach((item, i) => {
-        const head = i === 0 && inSequence ? prefix : ' '.repeat(indent);
-        // A block collection item starts at the next indentation level; a scalar right after "- ".
-        const block = isCollection(item) && !flowFor(item);
-        emit(item, head + '-' + (block ? ' '.repeat(step - 1) : ' '), indent + step, true);
-      });
-      return;
-    }
-    Object.keys(v).sort().forEach((k, i) => {
-      const head = (i === 0 && inSequence ? prefix : ' '.repeat(indent)) + yamlScalar(k, indent, indent, false) + ':';
-      const child = v[k];
-      if (isCollection(child) && !flowFor(child)) {
-        lines.push(head);
-        emit(child, '', Array.isArray(child) ? indent : indent + step, false);
-      } else emit(child, head + ' ', indent + step, false);
-    });
-  };
-  if (!isCollection(value)) {
-    const s = yamlScalar(value, 0, step, false);
-    return s + (s.startsWith("'") || s.startsWith('"') ? '\n' : '\n...\n');
-  }
-  emit(value, '', 0, false);
-  return lines.join('\n') + '\n';
-}
-
-/** `to_yaml`: PyYAML dump with flow style for leaf collections. Source: Ansible `plugins/filter/core.py`. */
-export const toYaml: Filter = function (v, ...args) {
-  const a = filterArgs(args);
-  const fs = a.get(99, 'default_flow_style', null);
-  return pyYamlDump(v, { indent: Number(a.get(99, 'indent', 2)), defaultFlowStyle: fs === null ? null : fs === true });
+/** `from_yaml`: one YAML 1.1 document as PyYAML's safe loader reads it (`08` a string, `010` 8, dates); a non-string is returned as it is. Source: ansible-core 2.14 `plugins/filter/core.py`. */
+export const fromYaml: Filter = (v) => {
+  if (typeof v !== 'string' && !isSafeString(v)) return v;
+  const docs = parseAllData(pyStr(v), 'from_yaml', { construct: PYTHON_CONSTRUCTORS, json: false, error: yamlError });
+  if (docs.length > 1) throw new Error('expected a single document in the stream');
+  return docs[0] ?? null;
 };
+/** `from_yaml_all`: the list of all documents. */
+export const fromYamlAll: Filter = (v) => (typeof v !== 'string' && !isSafeString(v) ? v : parseAllData(pyStr(v), 'from_yaml_all', { construct: PYTHON_CONSTRUCTORS, json: false, error: yamlError }));
 
-/** `to_nice_yaml(indent=4)`: PyYAML block style. */
-export const toNiceYaml: Filter = (v, ...args) => pyYamlDump(v, { indent: Number(filterArgs(args).get(0, 'indent', 4)), defaultFlowStyle: false });
+/** Python values as PyYAML's SafeRepresenter represents them (Ansible's AnsibleDumper adds nothing a template holds). */
+function representPython(v: unknown, options: { defaultFlowStyle: boolean | null; sortKeys: boolean }): YamlNode {
+  return representYaml(v, {
+    ...options,
+    custom: (x) => {
+      if (isUndefined(x)) throwUndefined(x);
+      if (x instanceof PyFloat) return { kind: 'scalar', tag: 'tag:yaml.org,2002:float', value: yamlFloatText(x.value) };
+      if (isSafeString(x)) return { kind: 'scalar', tag: 'tag:yaml.org,2002:str', value: x.toString() };
+      if (x instanceof PyDateTime) return { kind: 'scalar', tag: 'tag:yaml.org,2002:timestamp', value: x.isoformat(' ') };
+      if (x instanceof PyDate) return { kind: 'scalar', tag: 'tag:yaml.org,2002:timestamp', value: x.toString() };
+      if (isTuple(x)) throw new Error(`('cannot represent an object', ${pyRepr(x)})`);
+      return undefined;
+    },
+  });
+}
 
+// yaml.dump's keyword arguments that converge applies; the others are refused by name.
+const DUMP_KWARGS = new Set(['default_flow_style', 'indent', 'width', 'sort_keys', 'explicit_start', 'explicit_end']);
+
+function dumpYaml(name: string, v: unknown, kwargs: Record<string, unknown>, fixed: Record<string, unknown>): string {
+  for (const k of Object.keys(kwargs)) {
+    if (Object.hasOwn(fixed, k)) throw new TypeError(`${name} - yaml.dump() got multiple values for keyword argument '${k}'`);
+    if (!DUMP_KWARGS.has(k)) throw new TypeError(`${name} - the yaml.dump() argument '${k}' is not supported by converge`);
+  }
+  const o = { ...kwargs, ...fixed };
+  const flow = o.default_flow_style ?? null;
+  const node = representPython(v, { defaultFlowStyle: flow === null ? null : truthy(flow), sortKeys: o.sort_keys === undefined ? true : truthy(o.sort_keys) });
+  return emitYaml(node, {
+    indent: o.indent === undefined ? undefined : num(o.indent as number),
+    width: o.width === undefined ? undefined : num(o.width as number),
+    allowUnicode: true,
+    explicitStart: o.explicit_start === undefined ? false : truthy(o.explicit_start),
+    explicitEnd: o.explicit_end === undefined ? false : truthy(o.explicit_end),
+  });
+}
+
+/** `to_yaml(**kw)`: `yaml.dump` with `allow_unicode=True`, leaf collections in flow style unless `default_flow_style` says. Source: ansible-core 2.14 `plugins/filter/core.py`. */
+export const toYaml: Filter = (v, ...args) => dumpYaml('to_yaml', v, filterArgs(args).kwargs, { allow_unicode: true });
+
+/** `to_nice_yaml(indent=4, **kw)`: `yaml.dump` in block style. */
+export const toNiceYaml: Filter = (v, ...args) => {
+  const a = filterArgs(args);
+  const { indent, ...rest } = a.kwargs;
+  return dumpYaml('to_nice_yaml', v, { ...rest, indent: indent ?? a.positional[0] ?? 4 }, { allow_unicode: true, default_flow_style: false });
+};

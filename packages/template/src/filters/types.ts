@@ -1,8 +1,9 @@
 import { isSafeString } from '../nunjucks-internals.js';
 import { pyStr } from '../python-repr.js';
 import { pyTypeName } from '../python-ops.js';
-import { PyFloat, isDict, isNumber, num, toPyFloat } from '../python-value.js';
+import { PyFloat, isDict, isNumber, num, pyInt, toPyFloat } from '../python-value.js';
 import { filterArgs, type Filter } from './filter-args.js';
+import { pyRound } from '../python-number-format.js';
 
 const PY_INT = /^\s*[+-]?\d+(_\d+)*\s*$/;
 const PY_FLOAT = /^\s*[+-]?((\d+(_\d+)*)?\.?\d*([eE][+-]?\d+)?|inf(inity)?|nan)\s*$/i;
@@ -23,10 +24,9 @@ export function parsePyFloat(s: string): number | undefined {
   return Number.isNaN(n) ? undefined : n;
 }
 
-/** `bool`: Ansible's `to_bool`: `True` for `True`, `'yes'`, `'on'`, `'1'`, `'true'` (any case) and `1`; else `False`. Source: Ansible `plugins/filter/core.py`. */
+/** `bool`: Ansible's `to_bool`: `None` stays `None`; `True` for `True`, `'yes'`, `'on'`, `'1'`, `'true'` (any case) and `1`; else `False`. Source: Ansible `plugins/filter/core.py`. */
 export const bool: Filter = function (value) {
-  if (typeof value === 'boolean') return value;
-  if (value === null) return false;
+  if (typeof value === 'boolean' || value === null) return value;
   const s = str(value);
   const v = s === undefined ? value : s.toLowerCase();
   return v === 'yes' || v === 'on' || v === '1' || v === 'true' || (isNumber(v) && num(v) === 1);
@@ -38,11 +38,12 @@ export const int: Filter = function (value, ...args) {
   const fallback = a.get(0, 'default', 0);
   const base = Number(a.get(1, 'base', 10));
   if (typeof value === 'boolean') return Number(value);
+  if (typeof value === 'bigint') return value;
   if (isNumber(value)) return Math.trunc(num(value));
   const s = str(value);
   if (s !== undefined) {
     const t = s.trim().replace(/_/g, '');
-    if (base === 10 && PY_INT.test(s)) return Number.parseInt(t, 10);
+    if (base === 10 && PY_INT.test(s)) return pyInt(BigInt(t));
     if (base !== 10) {
       const stripped = t.replace(/^([+-]?)0[xob]/i, '$1');
       const n = Number.parseInt(stripped, base);
@@ -92,26 +93,19 @@ export const abs: Filter = function (value) {
   return value instanceof PyFloat || !Number.isInteger(Number(value)) ? toPyFloat(n) : n;
 };
 
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/** `round(value, precision=0, method='common')`: always a float; `common` is Python's `round` (half to even). Source: Jinja2 docs, `round`. */
+/** `round(value, precision=0, method='common')`: `common` is Python's `round` (half to even on the exact binary value), `ceil`/`floor` scale by 10**precision; a float, except an int with `common`. Source: Jinja2 3.1 `do_round`. */
 export const round: Filter = function (value, ...args) {
   const a = filterArgs(args);
-  const precision = Number(a.get(0, 'precision', 0));
+  const precision = num(a.get(0, 'precision', 0) as number);
   const method = String(a.get(1, 'method', 'common'));
-  const x = Number(value);
-  const f = 10 ** precision;
-  let r: number;
-  if (method === 'ceil') r = Math.ceil(x * f) / f;
-  else if (method === 'floor') r = Math.floor(x * f) / f;
-  else if (method === 'common') {
+  if (method !== 'common' && method !== 'ceil' && method !== 'floor') throw new Error('method must be common, ceil or floor');
+  if (!isNumber(value) && typeof value !== 'boolean') throw new TypeError(`type ${pyTypeName(value)} doesn't define __round__ method`);
+  const x = typeof value === 'boolean' ? Number(value) : num(value);
+  if (method === 'common') {
     // Python's round() of an int stays an int.
-    if (typeof value === 'number' && Number.isInteger(value)) return precision >= 0 ? value : roundHalfEven(x * f) / f;
-    r = roundHalfEven(x * f) / f;
+    if (typeof value === 'bigint' || typeof value === 'boolean' || (typeof value === 'number' && Number.isInteger(value))) return precision >= 0 ? (typeof value === 'boolean' ? Number(value) : value) : Number(pyRound(x, precision));
+    return toPyFloat(pyRound(x, precision));
   }
-  else throw new Error('method must be common, ceil or floor');
-  return toPyFloat(r);
+  const f = 10 ** precision;
+  return toPyFloat((method === 'ceil' ? Math.ceil(x * f) : Math.floor(x * f)) / f);
 };

@@ -131,6 +131,7 @@ function unitOf(env: PrepEnv, u: UnitSource, playbookDir: string): Unit {
     ...(u.roleParams ? { roleParams: u.roleParams } : {}),
     ...(options.extraVars ? { extraVars: options.extraVars } : {}),
     magic: env.magic,
+    ...(u.role?.baseDir ? { rolePath: u.role.baseDir } : {}),
   });
   const roleDir = u.role?.baseDir;
   return {

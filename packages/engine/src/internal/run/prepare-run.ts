@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { ConvergeError, formatLocation } from '@converge/core';
 import { hostVars, selectHosts } from '@converge/inventory';
 import { prepareHostPlay, registeredNames, setVarNames } from '../prepare/prepare-host-play.js';
@@ -8,7 +9,7 @@ import { asConvergeError } from '../report/failure.js';
 import { connectionSpec } from './connection-spec.js';
 import type { RunEvent } from '../report/report.js';
 import type { PreparedHostPlay, RunOptions } from './run-options.js';
-import { checkPlayControl } from './serial-batches.js';
+import { checkPlayControl, orderHosts, serialBatches } from './serial-batches.js';
 import { applyStartAtTask } from './start-at-task.js';
 
 /**
@@ -30,6 +31,8 @@ export async function prepareRun(options: RunOptions, playbookDir: string, check
   const errors: ConvergeError[] = [];
   const registered = registeredNames(options.playbook, errors);
   const setNames = setVarNames(options.playbook, errors);
+  // Ansible's `omit`: one random placeholder per run (ansible-core 2.14 `VariableManager._omit_token`).
+  const omit = `__omit_place_holder__${createHash('sha1').update(randomBytes(64)).digest('hex')}`;
   /** Per host for the whole run: what the evaluation in progress read that is not known yet, and the vars its tasks set. */
   const reads = new Map<string, HostReads>();
   const expected = new Map<string, ExpectedVars>();
@@ -40,6 +43,9 @@ export async function prepareRun(options: RunOptions, playbookDir: string, check
       emit({ type: 'warning', message: `play "${play.name}": the host pattern ${JSON.stringify(play.hosts)} matches no host of the inventory (${options.inventory.sources.join(', ')}); the play does nothing` });
     }
     const hosts = matched.filter((h) => !limitHosts || limitHosts.has(h));
+    // ansible_play_hosts and ansible_play_batch as the play will run them (order, serial batches).
+    const playOrder = orderHosts(hosts, play.order, (h) => h);
+    const batchOf = new Map(serialBatches(playOrder, play.serial).flatMap((batch) => batch.map((h) => [h, batch] as const)));
     const hostPlays: HostPlay[] = [];
     for (const host of hosts) {
       try {
@@ -47,7 +53,7 @@ export async function prepareRun(options: RunOptions, playbookDir: string, check
         if (!hostReads) reads.set(host, (hostReads = new HostReads()));
         let hostSets = expected.get(host);
         if (!hostSets) expected.set(host, (hostSets = new ExpectedVars()));
-        const env: PrepEnv = { options, play, host, check, diff, magic: { playbookDir, check, diff, playHosts: hosts }, registeredNames: registered, setNames, reads: hostReads, expected: hostSets };
+        const env: PrepEnv = { options, play, host, check, diff, magic: { playbookDir, check, diff, playHosts: playOrder, playBatch: batchOf.get(host) ?? playOrder, omit }, registeredNames: registered, setNames, reads: hostReads, expected: hostSets };
         hostPlays.push(await prepareHostPlay(env, playbookDir, errors));
       } catch (e) {
         errors.push(asConvergeError(e, 'CONVERGE_PLAYBOOK'));
