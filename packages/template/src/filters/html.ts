@@ -1,4 +1,5 @@
-import { decodeHTML } from 'entities/decode';
+import { createRequire } from 'node:module';
+
 /**
  * MarkupSafe's `escape()`: `&`, `<`, `>`, `"` and `'` as HTML entities (`&#34;`, `&#39;`).
  * Source: MarkupSafe `_native.py` (`escape`).
@@ -76,7 +77,7 @@ export function urlize(text: string, trimLimit: number | null, nofollow: boolean
  */
 export function striptags(text: string): string {
   const value = text.replace(/<!--[\s\S]*?-->/g, '').replace(/<[\s\S]*?>/g, '');
-  return decodeHTML(value.split(/[\s\x1c-\x1f\x85\u2028\u2029]+/u).filter((w) => w !== '').join(' '));
+  return decodeHtml()(value.split(/[\s\x1c-\x1f\x85\u2028\u2029]+/u).filter((w) => w !== '').join(' '));
 }
 
 /**
@@ -90,4 +91,11 @@ export function urlQuote(text: string, safe: string): string {
     out += /[A-Za-z0-9_.~-]/.test(ch) || (byte < 0x80 && safe.includes(ch)) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
+}
+
+let decoder: ((text: string) => string) | undefined;
+/** entities' HTML decoder, loaded on first use (its tables are large and most runs need none). */
+function decodeHtml(): (text: string) => string {
+  decoder ??= (createRequire(import.meta.url)('entities/decode') as { decodeHTML: (text: string) => string }).decodeHTML;
+  return decoder;
 }

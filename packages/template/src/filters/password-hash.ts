@@ -1,5 +1,6 @@
 import { createHash, randomInt, type Hash } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { createRequire } from 'node:module';
+import type Bcrypt from 'bcryptjs';
 
 /**
  * crypt(3) password hashes as ansible-core 2.14's `password_hash` filter makes them (through
@@ -125,11 +126,18 @@ export function passwordHash(password: string, hashtype: string, options: Passwo
   if (name === 'bcrypt') {
     const ident = options.ident || algo.id;
     const cost = String(rounds ?? algo.implicitRounds).padStart(2, '0');
-    const hash = bcrypt.hashSync(password, `$2b$${cost}$${salt}`);
+    const hash = bcryptjs().hashSync(password, `$2b$${cost}$${salt}`);
     return `$${ident}${hash.slice(3)}`;
   }
   const prefix = `$${algo.id}$${rounds === null ? '' : `rounds=${rounds}$`}`;
   if (name === 'md5_crypt') return `${prefix}${salt}$${md5Crypt(pw, Buffer.from(salt))}`;
   const effective = rounds === null ? 5000 : Math.min(Math.max(rounds, 1000), 999_999_999);
   return `${prefix}${salt}$${shaCrypt(name === 'sha256_crypt' ? 'sha256' : 'sha512', pw, Buffer.from(salt), effective)}`;
+}
+
+let bcryptLib: typeof Bcrypt | undefined;
+/** bcryptjs, loaded on the first bcrypt hash (most runs render none). */
+function bcryptjs(): typeof Bcrypt {
+  bcryptLib ??= createRequire(import.meta.url)('bcryptjs') as typeof Bcrypt;
+  return bcryptLib;
 }
