@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// pnpm bench:system: workload W50-system (sysctl, authorizedKey, cron, pamLimits, logrotate) on
-// fresh Debian 12 container hosts, converge only: first apply, no-op, --check --diff after five
-// hand edits per host, repair. Shows that a no-op of the system modules is one round trip per
-// host. See bench/README.md.
+// pnpm bench:system: workload W50-system (sysctl, authorizedKey, cron, pamLimits, logrotate,
+// mount) on fresh Debian 12 container hosts, converge only: first apply, no-op, --check --diff
+// after six hand edits per host, repair. Shows that a no-op of the system and mount modules is
+// one round trip per host, and prints the round trips of every host in every phase. See
+// bench/README.md.
 //
 // usage: node bench/system.mjs [--hosts 4]
 import { spawnSync } from 'node:child_process';
@@ -36,7 +37,8 @@ async function converge(ws, forks, extra = []) {
   if (failed.length > 0) throw new Error(`converge failed:\n${failed.slice(0, 5).map((t) => `${t.host} ${t.task}: ${t.message}`).join('\n')}`);
   const rts = hosts.map((h) => report.stats[h]?.roundTrips ?? NaN);
   const changed = hosts.reduce((n, h) => n + report.summary[h].changed, 0);
-  return { wallMs: r.wallMs, cpuMs: r.cpuMs, maxRssMb: r.maxRssMb, changed, roundTripsPerHost: Math.max(...rts) };
+  const mountsOk = report.tasks.filter((t) => t.module === 'mount' && t.status === 'ok').map((t) => `${t.host}\t${t.message ?? ''}`);
+  return { wallMs: r.wallMs, cpuMs: r.cpuMs, maxRssMb: r.maxRssMb, changed, roundTripsPerHost: Math.max(...rts), roundTrips: Object.fromEntries(hosts.map((h, i) => [h, rts[i]])), mountsOk };
 }
 
 const { startHosts } = await import('../packages/testing/dist/index.js');
@@ -58,7 +60,10 @@ for (const n of sizes) {
     run.check = await converge(ws, n, ['--check', '--diff']);
     say(`${n} hosts: repair`);
     run.repair = await converge(ws, n);
-    if (run.first.changed !== 50 * n || run.noop.changed !== 0 || run.noop.roundTripsPerHost !== 1 || run.check.changed !== 5 * n || run.repair.changed !== 5 * n) {
+    const oneEach = (m) => Object.values(m.roundTrips).length === n && Object.values(m.roundTrips).every((x) => x === 1);
+    // The no-op reads every mount point through the mount.point fact of the one probe and finds it as wanted.
+    const mountsRead = run.noop.mountsOk.length === 10 * n && run.noop.mountsOk.every((l) => / is in \/etc\/fstab and mounted as wanted$/.test(l));
+    if (run.first.changed !== 60 * n || run.noop.changed !== 0 || !oneEach(run.noop) || !mountsRead || !oneEach(run.check) || run.check.changed !== 6 * n || run.repair.changed !== 6 * n) {
       throw new Error(`bench:system: unexpected counts: ${JSON.stringify(run)}`);
     }
   } finally {
@@ -66,11 +71,12 @@ for (const n of sizes) {
   }
 }
 const s = (ms) => (ms / 1000).toFixed(2);
-const rows = ['| hosts | phase | wall s | round trips/host | changed | CPU s | peak RSS MB |', '|---:|---|---:|---:|---:|---:|---:|'];
+const rows = ['| hosts | phase | wall s | round trips/host (max) | round trips of each host | changed | CPU s | peak RSS MB |', '|---:|---|---:|---:|---|---:|---:|---:|'];
 for (const r of results.runs) {
-  for (const [k, label] of [['first', 'first apply'], ['noop', 'no-op re-run'], ['check', '--check --diff after 5 edits/host'], ['repair', 'repairing apply']]) {
+  for (const [k, label] of [['first', 'first apply'], ['noop', 'no-op re-run'], ['check', '--check --diff after 6 edits/host'], ['repair', 'repairing apply']]) {
     const m = r[k];
-    rows.push(`| ${r.hosts} | ${label} | ${s(m.wallMs)} | ${m.roundTripsPerHost} | ${m.changed} | ${s(m.cpuMs)} | ${Math.round(m.maxRssMb)} |`);
+    const each = Object.entries(m.roundTrips).map(([h, x]) => `${h}: ${x}`).join(', ');
+    rows.push(`| ${r.hosts} | ${label} | ${s(m.wallMs)} | ${m.roundTripsPerHost} | ${each} | ${m.changed} | ${s(m.cpuMs)} | ${Math.round(m.maxRssMb)} |`);
   }
 }
 process.stdout.write(`\n${rows.join('\n')}\n`);
