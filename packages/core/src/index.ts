@@ -3,6 +3,9 @@ export type { ErrorCode, SourceLocation, ConvergeErrorOptions } from './errors.j
 export { Secret, secret, secretText, findSecretMask, isSecret, reveal, maskText, maskValue, registerSecretValue, SECRET_MASK } from './secret.js';
 export { sh, quote, raw, RawShell } from './sh.js';
 export { shlexSplit } from './shlex.js';
+export type { ShlexOptions } from './shlex.js';
+export { translatePythonRegex, expandPythonTemplate, escapeRegex } from './python-regex.js';
+export type { TranslatedRegex, MatchGroups } from './python-regex.js';
 export type { Transport, ExecOptions, ExecResult, BecomeMethod, BecomeSpec, TransportStats, ConnectionSpec } from './transport.js';
 export { ShellSession, frame } from './shell-session.js';
 export type { ShellStreams, ShellSessionOptions } from './shell-session.js';
@@ -43,7 +46,7 @@ export type { Block, BlockOptions, TaskListItem } from './block.js';
 export type { Play, Playbook, RoleDefinition, RoleUse, HostOrder } from './playbook.js';
 export { Type } from '@sinclair/typebox';
 export type { Static, TSchema } from '@sinclair/typebox';
-export { validateParams } from './params.js';
+export { validateParams, cloneParams } from './params.js';
 export { SecretValue, OrSecret } from './schema.js';
 export { planModule } from './module-harness.js';
 export type { ModuleCaseResult } from './module-harness.js';

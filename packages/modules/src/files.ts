@@ -19,8 +19,10 @@ export { fileDiff } from './file/file-diff.js';
 export type { DiffSecrecy } from './file/file-diff.js';
 export { planAttributes, attributeParams } from './file/file-attributes.js';
 export type { AttributeParams, AttributePlan } from './file/file-attributes.js';
-export { compilePythonRegex, expandTemplate } from './file/python-regex.js';
+export { compilePythonRegex } from './file/python-regex.js';
 export type { PythonRegexOptions } from './file/python-regex.js';
+/** @deprecated Import `expandPythonTemplate` from `@converge/core`. */
+export { expandPythonTemplate as expandTemplate } from '@converge/core';
 export { contentFacts, planContentWrite, applyContentWrite, desiredBytes, sha256Hex } from './copy/content-write.js';
 export type { ContentWriteParams, ContentWriteData } from './copy/content-write.js';
 export { replace, ReplaceParams, replaceText, pythonSub } from './replace/replace.js';

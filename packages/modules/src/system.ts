@@ -28,6 +28,7 @@ export type { GroupEntry } from './group/group.js';
 export { command, shell, CommandParams, ShellParams } from './command/command.js';
 export { commandPathExists } from './command/path-exists.js';
 export type { PathExists, PathExistsArgs } from './command/path-exists.js';
+/** @deprecated Import it from `@converge/core`. */
 export { shlexSplit } from '@converge/core';
 export { sysctl, SysctlParams, sysctlValue, editSysctlFile, procSysPath, KERNEL_PARAMETERS } from './sysctl/sysctl.js';
 export type { SysctlValue } from './sysctl/sysctl.js';

@@ -1,8 +1,8 @@
-import { defineModule, Type } from '@converge/core';
+import { defineModule, expandPythonTemplate, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { attributeParams, validateAttributes } from '../file/file-attributes.js';
 import { fileState } from '../file/file-state.js';
-import { compilePythonRegex, expandTemplate, mustCompilePythonRegex } from '../file/python-regex.js';
+import { compilePythonRegex, mustCompilePythonRegex } from '../file/python-regex.js';
 import { applyTextEdit, editWriteParams, planTextEdit } from '../file/text-edit.js';
 import type { EditResult, TextEditData } from '../file/text-edit.js';
 import { toBinary } from '../file/text-lines.js';
@@ -30,7 +30,7 @@ export function pythonSub(re: RegExp, template: string, text: string): { text: s
   let count = 0;
   re.lastIndex = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    out += text.slice(last, m.index) + expandTemplate(template, m);
+    out += text.slice(last, m.index) + expandPythonTemplate(template, m);
     last = m.index + m[0].length;
     count++;
     if (m[0] === '') re.lastIndex++;
