@@ -271,7 +271,8 @@ function jobFiles(p: JobParams): { dirs: ManagedDir[]; files: ManagedFile[] } {
   };
 }
 
-interface JobPlan {
+/** What the plan of `restic.job` hands to apply. */
+export interface JobPlan {
   dirs: ManagedDir[];
   files: ManagedFile[];
   reload: boolean;

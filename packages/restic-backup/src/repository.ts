@@ -77,8 +77,8 @@ export function repositoryFiles(p: RepositoryParams): { dirs: ManagedDir[]; file
 
 type RepoFacts = Record<string, FactRequest>;
 
-/** What the plan hands to apply. */
-interface RepositoryPlan {
+/** What the plan of `restic.repository` hands to apply. */
+export interface RepositoryPlan {
   dirs: ManagedDir[];
   files: ManagedFile[];
   init: boolean;

@@ -157,7 +157,7 @@ export const galeraBootstrap = defineModule({
       data: { action: 'bootstrap', setSafeToBootstrap: d.setSafeToBootstrap, size: 1 } satisfies ClusterPlan,
     };
   },
-  apply: ({ params: p, plan }) => bootstrapSteps(p, (plan.data as ClusterPlan).setSafeToBootstrap ?? false),
+  apply: ({ params: p, plan }) => bootstrapSteps(p, plan.data.setSafeToBootstrap ?? false),
   resources: () => [SERVER_RESOURCE, '/var/lib/mysql/grastate.dat', 'unit:mariadb.service'],
 });
 
@@ -233,7 +233,7 @@ export const galeraMember = defineModule({
     });
   },
   apply: ({ params: p, plan, facts }) => {
-    const data = plan.data as ClusterPlan;
+    const data = plan.data;
     if (data.action === 'bootstrap') return bootstrapSteps(p, data.setSafeToBootstrap ?? false);
     if (data.action === 'restart') {
       return [
@@ -269,7 +269,7 @@ export const galeraRestart = defineModule({
   },
   apply: ({ params: p, plan }) => [
     { script: raw('systemctl restart mariadb.service'), description: 'restart mariadb' },
-    { script: waitSyncedScript((plan.data as ClusterPlan).size, p.timeout ?? 900), description: 'wait until Synced' },
+    { script: waitSyncedScript(plan.data.size, p.timeout ?? 900), description: 'wait until Synced' },
   ],
   resources: () => [SERVER_RESOURCE, '/var/lib/mysql/grastate.dat', 'unit:mariadb.service'],
   verify: false,

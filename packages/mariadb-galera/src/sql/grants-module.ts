@@ -106,7 +106,7 @@ export const mariadbGrants = defineModule({
   },
   apply: ({ params: p, plan }) => {
     const account = accountName(p.user, p.host ?? 'localhost');
-    const sql = grantStatements(account, plan.data as GrantDifference[]);
+    const sql = grantStatements(account, plan.data);
     const steps: Command[] = [{ script: mariadbClient(), stdin: `${sql.join(';\n')};\n`, description: `grant privileges to ${p.user}@${p.host ?? 'localhost'}` }];
     return steps;
   },

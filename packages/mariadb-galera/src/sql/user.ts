@@ -1,5 +1,5 @@
 import { ConvergeError, SecretValue, Type, defineModule, secret } from '@converge/core';
-import type { Change, Command, Secret, Static } from '@converge/core';
+import type { Change, Command, Plan, Secret, Static } from '@converge/core';
 import { authMethods, authenticationString, type AuthPlugin } from './auth.js';
 import { accountName, mariadbClient, sqlString } from './quote.js';
 import { accountResource, mariadbAccount, type AccountInfo } from './server-facts.js';
@@ -101,7 +101,7 @@ export const mariadbUser = defineModule({
     return undefined;
   },
   facts: (p) => ({ account: mariadbAccount({ user: p.name, host: p.host ?? 'localhost' }) }),
-  plan: ({ params: p, facts, upstreamChanged }) => {
+  plan: ({ params: p, facts, upstreamChanged }): Plan<UserPlan> => {
     const a = facts.account;
     const state = p.state ?? 'present';
     const id = `${p.name}@${p.host ?? 'localhost'}`;
@@ -130,7 +130,7 @@ export const mariadbUser = defineModule({
     return { changes, data: { action: 'alter', installEd25519 } };
   },
   apply: ({ params: p, plan }) => {
-    const data = plan.data as UserPlan;
+    const data = plan.data;
     const account = accountName(p.name, p.host ?? 'localhost');
     const steps: Command[] = [];
     if (data.installEd25519) steps.push({ script: mariadbClient(), stdin: "INSTALL SONAME 'auth_ed25519';\n", description: 'load the ed25519 authentication plugin' });

@@ -74,15 +74,6 @@ type AptFacts = {
   deb?: FactRequest<DebFile>;
 };
 
-type AptFactValues = {
-  installed?: Record<string, DpkgPackage>;
-  candidates?: Record<string, PackagePolicy>;
-  missing?: Record<string, PackagePolicy>;
-  lists?: ListsAge;
-  autoremovable?: string[];
-  deb?: DebFile;
-};
-
 /** Private plan data for apply. */
 export interface AptPlan {
   update: boolean;
@@ -144,10 +135,9 @@ export const apt = defineModule({
     if (p.update_cache) f.lists = aptListsAge({});
     if (p.autoremove) f.autoremovable = aptAutoremovable({});
     if (p.deb !== undefined) f.deb = aptDeb({ path: p.deb });
-    return f as Record<string, FactRequest>;
+    return f;
   },
-  plan: ({ params: p, facts, upstreamChanged }) => {
-    const f = facts as unknown as AptFactValues;
+  plan: ({ params: p, facts: f, upstreamChanged }) => {
     const installed = f.installed ?? {};
     const changes: Change[] = [];
     const data: AptPlan = { update: false, install: [], remove: [], deb: false, autoremove: false };
@@ -214,7 +204,7 @@ export const apt = defineModule({
     return { changes, reason: reasonOf(p, specs, installed, f.lists) };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as AptPlan;
+    const d = plan.data;
     const opts: RawShell[] = [
       sh`-y -q`,
       ...(p.dpkg_options ?? 'force-confdef,force-confold')

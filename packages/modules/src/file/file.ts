@@ -89,8 +89,8 @@ export const file = defineModule({
     }
     return {
       path: fileState({ path: p.path, ...(recurse ? { recurse } : {}) }),
-      ...(p.state === 'hard' && p.src !== undefined ? { src: fileState({ path: p.src }) } : {}),
-    } as { path: ReturnType<typeof fileState>; src?: ReturnType<typeof fileState> };
+      src: p.state === 'hard' && p.src !== undefined ? fileState({ path: p.src }) : undefined,
+    };
   },
   plan: ({ params: p, facts, upstreamChanged }) => {
     const s: FileState = facts.path;
@@ -110,7 +110,7 @@ export const file = defineModule({
       let same: boolean;
       if (wanted === 'link') same = s.type === 'link' && s.linkTarget === src;
       else {
-        const srcState = (facts as { src?: FileState }).src;
+        const srcState = facts.src;
         if (!srcState?.target && !upstreamChanged) fail(`src ${src} of the hard link does not exist`);
         same = s.type !== 'absent' && s.type !== 'link' && s.target !== undefined && s.target.inode === srcState?.target?.inode;
       }
@@ -127,7 +127,7 @@ export const file = defineModule({
         if (p.group !== undefined && (!same || s.linkGroup !== p.group)) changes.push({ path: 'group', before: same ? (s.linkGroup ?? null) : null, after: p.group });
         return done({ steps: same ? 'none' : s.type === 'absent' ? 'create' : 'replace', noFollow: true, ...attrs({ ...(p.owner !== undefined ? { owner: p.owner } : {}), ...(p.group !== undefined ? { group: p.group } : {}) }) }, `${p.path} already links to ${src}`);
       }
-      const a = planAttributes(p, same ? s.target : (facts as { src?: FileState }).src?.target, 'file');
+      const a = planAttributes(p, same ? s.target : facts.src?.target, 'file');
       changes.push(...a.changes);
       return done({ steps: same ? 'none' : s.type === 'absent' ? 'create' : 'replace', ...attrs(a) }, `${p.path} is already a hard link to ${src}`);
     }
@@ -167,7 +167,7 @@ export const file = defineModule({
     return s.parentExists ? (isPlainPath(p.path) ? { ...planned, hints: { newDirectories: [p.path] } } : planned) : { ...planned, resources: ancestors(p.path) };
   },
   apply: ({ params: p, plan }) => {
-    const d = plan.data as FileData;
+    const d = plan.data;
     const wanted = p.state;
     const steps: Command[] = [];
     if (d.steps === 'remove') return [{ script: sh`rm -rf -- ${p.path}`, description: `remove ${p.path}` }];

@@ -83,10 +83,9 @@ export const systemdService = defineModule({
   facts: (p) => {
     const f: ServiceFacts = { unit: systemdUnit({ name: p.name }) };
     if (p.daemon_reload) f.pending = systemdUnitsNeedingReload({});
-    return f as Record<string, FactRequest>;
+    return f;
   },
-  plan: ({ params: p, facts, upstreamChanged }) => {
-    const f = facts as unknown as { unit: UnitStatus; pending?: string[] };
+  plan: ({ params: p, facts: f, upstreamChanged }) => {
     let u = f.unit;
     const changes: Change[] = [];
     const data: ServicePlan = { reload: false, unmask: false, mask: false };
@@ -150,7 +149,7 @@ export const systemdService = defineModule({
     return { changes, data };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as ServicePlan;
+    const d = plan.data;
     const n = p.name;
     const steps: Command[] = [];
     if (d.reload) steps.push({ script: sh`systemctl daemon-reload`, description: 'systemctl daemon-reload' });

@@ -243,7 +243,7 @@ export const user = defineModule({
       const flags = [...(p.remove ? ['-r'] : []), ...(p.force ? ['-f'] : [])];
       return [{ script: sh`userdel ${flags} -- ${p.name}`, description: `remove user ${p.name}` }];
     }
-    const d = plan.data as UserPlan;
+    const d = plan.data;
     const has = (path: string): boolean => plan.changes.some((c) => c.path === path);
     const opts: RawShell[] = [];
     if (has('uid')) opts.push(sh`-u ${p.uid}`);

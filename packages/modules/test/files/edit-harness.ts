@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSync, chmodSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { factCommand, isSecret, LocalTransport, planModule } from '@converge/core';
+import { factCommand, isSecret, LocalTransport } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { Command, Module, ModuleCaseResult, TSchema, FactRequest } from '@converge/core';
 import { fileState, parseFileState } from '../../src/files.js';
 import type { FileState, FileStateArgs } from '../../src/files.js';
