@@ -5,7 +5,7 @@ import { writeFileSteps } from '../file/atomic-write.js';
 import { fileDiff } from '../file/file-diff.js';
 import { fileState } from '../file/file-state.js';
 import type { FileState } from '../file/file-state.js';
-import { sha256Hex } from '../copy/content-write.js';
+import { sha256Hex } from '../file/sha256.js';
 import { nftablesTables } from './nftables-facts.js';
 import type { NftablesState } from './nftables-facts.js';
 import { NftTable, renderRuleset, ruleProblem, withoutElements } from './nftables-ruleset.js';

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { ConvergeError, Type, defineFact, defineModule, raw, sh } from '@converge/core';
+import { ConvergeError, Type, defineFact, defineModule, factValue, raw, sh } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
-import { fileDiff, fileState } from '@converge/modules';
+import { fileDiff, fileState, sha256Hex } from '@converge/modules';
 import type { FileState } from '@converge/modules';
 import { exportDirectorySteps, planExportDirectories } from './export-directories.js';
 import type { DirectoryFix } from './export-directories.js';
@@ -69,7 +68,6 @@ export interface NfsExportsPlan {
   reexport: boolean;
 }
 
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const EXPORTFS = '/usr/sbin/exportfs';
 
 function desired(p: NfsExportsParams): string | null {
@@ -110,21 +108,20 @@ export const nfsExports = defineModule({
   },
   facts: (p) => {
     const want = desired(p);
-    const f: Record<string, FactRequest> = {
-      file: fileState(want === null ? { path: exportsPath(p.name), content: true } : { path: exportsPath(p.name), contentUnlessSha256: sha256(want) }),
+    const f: { file: FactRequest<FileState>; table: FactRequest<ExportTable> } & Record<`dir${number}`, FactRequest<FileState>> = {
+      file: fileState(want === null ? { path: exportsPath(p.name), content: true } : { path: exportsPath(p.name), contentUnlessSha256: sha256Hex(want) }),
       table: exportTable({}),
     };
     if (want !== null) p.exports.forEach((e, i) => (f[`dir${i}`] = fileState({ path: e.path })));
     return f;
   },
-  plan: ({ params: p, facts, upstreamChanged }) => {
-    const f = facts as unknown as Record<string, FileState> & { table: ExportTable };
+  plan: ({ params: p, facts: f, upstreamChanged }) => {
     const path = exportsPath(p.name);
     const want = desired(p);
     const changes: Change[] = [];
     const diffs: FileDiff[] = [];
     const data: NfsExportsPlan = { dirs: [], write: false, remove: false, reexport: false };
-    const file = f.file as FileState;
+    const file = f.file;
     const cur = file.type === 'file' ? file.target : undefined;
     if (file.type !== 'absent' && file.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `nfs.exports: ${path} is not a regular file`);
     if (!f.table.exportfs && !upstreamChanged && (want !== null || file.type !== 'absent')) {
@@ -137,10 +134,10 @@ export const nfsExports = defineModule({
         diffs.push(fileDiff(path, cur?.content ?? '', null));
       }
     } else {
-      const dirs = planExportDirectories('nfs.exports', p.exports, p.exports.map((_e, i) => f[`dir${i}`] as FileState), upstreamChanged);
+      const dirs = planExportDirectories('nfs.exports', p.exports, p.exports.map((_e, i) => factValue(f, `dir${i}`)), upstreamChanged);
       changes.push(...dirs.changes);
       data.dirs.push(...dirs.fixes);
-      const sha = sha256(want);
+      const sha = sha256Hex(want);
       if (cur?.sha256 !== sha || cur.mode !== '0644') {
         data.write = true;
         changes.push({ path: 'exports_file', before: cur ? `sha256:${cur.sha256 ?? '?'}` : null, after: `sha256:${sha}` });
@@ -157,7 +154,7 @@ export const nfsExports = defineModule({
     return { changes, diffs, data };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as NfsExportsPlan;
+    const d = plan.data;
     const steps: Command[] = exportDirectorySteps(d.dirs);
     const path = exportsPath(p.name);
     if (d.write) {
