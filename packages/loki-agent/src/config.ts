@@ -65,6 +65,8 @@ const alloyFile = defineManagedFile<WantedFile>({
   owner: 'root',
   group: (w) => w.group,
   validate: (w) => (w.validate ? VALIDATE : undefined),
+  // Any difference rewrites the whole file (validated), as a new one.
+  attributes: 'rewrite',
   changes: (d, w) => [
     ...(d.content ? [{ ...d.content, path: d.path }] : []),
     ...(d.current && d.attributes.length > 0 ? [{ path: `${d.path}.attributes`, before: `${d.current.owner}:${d.current.group} ${d.current.mode}`, after: `root:${w.group} 0640` }] : []),

@@ -73,7 +73,7 @@ const configFile: ManagedFile<MaxscaleConfigParams> = defineManagedFile<Maxscale
   group: (p) => p.group ?? MAXSCALE_DEFAULTS.group,
   validate: CONFIG_CHECK,
   // The file's text is shown with every password value masked, changed or not.
-  secretDiff: (text) => maskPasswords(text),
+  secretDiff: { mask: (text) => maskPasswords(text) },
 });
 
 /** Private plan data of `maxscale.config`. */

@@ -37,6 +37,8 @@ const rootFile = defineManagedFile<RootFile>({
   mode: (f) => f.mode,
   owner: 'root',
   group: 'root',
+  // Any difference rewrites the whole file, as a new one.
+  attributes: 'rewrite',
   changes: (d) => {
     if (!d.current) return [{ path: `file:${d.path}`, before: d.replaces, after: 'file' }];
     const changes: Change[] = [];

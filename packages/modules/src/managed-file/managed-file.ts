@@ -20,12 +20,12 @@ export interface ManagedFileDefinition<M> {
   /** Absolute path of the file. */
   path: FromModel<M, string>;
   /**
-   * The file's whole content: text (written as UTF-8), bytes, or a `Secret`. A Secret is
-   * compared on the controller (the host sends its current content, so no hash of the secret is
-   * on a command line), travels on stdin, and is masked in changes and diffs. Pure; called once
-   * per model object.
+   * The file's whole content: text (written as UTF-8), bytes, or a `Secret`; `null` when the file
+   * must not exist (it is removed). A Secret is compared on the controller (the host sends its
+   * current content, so no hash of the secret is on a command line), travels on stdin, and is
+   * masked in changes and diffs. Pure; called once per model object.
    */
-  render(model: M): string | Uint8Array | Secret;
+  render(model: M): string | Uint8Array | Secret | null;
   /** Permission bits, octal (`'0640'`) or symbolic (`'u=rw,g=r'`, resolved against the current mode). Absent: kept; a new file gets 0644. */
   mode?: FromModel<M, string | number | undefined>;
   /** Owner, a name or a uid. Absent: kept; a new file belongs to the user the task runs as. */
@@ -47,10 +47,15 @@ export interface ManagedFileDefinition<M> {
   /**
    * How the diff of a file holding a Secret is shown: every line masked (`'all'`, the default),
    * only the lines that differ (`'changed-lines'`, when the rest of the file says nothing
-   * secret), or the text as this function masks it (say, the value of every `password =` line),
-   * shown as it then is.
+   * secret), or the text as `mask` masks it (say, the value of every `password =` line), shown
+   * as it then is.
    */
-  secretDiff?: 'all' | 'changed-lines' | ((text: string) => string);
+  secretDiff?: FromModel<M, SecretDiff | undefined>;
+  /**
+   * How a change of mode, owner or group alone is made: `in-place` (chmod, chown; the default,
+   * as copy) or `rewrite` (the whole file written again, atomically and validated, as a new one).
+   */
+  attributes?: 'in-place' | 'rewrite';
   /**
    * How the differences are reported as changes. Default: `state` (a new file, or one that
    * replaces a link), `content` (as sha256, or masked), `mode`, `owner`, `group`, as `copy`.
@@ -64,9 +69,14 @@ export interface ManagedFileDefinition<M> {
   backup?: FromModel<M, boolean | undefined>;
 }
 
+/** How the diff of a file holding a Secret is shown; see {@link ManagedFileDefinition.secretDiff}. */
+export type SecretDiff = 'all' | 'changed-lines' | { mask(text: string): string };
+
 /** What differs between a managed file on the host and what it must be: the input of {@link ManagedFileDefinition.changes}. */
 export interface ManagedFileDifference {
   path: string;
+  /** The file must not exist, and this is at its path. */
+  removes?: FileState['type'];
   /** The regular file that is there and stays (its content and attributes may change). */
   current?: FileInfo;
   /** What is at the path instead, when the file is created: nothing, or a symlink it replaces. */
@@ -96,6 +106,8 @@ export interface ManagedFileContext {
 
 /** What apply must do to a managed file. */
 export interface ManagedFileWrite {
+  /** Remove the file (it must not exist). */
+  remove?: boolean;
   /** Write the whole file (new, replaced or changed content); else only fix its attributes. */
   content: boolean;
   mode?: string;
@@ -124,9 +136,9 @@ export interface ManagedFile<M> {
   readonly definition: ManagedFileDefinition<M>;
   /** The file's path for this model. */
   path(model: M): string;
-  /** The file's content for this model, as `render` gave it (rendered once per model object). */
-  content(model: M): string | Uint8Array | Secret;
-  /** The file's content as text (a Secret's clear text, bytes as UTF-8): what the module reads of the new file. */
+  /** The file's content for this model, as `render` gave it (rendered once per model object; `null`: must not exist). */
+  content(model: M): string | Uint8Array | Secret | null;
+  /** The file's content as text (a Secret's clear text, bytes as UTF-8; empty for `null`): what the module reads of the new file. */
   text(model: M): string;
   /** The `file.state` request to put into the module's facts (with the sha256 to compare, or asking for a Secret's current content). */
   fact(model: M): FactRequest<FileState>;
@@ -138,7 +150,7 @@ export interface ManagedFile<M> {
 
 interface Rendered {
   /** As `render` returned it. */
-  given: string | Uint8Array | Secret;
+  given: string | Uint8Array | Secret | null;
   bytes: Uint8Array;
   /** The content as given, for the write: a Secret stays one. */
   content: Uint8Array | Secret;
@@ -183,10 +195,32 @@ export function defineManagedFile<M>(definition: ManagedFileDefinition<M>): Mana
     if (hit) return hit;
     const content = definition.render(model);
     const secret = isSecret(content);
-    const bytes = content instanceof Uint8Array ? content : new Uint8Array(Buffer.from(reveal(content), 'utf8'));
+    const bytes = content instanceof Uint8Array ? content : new Uint8Array(Buffer.from(content === null ? '' : reveal(content), 'utf8'));
     const r: Rendered = { given: content, bytes, content: secret ? content : bytes, secret, sha256: secret ? '' : sha256Hex(bytes) };
     if (key) cache.set(key, r);
     return r;
+  };
+
+  /** The reload (when the file changed, or a file it reads did), the label, and the plan. */
+  const finish = (model: M, changes: Change[], diffs: FileDiff[], write: ManagedFileWrite, context: ManagedFileContext, reason: string): ManagedFilePlan => {
+    const fileChanges = changes.length > 0;
+    if (fileChanges || context.dependencyChanged) {
+      const reload = definition.reload?.(model);
+      if (!fileChanges) write.checkLive = true;
+      if (reload) {
+        write.reload = true;
+        changes.push(reload.change);
+      }
+    }
+    const labelled = context.label === undefined ? changes : changes.map((c) => ({ ...c, path: `${context.label}.${c.path}` }));
+    if (labelled.length === 0 && !write.checkLive) return { changes: [], diffs: [], contentChanged: false, reason };
+    return { changes: labelled, diffs, write, contentChanged: write.content || write.remove === true };
+  };
+  const planRemoval = (model: M, path: string, state: FileState, context: ManagedFileContext): ManagedFilePlan => {
+    if (state.type === 'absent') return finish(model, [], [], { content: false }, context, `${path} is absent`);
+    const before = state.target?.content;
+    const changes = (definition.changes ?? managedFileChanges)({ path, removes: state.type, attributes: [] }, model);
+    return finish(model, changes, before === undefined ? [] : [fileDiff(path, before, null)], { content: false, remove: true }, context, `${path} is absent`);
   };
 
   return {
@@ -196,12 +230,14 @@ export function defineManagedFile<M>(definition: ManagedFileDefinition<M>): Mana
     text: (model) => Buffer.from(rendered(model).bytes).toString('utf8'),
     fact(model) {
       const r = rendered(model);
-      const args: FileStateArgs = r.secret ? { path: pathOf(model), content: true } : { path: pathOf(model), contentUnlessSha256: r.sha256 };
+      // A file that must not exist: its content, for the diff of its removal.
+      const args: FileStateArgs = r.secret || r.given === null ? { path: pathOf(model), content: true } : { path: pathOf(model), contentUnlessSha256: r.sha256 };
       return fileState(args);
     },
     plan(model, state, context) {
       const path = pathOf(model);
       const r = rendered(model);
+      if (r.given === null) return planRemoval(model, path, state, context);
       const follow = setting(definition.follow, model) ?? false;
       const m = context.module;
       if (state.type === 'directory' || (state.target?.type === 'directory' && (state.type !== 'link' || follow))) {
@@ -227,28 +263,16 @@ export function defineManagedFile<M>(definition: ManagedFileDefinition<M>): Mana
         ...(differs ? { content: { path: 'content', before: current ? (r.secret ? SECRET_MASK : `sha256:${current.sha256 ?? '?'}`) : null, after: r.secret ? SECRET_MASK : `sha256:${r.sha256}` } } : {}),
         attributes: attrs.changes,
       };
-      const changes = (definition.changes ?? fieldChanges)(difference, model);
-      const diffs = differs ? [contentDiff(path, current, want, r.secret, definition.secretDiff)] : [];
+      const changes = (definition.changes ?? managedFileChanges)(difference, model);
+      const diffs = differs ? [contentDiff(path, current, want, r.secret, setting(definition.secretDiff, model))] : [];
       const write: ManagedFileWrite = {
-        content: differs || replacingLink,
+        content: differs || replacingLink || (attrs.changes.length > 0 && definition.attributes === 'rewrite'),
         ...(attrs.mode !== undefined ? { mode: attrs.mode } : {}),
         ...(attrs.owner !== undefined ? { owner: attrs.owner } : {}),
         ...(attrs.group !== undefined ? { group: attrs.group } : {}),
       };
-      const fileChanges = changes.length > 0;
-      if (fileChanges || context.dependencyChanged) {
-        const reload = definition.reload?.(model);
-        if (!fileChanges) write.checkLive = true;
-        if (reload) {
-          write.reload = true;
-          changes.push(reload.change);
-        }
-      }
-      const labelled = context.label === undefined ? changes : changes.map((c) => ({ ...c, path: `${context.label}.${c.path}` }));
-      if (labelled.length === 0 && !write.checkLive) {
-        return { changes: [], diffs: [], contentChanged: false, reason: keepContent ? `${path} exists and force is false` : `${path} already has this content and these attributes` };
-      }
-      return { changes: labelled, diffs, write, contentChanged: write.content };
+      const reason = keepContent ? `${path} exists and force is false` : `${path} already has this content and these attributes`;
+      return finish(model, changes, diffs, write, context, reason);
     },
     apply(model, write) {
       const path = pathOf(model);
@@ -260,7 +284,9 @@ export function defineManagedFile<M>(definition: ManagedFileDefinition<M>): Mana
         ...(write.owner !== undefined ? { owner: write.owner } : {}),
         ...(write.group !== undefined ? { group: write.group } : {}),
       };
-      if (write.content) {
+      if (write.remove) {
+        steps.push({ script: sh`rm -f -- ${path}`, description: `remove ${path}` });
+      } else if (write.content) {
         steps.push(
           ...writeFileSteps({
             path,
@@ -274,26 +300,31 @@ export function defineManagedFile<M>(definition: ManagedFileDefinition<M>): Mana
       } else {
         steps.push(...attributeSteps({ path, ...attrs }));
       }
-      if (write.checkLive && validate !== undefined) steps.push(liveCheck(path, validate));
+      if (write.checkLive && validate !== undefined && !write.remove) steps.push(liveCheck(path, validate));
       if (write.reload) steps.push(...(definition.reload?.(model)?.steps ?? []));
       return steps;
     },
   };
 }
 
-/** The default report: `state`, `content`, then `mode`, `owner`, `group`, as `copy` shows them. */
-function fieldChanges(d: ManagedFileDifference): Change[] {
+/**
+ * The default report of a managed file: `state` (a new file, one that replaces a link, or one
+ * removed), `content`, then `mode`, `owner`, `group`, as `copy` shows them. A module with its own
+ * words for some of them can start from this list.
+ */
+export function managedFileChanges(d: ManagedFileDifference): Change[] {
   const changes: Change[] = [];
+  if (d.removes) changes.push({ path: 'state', before: d.removes, after: 'absent' });
   if (d.replaces) changes.push({ path: 'state', before: d.replaces, after: 'file' });
   if (d.content) changes.push(d.content);
   changes.push(...d.attributes);
   return changes;
 }
 
-function contentDiff(path: string, current: FileInfo | undefined, want: string, secret: boolean, shown: ManagedFileDefinition<unknown>['secretDiff']): FileDiff {
+function contentDiff(path: string, current: FileInfo | undefined, want: string, secret: boolean, shown: SecretDiff | undefined): FileDiff {
   const before = current ? (current.content ?? (current.contentTooLarge ? `(${current.size} bytes, not shown)\n` : '')) : null;
   if (!secret) return fileDiff(path, before, want, 'none');
-  if (typeof shown === 'function') return fileDiff(path, current?.content === undefined ? null : shown(current.content), shown(want), 'none');
+  if (typeof shown === 'object') return fileDiff(path, current?.content === undefined ? null : shown.mask(current.content), shown.mask(want), 'none');
   return fileDiff(path, before, want, shown === 'changed-lines' && before !== null ? 'changed-lines' : 'all');
 }
 

@@ -77,7 +77,7 @@ describe('defineManagedFile: plan from recorded facts', () => {
 
   it.each([
     ['changed-lines', 'changed-lines' as const, { before: `a=1\n${SECRET_MASK}\n`, after: `a=1\n${SECRET_MASK}\n` }],
-    ['a masking function', (text: string) => text.replace(/^(pw=).*$/m, `$1${SECRET_MASK}`), { before: `a=1\npw=${SECRET_MASK}\n`, after: `a=1\npw=${SECRET_MASK}\n` }],
+    ['a masking function', { mask: (text: string) => text.replace(/^(pw=).*$/m, `$1${SECRET_MASK}`) }, { before: `a=1\npw=${SECRET_MASK}\n`, after: `a=1\npw=${SECRET_MASK}\n` }],
   ])('secretDiff %s: the diff shows what is not secret', (_name, secretDiff, diff) => {
     const file = defineManagedFile<string>({ path: '/etc/app.conf', render: (text) => secret(text), secretDiff });
     expect(file.plan('a=1\npw=new\n', fileFact('a=1\npw=old\n', { path: '/etc/app.conf' }), context).diffs).toEqual([{ path: '/etc/app.conf', ...diff }]);
@@ -105,6 +105,24 @@ describe('defineManagedFile: plan from recorded facts', () => {
     const steps = confFile.apply(c, dependency.write!).map((s) => String(s.script));
     expect(steps[0]).toContain('out=$(grep -q ^ok /etc/app.conf 2>&1) ||');
     expect(steps[1]).toBe('echo reload 80');
+  });
+
+  it('a file that must not exist (render gives null) is removed, with the diff of what it held', () => {
+    const dropIn = defineManagedFile<string | null>({ path: '/etc/app.d/x.conf', render: (text) => text });
+    expect(dropIn.fact(null).args).toEqual({ path: '/etc/app.d/x.conf', content: true });
+    expect(dropIn.plan(null, fileFact(null, { path: '/etc/app.d/x.conf' }), context)).toMatchObject({ changes: [], reason: '/etc/app.d/x.conf is absent' });
+    const r = dropIn.plan(null, fileFact('old\n', { path: '/etc/app.d/x.conf' }), { ...context, label: 'drop_in' });
+    expect(r.changes).toEqual([{ path: 'drop_in.state', before: 'file', after: 'absent' }]);
+    expect(r.diffs).toEqual([{ path: '/etc/app.d/x.conf', before: 'old\n', after: '' }]);
+    expect(dropIn.apply(null, r.write!).map((s) => [String(s.script), s.description])).toEqual([['rm -f -- /etc/app.d/x.conf', 'remove /etc/app.d/x.conf']]);
+  });
+
+  it("attributes: 'rewrite' writes the whole file again when only its mode differs", () => {
+    const rewritten = defineManagedFile<string>({ path: '/etc/app.conf', render: (text) => text, mode: '0600', attributes: 'rewrite' });
+    const r = rewritten.plan('ok\n', withSha(fileFact('ok\n', { path: '/etc/app.conf', mode: '0644' })), context);
+    expect(r.changes).toEqual([{ path: 'mode', before: '0644', after: '0600' }]);
+    expect(r.write).toEqual({ content: true, mode: '0600' });
+    expect(rewritten.apply('ok\n', r.write!).map((s) => s.description)).toEqual(['write /etc/app.conf']);
   });
 
   it('refuses a directory, and a missing directory unless the task or an earlier one makes it', () => {
