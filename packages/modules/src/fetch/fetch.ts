@@ -73,7 +73,7 @@ export const fetch = defineModule({
   outcome: (out, { params: p, plan }): ApplyOutcome => {
     const bytes = Buffer.from(out.stdout.trim(), 'base64');
     const sha = createHash('sha256').update(bytes).digest('hex');
-    const want = (plan.data as { sha256: string }).sha256;
+    const want = plan.data.sha256;
     if ((p.validate_checksum ?? true) && sha !== want) {
       return { failed: true, changed: false, message: `fetch: ${p.src} changed while it was read (sha256 ${sha}, probed ${want}); ${p.local.path} was not written` };
     }

@@ -1,5 +1,5 @@
 import { ConvergeError, defineFact, defineModule, isSecret, OrSecret, raw, reveal, secret, sh, Type } from '@converge/core';
-import type { Change, FactRequest, Plan, RawShell, Secret, Static } from '@converge/core';
+import type { Change, Plan, RawShell, Secret, Static } from '@converge/core';
 
 /** A working copy as git reports it. */
 export interface GitCheckout {
@@ -182,13 +182,13 @@ export const git = defineModule({
     }
     return {
       local: gitCheckout({ dest: p.dest, remote: p.remote ?? 'origin' }),
-      ...(FULL_SHA.test(version) ? {} : { remote: gitRemote({ repo: p.repo, version, ...(p.key !== undefined ? { key: p.key } : {}), ...(keyId !== undefined ? { keyId } : {}) }) }),
-    } as { local: FactRequest<GitCheckout>; remote?: FactRequest<GitRemoteRef> };
+      remote: FULL_SHA.test(version) ? undefined : gitRemote({ repo: p.repo, version, ...(p.key !== undefined ? { key: p.key } : {}), ...(keyId !== undefined ? { keyId } : {}) }),
+    };
   },
   plan: ({ params: p, facts, host, upstreamChanged }): Plan<GitData> => {
     const version = p.version ?? 'HEAD';
     const local = facts.local;
-    const remote = (facts as { remote?: GitRemoteRef }).remote;
+    const remote = facts.remote;
     if (!local.git && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', 'git: git is not installed on the host', { hint: 'install it first (apt: git)' });
     if (local.dest === 'other') throw new ConvergeError('CONVERGE_PLAN', `git: ${p.dest} exists and is not a git working copy`, { hint: 'remove it, or choose another dest' });
     let sha: string;
@@ -224,7 +224,7 @@ export const git = defineModule({
     return { changes, data: { action: 'update', sha, kind, setUrl, reset: Boolean(local.modified && p.force) } satisfies GitData };
   },
   apply: ({ params: p, plan }) => {
-    const d = plan.data as GitData;
+    const d = plan.data;
     const version = p.version ?? 'HEAD';
     const remote = p.remote ?? 'origin';
     const depth = p.depth !== undefined ? sh`--depth ${p.depth}` : raw('');

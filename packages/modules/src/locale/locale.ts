@@ -134,7 +134,7 @@ export const locale = defineModule({
     return { changes, diffs: filePlan.diffs ?? [], data };
   },
   apply: ({ plan }) => {
-    const d = plan.data as LocaleData;
+    const d = plan.data;
     const steps: Command[] = d.file ? applyTextEdit(LOCALE_GEN, d.file, { create: true, secret: false }) : [];
     if (d.generate) steps.push({ script: raw('locale-gen >/dev/null'), description: 'locale-gen' });
     return steps;

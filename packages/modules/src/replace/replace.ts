@@ -4,7 +4,7 @@ import { attributeParams, validateAttributes } from '../file/file-attributes.js'
 import { fileState } from '../file/file-state.js';
 import { compilePythonRegex, mustCompilePythonRegex } from '../file/python-regex.js';
 import { applyTextEdit, editWriteParams, planTextEdit } from '../file/text-edit.js';
-import type { EditResult, TextEditData } from '../file/text-edit.js';
+import type { EditResult } from '../file/text-edit.js';
 import { toBinary } from '../file/text-lines.js';
 
 /** Params of {@link replace}. */
@@ -86,6 +86,6 @@ export const replace = defineModule({
   plan: ({ params: p, facts, upstreamChanged }) =>
     planTextEdit({ module: 'replace', path: p.path, state: facts.file, attributes: p, edit: (b) => replaceText(b ?? '', p), whenMissing: 'fail', secret: false, upstreamChanged }),
   apply: ({ params: p, plan }) =>
-    applyTextEdit(p.path, plan.data as TextEditData | undefined, { create: false, secret: false, ...(p.backup ? { backup: true } : {}), ...(p.validate !== undefined ? { validate: p.validate } : {}) }),
+    applyTextEdit(p.path, plan.data, { create: false, secret: false, ...(p.backup ? { backup: true } : {}), ...(p.validate !== undefined ? { validate: p.validate } : {}) }),
   resources: (p) => [p.path],
 });

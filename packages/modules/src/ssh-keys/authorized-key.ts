@@ -192,7 +192,7 @@ export const authorizedKey = defineModule({
       upstreamChanged,
       what: 'keys',
     }),
-  apply: ({ plan }) => applyUserKeyFile(plan.data as KeysData | undefined),
+  apply: ({ plan }) => applyUserKeyFile(plan.data),
   resources: (p) => [p.path ?? 'ssh-user-file:.ssh/authorized_keys'],
 });
 

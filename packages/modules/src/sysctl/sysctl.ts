@@ -170,7 +170,7 @@ export const sysctl = defineModule({
     return { changes, diffs: filePlan.diffs ?? [], data };
   },
   apply: ({ params: p, plan }) => {
-    const d = plan.data as SysctlData;
+    const d = plan.data;
     const steps: Command[] = [];
     if (d.file) steps.push(...applyTextEdit(p.sysctl_file ?? '/etc/sysctl.d/99-converge.conf', d.file, { create: true, secret: false }));
     if (d.live !== undefined) steps.push({ script: sh`printf '%s\\n' ${d.live} > ${procSysPath(p.name)}`, description: `set ${p.name} live` });
