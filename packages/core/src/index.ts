@@ -52,6 +52,7 @@ export type { Play, Playbook, RoleDefinition, RoleUse, HostOrder } from './playb
 export { Type } from '@sinclair/typebox';
 export type { Static, TSchema } from '@sinclair/typebox';
 export { validateParams, cloneParams } from './params.js';
+export { sha256Hex } from './sha256.js';
 export { SecretValue, OrSecret } from './schema.js';
 /** @deprecated Import it from `@converge/core/testing`, with the other test helpers. */
 export const planModule: typeof planModuleCase = planModuleCase;

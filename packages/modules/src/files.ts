@@ -30,6 +30,7 @@ export { replace, ReplaceParams, replaceText, pythonSub } from './replace/replac
 export { wholeFile } from './copy/whole-file.js';
 export type { WholeFile } from './copy/whole-file.js';
 export { FILE_STATE_PRELUDE } from './file/file-state.js';
-export { sha256Hex } from './file/sha256.js';
+/** @deprecated Import it from `@converge/core`. */
+export { sha256Hex } from '@converge/core';
 export { defineManagedFile, managedFileChanges } from './managed-file/managed-file.js';
 export type { ManagedFile, ManagedFileDefinition, ManagedFileDifference, ManagedFileContext, ManagedFilePlan, ManagedFileWrite, FromModel, SecretDiff } from './managed-file/managed-file.js';

@@ -1,11 +1,10 @@
 import { isAbsolute, join } from 'node:path';
-import { ConvergeError, Type, defineModule, raw, sh } from '@converge/core';
+import { ConvergeError, Type, defineModule, raw, sh, sha256Hex } from '@converge/core';
 import type { ApplyOutcome, Change, Command, FactRequest, FileDiff, PrepareContext, Static } from '@converge/core';
 import { writeFileSteps } from '../file/atomic-write.js';
 import { fileDiff } from '../file/file-diff.js';
 import { fileState } from '../file/file-state.js';
 import type { FileState } from '../file/file-state.js';
-import { sha256Hex } from '../file/sha256.js';
 import { LOCK_TIMEOUT_EXIT, aptLockedStep } from './lock-wait.js';
 import { UPDATE_STAMP, aptListsAge } from './package-facts.js';
 import type { ListsAge } from './package-facts.js';

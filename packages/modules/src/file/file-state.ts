@@ -1,8 +1,7 @@
-import { ConvergeError, defineFact, raw, sh } from '@converge/core';
+import { ConvergeError, defineFact, raw, sh, sha256Hex } from '@converge/core';
 import type { RawShell } from '@converge/core';
 import { posix } from 'node:path';
 import { shellDirname } from './atomic-write.js';
-import { sha256Hex } from './sha256.js';
 
 /** Attributes of an existing filesystem object, as stat(1) reports them. */
 export interface FileInfo {

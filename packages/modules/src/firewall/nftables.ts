@@ -1,11 +1,10 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { ConvergeError, Type, defineModule, raw, sh } from '@converge/core';
+import { ConvergeError, Type, defineModule, raw, sh, sha256Hex } from '@converge/core';
 import type { Change, Command, FileDiff, HostInfo, Static } from '@converge/core';
 import { writeFileSteps } from '../file/atomic-write.js';
 import { fileDiff } from '../file/file-diff.js';
 import { fileState } from '../file/file-state.js';
 import type { FileState } from '../file/file-state.js';
-import { sha256Hex } from '../file/sha256.js';
 import { nftablesTables } from './nftables-facts.js';
 import type { NftablesState } from './nftables-facts.js';
 import { NftTable, renderRuleset, ruleProblem, withoutElements } from './nftables-ruleset.js';

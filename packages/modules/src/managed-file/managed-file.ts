@@ -1,11 +1,10 @@
-import { ConvergeError, isSecret, quote, raw, reveal, SECRET_MASK, sh } from '@converge/core';
+import { ConvergeError, isSecret, quote, raw, reveal, SECRET_MASK, sh, sha256Hex } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff, Secret } from '@converge/core';
 import { attributeSteps, writeFileSteps } from '../file/atomic-write.js';
 import { planAttributes } from '../file/file-attributes.js';
 import { fileDiff } from '../file/file-diff.js';
 import { fileState } from '../file/file-state.js';
 import type { FileInfo, FileState, FileStateArgs } from '../file/file-state.js';
-import { sha256Hex } from '../file/sha256.js';
 
 /** A setting of a {@link ManagedFileDefinition}: a value, or a function of the model that gives it. */
 export type FromModel<M, T> = T | ((model: M) => T);

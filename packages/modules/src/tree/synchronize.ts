@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { ConvergeError, defineModule, sh, Type } from '@converge/core';
+import { ConvergeError, defineModule, sh, sha256Hex, Type } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { writeFileSteps } from '../file/atomic-write.js';
 import { formatMode } from '../file/mode.js';
@@ -63,7 +62,7 @@ export function readLocalTree(root: string, exclude: readonly string[] = []): Lo
         walk(path);
       } else if (st.isFile()) {
         const bytes = readFileSync(full);
-        out.push({ path, type: 'file', mode, sha256: createHash('sha256').update(bytes).digest('hex'), content: bytes.toString('base64') });
+        out.push({ path, type: 'file', mode, sha256: sha256Hex(bytes), content: bytes.toString('base64') });
       } else throw new ConvergeError('CONVERGE_PARAMS', `synchronize: ${full} is neither a file, a directory nor a symlink`);
     }
   };
