@@ -1,6 +1,6 @@
 import { ConvergeError, Type, defineModule, factValue, sh } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff, Secret, Static } from '@converge/core';
-import { defineManagedFile, fileState } from '@converge/modules';
+import { defineManagedFile, fileState, requirePrerequisite } from '@converge/modules';
 import type { FileState, ManagedFileWrite } from '@converge/modules';
 import { AlloyLogsConfig, configProblems, renderAlloyConfig, secretPath } from './alloy-config.js';
 
@@ -116,9 +116,9 @@ export const alloyConfig = defineModule({
       data.secretsDir = true;
       changes.push({ path: 'secrets_dir', before: t ? `${t.owner}:${t.group} ${t.mode}` : null, after: `root:${group} 0750` });
     }
-    if (!factValue(f, 'file0').parentExists && !upstreamChanged) {
-      throw new ConvergeError('CONVERGE_PLAN', `alloy.config: the directory of ${wanted[0]?.path} does not exist`, { hint: "install alloy first, or create /etc/alloy with file({ state: 'directory' })" });
-    }
+    requirePrerequisite(factValue(f, 'file0').parentExists, upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', `alloy.config: the directory of ${wanted[0]?.path} does not exist`, { hint: "install alloy first, or create /etc/alloy with file({ state: 'directory' })" }),
+    );
     wanted.forEach((w, i) => {
       const s = factValue(f, `file${i}`);
       if (s.type !== 'absent' && s.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `alloy.config: ${w.path} is not a regular file`);

@@ -1,6 +1,6 @@
 import { defineModule, quote, sh, Type } from '@converge/core';
 import type { Command, FactRequest, Static } from '@converge/core';
-import { systemdUnit } from '@converge/modules';
+import { systemdUnit, unitOnceLoaded } from '@converge/modules';
 import type { UnitStatus } from '@converge/modules';
 import { repositoryName, repositoryPaths } from './location.js';
 import { applyRootFiles, planRootFiles, rootFileFacts } from './root-files.js';
@@ -318,7 +318,7 @@ export const resticJob = defineModule({
     if (unitChanged || timer.needDaemonReload || (upstreamChanged && timer.loadState === 'not-found')) {
       data.reload = true;
       changes.push({ path: 'daemon_reload', before: unitChanged ? 'units changed' : 'unit changed on disk', after: 'reloaded' });
-      if (timer.loadState === 'not-found') timer = { ...timer, loadState: 'loaded', activeState: 'inactive', unitFileState: 'disabled' };
+      if (timer.loadState === 'not-found') timer = unitOnceLoaded(timer);
     }
     if (timer.unitFileState !== 'enabled') {
       data.enable = true;

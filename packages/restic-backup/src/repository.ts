@@ -7,6 +7,7 @@ import type { RootDir, RootFile, RootFileFacts, RootFilesPlan } from './root-fil
 import { resticRepositoryConfig } from './repository-facts.js';
 import type { RepositoryConfigState } from './repository-facts.js';
 import { resticFromTo, resticIn } from './restic-shell.js';
+import { requirePrerequisite } from '@converge/modules';
 
 /** Default directory of repository credentials and job scripts. */
 export const DEFAULT_CONFIG_DIR = '/etc/restic';
@@ -131,9 +132,9 @@ export const resticRepository = defineModule({
     if (cfg.state === 'error' && !credentialsChange) {
       throw new ConvergeError('CONVERGE_PLAN', `restic repository ${p.name}: restic cannot open the repository: ${cfg.message ?? '?'}`);
     }
-    if (cfg.state === 'no-restic' && !upstreamChanged) {
-      throw new ConvergeError('CONVERGE_PLAN', `restic repository ${p.name}: restic is not installed`, { hint: 'install it first, e.g. apt({ name: "restic" })' });
-    }
+    requirePrerequisite(cfg.state !== 'no-restic', upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', `restic repository ${p.name}: restic is not installed`, { hint: 'install it first, e.g. apt({ name: "restic" })' }),
+    );
     if (cfg.state !== 'initialised') {
       data.init = true;
       changes.push({ path: 'initialised', before: cfg.state === 'absent' ? false : `unknown (${cfg.state})`, after: true });

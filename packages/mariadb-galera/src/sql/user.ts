@@ -3,6 +3,7 @@ import type { Change, Command, Plan, Secret, Static } from '@converge/core';
 import { authMethods, authenticationString, type AuthPlugin } from './auth.js';
 import { accountName, mariadbClient, sqlString } from './quote.js';
 import { accountResource, mariadbAccount, type AccountInfo } from './server-facts.js';
+import { requirePrerequisite } from '@converge/modules';
 
 /** Params of {@link mariadbUser}. */
 export const MariadbUserParams = Type.Object(
@@ -105,11 +106,11 @@ export const mariadbUser = defineModule({
     const a = facts.account;
     const state = p.state ?? 'present';
     const id = `${p.name}@${p.host ?? 'localhost'}`;
-    if (a.server !== 'running' && !upstreamChanged) {
-      throw new ConvergeError('CONVERGE_PLAN', `mariadb.user ${id}: the MariaDB server ${a.server === 'absent' ? 'is not installed' : 'does not answer on its local socket'}`, {
+    requirePrerequisite(a.server === 'running', upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', `mariadb.user ${id}: the MariaDB server ${a.server === 'absent' ? 'is not installed' : 'does not answer on its local socket'}`, {
         hint: 'install and start the server (or join the node to its Galera cluster) before managing accounts',
-      });
-    }
+      }),
+    );
     if (a.server === 'down') return { changes: [], reason: STOPPED_REASON };
     const installEd25519 = state === 'present' && p.plugin === 'ed25519' && !a.authPlugins.includes('ed25519');
     if (state === 'absent') {

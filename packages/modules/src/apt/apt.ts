@@ -17,6 +17,7 @@ import {
   type ListsAge,
   type PackagePolicy,
 } from './package-facts.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** JSON Schema of the `apt` module's params (Ansible's `ansible.builtin.apt`). */
 export const AptParams = Type.Object(
@@ -162,11 +163,12 @@ export const apt = defineModule({
         // A package apt does not know fails now, in check mode too, unless a due refresh of the
         // lists (or an earlier change, in check mode) could make it known.
         const refreshDue = p.update_cache === true && listsDue(f.lists, p.cache_valid_time ?? 0);
-        if (!isInstalled(cur) && f.missing && !refreshDue && !upstreamChanged && !(f.missing[s.name]?.candidate)) {
-          throw new ConvergeError('CONVERGE_PLAN', `apt: package ${s.name} has no installation candidate (unknown to apt on this host)`, {
+        const known = isInstalled(cur) || !f.missing || refreshDue || Boolean(f.missing[s.name]?.candidate);
+        requirePrerequisite(known, upstreamChanged, () =>
+          new ConvergeError('CONVERGE_PLAN', `apt: package ${s.name} has no installation candidate (unknown to apt on this host)`, {
             hint: 'check the name, or refresh the lists with update_cache: true',
-          });
-        }
+          }),
+        );
         data.install.push(s.version !== undefined ? `${s.name}=${s.version}` : s.name);
         changes.push({ path: `packages.${s.name}`, before, after: s.version ?? 'installed' });
       }
@@ -175,9 +177,7 @@ export const apt = defineModule({
     if (p.deb !== undefined) {
       const d = f.deb;
       if (!d?.exists) {
-        if (!upstreamChanged) {
-          throw new ConvergeError('CONVERGE_PLAN', `apt: ${p.deb} does not exist on the host`, { hint: 'copy the .deb to the host in an earlier task' });
-        }
+        requirePrerequisite(false, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `apt: ${p.deb} does not exist on the host`, { hint: 'copy the .deb to the host in an earlier task' }));
         data.deb = true;
         changes.push({ path: `packages.${p.deb}`, before: null, after: 'installed' });
       } else if (!isInstalled(d.installed) || d.installed?.version !== d.version) {

@@ -4,6 +4,7 @@ import { writeFileSteps } from '../file/atomic-write.js';
 import { fileDiff } from '../file/file-diff.js';
 import { fileState } from '../file/file-state.js';
 import { fromBinary } from '../file/text-lines.js';
+import { changeNotKnownYet, requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** A user's crontab as `crontab -l` prints it, or why it cannot be read. */
 export interface UserCrontab {
@@ -160,17 +161,17 @@ export const cron = defineModule({
       where = cronFilePath(p.cron_file);
       if (f.target && f.target.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `cron: ${where} is not a regular file`);
       if (f.target && f.target.content === undefined) throw new ConvergeError('CONVERGE_FACT', `cron: the content of ${where} was not read (too large?)`);
-      if (!f.target && !f.parentExists && !upstreamChanged) {
-        throw new ConvergeError('CONVERGE_PLAN', `cron: the directory of ${where} does not exist`, { hint: 'install cron first (apt: cron), or name a file in an existing directory' });
-      }
+      requirePrerequisite(f.target !== undefined || f.parentExists, upstreamChanged, () =>
+        new ConvergeError('CONVERGE_PLAN', `cron: the directory of ${where} does not exist`, { hint: 'install cron first (apt: cron), or name a file in an existing directory' }),
+      );
       before = f.target?.content === undefined ? '' : fromBinary(f.target.content);
       if (!f.target && (p.state ?? 'present') === 'absent') return { changes: [], reason: `${where} does not exist` };
     } else {
       const c = factValue(facts, 'crontab');
       where = `crontab of ${p.user ?? 'the task user'}`;
       if (!c.installed) {
-        if (!upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', 'cron: the host has no crontab command', { hint: 'install cron first (apt: cron)' });
-        return { changes: [{ path: 'job', before: 'not known before an earlier task runs', after: cronLine(p) }], data: { content: '' } };
+        requirePrerequisite(false, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', 'cron: the host has no crontab command', { hint: 'install cron first (apt: cron)' }));
+        return { changes: [changeNotKnownYet('job', cronLine(p))], data: { content: '' } };
       }
       before = c.content;
     }

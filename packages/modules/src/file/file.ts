@@ -6,6 +6,7 @@ import { fileState } from './file-state.js';
 import type { FileInfo, FileState } from './file-state.js';
 import { formatMode, mustParseMode, parseMode } from './mode.js';
 import { posix } from 'node:path';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** Params of {@link file}. */
 export const FileParams = Type.Object(
@@ -111,7 +112,7 @@ export const file = defineModule({
       if (wanted === 'link') same = s.type === 'link' && s.linkTarget === src;
       else {
         const srcState = facts.src;
-        if (!srcState?.target && !upstreamChanged) fail(`src ${src} of the hard link does not exist`);
+        requirePrerequisite(srcState?.target !== undefined, upstreamChanged, () => fail(`src ${src} of the hard link does not exist`));
         same = s.type !== 'absent' && s.type !== 'link' && s.target !== undefined && s.target.inode === srcState?.target?.inode;
       }
       if (!same) {
@@ -145,7 +146,7 @@ export const file = defineModule({
     if (!info) {
       if (onLink) fail(`${p.path} is a dangling symlink (to ${s.linkTarget ?? '?'})`);
       if (wanted === 'file') {
-        if (!upstreamChanged) fail(`${p.path} does not exist`, 'state file only changes an existing file: use touch to create an empty one, or copy/template');
+        requirePrerequisite(false, upstreamChanged, () => fail(`${p.path} does not exist`, 'state file only changes an existing file: use touch to create an empty one, or copy/template'));
       } else {
         changes.push({ path: 'state', before: 'absent', after: kind });
         steps = 'create';

@@ -1,5 +1,6 @@
 import { ConvergeError, defineFact, defineModule, isSecret, OrSecret, raw, reveal, secret, sh, Type } from '@converge/core';
 import type { Change, Plan, RawShell, Secret, Static } from '@converge/core';
+import { predictingEarlierChanges, requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** A working copy as git reports it. */
 export interface GitCheckout {
@@ -189,7 +190,7 @@ export const git = defineModule({
     const version = p.version ?? 'HEAD';
     const local = facts.local;
     const remote = facts.remote;
-    if (!local.git && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', 'git: git is not installed on the host', { hint: 'install it first (apt: git)' });
+    requirePrerequisite(local.git, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', 'git: git is not installed on the host', { hint: 'install it first (apt: git)' }));
     if (local.dest === 'other') throw new ConvergeError('CONVERGE_PLAN', `git: ${p.dest} exists and is not a git working copy`, { hint: 'remove it, or choose another dest' });
     let sha: string;
     let kind: GitData['kind'];
@@ -199,7 +200,7 @@ export const git = defineModule({
     } else if (remote?.sha !== undefined) {
       sha = remote.sha;
       kind = remote.kind ?? 'head';
-    } else if (upstreamChanged && host.check) {
+    } else if (predictingEarlierChanges({ host, upstreamChanged })) {
       const action = local.dest === 'repository' ? 'update' : 'clone';
       return { changes: [{ path: 'version', before: local.head ?? null, after: `${version} (${action}; the commit is not known before the earlier changes run)` }] };
     } else {

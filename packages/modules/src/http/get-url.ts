@@ -4,6 +4,7 @@ import { attributeSteps, writeFileSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
 import { fileState } from '../file/file-state.js';
 import { getRequest, hasSecret, httpClient, httpParams, httpResponse, requestConfig, requestScript, secretIds } from './http-request.js';
+import { predictingEarlierChanges, requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** Params of {@link getUrl}. */
 export const GetUrlParams = Type.Object(
@@ -59,7 +60,7 @@ export const getUrl = defineModule({
   plan: ({ params: p, facts, host, upstreamChanged }) => {
     const dest = facts.dest;
     if (dest.type === 'directory' || dest.target?.type === 'directory') throw new ConvergeError('CONVERGE_PLAN', `getUrl: dest ${p.dest} is a directory`, { hint: 'name the file to write' });
-    if (dest.type === 'absent' && !dest.parentExists && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `getUrl: the directory of ${p.dest} does not exist`, { hint: 'create it first with file: { state: directory }' });
+    requirePrerequisite(dest.type !== 'absent' || dest.parentExists, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `getUrl: the directory of ${p.dest} does not exist`, { hint: 'create it first with file: { state: directory }' }));
     const current = dest.target;
     const want = p.checksum?.slice('sha256:'.length).toLowerCase();
     const remote = facts.remote;
@@ -74,7 +75,7 @@ export const getUrl = defineModule({
         download = true;
       }
     } else if (remote) {
-      if (host.check && upstreamChanged) {
+      if (predictingEarlierChanges({ host, upstreamChanged })) {
         changes.push({ path: 'content', before: `sha256:${current.sha256 ?? '?'}`, after: 'not known before the earlier changes run' });
         download = true;
       } else {

@@ -4,6 +4,7 @@ import { commandPathExists } from '../command/path-exists.js';
 import type { PathExists } from '../command/path-exists.js';
 import { getRequest, hasSecret, httpClient, httpParams, httpResponse, parseResponse, requestConfig, requestScript, secretIds } from './http-request.js';
 import type { HttpClients, HttpRequestSpec, HttpResponse } from './http-request.js';
+import { predictingEarlierChanges } from '../check-mode/earlier-changes.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
@@ -125,7 +126,7 @@ export const uri = defineModule({
   plan: ({ params: p, facts: f, host, upstreamChanged }) => {
     if (f.response) {
       if (f.response.client === 'none') throw new ConvergeError('CONVERGE_PLAN', `uri: the host has neither curl nor wget to request ${p.url}`, { hint: 'install curl on the host (apt: curl)' });
-      if (host.check && upstreamChanged) return { changes: [], reason: 'check mode: the response after the earlier changes is not known before they run', result: { url: p.url, status: null } };
+      if (predictingEarlierChanges({ host, upstreamChanged })) return { changes: [], reason: 'check mode: the response after the earlier changes is not known before they run', result: { url: p.url, status: null } };
       const { result, error } = uriResult(p, f.response);
       if (error !== undefined) throw new ConvergeError('CONVERGE_PLAN', `uri: ${error}`, { detail: String(result.content ?? '') });
       return { changes: [], reason: `${p.method ?? 'GET'} ${p.url}: ${String(result.msg)}`, result };

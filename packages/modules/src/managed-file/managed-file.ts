@@ -5,6 +5,7 @@ import { planAttributes } from '../file/file-attributes.js';
 import { fileDiff } from '../file/file-diff.js';
 import { fileState } from '../file/file-state.js';
 import type { FileInfo, FileState, FileStateArgs } from '../file/file-state.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** A setting of a {@link ManagedFileDefinition}: a value, or a function of the model that gives it. */
 export type FromModel<M, T> = T | ((model: M) => T);
@@ -242,9 +243,9 @@ export function defineManagedFile<M>(definition: ManagedFileDefinition<M>): Mana
       if (state.type === 'directory' || (state.target?.type === 'directory' && (state.type !== 'link' || follow))) {
         throw new ConvergeError('CONVERGE_PLAN', `${m}: dest ${path} is a directory`, { hint: 'name the file to write, e.g. dest: /etc/app/app.conf' });
       }
-      if (state.type === 'absent' && !state.parentExists && !context.upstreamChanged && !context.parentCreated) {
-        throw new ConvergeError('CONVERGE_PLAN', `${m}: the directory of ${path} does not exist`, { hint: 'create it first with file: { state: directory }' });
-      }
+      requirePrerequisite(state.type !== 'absent' || state.parentExists || context.parentCreated === true, context.upstreamChanged, () =>
+        new ConvergeError('CONVERGE_PLAN', `${m}: the directory of ${path} does not exist`, { hint: 'create it first with file: { state: directory }' }),
+      );
       const replacingLink = state.type === 'link' && !follow;
       const current = replacingLink ? undefined : state.target;
       if (current && current.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `${m}: dest ${path} is not a regular file`);

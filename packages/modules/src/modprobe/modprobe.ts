@@ -4,6 +4,7 @@ import { KERNEL_PARAMETERS } from '../sysctl/sysctl.js';
 import { wholeFile } from '../copy/whole-file.js';
 import type { WholeFile } from '../copy/whole-file.js';
 import type { ManagedFileWrite } from '../managed-file/managed-file.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** Whether a kernel module is loaded (or built in), and whether modprobe(8) is there to change it. */
 export interface KernelModuleState {
@@ -92,9 +93,7 @@ export const modprobe = defineModule({
     const data: ModprobeData = {};
     const want = (p.state ?? 'present') === 'present';
     if (facts.module.loaded !== want) {
-      if (!facts.module.modprobe && !upstreamChanged) {
-        throw new ConvergeError('CONVERGE_PLAN', `modprobe: ${p.name} is ${want ? 'not loaded' : 'loaded'} and the host has no modprobe`, { hint: 'install kmod first (apt: kmod)' });
-      }
+      requirePrerequisite(facts.module.modprobe, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `modprobe: ${p.name} is ${want ? 'not loaded' : 'loaded'} and the host has no modprobe`, { hint: 'install kmod first (apt: kmod)' }));
       changes.push({ path: 'loaded', before: facts.module.loaded, after: want });
       data.run = want ? 'load' : 'unload';
     }

@@ -1,6 +1,6 @@
 import { ConvergeError, Type, defineModule, sh } from '@converge/core';
 import type { Change, Command, FactRequest, Static } from '@converge/core';
-import { systemdUnit, systemdUnitsNeedingReload, unitKeys, type UnitStatus } from './unit-facts.js';
+import { systemdUnit, systemdUnitsNeedingReload, unitKeys, unitOnceLoaded, UNITS_CHANGED_EARLIER, type UnitStatus } from './unit-facts.js';
 
 /** JSON Schema of the `systemd.service` module's params (Ansible's `ansible.builtin.systemd_service`). */
 export const ServiceParams = Type.Object(
@@ -92,10 +92,10 @@ export const systemdService = defineModule({
 
     if (u.needDaemonReload || upstreamChanged || (f.pending?.length ?? 0) > 0) {
       data.reload = true;
-      const why = u.needDaemonReload ? `${u.id || p.name} changed on disk` : upstreamChanged ? 'unit files changed earlier in this run' : `changed on disk: ${f.pending?.join(', ')}`;
+      const why = u.needDaemonReload ? `${u.id || p.name} changed on disk` : upstreamChanged ? UNITS_CHANGED_EARLIER : `changed on disk: ${f.pending?.join(', ')}`;
       changes.push({ path: 'daemon_reload', before: why, after: 'reloaded' });
       // A unit that is not loaded yet is expected to appear, inactive and disabled, once reloaded.
-      if (u.loadState === 'not-found' && upstreamChanged) u = { ...u, loadState: 'loaded', activeState: 'inactive', subState: 'dead', unitFileState: 'disabled' };
+      if (u.loadState === 'not-found' && upstreamChanged) u = unitOnceLoaded(u);
     }
 
     const masked = isMasked(u);

@@ -3,6 +3,7 @@ import type { Change, Command, Static } from '@converge/core';
 import { wholeFile } from '../copy/whole-file.js';
 import type { ManagedFileWrite } from '../managed-file/managed-file.js';
 import { fileState } from '../file/file-state.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** Params of {@link timezone}. */
 export const TimezoneParams = Type.Object(
@@ -39,11 +40,11 @@ export const timezone = defineModule({
   facts: (p) => ({ localtime: fileState({ path: LOCALTIME }), zone: fileState({ path: `${ZONEINFO}/${p.name}` }), file: wholeFile.fact(zoneFile(p)) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
     const target = `${ZONEINFO}/${p.name}`;
-    if (facts.zone.target?.type !== 'file' && !upstreamChanged) {
-      throw new ConvergeError('CONVERGE_PLAN', `timezone: ${p.name} is not a time zone of this host (${target} does not exist)`, {
+    requirePrerequisite(facts.zone.target?.type === 'file', upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', `timezone: ${p.name} is not a time zone of this host (${target} does not exist)`, {
         hint: 'check the name (timedatectl list-timezones), or install tzdata first',
-      });
-    }
+      }),
+    );
     const changes: Change[] = [];
     const data: TimezoneData = {};
     const lt = facts.localtime;

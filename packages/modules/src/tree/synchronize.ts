@@ -6,6 +6,7 @@ import { writeFileSteps } from '../file/atomic-write.js';
 import { formatMode } from '../file/mode.js';
 import { treeState } from './tree-state.js';
 import type { TreeEntry, TreeState } from './tree-state.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** Params of {@link synchronize}. */
 export const SynchronizeParams = Type.Object(
@@ -154,7 +155,7 @@ export const synchronize = defineModule({
   plan: ({ params: p, facts, upstreamChanged }) => {
     const remote = facts.dest;
     if (remote.root === 'other') throw new ConvergeError('CONVERGE_PLAN', `synchronize: dest ${p.dest} is not a directory`);
-    if (remote.root === 'absent' && !remote.parentExists && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `synchronize: the parent directory of ${p.dest} does not exist`, { hint: 'create it first with file: { state: directory }' });
+    requirePrerequisite(remote.root !== 'absent' || remote.parentExists, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `synchronize: the parent directory of ${p.dest} does not exist`, { hint: 'create it first with file: { state: directory }' }));
     const plan = diffTrees(p.tree, remote, { delete: p.delete ?? false, exclude: p.exclude ?? [] });
     const changes: Change[] = [];
     const createRoot = remote.root === 'absent';

@@ -7,6 +7,7 @@ import { treeState } from '../tree/tree-state.js';
 import type { TreeState } from '../tree/tree-state.js';
 import { archiveFormat, listArchive } from './archive-list.js';
 import type { ArchiveFormat, ArchiveMember } from './archive-list.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 const { url: _url, ...requestParams } = httpParams;
 
@@ -98,7 +99,7 @@ export const unarchive = defineModule({
   },
   plan: ({ params: p, facts, upstreamChanged }) => {
     if (p.creates !== undefined && facts.creates?.exists) return { changes: [], reason: `creates: ${p.creates} exists` };
-    if (facts.unzip && !facts.unzip.exists && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', 'unarchive: a zip archive needs unzip on the host', { hint: 'install it first (apt: unzip)' });
+    requirePrerequisite(!facts.unzip || facts.unzip.exists, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', 'unarchive: a zip archive needs unzip on the host', { hint: 'install it first (apt: unzip)' }));
     if (p.archive && facts.dest) {
       const tree = facts.dest;
       if (tree.root !== 'directory') {

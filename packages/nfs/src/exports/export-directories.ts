@@ -1,6 +1,7 @@
 import { ConvergeError, raw, sh } from '@converge/core';
 import type { Change, Command, RawShell } from '@converge/core';
 import type { FileState } from '@converge/modules';
+import { requirePrerequisite } from '@converge/modules';
 
 /** An exported directory as an export list gives it (nfs.exports, nfs.ganesha). */
 export interface ExportDirectory {
@@ -40,7 +41,7 @@ export function planExportDirectories(module: string, dirs: ExportDirectory[], s
     const at = `exports[${i}].directory`;
     const mode = e.mode?.padStart(4, '0');
     if (d.type === 'absent') {
-      if (e.create === false && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `${module}: ${e.path} does not exist and create is false`);
+      requirePrerequisite(e.create !== false, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `${module}: ${e.path} does not exist and create is false`));
       if (e.create === false) return;
       fixes.push({ path: e.path, create: true, ...(e.owner ? { owner: e.owner } : {}), ...(e.group ? { group: e.group } : {}), ...(mode ? { mode } : {}) });
       changes.push({ path: at, before: null, after: e.path });

@@ -1,6 +1,6 @@
 import { ConvergeError, Type, defineFact, defineModule, factValue, raw, sh } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
-import { fileDiff, fileState, sha256Hex } from '@converge/modules';
+import { fileDiff, fileState, requirePrerequisite, sha256Hex } from '@converge/modules';
 import type { FileState } from '@converge/modules';
 import { exportDirectorySteps, planExportDirectories } from './export-directories.js';
 import type { DirectoryFix } from './export-directories.js';
@@ -124,9 +124,9 @@ export const nfsExports = defineModule({
     const file = f.file;
     const cur = file.type === 'file' ? file.target : undefined;
     if (file.type !== 'absent' && file.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `nfs.exports: ${path} is not a regular file`);
-    if (!f.table.exportfs && !upstreamChanged && (want !== null || file.type !== 'absent')) {
-      throw new ConvergeError('CONVERGE_PLAN', 'nfs.exports: exportfs is not installed on this host', { hint: "install the server first: apt({ name: 'nfs-kernel-server' })" });
-    }
+    requirePrerequisite(f.table.exportfs || (want === null && file.type === 'absent'), upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', 'nfs.exports: exportfs is not installed on this host', { hint: "install the server first: apt({ name: 'nfs-kernel-server' })" }),
+    );
     if (want === null) {
       if (file.type !== 'absent') {
         data.remove = true;

@@ -1,6 +1,6 @@
 import { ConvergeError, Type, defineFact, defineModule, raw, sh } from '@converge/core';
 import type { Change, Command, FileDiff, Static } from '@converge/core';
-import { editFstab, fileDiff, fileState, parseFstab, renderFstabLine, writeFileSteps } from '@converge/modules';
+import { editFstab, fileDiff, fileState, parseFstab, renderFstabLine, requirePrerequisite, writeFileSteps } from '@converge/modules';
 import { NfsMountOptions, mountOptionProblems, mountedOptionDiffs, renderMountOptions } from './fstab.js';
 
 /** JSON Schema of the `nfs.mount` params. */
@@ -128,9 +128,9 @@ export const nfsMount = defineModule({
     }
     const m = point.mounted;
     if (state === 'mounted') {
-      if (!point.helper && !upstreamChanged) {
-        throw new ConvergeError('CONVERGE_PLAN', 'nfs.mount: mount.nfs is not installed on this host', { hint: "install the client first: apt({ name: 'nfs-common' })" });
-      }
+      requirePrerequisite(point.helper, upstreamChanged, () =>
+        new ConvergeError('CONVERGE_PLAN', 'nfs.mount: mount.nfs is not installed on this host', { hint: "install the client first: apt({ name: 'nfs-common' })" }),
+      );
       if (!point.directory) {
         data.mkdir = true;
         changes.push({ path: 'mount_point', before: null, after: p.path });
