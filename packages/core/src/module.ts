@@ -429,19 +429,20 @@ export interface Module<S extends TSchema, F extends FactRequests<F>, D, R> {
  * returns shell steps (built with `sh`) rather than running them, so that a module case reads
  * `{ params, facts } -> { changes, commands }` and the engine decides how to batch.
  *
- * Types are inferred from the definition, as citty's `defineCommand`: the params from the
- * TypeBox schema (or `prepare`'s return), the facts' values from what `facts` returns (a key it
- * may leave out is optional), and `apply`'s `plan.data` from the `data` that `plan` returns, so
- * module code needs no casts.
+ * Types are inferred from the definition, as citty's `defineCommand` infers its args: the
+ * params from the TypeBox schema (or `prepare`'s return), the facts' values from what `facts`
+ * returns (a request that may be `undefined` gives a value that may be), and `apply`'s
+ * `plan.data` from the `data` that `plan` returns, so module code needs no casts. When `plan`
+ * returns data of several shapes, declare the type once: `plan: (input): Plan<MyData> => …`.
  *
  * @throws TypeError when `name` is not lower-case words separated by dots.
  * @example
  * export const motd = defineModule({
  *   name: 'motd', description: 'Write /etc/motd.',
  *   params: Type.Object({ text: Type.String() }),
- *   facts: () => ({ stat: fileStat({ path: '/etc/motd' }) }),
- *   plan: ({ params, facts }) => (facts.stat.text === params.text ? { changes: [], reason: 'up to date' }
- *     : { changes: [{ path: 'text', before: facts.stat.text, after: params.text }], data: { create: !facts.stat.exists } }),
+ *   facts: () => ({ motd: fileState({ path: '/etc/motd', content: true }) }),
+ *   plan: ({ params, facts }) => (facts.motd.target?.content === params.text ? { changes: [], reason: '/etc/motd is up to date' }
+ *     : { changes: [{ path: 'text', before: facts.motd.target?.content ?? null, after: params.text }], data: { create: !facts.motd.target } }),
  *   apply: ({ params, plan }) => [{ script: plan.data.create ? sh`umask 022; cat > /etc/motd` : sh`cat > /etc/motd`, stdin: params.text }],
  * })
  */
