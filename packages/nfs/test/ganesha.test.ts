@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { FileState } from '@converge/modules';
 import { ganeshaProblems, nfs, parseGaneshaExports, renderGaneshaConfig } from '../src/index.js';
 import type { GaneshaExport, NfsGaneshaParams } from '../src/index.js';

@@ -1,6 +1,6 @@
-import { ConvergeError, Type, defineFact, defineModule, factValue, raw, sh } from '@converge/core';
+import { ConvergeError, Type, defineFact, defineModule, factValue, raw, sh, sha256Hex } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
-import { fileDiff, fileState, requirePrerequisite, sha256Hex } from '@converge/modules';
+import { fileDiff, fileState, requirePrerequisite } from '@converge/modules';
 import type { FileState } from '@converge/modules';
 import { exportDirectorySteps, planExportDirectories } from './export-directories.js';
 import type { DirectoryFix } from './export-directories.js';

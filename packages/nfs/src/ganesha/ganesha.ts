@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { ConvergeError, Type, defineFact, defineModule, raw, sh } from '@converge/core';
+import { ConvergeError, Type, defineFact, defineModule, factValue, raw, sh, sha256Hex } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
-import { fileDiff, fileState } from '@converge/modules';
+import { fileDiff, fileState, requirePrerequisite } from '@converge/modules';
 import type { FileState } from '@converge/modules';
 import { exportDirectorySteps, planExportDirectories } from '../exports/export-directories.js';
 import type { DirectoryFix } from '../exports/export-directories.js';
@@ -71,7 +70,6 @@ export interface NfsGaneshaPlan {
   reload: boolean;
 }
 
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const settings = (p: NfsGaneshaParams) => ({
   path: p.path ?? GANESHA_DEFAULTS.path,
   service: p.service ?? GANESHA_DEFAULTS.service,
@@ -120,23 +118,27 @@ export const nfsGanesha = defineModule({
   },
   facts: (p) => {
     const s = settings(p);
-    const f: Record<string, FactRequest> = { file: fileState({ path: s.path, contentUnlessSha256: sha256(s.text) }), running: ganeshaExports({ service: s.service }) };
+    const f: { file: FactRequest<FileState>; running: FactRequest<GaneshaExportList> } & Record<`dir${number}`, FactRequest<FileState>> = {
+      file: fileState({ path: s.path, contentUnlessSha256: sha256Hex(s.text) }),
+      running: ganeshaExports({ service: s.service }),
+    };
     p.exports.forEach((e, i) => (f[`dir${i}`] = fileState({ path: e.path })));
     return f;
   },
-  plan: ({ params: p, facts, upstreamChanged }) => {
+  plan: ({ params: p, facts: f, upstreamChanged }) => {
     const s = settings(p);
-    const f = facts as unknown as Record<string, FileState> & { running: GaneshaExportList };
     const changes: Change[] = [];
     const diffs: FileDiff[] = [];
-    const file = f.file as FileState;
+    const file = f.file;
     if (file.type !== 'absent' && file.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `nfs.ganesha: ${s.path} is not a regular file`);
-    if (!file.parentExists && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `nfs.ganesha: the directory of ${s.path} does not exist`, { hint: "install nfs-ganesha first: apt({ name: ['nfs-ganesha', 'nfs-ganesha-vfs'] })" });
-    const dirs = planExportDirectories('nfs.ganesha', p.exports, p.exports.map((_e, i) => f[`dir${i}`] as FileState), upstreamChanged);
+    requirePrerequisite(file.parentExists, upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', `nfs.ganesha: the directory of ${s.path} does not exist`, { hint: "install nfs-ganesha first: apt({ name: ['nfs-ganesha', 'nfs-ganesha-vfs'] })" }),
+    );
+    const dirs = planExportDirectories('nfs.ganesha', p.exports, p.exports.map((_e, i) => factValue(f, `dir${i}`)), upstreamChanged);
     changes.push(...dirs.changes);
     const data: NfsGaneshaPlan = { dirs: dirs.fixes, write: false, reload: false };
     const cur = file.type === 'file' ? file.target : undefined;
-    const sha = sha256(s.text);
+    const sha = sha256Hex(s.text);
     if (cur?.sha256 !== sha || cur.mode !== '0644') {
       data.write = true;
       changes.push({ path: 'config_file', before: cur ? `sha256:${cur.sha256 ?? '?'}` : null, after: `sha256:${sha}` });
@@ -164,7 +166,7 @@ export const nfsGanesha = defineModule({
   },
   apply: ({ params: p, plan }): Command[] => {
     const s = settings(p);
-    const d = plan.data as NfsGaneshaPlan;
+    const d = plan.data;
     const steps: Command[] = exportDirectorySteps(d.dirs);
     const vars = sh`p=${s.path}; pidfile=${s.pid}; log=${s.log}; want=${wantedExports(p.exports).join('\n')}; write=${d.write ? '1' : ''}; reload=${d.reload ? '1' : ''}`;
     if (d.write || d.reload) {
