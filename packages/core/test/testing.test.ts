@@ -41,6 +41,7 @@ describe('planModule: { params, facts } -> { changes, commands }', () => {
       diffs: [],
       reason: '/etc/motd is up to date',
       commands: [],
+      plan: { changes: [], reason: '/etc/motd is up to date' },
     });
   });
 
