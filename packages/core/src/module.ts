@@ -457,6 +457,7 @@ export function defineModule<S extends TSchema, F extends FactRequests<F> = Reco
   const def: ModuleDefinition<S, F, D, R> = facts ? { ...definition, facts: (params, host) => definedRequests(facts(params, host)) } : definition;
   const fn = ((params: ParamsInput<Static<S>>, options: TaskOptions = {}): Task<Static<S>> => {
     const site = callSite(new Error().stack);
+    // The engine sees every module through one erased type (its plan and apply take any facts and data).
     return { kind: 'task', module: def as unknown as Task['module'], params, options, ...(site ? { site } : {}) };
   }) as Module<S, F, D, R>;
   Object.defineProperty(fn, 'definition', { value: def, enumerable: true });

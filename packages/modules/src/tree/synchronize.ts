@@ -172,7 +172,7 @@ export const synchronize = defineModule({
     return { changes, data: { createRoot, plan } satisfies SyncData };
   },
   apply: ({ params: p, plan: planned }) => {
-    const { createRoot, plan } = planned.data as SyncData;
+    const { createRoot, plan } = planned.data;
     const at = (rel: string) => `${p.dest}/${rel}`;
     const byPath = new Map(p.tree.map((e) => [e.path, e]));
     const steps: Command[] = [];
