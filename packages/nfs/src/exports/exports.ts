@@ -1,6 +1,6 @@
 import { ConvergeError, Type, defineFact, defineModule, factValue, raw, sh, sha256Hex } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
-import { fileDiff, fileState, requirePrerequisite } from '@converge/modules';
+import { fileDiff, fileState, requirePrerequisite, writeFileSteps } from '@converge/modules';
 import type { FileState } from '@converge/modules';
 import { exportDirectorySteps, planExportDirectories } from './export-directories.js';
 import type { DirectoryFix } from './export-directories.js';
@@ -158,8 +158,10 @@ export const nfsExports = defineModule({
     const steps: Command[] = exportDirectorySteps(d.dirs);
     const path = exportsPath(p.name);
     if (d.write) {
-      const want = desired(p) ?? '';
-      steps.push({ script: sh`p=${path}; exportfs=${EXPORTFS}\n${raw(REPLACE_AND_EXPORT)}`, stdin: want, description: `write ${path} and exportfs -ra` });
+      const trial = { script: sh`if out=$(${EXPORTFS} -ra 2>&1); then if [ -n "$out" ]; then printf '%s\\n' "$out" >&2; fi; else false; fi`, refused: sh`${raw(REFUSED)}` };
+      const content = new Uint8Array(Buffer.from(desired(p) ?? '', 'utf8'));
+      const [write] = writeFileSteps({ path, followLinks: false, content, createParents: true, owner: 'root', group: 'root', mode: '0644', trial });
+      steps.push({ ...write!, description: `write ${path} and exportfs -ra` });
     } else if (d.remove) {
       steps.push({ script: sh`rm -f -- ${path} && ${EXPORTFS} -ra`, description: `remove ${path} and exportfs -ra` });
     } else if (d.reexport) {
@@ -171,19 +173,7 @@ export const nfsExports = defineModule({
   resources: (p) => [exportsPath(p.name), ...p.exports.map((e) => e.path), '/var/lib/nfs/etab'],
 });
 
-// The temp files start with a dot and do not end in .exports, so exportfs never reads them.
-const REPLACE_AND_EXPORT = `mkdir -p /etc/exports.d
-tmp=$(mktemp /etc/exports.d/.converge-XXXXXXXX) || exit 1
-old=
-trap 'rm -f -- "$tmp" \${old:+"$old"}' EXIT
-cat > "$tmp" && chown root:root "$tmp" && chmod 0644 "$tmp" || exit 1
-if [ -e "$p" ]; then old=$(mktemp /etc/exports.d/.converge-old-XXXXXXXX) && cp -p -- "$p" "$old" || exit 1; fi
-mv -fT -- "$tmp" "$p" || exit 1
-if ! out=$("$exportfs" -ra 2>&1); then
-  if [ -n "$old" ]; then mv -fT -- "$old" "$p"; old=; else rm -f -- "$p"; fi
-  "$exportfs" -ra >/dev/null 2>&1
-  printf 'exportfs -ra refused the new exports; %s was put back as it was:\\n%s\\n' "$p" "$out" >&2
-  exit 1
-fi
-if [ -n "$out" ]; then printf '%s\\n' "$out" >&2; fi
-exit 0`;
+// The new file is written as `.converge-XXXXXXXX` beside the others: it starts with a dot and does
+// not end in .exports, so exportfs never reads it before it is in place.
+const REFUSED = `${EXPORTFS} -ra >/dev/null 2>&1 || :
+printf 'exportfs -ra refused the new exports; %s was put back as it was:\\n%s\\n' "$p" "$out" >&2`;

@@ -1,6 +1,6 @@
 import { ConvergeError, Type, defineFact, defineModule, factValue, raw, sh, sha256Hex } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
-import { fileDiff, fileState, requirePrerequisite } from '@converge/modules';
+import { fileDiff, fileState, requirePrerequisite, writeFileSteps } from '@converge/modules';
 import type { FileState } from '@converge/modules';
 import { exportDirectorySteps, planExportDirectories } from '../exports/export-directories.js';
 import type { DirectoryFix } from '../exports/export-directories.js';
@@ -168,9 +168,14 @@ export const nfsGanesha = defineModule({
     const s = settings(p);
     const d = plan.data;
     const steps: Command[] = exportDirectorySteps(d.dirs);
-    const vars = sh`p=${s.path}; pidfile=${s.pid}; log=${s.log}; want=${wantedExports(p.exports).join('\n')}; write=${d.write ? '1' : ''}; reload=${d.reload ? '1' : ''}`;
-    if (d.write || d.reload) {
-      steps.push({ script: sh`${vars}\n${raw(SHOW_EXPORTS_FN)}\n${raw(REPLACE_AND_RELOAD)}`, ...(d.write ? { stdin: s.text } : {}), description: d.write ? `write ${s.path}${d.reload ? ` and reload ${s.service}` : ''}` : `reload ${s.service}` });
+    const reloadAndCheck = sh`pidfile=${s.pid}; log=${s.log}; want=${wantedExports(p.exports).join('\n')}\n${raw(SHOW_EXPORTS_FN)}\n${raw(RELOAD_AND_CHECK_FN)}`;
+    if (d.write) {
+      const trial = d.reload ? { script: sh`${reloadAndCheck}\nreload_and_check`, refused: raw(TAKEN_BACK) } : undefined;
+      const content = new Uint8Array(Buffer.from(s.text, 'utf8'));
+      const [write] = writeFileSteps({ path: s.path, followLinks: false, content, owner: 'root', group: 'root', mode: '0644', ...(trial ? { trial } : {}) });
+      steps.push({ ...write!, description: `write ${s.path}${d.reload ? ` and reload ${s.service}` : ''}` });
+    } else if (d.reload) {
+      steps.push({ script: sh`p=${s.path}; ${reloadAndCheck}\n${raw(RELOADED_ONLY)}`, description: `reload ${s.service}` });
     }
     return steps;
   },
@@ -185,7 +190,7 @@ const SHOW_EXPORTS_FN = `exports_now() { ${SHOW_EXPORTS} | LC_ALL=C sort; }`;
 
 // reload_and_check: SIGHUP, then ganesha's verdict. Its log says "Reread exports complete" when
 // the reload is done and logs the configuration's errors just after, hence the short wait.
-const REPLACE_AND_RELOAD = `reload_and_check() {
+const RELOAD_AND_CHECK_FN = `reload_and_check() {
   n=0; if [ -f "$log" ]; then n=$(stat -c %s -- "$log"); fi
   pid=$(cat -- "$pidfile" 2>/dev/null)
   if [ -z "$pid" ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != ganesha.nfsd ]; then said="no ganesha.nfsd runs with the pid in $pidfile"; now=; return 1; fi
@@ -202,24 +207,13 @@ const REPLACE_AND_RELOAD = `reload_and_check() {
   [ -z "$said" ] || return 1
   [ "$(printf '%s\\n' "$now" | grep -c .)" = "$(printf '%s\\n' "$want" | grep -c .)" ] || return 1
   printf '%s\\n' "$want" | while IFS= read -r line; do [ -z "$line" ] || printf '%s\\n' "$now" | grep -qxF -- "$line" || exit 1; done
-}
-old=
-if [ -n "$write" ]; then
-  dir=\${p%/*}
-  tmp=$(mktemp "$dir/.converge-XXXXXXXX") || exit 1
-  trap 'rm -f -- "$tmp" \${old:+"$old"}' EXIT
-  cat > "$tmp" && chown root:root "$tmp" && chmod 0644 "$tmp" || exit 1
-  if [ -e "$p" ]; then old=$(mktemp "$dir/.converge-old-XXXXXXXX") && cp -p -- "$p" "$old" || exit 1; fi
-  mv -fT -- "$tmp" "$p" || exit 1
-fi
-[ -n "$reload" ] || exit 0
-if reload_and_check; then exit 0; fi
-if [ -n "$write" ]; then
-  if [ -n "$old" ]; then mv -fT -- "$old" "$p"; old=; else rm -f -- "$p"; fi
-  first=$said exported=$now
-  reload_and_check >/dev/null 2>&1
-  printf 'nfs-ganesha did not take the new exports; %s was put back as it was.\\nganesha said:\\n%s\\nit exported (id path): %s\\n' "$p" "\${first:-(nothing)}" "$(printf '%s' "$exported" | tr '\\n' ' ')" >&2
-else
-  printf 'nfs-ganesha, reloaded, does not export what %s holds.\\nganesha said:\\n%s\\nit exports (id path): %s\\n' "$p" "\${said:-(nothing)}" "$(printf '%s' "$now" | tr '\\n' ' ')" >&2
-fi
+}`;
+
+// The new file was put back (the old one is in place again): ganesha reads it again, and the task fails with what ganesha said of the new one.
+const TAKEN_BACK = `first=$said exported=$now
+reload_and_check >/dev/null 2>&1 || :
+printf 'nfs-ganesha did not take the new exports; %s was put back as it was.\\nganesha said:\\n%s\\nit exported (id path): %s\\n' "$p" "\${first:-(nothing)}" "$(printf '%s' "$exported" | tr '\\n' ' ')" >&2`;
+
+const RELOADED_ONLY = `if reload_and_check; then exit 0; fi
+printf 'nfs-ganesha, reloaded, does not export what %s holds.\\nganesha said:\\n%s\\nit exports (id path): %s\\n' "$p" "\${said:-(nothing)}" "$(printf '%s' "$now" | tr '\\n' ' ')" >&2
 exit 1`;
