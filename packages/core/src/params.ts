@@ -85,3 +85,16 @@ function describeAlternatives(branches: readonly Record<string, unknown>[]): str
 function article(type: string): string {
   return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
+
+/**
+ * A copy of a task's params that validation may change (ajv applies defaults in place) without
+ * touching what the playbook holds: plain objects and arrays are copied deeply; anything else
+ * (a `Secret`, a `Uint8Array`, a class instance) is kept as it is, so secrets stay secrets.
+ */
+export function cloneParams(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(cloneParams);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cloneParams(x)]));
+  }
+  return v;
+}

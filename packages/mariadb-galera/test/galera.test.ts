@@ -1,7 +1,8 @@
 // Unit tests of the Galera side: the state probe's parser, the bootstrap decision (which node,
 // and when to refuse), the modules' plans from recorded states, and the configuration file.
 import { describe, expect, test } from 'vitest';
-import { planModule, secret } from '@converge/core';
+import { secret } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import {
   decideCluster,
   galeraBootstrap,

@@ -2,7 +2,7 @@ import { ConvergeError, SecretValue, Type, defineModule, secretText } from '@con
 import type { Secret, Static, Task } from '@converge/core';
 import { mariadb } from '@converge/mariadb-galera';
 import { ListenAddress, PathParam, applyService, applyToServiceParam, planService, renderDefaultsFile, serviceFacts, serviceResources } from './service-files.js';
-import type { ServicePlan, ServiceSpec } from './service-files.js';
+import type { ServiceSpec } from './service-files.js';
 
 /** Debian 12's `prometheus-mysqld-exporter` (0.14): its unit, /etc/default file and `--help` defaults; the service runs as `prometheus`. */
 export const MYSQLD_EXPORTER_DEFAULTS = {
@@ -94,11 +94,11 @@ export const mysqldExporter = defineModule({
   },
   facts: (p) => serviceFacts(spec(p)),
   plan: ({ params, facts, upstreamChanged }) => {
-    const { changes, diffs, data } = planService('prometheus.mysqld_exporter', spec(params), facts as never, upstreamChanged);
+    const { changes, diffs, data } = planService('prometheus.mysqld_exporter', spec(params), facts, upstreamChanged);
     if (changes.length === 0) return { changes, reason: 'mysqld_exporter credentials and arguments in place' };
     return { changes, diffs, data };
   },
-  apply: ({ params, plan }) => applyService(spec(params), plan.data as ServicePlan),
+  apply: ({ params, plan }) => applyService(spec(params), plan.data),
   resources: (p) => serviceResources(spec(p)),
 });
 

@@ -4,7 +4,6 @@ import { attributeParams, validateAttributes } from '../file/file-attributes.js'
 import { fileState } from '../file/file-state.js';
 import { compilePythonRegex, mustCompilePythonRegex } from '../file/python-regex.js';
 import { applyTextEdit, editWriteParams, planTextEdit } from '../file/text-edit.js';
-import type { TextEditData } from '../file/text-edit.js';
 import { toBinary } from '../file/text-lines.js';
 import { editBlock } from './block-edit.js';
 import type { BlockEdit } from './block-edit.js';
@@ -89,7 +88,7 @@ export const blockinfile = defineModule({
     });
   },
   apply: ({ params, plan }) =>
-    applyTextEdit(params.path, plan.data as TextEditData | undefined, {
+    applyTextEdit(params.path, plan.data, {
       create: params.create ?? false,
       secret: isSecret(params.block),
       ...(params.backup ? { backup: true } : {}),

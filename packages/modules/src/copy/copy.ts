@@ -1,8 +1,7 @@
 import { defineModule, OrSecret, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { validateAttributes } from '../file/file-attributes.js';
-import { applyContentWrite, contentFacts, contentWriteParams, planContentWrite, readSource } from './content-write.js';
-import type { ContentWriteData } from './content-write.js';
+import { contentFile, contentWriteParams, planContentWrite, readSource } from './content-write.js';
 
 /** Params of {@link copy}. */
 export const CopyParams = Type.Object(
@@ -50,8 +49,8 @@ export const copy = defineModule({
       return { ...rest, content_base64: Buffer.from(bytes).toString('base64') };
     }
   },
-  facts: (p) => contentFacts(p),
+  facts: (p) => ({ dest: contentFile.fact(p) }),
   plan: ({ params, facts, upstreamChanged }) => planContentWrite('copy', params, facts.dest, upstreamChanged),
-  apply: ({ params, plan }) => applyContentWrite(params, plan.data as ContentWriteData | undefined),
+  apply: ({ params, plan }) => contentFile.apply(params, plan.data),
   resources: (p) => [p.dest],
 });

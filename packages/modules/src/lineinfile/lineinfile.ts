@@ -4,7 +4,6 @@ import { attributeParams, validateAttributes } from '../file/file-attributes.js'
 import { fileState } from '../file/file-state.js';
 import { compilePythonRegex, mustCompilePythonRegex } from '../file/python-regex.js';
 import { applyTextEdit, editWriteParams, planTextEdit } from '../file/text-edit.js';
-import type { TextEditData } from '../file/text-edit.js';
 import { toBinary } from '../file/text-lines.js';
 import { editLines } from './line-edit.js';
 import type { LineEdit } from './line-edit.js';
@@ -97,7 +96,7 @@ export const lineinfile = defineModule({
     });
   },
   apply: ({ params, plan }) =>
-    applyTextEdit(params.path, plan.data as TextEditData | undefined, {
+    applyTextEdit(params.path, plan.data, {
       create: params.create ?? false,
       secret: isSecret(params.line),
       ...(params.backup ? { backup: true } : {}),

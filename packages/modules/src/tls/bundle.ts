@@ -3,11 +3,10 @@ import type { Change, Command, Static } from '@converge/core';
 import { attributeSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
 import { fileState } from '../file/file-state.js';
-import type { FileState } from '../file/file-state.js';
 import { generatedFileStep } from './generated-file.js';
 import { owners } from './private-key.js';
 import { bundleParts } from './tls-facts.js';
-import type { BundleParts } from './tls-facts.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 const Path = (description: string) => Type.String({ pattern: '^/[^\\n]*[^/]$', description });
 
@@ -49,9 +48,9 @@ export const bundle = defineModule({
   validate: (p) => validateAttributes(p),
   facts: (p) => ({ file: fileState({ path: p.path }), parts: bundleParts({ parts: bundleOrder(p) }) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const file = facts.file as FileState;
-    const parts = facts.parts as BundleParts;
-    if (parts.missing && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `tls.bundle: ${parts.missing} is missing or unreadable`, { hint: 'make the certificate and key first (tls.certificate, tls.privateKey)' });
+    const file = facts.file;
+    const parts = facts.parts;
+    requirePrerequisite(!parts.missing, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `tls.bundle: ${parts.missing} is missing or unreadable`, { hint: 'make the certificate and key first (tls.certificate, tls.privateKey)' }));
     const changes: Change[] = [];
     // After an earlier change to a part (check mode), the hash read before it is out of date.
     const write = upstreamChanged || file.target?.sha256 === undefined || parts.sha256 === undefined || file.target.sha256 !== parts.sha256;
@@ -63,7 +62,7 @@ export const bundle = defineModule({
     return { changes, data: { write, ...(mode ? { mode } : {}), ...owners(a) } };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as { write: boolean; mode?: string; owner?: string; group?: string };
+    const d = plan.data;
     if (!d.write) return attributeSteps({ path: p.path, ...(d.mode ? { mode: d.mode } : {}), ...owners(d) });
     return [generatedFileStep({ path: p.path, generate: sh`cat ${bundleOrder(p)} > "$tmp"`, mode: d.mode ?? '0600', ...owners(d), description: `assemble ${p.path}` })];
   },

@@ -4,9 +4,7 @@ import type { Change, Command, Static } from '@converge/core';
 import { attributeSteps, writeFileSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
 import { fileState } from '../file/file-state.js';
-import type { FileState } from '../file/file-state.js';
 import { describeKey, keyFile } from './tls-facts.js';
-import type { KeyFileState } from './tls-facts.js';
 import { generatedFileStep } from './generated-file.js';
 import { spkiOfPublicKeyPem } from './x509-parse.js';
 
@@ -89,8 +87,8 @@ export const privateKey = defineModule({
   },
   facts: (p) => ({ file: fileState({ path: p.path }), key: keyFile({ path: p.path }) }),
   plan: ({ params: p, facts }) => {
-    const file = facts.file as FileState;
-    const key = facts.key as KeyFileState;
+    const file = facts.file;
+    const key = facts.key;
     const changes: Change[] = [];
     const data: PrivateKeyPlan = { write: 'none' };
     const attrs = { ...p, mode: p.mode ?? '0600' };
@@ -123,7 +121,7 @@ export const privateKey = defineModule({
     return { changes, data };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as PrivateKeyPlan;
+    const d = plan.data;
     const mode = d.mode ?? '0600';
     if (d.write === 'generate') {
       return [generatedFileStep({ path: p.path, generate: sh`openssl genpkey ${genpkeyArgs(p)} -out "$tmp" 2>/dev/null`, mode, ...owners(d), description: `generate ${p.path}` })];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { apt } from '../../src/index.js';
 import { aptRepository, renderPin, renderSources } from '../../src/apt/repository.js';
 import { crc24, dearmor, keyringOf, readPublicKeys } from '../../src/apt/openpgp-key.js';
