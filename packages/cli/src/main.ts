@@ -8,6 +8,7 @@ import { ExitCode } from './exit-codes.js';
 import { registerVault, vaultSecretsFrom } from './commands/vault.js';
 import { registerExplain } from './commands/explain.js';
 import { registerRender } from './commands/render.js';
+import { controlPersistMs, registerControl } from './commands/control.js';
 import { loadCliInventory } from './inventory-sources.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -56,6 +57,7 @@ interface RunFlags {
   timeout?: string;
   sshCommonArgs?: string;
   sshExtraArgs?: string;
+  controlPersist?: string;
   flushCache?: boolean;
   step?: boolean;
   syntaxCheck?: boolean;
@@ -173,6 +175,11 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .option('-T, --timeout <seconds>', 'connect timeout in seconds when the inventory sets no ansible_timeout (default 10)')
     .option('--ssh-common-args <args>', 'ssh options (-o Key=Value, -J, -F, ...) when the inventory sets no ansible_ssh_common_args')
     .option('--ssh-extra-args <args>', 'more ssh options when the inventory sets no ansible_ssh_extra_args')
+    .addOption(
+      new Option('--control-persist <seconds>', "keep each host's SSH connection and login shell open this long after the run, for the next run to reuse (a control process private to you; see converge control)").env(
+        'CONVERGE_CONTROL_PERSIST',
+      ),
+    )
     .addOption(new Option('--flush-cache').hideHelp())
     .addOption(new Option('--step').hideHelp())
     .addOption(new Option('--syntax-check').hideHelp())
@@ -244,6 +251,7 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
   registerVault(program, { stdout, stderr });
   registerExplain(program, { stdout, stderr });
   registerRender(program, { stdout, stderr });
+  registerControl(program, { stdout });
 
   try {
     await program.parseAsync(normaliseAliases(argv), { from: 'user' });
@@ -302,7 +310,11 @@ interface ReachOptions {
   /** Ansible's host_key_checking from the environment or ansible.cfg, when it is off. */
   hostKeyChecking?: { enabled: boolean; source: string };
   passphrases?: import('@converge/ssh').KeyPassphrases;
+  /** `--private-key-passphrase-file`, for the control process (which cannot ask on a terminal). */
+  passphrase?: Secret;
   onHostKeyCheckingRelaxed?: (host: string, where: string) => void;
+  /** `--control-persist` in ms: SSH connections are kept by the control process between runs. */
+  controlPersistMs?: number;
 }
 
 /** The transports of a run (SSH, or local for `ansible_connection=local`), and the check of a host's SSH settings before any host is contacted. */
@@ -319,6 +331,25 @@ async function transportFactory(flags: ReachOptions): Promise<{ make: (spec: Con
     ...(flags.passphrases ? { passphrases: flags.passphrases } : {}),
     ...(flags.onHostKeyCheckingRelaxed ? { onHostKeyCheckingRelaxed: flags.onHostKeyCheckingRelaxed } : {}),
   };
+  if (flags.controlPersistMs !== undefined) {
+    // Connections kept between runs by the control process; what makes them travels with each attach.
+    const [{ ControlledTransport, defaultControlDir }, { startControlProcess }] = await Promise.all([import('@converge/ssh'), import('./commands/control.js')]);
+    const dir = defaultControlDir();
+    const persistMs = flags.controlPersistMs;
+    const control = {
+      ...(flags.knownHosts ? { knownHostsFile: flags.knownHosts } : {}),
+      ...(flags.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+      ...(flags.hostKeyChecking ? { hostKeyChecking: flags.hostKeyChecking } : {}),
+      ...(process.env['SSH_AUTH_SOCK'] ? { agent: process.env['SSH_AUTH_SOCK'] } : {}),
+      ...(flags.passphrase ? { passphrase: flags.passphrase } : {}),
+    };
+    return {
+      make: (spec) => (spec.connection === 'local' ? new LocalTransport(spec.host) : new ControlledTransport(spec, control, persistMs, { dir, start: () => startControlProcess(dir) })),
+      check: (spec) => {
+        if (spec.connection === 'ssh') checkSshConnection(spec, options);
+      },
+    };
+  }
   return {
     make: (spec) => (spec.connection === 'local' ? new LocalTransport(spec.host) : new SshTransport(spec, options)),
     check: (spec) => {
@@ -593,6 +624,8 @@ async function reachSettings(
     ...(flags.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
     ...(flags.knownHosts ? { knownHosts: flags.knownHosts } : {}),
     ...(ansible.hostKeyChecking && !ansible.hostKeyChecking.value ? { hostKeyChecking: { enabled: false, source: ansible.hostKeyChecking.source } } : {}),
+    ...(passphrase ? { passphrase } : {}),
+    ...(flags.controlPersist !== undefined ? { controlPersistMs: controlPersistMs(flags.controlPersist) } : {}),
     passphrases: new KeyPassphrases({
       ...(passphrase ? { passphrase } : {}),
       ...(process.stdin.isTTY ? { ask: (prompt: string) => askPassword(prompt) } : {}),
