@@ -51,7 +51,7 @@ export type { Block, BlockOptions, TaskListItem } from './block.js';
 export type { Play, Playbook, RoleDefinition, RoleUse, HostOrder } from './playbook.js';
 export { Type } from '@sinclair/typebox';
 export type { Static, TSchema } from '@sinclair/typebox';
-export { validateParams, cloneParams } from './params.js';
+export { enableValidatorCache, validateParams, cloneParams } from './params.js';
 export { sha256Hex } from './sha256.js';
 export { SecretValue, OrSecret } from './schema.js';
 /** @deprecated Import it from `@converge/core/testing`, with the other test helpers. */
