@@ -9,6 +9,7 @@ import { registerVault, vaultSecretsFrom } from './commands/vault.js';
 import { registerExplain } from './commands/explain.js';
 import { registerRender } from './commands/render.js';
 import { controlPersistMs, registerControl } from './commands/control.js';
+import { registerReport } from './commands/report.js';
 import { loadCliInventory } from './inventory-sources.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -58,6 +59,8 @@ interface RunFlags {
   sshCommonArgs?: string;
   sshExtraArgs?: string;
   controlPersist?: string;
+  shard?: string;
+  reportFile?: string;
   flushCache?: boolean;
   step?: boolean;
   syntaxCheck?: boolean;
@@ -180,6 +183,8 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
         'CONVERGE_CONTROL_PERSIST',
       ),
     )
+    .option('--shard <I/N>', 'run part I of N of the hosts (split by the sha256 of their names): one controller per part; each keeps its own state dir, audit log and report (see converge report merge)')
+    .option('--report-file <file>', 'also write the JSON report (as --output json) to FILE, atomically, whatever --output says')
     .addOption(new Option('--flush-cache').hideHelp())
     .addOption(new Option('--step').hideHelp())
     .addOption(new Option('--syntax-check').hideHelp())
@@ -252,6 +257,7 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
   registerExplain(program, { stdout, stderr });
   registerRender(program, { stdout, stderr });
   registerControl(program, { stdout });
+  registerReport(program, { stdout, setCode: (c) => (code = c) });
 
   try {
     await program.parseAsync(normaliseAliases(argv), { from: 'user' });
@@ -422,7 +428,18 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       return reportError(e, stderr);
     }
   }
+  let shard: import('@converge/engine').Shard | undefined;
+  if (flags.shard !== undefined) {
+    try {
+      shard = (await import('@converge/engine')).parseShard(flags.shard);
+    } catch (e) {
+      return reportError(e, stderr);
+    }
+    // Each part keeps its own state (pending handlers, retry file) and audit log: parts run at once.
+    flags.stateDir ??= joinPath(dirname(resolvePath(playbookArg)), '.converge', `shard-${shard.index}-of-${shard.count}`);
+  }
   let audit: import('./audit/audit-log.js').AuditLog | undefined;
+  let early: import('./preconnect.js').EarlyConnections | undefined;
   let eventLog: import('./audit/event-log.js').EventLog | undefined;
   let syslogSinks: import('./audit/syslog-sink.js').SyslogSink[] = [];
   // A signal stops the run at once, as ansible-playbook does, but first records it: the audit log
@@ -468,6 +485,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
         ...(flags.limit ? { limit: flags.limit } : {}),
         ...(flags.tags ? { tags: flags.tags } : {}),
         ...(flags.skipTags ? { skipTags: flags.skipTags } : {}),
+        ...(shard ? { shard } : {}),
       },
       syslogSinks,
     );
@@ -479,8 +497,6 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     const extraVars: Record<string, unknown> = flags.extraVars?.length ? (await import('./extra-vars.js')).parseExtraVars(flags.extraVars, vaultSecrets) : {};
     if (flags.dataResidency) extraVars['dataResidency'] = flags.dataResidency;
     audit.setExtraVarNames(Object.keys(extraVars));
-    const { playbook, path } = await loadPlaybook(playbookArg);
-    await resolveVaultLookups([playbook, inventory, extraVars]);
     const reach = await reachSettings(flags, stderr, (host, source) => audit?.hostKeyCheckingOff(host, source));
     let becomePassword: Secret | undefined;
     if (flags.askBecomePass) becomePassword = secret(await askPassword('BECOME password: '));
@@ -488,13 +504,47 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     if (flags.askPass) reach.connectionVars.ansible_password = secret(await askPassword('SSH password: '));
     else if (flags.connectionPasswordFile !== undefined) reach.connectionVars.ansible_password = secret(readPasswordFile(flags.connectionPasswordFile, '--connection-password-file'));
     const transports = await transportFactory(reach.options);
+    // The hosts the last run of this same playbook reached are connected while it loads.
+    const stateDir = flags.stateDir ? resolvePath(flags.stateDir) : joinPath(dirname(resolvePath(playbookArg)), '.converge');
+    const { EarlyConnections, fileSha256, recordWarmHosts, warmHosts } = await import('./preconnect.js');
+    let playbookSha256: string | undefined;
+    try {
+      playbookSha256 = fileSha256(resolvePath(playbookArg));
+    } catch {
+      /* loadPlaybook says why */
+    }
+    early = new EarlyConnections();
+    if (playbookSha256) {
+      const [{ connectionSpec, shardHosts, DEFAULT_CONNECT_CONCURRENCY }, { hostVars, selectHosts }] = await Promise.all([import('@converge/engine'), import('@converge/inventory')]);
+      let hosts = warmHosts(stateDir, playbookSha256).filter((h) => inventory.hosts.has(h));
+      if (hosts.length > 0 && flags.limit) {
+        const limited = new Set(selectHosts(inventory, flags.limit));
+        hosts = hosts.filter((h) => limited.has(h));
+      }
+      if (hosts.length > 0 && shard) {
+        const part = shardHosts(flags.limit ? selectHosts(inventory, flags.limit) : inventory.hosts.keys(), shard);
+        hosts = hosts.filter((h) => part.has(h));
+      }
+      const specs = hosts.slice(0, Math.min(forks, DEFAULT_CONNECT_CONCURRENCY)).flatMap((h) => {
+        try {
+          return [connectionSpec(h, { ...reach.connectionVars, ...hostVars(inventory, h), ...extraVars })];
+        } catch {
+          return [];
+        }
+      });
+      early.start(specs, transports.make, transports.check);
+    }
+    const { playbook, path } = await loadPlaybook(playbookArg);
+    await resolveVaultLookups([playbook, inventory, extraVars]);
+    const cache = (await import('./cache-dir.js')).convergeCacheDir();
+    (await import('@converge/core')).enableValidatorCache(cache === undefined ? undefined : joinPath(cache, 'validators'));
     const { PrettyReporter } = await import('./output/pretty.js');
     const pretty = flags.output === 'pretty' ? new PrettyReporter(stdout as NodeJS.WritableStream & { isTTY?: boolean }, { verbose: (flags.verbose ?? 0) > 0 }) : undefined;
     const report = await runPlaybook({
       playbook,
       playbookPath: path,
       inventory,
-      transport: transports.make,
+      transport: (spec) => early?.take(spec) ?? transports.make(spec),
       checkConnection: transports.check,
       connectionVars: reach.connectionVars,
       ...(reach.becomeDefaults ? { becomeDefaults: reach.becomeDefaults } : {}),
@@ -510,7 +560,10 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       ...(becomePassword ? { becomePassword } : {}),
       ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
       ...(flags.startAtTask !== undefined ? { startAtTask: flags.startAtTask } : {}),
+      ...(shard ? { shard } : {}),
       beforeConnect: async (targets) => {
+        // The guard only reads targets with a dataResidency var (checkResidency): without one, its package is not loaded.
+        if (!targets.some((t) => ![undefined, null, false, ''].includes(t.vars['dataResidency'] as never))) return;
         const { assertResidency } = await import('@converge/cloud-inventory');
         const { hostVars } = await import('@converge/inventory');
         assertResidency(targets, { hosts: new Map([...inventory.hosts.keys()].map((h) => [h, hostVars(inventory, h)])) });
@@ -522,7 +575,11 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
         if (!pretty && e.type === 'warning') stderr.write(`converge: warning: ${maskText(e.message)}\n`);
       },
     });
-    if (flags.output === 'json') stdout.write((await import('./output/json.js')).renderJson(report));
+    if (flags.output === 'json' || flags.reportFile !== undefined) {
+      const json = (await import('./output/json.js')).renderJson(report);
+      if (flags.output === 'json') stdout.write(json);
+      if (flags.reportFile !== undefined) await (await import('@converge/core')).atomicWrite(resolvePath(flags.reportFile), json);
+    }
     if (flags.output === 'junit') stdout.write((await import('./output/junit.js')).renderJunit(report));
     const rows = Object.values(report.summary);
     await writeRetry(report, path, flags, flags.output === 'pretty' ? stdout : stderr, stderr);
@@ -535,11 +592,14 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
           ? [ExitCode.changesPending, 'changes-pending' as const]
           : [ExitCode.ok, 'ok' as const];
     audit.end({ report, result });
+    const reached = Object.entries(report.summary).filter(([, s]) => s.unreachable === 0).map(([h]) => h);
+    if (playbookSha256 && reached.length > 0) await recordWarmHosts(stateDir, playbookSha256, reached);
     return exit;
   } catch (e) {
     audit?.end({ error: e });
     return reportError(e, stderr);
   } finally {
+    await early?.close();
     for (const s of signals) process.off(s, onSignal);
     eventLog?.close();
     // every record has been handed to logger; wait until it has sent them

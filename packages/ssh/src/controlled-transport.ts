@@ -175,6 +175,11 @@ export class ControlledTransport implements Transport {
     return this.#channel.then(() => undefined);
   }
 
+  /** Attaches ahead of the first command: the kept login shell is already open. */
+  openShell(): Promise<void> {
+    return this.connect();
+  }
+
   async exec(command: string | RawShell, options: ExecOptions = {}): Promise<ExecResult> {
     await this.connect();
     const channel = await (this.#channel as Promise<ControlChannel>);

@@ -383,6 +383,16 @@ export class SshTransport implements Transport {
     }
   }
 
+  /**
+   * Connects and starts the login shell ahead of the first command (a run opens its connections
+   * while it loads the playbook); counts no round trip.
+   *
+   * @throws what {@link connect} and starting the shell throw.
+   */
+  async openShell(): Promise<void> {
+    await this.#session(undefined);
+  }
+
   /** Whether the connection is open (authenticated, not lost). */
   get connected(): boolean {
     return this.#connected;
