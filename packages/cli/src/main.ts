@@ -431,7 +431,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
   let shard: import('@converge/engine').Shard | undefined;
   if (flags.shard !== undefined) {
     try {
-      shard = (await import('@converge/engine')).parseShard(flags.shard);
+      shard = (await import('@converge/engine/connection')).parseShard(flags.shard);
     } catch (e) {
       return reportError(e, stderr);
     }
@@ -456,12 +456,12 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
   try {
-    const [{ AuditLog }, { SyslogSink, parseSyslogDestination }, { openEventLog }, { resolveVaultLookups }, { runPlaybook }, { defaultAuditLogPath }] = await Promise.all([
+    // The engine (and the template engine it brings) loads after the early connections have started.
+    const [{ AuditLog }, { SyslogSink, parseSyslogDestination }, { openEventLog }, { resolveVaultLookups }, { defaultAuditLogPath }] = await Promise.all([
       import('./audit/audit-log.js'),
       import('./audit/syslog-sink.js'),
       import('./audit/event-log.js'),
       import('./vault/resolve.js'),
-      import('@converge/engine'),
       import('./commands/audit.js'),
     ]);
     const auditPath = flags.auditLog ?? defaultAuditLogPath(playbookArg, flags.stateDir);
@@ -515,7 +515,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     }
     early = new EarlyConnections();
     if (playbookSha256) {
-      const [{ connectionSpec, shardHosts, DEFAULT_CONNECT_CONCURRENCY }, { hostVars, selectHosts }] = await Promise.all([import('@converge/engine'), import('@converge/inventory')]);
+      const [{ connectionSpec, shardHosts, DEFAULT_CONNECT_CONCURRENCY }, { hostVars, selectHosts }] = await Promise.all([import('@converge/engine/connection'), import('@converge/inventory')]);
       let hosts = warmHosts(stateDir, playbookSha256).filter((h) => inventory.hosts.has(h));
       if (hosts.length > 0 && flags.limit) {
         const limited = new Set(selectHosts(inventory, flags.limit));
@@ -540,6 +540,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     (await import('@converge/core')).enableValidatorCache(cache === undefined ? undefined : joinPath(cache, 'validators'));
     const { PrettyReporter } = await import('./output/pretty.js');
     const pretty = flags.output === 'pretty' ? new PrettyReporter(stdout as NodeJS.WritableStream & { isTTY?: boolean }, { verbose: (flags.verbose ?? 0) > 0 }) : undefined;
+    const { runPlaybook } = await import('@converge/engine');
     const report = await runPlaybook({
       playbook,
       playbookPath: path,

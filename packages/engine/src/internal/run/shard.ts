@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConvergeError } from '@converge/core';
+import { ConvergeError } from '@converge/core/lean';
 import type { RunReport } from '../report/report.js';
 
 /** One part of a run split over several controllers (`--shard I/N`): `index` counts from 1. */
