@@ -17,6 +17,7 @@ export type { BecomeHandshakeOptions } from './become.js';
 export { LocalTransport } from './local-transport.js';
 export { defineFact, factCommand, stableJson, resourcesOverlap } from './fact.js';
 export { atomicWrite } from './atomic-write.js';
+export { privateDirProblem } from './private-dir.js';
 export type { Fact, FactDefinition, FactRequest, FactOutput } from './fact.js';
 export type { FactProbeHints, PlanProbeHints } from './probe-hints.js';
 export { defineModule, callSite, factValue } from './module.js';

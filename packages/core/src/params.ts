@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { _, Ajv, type ErrorObject, type KeywordCxt, type ValidateFunction } from 'ajv';
@@ -10,6 +10,7 @@ import * as uri from 'ajv/dist/runtime/uri.js';
 import * as validationError from 'ajv/dist/runtime/validation_error.js';
 import { atomicWrite } from './atomic-write.js';
 import { ConvergeError } from './errors.js';
+import { privateDirProblem } from './private-dir.js';
 import { maskValue } from './secret.js';
 
 // Made on the first validation that the validator cache cannot serve: a run that validates
@@ -68,10 +69,7 @@ export function enableValidatorCache(dir: string | undefined): void {
   cacheDir = undefined;
   if (dir === undefined) return;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
-    const uid = process.getuid?.();
-    if (st.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o077) === 0) cacheDir = dir;
+    if (privateDirProblem(dir) === undefined) cacheDir = dir;
   } catch {
     /* no cache */
   }

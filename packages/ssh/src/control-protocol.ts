@@ -1,8 +1,7 @@
-import { lstatSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
-import { ConvergeError, isConvergeError, isSecret, secret } from '@converge/core';
+import { ConvergeError, isConvergeError, isSecret, privateDirProblem, secret } from '@converge/core';
 import type { ErrorCode } from '@converge/core';
 
 // The control socket's protocol: newline-delimited JSON messages between the `converge` runs
@@ -100,16 +99,7 @@ export function controlSocketPath(dir: string): string {
  * @throws ConvergeError `CONVERGE_OPTIONS` naming the directory and what is wrong with it.
  */
 export function ensureControlDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = lstatSync(dir);
-  const uid = process.getuid?.();
-  const problem = !st.isDirectory()
-    ? 'is not a directory'
-    : uid !== undefined && st.uid !== uid
-      ? `belongs to uid ${st.uid}, not to this user (uid ${uid})`
-      : (st.mode & 0o077) !== 0
-        ? `has mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}: group and others must have no permission on it`
-        : undefined;
+  const problem = privateDirProblem(dir);
   if (problem) {
     throw new ConvergeError('CONVERGE_OPTIONS', `the control directory ${dir} ${problem}; refusing to keep connections there`, {
       hint: `use a directory of your own with mode 0700 (chmod 700 ${dir}), or set CONVERGE_CONTROL_DIR`,
