@@ -19,6 +19,8 @@ export interface SimulatedHosts {
    * then `[all:vars]` with the user, the key and `ansible_timeout=120`.
    */
   inventory(): string;
+  /** Connections authenticated and exec requests (each starts a `/bin/sh -c`) so far. */
+  counts(): { logins: number; execs: number };
   /** CPU milliseconds (user + system) the server and the processes it waited for have used so far, from /proc (proc(5)). */
   cpuMs(): number;
   stop(): Promise<void>;
@@ -40,15 +42,21 @@ export async function startSimulatedHosts(count: number, options: { prefix?: str
   mkdirSync(home);
   const script = fileURLToPath(new URL('./simulated-sshd.mjs', import.meta.url));
   const child = spawn(process.execPath, [script, hostKey, `${clientKeyFile}.pub`, home], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const counts = { logins: 0, execs: 0 };
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error('the simulated SSH server did not start within 10 s')), 10_000);
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /listening (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
+      const lines = out.split('\n');
+      out = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /^listening (\d+)$/.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        } else if (line === 'login') counts.logins += 1;
+        else if (line === 'exec') counts.execs += 1;
       }
     });
     child.once('exit', (code) => reject(new Error(`the simulated SSH server exited with ${code}`)));
@@ -71,6 +79,7 @@ export async function startSimulatedHosts(count: number, options: { prefix?: str
     hosts,
     inventory: () =>
       `${hosts.map((h) => `${h.name} ansible_host=127.0.0.1 ansible_port=${port} w50_root=${h.root}`).join('\n')}\n\n[all:vars]\nansible_user=${user}\nansible_ssh_private_key_file=${clientKeyFile}\nansible_timeout=120\n`,
+    counts: () => ({ ...counts }),
     cpuMs: () => {
       // Fields 14-17 after the command name: utime, stime, cutime, cstime, in clock ticks (100 Hz on Linux).
       const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];

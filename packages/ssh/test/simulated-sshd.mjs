@@ -8,7 +8,8 @@
 // for the one client key given; any user name. No pty, no SFTP, no forwarding.
 //
 // usage: node simulated-sshd.mjs HOST_KEY_FILE AUTHORIZED_PUBLIC_KEY_FILE HOME_DIR
-// Prints `listening PORT` on stdout once it accepts connections; stops on SIGTERM.
+// Prints `listening PORT` on stdout once it accepts connections, then `login` for every
+// authenticated connection and `exec` for every exec request; stops on SIGTERM.
 import { spawn } from 'node:child_process';
 import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -29,6 +30,8 @@ const server = new Server({ hostKeys: [readFileSync(hostKeyFile)] }, (client) =>
     if (blob.length !== allowedBlob.length || !timingSafeEqual(blob, allowedBlob)) return ctx.reject(['publickey']);
     if (ctx.signature && allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(['publickey']);
     ctx.accept();
+    // Without a signature the client only asked whether this key would do (RFC 4252 section 7).
+    if (ctx.signature) process.stdout.write('login\n');
   });
   client.on('ready', () => {
     client.on('session', (accept) => {
@@ -37,6 +40,7 @@ const server = new Server({ hostKeys: [readFileSync(hostKeyFile)] }, (client) =>
       session.on('env', (ok) => ok?.());
       session.on('exec', (ok, _reject, info) => {
         const channel = ok();
+        process.stdout.write('exec\n');
         const child = spawn('/bin/sh', ['-c', info.command], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, LANG: 'C.UTF-8' }, stdio: ['pipe', 'pipe', 'pipe'] });
         channel.pipe(child.stdin);
         child.stdout.pipe(channel, { end: false });
