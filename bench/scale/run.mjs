@@ -144,7 +144,11 @@ for (let i = 1; i < results.runs.length; i++) {
 }
 results.targets = targets;
 results.loadEnd = (await import('node:os')).loadavg();
-process.stdout.write(`load average: ${results.load[0].toFixed(1)} at the start, ${results.loadEnd[0].toFixed(1)} at the end (${(await import('node:os')).cpus().length} cores)\n`);
+const cores = (await import('node:os')).cpus().length;
+process.stdout.write(`load average: ${results.load[0].toFixed(1)} at the start, ${results.loadEnd[0].toFixed(1)} at the end (${cores} cores)\n`);
+if (Math.max(results.load[0], results.loadEnd[0]) > cores) {
+  process.stdout.write(`the load average exceeded the ${cores} cores: the wall times measure the machine's other work too; CPU per host-task and memory are less affected\n`);
+}
 process.stdout.write(`${targets.map((t) => `${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.value} (target ${t.limit})`).join('\n')}\n`);
 const dir = join(REPO, 'bench/results');
 mkdirSync(dir, { recursive: true });
