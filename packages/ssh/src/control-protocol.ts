@@ -39,9 +39,20 @@ export type ControlReply =
 
 const SECRET_KEY = '\u0000secret';
 
+/**
+ * `value` with every `Secret` in it replaced by `{ "\u0000secret": clear text }`. Done before
+ * `JSON.stringify`, which would otherwise call the secret's `toJSON` (the mask) before any replacer.
+ */
+export function revealSecrets(value: unknown): unknown {
+  if (isSecret(value)) return { [SECRET_KEY]: value.reveal() };
+  if (Array.isArray(value)) return value.map(revealSecrets);
+  if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revealSecrets(v)]));
+  return value;
+}
+
 /** One message as its line. */
 export function encodeMessage(message: ControlRequest | ControlReply): string {
-  return `${JSON.stringify(message, (_k, v: unknown) => (isSecret(v) ? { [SECRET_KEY]: v.reveal() } : v))}\n`;
+  return `${JSON.stringify(revealSecrets(message))}\n`;
 }
 
 /** One line as its message, with secrets made `Secret` again. */

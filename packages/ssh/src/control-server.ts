@@ -7,7 +7,7 @@ import { HostKeyPins } from './host-key-pins.js';
 import { KeyPassphrases } from './key-passphrases.js';
 import { SshTransport } from './ssh-transport.js';
 import type { SshOptions } from './ssh-transport.js';
-import { controlSocketPath, encodeMessage, ensureControlDir, errorMessage, readMessages } from './control-protocol.js';
+import { controlSocketPath, encodeMessage, ensureControlDir, errorMessage, readMessages, revealSecrets } from './control-protocol.js';
 import type { ControlReply, ControlRequest, ControlSshOptions } from './control-protocol.js';
 
 /** One kept connection. */
@@ -41,9 +41,8 @@ export interface ControlServerOptions {
 }
 
 /** The identity of a connection: everything that decides how it is made (secrets included, hashed). */
-function connectionKey(spec: unknown, options: ControlSshOptions): string {
-  const text = JSON.stringify({ spec, options }, (_k, v: unknown) => (v && typeof v === 'object' && typeof (v as { reveal?: unknown }).reveal === 'function' ? { secret: (v as { reveal(): string }).reveal() } : v));
-  return createHash('sha256').update(text).digest('hex');
+export function connectionKey(spec: unknown, options: ControlSshOptions): string {
+  return createHash('sha256').update(JSON.stringify(revealSecrets({ spec, options }))).digest('hex');
 }
 
 /**
