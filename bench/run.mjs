@@ -5,7 +5,7 @@
 // usage: node bench/run.mjs [--hosts 2,4] [--runs 5] [--tools converge,ansible] [--node PATH|24] [--startup-runs 3] [--baseline DIR]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureGnuTime, machine, measure } from './lib/measure.mjs';
@@ -72,7 +72,18 @@ const nodeVersion = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.
 const controlDir = mkdtempSync(join(tmpdir(), 'converge-bench-control-'));
 const controlEnv = { CONVERGE_CONTROL_DIR: controlDir };
 
+/**
+ * Waits (up to a minute) until the 1-minute load average is below the core count, so that a
+ * sample does not start on the load the previous one left (ansible-playbook's runs raise it
+ * themselves); the load at each sample's start then says what else the machine was doing.
+ */
+async function settle() {
+  const cores = cpus().length;
+  for (let waited = 0; loadavg()[0] >= cores && waited < 60_000; waited += 2000) await new Promise((r) => setTimeout(r, 2000));
+}
+
 async function converge(ws, forks, run, extra = [], cli = CLI) {
+  await settle();
   const r = await measure(NODE, [cli, '-i', ws.inventory, ws.playbook, '--output', 'json', '--forks', String(forks), '--known-hosts', ws.knownHostsPath, ...extra], { env: controlEnv });
   let report;
   try {
@@ -90,6 +101,7 @@ async function converge(ws, forks, run, extra = [], cli = CLI) {
 }
 
 async function ansible(ws, run, extra = []) {
+  await settle();
   const r = await measure('ansible-playbook', [ws.ansiblePlaybook, ...extra], {
     cwd: ws.dir,
     env: { ANSIBLE_CONFIG: ws.ansibleCfg, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_FORCE_COLOR: '0', ANSIBLE_NOCOLOR: '1' },
@@ -108,6 +120,7 @@ async function ansible(ws, run, extra = []) {
 async function floor(lab, ws, run) {
   const spec = join(ws.dir, 'floor.json');
   writeFileSync(spec, JSON.stringify({ privateKeyPath: lab.privateKeyPath, knownHostsPath: lab.knownHostsPath, user: 'root', hosts: lab.hosts.map((h) => ({ address: h.address, port: h.port, root: ROOT })) }));
+  await settle();
   const r = await measure(NODE, [join(REPO, 'bench/floor.mjs'), spec]);
   if (r.code !== 0) throw new Error(`floor failed:\n${r.stderr}`);
   const { stdout: _o, stderr: _e, ...m } = r;
@@ -200,7 +213,7 @@ try {
 } finally {
   rmSync(controlDir, { recursive: true, force: true });
 }
-const loads = results.sizes.flatMap((s) => [...Object.values(s.converge ?? {}), ...Object.values(s.ansible ?? {}), ...Object.values(s.baseline ?? {}), s.floor].flat().flatMap((x) => x.load ?? []));
+const loads = results.sizes.flatMap((s) => [...Object.values(s.converge ?? {}), ...Object.values(s.ansible ?? {}), ...Object.values(s.baseline ?? {}), s.floor].flat().map((x) => x.load?.[0] ?? 0));
 results.loadRange = [Math.min(...loads), maxLoad(results)];
 results.loaded = results.loadRange[1] > results.machine.cores;
 results.targets = evaluateTargets(results);
