@@ -538,8 +538,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     await resolveVaultLookups([playbook, inventory, extraVars]);
     const cache = (await import('./cache-dir.js')).convergeCacheDir();
     (await import('@converge/core')).enableValidatorCache(cache === undefined ? undefined : joinPath(cache, 'validators'));
-    const { PrettyReporter } = await import('./output/pretty.js');
-    const pretty = flags.output === 'pretty' ? new PrettyReporter(stdout as NodeJS.WritableStream & { isTTY?: boolean }, { verbose: (flags.verbose ?? 0) > 0 }) : undefined;
+    const pretty = flags.output === 'pretty' ? new (await import('./output/pretty.js')).PrettyReporter(stdout as NodeJS.WritableStream & { isTTY?: boolean }, { verbose: (flags.verbose ?? 0) > 0 }) : undefined;
     const { runPlaybook } = await import('@converge/engine');
     const report = await runPlaybook({
       playbook,
