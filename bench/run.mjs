@@ -217,14 +217,20 @@ const loads = results.sizes.flatMap((s) => [...Object.values(s.converge ?? {}), 
 results.loadRange = [Math.min(...loads), maxLoad(results)];
 results.loaded = results.loadRange[1] > results.machine.cores;
 results.targets = evaluateTargets(results);
-process.stdout.write(`\n${tableText(results)}\n`);
-if (BASELINE) process.stdout.write(`${baselineTableText(results, BASELINE)}\n`);
+// What the command prints is also kept as Markdown (bench/results/bench-<start>.md, and
+// latest.md), so that the README's table is the file of one run, pasted as it is.
+let text = tableText(results);
+if (BASELINE) text += `\n${baselineTableText(results, BASELINE)}`;
 if (results.startup) {
   const st = results.startup;
-  process.stdout.write(`CLI start-up (median of ${st.runs} warm runs, wall / CPU ms): \`node -e 0\` ${st.nodeEmptyMs} / ${st.cpu.nodeEmptyMs}, \`converge --version\` ${st.versionMs} / ${st.cpu.versionMs}, W50 playbook on an empty inventory ${st.emptyRunMs} / ${st.cpu.emptyRunMs}.\n\n`);
+  text += `\nCLI start-up (median of ${st.runs} warm runs, wall / CPU ms): \`node -e 0\` ${st.nodeEmptyMs} / ${st.cpu.nodeEmptyMs}, \`converge --version\` ${st.versionMs} / ${st.cpu.versionMs}, W50 playbook on an empty inventory ${st.emptyRunMs} / ${st.cpu.emptyRunMs}.\n`;
 }
-process.stdout.write(targetsText(results));
-const file = join(dir, `bench-${results.started.replace(/[:.]/g, '-')}.json`);
+text += `\n${targetsText(results)}`;
+process.stdout.write(`\n${text}`);
+const stamp = results.started.replace(/[:.]/g, '-');
+const file = join(dir, `bench-${stamp}.json`);
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-say(`raw samples: ${file}`);
+writeFileSync(join(dir, `bench-${stamp}.md`), text);
+writeFileSync(join(dir, 'latest.md'), text);
+say(`raw samples: ${file}; the table as printed: ${join(dir, `bench-${stamp}.md`)}`);

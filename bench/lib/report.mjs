@@ -81,7 +81,7 @@ function sizeRows(size) {
 export function tableText(results) {
   const m = results.machine;
   const head = [
-    `\`pnpm bench ${results.argv.join(' ')}\`, ${results.started.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, Linux ${m.kernel}, converge on Node ${results.convergeNode}, ansible-core ${results.ansibleVersion ?? '-'}; ${results.runs} runs per phase, interleaved; load average ${results.loadRange.map((x) => x.toFixed(1)).join('-')} at the samples' starts`,
+    `\`pnpm bench ${results.argv.join(' ')}\`, ${results.started.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, Linux ${m.kernel}, converge on Node ${results.convergeNode}, ansible-core ${results.ansibleVersion ?? '-'}; ${results.runs} run${results.runs === 1 ? "" : "s"} per phase, interleaved; load average ${results.loadRange.map((x) => x.toFixed(1)).join('-')} at the samples' starts`,
     '',
     '| hosts | phase | converge wall s (min / **median** / max) | ansible-playbook wall s | ansible / converge, pairwise | converge / floor, pairwise | CPU s, median (converge / ansible) | round trips/host | load average at sample start |',
     '|---:|---|---|---|---|---|---|---:|---|',
