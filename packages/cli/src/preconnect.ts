@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectionSpec, Transport } from '@converge/core';
-import { isSecret } from '@converge/core/lean';
+import { isSecret, sha256Hex } from '@converge/core/lean';
 
 /** What a run leaves for the next one in its state dir: the playbook it ran and the hosts it reached. */
 interface WarmHosts {
@@ -21,7 +20,7 @@ function holdsSecret(v: unknown): boolean {
 
 /** sha256 of a file's bytes, hex. */
 export function fileSha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+  return sha256Hex(readFileSync(path));
 }
 
 /**

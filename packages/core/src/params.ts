@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kind, type TSchema } from '@sinclair/typebox';
@@ -12,6 +11,7 @@ import { atomicWrite } from './atomic-write.js';
 import { ConvergeError } from './errors.js';
 import { privateDirProblem } from './private-dir.js';
 import { maskValue } from './secret.js';
+import { sha256Hex } from './sha256.js';
 
 // Made on the first validation that the validator cache cannot serve: a run that validates
 // nothing (an empty inventory, `--list-tasks`), or only with cached validators, does not set up ajv.
@@ -100,7 +100,7 @@ function compiled(schema: TSchema): ValidateFunction {
   let v = cache.get(schema);
   if (v) return v;
   const typebox = typeof schema === 'object' && schema !== null && Kind in schema;
-  const key = cacheDir && typebox ? createHash('sha256').update(CODE_VERSION).update('\0').update(JSON.stringify(schema)).digest('hex') : undefined;
+  const key = cacheDir && typebox ? sha256Hex(`${CODE_VERSION}\0${JSON.stringify(schema)}`) : undefined;
   if (key) v = cachedValidator(key);
   if (!v) {
     const ajv = validator();

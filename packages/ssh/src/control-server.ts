@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { connect as netConnect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
+import { sha256Hex } from '@converge/core';
 import type { BecomeSpec, ConnectionSpec, ExecOptions } from '@converge/core';
 import { HostKeyPins } from './host-key-pins.js';
 import { KeyPassphrases } from './key-passphrases.js';
@@ -42,7 +42,7 @@ export interface ControlServerOptions {
 
 /** The identity of a connection: everything that decides how it is made (secrets included, hashed). */
 export function connectionKey(spec: unknown, options: ControlSshOptions): string {
-  return createHash('sha256').update(JSON.stringify(revealSecrets({ spec, options }))).digest('hex');
+  return sha256Hex(JSON.stringify(revealSecrets({ spec, options })));
 }
 
 /**

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { ConvergeError } from '@converge/core/lean';
+import { ConvergeError, sha256Hex } from '@converge/core/lean';
 import type { RunReport } from '../report/report.js';
 
 /** One part of a run split over several controllers (`--shard I/N`): `index` counts from 1. */
@@ -30,7 +29,7 @@ export function parseShard(text: string): Shard {
  */
 export function shardHosts(hosts: Iterable<string>, shard: Shard): Set<string> {
   const ordered = [...new Set(hosts)]
-    .map((h) => ({ h, k: createHash('sha256').update(h).digest('hex') }))
+    .map((h) => ({ h, k: sha256Hex(h) }))
     .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.h < b.h ? -1 : 1));
   return new Set(ordered.filter((_x, i) => i % shard.count === shard.index - 1).map((x) => x.h));
 }
