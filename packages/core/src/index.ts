@@ -17,6 +17,7 @@ export type { BecomeHandshakeOptions } from './become.js';
 export { LocalTransport } from './local-transport.js';
 export { defineFact, factCommand, stableJson, resourcesOverlap } from './fact.js';
 export { atomicWrite } from './atomic-write.js';
+export { privateDirProblem } from './private-dir.js';
 export type { Fact, FactDefinition, FactRequest, FactOutput } from './fact.js';
 export type { FactProbeHints, PlanProbeHints } from './probe-hints.js';
 export { defineModule, callSite, factValue } from './module.js';
@@ -51,7 +52,7 @@ export type { Block, BlockOptions, TaskListItem } from './block.js';
 export type { Play, Playbook, RoleDefinition, RoleUse, HostOrder } from './playbook.js';
 export { Type } from '@sinclair/typebox';
 export type { Static, TSchema } from '@sinclair/typebox';
-export { validateParams, cloneParams } from './params.js';
+export { enableValidatorCache, validateParams, cloneParams } from './params.js';
 export { sha256Hex } from './sha256.js';
 export { SecretValue, OrSecret } from './schema.js';
 /** @deprecated Import it from `@converge/core/testing`, with the other test helpers. */

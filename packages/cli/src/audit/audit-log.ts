@@ -27,6 +27,8 @@ export interface AuditRunInfo {
   skipTags?: string[];
   /** Names of extra vars (`-e`); never their values. */
   extraVarNames?: string[];
+  /** The part of a split run (`--shard I/N`): the records of each part are in its own audit log. */
+  shard?: { index: number; count: number };
 }
 
 /** How a run ended; `interrupted`: stopped by a signal (SIGINT, SIGTERM, SIGHUP) before its end. */
@@ -48,6 +50,7 @@ export type AuditRecord =
       tags?: string[];
       skipTags?: string[];
       extraVarNames?: string[];
+      shard?: { index: number; count: number };
       pid: number;
     }
   | { type: 'task'; run: string; time: string; host: string; play: string; task: string; module: string; status: 'changed' | 'failed'; changes: unknown[]; ignored?: boolean; handler?: boolean; message?: string; code?: string }
@@ -202,6 +205,7 @@ export class AuditLog {
       ...(i.tags?.length ? { tags: i.tags } : {}),
       ...(i.skipTags?.length ? { skipTags: i.skipTags } : {}),
       ...(i.extraVarNames?.length ? { extraVarNames: i.extraVarNames } : {}),
+      ...(i.shard ? { shard: i.shard } : {}),
       pid: process.pid,
     };
     this.#append(record, NOTICE);
