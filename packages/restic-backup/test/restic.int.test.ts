@@ -17,7 +17,7 @@ import type { RunEvent, RunReport } from '@converge/engine';
 import { copy, command, file, user } from '@converge/modules';
 import { changedTasks, failures, generateEd25519KeyPair, runPlays, runTasks, startHosts, type TestHosts } from '@converge/testing';
 import { resticRepository, resticRestoreDrill, resticStatus } from '@converge/restic-backup';
-import { backup } from '../../../roles/backup/index.js';
+import { backup } from '../../../roles/backup/src/index.js';
 
 const require = createRequire(import.meta.url);
 // s3rver 3.7.1 checks request signatures against the keys of its one account; a random key

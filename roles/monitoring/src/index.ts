@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { ConvergeError, defineRole } from '@converge/core';
 import type { RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt, systemd } from '@converge/modules';
@@ -148,7 +149,7 @@ export function monitoringPrometheusParams(h: TaskContext): PrometheusServerPara
  */
 export const monitoringRole = defineRole({
   name: 'monitoring',
-  baseDir: import.meta.dirname,
+  baseDir: join(import.meta.dirname, '..'),
   defaults: { monitoring: {} },
   tasks: [
     apt({ name: ['prometheus-node-exporter', 'curl'], state: 'present', update_cache: true, cache_valid_time: 3600 }, { name: 'install node_exporter' }),

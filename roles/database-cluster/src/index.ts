@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { ConvergeError, defineRole } from '@converge/core';
 import type { Play, RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt } from '@converge/modules';
@@ -72,7 +73,7 @@ function clusterParams(ctx: TaskContext): ClusterParams {
  */
 export const databaseClusterRole = defineRole({
   name: 'database-cluster',
-  baseDir: import.meta.dirname,
+  baseDir: join(import.meta.dirname, '..'),
   defaults: { galera: { cluster_name: 'galera' } },
   tasks: [
     apt({ name: ['mariadb-server', 'galera-4', 'mariadb-backup', 'socat'], state: 'present', update_cache: true, cache_valid_time: 3600 }, { name: 'install MariaDB and Galera' }),

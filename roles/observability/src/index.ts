@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { defineRole } from '@converge/core';
 import type { RoleUse, TaskContext } from '@converge/core';
 import { apt, file, group, systemd, user } from '@converge/modules';
@@ -39,7 +40,7 @@ const installs = (h: TaskContext): boolean => cfg(h).install !== false;
  */
 export const observabilityRole = defineRole({
   name: 'observability',
-  baseDir: import.meta.dirname,
+  baseDir: join(import.meta.dirname, '..'),
   defaults: { observability: {} },
   tasks: [
     apt({ name: ['ca-certificates'] }, { name: 'CA certificates for https repositories' }),

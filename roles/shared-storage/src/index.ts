@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { ConvergeError, defineRole } from '@converge/core';
 import type { RoleDefinition, RoleUse, TaskContext } from '@converge/core';
 import { apt, systemd } from '@converge/modules';
@@ -58,7 +59,7 @@ const isClient = (h: TaskContext): boolean => (cfg(h).mounts ?? []).length > 0;
 export function sharedStorageRole(mounts = 0): RoleDefinition {
   return defineRole({
     name: 'shared-storage',
-    baseDir: import.meta.dirname,
+    baseDir: join(import.meta.dirname, '..'),
     defaults: { shared_storage: {} satisfies SharedStorageVars },
     tasks: [
       // nfs-common first: nfs-kernel-server depends on it, and a host that is both gets each package from its own task.

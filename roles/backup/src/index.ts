@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { ConvergeError, defineRole, isSecret } from '@converge/core';
 import type { RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt } from '@converge/modules';
@@ -81,7 +82,7 @@ function configOf(h: TaskContext): BackupConfig {
  */
 export const backupRole = defineRole({
   name: 'backup',
-  baseDir: import.meta.dirname,
+  baseDir: join(import.meta.dirname, '..'),
   defaults: { restic_backup: { repositories: [], jobs: [] } satisfies BackupConfig },
   tasks: [
     apt(

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { defineRole } from '@converge/core';
 import type { RoleUse } from '@converge/core';
 import { apt, systemd } from '@converge/modules';
@@ -60,7 +61,7 @@ export function haproxyParams(vars: Readonly<Record<string, unknown>>): HaproxyC
  */
 export const loadBalancerRole = defineRole({
   name: 'load-balancer',
-  baseDir: import.meta.dirname,
+  baseDir: join(import.meta.dirname, '..'),
   defaults: { haproxy: {} satisfies HaproxyConfigParams, haproxy_metrics_bind: '*:8405', load_balancer_vip: null },
   tasks: [
     apt({ name: ['haproxy', 'socat'], state: 'present', update_cache: true, cache_valid_time: 3600 }, { name: 'install haproxy and socat' }),

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { ConvergeError, defineRole } from '@converge/core';
 import type { RoleUse, TaskContext } from '@converge/core';
 import { apt, copy, systemd } from '@converge/modules';
@@ -172,7 +173,7 @@ const vars = (c: TaskContext): SshHardeningVars => {
  */
 export const sshHardeningRole = defineRole({
   name: 'ssh-hardening',
-  baseDir: import.meta.dirname,
+  baseDir: join(import.meta.dirname, '..'),
   defaults: { ssh_hardening: {} satisfies SshHardeningVars },
   tasks: [
     apt({ name: ['openssh-server', 'fail2ban', 'python3-systemd', 'nftables'], state: 'present', update_cache: true, cache_valid_time: 3600 }, { name: 'install sshd and fail2ban' }),

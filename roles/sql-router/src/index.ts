@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { defineRole } from '@converge/core';
 import type { Play, RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt, group, systemd, user } from '@converge/modules';
@@ -67,7 +68,7 @@ const installs = (h: TaskContext): boolean => cfg(h).install !== false;
  */
 export const sqlRouterRole = defineRole({
   name: 'sql-router',
-  baseDir: import.meta.dirname,
+  baseDir: join(import.meta.dirname, '..'),
   defaults: { sql_router: {} },
   tasks: [
     apt({ name: ['ca-certificates', 'curl'] }, { name: 'CA certificates and curl (REST API account)' }),
