@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConvergeError, defineRole, isSecret } from '@converge/core';
+import { ConvergeError, defineRole, isSecret, useRole } from '@converge/core';
 import type { RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt } from '@converge/modules';
 import { restic } from '@converge/restic-backup';
@@ -106,7 +106,7 @@ export const backupRole = defineRole({
  */
 export function backup(config: BackupConfig): RoleUse {
   checkBackupConfig(config);
-  return { role: backupRole, vars: { restic_backup: config } satisfies BackupVars };
+  return useRole(backupRole, { restic_backup: config } satisfies BackupVars);
 }
 
 export default backupRole;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConvergeError, defineRole } from '@converge/core';
+import { ConvergeError, defineRole, useRole } from '@converge/core';
 import type { RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt, systemd } from '@converge/modules';
 import { mariadb } from '@converge/mariadb-galera';
@@ -175,7 +175,7 @@ export const monitoringRole = defineRole({
 
 /** The role with its `monitoring` var, typed: `roles: [monitoring({ ... })]`. */
 export function monitoring(vars: MonitoringVars): RoleUse {
-  return { role: monitoringRole, vars: { monitoring: vars } };
+  return useRole(monitoringRole, { monitoring: vars });
 }
 
 export default monitoringRole;

@@ -1,4 +1,4 @@
-import type { BecomeMethod, BecomeSpec, ConvergeError, FactRequest, HostFacts, HostInfo, ModuleDefinition, Play, PrepareContext, RegisteredResult, SourceLocation, Task, TaskContext } from '@converge/core';
+import type { BecomeMethod, BecomeSpec, ConvergeError, FactRequest, HostFacts, HostInfo, ModuleDefinition, Play, Playbook, PrepareContext, RegisteredResult, SourceLocation, Task, TaskContext } from '@converge/core';
 import type { RunOptions } from '../run/run-options.js';
 import type { MagicVars } from './task-vars.js';
 import type { HostReads } from './unknown-reads.js';
@@ -100,7 +100,7 @@ export interface PlayPlan {
 
 /** What stays the same for every task of a play on a host. */
 export interface PrepEnv {
-  options: Pick<RunOptions, 'inventory' | 'extraVars' | 'tags' | 'skipTags' | 'becomePassword' | 'becomeDefaults' | 'verbosity'>;
+  options: Pick<RunOptions, 'inventory' | 'extraVars' | 'tags' | 'skipTags' | 'becomePassword' | 'becomeDefaults' | 'verbosity'> & { playbook?: Pick<Playbook, 'site'> };
   play: Play;
   host: string;
   check: boolean;
