@@ -11,6 +11,7 @@ import { registerRender } from './commands/render.js';
 import { controlPersistMs, registerControl } from './commands/control.js';
 import { registerReport } from './commands/report.js';
 import { registerValidate } from './commands/validate.js';
+import { registerInit } from './commands/init.js';
 import { loadCliInventory } from './inventory-sources.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -262,6 +263,7 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
   registerControl(program, { stdout });
   registerReport(program, { stdout, setCode: (c) => (code = c) });
   registerValidate(program, { stdout, stderr, setExitCode: (c) => (code = c) });
+  registerInit(program, { stdout, stderr, version: VERSION });
 
   try {
     await program.parseAsync(normaliseAliases(argv), { from: 'user' });
