@@ -586,7 +586,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       },
     });
     if (flags.output === 'json' || flags.reportFile !== undefined) {
-      const json = (await import('./output/json.js')).renderJson(report);
+      const json = (await import('./output/json.js')).renderJson(report, audit.facts());
       if (flags.output === 'json') stdout.write(json);
       if (flags.reportFile !== undefined) await (await import('@converge/core')).atomicWrite(resolvePath(flags.reportFile), json);
     }

@@ -53,7 +53,7 @@ export type AuditRecord =
       shard?: { index: number; count: number };
       pid: number;
     }
-  | { type: 'task'; run: string; time: string; host: string; play: string; task: string; module: string; status: 'changed' | 'failed'; changes: unknown[]; ignored?: boolean; handler?: boolean; message?: string; code?: string }
+  | { type: 'task'; run: string; time: string; host: string; play: string; task: string; module: string; status: 'changed' | 'failed'; changes: unknown[]; ignored?: boolean; handler?: boolean; message?: string; code?: string; site?: string }
   | { type: 'host-unreachable'; run: string; time: string; host: string; message: string }
   /**
    * Host key checking was off for a host (StrictHostKeyChecking no, `ansible_host_key_checking`,
@@ -109,7 +109,7 @@ export class AuditLog {
   readonly #sinks: AuditSink[];
   #info: AuditRunInfo;
   readonly #started = Date.now();
-  #startWritten = false;
+  #startRecord: Extract<AuditRecord, { type: 'run-start' }> | undefined;
   #ended = false;
   /** Tasks started and not yet finished, by `host\0task`. */
   readonly #running = new Map<string, { host: string; task: string; module: string }>();
@@ -178,6 +178,7 @@ export class AuditLog {
           ...(r.handler ? { handler: true } : {}),
           ...(r.status === 'failed' && r.message ? { message: r.message } : {}),
           ...(r.code ? { code: r.code } : {}),
+          ...(r.site ? { site: r.site } : {}),
         },
         r.status === 'failed' && !r.ignored ? WARNING : NOTICE,
       );
@@ -187,11 +188,19 @@ export class AuditLog {
     }
   };
 
-  #start(hosts: string[]): void {
-    if (this.#startWritten) return;
-    this.#startWritten = true;
+  /**
+   * The run's audit facts, as its `run-start` record holds them (writes that record when it is
+   * not written yet): the run id, operator and git facts, playbook and inventory hashes, mode.
+   * What `--output json` adds as `audit`, so a report made from it names who ran what.
+   */
+  facts(): Extract<AuditRecord, { type: 'run-start' }> {
+    return this.#start([]);
+  }
+
+  #start(hosts: string[]): Extract<AuditRecord, { type: 'run-start' }> {
+    if (this.#startRecord) return this.#startRecord;
     const i = this.#info;
-    const record: AuditRecord = {
+    const record: Extract<AuditRecord, { type: 'run-start' }> = {
       type: 'run-start',
       run: this.run,
       time: new Date(this.#started).toISOString(),
@@ -208,7 +217,9 @@ export class AuditLog {
       ...(i.shard ? { shard: i.shard } : {}),
       pid: process.pid,
     };
+    this.#startRecord = record;
     this.#append(record, NOTICE);
+    return record;
   }
 
   /** Writes `run-end` from the report (or the error that stopped the run) and closes the log. */

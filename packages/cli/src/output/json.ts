@@ -1,12 +1,23 @@
 import type { RunReport } from '@converge/engine';
 import { maskValue } from '@converge/core/lean';
+import type { AuditRecord } from '../audit/audit-log.js';
+
+/** A run's `--output json` document: the run report, and the run's audit facts when it kept an audit log. */
+export type RunDocument = RunReport & { audit?: Omit<Extract<AuditRecord, { type: 'run-start' }>, 'type'> };
 
 /**
  * The `--output json` document: `{ summary: { host: { ok, changed, failed, skipped,
  * unreachable, ignored } }, tasks: [ { host, play, task, module, status, changes, diff?, … } ],
  * stats: { host: { roundTrips, durationMs } }, check, unreachable?: { host: { message, code,
- * hint } } }`. Secrets are masked.
+ * hint } }, audit?: { run, time, operator, playbook, inventory, hosts, check, diff, … } }`
+ * (`audit`: the run's `run-start` audit record, see {@link AuditLog}). Secrets are masked.
  */
-export function renderJson(report: RunReport): string {
-  return `${JSON.stringify(maskValue(report), null, 2)}\n`;
+export function renderJson(report: RunReport, audit?: Extract<AuditRecord, { type: 'run-start' }>): string {
+  const doc: RunDocument = audit ? { ...report, audit: withoutType(audit) } : report;
+  return `${JSON.stringify(maskValue(doc), null, 2)}\n`;
+}
+
+function withoutType(r: Extract<AuditRecord, { type: 'run-start' }>): Omit<Extract<AuditRecord, { type: 'run-start' }>, 'type'> {
+  const { type: _type, ...rest } = r;
+  return rest;
 }
