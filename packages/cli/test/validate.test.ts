@@ -83,7 +83,7 @@ describe('converge validate', () => {
     expect(params).toHaveLength(1);
     expect(params[0]).toMatchObject({ file, line: lineOf(BAD_PLAYBOOK, 'loadBalancer({') });
     expect(params[0]?.message).toContain('task "haproxy.cfg" (haproxy.config) on lb1: invalid params:\n  /backends/0/balance: must be one of "roundrobin", "static-rr", "leastconn"');
-    expect(params[0]?.message).toMatch(/\(got "roundrobn"\)\n {2}\(in role "load-balancer", its task at .*roles\/load-balancer\/(src|dist)\/index\.(ts|js):\d+:\d+\)/);
+    expect(params[0]?.message).toMatch(/\(got "roundrobn"\) \(task of role "load-balancer" at .*roles\/load-balancer\/(src|dist)\/index\.(ts|js):\d+:\d+\)$/);
     expect(report.problems).toHaveLength(3);
     expect(connections).toBe(0);
   });

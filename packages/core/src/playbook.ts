@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { TaskListItem } from './block.js';
 import type { SourceLocation } from './errors.js';
-import { callSite, type AnyVars, type Task } from './module.js';
+import { callerOutside, callSite, type AnyVars, type Task } from './module.js';
 import type { BecomeMethod } from './transport.js';
 
 /**
@@ -201,18 +201,6 @@ function checkedSchema(v: unknown, fn: string): VarsSchema {
 export function useRole<V extends object>(role: RoleDefinition<V>, vars?: GivenVars<V>): RoleUse {
   const site = callerOutside(new Error().stack, role.baseDir);
   return { role, ...(vars ? { vars } : {}), ...(site ? { site } : {}) };
-}
-
-/** The first frame of a stack below the function that made it that is not in `dir` (nor in Node itself). */
-function callerOutside(stack: string | undefined, dir: string | undefined): SourceLocation | undefined {
-  const frames = (stack ?? '').split('\n').slice(2);
-  for (let i = 0; i < frames.length; i++) {
-    const site = callSite(['', '', frames[i]].join('\n'));
-    if (!site) continue;
-    if (dir && (site.file === dir || site.file.startsWith(dir.endsWith('/') ? dir : `${dir}/`))) continue;
-    return site;
-  }
-  return undefined;
 }
 
 /** True for a value made by {@link definePlaybook}. */

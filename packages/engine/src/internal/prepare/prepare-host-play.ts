@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { cloneParams, ConvergeError, formatLocation, isBlock, validateParams, validateVars } from '@converge/core';
+import { cloneParams, ConvergeError, isBlock, validateParams, validateVars } from '@converge/core';
 import type { BecomeMethod, Block, Playbook, RoleDefinition, RoleUse, SourceLocation, Task, TaskListItem } from '@converge/core';
 import { asConvergeError } from '../report/failure.js';
 import { walkNodes, type HostPlay, type PlanNode, type PrepEnv, type Scope, type TaskNode, type Unit } from './plan-nodes.js';
@@ -94,10 +94,8 @@ export async function prepareHostPlay(env: PrepEnv, playbookDir: string, errors:
   for (const u of unitsOf(env)) {
     build.unit = unitOf(env, u, playbookDir);
     checkDeclaredVars(env, u, build.unit, errors);
-    const before = errors.length;
     nodes.push(...(await buildNodes(build, u.tasks, rootScope, false)));
     handlers.push(...((await buildNodes(build, u.handlers, rootScope, true)) as TaskNode[]));
-    if (u.role && u.roleSite) for (let i = before; i < errors.length; i++) errors[i] = atRoleUse(errors[i] as ConvergeError, u.role, u.roleSite);
   }
   checkNotify(env, nodes, handlers, errors);
   const gatherFacts = play.gatherFacts === true || walkNodes([...nodes, ...handlers]).some((n) => n.waitsFor === 'facts');
@@ -108,8 +106,8 @@ export async function prepareHostPlay(env: PrepEnv, playbookDir: string, errors:
 interface UnitSource {
   role?: RoleDefinition;
   roleParams?: Record<string, unknown>;
-  /** Where the play uses the role ({@link useRole}), else where the playbook is defined: where the role's problems point. */
-  roleSite?: SourceLocation;
+  /** Where the playbook asked for the role. */
+  usedAt?: SourceLocation;
   tasks: readonly TaskListItem[];
   handlers: readonly Task[];
 }
@@ -119,8 +117,8 @@ function unitsOf({ play, options }: PrepEnv): UnitSource[] {
   for (const use of play.roles ?? []) {
     const role = 'role' in use ? use.role : (use as RoleDefinition);
     const roleParams = 'role' in use ? (use as Exclude<RoleUse, RoleDefinition>).vars : undefined;
-    const roleSite = ('role' in use ? (use as Exclude<RoleUse, RoleDefinition>).site : undefined) ?? options.playbook?.site;
-    units.push({ role, ...(roleParams ? { roleParams } : {}), ...(roleSite ? { roleSite } : {}), tasks: role.tasks, handlers: role.handlers ?? [] });
+    const usedAt = ('role' in use ? (use as Exclude<RoleUse, RoleDefinition>).site : undefined) ?? options.playbook.site;
+    units.push({ role, ...(roleParams ? { roleParams } : {}), ...(usedAt ? { usedAt } : {}), tasks: role.tasks, handlers: role.handlers ?? [] });
   }
   units.push({ tasks: play.tasks ?? [], handlers: play.handlers ?? [] });
   return units;
@@ -141,6 +139,7 @@ function unitOf(env: PrepEnv, u: UnitSource, playbookDir: string): Unit {
   });
   const roleDir = u.role?.baseDir;
   return {
+    ...(u.role ? { role: { name: u.role.name, ...(u.usedAt ? { usedAt: u.usedAt } : {}) } } : {}),
     lower,
     upper,
     baseDir: roleDir ?? playbookDir,
@@ -162,22 +161,9 @@ function checkDeclaredVars(env: PrepEnv, u: UnitSource, unit: Unit, errors: Conv
     validateVars(schema, { ...unit.lower, ...unit.upper.params, ...unit.upper.magic }, u.role ? `role "${u.role.name}" of play "${env.play.name}" on ${env.host}` : `play "${env.play.name}" on ${env.host}`);
   } catch (e) {
     const err = asConvergeError(e, 'CONVERGE_VARS');
-    const at = u.roleSite ?? env.options.playbook?.site;
+    const at = u.usedAt ?? env.options.playbook.site;
     errors.push(at ? new ConvergeError(err.code, err.message, { cause: err, location: at, ...(err.hint ? { hint: err.hint } : {}) }) : err);
   }
-}
-
-/**
- * A problem found in a role's task, pointed at where the play uses the role (what the playbook's
- * author can change), with the task's own place in the role in the message. Problems located in
- * a file of another kind (a template of the role, with its line) keep their location.
- */
-function atRoleUse(err: ConvergeError, role: RoleDefinition, use: SourceLocation): ConvergeError {
-  const own = err.location;
-  const inRoleCode = own === undefined || (/\.(m|c)?(t|j)s$/.test(own.file) && (role.baseDir === undefined || own.file.startsWith(role.baseDir)));
-  if (!inRoleCode) return err;
-  const taskAt = own ? ` at ${formatLocation(own)}` : '';
-  return new ConvergeError(err.code, `${err.message}\n  (in role "${role.name}", its task${taskAt})`, { cause: err, location: use, ...(err.hint ? { hint: err.hint } : {}) });
 }
 
 /** What building a host's tree carries along: the unit being built and the position of items in the play (for messages). */
@@ -294,7 +280,7 @@ async function prepareNode(env: PrepEnv, unit: Unit, task: Task, scope: Scope, h
         const bad = task.module.validate?.(params as never);
         if (bad) throw new ConvergeError('CONVERGE_PARAMS', `${where}: ${bad}`);
       } catch (e) {
-        errors.push(located(asConvergeError(e, 'CONVERGE_PARAMS'), task.site, where, env.host));
+        errors.push(located(asConvergeError(e, 'CONVERGE_PARAMS'), task.site, where, env.host, unit.role));
         return undefined;
       }
     }
