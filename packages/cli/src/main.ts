@@ -89,7 +89,7 @@ const FLAG_ALIASES: Readonly<Record<string, string>> = {
 const UNSUPPORTED_FLAGS: Readonly<Record<string, { flag: string; why: string }>> = {
   flushCache: { flag: '--flush-cache', why: 'converge keeps no fact cache between runs: facts are probed on every run' },
   step: { flag: '--step', why: 'converge has no interactive step mode; use --check --diff to see each change first' },
-  syntaxCheck: { flag: '--syntax-check', why: 'a TypeScript playbook is checked when it loads: use --list-tasks (loads and validates, contacts no host) or tsc' },
+  syntaxCheck: { flag: '--syntax-check', why: 'use converge validate -i INVENTORY PLAYBOOK.ts, which type-checks the playbook and checks every host\'s vars and every task\'s params without contacting a host' },
   modulePath: { flag: '--module-path', why: 'converge modules are TypeScript imports in the playbook, not files on a search path' },
   scpExtraArgs: { flag: '--scp-extra-args', why: 'converge copies files over its own SSH connection (no scp program); put ssh options in --ssh-common-args' },
   sftpExtraArgs: { flag: '--sftp-extra-args', why: 'converge copies files over its own SSH connection (no sftp program); put ssh options in --ssh-common-args' },
