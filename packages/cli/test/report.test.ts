@@ -71,6 +71,14 @@ describe('converge report --html', () => {
     expect(html).toContain('data-status="changed"');
     expect(html).not.toContain('data-status="ok"');
     expect(html).not.toContain(SECRET);
+    // A range: a second run (a check) in the same log, both on one page.
+    expect((await cli(['-i', join(dir, 'hosts.ini'), join(dir, 'site.ts'), '--check', '--output', 'json'])).code).toBe(0);
+    const range = await cli(['report', '--html', join(dir, 'range.html'), '--audit-log', join(dir, '.converge', 'audit.jsonl'), '--since', '2000-01-01']);
+    expect(range.stdout).toBe(`wrote ${join(dir, 'range.html')}: 2 runs, 2 hosts\n`);
+    const both = readFileSync(join(dir, 'range.html'), 'utf8');
+    expect(both).toContain('<title>converge runs (2)</title>');
+    expect(both.match(/<section class="run"/g)).toHaveLength(2);
+    expect(both).toContain('>Check of <code>');
     const none = await cli(['report', '--html', join(dir, 'none.html'), '--audit-log', join(dir, '.converge', 'audit.jsonl'), '--run', 'ffffffff']);
     expect(none.code).toBe(5);
     expect(none.stderr).toContain('matches --run ffffffff');
