@@ -2,12 +2,13 @@
 // from its tarball: the manifest fields a registry shows, built JavaScript with declarations as
 // entry points, the workspace's LICENSE and its one version. (Packing and installing the
 // tarballs for real is test/product/install.int.test.ts.)
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { publishablePackages, releaseFacts, releaseProblems } from '../scripts/release.mjs';
-import { workspacePackages } from '../scripts/workspace.mjs';
+import { REPO_ROOT, workspacePackages } from '../scripts/workspace.mjs';
 
 const packages = workspacePackages();
 const publishable = publishablePackages(packages);
@@ -28,6 +29,11 @@ describe('the release', () => {
     expect(manifest('@converge/cli').bin).toEqual({ converge: './bin/converge.js' });
     expect(manifest('@converge/testing').files).toContain('scripts');
     expect(readFileSync(join(publishable.find((p) => p.name === '@converge/testing')!.dir, 'scripts/build-image.sh'), 'utf8')).toContain('debootstrap');
+  });
+
+  it('npx converge at the root of the workspace runs its CLI (the root depends on @converge/cli)', () => {
+    const version = execFileSync('npx', ['--no-install', 'converge', '--version'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'error' } }).trim();
+    expect(version).toBe(releaseFacts().version);
   });
 
   const facts = { version: '1.2.3', license: 'Apache-2.0', repositoryUrl: 'git+https://example.test/converge.git', licenseText: 'the license\n' };
