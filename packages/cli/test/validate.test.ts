@@ -2,7 +2,7 @@
 // without contacting any host. The playbooks are written outside the repository, as a team's
 // own are, and import the packages and a role by name. The hosts' address is a TCP listener of
 // this test: it must see no connection.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,14 @@ const BAD_PLAYBOOK = [
   '',
 ].join('\n');
 
+const TEMPLATE_PLAYBOOK = [
+  "import { definePlaybook } from '@converge/core';",
+  "import { template } from '@converge/modules';",
+  '',
+  "export default definePlaybook({ name: 'app', hosts: 'web', tasks: [template({ src: 'app.conf.j2', dest: '/etc/app.conf' })] });",
+  '',
+].join('\n');
+
 const GOOD_PLAYBOOK = BAD_PLAYBOOK.replace('htp_port', 'http_port').replace('roundrobn', 'roundrobin');
 
 beforeAll(async () => {
@@ -47,6 +55,9 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'empty.ini'), '[web]\n\n[lb:children]\nweb\n');
   writeFileSync(join(dir, 'bad.ts'), BAD_PLAYBOOK);
   writeFileSync(join(dir, 'good.ts'), GOOD_PLAYBOOK);
+  mkdirSync(join(dir, 'templates'));
+  writeFileSync(join(dir, 'templates', 'app.conf.j2'), 'listen {{ http_port }}\nworkers {{ app_workers }}\n');
+  writeFileSync(join(dir, 'template.ts'), TEMPLATE_PLAYBOOK);
 });
 
 afterAll(async () => {
@@ -88,6 +99,19 @@ describe('converge validate', () => {
     expect(r.stderr).toContain('converge: error [CONVERGE_VARS] play "app" on web2');
     expect(r.stderr).toMatch(new RegExp(`\\n {2}at .*bad\\.ts:${lineOf(BAD_PLAYBOOK, 'loadBalancer({')}`));
     expect(r.stdout).toMatch(/^2 problems: .*bad\.ts with .*hosts\.ini: 3 hosts, \d+ tasks checked, not type-checked\n$/);
+    expect(connections).toBe(0);
+  });
+
+  it("reports a template's unknown var on every host, at the template's line", async () => {
+    const r = await cli(['validate', '-i', join(dir, 'good-hosts.ini'), join(dir, 'template.ts'), '--no-type-check', '--output', 'json']);
+    expect(r.code).toBe(4);
+    const report = JSON.parse(r.stdout) as { problems: Problem[] };
+    const file = join(dir, 'templates', 'app.conf.j2');
+    expect(report.problems).toEqual(
+      ['web1', 'web2'].map((host) =>
+        expect.objectContaining({ code: 'CONVERGE_TEMPLATE', message: `task "template /etc/app.conf" (template) on ${host}: template ${file}:2: 'app_workers' is undefined`, file, line: 2 }),
+      ),
+    );
     expect(connections).toBe(0);
   });
 
