@@ -63,6 +63,12 @@ describe('converge report --html', () => {
     expect(html).not.toMatch(/<script|<link|src="http|href="http/);
   });
 
+  it('asks for --html when given neither it nor merge (report merge is the same command group)', async () => {
+    const r = await cli(['report', '--from-json', runJson]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('report: give --html FILE (the page to write), or use report merge');
+  });
+
   it('makes the page from the audit log: the changed and failed tasks, said to be all the log records', async () => {
     const r = await cli(['report', '--html', join(dir, 'from-audit.html'), '--audit-log', join(dir, '.converge', 'audit.jsonl')]);
     expect(r.code).toBe(0);
