@@ -281,17 +281,19 @@ async function writeRetry(
 
 function reportError(e: unknown, stderr: NodeJS.WritableStream): number {
   if (isConvergeError(e)) {
-    let text = `converge: error [${e.code}] ${e.message}`;
+    // The message, detail and hint may hold data (a value, a host's stderr): masked; the frame
+    // and the location (a path the user gave) are converge's and the user's own words.
+    let text = `converge: error [${e.code}] ${maskText(e.message)}`;
     if (e.location) text += `\n  at ${formatLocation(e.location)}`;
-    if (e.detail) text += `\n  ${e.detail.split('\n').join('\n  ')}`;
-    if (e.hint) text += `\n  hint: ${e.hint}`;
-    stderr.write(`${maskText(text)}\n`);
+    if (e.detail) text += `\n  ${maskText(e.detail).split('\n').join('\n  ')}`;
+    if (e.hint) text += `\n  hint: ${maskText(e.hint)}`;
+    stderr.write(`${text}\n`);
     if (['CONVERGE_PARAMS', 'CONVERGE_TEMPLATE', 'CONVERGE_PLAYBOOK', 'CONVERGE_INVENTORY', 'CONVERGE_VARS', 'CONVERGE_RESIDENCY'].includes(e.code)) return ExitCode.parseError;
     if (e.code === 'CONVERGE_OPTIONS') return ExitCode.badOptions;
     return ExitCode.error;
   }
   const err = e as Error;
-  stderr.write(`${maskText(`converge: internal error: ${err?.stack ?? String(e)}`)}\n`);
+  stderr.write(`converge: internal error: ${maskText(err?.stack ?? String(e))}\n`);
   return ExitCode.error;
 }
 

@@ -38,3 +38,31 @@ describe('Secret masking', () => {
     expect(maskText('a part-5521-and-more b')).toBe(`a ${SECRET_MASK} b`);
   });
 });
+
+describe('masking by value: lines, trailing newlines, short and common-word secrets', () => {
+  it.each<[string, string, string, string]>([
+    ['a value ending in a newline, shown trimmed', 'pwfile-canary-41\n', 'out: pwfile-canary-41', `out: ${SECRET_MASK}`],
+    ['each line of a multi-line value', '-----BEGIN KEY-----\nline-one-canary-88\nline-two-canary-88\n-----END KEY-----\n', '+line-two-canary-88', `+${SECRET_MASK}`],
+    ['a line of a multi-line value with \\r\\n', 'crlf-first-line-1\r\ncrlf-second-line-2\r\n', 'x crlf-second-line-2 y', `x ${SECRET_MASK} y`],
+    ['the whole multi-line value as one mask', 'whole-a-canary-1\nwhole-b-canary-2', 'k=whole-a-canary-1\nwhole-b-canary-2;', `k=${SECRET_MASK};`],
+    ['a long value inside a longer word', 'glued-canary-77', 'xglued-canary-77y', `x${SECRET_MASK}y`],
+    ['a 4-7 character value standing as a word', 'blue7', 'password=blue7, ok', `password=${SECRET_MASK}, ok`],
+    ['a 4-7 character value inside a word is left (group_vars)', 'group', '/inv/group_vars/all.yml', '/inv/group_vars/all.yml'],
+    ['a common word as a secret, inside other words', 'changed', 'unchanged: changedness', 'unchanged: changedness'],
+    ['a common word as a secret, as a word', 'changed', 'it changed.', `it ${SECRET_MASK}.`],
+    ['a 1-3 character value is masked as a whole text only', 'q7', ' q7\n', SECRET_MASK],
+    ['a 1-3 character value inside text is left', 'q8', 'q8 is here', 'q8 is here'],
+  ])('%s', (_what, value, text, masked) => {
+    secret(value);
+    expect(maskText(text)).toBe(masked);
+  });
+
+  it('a replacement function keeps different secrets apart', () => {
+    secret('apart-one-canary');
+    secret('apart-two-canary');
+    expect(maskText('a=apart-one-canary b=apart-two-canary', (s) => `<${s.length}:${s.slice(-3)}>`)).toBe('a=<16:ary> b=<16:ary>');
+    const seen: string[] = [];
+    maskText('apart-two-canary', (s) => (seen.push(s), '#'));
+    expect(seen).toEqual(['apart-two-canary']);
+  });
+});

@@ -105,33 +105,85 @@ export function reveal<T>(v: T | Secret): T | string {
   return isSecret(v) ? v.reveal() : v;
 }
 
-const registry: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('converge.secret.registry')] ??= new Set<string>()) as Set<string>;
+/**
+ * How a remembered value is masked, by its length:
+ * - `anywhere` (8 characters and more): every occurrence, also inside a longer word;
+ * - `word` (4 to 7): occurrences that stand as a word of their own (not glued to letters, digits
+ *   or `_`), so that a short secret such as `changed` or `group` does not cut into
+ *   `unchanged` or `group_vars`, where masking would corrupt the text and point at the secret;
+ * - `whole` (1 to 3): only a text that is the value and nothing else (a command's output, a
+ *   field), as a shorter value inside text would mask ordinary words.
+ */
+type MaskKind = 'anywhere' | 'word' | 'whole';
 
-/** Remembers a value to be masked wherever it appears. Values shorter than 4 characters are not masked by value (they would mask ordinary text); they are still masked where they travel as a {@link Secret}. */
+/** Values at least this long are masked anywhere in text. */
+const MASK_ANYWHERE = 8;
+/** Values at least this long (and shorter than {@link MASK_ANYWHERE}) are masked as words. */
+const MASK_AS_WORD = 4;
+
+const registry: Map<string, MaskKind> = ((globalThis as Record<symbol, unknown>)[Symbol.for('converge.secret.registry.v2')] ??= new Map<string, MaskKind>()) as Map<string, MaskKind>;
+
+/**
+ * Remembers a value to be masked wherever it appears: the value, the value without surrounding
+ * whitespace (a password file's final newline, output trimmed before it is shown), and each line
+ * of a multi-line value with and without its surrounding whitespace (a diff or a log shows a
+ * private key line by line). How each is masked depends on its length (see {@link maskText}):
+ * 8 characters and more anywhere, 4 to 7 as a word of their own, 1 to 3 only as a whole text.
+ * A value is always masked where it travels as a {@link Secret}, whatever its length.
+ */
 export function registerSecretValue(value: string): void {
-  if (value.length >= 4 && !registry.has(value)) {
-    registry.add(value);
+  // A line break at either end stays in the text, so the lines around the mask stay apart.
+  const variants = new Set([value.replace(/^[\r\n]+|[\r\n]+$/g, ''), value.trim()]);
+  if (value.includes('\n')) for (const line of value.split('\n')) variants.add(line.replace(/\r$/, '')).add(line.trim());
+  for (const v of variants) {
+    if (v === '') continue;
+    const kind: MaskKind = v.length >= MASK_ANYWHERE ? 'anywhere' : v.length >= MASK_AS_WORD ? 'word' : 'whole';
+    if (registry.has(v)) continue;
+    registry.set(v, kind);
     sorted = undefined;
   }
 }
 
 /** The registry longest first, kept until a value is added (masking runs for every string of every report). */
-let sorted: { size: number; values: string[] } | undefined;
+let sorted: { size: number; values: [string, MaskKind][] } | undefined;
+
+const WORD_CHAR = /[\p{L}\p{N}_]/u;
 
 /**
- * Replaces every registered secret value in `text` with the mask, longest first so that a
- * secret containing another is masked whole.
+ * Replaces every remembered secret value in `text` with the mask, longest first so that a
+ * secret containing another is masked whole: values of 8 characters and more wherever they
+ * appear, values of 4 to 7 where they stand as a word (the characters around them are not
+ * letters, digits or `_`), and values of 1 to 3 only when they are the whole text (surrounding
+ * whitespace aside). Mask data (a command's output, a file's content, a name, a value) before it
+ * is cut, serialised or framed by converge's own words, never converge's text around it: a
+ * secret that is a common word would otherwise replace converge's vocabulary.
  */
-export function maskText(text: string): string {
+export function maskText(text: string, replacement: (secret: string) => string = () => MASK): string {
   if (registry.size === 0 || text.length === 0) return text;
-  let out = text;
   // The registry is shared by every copy of this package (globalThis): also check its size.
-  if (sorted?.size !== registry.size) sorted = { size: registry.size, values: [...registry].sort((a, b) => b.length - a.length) };
-  const values = sorted.values;
-  for (const v of values) {
-    if (out.includes(v)) out = out.split(v).join(MASK);
+  if (sorted?.size !== registry.size) sorted = { size: registry.size, values: [...registry].sort((a, b) => b[0].length - a[0].length) };
+  if (registry.get(text.trim()) !== undefined) return replacement(text.trim());
+  let out = text;
+  for (const [v, kind] of sorted.values) {
+    if (kind === 'whole' || !out.includes(v)) continue;
+    out = kind === 'anywhere' ? out.split(v).join(replacement(v)) : maskWord(out, v, replacement(v));
   }
   return out;
+}
+
+/** Masks the occurrences of `v` in `text` that are not glued to a word character on a side where `v` has one. */
+function maskWord(text: string, v: string, mask: string): string {
+  const wordStart = WORD_CHAR.test(v[0] as string);
+  const wordEnd = WORD_CHAR.test(v[v.length - 1] as string);
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(v); at >= 0; at = text.indexOf(v, at + v.length)) {
+    const glued = (wordStart && at > 0 && WORD_CHAR.test(text[at - 1] as string)) || (wordEnd && WORD_CHAR.test(text[at + v.length] ?? ''));
+    if (glued) continue;
+    out += text.slice(from, at) + mask;
+    from = at + v.length;
+  }
+  return out + text.slice(from);
 }
 
 /**

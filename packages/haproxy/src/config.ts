@@ -4,7 +4,7 @@ import { applyContentWrite, contentFacts, fileDiff, fileState, planContentWrite 
 import type { ContentWriteData, ContentWriteParams, FileState } from '@converge/modules';
 import { HAPROXY_DEFAULTS, HaproxyConfigModel, Line, Name } from './model.js';
 import type { HaproxyConfig } from './model.js';
-import { checkReferences, renderHaproxyConfig } from './render.js';
+import { checkReferences, maskHaproxySecrets, renderHaproxyConfig } from './render.js';
 import { runtimeResource, socketQuery } from './runtime.js';
 
 /** JSON Schema of the `haproxy.config` module's params: the configuration model plus where and how it is installed. */
@@ -162,10 +162,8 @@ export const haproxyConfig = defineModule({
     const planned = planContentWrite('haproxy.config', configWrite(d), state, upstreamChanged);
     if (planned.changes.length > 0) {
       changes.push(...planned.changes);
-      const before = state.target?.content;
-      // Show the configuration, masking only the lines that changed, rather than the whole file.
-      const shown = d.secret && before !== undefined ? [fileDiff(d.path, before, d.text, 'changed-lines')] : (planned.diffs ?? []);
-      diffs.push(...shown);
+      // The configuration as it is, with the values of its password settings masked (not the whole file).
+      if ((planned.diffs ?? []).length > 0) diffs.push(fileDiff(d.path, state.target ? (state.target.content ?? '') : null, Buffer.from(d.text, 'utf8').toString('latin1'), { mask: maskHaproxySecrets }));
       data.config = planned.data as ContentWriteData;
     }
     if (changes.length === 0) return { changes, reason: `${d.path}${d.certs.length ? ' and its certificates' : ''} already as rendered` };

@@ -254,7 +254,7 @@ export const StatsPage = Type.Object(
       Type.Object(
         {
           user: Name('User name.'),
-          password: OrSecret(Line('Password; a Secret keeps it out of every output (the diff masks the changed lines).')),
+          password: OrSecret(Line('Password; a Secret keeps it out of every output (a diff shows the file with the password masked, also a former one).')),
         },
         { additionalProperties: false, description: 'HTTP basic authentication (§4.2 `stats auth`).' },
       ),

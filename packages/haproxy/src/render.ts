@@ -1,4 +1,4 @@
-import { ConvergeError, isSecret, reveal } from '@converge/core';
+import { ConvergeError, isSecret, reveal, SECRET_MASK } from '@converge/core';
 import type { Secret } from '@converge/core';
 import { HAPROXY_DEFAULTS } from './model.js';
 import type { HaproxyBackend, HaproxyConfig, HaproxyFrontend } from './model.js';
@@ -184,4 +184,14 @@ export function checkReferences(config: HaproxyConfig, certificates: Record<stri
     }
   }
   return undefined;
+}
+
+/**
+ * The settings of haproxy.cfg that hold passwords, for diffs: `stats auth USER:PASSWORD` (§4.2)
+ * and a userlist's `user NAME password|insecure-password VALUE` (§3.4). Their values are masked on
+ * both sides of a diff whether or not the model holds a Secret, so a password the new
+ * configuration removes or replaces is not shown either; every other line shows as it is.
+ */
+export function maskHaproxySecrets(text: string): string {
+  return text.replace(/^(\s*stats\s+auth\s+[^:\s]*:)[^\n]*$/gm, `$1${SECRET_MASK}`).replace(/^(\s*user\s+\S+\s+(?:insecure-)?password\s+)\S[^\n]*$/gm, `$1${SECRET_MASK}`);
 }

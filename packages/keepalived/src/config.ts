@@ -4,7 +4,7 @@ import { applyContentWrite, contentFacts, fileDiff, planContentWrite } from '@co
 import type { ContentWriteData, ContentWriteParams, FileState } from '@converge/modules';
 import { KEEPALIVED_DEFAULTS, KeepalivedConfigModel, Line, Name } from './model.js';
 import type { KeepalivedConfig } from './model.js';
-import { checkKeepalivedModel, renderKeepalivedConfig } from './render.js';
+import { checkKeepalivedModel, maskKeepalivedSecrets, renderKeepalivedConfig } from './render.js';
 
 /** JSON Schema of the `keepalived.config` params: the configuration model plus where and how it is installed. */
 export const KeepalivedConfigParams = Type.Object(
@@ -98,9 +98,8 @@ export const keepalivedConfig = defineModule({
     const planned = planContentWrite('keepalived.config', configWrite(d), state, upstreamChanged);
     if (planned.changes.length === 0) return { changes: [], reason: `${d.path} already as rendered` };
     const changes: Change[] = [...planned.changes];
-    const before = state.target?.content;
-    // Show the configuration, masking only the lines that changed, rather than the whole file.
-    const diffs: FileDiff[] = d.secret && before !== undefined ? [fileDiff(d.path, before, d.text, 'changed-lines')] : (planned.diffs ?? []);
+    // The configuration as it is, with the value of its password setting masked (not the whole file).
+    const diffs: FileDiff[] = (planned.diffs ?? []).length > 0 ? [fileDiff(d.path, state.target ? (state.target.content ?? '') : null, Buffer.from(d.text, 'utf8').toString('latin1'), { mask: maskKeepalivedSecrets })] : [];
     const reload = params.reload ?? true;
     if (reload) changes.push({ path: 'service', before: 'running', after: `reloaded (systemctl reload ${d.service}, when active)` });
     return { changes, diffs, data: { config: planned.data as ContentWriteData, reload } satisfies KeepalivedConfigPlan };

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { HostSummary, RunEvent, RunReport } from '@converge/engine';
-import { isConvergeError } from '@converge/core';
-import { maskText } from '@converge/core';
+import { maskRunEvent, type HostSummary, type RunEvent, type RunReport } from '@converge/engine';
+import { isConvergeError, maskText } from '@converge/core';
 import { JsonLinesFile } from './json-lines-file.js';
 import { currentOperator, hashPath, type HashedPath, type Operator } from './operator.js';
 
@@ -128,7 +127,7 @@ export class AuditLog {
 
   /** Records in the file that a sink failed (`sink-error`), so a reader knows its copy is partial. */
   sinkFailed(message: string): void {
-    this.#file.append({ type: 'sink-error', run: this.run, time: new Date().toISOString(), message });
+    this.#file.append({ type: 'sink-error', run: this.run, time: new Date().toISOString(), message: maskText(message) });
   }
 
   #append(record: AuditRecord, severity: number): void {
@@ -153,7 +152,8 @@ export class AuditLog {
   }
 
   /** Feed every engine event here: writes run-start, changed/failed tasks and unreachable hosts. */
-  onEvent = (e: RunEvent): void => {
+  onEvent = (event: RunEvent): void => {
+    const e = maskRunEvent(event);
     const time = new Date().toISOString();
     if (e.type === 'run-start') this.#start(e.hosts);
     else if (e.type === 'task-start') this.#running.set(`${e.host}\0${e.task}`, { host: e.host, task: e.task, module: e.module });
@@ -215,8 +215,8 @@ export class AuditLog {
     const base = { type: 'run-end', run: this.run, time: new Date().toISOString(), durationMs: Date.now() - this.#started } as const;
     if ('error' in outcome) {
       const e = outcome.error;
-      const text = isConvergeError(e) ? `[${e.code}] ${e.message}` : e instanceof Error ? e.message : String(e);
-      this.#append({ ...base, result: 'error', error: maskText(text) }, WARNING);
+      const text = isConvergeError(e) ? `[${e.code}] ${maskText(e.message)}` : maskText(e instanceof Error ? e.message : String(e));
+      this.#append({ ...base, result: 'error', error: text }, WARNING);
     } else this.#append({ ...base, result: outcome.result, summary: outcome.report.summary }, outcome.result === 'ok' || outcome.result === 'changes-pending' ? NOTICE : WARNING);
     this.#file.close();
   }

@@ -1,9 +1,8 @@
-import type { RunReport } from '@converge/engine';
-import { maskText } from '@converge/core/lean';
+import { maskRunReport, type RunReport } from '@converge/engine';
 
 function esc(s: string): string {
   // XML 1.0 forbids most control characters even when escaped.
-  return maskText(s)
+  return s
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
@@ -14,9 +13,11 @@ function esc(s: string): string {
 /**
  * JUnit XML for CI dashboards: one `<testsuite>` per host, one `<testcase>` per task on that
  * host; failed tasks are `<failure>`s, skipped tasks `<skipped/>`, unreachable hosts one
- * `<error>` with the reason (message, code as `type`, hint); a diff or a task's output (`debug`) is its `<system-out>`. Format: the de-facto JUnit schema read by Jenkins, GitLab and GitHub reporters.
+ * `<error>` with the reason (message, code as `type`, hint); a diff or a task's output (`debug`) is its `<system-out>`. Secrets are masked
+ * in the report's data before it is framed. Format: the de-facto JUnit schema read by Jenkins, GitLab and GitHub reporters.
  */
-export function renderJunit(report: RunReport): string {
+export function renderJunit(unmasked: RunReport): string {
+  const report = maskRunReport(unmasked);
   const hosts = Object.keys(report.summary);
   const suites = hosts.map((host) => {
     const tasks = report.tasks.filter((t) => t.host === host);

@@ -1,11 +1,11 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { RunEvent, RunReport, TaskReport } from '@converge/engine';
-import { maskText } from '@converge/core/lean';
 
 /**
  * Human output: one line per task and host as results arrive, diffs under changed tasks with
  * `--diff`, and a recap per host at the end, as ansible-playbook's. Colour follows the stream
- * (off when it is not a TTY, or with NO_COLOR).
+ * (off when it is not a TTY, or with NO_COLOR). Events come masked from the engine (their data,
+ * never converge's words around it), so nothing is masked again here.
  */
 export class PrettyReporter {
   readonly #out: NodeJS.WritableStream;
@@ -111,7 +111,7 @@ export class PrettyReporter {
 
   #line(text: string): void {
     this.#clearStatus();
-    this.#out.write(`${maskText(text)}\n`);
+    this.#out.write(`${text}\n`);
   }
 
   /** On a terminal, one line at the bottom shows what runs right now (progress of slow tasks). */
@@ -122,7 +122,7 @@ export class PrettyReporter {
     const [host, task] = [...this.#running][0] ?? ['', ''];
     const more = this.#running.size > 1 ? ` (+${this.#running.size - 1} hosts)` : '';
     const text = `running     ${host.padEnd(this.#width)}  ${task}${more}`.slice(0, Math.max(10, cols - 1));
-    this.#out.write(this.#c.dim(maskText(text)));
+    this.#out.write(this.#c.dim(text));
     this.#status = true;
   }
 
