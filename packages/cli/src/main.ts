@@ -288,7 +288,8 @@ function reportError(e: unknown, stderr: NodeJS.WritableStream): number {
     if (e.detail) text += `\n  ${maskText(e.detail).split('\n').join('\n  ')}`;
     if (e.hint) text += `\n  hint: ${maskText(e.hint)}`;
     stderr.write(`${text}\n`);
-    if (['CONVERGE_PARAMS', 'CONVERGE_TEMPLATE', 'CONVERGE_PLAYBOOK', 'CONVERGE_INVENTORY', 'CONVERGE_VARS', 'CONVERGE_RESIDENCY'].includes(e.code)) return ExitCode.parseError;
+    if (['CONVERGE_PARAMS', 'CONVERGE_TEMPLATE', 'CONVERGE_PLAYBOOK', 'CONVERGE_INVENTORY', 'CONVERGE_VARS', 'CONVERGE_RESIDENCY', 'CONVERGE_VAULT'].includes(e.code)) return ExitCode.parseError;
+    if (e.code === 'CONVERGE_UNAVAILABLE') return ExitCode.serviceUnavailable;
     if (e.code === 'CONVERGE_OPTIONS') return ExitCode.badOptions;
     return ExitCode.error;
   }

@@ -134,6 +134,18 @@ describe('converge (command line)', () => {
     expect(r.stderr).toContain(`at ${fixture('bad-params.ts')}:11:`);
   });
 
+  it('exits 69 (a service is unavailable) when Vault cannot be reached, not 1 (an error in converge)', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { VAULT_ADDR: 'http://127.0.0.1:9', VAULT_TOKEN: 'not-used' });
+    try {
+      const r = await cli(['-i', inv, fixture('vault-lookup.ts')]);
+      expect(r.stderr).toContain('[CONVERGE_UNAVAILABLE] cannot reach Vault at http://127.0.0.1:9');
+      expect(r.code).toBe(69);
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it('exits 4 with file:line for a broken inventory, and for a module that is not a playbook', async () => {
     writeFileSync(inv, '[web\nhost1\n');
     const r = await cli(['-i', inv, fixture('local-files.ts')]);
