@@ -8,6 +8,7 @@ import type { AttributeParams } from '../file/file-attributes.js';
 import { fileDiff } from '../file/file-diff.js';
 import { fileState } from '../file/file-state.js';
 import type { FileState, FileStateArgs } from '../file/file-state.js';
+import { filePrincipals, principalFacts, type FilePrincipals } from '../file/principals.js';
 
 /** Schema fields shared by copy and template. */
 export const contentWriteParams = {
@@ -59,16 +60,17 @@ export function sha256Hex(bytes: Uint8Array): string {
  * current content only when it differs. For a Secret the content is fetched and compared on the
  * controller instead, so that no hash of the secret goes on a command line.
  */
-export function contentFacts(p: ContentWriteParams): { dest: ReturnType<typeof fileState> } {
+export function contentFacts(p: ContentWriteParams): { dest: ReturnType<typeof fileState>; principals?: ReturnType<typeof filePrincipals> } {
   const args: FileStateArgs = isSecret(p.content) ? { path: p.dest, content: true } : { path: p.dest, contentUnlessSha256: sha256Hex(desiredBytes(p)) };
-  return { dest: fileState(args) };
+  return { dest: fileState(args), ...principalFacts(p) };
 }
 
 /**
  * Plan of copy and template: state, content (by sha256) and mode/owner/group of dest; the diff
- * shows the real before/after text (a secret's lines masked).
+ * shows the real before/after text (a secret's lines masked). `principals`: the task's
+ * `file.principals` fact ({@link contentFacts}), which resolves owner and group names.
  */
-export function planContentWrite(module: string, p: ContentWriteParams, state: FileState, upstreamChanged: boolean): Plan<ContentWriteData> {
+export function planContentWrite(module: string, p: ContentWriteParams, state: FileState, upstreamChanged: boolean, principals?: FilePrincipals): Plan<ContentWriteData> {
   const follow = p.follow ?? false;
   if (state.type === 'directory' || (state.target?.type === 'directory' && (state.type !== 'link' || follow))) {
     throw new ConvergeError('CONVERGE_PLAN', `${module}: dest ${p.dest} is a directory`, { hint: 'name the file to write, e.g. dest: /etc/app/app.conf' });
@@ -85,7 +87,7 @@ export function planContentWrite(module: string, p: ContentWriteParams, state: F
   const sha = sha256Hex(bytes);
   const keepContent = current !== undefined && (p.force ?? true) === false;
   const differs = !keepContent && (current === undefined || (secret ? current.content !== want : current.sha256 !== sha));
-  const attrs = planAttributes(p, current, 'file');
+  const attrs = planAttributes(p, current, 'file', { principals, upstreamChanged });
   const changes: Change[] = [];
   if (replacingLink) changes.push({ path: 'state', before: 'link', after: 'file' });
   else if (!current) changes.push({ path: 'state', before: 'absent', after: 'file' });

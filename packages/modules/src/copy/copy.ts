@@ -51,7 +51,7 @@ export const copy = defineModule({
     }
   },
   facts: (p) => contentFacts(p),
-  plan: ({ params, facts, upstreamChanged }) => planContentWrite('copy', params, facts.dest, upstreamChanged),
+  plan: ({ params, facts, upstreamChanged }) => planContentWrite('copy', params, facts.dest, upstreamChanged, facts.principals),
   apply: ({ params, plan }) => applyContentWrite(params, plan.data as ContentWriteData | undefined),
   resources: (p) => [p.dest],
 });

@@ -4,7 +4,8 @@ import { writeFileSteps, attributeSteps } from './atomic-write.js';
 import { planAttributes } from './file-attributes.js';
 import type { AttributeParams } from './file-attributes.js';
 import { fileDiff } from './file-diff.js';
-import type { FileState } from './file-state.js';
+import { fileState, type FileState } from './file-state.js';
+import { filePrincipals, principalFacts, type FilePrincipals } from './principals.js';
 import { fromBinary } from './text-lines.js';
 
 /** Schema fields every edit module (lineinfile, blockinfile, ini_file) takes besides its own. */
@@ -45,6 +46,13 @@ export interface TextEditInput {
   whenMissing: 'create' | 'fail' | 'skip';
   secret: boolean;
   upstreamChanged: boolean;
+  /** The task's `file.principals` fact ({@link editFacts}): resolves owner and group names. */
+  principals?: FilePrincipals | undefined;
+}
+
+/** The facts of an edit module: the file with its content, and the owner and group names it asks for. */
+export function editFacts(p: { path: string } & AttributeParams): { file: ReturnType<typeof fileState>; principals?: ReturnType<typeof filePrincipals> } {
+  return { file: fileState({ path: p.path, content: true }), ...principalFacts(p) };
 }
 
 /**
@@ -83,7 +91,7 @@ export function planTextEdit(input: TextEditInput): Plan<TextEditData> {
       });
     }
   }
-  const attrs = planAttributes(input.attributes, target, 'file');
+  const attrs = planAttributes(input.attributes, target, 'file', { principals: input.principals, upstreamChanged: input.upstreamChanged });
   const changes: Change[] = [];
   if (!target && result.changed) changes.push({ path: 'state', before: 'absent', after: 'file' });
   if (result.changed) changes.push(...result.changes);

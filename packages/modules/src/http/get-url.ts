@@ -2,6 +2,7 @@ import { ConvergeError, defineModule, raw, secret, sh, Type } from '@converge/co
 import type { Change, FactRequest, Static } from '@converge/core';
 import { attributeSteps, writeFileSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
+import { principalFacts, type FilePrincipals } from '../file/principals.js';
 import { fileState } from '../file/file-state.js';
 import type { FileState } from '../file/file-state.js';
 import { getRequest, hasSecret, httpClient, httpParams, httpResponse, requestConfig, requestScript, secretIds } from './http-request.js';
@@ -56,7 +57,8 @@ export const getUrl = defineModule({
       dest: fileState({ path: p.dest }),
       clients: httpClient({}),
       ...(p.force && p.checksum === undefined ? { remote: httpResponse({ request: r, clients: 'probe', sink: 'sha256', secrets: secretIds(r) }) } : {}),
-    } as { dest: FactRequest<FileState>; clients: FactRequest<HttpClients>; remote?: FactRequest<HttpResponse> };
+      ...principalFacts(p),
+    } as { dest: FactRequest<FileState>; clients: FactRequest<HttpClients>; remote?: FactRequest<HttpResponse>; principals?: FactRequest<FilePrincipals> };
   },
   plan: ({ params: p, facts, host, upstreamChanged }) => {
     const dest = facts.dest;
@@ -90,7 +92,7 @@ export const getUrl = defineModule({
       }
     }
     if (download) requestScript(getRequest(p), facts.clients, 'stdin', { file: raw('"$tmp"') });
-    const attrs = planAttributes(p, current, 'file');
+    const attrs = planAttributes(p, current, 'file', { principals: (facts as { principals?: FilePrincipals }).principals, upstreamChanged });
     changes.push(...attrs.changes);
     if (changes.length === 0) return { changes, reason: `${p.dest} is there${want ? ' with the checksum' : remote ? ' with the same content as the URL' : ''}` };
     const data: GetUrlData = { download, ...(attrs.mode !== undefined ? { mode: attrs.mode } : {}), ...(attrs.owner !== undefined ? { owner: attrs.owner } : {}), ...(attrs.group !== undefined ? { group: attrs.group } : {}) };

@@ -157,7 +157,7 @@ export function applyUserKeyFile(d: KeysData | undefined): Command[] {
   if (!d) return [];
   const steps: Command[] = [];
   if (d.mkdir) steps.push({ script: sh`p=${d.path}; install -d -m 0700 -o ${d.uid} -g ${d.gid} -- "\${p%/*}"`, description: 'create the .ssh directory' });
-  steps.push(...writeFileSteps({ path: d.path, followLinks: true, content: new Uint8Array(Buffer.from(d.content, 'utf8')), ...(d.mode !== undefined ? { mode: d.mode } : {}), owner: String(d.uid), group: String(d.gid) }));
+  steps.push(...writeFileSteps({ path: d.path, followLinks: true, content: new Uint8Array(Buffer.from(d.content, 'utf8')), ...(d.mode !== undefined ? { mode: d.mode } : {}), owner: `+${d.uid}`, group: `+${d.gid}` }));
   return steps;
 }
 

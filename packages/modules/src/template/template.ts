@@ -46,7 +46,7 @@ export const template = defineModule({
   facts: (p) => contentFacts(p),
   plan: ({ params, facts, upstreamChanged }) => {
     if (params.content === undefined) throw new ConvergeError('CONVERGE_INTERNAL', `template ${params.src}: plan ran before prepare rendered it`);
-    return planContentWrite('template', params, facts.dest, upstreamChanged);
+    return planContentWrite('template', params, facts.dest, upstreamChanged, facts.principals);
   },
   apply: ({ params, plan }) => applyContentWrite(params, plan.data as ContentWriteData | undefined),
   resources: (p) => [p.dest],

@@ -2,6 +2,7 @@ import { ConvergeError, SecretValue, Type, defineModule, isSecret, raw, sh } fro
 import type { Change, Command, FactRequest, Static } from '@converge/core';
 import { attributeSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
+import { principalFacts, type FilePrincipals } from '../file/principals.js';
 import { fileState } from '../file/file-state.js';
 import type { FileState } from '../file/file-state.js';
 import { requestDiffs } from './csr.js';
@@ -93,7 +94,7 @@ export const certificate = defineModule({
     };
     if (p.privatekey_path !== undefined) f.key = keyFile({ path: p.privatekey_path });
     if (p.ownca_path !== undefined) f.ca = fileState({ path: p.ownca_path, content: true });
-    return f;
+    return { ...f, ...principalFacts(p) };
   },
   plan: ({ params: p, facts, upstreamChanged }) => {
     const f = facts as unknown as { cert: FileState; csr: FileState; clock: number; key?: KeyFileState; ca?: FileState };
@@ -136,7 +137,7 @@ export const certificate = defineModule({
       data.issue = true;
       changes.push({ path: 'certificate', before: reasons.join(', '), after: `${p.provider === 'selfsigned' ? 'self-signed' : 'signed by the CA'}, valid ${validityDays(p)} days` });
     }
-    const a = planAttributes(p, f.cert.target, 'file');
+    const a = planAttributes(p, f.cert.target, 'file', { principals: (facts as { principals?: FilePrincipals }).principals, upstreamChanged });
     changes.push(...a.changes);
     if (a.mode || data.issue) data.mode = a.mode ?? f.cert.target?.mode ?? '0644';
     if (a.owner) data.owner = a.owner;

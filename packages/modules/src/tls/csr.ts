@@ -2,6 +2,7 @@ import { ConvergeError, Type, defineModule, sh } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { attributeSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
+import { principalFacts, type FilePrincipals } from '../file/principals.js';
 import { fileState } from '../file/file-state.js';
 import type { FileState } from '../file/file-state.js';
 import { generatedFileStep } from './generated-file.js';
@@ -127,7 +128,7 @@ export const csr = defineModule({
     if (Object.keys(wantedRequest(p).subject).length === 0 && !p.subject_alt_name?.length) return 'give a subject field (common_name, …) or subject_alt_name';
     return validateAttributes(p);
   },
-  facts: (p) => ({ file: fileState({ path: p.path, content: true }), key: keyFile({ path: p.privatekey_path }) }),
+  facts: (p) => ({ file: fileState({ path: p.path, content: true }), key: keyFile({ path: p.privatekey_path }), ...principalFacts(p) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
     const file = facts.file as FileState;
     const key = facts.key as KeyFileState;
@@ -158,7 +159,7 @@ export const csr = defineModule({
         changes.push({ path: 'csr', before: `differs: ${diffs.join(', ')}`, after: describeRequest(p) });
       }
     }
-    const a = planAttributes(p, file.target, 'file');
+    const a = planAttributes(p, file.target, 'file', { principals: (facts as { principals?: FilePrincipals }).principals, upstreamChanged });
     changes.push(...a.changes);
     if (a.mode || data.generate) data.mode = a.mode ?? file.target?.mode ?? '0644';
     if (a.owner) data.owner = a.owner;
