@@ -13,8 +13,9 @@ export { defineFact, factCommand, stableJson, resourcesOverlap } from './fact.js
 export { atomicWrite } from './atomic-write.js';
 export type { Fact, FactDefinition, FactRequest, FactOutput } from './fact.js';
 export type { FactProbeHints, PlanProbeHints } from './probe-hints.js';
-export { defineModule, callSite } from './module.js';
+export { defineModule, callSite, isControllerFile } from './module.js';
 export type {
+  ControllerFile,
   DataEndpoint,
   Module,
   ModuleDefinition,

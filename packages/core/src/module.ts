@@ -88,10 +88,27 @@ export interface Reconnect {
  * One shell step of an apply. Steps of a task run in order in one remote round trip; the
  * first step that exits with a code outside `okExitCodes` (default `[0]`) fails the task.
  */
+/**
+ * A file on the controller that a step reads as its stdin, streamed to the host in parts and
+ * never held in memory whole (a large `copy` source): its absolute path, size in bytes and
+ * sha256 (hex), read when the task was prepared. The engine checks both while it sends the file:
+ * a file changed since then, or a copy damaged on the way, fails the step.
+ */
+export interface ControllerFile {
+  controllerFile: string;
+  size: number;
+  sha256: string;
+}
+
+/** True for a {@link ControllerFile}. */
+export function isControllerFile(v: unknown): v is ControllerFile {
+  return typeof v === 'object' && v !== null && typeof (v as { controllerFile?: unknown }).controllerFile === 'string';
+}
+
 export interface Command {
   script: RawShell | string;
-  /** Bytes for the step's stdin: how file contents and secrets travel. */
-  stdin?: string | Uint8Array | Secret;
+  /** Bytes for the step's stdin: how file contents and secrets travel; a large controller file streams ({@link ControllerFile}). */
+  stdin?: string | Uint8Array | Secret | ControllerFile;
   /** Shown when the step fails, e.g. `write /etc/motd`. */
   description?: string;
   okExitCodes?: number[];
@@ -127,6 +144,12 @@ export interface PrepareContext {
    * @throws ConvergeError `CONVERGE_TEMPLATE` for a syntax error or an undefined variable.
    */
   evaluate(expression: string): unknown;
+  /**
+   * Size and sha256 of a controller file, read in parts (memory stays bounded whatever its size),
+   * for a step that streams it ({@link ControllerFile}). Always given by the engine.
+   * @throws the file system's error (`code`: `ENOENT`, `EACCES`, `EISDIR`, `EIO`, ...).
+   */
+  describeFile?(path: string): Promise<ControllerFile>;
 }
 
 /** Facts as values, with the same keys as the requests. */

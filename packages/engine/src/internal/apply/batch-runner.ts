@@ -1,4 +1,5 @@
-import type { ExecResult, FactRequest } from '@converge/core';
+import type { Command, ExecResult, FactRequest } from '@converge/core';
+import { removeUploads, uploadControllerFiles } from './controller-files.js';
 import { aheadRequests } from '../facts/batching/ahead.js';
 import { distrustPlan, newDirectoriesGuard, newDirectoriesOf, stoppedAtGuard } from '../facts/batching/new-directories.js';
 import { userOf } from '../facts/fact-store.js';
@@ -38,16 +39,23 @@ export async function runBatch(ctx: HostRunContext, tasks: Prepared[], start: nu
   // The shell stops at the first failed step, so this probe runs only after every apply succeeded.
   const ahead = aheadRequests(ctx.facts, pendingItems(ctx), applies, user, new Set(items.map((it) => (it.kind === 'apply' ? it.staged.p : it.p))));
   const aheadNonce = newNonce();
-  const script = [...applies.map((a) => newDirectoriesGuard(a.plan, a.nonce) + stepsScript(a.steps, a.nonce)), ...(ahead.length > 0 ? [probeScript(ahead, aheadNonce)] : [])].join('\n');
   const { live, onStdout } = liveStarts(ctx, applies, head);
   let exec: ExecResult;
+  let uploads = new Map<Command, string>();
+  let allRan = false;
   try {
+    uploads = await uploadControllerFiles(ctx.transport, applies.flatMap((a) => a.steps), head.become);
+    const script = [...applies.map((a) => newDirectoriesGuard(a.plan, a.nonce) + stepsScript(a.steps, a.nonce, uploads)), ...(ahead.length > 0 ? [probeScript(ahead, aheadNonce)] : [])].join('\n');
     exec = await ctx.transport.exec(script, head.become ? { become: head.become, onStdout } : { onStdout });
+    allRan = exec.exitCode === 0;
   } catch (e) {
     if (isConnectionLost(e)) unreachable(ctx, e);
     const err = asConvergeError(e, 'CONVERGE_APPLY');
     ctx.results.report(head, 'failed', { message: describeError(err), code: err.code, started });
     return { next: start + 1, failed: true };
+  } finally {
+    // Each step removes the file it read; steps that did not run (a failure stopped the script) left theirs.
+    if (uploads.size > 0 && !allRan) await removeUploads(ctx.transport, uploads, head.become);
   }
   const end = readBatch(ctx, items, exec, started, live);
   if (end.kind === 'guard') return end.p === head ? runBatch(ctx, tasks, start, only, true) : { next: tasks.indexOf(end.p), failed: false };

@@ -1,4 +1,5 @@
-import type { ExecResult } from '@converge/core';
+import type { Command, ExecResult } from '@converge/core';
+import { removeUploads, uploadControllerFiles } from './controller-files.js';
 import { probeTasks } from '../facts/probing.js';
 import { emitTaskStart, HostUnreachable, isConnectionLost, pendingItems, unreachable, type HostRunContext } from '../host/host-context.js';
 import { renderDiff } from '../plan/diff.js';
@@ -28,11 +29,18 @@ export async function runTask(ctx: HostRunContext, p: Prepared): Promise<TaskSta
     const reconnect = p.def.reconnect?.(p.params as never);
     if (reconnect) return await runRestarting(ctx, staged, reconnect, started);
     let exec: ExecResult;
+    let uploads = new Map<Command, string>();
+    let allRan = false;
     try {
-      exec = await ctx.transport.exec(stepsScript(staged.steps, staged.nonce), p.become ? { become: p.become } : {});
+      uploads = await uploadControllerFiles(ctx.transport, staged.steps, p.become);
+      exec = await ctx.transport.exec(stepsScript(staged.steps, staged.nonce, uploads), p.become ? { become: p.become } : {});
+      allRan = exec.exitCode === 0;
     } catch (e) {
       if (isConnectionLost(e)) unreachable(ctx, e);
       throw e;
+    } finally {
+      // Each step removes the file it read; one that did not run left its file.
+      if (uploads.size > 0 && !allRan) await removeUploads(ctx.transport, uploads, p.become);
     }
     return finishTask(ctx, staged, exec, started);
   } catch (e) {
