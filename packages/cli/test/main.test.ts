@@ -134,6 +134,15 @@ describe('converge (command line)', () => {
     expect(r.stderr).toContain(`at ${fixture('bad-params.ts')}:11:`);
   });
 
+  it('points a params error in a task of a role at the playbook line that asked for the role, and names the role\'s task line', async () => {
+    writeFileSync(inv, 'gone ansible_host=127.0.0.1 ansible_port=1\n');
+    const r = await cli(['-i', inv, fixture('bad-role-params.ts')]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/CONVERGE_PARAMS.*task "open port" \(fixture\.strict\) on gone/s);
+    expect(r.stderr).toContain(`(task of role "port-role" at ${fixture('port-role/index.ts')}:16:`);
+    expect(r.stderr).toContain(`at ${fixture('bad-role-params.ts')}:8:`);
+  });
+
   it('exits 69 (a service is unavailable) when Vault cannot be reached, not 1 (an error in converge)', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, { VAULT_ADDR: 'http://127.0.0.1:9', VAULT_TOKEN: 'not-used' });

@@ -38,7 +38,7 @@ export type {
   ParamsInput,
   Task,
 } from './module.js';
-export { definePlaybook, defineRole, isPlaybook } from './playbook.js';
+export { definePlaybook, defineRole, isPlaybook, useRole } from './playbook.js';
 export { block, isBlock } from './block.js';
 export type { Block, BlockOptions, TaskListItem } from './block.js';
 export type { Play, Playbook, RoleDefinition, RoleUse, HostOrder } from './playbook.js';

@@ -442,7 +442,17 @@ export function defineModule<S extends TSchema, F extends Record<string, FactReq
 
 /** The file, line and column of the frame that called a module (the third line of a V8 stack). */
 export function callSite(stack: string | undefined): SourceLocation | undefined {
-  const line = stack?.split('\n')[2];
+  return frameLocation(stack?.split('\n')[2]);
+}
+
+/** The first frame of a V8 stack, after the function that made it and its caller's own frame, whose file is not under `dir`. */
+export function callerOutside(stack: string | undefined, dir: string | undefined): SourceLocation | undefined {
+  const frames = (stack?.split('\n') ?? []).slice(2).map(frameLocation);
+  const inside = (f: SourceLocation) => dir !== undefined && (f.file === dir || f.file.startsWith(`${dir.replace(/\/+$/, '')}/`));
+  return frames.find((f): f is SourceLocation => f !== undefined && !inside(f));
+}
+
+function frameLocation(line: string | undefined): SourceLocation | undefined {
   const m = line && /\(?((?:file:\/\/)?[^()\s]+):(\d+):(\d+)\)?\s*$/.exec(line);
   if (!m || !m[1] || m[1].startsWith('node:')) return undefined;
   return { file: m[1].replace(/^file:\/\//, ''), line: Number(m[2]), column: Number(m[3]) };
