@@ -66,3 +66,28 @@ describe('masking by value: lines, trailing newlines, short and common-word secr
     expect(seen).toEqual(['apart-two-canary']);
   });
 });
+
+describe('texts built around secrets', () => {
+  it('are masked whole, not line by line: their other lines stay ordinary text', () => {
+    const pw = secret('stats-pw-canary-41');
+    const cfg = new Secret(`global\n    maxconn 100\nbackend web\n    stats auth ops:${pw.reveal()}\n`, { composite: true });
+    cfg.reveal();
+    expect(maskText('parsing [x:10] : unknown keyword in global section; backend web')).toBe('parsing [x:10] : unknown keyword in global section; backend web');
+    expect(maskText('stats auth ops:stats-pw-canary-41')).toBe(`stats auth ops:${SECRET_MASK}`);
+  });
+
+  it('are recognised without the flag when they hold a secret already remembered', () => {
+    secret('embedded-canary-77');
+    secret('[client]\nuser = app\npassword = embedded-canary-77\n');
+    expect(maskText('[client] user = app')).toBe('[client] user = app');
+    expect(maskText('password = embedded-canary-77')).toBe(`password = ${SECRET_MASK}`);
+  });
+
+  it('secretText with secret parts is such a text; a key of its own is masked line by line', () => {
+    const key = secret('-----BEGIN KEY-----\nkey-line-canary-one\n-----END KEY-----');
+    const conf = secretText`[tls]\nkey_path = /etc/k\n${key}\n`;
+    conf.reveal();
+    expect(maskText('[tls]')).toBe('[tls]');
+    expect(maskText('+key-line-canary-one')).toBe(`+${SECRET_MASK}`);
+  });
+});

@@ -13,17 +13,22 @@ export class Secret {
   readonly [SECRET] = true;
   #value: string | undefined;
   readonly #source: (() => string) | undefined;
+  readonly #composite: boolean;
 
   /**
    * @param value the clear text, or a function that yields it on first {@link reveal} (a lazy
    * secret, e.g. a Vault lookup resolved before the run); the value is registered for masking
    * when it is known.
+   * @param options `composite`: the text is built around other secrets (a configuration file
+   * holding a password), which are masked themselves: it is masked as a whole, not line by line,
+   * so that its other lines (`global`, `[mysqld]`) are not taken for secrets elsewhere.
    */
-  constructor(value: string | (() => string)) {
+  constructor(value: string | (() => string), options: { composite?: boolean } = {}) {
+    this.#composite = options.composite === true;
     if (typeof value === 'function') this.#source = value;
     else {
       this.#value = value;
-      registerSecretValue(value);
+      registerSecretValue(value, { lines: !this.#composite });
     }
   }
 
@@ -31,7 +36,7 @@ export class Secret {
   reveal(): string {
     if (this.#value === undefined) {
       const v = (this.#source as () => string)();
-      registerSecretValue(v);
+      registerSecretValue(v, { lines: !this.#composite });
       this.#value = v;
     }
     return this.#value;
@@ -68,7 +73,7 @@ export function secret(value: string): Secret {
  * is read only when the value is used.
  */
 export function secretText(strings: TemplateStringsArray, ...values: unknown[]): Secret {
-  return new Secret(() => strings.reduce((out, s, i) => out + s + (i < values.length ? String(reveal(values[i])) : ''), ''));
+  return new Secret(() => strings.reduce((out, s, i) => out + s + (i < values.length ? String(reveal(values[i])) : ''), ''), { composite: values.some(isSecret) });
 }
 
 /**
@@ -121,27 +126,48 @@ const MASK_ANYWHERE = 8;
 /** Values at least this long (and shorter than {@link MASK_ANYWHERE}) are masked as words. */
 const MASK_AS_WORD = 4;
 
-const registry: Map<string, MaskKind> = ((globalThis as Record<symbol, unknown>)[Symbol.for('converge.secret.registry.v2')] ??= new Map<string, MaskKind>()) as Map<string, MaskKind>;
+/** A remembered value: how it is masked, and whether it is a secret's whole value (`primary`) or a line of one. */
+interface Remembered {
+  kind: MaskKind;
+  primary: boolean;
+}
+
+const registry: Map<string, Remembered> = ((globalThis as Record<symbol, unknown>)[Symbol.for('converge.secret.registry.v2')] ??= new Map<string, Remembered>()) as Map<string, Remembered>;
 
 /**
  * Remembers a value to be masked wherever it appears: the value, the value without surrounding
  * whitespace (a password file's final newline, output trimmed before it is shown), and each line
  * of a multi-line value with and without its surrounding whitespace (a diff or a log shows a
- * private key line by line). How each is masked depends on its length (see {@link maskText}):
+ * private key line by line), unless `lines: false` or the value holds another secret already
+ * remembered (a text built around secrets). How each is masked depends on its length (see {@link maskText}):
  * 8 characters and more anywhere, 4 to 7 as a word of their own, 1 to 3 only as a whole text.
  * A value is always masked where it travels as a {@link Secret}, whatever its length.
  */
-export function registerSecretValue(value: string): void {
+export function registerSecretValue(value: string, options: { lines?: boolean } = {}): void {
   // A line break at either end stays in the text, so the lines around the mask stay apart.
-  const variants = new Set([value.replace(/^[\r\n]+|[\r\n]+$/g, ''), value.trim()]);
-  if (value.includes('\n')) for (const line of value.split('\n')) variants.add(line.replace(/\r$/, '')).add(line.trim());
-  for (const v of variants) {
+  const whole = new Set([value.replace(/^[\r\n]+|[\r\n]+$/g, ''), value.trim()]);
+  const lines = new Set<string>();
+  if (value.includes('\n') && options.lines !== false && !holdsOtherSecret(value)) {
+    for (const line of value.split('\n')) lines.add(line.replace(/\r$/, '')).add(line.trim());
+  }
+  for (const v of [...whole, ...lines]) {
     if (v === '') continue;
-    const kind: MaskKind = v.length >= MASK_ANYWHERE ? 'anywhere' : v.length >= MASK_AS_WORD ? 'word' : 'whole';
-    if (registry.has(v)) continue;
-    registry.set(v, kind);
+    const primary = whole.has(v);
+    const had = registry.get(v);
+    if (had && (had.primary || !primary)) continue;
+    registry.set(v, { kind: v.length >= MASK_ANYWHERE ? 'anywhere' : v.length >= MASK_AS_WORD ? 'word' : 'whole', primary });
     sorted = undefined;
   }
+}
+
+/**
+ * True when a text holds a secret already remembered (4 characters or more, a whole value, not a
+ * line of one: two keys share their `-----BEGIN` line): it is a text built around that secret, not
+ * a secret of its own, so its other lines are not registered (see {@link Secret}'s `composite`).
+ */
+function holdsOtherSecret(text: string): boolean {
+  for (const [v, e] of registry) if (e.primary && e.kind !== 'whole' && v !== text && v !== text.trim() && text.includes(v)) return true;
+  return false;
 }
 
 /** The registry longest first, kept until a value is added (masking runs for every string of every report). */
@@ -161,7 +187,7 @@ const WORD_CHAR = /[\p{L}\p{N}_]/u;
 export function maskText(text: string, replacement: (secret: string) => string = () => MASK): string {
   if (registry.size === 0 || text.length === 0) return text;
   // The registry is shared by every copy of this package (globalThis): also check its size.
-  if (sorted?.size !== registry.size) sorted = { size: registry.size, values: [...registry].sort((a, b) => b[0].length - a[0].length) };
+  if (sorted?.size !== registry.size) sorted = { size: registry.size, values: [...registry].map(([v, e]): [string, MaskKind] => [v, e.kind]).sort((a, b) => b[0].length - a[0].length) };
   if (registry.get(text.trim()) !== undefined) return replacement(text.trim());
   let out = text;
   for (const [v, kind] of sorted.values) {

@@ -79,7 +79,7 @@ function modelOf(p: HaproxyConfigParams): HaproxyConfig {
 
 function configWrite(d: Derived): ContentWriteParams {
   // A file holding the stats password is not world-readable.
-  return { dest: d.path, content: d.secret ? new Secret(d.text) : d.text, validate: VALIDATE, ...(d.secret ? { mode: '0640', owner: 'root', group: 'root' } : {}) };
+  return { dest: d.path, content: d.secret ? new Secret(d.text, { composite: true }) : d.text, validate: VALIDATE, ...(d.secret ? { mode: '0640', owner: 'root', group: 'root' } : {}) };
 }
 
 type ConfigFacts = Record<string, FactRequest<FileState>>;

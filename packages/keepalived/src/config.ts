@@ -55,7 +55,7 @@ function modelOf(p: KeepalivedConfigParams): KeepalivedConfig {
 // keepalived runs as root and reads the file as root; peers' addresses and the VRRP password are
 // nobody else's business.
 function configWrite(d: Derived): ContentWriteParams {
-  return { dest: d.path, content: d.secret ? new Secret(d.text) : d.text, validate: VALIDATE, mode: '0600', owner: 'root', group: 'root' };
+  return { dest: d.path, content: d.secret ? new Secret(d.text, { composite: true }) : d.text, validate: VALIDATE, mode: '0600', owner: 'root', group: 'root' };
 }
 
 /** Private plan data of `keepalived.config`. */

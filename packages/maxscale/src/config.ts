@@ -69,7 +69,7 @@ function modelOf(p: MaxscaleConfigParams): MaxscaleConfig {
 }
 
 function configWrite(d: Derived): ContentWriteParams {
-  return { dest: d.path, content: new Secret(d.text), mode: '0640', owner: 'root', group: d.group, validate: CONFIG_CHECK };
+  return { dest: d.path, content: new Secret(d.text, { composite: true }), mode: '0640', owner: 'root', group: d.group, validate: CONFIG_CHECK };
 }
 
 

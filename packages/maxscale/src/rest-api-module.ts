@@ -44,7 +44,7 @@ function derive(p: MaxscaleRestApiParams): Derived {
     file,
     unit: p.unit ?? MAXSCALE_DEFAULTS.service,
     endpoint,
-    write: { dest: file, content: new Secret(renderMaxctrlConfig(p.user, p.password.reveal(), endpoint)), mode: '0600', owner: 'root', group: 'root' },
+    write: { dest: file, content: new Secret(renderMaxctrlConfig(p.user, p.password.reveal(), endpoint), { composite: true }), mode: '0600', owner: 'root', group: 'root' },
   };
 }
 
@@ -119,7 +119,7 @@ export const maxscaleRestApi = defineModule({
       const wanted = { user: params.user, password: params.password.reveal() };
       steps.push({
         script: restUserScript(d.unit, wanted.user, data.fallbacks.length),
-        stdin: new Secret(restUserInput(d.endpoint, wanted, data.fallbacks)),
+        stdin: new Secret(restUserInput(d.endpoint, wanted, data.fallbacks), { composite: true }),
         description: `REST API account ${wanted.user}`,
       });
     }

@@ -151,7 +151,7 @@ export function serviceResources(spec: ServiceSpec): string[] {
 
 /** A file's content: a Secret when the rendering used one, so that it is compared on the controller and masked everywhere. */
 export function fileContent(text: string, secret: boolean): string | Secret {
-  return secret ? new Secret(text) : text;
+  return secret ? new Secret(text, { composite: true }) : text;
 }
 
 /** `KEY="ARGS"` of a Debian /etc/default file, read by the unit's `EnvironmentFile=` and by the init script. */

@@ -116,7 +116,7 @@ export function applyTextEdit(path: string, data: TextEditData | undefined, opts
     return writeFileSteps({
       path,
       followLinks: true,
-      content: opts.secret ? new Secret(fromBinary(data.write.content)) : new Uint8Array(bytes),
+      content: opts.secret ? new Secret(fromBinary(data.write.content), { composite: true }) : new Uint8Array(bytes),
       ...(data.write.mode !== undefined ? { mode: data.write.mode } : {}),
       ...(data.write.owner !== undefined ? { owner: data.write.owner } : {}),
       ...(data.write.group !== undefined ? { group: data.write.group } : {}),
