@@ -63,6 +63,9 @@ export function renderHaproxyConfig(config: HaproxyConfig, options: RenderOption
   if (d.log_global ?? true) defaultsLines.push('log global');
   if (g.server_state_file) defaultsLines.push('load-server-state-from-file global');
   for (const o of d.options ?? HAPROXY_DEFAULTS.options) defaultsLines.push(`option ${o}`);
+  // A reload would otherwise close idle keep-alive connections at once and reset the clients
+  // whose next request crosses that close (management guide §4, configuration §4.2).
+  if ((d.idle_close_on_response ?? true) && (d.mode ?? HAPROXY_DEFAULTS.mode) === 'http' && !(d.options ?? []).includes('idle-close-on-response')) defaultsLines.push('option idle-close-on-response');
   const t: Record<string, string | number | undefined> = { ...HAPROXY_DEFAULTS.timeouts, ...(d.timeouts ?? {}) };
   for (const key of TIMEOUTS) if (t[key] !== undefined) defaultsLines.push(`timeout ${key.replace(/_/g, '-')} ${t[key]}`);
   if (d.retries !== undefined) defaultsLines.push(`retries ${d.retries}`);
