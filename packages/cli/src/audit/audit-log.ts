@@ -40,6 +40,7 @@ export type AuditRecord =
       operator: Operator;
       playbook: HashedPath;
       inventory: HashedPath[];
+      /** The run's hosts: `[]` when written, as the run starts, then given by `run-plan` (readers merge it in). */
       hosts: string[];
       limit?: string;
       check: boolean;
@@ -49,6 +50,8 @@ export type AuditRecord =
       extraVarNames?: string[];
       pid: number;
     }
+  /** What the run will do once the inventory and the playbook are read, before any host is contacted: its hosts and the names of its extra vars. */
+  | { type: 'run-plan'; run: string; time: string; hosts: string[]; extraVarNames?: string[] }
   | { type: 'task'; run: string; time: string; host: string; play: string; task: string; module: string; status: 'changed' | 'failed'; changes: unknown[]; ignored?: boolean; handler?: boolean; message?: string; code?: string }
   | { type: 'host-unreachable'; run: string; time: string; host: string; message: string }
   /**
@@ -77,10 +80,15 @@ export type AuditRecord =
  * The audit log of converge runs: append-only JSON lines (see {@link JsonLinesFile}: one
  * complete line per record, flushed to disk in the background and at the end, mode 0600, never rewritten), written as the run goes:
  *
- * - `run-start`: operator (local user, uid, controller host, git commit/author/user/dirty of
- *   the playbook's repository), playbook and inventory paths with sha256 of their content,
- *   hosts, limit, check/diff mode, tags, the names (not values) of extra vars;
- * - `task`: every changed or failed task (host, play, task, module, changes; secrets masked);
+ * - `run-start`, written when the log is opened, before the inventory, the playbook or any host
+ *   is read: operator (local user, uid, controller host, git commit/author/user/dirty of the
+ *   playbook's repository), playbook and inventory paths with sha256 of their content, limit,
+ *   check/diff mode, tags;
+ * - `run-plan`, once the inventory and playbook are read and before any host is contacted: the
+ *   hosts and the names (not values) of extra vars (readers merge it into `run-start`);
+ * - `task`: every changed or failed task, as soon as its outcome is known (a task applied with
+ *   others in one script, when its step markers arrive) (host, play, task, module, changes;
+ *   secrets masked);
  * - `host-unreachable`;
  * - `host-key-checking-off`: a host connected to with host key checking turned off, and where
  *   it was turned off;
@@ -105,7 +113,7 @@ export class AuditLog {
   readonly #sinks: AuditSink[];
   #info: AuditRunInfo;
   readonly #started = Date.now();
-  #startWritten = false;
+  #planWritten = false;
   #ended = false;
   /** Tasks started and not yet finished, by `host\0task`. */
   readonly #running = new Map<string, { host: string; task: string; module: string }>();
@@ -122,7 +130,9 @@ export class AuditLog {
    * @throws ConvergeError `CONVERGE_STATE` when the file cannot be opened.
    */
   static open(path: string, info: AuditRunInfo, sinks: AuditSink[] = []): AuditLog {
-    return new AuditLog(JsonLinesFile.open(path), info, sinks);
+    const log = new AuditLog(JsonLinesFile.open(path), info, sinks);
+    log.#start();
+    return log;
   }
 
   /** Records in the file that a sink failed (`sink-error`), so a reader knows its copy is partial. */
@@ -138,11 +148,10 @@ export class AuditLog {
 
   /** Records that host key checking was off for `host` (`source`: where it was turned off). */
   hostKeyCheckingOff(host: string, source: string): void {
-    this.#start([]);
     this.#append({ type: 'host-key-checking-off', run: this.run, time: new Date().toISOString(), host, source }, WARNING);
   }
 
-  /** Records the names (never the values) of the extra vars, for the `run-start` record. */
+  /** Records the names (never the values) of the extra vars, for the `run-plan` record. */
   setExtraVarNames(names: string[]): void {
     this.#info.extraVarNames = names;
   }
@@ -155,7 +164,7 @@ export class AuditLog {
   onEvent = (event: RunEvent): void => {
     const e = maskRunEvent(event);
     const time = new Date().toISOString();
-    if (e.type === 'run-start') this.#start(e.hosts);
+    if (e.type === 'run-start') this.#plan(e.hosts);
     else if (e.type === 'task-start') this.#running.set(`${e.host}\0${e.task}`, { host: e.host, task: e.task, module: e.module });
     else if (e.type === 'task-result') this.#running.delete(`${e.report.host}\0${e.report.task}`);
     if (e.type === 'task-result' && (e.report.status === 'changed' || e.report.status === 'failed')) {
@@ -184,9 +193,7 @@ export class AuditLog {
     }
   };
 
-  #start(hosts: string[]): void {
-    if (this.#startWritten) return;
-    this.#startWritten = true;
+  #start(): void {
     const i = this.#info;
     const record: AuditRecord = {
       type: 'run-start',
@@ -195,23 +202,28 @@ export class AuditLog {
       operator: currentOperator(dirname(i.playbookPath)),
       playbook: hashPath(i.playbookPath),
       inventory: i.inventoryPaths.map(hashPath),
-      hosts,
+      hosts: [],
       ...(i.limit ? { limit: i.limit } : {}),
       check: i.check,
       diff: i.diff,
       ...(i.tags?.length ? { tags: i.tags } : {}),
       ...(i.skipTags?.length ? { skipTags: i.skipTags } : {}),
-      ...(i.extraVarNames?.length ? { extraVarNames: i.extraVarNames } : {}),
       pid: process.pid,
     };
     this.#append(record, NOTICE);
+  }
+
+  #plan(hosts: string[]): void {
+    if (this.#planWritten) return;
+    this.#planWritten = true;
+    const names = this.#info.extraVarNames;
+    this.#append({ type: 'run-plan', run: this.run, time: new Date().toISOString(), hosts, ...(names?.length ? { extraVarNames: names } : {}) }, NOTICE);
   }
 
   /** Writes `run-end` from the report (or the error that stopped the run) and closes the log. */
   end(outcome: { report: RunReport; result: AuditResult } | { error: unknown }): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#start([]);
     const base = { type: 'run-end', run: this.run, time: new Date().toISOString(), durationMs: Date.now() - this.#started } as const;
     if ('error' in outcome) {
       const e = outcome.error;
@@ -228,7 +240,6 @@ export class AuditLog {
   interrupted(signal: string): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#start([]);
     const inFlight = [...this.#running.values()];
     this.#append({ type: 'run-end', run: this.run, time: new Date().toISOString(), durationMs: Date.now() - this.#started, result: 'interrupted', signal, ...(inFlight.length ? { inFlight } : {}) }, WARNING);
     this.#file.close();
