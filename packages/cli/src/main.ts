@@ -503,7 +503,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       ? [ExitCode.unreachable, 'unreachable' as const]
       : rows.some((s) => s.failed > 0) || (report.stopped?.length ?? 0) > 0
         ? [ExitCode.hostFailed, 'failed' as const]
-        : flags.failOnChange && rows.some((s) => s.changed > 0)
+        : flags.failOnChange && rows.some((s) => s.changed > 0 || s.unknown > 0)
           ? [ExitCode.changesPending, 'changes-pending' as const]
           : [ExitCode.ok, 'ok' as const];
     audit.end({ report, result });

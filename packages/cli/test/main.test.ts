@@ -143,6 +143,21 @@ describe('converge (command line)', () => {
     expect(r.stderr).toContain(`at ${fixture('bad-role-params.ts')}:8:`);
   });
 
+  it('shows a change known after apply as unknown, apart from changed, in every output format; --fail-on-change counts it', async () => {
+    const pretty = await cli(['-i', inv, fixture('known-after-apply.ts'), '--check']);
+    expect(pretty.code).toBe(0);
+    expect(pretty.stdout).toMatch(/^unknown +local1 +guess +\(known after apply: an earlier task decides\)$/m);
+    expect(pretty.stdout).toMatch(/local1 +ok=1 changed=0 unknown=1 /);
+    const json = JSON.parse((await cli(['-i', inv, fixture('known-after-apply.ts'), '--check', '--output', 'json'])).stdout);
+    expect(json.tasks[0]).toMatchObject({ status: 'unknown', message: 'known after apply: an earlier task decides' });
+    expect(json.summary.local1).toMatchObject({ changed: 0, unknown: 1 });
+    const junit = (await cli(['-i', inv, fixture('known-after-apply.ts'), '--check', '--output', 'junit'])).stdout;
+    expect(junit).toContain('<skipped message="unknown: known after apply: an earlier task decides"/>');
+    expect((await cli(['-i', inv, fixture('known-after-apply.ts'), '--check', '--fail-on-change'])).code).toBe(6);
+    // the real run changes it, with no unknown status
+    expect((await cli(['-i', inv, fixture('known-after-apply.ts')])).stdout).toMatch(/^changed +local1 +guess/m);
+  });
+
   it('exits 69 (a service is unavailable) when Vault cannot be reached, not 1 (an error in converge)', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, { VAULT_ADDR: 'http://127.0.0.1:9', VAULT_TOKEN: 'not-used' });

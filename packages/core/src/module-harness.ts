@@ -23,7 +23,7 @@ export interface ModuleCaseResult {
  */
 export function planModule<S extends TSchema, F extends Record<string, FactRequest>, D, R>(
   mod: Module<S, F, D, R>,
-  input: { params: unknown; facts: Record<string, unknown>; host?: Partial<HostInfo>; upstreamChanged?: boolean },
+  input: { params: unknown; facts: Record<string, unknown>; host?: Partial<HostInfo>; upstreamChanged?: boolean; predicted?: Record<string, unknown> },
 ): ModuleCaseResult {
   const def = mod.definition;
   const params = validateParams<R>(def.params, structuredCloneKeepingSecrets(input.params), `module ${def.name}`);
@@ -31,7 +31,7 @@ export function planModule<S extends TSchema, F extends Record<string, FactReque
   if (problem) throw new Error(`module ${def.name}: ${problem}`);
   const host: HostInfo = { name: 'test-host', vars: {}, user: 'root', check: false, diff: true, ...input.host };
   const facts = input.facts as never;
-  const plan = def.plan({ params, facts, host, upstreamChanged: input.upstreamChanged ?? false });
+  const plan: Plan<D> = def.plan({ params, facts, host, upstreamChanged: input.upstreamChanged ?? false, ...(input.predicted ? { predicted: input.predicted } : {}) });
   const commands = plan.changes.length > 0 ? def.apply({ params, facts, host, upstreamChanged: input.upstreamChanged ?? false, plan }) : [];
   return { changes: plan.changes, diffs: plan.diffs ?? [], reason: plan.reason, commands, plan };
 }

@@ -64,6 +64,19 @@ export interface Plan<D = unknown> {
   output?: string;
   /** Seconds the engine waits on the controller before the next task of the host (`pause`). */
   pauseSeconds?: number;
+  /**
+   * Check mode: the changes depend on what an earlier task of the run changes, which cannot be
+   * known before it runs (Terraform's "known after apply"): says why. The task is reported with
+   * status `unknown`, apart from the certain changes; every change a plan does not mark so must
+   * be exactly what the real run does.
+   */
+  unknown?: string;
+  /**
+   * Check mode: what this task's change makes of resources that later tasks read, by resource
+   * key (e.g. `unit:nginx.service` -> the unit's state once a package's maintainer scripts ran),
+   * so that their plans know it ({@link PlanInput.predicted}) instead of guessing.
+   */
+  predicts?: Record<string, unknown>;
 }
 
 /**
@@ -85,10 +98,6 @@ export interface Reconnect {
 }
 
 /**
- * One shell step of an apply. Steps of a task run in order in one remote round trip; the
- * first step that exits with a code outside `okExitCodes` (default `[0]`) fails the task.
- */
-/**
  * A file on the controller that a step reads as its stdin, streamed to the host in parts and
  * never held in memory whole (a large `copy` source): its absolute path, size in bytes and
  * sha256 (hex), read when the task was prepared. The engine checks both while it sends the file:
@@ -105,6 +114,10 @@ export function isControllerFile(v: unknown): v is ControllerFile {
   return typeof v === 'object' && v !== null && typeof (v as { controllerFile?: unknown }).controllerFile === 'string';
 }
 
+/**
+ * One shell step of an apply. Steps of a task run in order in one remote round trip; the
+ * first step that exits with a code outside `okExitCodes` (default `[0]`) fails the task.
+ */
 export interface Command {
   script: RawShell | string;
   /** Bytes for the step's stdin: how file contents and secrets travel; a large controller file streams ({@link ControllerFile}). */
@@ -165,6 +178,12 @@ export interface PlanInput<P, F> {
    * these facts read: in check mode the facts may not show that yet.
    */
   upstreamChanged: boolean;
+  /**
+   * Check mode: what earlier tasks of the run predict ({@link Plan.predicts}) for the resources
+   * these facts read, by resource key, when no later change touched them without a prediction.
+   * Empty in a real run (the facts are probed after the change).
+   */
+  predicted?: Readonly<Record<string, unknown>>;
 }
 
 /** Input of `apply`. */

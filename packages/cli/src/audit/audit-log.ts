@@ -52,7 +52,7 @@ export type AuditRecord =
     }
   /** What the run will do once the inventory and the playbook are read, before any host is contacted: its hosts and the names of its extra vars. */
   | { type: 'run-plan'; run: string; time: string; hosts: string[]; extraVarNames?: string[] }
-  | { type: 'task'; run: string; time: string; host: string; play: string; task: string; module: string; status: 'changed' | 'failed'; changes: unknown[]; ignored?: boolean; handler?: boolean; message?: string; code?: string }
+  | { type: 'task'; run: string; time: string; host: string; play: string; task: string; module: string; status: 'changed' | 'unknown' | 'failed'; changes: unknown[]; ignored?: boolean; handler?: boolean; message?: string; code?: string }
   | { type: 'host-unreachable'; run: string; time: string; host: string; message: string }
   /**
    * Host key checking was off for a host (StrictHostKeyChecking no, `ansible_host_key_checking`,
@@ -167,7 +167,7 @@ export class AuditLog {
     if (e.type === 'run-start') this.#plan(e.hosts);
     else if (e.type === 'task-start') this.#running.set(`${e.host}\0${e.task}`, { host: e.host, task: e.task, module: e.module });
     else if (e.type === 'task-result') this.#running.delete(`${e.report.host}\0${e.report.task}`);
-    if (e.type === 'task-result' && (e.report.status === 'changed' || e.report.status === 'failed')) {
+    if (e.type === 'task-result' && (e.report.status === 'changed' || e.report.status === 'unknown' || e.report.status === 'failed')) {
       const r = e.report;
       this.#append(
         {
@@ -178,7 +178,7 @@ export class AuditLog {
           play: r.play,
           task: r.task,
           module: r.module,
-          status: r.status as 'changed' | 'failed',
+          status: r.status as 'changed' | 'unknown' | 'failed',
           changes: r.changes,
           ...(r.ignored ? { ignored: true } : {}),
           ...(r.handler ? { handler: true } : {}),

@@ -172,7 +172,7 @@ export const cron = defineModule({
       where = `crontab of ${p.user ?? 'the task user'}`;
       if (!c.installed) {
         if (!upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', 'cron: the host has no crontab command', { hint: 'install cron first (apt: cron)' });
-        return { changes: [{ path: 'job', before: 'not known before an earlier task runs', after: cronLine(p) }], data: { content: '' } };
+        return { changes: [{ path: 'job', before: 'not known before an earlier task runs', after: cronLine(p) }], data: { content: '' }, unknown: 'the crontab command comes from an earlier task' };
       }
       before = c.content;
     }

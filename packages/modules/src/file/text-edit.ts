@@ -78,7 +78,7 @@ export function planTextEdit(input: TextEditInput): Plan<TextEditData> {
   } else if (input.whenMissing === 'fail') {
     if (input.upstreamChanged) {
       // Check mode after a task that (would have) created the file: the fact cannot show it yet.
-      return { changes: [{ path: 'content', before: null, after: 'edited once an earlier task has created the file' }], data: {} };
+      return { changes: [{ path: 'content', before: null, after: 'edited once an earlier task has created the file' }], data: {}, unknown: `${path} is created by an earlier task, with a content not known before it runs` };
     }
     throw new ConvergeError('CONVERGE_PLAN', `${module}: ${path} does not exist`, { hint: 'set create: true to create it, or create it in an earlier task' });
   }

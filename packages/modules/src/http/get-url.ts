@@ -69,6 +69,7 @@ export const getUrl = defineModule({
     const remote = (facts as { remote?: HttpResponse }).remote;
     const changes: Change[] = [];
     let download = false;
+    let unknown: string | undefined;
     if (!current) {
       changes.push({ path: 'state', before: 'absent', after: 'file' }, { path: 'content', before: null, after: want !== undefined ? `sha256:${want}` : `downloaded from ${p.url}` });
       download = true;
@@ -81,6 +82,7 @@ export const getUrl = defineModule({
       if (host.check && upstreamChanged) {
         changes.push({ path: 'content', before: `sha256:${current.sha256 ?? '?'}`, after: 'not known before the earlier changes run' });
         download = true;
+        unknown = 'what the URL answers after the earlier changes';
       } else {
         if (remote.status === 0 || remote.status >= 400 || remote.error !== undefined) {
           throw new ConvergeError('CONVERGE_PLAN', `getUrl: GET ${p.url} failed${remote.status ? ` with status ${remote.status}` : ''}: ${remote.error ?? ''}`.trim());
@@ -96,7 +98,7 @@ export const getUrl = defineModule({
     changes.push(...attrs.changes);
     if (changes.length === 0) return { changes, reason: `${p.dest} is there${want ? ' with the checksum' : remote ? ' with the same content as the URL' : ''}` };
     const data: GetUrlData = { download, ...(attrs.mode !== undefined ? { mode: attrs.mode } : {}), ...(attrs.owner !== undefined ? { owner: attrs.owner } : {}), ...(attrs.group !== undefined ? { group: attrs.group } : {}) };
-    return { changes, data };
+    return { changes, data, ...(unknown ? { unknown } : {}) };
   },
   apply: ({ params: p, facts, plan }) => {
     const d = plan.data as GetUrlData;

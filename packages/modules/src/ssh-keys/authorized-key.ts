@@ -134,7 +134,7 @@ export interface KeysData {
  */
 export function planUserKeyFile(module: string, uf: UserFile, after: (before: string) => string, opts: { mode: string; enforceMode: boolean; manageDir: boolean; upstreamChanged: boolean; what: string }) {
   if (!uf.user) {
-    if (opts.upstreamChanged) return { changes: [{ path: opts.what, before: 'not known before an earlier task runs', after: 'as wanted' }], data: undefined };
+    if (opts.upstreamChanged) return { changes: [{ path: opts.what, before: 'not known before an earlier task runs', after: 'as wanted' }], data: undefined, unknown: 'the user is made by an earlier task' };
     throw new ConvergeError('CONVERGE_PLAN', `${module}: no such user`, { hint: 'create the user first (user module), earlier in the play' });
   }
   if (uf.file.target && uf.file.target.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `${module}: ${uf.path} is not a regular file`);

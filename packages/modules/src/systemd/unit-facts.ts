@@ -18,6 +18,26 @@ export interface UnitStatus {
   isEnabled: string;
 }
 
+/**
+ * A unit as a package's installation leaves it (see `apt.unit_effects`): loaded from the
+ * package's file, enabled when its maintainer scripts enable it (`static` without an [Install]
+ * section), running when they start it, and nothing left for a daemon-reload (the scripts run
+ * one). What `apt` predicts for later `systemd.service` tasks in check mode.
+ */
+export function unitAfterInstall(id: string, effect: { enabled: boolean; installable: boolean; started: boolean }): UnitStatus {
+  const unitFileState = !effect.installable ? 'static' : effect.enabled ? 'enabled' : 'disabled';
+  return {
+    id,
+    loadState: 'loaded',
+    activeState: effect.started ? 'active' : 'inactive',
+    subState: effect.started ? 'running' : 'dead',
+    unitFileState,
+    needDaemonReload: false,
+    fragmentPath: `/lib/systemd/system/${id}`,
+    isEnabled: unitFileState,
+  };
+}
+
 /** Resource keys that unit facts read: a unit changes when its file, a package, or the manager changes. */
 export function unitFactResources(name: string): string[] {
   return [...unitKeys(name), '/etc/systemd', '/run/systemd/system', '/lib/systemd', '/usr/lib/systemd', 'package:*'];

@@ -61,7 +61,7 @@ export const bundle = defineModule({
     changes.push(...a.changes);
     if (changes.length === 0) return { changes, reason: `${p.path} holds ${bundleOrder(p).join(' + ')}` };
     const mode = a.mode ?? (write ? (file.target?.mode ?? '0600') : undefined);
-    return { changes, data: { write, ...(mode ? { mode } : {}), ...owners(a) } };
+    return { changes, data: { write, ...(mode ? { mode } : {}), ...owners(a) }, ...(write && (upstreamChanged || !parts.sha256) ? { unknown: 'the parts as earlier tasks leave them' } : {}) };
   },
   apply: ({ params: p, plan }): Command[] => {
     const d = plan.data as { write: boolean; mode?: string; owner?: string; group?: string };

@@ -143,7 +143,8 @@ export const certificate = defineModule({
     if (a.owner) data.owner = a.owner;
     if (a.group) data.group = a.group;
     if (changes.length === 0) return { changes, reason: `${p.path} matches ${p.csr_path} and is valid for ${Math.floor(((cert as X509Info).notAfter - f.clock) / 86400)} more days` };
-    return { changes, data };
+    const guessed = cert !== undefined && (upstreamChanged || !request);
+    return { changes, data, ...(guessed ? { unknown: 'its CSR, key or CA as earlier tasks leave them' } : {}) };
   },
   apply: ({ params: p, plan }): Command[] => {
     const d = plan.data as CertificatePlan;

@@ -165,7 +165,8 @@ export const csr = defineModule({
     if (a.owner) data.owner = a.owner;
     if (a.group) data.group = a.group;
     if (changes.length === 0) return { changes, reason: `${p.path} asks for ${describeRequest(p)} with the key's public key` };
-    return { changes, data };
+    const guessed = have !== undefined && (upstreamChanged || key.state !== 'ok');
+    return { changes, data, ...(guessed ? { unknown: 'the key as an earlier task leaves it' } : {}) };
   },
   apply: ({ params: p, plan }): Command[] => {
     const d = plan.data as CsrPlan;

@@ -66,6 +66,9 @@ export class RunRecorder {
     else if (r.status === 'changed') {
       s.ok += sign;
       s.changed += sign;
+    } else if (r.status === 'unknown') {
+      s.ok += sign;
+      s.unknown += sign;
     } else if (r.status === 'failed') {
       if (r.rescued) s.rescued += sign;
       else if (r.ignored) {
