@@ -15,6 +15,7 @@ describe('report masking: the data, never converge’s words', () => {
     status: 'changed',
     changes: [{ path: 'content', before: 'stopped', after: 'changed' }],
     message: 'the command changed',
+    output: 'changed',
     code: 'CONVERGE_APPLY',
     result: { stdout: 'changed\n', rc: 0 },
     durationMs: 1,
@@ -25,6 +26,7 @@ describe('report masking: the data, never converge’s words', () => {
     expect(m).toMatchObject({ host: 'web1', module: 'copy', status: 'changed', code: 'CONVERGE_APPLY' });
     expect(m.task).toBe(`write ${SECRET_MASK} config`);
     expect(m.message).toBe(`the command ${SECRET_MASK}`);
+    expect(m.output).toBe(SECRET_MASK);
     expect(m.changes).toEqual([{ path: 'content', before: 'stopped', after: SECRET_MASK }]);
     expect(m.result).toEqual({ stdout: SECRET_MASK, rc: 0 });
   });

@@ -7,7 +7,7 @@ import type { RunEvent, RunReport, TaskReport, UnreachableReason } from './repor
 // object keys stay as they are, so a secret that is a common word (`changed`, `ok`) cannot
 // replace them. Host names are the inventory's identifiers and are not masked either.
 
-/** A task report with its data masked: task and play names, message, item, changes' values, result. The diff is masked when it is rendered ({@link renderDiff}). */
+/** A task report with its data masked: task and play names, message, output, item, changes' values, result. The diff is masked when it is rendered ({@link renderDiff}). */
 export function maskTaskReport(r: TaskReport): TaskReport {
   return {
     ...r,
@@ -15,6 +15,7 @@ export function maskTaskReport(r: TaskReport): TaskReport {
     task: maskText(r.task),
     changes: r.changes.map(maskChange),
     ...(r.message !== undefined ? { message: maskText(r.message) } : {}),
+    ...(r.output !== undefined ? { output: maskText(r.output) } : {}),
     ...(r.item !== undefined ? { item: maskText(r.item) } : {}),
     ...(r.result !== undefined ? { result: maskValue(r.result) as Record<string, unknown> } : {}),
   };
