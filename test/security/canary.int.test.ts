@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { encryptString } from '@converge/inventory';
@@ -12,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The canary test (issue 7, C-16, C-17): every secret-bearing input of a playbook holds a
 // distinct canary; the real CLI binary runs it in every mode, and no canary may appear in
-// stdout, stderr, the event log (--log), the audit log, JUnit output, the state directory, or
+// stdout (pretty, -v, -vvv, --diff, JSON, JUnit), stderr, the event log (--log), the audit log,
+// the audit records sent to syslog (--audit-syslog), `converge audit`, the state directory, or
 // the process arguments (`ps -eo args`) of the controller or the target while the run goes on.
 // A canary must still reach the host where it is used (the files hold the real values).
 
@@ -29,6 +31,9 @@ let work: string;
 let n = 0;
 let vaultServer: VaultDouble;
 let vaultToken: string;
+let syslog: Socket;
+/** The audit records received over UDP syslog, all runs together. */
+const syslogMessages: string[] = [];
 
 beforeAll(async () => {
   await run('npm', ['run', 'build'], { cwd: root });
@@ -39,6 +44,10 @@ beforeAll(async () => {
   vaultServer = await startVaultDouble();
   vaultServer.kv2('kv', 'canary', { password: CANARIES.vault });
   vaultToken = vaultServer.token(['kv/data/canary']);
+  // every run also sends its audit records to a syslog receiver on loopback
+  syslog = createSocket('udp4');
+  syslog.on('message', (m) => syslogMessages.push(m.toString('utf8')));
+  await new Promise<void>((resolve) => syslog.bind(0, '127.0.0.1', resolve));
   // an ansible-vault encrypted inventory var (group_vars/all.yml), decrypted with a password file
   await mkdir(join(work, 'inv', 'group_vars'), { recursive: true });
   await copyFile(hosts.inventoryPath, join(work, 'inv', 'hosts'));
@@ -59,6 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await hosts?.stop();
   await vaultServer?.stop();
+  syslog?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -74,7 +84,7 @@ async function converge(args: string[], using: { playbook: string; dir: string }
   const log = join(work, `events-${n}.jsonl`);
   const audit = join(base, 'audit.jsonl');
   const stateDir = join(base, 'state');
-  const argv = [bin, '-i', join(base, 'inv'), '--vault-password-file', join(base, 'vault-pass.txt'), using.playbook, '--known-hosts', hosts.knownHostsPath, '-e', 'ansible_user=deploy', '--state-dir', stateDir, '--log', log, '--audit-log', audit, ...args];
+  const argv = [bin, '-i', join(base, 'inv'), '--vault-password-file', join(base, 'vault-pass.txt'), using.playbook, '--known-hosts', hosts.knownHostsPath, '-e', 'ansible_user=deploy', '--state-dir', stateDir, '--log', log, '--audit-log', audit, '--audit-syslog', `udp://127.0.0.1:${syslog.address().port}`, ...args];
   const child = spawn(process.execPath, argv, { cwd: work, env: { ...process.env, NO_COLOR: '1', VAULT_ADDR: vaultServer.address, VAULT_TOKEN: vaultToken } });
   let stdout = '';
   let stderr = '';
@@ -93,7 +103,7 @@ async function converge(args: string[], using: { playbook: string; dir: string }
     samples += 1;
   }
   const code = await exited;
-  const texts: Record<string, string> = { stdout, stderr, psController, psTarget };
+  const texts: Record<string, string> = { stdout, stderr, psController, psTarget, syslog: syslogMessages.join('\n') };
   for (const f of [log, audit, join(work, 'inv', 'group_vars', 'all.yml')]) if (existsSync(f)) texts[f] = readFileSync(f, 'utf8');
   for (const f of walk(stateDir)) texts[f] = readFileSync(f, 'utf8');
   for (const f of walk(join(fixtures, '.converge'))) texts[f] = readFileSync(f, 'utf8');
@@ -195,6 +205,11 @@ describe('secrets never leak (canary)', () => {
     const onHost = await run(process.execPath, [bin, 'audit', '--audit-log', audit, '--failed', '--host', host]);
     expect(onHost.stdout.trim().split('\n')).toHaveLength(3);
     expectNoCanary({ code: 0, texts: { list: listed.stdout + listed.stderr, failed: failed.stdout } });
+    // syslog received the same records, masked as in the file
+    const received = syslogMessages.join('\n');
+    expect(received.split('"type":"run-end"').length - 1).toBeGreaterThanOrEqual(9);
+    expect(received).toContain('********');
+    expectNoCanary({ code: 0, texts: { syslog: received } });
   });
 
   it('a wrong become password fails the host without showing either password', async () => {
