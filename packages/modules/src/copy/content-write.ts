@@ -143,14 +143,15 @@ export const STREAM_SOURCE_BYTES = 8 * 1024 * 1024;
  * Reads a controller-side file named by `src`: an absolute path as is; a relative one in each
  * search path in order, then in the base directory (Ansible's `files/` / `templates/` lookup).
  * With `streamAbove`, a larger file is not read but described (size and sha256, read in parts)
- * for a step that streams it.
+ * for a step that streams it. `param` names the param in messages (default `src`).
  *
  * @throws ConvergeError `CONVERGE_PARAMS` naming every place looked at when no candidate exists,
  * or saying why the file found cannot be read (permission denied, a directory, an I/O error).
  */
-export async function readSource(module: string, src: string, dirs: string[], ctx: PrepareContext): Promise<{ path: string; bytes: Uint8Array }>;
-export async function readSource(module: string, src: string, dirs: string[], ctx: PrepareContext, options: { streamAbove: number }): Promise<SourceFound>;
-export async function readSource(module: string, src: string, dirs: string[], ctx: PrepareContext, options: { streamAbove?: number } = {}): Promise<SourceFound> {
+export async function readSource(module: string, src: string, dirs: string[], ctx: PrepareContext, options?: { param?: string }): Promise<{ path: string; bytes: Uint8Array }>;
+export async function readSource(module: string, src: string, dirs: string[], ctx: PrepareContext, options: { streamAbove: number; param?: string }): Promise<SourceFound>;
+export async function readSource(module: string, src: string, dirs: string[], ctx: PrepareContext, options: { streamAbove?: number; param?: string } = {}): Promise<SourceFound> {
+  const param = options.param ?? 'src';
   const candidates = isAbsolute(src) ? [src] : [...dirs.map((d) => join(d, src)), join(ctx.baseDir, src)];
   let missing: unknown;
   for (const path of candidates) {
@@ -163,18 +164,18 @@ export async function readSource(module: string, src: string, dirs: string[], ct
           missing = e;
           continue;
         }
-        throw unreadable(module, src, path, e);
+        throw unreadable(module, param, src, path, e);
       }
       if (options.streamAbove !== undefined && file.size > options.streamAbove) return { path, file };
     }
     try {
       return { path, bytes: await ctx.readFile(path) };
     } catch (e) {
-      if (ctx.describeFile || !isMissing(e)) throw unreadable(module, src, path, e);
+      if (ctx.describeFile || !isMissing(e)) throw unreadable(module, param, src, path, e);
       missing = e;
     }
   }
-  throw new ConvergeError('CONVERGE_PARAMS', `${module}: src ${JSON.stringify(src)} not found; looked in:\n  ${candidates.join('\n  ')}`, {
+  throw new ConvergeError('CONVERGE_PARAMS', `${module}: ${param} ${JSON.stringify(src)} not found; looked in:\n  ${candidates.join('\n  ')}`, {
     cause: missing,
     hint: 'put the file in the role or playbook files/ (templates/) directory, or give an absolute path',
   });
@@ -187,7 +188,7 @@ function isMissing(e: unknown): boolean {
 }
 
 /** A source that exists but cannot be read, with the reason the system gave. */
-function unreadable(module: string, src: string, path: string, e: unknown): ConvergeError {
+function unreadable(module: string, param: string, src: string, path: string, e: unknown): ConvergeError {
   const code = (e as { code?: unknown }).code;
   const why: Record<string, string> = {
     EACCES: 'permission denied',
@@ -197,5 +198,5 @@ function unreadable(module: string, src: string, path: string, e: unknown): Conv
     ERR_FS_FILE_TOO_LARGE: 'it is too large to read into memory',
   };
   const reason = typeof code === 'string' && why[code] ? `${why[code]} (${code})` : (e as Error).message;
-  return new ConvergeError('CONVERGE_PARAMS', `${module}: cannot read src ${JSON.stringify(src)} (${path}): ${reason}`, { cause: e });
+  return new ConvergeError('CONVERGE_PARAMS', `${module}: cannot read ${param} ${JSON.stringify(src)} (${path}): ${reason}`, { cause: e });
 }
