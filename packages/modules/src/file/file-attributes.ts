@@ -98,6 +98,17 @@ function requireKnown(kind: 'owner' | 'group', wanted: string | number | undefin
 }
 
 /**
+ * Refuses an owner or a group name the host does not know, for a module whose apply gives them to
+ * chown (unarchive, synchronize); `known` holds the task's {@link principalFacts}.
+ *
+ * @throws ConvergeError `CONVERGE_PLAN` naming the user or group.
+ */
+export function requirePrincipals(p: { owner?: string | number; group?: string | number }, known: PrincipalsKnown): void {
+  requireKnown('owner', p.owner, known);
+  requireKnown('group', p.group, known);
+}
+
+/**
  * Compares the asked mode/owner/group with an existing object (`current`) or, for an object the
  * task creates, reports the asked values as changes from `null`. Only differing values are
  * returned for apply, owner and group as chown/chgrp operands ({@link principalOperand}).
@@ -106,8 +117,7 @@ function requireKnown(kind: 'owner' | 'group', wanted: string | number | undefin
  * @throws ConvergeError `CONVERGE_PLAN` for an owner or group name the host does not know.
  */
 export function planAttributes(p: AttributeParams, current: FileInfo | undefined, kind: 'file' | 'directory', known: PrincipalsKnown = {}): AttributePlan {
-  requireKnown('owner', p.owner, known);
-  requireKnown('group', p.group, known);
+  requirePrincipals(p, known);
   const out: AttributePlan = { changes: [] };
   const mode = desiredMode(p, current, kind);
   if (mode !== undefined && mode !== current?.mode) {

@@ -3,6 +3,9 @@ import type { Change, Command, FactRequest, RawShell, Static } from '@converge/c
 import { commandPathExists } from '../command/path-exists.js';
 import type { PathExists } from '../command/path-exists.js';
 import { readSource } from '../copy/content-write.js';
+import { requirePrincipals } from '../file/file-attributes.js';
+import { principalFacts } from '../file/principals.js';
+import type { FilePrincipals } from '../file/principals.js';
 import { getRequest, hasSecret, httpClient, httpParams, requestConfig, requestScript } from '../http/http-request.js';
 import type { HttpClients } from '../http/http-request.js';
 import { treeState } from '../tree/tree-state.js';
@@ -95,11 +98,14 @@ export const unarchive = defineModule({
       ...(p.archive ? { dest: treeState({ path: p.dest, hash: files }) } : { clients: httpClient({}) }),
       ...(p.creates !== undefined ? { creates: commandPathExists({ path: p.creates }) } : {}),
       ...(p.archive?.format === 'zip' || (p.url !== undefined && (p.format ?? formatOfName(p.url)) === 'zip') ? { unzip: commandPathExists({ path: '/usr/bin/unzip' }) } : {}),
-    } as { dest?: FactRequest<TreeState>; clients?: FactRequest<HttpClients>; creates?: FactRequest<PathExists>; unzip?: FactRequest<PathExists> };
+      ...principalFacts(p),
+    } as { dest?: FactRequest<TreeState>; clients?: FactRequest<HttpClients>; creates?: FactRequest<PathExists>; unzip?: FactRequest<PathExists>; principals?: FactRequest<FilePrincipals> };
   },
   plan: ({ params: p, facts: probed, upstreamChanged }) => {
-    const facts = probed as unknown as { dest?: TreeState; clients?: HttpClients; creates?: PathExists; unzip?: PathExists };
+    const facts = probed as unknown as { dest?: TreeState; clients?: HttpClients; creates?: PathExists; unzip?: PathExists; principals?: FilePrincipals };
     if (p.creates !== undefined && facts.creates?.exists) return { changes: [], reason: `creates: ${p.creates} exists` };
+    // what follows extracts and chowns: an owner chown would refuse fails check mode too
+    requirePrincipals(p, { principals: facts.principals, upstreamChanged });
     if (facts.unzip && !facts.unzip.exists && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', 'unarchive: a zip archive needs unzip on the host', { hint: 'install it first (apt: unzip)' });
     if (p.archive && facts.dest) {
       const tree = facts.dest;
