@@ -11,7 +11,7 @@ export { blockinfile, BlockinfileParams } from './blockinfile/blockinfile.js';
 export { iniFile, IniFileParams } from './ini-file/ini-file.js';
 export { fileState, parseFileState, MAX_CONTENT_BYTES } from './file/file-state.js';
 export type { FileState, FileInfo, FileStateArgs } from './file/file-state.js';
-export { parseMode, resolveMode, formatMode, ModeParam } from './file/mode.js';
+export { parseMode, resolveMode, formatMode, chmodOperand, ModeParam } from './file/mode.js';
 export type { ModeSpec, SymbolicClause } from './file/mode.js';
 export { writeFileSteps, attributeSteps } from './file/atomic-write.js';
 export type { WriteFileSpec, AttributeSpec } from './file/atomic-write.js';

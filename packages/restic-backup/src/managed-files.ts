@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isSecret, reveal, sh, SECRET_MASK } from '@converge/core';
 import type { Change, Command, FileDiff, Secret } from '@converge/core';
-import { fileDiff, fileState, writeFileSteps } from '@converge/modules';
+import { chmodOperand, fileDiff, fileState, writeFileSteps } from '@converge/modules';
 import type { FileState } from '@converge/modules';
 
 /** A file a restic module owns: exact content, mode, owned by root. */
@@ -88,7 +88,11 @@ export function writeManagedFile(f: ManagedFile): Command[] {
   });
 }
 
-/** The step that makes a managed directory (and its parents) with its mode, root-owned. */
+/**
+ * The step that makes a managed directory (and its parents) with its mode, root-owned. chmod gets
+ * five digits: install -d and a four-digit chmod keep a setgid bit the directory has or inherits
+ * from its parent, and the mode would differ on every run.
+ */
 export function makeManagedDir(d: ManagedDir): Command {
-  return { script: sh`install -d -o root -g root -m ${d.mode} -- ${d.path} && chmod ${d.mode} -- ${d.path}`, description: `create ${d.path}` };
+  return { script: sh`install -d -o root -g root -m ${d.mode} -- ${d.path} && chmod ${chmodOperand(d.mode)} -- ${d.path}`, description: `create ${d.path}` };
 }

@@ -5,7 +5,7 @@ import { ConvergeError, defineModule, sh, Type } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { writeFileSteps } from '../file/atomic-write.js';
 import { requirePrincipals } from '../file/file-attributes.js';
-import { formatMode } from '../file/mode.js';
+import { chmodOperand, formatMode } from '../file/mode.js';
 import { principalFacts } from '../file/principals.js';
 import { treeState } from './tree-state.js';
 import type { TreeEntry, TreeState } from './tree-state.js';
@@ -188,7 +188,7 @@ export const synchronize = defineModule({
       steps.push(...writeFileSteps({ path: at(rel), followLinks: false, content: new Uint8Array(Buffer.from(e.content ?? '', 'base64')), mode: e.mode, ...(p.owner !== undefined ? { owner: p.owner } : {}), ...(p.group !== undefined ? { group: p.group } : {}) }));
     }
     for (const rel of plan.link) steps.push({ script: sh`ln -s -- ${byPath.get(rel)?.linkTarget ?? ''} ${at(rel)}`, description: `link ${at(rel)}` });
-    for (const rel of plan.chmod) steps.push({ script: sh`chmod -- ${byPath.get(rel)?.mode ?? '0755'} ${at(rel)}`, description: `mode of ${at(rel)}` });
+    for (const rel of plan.chmod) steps.push({ script: sh`chmod -- ${chmodOperand(byPath.get(rel)?.mode ?? '0755')} ${at(rel)}`, description: `mode of ${at(rel)}` });
     if (owner !== '' && (plan.mkdir.length > 0 || plan.link.length > 0 || createRoot)) {
       steps.push({ script: sh`chown -h -- ${owner} ${[...(createRoot ? [p.dest] : []), ...plan.mkdir.map(at), ...plan.link.map(at)]}`, description: 'owner of new directories and links' });
     }
