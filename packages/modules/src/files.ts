@@ -16,7 +16,7 @@ export type { ModeSpec, SymbolicClause } from './file/mode.js';
 export { writeFileSteps, attributeSteps } from './file/atomic-write.js';
 export type { WriteFileSpec, AttributeSpec } from './file/atomic-write.js';
 export { fileDiff } from './file/file-diff.js';
-export type { DiffSecrecy } from './file/file-diff.js';
+export type { DiffSecrecy, SecretSettings } from './file/file-diff.js';
 export { planAttributes, attributeParams, principalOperand, samePrincipal } from './file/file-attributes.js';
 export type { AttributeParams, AttributePlan, PrincipalsKnown } from './file/file-attributes.js';
 export { filePrincipals, principalFacts } from './file/principals.js';

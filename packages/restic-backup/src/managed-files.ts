@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { isSecret, reveal, sh, SECRET_MASK } from '@converge/core';
 import type { Change, Command, FileDiff, Secret } from '@converge/core';
 import { chmodOperand, fileDiff, fileState, writeFileSteps } from '@converge/modules';
-import type { FileState } from '@converge/modules';
+import type { FileState, SecretSettings } from '@converge/modules';
 
 /** A file a restic module owns: exact content, mode, owned by root. */
 export interface ManagedFile {
@@ -11,6 +11,8 @@ export interface ManagedFile {
   content: string | Secret;
   /** 4-digit octal mode, e.g. `0600`. */
   mode: string;
+  /** For a Secret content holding settings: the settings whose values are masked in its diff (on both sides), so its other lines show; absent, every line is masked. */
+  secretSettings?: SecretSettings;
 }
 
 /** A directory a restic module owns, owned by root. */
@@ -60,9 +62,10 @@ export function planFile(f: ManagedFile, state: FileState): FilePlan {
     if (cur.owner !== 'root' || cur.group !== 'root') changes.push({ path: `owner:${f.path}`, before: `${cur.owner}:${cur.group}`, after: 'root:root' });
   }
   if (changes.length === 0) return { changes, write: false };
-  const before = cur ? (secret ? SECRET_MASK : (cur.content ?? '')) : null;
+  const hidden = secret && f.secretSettings === undefined;
+  const before = cur ? (hidden ? SECRET_MASK : (cur.content ?? '')) : null;
   const diff = changes.some((c) => c.path.startsWith('content:') || c.path.startsWith('file:'))
-    ? fileDiff(f.path, before === null ? null : Buffer.from(before, 'latin1').toString('latin1'), Buffer.from(want, 'utf8').toString('latin1'), secret ? 'all' : 'none')
+    ? fileDiff(f.path, before === null ? null : Buffer.from(before, 'latin1').toString('latin1'), Buffer.from(want, 'utf8').toString('latin1'), secret ? (f.secretSettings ?? 'all') : 'none')
     : undefined;
   return { changes, write: true, ...(diff ? { diff } : {}) };
 }
