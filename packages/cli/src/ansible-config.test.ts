@@ -36,6 +36,11 @@ describe('host_key_checking', () => {
     }
   });
 
+  it('lists the ANSIBLE_* environment variables that converge does not read', () => {
+    const s = readAnsibleSshSettings({ ANSIBLE_REMOTE_USER: 'deploy', ANSIBLE_HOST_KEY_CHECKING: 'False', ANSIBLE_CONFIG: '/nonexistent.cfg', ANSIBLE_BECOME: 'true', PATH: '/bin' }, dirWith(undefined));
+    expect(s.unreadEnv).toEqual(['ANSIBLE_BECOME', 'ANSIBLE_REMOTE_USER']);
+  });
+
   it('lists the settings of the ansible.cfg that converge does not read', () => {
     const dir = dirWith('[defaults]\nhost_key_checking = False\nforks = 10\n[ssh_connection]\npipelining = True\n');
     expect(readAnsibleSshSettings({}, dir).configFile?.unread).toEqual(['[defaults] forks', '[ssh_connection] pipelining']);

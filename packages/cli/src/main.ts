@@ -562,9 +562,14 @@ async function reachSettings(
   onRelaxed: (host: string, source: string) => void,
 ): Promise<{ connectionVars: Record<string, unknown>; becomeDefaults?: import('@converge/engine').RunOptions['becomeDefaults']; options: ReachOptions }> {
   const { KeyPassphrases, parseSshArgs } = await import('@converge/ssh');
-  const { readAnsibleSshSettings } = await import('./ansible-config.js');
+  const { READ_ENV, readAnsibleSshSettings } = await import('./ansible-config.js');
   const ansible = readAnsibleSshSettings();
   for (const w of ansible.warnings) stderr.write(`converge: warning: ${w}\n`);
+  if (ansible.unreadEnv.length > 0) {
+    stderr.write(
+      `converge: warning: converge reads only ${READ_ENV.join(', ')} from the environment; not read: ${ansible.unreadEnv.join(', ')} (give converge's flag or inventory var instead: docs/coming-from-ansible.md)\n`,
+    );
+  }
   if (ansible.configFile && ansible.configFile.unread.length > 0) {
     stderr.write(
       `converge: warning: ${ansible.configFile.path}: converge reads only host_key_checking, ssh_args, ssh_common_args and ssh_extra_args from ansible.cfg; not read: ${ansible.configFile.unread.join(', ')}\n`,

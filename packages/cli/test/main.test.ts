@@ -69,6 +69,22 @@ describe('converge (command line)', () => {
     expect((await cli(['-i', inv, fixture('say.ts'), '-v', '-v', '--output', 'junit'])).stdout).toContain('<system-out>only with -vv</system-out>');
   });
 
+  it('says which ANSIBLE_* environment variables it does not read, instead of ignoring them', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { ANSIBLE_REMOTE_USER: 'deploy', ANSIBLE_FORKS: '20', ANSIBLE_SSH_ARGS: '-o ConnectTimeout=5' });
+    try {
+      const r = await cli(['-i', inv, fixture('say.ts')]);
+      expect(r.code, r.stderr).toBe(0);
+      const warnings = r.stderr.split('\n').filter((l) => l.includes('from the environment; not read:'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain('not read: ANSIBLE_FORKS, ANSIBLE_REMOTE_USER (');
+      expect(warnings[0]).not.toContain('not read: ANSIBLE_SSH_ARGS');
+    } finally {
+      process.env = saved;
+    }
+    expect((await cli(['-i', inv, fixture('say.ts')])).stderr).not.toContain('not read');
+  });
+
   it('exits 5 for unknown options and a missing inventory', async () => {
     expect((await cli(['--no-such-flag', 'x.ts'])).code).toBe(5);
     expect((await cli([fixture('local-files.ts')])).code).toBe(5);
