@@ -298,5 +298,16 @@ describe('a secret that is a common word (canary)', () => {
     expect(events).toContain('"type":"task-result"');
     expect(events).toContain('"status":"changed"');
   });
+
+  it('--output junit --diff: the counts and the frame stay, the word is masked in the diff', async () => {
+    await hosts.exec(host, 'rm -f /etc/canary/word.txt');
+    const o = await converge(['--diff', '--output', 'junit'], using);
+    expect(o.code, o.texts.stderr).toBe(0);
+    expect(o.texts.stdout).toMatch(/<testsuite name="[^"]+" tests="2" failures="0" errors="0" skipped="0">/);
+    expect(o.texts.stdout).toContain('<system-out>--- ');
+    expect(o.texts.stdout).toContain('+********');
+    expect(o.texts.stdout).not.toContain('<failure');
+    expect((await hosts.exec(host, 'cat /etc/canary/word.txt')).stdout).toBe('changed');
+  });
 });
 
