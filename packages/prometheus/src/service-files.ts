@@ -1,7 +1,7 @@
 import { ConvergeError, Secret, sh, Type } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff } from '@converge/core';
 import { applyContentWrite, contentFacts, fileDiff, fileState, planContentWrite } from '@converge/modules';
-import type { ContentWriteData, ContentWriteParams, FileState } from '@converge/modules';
+import type { ContentWriteData, ContentWriteParams, FileState, SecretSettings } from '@converge/modules';
 
 /**
  * What a change to a file asks of the service: `reload` (it rereads the file on SIGHUP or
@@ -14,8 +14,8 @@ export type FileEffect = 'reload' | 'restart' | 'none';
 export interface ServiceFile {
   write: ContentWriteParams;
   effect: FileEffect;
-  /** Show only the changed lines, masked, instead of the whole secret file: for a configuration that holds a secret inline. */
-  maskChangedLines?: boolean;
+  /** For a configuration that holds a secret inline: the settings whose values its diff masks on both sides, so that its other lines show (instead of every line masked). */
+  secretSettings?: SecretSettings;
   /** The rendered text (a secret file's text, for its masked diff). */
   text?: string;
 }
@@ -102,8 +102,8 @@ export function planService(module: string, spec: ServiceSpec, facts: Record<str
     const planned = planContentWrite(module, f.write, inNewDir ? { ...state, parentExists: true } : state, upstreamChanged || inNewDir);
     if (planned.changes.length === 0) return;
     changes.push(...planned.changes.map((c) => ({ ...c, path: `${f.write.dest}:${c.path}` })));
-    const before = state.target?.content;
-    if (f.maskChangedLines && f.text !== undefined && before !== undefined) diffs.push(fileDiff(f.write.dest, before, f.text, 'changed-lines'));
+    const before = state.target ? state.target.content : null;
+    if (f.secretSettings && f.text !== undefined && before !== undefined) diffs.push(fileDiff(f.write.dest, before, f.text, f.secretSettings));
     else diffs.push(...(planned.diffs ?? []));
     data.files.push({ index: i, data: planned.data as ContentWriteData });
     if (f.effect === 'restart' || (f.effect === 'reload' && effect === 'none')) effect = f.effect;

@@ -6,9 +6,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { secret } from '@converge/core';
+import { createHash } from 'node:crypto';
+import { planModule, secret, SECRET_MASK } from '@converge/core';
+import type { FileState } from '@converge/modules';
 import {
   DEFAULT_INHIBIT_RULES,
+  alertmanagerConfig,
   checkAlertmanagerConfig,
   checkPrometheusServer,
   defaultRuleFiles,
@@ -147,6 +150,27 @@ describe('alertmanager.config', () => {
     expect(text).toContain('smtp_auth_password: smtp-pass-1');
     expect(text).toContain('      - url: https://sms.example.com/send\n        max_alerts: 1\n        http_config:\n          basic_auth:\n            username: u\n            password: sms-pass\n');
     expect(renderAlertmanagerConfig({ route: { receiver: 'a' }, receivers: [{ name: 'a', webhook_configs: [{ url: 'http://127.0.0.1:1/' }] }] }).secret).toBe(false);
+  });
+
+  test('a configuration holding secrets shows its changed lines, every secret value masked on both sides (a former one too)', () => {
+    const { text } = renderAlertmanagerConfig(params);
+    const old = text.replace('smtp-pass-1', 'former-smtp-pass').replace('#ops', '#alerts');
+    const onHost = (path: string, content: string | undefined): FileState =>
+      content === undefined
+        ? { path, type: 'absent', parentExists: true }
+        : { path, type: 'file', parentExists: true, target: { type: 'file', mode: '0640', owner: 'root', group: 'prometheus', uid: 0, gid: 0, size: content.length, inode: '1:2', sha256: createHash('sha256').update(content).digest('hex'), content } };
+    for (const before of [old, undefined]) {
+      const r = planModule(alertmanagerConfig, { params, facts: { file0: onHost('/etc/prometheus/alertmanager.yml', before), file1: onHost('/etc/default/prometheus-alertmanager', undefined) } });
+      const d = r.diffs.find((x) => x.path.endsWith('alertmanager.yml'));
+      expect(d?.after).toContain('channel: "#ops"');
+      expect(d?.after).toContain('group_by:');
+      for (const setting of ['smtp_auth_password', 'api_url', 'password', '- url']) expect(d?.after).toContain(`${setting}: ${SECRET_MASK}`);
+      if (before !== undefined) {
+        expect(d?.before).toContain('channel: "#alerts"');
+        expect(d?.before).toContain(`smtp_auth_password: ${SECRET_MASK}`);
+      }
+      for (const s of ['smtp-pass-1', 'former-smtp-pass', 't0ken', 'sms-pass', 'sms.example.com']) expect(`${d?.before}${d?.after}`).not.toContain(s);
+    }
   });
 
   test('amtool refuses a matcher Alertmanager cannot parse (what the module\'s validation step relies on)', () => {
