@@ -198,6 +198,21 @@ describe('exporters', () => {
     expect(mysqldExporter.definition.validate?.({ user: 'e', password: secret('x'), port: 3307 })).toBe('port needs host (without host the exporter uses the socket)');
   });
 
+  test('mysqld_exporter: a changed host shows in the client options file diff, the password masked on both sides (a former one too)', () => {
+    const p = { user: 'exporter', password: secret('exporter-pw-2'), host: 'db2.example.net' };
+    const old = renderMyCnf({ ...p, password: secret('exporter-pw-1'), host: 'db1.example.net' }).reveal();
+    const state = (path: string, content?: string): FileState =>
+      content === undefined
+        ? { path, type: 'absent', parentExists: true }
+        : { path, type: 'file', parentExists: true, target: { type: 'file', mode: '0600', owner: 'prometheus', group: 'prometheus', uid: 0, gid: 0, size: content.length, inode: '1:3', sha256: createHash('sha256').update(content).digest('hex'), content } };
+    const r = planModule(mysqldExporter, { params: p, facts: { file0: state('/var/lib/prometheus/.my.cnf', old), file1: state('/etc/default/prometheus-mysqld-exporter') } });
+    const d = r.diffs.find((x) => x.path.endsWith('.cnf'));
+    expect(d?.before).toContain('host = db1.example.net');
+    expect(d?.after).toContain('host = db2.example.net');
+    for (const side of [d?.before, d?.after]) expect(side).toContain(`password = ${SECRET_MASK}`);
+    expect(`${d?.before}${d?.after}`).not.toMatch(/exporter-pw/);
+  });
+
   test('node_exporter: a collector both enabled and disabled is refused; arguments that would break ARGS are refused', () => {
     expect(nodeExporter.definition.validate?.({ enable: ['systemd'], disable: ['systemd'] })).toBe('collector systemd is both in enable and disable');
     expect(() => nodeExporter.definition.facts({ textfile_dir: '/x"y' } as never)).toThrow(/cannot be passed through an EnvironmentFile/);
