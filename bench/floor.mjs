@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// The floor of a no-op run: connect to every host with ssh2 (in parallel, host keys checked
-// against known_hosts), run ONE shell command holding all 50 probes of W50 (stat, and sha256sum
-// of the files), read the output, disconnect. No engine can beat this by much.
+// The floor of a no-op run: the cheapest honest way to learn over ssh2 what converge's probe
+// learns of a W50 host. Connect to every host in parallel (host keys checked against
+// known_hosts), run ONE command doing the same work as converge's probe script (one `stat` of
+// the 50 paths, one `sha256sum` of the 30 files, a `base64` of each of the 10 files whose content
+// a line edit reads: 12 processes; converge's probe starts these and one `dd`), read the output,
+// disconnect. No engine that connects and probes can be faster than this, so converge's no-op is
+// reported as a multiple of it.
 //
 // usage: node bench/floor.mjs SPEC.json   where SPEC is
 //   { "privateKeyPath", "knownHostsPath", "user", "hosts": [{ "address", "port", "root" }] }
@@ -21,10 +25,16 @@ for (const line of readFileSync(spec.knownHostsPath, 'utf8').split('\n')) {
   for (const n of names.split(',')) known.set(`${n}|${b64}`, true);
 }
 
+/** The probe's work for one host (W50 paths are plain: no quoting needed). */
 function probeCommand(root) {
-  return managedPaths(root)
-    .map(({ path, kind }) => (kind === 'dir' ? `stat -c '%F|%a|%U|%G' -- ${path}` : `stat -c '%F|%a|%U|%G|%s' -- ${path} && sha256sum < ${path}`))
-    .join('; ');
+  const paths = managedPaths(root);
+  const files = paths.filter((p) => p.kind === 'file' && !p.path.endsWith('/initialised')).map((p) => p.path);
+  const read = paths.filter((p) => p.path.endsWith('/settings')).map((p) => p.path);
+  return [
+    `stat -L -c '%F|%a|%U|%G|%u|%g|%s|%d:%i' -- ${paths.map((p) => p.path).join(' ')}`,
+    `sha256sum -- ${files.join(' ')}`,
+    ...read.map((f) => `base64 -w0 < ${f}; echo`),
+  ].join('; ');
 }
 
 function one(h) {

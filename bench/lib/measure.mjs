@@ -1,8 +1,9 @@
 // Runs one process as a whole and measures it: wall time (controller clock), CPU time (user +
-// sys of the process and the descendants it waited for) and peak RSS, from GNU time(1).
+// sys of the process and the descendants it waited for) and peak RSS, from GNU time(1); and the
+// machine around it: the load average before and after, and how busy all cores were meanwhile.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const TIME = '/usr/bin/time';
@@ -20,14 +21,30 @@ export function ensureGnuTime() {
   if (r.status !== 0 || !existsSync(TIME)) throw new Error('bench: /usr/bin/time is missing and "apt-get install time" failed');
 }
 
+/** Busy and total jiffies of all cores so far, from /proc/stat's `cpu` line (proc(5)); undefined where there is none. */
+function cpuJiffies() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Runs `cmd args` under /usr/bin/time and resolves with
- * `{ code, stdout, stderr, wallMs, userMs, sysMs, cpuMs, maxRssMb }`.
- * `maxRssMb` is ru_maxrss: the largest single process of the tree, not their sum.
+ * `{ code, stdout, stderr, wallMs, userMs, sysMs, cpuMs, maxRssMb, load: [before, after], machineBusy }`.
+ * `maxRssMb` is ru_maxrss: the largest single process of the tree, not their sum. `load` is the
+ * 1-minute load average before and after; `machineBusy` the share (0..1) of all cores' time that
+ * was busy during the run (this process and everything else on the machine), from /proc/stat.
  */
 export async function measure(cmd, args, { env, cwd } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'converge-bench-time-'));
   const out = join(dir, 'time');
+  const loadBefore = loadavg()[0];
+  const j0 = cpuJiffies();
   const started = performance.now();
   const child = spawn(TIME, ['-q', '-f', '%U %S %M', '-o', out, cmd, ...args], { env: { ...process.env, ...(env ?? {}) }, ...(cwd ? { cwd } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout = [];
@@ -36,6 +53,8 @@ export async function measure(cmd, args, { env, cwd } = {}) {
   child.stderr.on('data', (d) => stderr.push(d));
   const code = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   const wallMs = performance.now() - started;
+  const j1 = cpuJiffies();
+  const machineBusy = j0 && j1 && j1.total > j0.total ? Math.round(((j1.busy - j0.busy) / (j1.total - j0.total)) * 100) / 100 : undefined;
   const line = readFileSync(out, 'utf8').trim().split('\n').at(-1) ?? '';
   rmSync(dir, { recursive: true, force: true });
   const [u, s, m] = line.split(/\s+/).map(Number);
@@ -50,5 +69,13 @@ export async function measure(cmd, args, { env, cwd } = {}) {
     sysMs,
     cpuMs: userMs + sysMs,
     maxRssMb: Math.round(((m ?? NaN) / 1024) * 10) / 10,
+    load: [Math.round(loadBefore * 100) / 100, Math.round(loadavg()[0] * 100) / 100],
+    machineBusy,
   };
+}
+
+/** The machine a benchmark ran on: cores, model, memory, Node version, kernel. */
+export function machine(nodeVersion = process.version) {
+  const c = cpus();
+  return { cores: c.length, cpu: c[0]?.model ?? 'unknown', memoryGb: Math.round(Number(readFileSync('/proc/meminfo', 'utf8').match(/MemTotal:\s+(\d+)/)?.[1] ?? 0) / 1024 / 1024), node: nodeVersion, kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim() };
 }

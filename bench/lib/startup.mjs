@@ -17,7 +17,7 @@ const median = (xs) => {
  * firstContactMs, playbookLoadMs, cpu: { nodeEmptyMs, versionMs, emptyRunMs, firstContactMs,
  * playbookLoadMs } }`. `playbookLoadMs` is the empty-inventory run minus `--version`.
  */
-export async function startup(runs) {
+export async function startup(runs, node = process.execPath) {
   const empty = makeWorkspace({ hosts: [], privateKeyPath: '/dev/null', knownHostsPath: '/dev/null', forks: 1 });
   // Port 1 on loopback refuses at once: converge does not retry a refused connection.
   const refused = makeWorkspace({ hosts: [{ name: 'refused1', address: '127.0.0.1', port: 1 }], privateKeyPath: '/dev/null', knownHostsPath: '/dev/null', forks: 1 });
@@ -27,13 +27,13 @@ export async function startup(runs) {
     emptyRunMs: [CLI, '-i', empty.inventory, empty.playbook, '--output', 'json'],
     firstContactMs: [CLI, '-i', refused.inventory, refused.playbook, '--output', 'json', '--known-hosts', '/dev/null'],
   };
-  await measure(process.execPath, cmds.emptyRunMs); // fills jiti's cache
-  await measure(process.execPath, cmds.firstContactMs);
+  await measure(node, cmds.emptyRunMs); // fills jiti's cache
+  await measure(node, cmds.firstContactMs);
   const wall = {};
   const cpu = {};
   for (let i = 0; i < runs; i++) {
     for (const [k, args] of Object.entries(cmds)) {
-      const r = await measure(process.execPath, args);
+      const r = await measure(node, args);
       (wall[k] ??= []).push(r.wallMs);
       (cpu[k] ??= []).push(r.cpuMs);
     }

@@ -14,12 +14,12 @@ export interface CliInventoryOptions {
 /**
  * Loads inventories as every command does: TypeScript inventories through jiti, vault files
  * decrypted, and the sources of `@converge/cloud-inventory` (`plugin: ovh`, `scaleway`,
- * `terraform`, Terraform states, executable scripts), whose `{ vault: PATH#FIELD }` credentials
- * are read through the CLI's Vault client. Warnings (a source that yields no hosts, YAML keys
- * Ansible skips) are printed to `stderr`.
+ * `terraform`, Terraform states, executable scripts; a source's code loads only when a source
+ * needs it), whose `{ vault: PATH#FIELD }` credentials are read through the CLI's Vault client.
+ * Warnings (a source that yields no hosts, YAML keys Ansible skips) are printed to `stderr`.
  */
 export async function loadCliInventory(paths: string[], options: CliInventoryOptions = {}): Promise<Inventory> {
-  const [{ loadInventory }, { cloudInventoryPlugins }] = await Promise.all([import('@converge/inventory'), import('@converge/cloud-inventory')]);
+  const [{ loadInventory }, { cloudInventoryPlugins }] = await Promise.all([import('@converge/inventory'), import('@converge/cloud-inventory/plugins')]);
   const inv = await loadInventory(paths, {
     vaultSecrets: options.vaultSecrets ?? [],
     plugins: cloudInventoryPlugins,

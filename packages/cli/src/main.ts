@@ -8,6 +8,8 @@ import { ExitCode } from './exit-codes.js';
 import { registerVault, vaultSecretsFrom } from './commands/vault.js';
 import { registerExplain } from './commands/explain.js';
 import { registerRender } from './commands/render.js';
+import { controlPersistMs, registerControl } from './commands/control.js';
+import { registerReport } from './commands/report.js';
 import { loadCliInventory } from './inventory-sources.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -56,6 +58,9 @@ interface RunFlags {
   timeout?: string;
   sshCommonArgs?: string;
   sshExtraArgs?: string;
+  controlPersist?: string;
+  shard?: string;
+  reportFile?: string;
   flushCache?: boolean;
   step?: boolean;
   syntaxCheck?: boolean;
@@ -173,6 +178,13 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .option('-T, --timeout <seconds>', 'connect timeout in seconds when the inventory sets no ansible_timeout (default 10)')
     .option('--ssh-common-args <args>', 'ssh options (-o Key=Value, -J, -F, ...) when the inventory sets no ansible_ssh_common_args')
     .option('--ssh-extra-args <args>', 'more ssh options when the inventory sets no ansible_ssh_extra_args')
+    .addOption(
+      new Option('--control-persist <seconds>', "keep each host's SSH connection and login shell open this long after the run, for the next run to reuse (a control process private to you; see converge control)").env(
+        'CONVERGE_CONTROL_PERSIST',
+      ),
+    )
+    .option('--shard <I/N>', 'run part I of N of the hosts (split by the sha256 of their names): one controller per part; each keeps its own state dir, audit log and report (see converge report merge)')
+    .option('--report-file <file>', 'also write the JSON report (as --output json) to FILE, atomically, whatever --output says')
     .addOption(new Option('--flush-cache').hideHelp())
     .addOption(new Option('--step').hideHelp())
     .addOption(new Option('--syntax-check').hideHelp())
@@ -244,6 +256,8 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
   registerVault(program, { stdout, stderr });
   registerExplain(program, { stdout, stderr });
   registerRender(program, { stdout, stderr });
+  registerControl(program, { stdout });
+  registerReport(program, { stdout, setCode: (c) => (code = c) });
 
   try {
     await program.parseAsync(normaliseAliases(argv), { from: 'user' });
@@ -305,7 +319,11 @@ interface ReachOptions {
   /** Ansible's host_key_checking from the environment or ansible.cfg, when it is off. */
   hostKeyChecking?: { enabled: boolean; source: string };
   passphrases?: import('@converge/ssh').KeyPassphrases;
+  /** `--private-key-passphrase-file`, for the control process (which cannot ask on a terminal). */
+  passphrase?: Secret;
   onHostKeyCheckingRelaxed?: (host: string, where: string) => void;
+  /** `--control-persist` in ms: SSH connections are kept by the control process between runs. */
+  controlPersistMs?: number;
 }
 
 /** The transports of a run (SSH, or local for `ansible_connection=local`), and the check of a host's SSH settings before any host is contacted. */
@@ -322,6 +340,25 @@ async function transportFactory(flags: ReachOptions): Promise<{ make: (spec: Con
     ...(flags.passphrases ? { passphrases: flags.passphrases } : {}),
     ...(flags.onHostKeyCheckingRelaxed ? { onHostKeyCheckingRelaxed: flags.onHostKeyCheckingRelaxed } : {}),
   };
+  if (flags.controlPersistMs !== undefined) {
+    // Connections kept between runs by the control process; what makes them travels with each attach.
+    const [{ ControlledTransport, defaultControlDir }, { startControlProcess }] = await Promise.all([import('@converge/ssh'), import('./commands/control.js')]);
+    const dir = defaultControlDir();
+    const persistMs = flags.controlPersistMs;
+    const control = {
+      ...(flags.knownHosts ? { knownHostsFile: flags.knownHosts } : {}),
+      ...(flags.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+      ...(flags.hostKeyChecking ? { hostKeyChecking: flags.hostKeyChecking } : {}),
+      ...(process.env['SSH_AUTH_SOCK'] ? { agent: process.env['SSH_AUTH_SOCK'] } : {}),
+      ...(flags.passphrase ? { passphrase: flags.passphrase } : {}),
+    };
+    return {
+      make: (spec) => (spec.connection === 'local' ? new LocalTransport(spec.host) : new ControlledTransport(spec, control, persistMs, { dir, start: () => startControlProcess(dir) })),
+      check: (spec) => {
+        if (spec.connection === 'ssh') checkSshConnection(spec, options);
+      },
+    };
+  }
   return {
     make: (spec) => (spec.connection === 'local' ? new LocalTransport(spec.host) : new SshTransport(spec, options)),
     check: (spec) => {
@@ -394,7 +431,18 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       return reportError(e, stderr);
     }
   }
+  let shard: import('@converge/engine').Shard | undefined;
+  if (flags.shard !== undefined) {
+    try {
+      shard = (await import('@converge/engine/connection')).parseShard(flags.shard);
+    } catch (e) {
+      return reportError(e, stderr);
+    }
+    // Each part keeps its own state (pending handlers, retry file) and audit log: parts run at once.
+    flags.stateDir ??= joinPath(dirname(resolvePath(playbookArg)), '.converge', `shard-${shard.index}-of-${shard.count}`);
+  }
   let audit: import('./audit/audit-log.js').AuditLog | undefined;
+  let early: import('./preconnect.js').EarlyConnections | undefined;
   let eventLog: import('./audit/event-log.js').EventLog | undefined;
   let syslogSinks: import('./audit/syslog-sink.js').SyslogSink[] = [];
   // A signal stops the run at once, as ansible-playbook does, but first records it: the audit log
@@ -411,12 +459,12 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
   try {
-    const [{ AuditLog }, { SyslogSink, parseSyslogDestination }, { openEventLog }, { resolveVaultLookups }, { runPlaybook }, { defaultAuditLogPath }] = await Promise.all([
+    // The engine (and the template engine it brings) loads after the early connections have started.
+    const [{ AuditLog }, { SyslogSink, parseSyslogDestination }, { openEventLog }, { resolveVaultLookups }, { defaultAuditLogPath }] = await Promise.all([
       import('./audit/audit-log.js'),
       import('./audit/syslog-sink.js'),
       import('./audit/event-log.js'),
       import('./vault/resolve.js'),
-      import('@converge/engine'),
       import('./commands/audit.js'),
     ]);
     const auditPath = flags.auditLog ?? defaultAuditLogPath(playbookArg, flags.stateDir);
@@ -440,6 +488,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
         ...(flags.limit ? { limit: flags.limit } : {}),
         ...(flags.tags ? { tags: flags.tags } : {}),
         ...(flags.skipTags ? { skipTags: flags.skipTags } : {}),
+        ...(shard ? { shard } : {}),
       },
       syslogSinks,
     );
@@ -451,8 +500,6 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     const extraVars: Record<string, unknown> = flags.extraVars?.length ? (await import('./extra-vars.js')).parseExtraVars(flags.extraVars, vaultSecrets) : {};
     if (flags.dataResidency) extraVars['dataResidency'] = flags.dataResidency;
     audit.setExtraVarNames(Object.keys(extraVars));
-    const { playbook, path } = await loadPlaybook(playbookArg);
-    await resolveVaultLookups([playbook, inventory, extraVars]);
     const reach = await reachSettings(flags, stderr, (host, source) => audit?.hostKeyCheckingOff(host, source));
     let becomePassword: Secret | undefined;
     if (flags.askBecomePass) becomePassword = secret(await askPassword('BECOME password: '));
@@ -460,13 +507,47 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     if (flags.askPass) reach.connectionVars.ansible_password = secret(await askPassword('SSH password: '));
     else if (flags.connectionPasswordFile !== undefined) reach.connectionVars.ansible_password = secret(readPasswordFile(flags.connectionPasswordFile, '--connection-password-file'));
     const transports = await transportFactory(reach.options);
-    const { PrettyReporter } = await import('./output/pretty.js');
-    const pretty = flags.output === 'pretty' ? new PrettyReporter(stdout as NodeJS.WritableStream & { isTTY?: boolean }, { verbose: (flags.verbose ?? 0) > 0 }) : undefined;
+    // The hosts the last run of this same playbook reached are connected while it loads.
+    const stateDir = flags.stateDir ? resolvePath(flags.stateDir) : joinPath(dirname(resolvePath(playbookArg)), '.converge');
+    const { EarlyConnections, fileSha256, recordWarmHosts, warmHosts } = await import('./preconnect.js');
+    let playbookSha256: string | undefined;
+    try {
+      playbookSha256 = fileSha256(resolvePath(playbookArg));
+    } catch {
+      /* loadPlaybook says why */
+    }
+    early = new EarlyConnections();
+    if (playbookSha256) {
+      const [{ connectionSpec, shardHosts, DEFAULT_CONNECT_CONCURRENCY }, { hostVars, selectHosts }] = await Promise.all([import('@converge/engine/connection'), import('@converge/inventory')]);
+      let hosts = warmHosts(stateDir, playbookSha256).filter((h) => inventory.hosts.has(h));
+      if (hosts.length > 0 && flags.limit) {
+        const limited = new Set(selectHosts(inventory, flags.limit));
+        hosts = hosts.filter((h) => limited.has(h));
+      }
+      if (hosts.length > 0 && shard) {
+        const part = shardHosts(flags.limit ? selectHosts(inventory, flags.limit) : inventory.hosts.keys(), shard);
+        hosts = hosts.filter((h) => part.has(h));
+      }
+      const specs = hosts.slice(0, Math.min(forks, DEFAULT_CONNECT_CONCURRENCY)).flatMap((h) => {
+        try {
+          return [connectionSpec(h, { ...reach.connectionVars, ...hostVars(inventory, h), ...extraVars })];
+        } catch {
+          return [];
+        }
+      });
+      early.start(specs, transports.make, transports.check);
+    }
+    const { playbook, path } = await loadPlaybook(playbookArg);
+    await resolveVaultLookups([playbook, inventory, extraVars]);
+    const cache = (await import('./cache-dir.js')).convergeCacheDir();
+    (await import('@converge/core')).enableValidatorCache(cache === undefined ? undefined : joinPath(cache, 'validators'));
+    const pretty = flags.output === 'pretty' ? new (await import('./output/pretty.js')).PrettyReporter(stdout as NodeJS.WritableStream & { isTTY?: boolean }, { verbose: (flags.verbose ?? 0) > 0 }) : undefined;
+    const { runPlaybook } = await import('@converge/engine');
     const report = await runPlaybook({
       playbook,
       playbookPath: path,
       inventory,
-      transport: transports.make,
+      transport: (spec) => early?.take(spec) ?? transports.make(spec),
       checkConnection: transports.check,
       connectionVars: reach.connectionVars,
       ...(reach.becomeDefaults ? { becomeDefaults: reach.becomeDefaults } : {}),
@@ -482,7 +563,10 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       ...(becomePassword ? { becomePassword } : {}),
       ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
       ...(flags.startAtTask !== undefined ? { startAtTask: flags.startAtTask } : {}),
+      ...(shard ? { shard } : {}),
       beforeConnect: async (targets) => {
+        // The guard only reads targets with a dataResidency var (checkResidency): without one, its package is not loaded.
+        if (!targets.some((t) => ![undefined, null, false, ''].includes(t.vars['dataResidency'] as never))) return;
         const { assertResidency } = await import('@converge/cloud-inventory');
         const { hostVars } = await import('@converge/inventory');
         assertResidency(targets, { hosts: new Map([...inventory.hosts.keys()].map((h) => [h, hostVars(inventory, h)])) });
@@ -494,7 +578,11 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
         if (!pretty && e.type === 'warning') stderr.write(`converge: warning: ${maskText(e.message)}\n`);
       },
     });
-    if (flags.output === 'json') stdout.write((await import('./output/json.js')).renderJson(report));
+    if (flags.output === 'json' || flags.reportFile !== undefined) {
+      const json = (await import('./output/json.js')).renderJson(report);
+      if (flags.output === 'json') stdout.write(json);
+      if (flags.reportFile !== undefined) await (await import('@converge/core')).atomicWrite(resolvePath(flags.reportFile), json);
+    }
     if (flags.output === 'junit') stdout.write((await import('./output/junit.js')).renderJunit(report));
     const rows = Object.values(report.summary);
     await writeRetry(report, path, flags, flags.output === 'pretty' ? stdout : stderr, stderr);
@@ -507,11 +595,14 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
           ? [ExitCode.changesPending, 'changes-pending' as const]
           : [ExitCode.ok, 'ok' as const];
     audit.end({ report, result });
+    const reached = Object.entries(report.summary).filter(([, s]) => s.unreachable === 0).map(([h]) => h);
+    if (playbookSha256 && reached.length > 0) await recordWarmHosts(stateDir, playbookSha256, reached);
     return exit;
   } catch (e) {
     audit?.end({ error: e });
     return reportError(e, stderr);
   } finally {
+    await early?.close();
     for (const s of signals) process.off(s, onSignal);
     eventLog?.close();
     // every record has been handed to logger; wait until it has sent them
@@ -601,6 +692,8 @@ async function reachSettings(
     ...(flags.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
     ...(flags.knownHosts ? { knownHosts: flags.knownHosts } : {}),
     ...(ansible.hostKeyChecking && !ansible.hostKeyChecking.value ? { hostKeyChecking: { enabled: false, source: ansible.hostKeyChecking.source } } : {}),
+    ...(passphrase ? { passphrase } : {}),
+    ...(flags.controlPersist !== undefined ? { controlPersistMs: controlPersistMs(flags.controlPersist) } : {}),
     passphrases: new KeyPassphrases({
       ...(passphrase ? { passphrase } : {}),
       ...(process.stdin.isTTY ? { ask: (prompt: string) => askPassword(prompt) } : {}),

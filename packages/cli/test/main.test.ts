@@ -147,7 +147,7 @@ describe('converge (command line)', () => {
     expect(r.stderr).toContain('/port');
     expect(r.stderr).toContain('70000');
     // The location is the module call in the playbook.
-    expect(r.stderr).toContain(`at ${fixture('bad-params.ts')}:11:`);
+    expect(r.stderr).toContain(`at ${fixture('bad-params.ts')}:4:`);
   });
 
   it('points a params error in a task of a role at the playbook line that asked for the role, and names the role\'s task line', async () => {
@@ -155,7 +155,7 @@ describe('converge (command line)', () => {
     const r = await cli(['-i', inv, fixture('bad-role-params.ts')]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/CONVERGE_PARAMS.*task "open port" \(fixture\.strict\) on gone/s);
-    expect(r.stderr).toContain(`(task of role "port-role" at ${fixture('port-role/index.ts')}:16:`);
+    expect(r.stderr).toContain(`(task of role "port-role" at ${fixture('port-role/index.ts')}:9:`);
     expect(r.stderr).toContain(`at ${fixture('bad-role-params.ts')}:8:`);
   });
 

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { atomicWrite, stableJson } from '@converge/core';
+import { atomicWrite, sha256Hex, stableJson } from '@converge/core';
 import type { InventoryDocument } from './document.js';
 
 /** How a source caches its result on disk. */
@@ -34,7 +33,7 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
  * {@link Secret} renders as its mask).
  */
 export function cacheFile(dir: string, plugin: string, source: string, settings: unknown): string {
-  const key = createHash('sha256').update(stableJson({ plugin, source, settings })).digest('hex').slice(0, 32);
+  const key = sha256Hex(stableJson({ plugin, source, settings })).slice(0, 32);
   return join(dir, `${plugin}-${key}.json`);
 }
 

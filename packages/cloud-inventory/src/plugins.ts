@@ -1,25 +1,25 @@
-import { open } from 'node:fs/promises';
+// This module is the package's light entry (`@converge/cloud-inventory/plugins`): the CLI loads
+// it for every inventory, so it holds only the plugins' names and claims; a source's code (API
+// clients, Terraform state reader) loads when a source needs it.
+import { open, readFile } from 'node:fs/promises';
 import type { InventoryPlugin, InventoryPluginInput } from '@converge/inventory';
 import type { InventoryDocument } from './document.js';
-import { loadOvhSource } from './ovh/source.js';
-import { PluginConfig } from './plugin-config.js';
-import { loadScalewaySource } from './scaleway/source.js';
-import { isInventoryScript, runInventoryScript } from './script/script.js';
-import { loadTerraformSource, readStateResources, stateToDocument, BUILTIN_MAPPINGS } from './terraform/state.js';
-import { readFile } from 'node:fs/promises';
+import type { PluginConfig } from './plugin-config.js';
+import { isInventoryScript } from './script/script-file.js';
 
-const config = (input: InventoryPluginInput) => new PluginConfig(input.file, input.config ?? {}, input.locate);
+const loaders = () => import('./source-loaders.js');
+const config = async (input: InventoryPluginInput): Promise<PluginConfig> => new (await loaders()).PluginConfig(input.file, input.config ?? {}, input.locate);
 
 /** `plugin: ovh`: OVHcloud Public Cloud instances, dedicated servers, VPS ({@link loadOvhSource}). */
 export const ovhPlugin: InventoryPlugin = {
   name: 'ovh',
-  load: (input) => loadOvhSource({ config: config(input), refresh: input.refresh ?? false, env: input.env ?? process.env, ...(input.readVault ? { readVault: input.readVault } : {}) }),
+  load: async (input) => (await loaders()).loadOvhSource({ config: await config(input), refresh: input.refresh ?? false, env: input.env ?? process.env, ...(input.readVault ? { readVault: input.readVault } : {}) }),
 };
 
 /** `plugin: scaleway`: Scaleway Instances and Elastic Metal servers ({@link loadScalewaySource}). */
 export const scalewayPlugin: InventoryPlugin = {
   name: 'scaleway',
-  load: (input) => loadScalewaySource({ config: config(input), refresh: input.refresh ?? false, env: input.env ?? process.env, ...(input.readVault ? { readVault: input.readVault } : {}) }),
+  load: async (input) => (await loaders()).loadScalewaySource({ config: await config(input), refresh: input.refresh ?? false, env: input.env ?? process.env, ...(input.readVault ? { readVault: input.readVault } : {}) }),
 };
 
 async function head(file: string, bytes: number): Promise<string> {
@@ -47,7 +47,8 @@ export const terraformPlugin: InventoryPlugin = {
     return /^\s*\{\s*"(?:format_)?version"/.test(start) && start.includes('"terraform_version"');
   },
   async load(input) {
-    if (input.config) return loadTerraformSource(config(input));
+    const { loadTerraformSource, readStateResources, stateToDocument, BUILTIN_MAPPINGS } = await loaders();
+    if (input.config) return loadTerraformSource(await config(input));
     const text = await readFile(input.file, 'utf8');
     return stateToDocument(readStateResources(text, input.file), { address: 'private-first', hostname: 'name', groupPrefix: 'tf_', mappings: BUILTIN_MAPPINGS }, { file: input.file });
   },
@@ -60,7 +61,7 @@ export const terraformPlugin: InventoryPlugin = {
 export const scriptPlugin: InventoryPlugin = {
   name: 'script',
   claims: isInventoryScript,
-  load: (input) => runInventoryScript(input.file, input.env ?? process.env),
+  load: async (input) => (await loaders()).runInventoryScript(input.file, input.env ?? process.env),
 };
 
 /** Every plugin of this package, in the order the loader tries their claims. */

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ConvergeError } from './errors.js';
 import { maskText } from './secret.js';
+import { sha256Hex } from './sha256.js';
 import { quote } from './sh.js';
 import type { ShellStreams } from './shell-session.js';
 import type { ShellSession } from './shell-session.js';
@@ -49,7 +50,7 @@ export class BecomeRefusals {
   #key(spec: BecomeSpec): string {
     // sudo asks for the login user's password, whoever the become user is; su for the become user's.
     const whose = spec.method === 'su' ? `su\u0000${spec.user}` : 'sudo';
-    return `${whose}\u0000${spec.password ? createHash('sha256').update(spec.password.reveal()).digest('hex') : ''}`;
+    return `${whose}\u0000${spec.password ? sha256Hex(spec.password.reveal()) : ''}`;
   }
 
   /** The error to fail with at once when this password was refused before in the run, else undefined. */

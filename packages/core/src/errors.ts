@@ -78,7 +78,8 @@ export class ConvergeError extends Error {
 
 /** True when `e` is a {@link ConvergeError}, also across duplicated copies of this package. */
 export function isConvergeError(e: unknown): e is ConvergeError {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && (e as unknown as { code: string }).code.startsWith('CONVERGE_');
+  const code = e instanceof Error ? (e as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('CONVERGE_');
 }
 
 /** Renders a location as `file:line:column` (parts that are unknown are left out). */

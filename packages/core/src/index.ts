@@ -1,8 +1,14 @@
+import { planModule as planModuleCase } from './testing/module-harness.js';
+import type { ModuleCaseResult as TestingModuleCaseResult } from './testing/module-harness.js';
+
 export { ConvergeError, isConvergeError, formatLocation } from './errors.js';
 export type { ErrorCode, SourceLocation, ConvergeErrorOptions } from './errors.js';
 export { Secret, secret, secretText, findSecretMask, isSecret, reveal, maskText, maskValue, registerSecretValue, SECRET_MASK } from './secret.js';
 export { sh, quote, raw, RawShell } from './sh.js';
 export { shlexSplit } from './shlex.js';
+export type { ShlexOptions } from './shlex.js';
+export { translatePythonRegex, expandPythonTemplate, escapeRegex } from './python-regex.js';
+export type { TranslatedRegex, MatchGroups } from './python-regex.js';
 export type { Transport, ExecOptions, ExecResult, BecomeMethod, BecomeSpec, TransportStats, ConnectionSpec } from './transport.js';
 export { ShellSession, frame } from './shell-session.js';
 export type { ShellStreams, ShellSessionOptions } from './shell-session.js';
@@ -11,9 +17,10 @@ export type { BecomeHandshakeOptions } from './become.js';
 export { LocalTransport } from './local-transport.js';
 export { defineFact, factCommand, stableJson, resourcesOverlap } from './fact.js';
 export { atomicWrite } from './atomic-write.js';
+export { privateDirProblem } from './private-dir.js';
 export type { Fact, FactDefinition, FactRequest, FactOutput } from './fact.js';
 export type { FactProbeHints, PlanProbeHints } from './probe-hints.js';
-export { defineModule, callSite, isControllerFile } from './module.js';
+export { defineModule, callSite, factValue, isControllerFile } from './module.js';
 export type {
   ControllerFile,
   DataEndpoint,
@@ -27,6 +34,8 @@ export type {
   HostInfo,
   PrepareContext,
   FactValues,
+  FactRequests,
+  PlanWithChanges,
   PlanInput,
   ApplyInput,
   ApplyOutcome,
@@ -44,10 +53,13 @@ export type { Block, BlockOptions, TaskListItem } from './block.js';
 export type { Play, Playbook, RoleDefinition, RoleUse, HostOrder } from './playbook.js';
 export { Type } from '@sinclair/typebox';
 export type { Static, TSchema } from '@sinclair/typebox';
-export { validateParams } from './params.js';
+export { enableValidatorCache, validateParams, cloneParams } from './params.js';
+export { sha256Hex } from './sha256.js';
 export { SecretValue, OrSecret } from './schema.js';
-export { planModule } from './module-harness.js';
-export type { ModuleCaseResult } from './module-harness.js';
+/** @deprecated Import it from `@converge/core/testing`, with the other test helpers. */
+export const planModule: typeof planModuleCase = planModuleCase;
+/** @deprecated Import it from `@converge/core/testing`. */
+export type ModuleCaseResult = TestingModuleCaseResult;
 export { hostFacts } from './host-facts.js';
 export { vault, parseVaultSpec, isVaultLookup, VaultLookup, lookupKey, clearVaultValues, storeVaultValue, hasVaultValue } from './vault-lookup.js';
 export type { VaultRef, VaultLookupOptions } from './vault-lookup.js';

@@ -4,6 +4,7 @@ import type { PlanProbeHints } from './probe-hints.js';
 import type { Secret } from './secret.js';
 import type { RawShell } from './sh.js';
 import type { BecomeMethod, ExecResult } from './transport.js';
+import { ConvergeError } from './errors.js';
 import type { SourceLocation } from './errors.js';
 import type { HostFacts } from './host-facts.js';
 
@@ -165,8 +166,35 @@ export interface PrepareContext {
   describeFile?(path: string): Promise<ControllerFile>;
 }
 
-/** Facts as values, with the same keys as the requests. */
-export type FactValues<F> = { [K in keyof F]: F[K] extends FactRequest<infer T> ? T : never };
+/**
+ * What a module's `facts` returns: fact requests by name (`F` is the object's own type, so an
+ * interface fits too). A request that is left out, or `undefined`, is not probed, and its value
+ * is absent in {@link FactValues}.
+ */
+export type FactRequests<F> = { readonly [K in keyof F]: FactRequest | undefined };
+
+/**
+ * Facts as values, with the same keys as the requests: `{ unit: FactRequest<UnitStatus>,
+ * pending?: FactRequest<string[]> }` gives `{ unit: UnitStatus, pending?: string[] }` (a request
+ * that may be undefined gives a value that may be).
+ */
+export type FactValues<F> = {
+  [K in keyof F]: F[K] extends FactRequest<infer T> ? T : F[K] extends FactRequest<infer T> | undefined ? T | undefined : never;
+};
+
+/**
+ * The value of a fact requested under a computed key (one per file of a list: `file${i}`),
+ * typed as its request: `factValue(facts, \`file${i}\`)` is a `FileState` when `facts` are
+ * `Record<\`file${number}\`, …>` values.
+ *
+ * @throws ConvergeError `CONVERGE_INTERNAL` when there is no such value: the module's `facts`
+ * did not request it (or a module case left it out).
+ */
+export function factValue<F, K extends keyof F & string>(facts: F, key: K): Exclude<F[K], undefined> {
+  const value = facts[key];
+  if (value === undefined) throw new ConvergeError('CONVERGE_INTERNAL', `no value for the fact "${key}": the module's facts did not request it`);
+  return value as Exclude<F[K], undefined>;
+}
 
 /** Input of `plan` and `apply`. */
 export interface PlanInput<P, F> {
@@ -186,9 +214,16 @@ export interface PlanInput<P, F> {
   predicted?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * The plan `apply` receives: one with changes (apply is only called then), whose `data` is what
+ * that plan returned with them. A module whose apply reads `data` returns it with every plan
+ * that has changes; its type is inferred from `plan`'s return (see {@link defineModule}).
+ */
+export type PlanWithChanges<D> = unknown extends D ? Plan<D> : Plan<D> & { data: D };
+
 /** Input of `apply`. */
 export interface ApplyInput<P, F, D> extends PlanInput<P, F> {
-  plan: Plan<D>;
+  plan: PlanWithChanges<D>;
 }
 
 /** Outcome adjustments a module draws from its apply output (e.g. `command`'s rc and stdout). */
@@ -219,7 +254,7 @@ type ParamsPredicate<R> = { test(params: R): boolean }['test'];
  * A module: typed params, facts declared up front, a pure plan and an apply that turns the plan
  * into shell steps. See {@link defineModule}.
  */
-export interface ModuleDefinition<S extends TSchema = TSchema, F extends Record<string, FactRequest> = Record<string, FactRequest>, D = unknown, R = Static<S>> {
+export interface ModuleDefinition<S extends TSchema = TSchema, F extends FactRequests<F> = Record<string, FactRequest>, D = unknown, R = Static<S>> {
   /** `family.name` (or a bare name for single-module families): folder, test name, report label. */
   name: string;
   description: string;
@@ -426,7 +461,7 @@ export interface Task<P = unknown> {
 }
 
 /** A callable module: `copy({ dest, content }, { notify: 'restart' })` makes a {@link Task}. */
-export interface Module<S extends TSchema, F extends Record<string, FactRequest>, D, R> {
+export interface Module<S extends TSchema, F extends FactRequests<F>, D, R> {
   <I = unknown>(params: ParamsInput<Static<S>, I>, options?: TaskOptions<I>): Task<Static<S>>;
   readonly definition: ModuleDefinition<S, F, D, R>;
 }
@@ -436,27 +471,44 @@ export interface Module<S extends TSchema, F extends Record<string, FactRequest>
  * returns shell steps (built with `sh`) rather than running them, so that a module case reads
  * `{ params, facts } -> { changes, commands }` and the engine decides how to batch.
  *
+ * Types are inferred from the definition, as citty's `defineCommand` infers its args: the
+ * params from the TypeBox schema (or `prepare`'s return), the facts' values from what `facts`
+ * returns (a request that may be `undefined` gives a value that may be), and `apply`'s
+ * `plan.data` from the `data` that `plan` returns, so module code needs no casts. When `plan`
+ * returns data of several shapes, declare the type once: `plan: (input): Plan<MyData> => …`.
+ *
+ * @throws TypeError when `name` is not lower-case words separated by dots.
  * @example
  * export const motd = defineModule({
  *   name: 'motd', description: 'Write /etc/motd.',
  *   params: Type.Object({ text: Type.String() }),
- *   facts: () => ({ stat: fileStat({ path: '/etc/motd' }) }),
- *   plan: ({ params, facts }) => ...,
- *   apply: ({ params }) => [{ script: sh`cat > /etc/motd`, stdin: params.text }],
+ *   facts: () => ({ motd: fileState({ path: '/etc/motd', content: true }) }),
+ *   plan: ({ params, facts }) => (facts.motd.target?.content === params.text ? { changes: [], reason: '/etc/motd is up to date' }
+ *     : { changes: [{ path: 'text', before: facts.motd.target?.content ?? null, after: params.text }], data: { create: !facts.motd.target } }),
+ *   apply: ({ params, plan }) => [{ script: plan.data.create ? sh`umask 022; cat > /etc/motd` : sh`cat > /etc/motd`, stdin: params.text }],
  * })
  */
-export function defineModule<S extends TSchema, F extends Record<string, FactRequest> = Record<string, never>, D = unknown, R = Static<S>>(
+export function defineModule<S extends TSchema, F extends FactRequests<F> = Record<string, never>, D = unknown, R = Static<S>>(
   definition: ModuleDefinition<S, F, D, R>,
 ): Module<S, F, D, R> {
   if (!/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/.test(definition.name)) {
     throw new TypeError(`module name ${JSON.stringify(definition.name)} must be lower-case words separated by dots`);
   }
+  const facts = definition.facts;
+  // A request left undefined is not probed: the engine sees only the ones given.
+  const def: ModuleDefinition<S, F, D, R> = facts ? { ...definition, facts: (params, host) => definedRequests(facts(params, host)) } : definition;
   const fn = ((params: ParamsInput<Static<S>>, options: TaskOptions = {}): Task<Static<S>> => {
     const site = callSite(new Error().stack);
-    return { kind: 'task', module: definition as unknown as Task['module'], params, options, ...(site ? { site } : {}) };
+    // The engine sees every module through one erased type (its plan and apply take any facts and data).
+    return { kind: 'task', module: def as unknown as Task['module'], params, options, ...(site ? { site } : {}) };
   }) as Module<S, F, D, R>;
-  Object.defineProperty(fn, 'definition', { value: definition, enumerable: true });
+  Object.defineProperty(fn, 'definition', { value: def, enumerable: true });
   return fn;
+}
+
+function definedRequests<F extends FactRequests<F>>(requests: F): F {
+  if (Object.values(requests).every((r) => r !== undefined)) return requests;
+  return Object.fromEntries(Object.entries(requests).filter(([, r]) => r !== undefined)) as F;
 }
 
 /** The file, line and column of the frame that called a module (the third line of a V8 stack). */

@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { isConvergeError } from './errors.js';
-import { validateParams } from './params.js';
+import { enableValidatorCache, validateParams } from './params.js';
+import { secret } from './secret.js';
 
 describe('validateParams', () => {
   it('validates params against a TypeBox schema and applies defaults', () => {
@@ -45,5 +49,82 @@ describe('validateParams', () => {
       level: Type.Optional(Type.Unsafe<string>({ type: 'string', enum: ['low', 'mid'] })),
     });
     expect(() => validateParams(schema, params, 'task "x"')).toThrow(`task "x": invalid params:\n  ${message}`);
+  });
+});
+
+describe('the validator cache', () => {
+  const base = mkdtempSync(join(tmpdir(), 'converge-validators-'));
+  afterAll(() => {
+    enableValidatorCache(undefined);
+    rmSync(base, { recursive: true, force: true });
+  });
+  const schema = Type.Object(
+    {
+      path: Type.String({ minLength: 1 }),
+      mode: Type.String({ default: '0644' }),
+      state: Type.Optional(Type.Union([Type.Literal('present'), Type.Literal('absent')])),
+      password: Type.Optional(Type.Unsafe({ type: 'object', 'x-converge-secret': true })),
+      pair: Type.Optional(Type.Union([Type.Literal(1), Type.Object({ a: Type.Array(Type.Integer()) })])),
+      items: Type.Optional(Type.Array(Type.String(), { uniqueItems: true })),
+    },
+    { additionalProperties: false },
+  );
+  const outcome = (s: TSchema, params: unknown): unknown => {
+    try {
+      // A copy: validation writes defaults into the params it is given.
+      return { ok: validateParams(s, typeof params === 'object' && params !== null && !('password' in params) ? structuredClone(params) : params, 'task "x"') };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  };
+  const settled = async (dir: string, n: number) => {
+    for (let i = 0; i < 100 && readdirSync(dir).filter((f) => f.endsWith('.cjs')).length < n; i++) await new Promise((r) => setTimeout(r, 20));
+  };
+  const cases: unknown[] = [
+    { path: '/etc/motd' },
+    { path: '' },
+    { path: 1, owner: 'root' },
+    { path: '/x', state: 'gone', mode: 7 },
+    { path: '/x', pair: { a: [1, 'b'] } },
+    { path: '/x', items: ['a', 'a'] },
+    { path: '/x', password: { notASecret: true } },
+  ];
+
+  it('gives the same params, defaults and errors from a validator read back from disk as from one ajv compiled', async () => {
+    const compiledOutcomes = cases.map((c) => outcome(schema, c));
+    const dir = join(base, 'ok');
+    enableValidatorCache(dir);
+    // A copy of the schema object (symbols kept): not in this process's memory, so it is compiled and written...
+    const first = { ...schema };
+    expect(cases.map((c) => outcome(first, c))).toEqual(compiledOutcomes);
+    await settled(dir, 1);
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, files[0] as string)).mode & 0o777).toBe(0o600);
+    // ... and another copy is served from the file.
+    expect(cases.map((c) => outcome({ ...schema }, c))).toEqual(compiledOutcomes);
+    expect(outcome({ ...schema }, { path: '/x', password: secret('s3cret-value') })).toMatchObject({ ok: { path: '/x' } });
+  });
+
+  it('is not used in a directory others may write to: validators are compiled instead', async () => {
+    const dir = join(base, 'open');
+    enableValidatorCache(dir);
+    chmodSync(dir, 0o777);
+    enableValidatorCache(dir);
+    expect(outcome({ ...schema }, { path: '/etc/motd' })).toEqual({ ok: { path: '/etc/motd', mode: '0644' } });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('compiles again when a cached file is damaged', async () => {
+    const dir = join(base, 'damaged');
+    enableValidatorCache(dir);
+    outcome({ ...schema }, { path: '/a' });
+    await settled(dir, 1);
+    const file = join(dir, readdirSync(dir)[0] as string);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, 'this is not javascript {');
+    expect(outcome({ ...schema }, { path: '' })).toEqual(outcome(schema, { path: '' }));
   });
 });

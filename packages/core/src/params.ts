@@ -1,27 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kind, type TSchema } from '@sinclair/typebox';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { _, Ajv, type ErrorObject, type KeywordCxt, type ValidateFunction } from 'ajv';
+import * as standalone from 'ajv/dist/standalone/index.js';
+import * as equal from 'ajv/dist/runtime/equal.js';
+import * as ucs2length from 'ajv/dist/runtime/ucs2length.js';
+import * as uri from 'ajv/dist/runtime/uri.js';
+import * as validationError from 'ajv/dist/runtime/validation_error.js';
+import { atomicWrite } from './atomic-write.js';
 import { ConvergeError } from './errors.js';
-import { isSecret, maskValue } from './secret.js';
+import { privateDirProblem } from './private-dir.js';
+import { maskValue } from './secret.js';
+import { sha256Hex } from './sha256.js';
 
-// Made on the first validation: a run that validates nothing (an empty inventory, `--list-tasks`)
-// does not set up ajv.
+// Made on the first validation that the validator cache cannot serve: a run that validates
+// nothing (an empty inventory, `--list-tasks`), or only with cached validators, does not set up ajv.
 let instance: Ajv | undefined;
 const cache = new WeakMap<object, ValidateFunction>();
+let cacheDir: string | undefined;
+
+/** The version of the generated code: part of every cache key, so that other ajv options or versions never share an entry. */
+const CODE_VERSION = 'ajv-8.20.0/allErrors,useDefaults,verbose,x-converge-secret/1';
+
+/** A CommonJS module's default export, however the ESM interop (Node's or the bundler's) wrapped it. */
+function defaultExport<T>(m: unknown): T {
+  // Each interop layer adds a `default`; fast-uri's object is its own `default`, hence the bound.
+  let v = m as { default?: unknown };
+  for (let i = 0; i < 3 && typeof v !== 'function' && v && typeof v === 'object' && 'default' in v && v.default !== v; i++) v = v.default as { default?: unknown };
+  return v as T;
+}
+
+const standaloneCode = defaultExport<(ajv: Ajv, validate: ValidateFunction) => string>(standalone);
+
+/** The modules ajv's standalone code requires (it reads their `default`), as this bundle holds them. */
+const RUNTIME: Record<string, unknown> = {
+  'ajv/dist/runtime/equal': { default: defaultExport(equal) },
+  'ajv/dist/runtime/ucs2length': { default: defaultExport(ucs2length) },
+  'ajv/dist/runtime/uri': { default: defaultExport(uri) },
+  'ajv/dist/runtime/validation_error': { default: defaultExport(validationError) },
+};
 
 function validator(): Ajv {
   if (instance) return instance;
-  instance = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false, validateSchema: false, verbose: true });
+  instance = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false, validateSchema: false, verbose: true, code: { source: true } });
+  // A Secret is branded with Symbol.for('converge.secret') (secret.ts), so that the check is
+  // generated code, which the validator cache can keep.
   instance.addKeyword({
     keyword: 'x-converge-secret',
     schemaType: 'boolean',
-    validate: (flag: boolean, data: unknown) => !flag || isSecret(data),
-    errors: false,
+    code(cxt: KeywordCxt) {
+      if (cxt.schema === true) cxt.fail(_`!(typeof ${cxt.data} == "object" && ${cxt.data} !== null && ${cxt.data}[Symbol.for("converge.secret")] === true)`);
+    },
   });
   return instance;
 }
 
+/**
+ * Keeps the validators of params schemas on disk, keyed by the sha256 of the schema and of the
+ * validator options: a later run loads each as code instead of compiling it with ajv (which
+ * costs most of the validation of a run's first tasks). The directory holds code that runs, so it
+ * must be private: made with mode 0700 when missing, and not used (validators are then compiled)
+ * when it is a link, another user's, or open to group or others. The CLI enables it; without
+ * it, every validator is compiled.
+ *
+ * @param dir - e.g. `~/.cache/converge/validators`; undefined turns the cache off.
+ */
+export function enableValidatorCache(dir: string | undefined): void {
+  cacheDir = undefined;
+  if (dir === undefined) return;
+  try {
+    if (privateDirProblem(dir) === undefined) cacheDir = dir;
+  } catch {
+    /* no cache */
+  }
+}
+
+/** The validator of `schema` kept on disk, or undefined (none yet, or unreadable: it is compiled then). */
+function cachedValidator(key: string): ValidateFunction | undefined {
+  let code: string;
+  try {
+    code = readFileSync(join(cacheDir as string, `${key}.cjs`), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const module = { exports: {} as unknown };
+    const require = (id: string): unknown => {
+      if (!(id in RUNTIME)) throw new Error(`not in this bundle: ${id}`);
+      return RUNTIME[id];
+    };
+    new Function('require', 'module', 'exports', code)(require, module, module.exports);
+    return typeof module.exports === 'function' ? (module.exports as ValidateFunction) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function compiled(schema: TSchema): ValidateFunction {
   let v = cache.get(schema);
+  if (v) return v;
+  const typebox = typeof schema === 'object' && schema !== null && Kind in schema;
+  const key = cacheDir && typebox ? sha256Hex(`${CODE_VERSION}\0${JSON.stringify(schema)}`) : undefined;
+  if (key) v = cachedValidator(key);
   if (!v) {
     const ajv = validator();
     // A schema built with TypeBox (it carries TypeBox's Kind) is valid JSON Schema by construction,
@@ -31,8 +111,10 @@ function compiled(schema: TSchema): ValidateFunction {
     // package module's schema (Type.Unsafe parts included) against the meta-schema.
     if (typeof schema !== 'object' || schema === null || !(Kind in schema)) ajv.validateSchema(schema, true);
     v = ajv.compile(schema);
-    cache.set(schema, v);
+    // Written while the run goes on; when it fails, the next run compiles it again.
+    if (key) void atomicWrite(join(cacheDir as string, `${key}.cjs`), standaloneCode(ajv, v)).catch(() => undefined);
   }
+  cache.set(schema, v);
   return v;
 }
 
@@ -85,4 +167,17 @@ function describeAlternatives(branches: readonly Record<string, unknown>[]): str
 
 function article(type: string): string {
   return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+}
+
+/**
+ * A copy of a task's params that validation may change (ajv applies defaults in place) without
+ * touching what the playbook holds: plain objects and arrays are copied deeply; anything else
+ * (a `Secret`, a `Uint8Array`, a class instance) is kept as it is, so secrets stay secrets.
+ */
+export function cloneParams(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(cloneParams);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cloneParams(x)]));
+  }
+  return v;
 }

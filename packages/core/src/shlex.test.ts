@@ -20,3 +20,25 @@ describe('shlexSplit splits like Python shlex.split (POSIX mode)', () => {
     expect(() => shlexSplit(line)).toThrow();
   });
 });
+
+describe('shlexSplit with comments, as Ansible reads an INI host line', () => {
+  test.each([
+    ['web1 x=1 # a comment', ['web1', 'x=1']],
+    ['web1 a=b#c d=e', ['web1', 'a=b']],
+    ["web1 a='b#c'", ['web1', 'a=b#c']],
+    ['# only a comment', []],
+  ])('%s', (line, words) => {
+    expect(shlexSplit(line, { comments: true })).toEqual(words);
+  });
+
+  test('without comments, # is part of a word', () => {
+    expect(shlexSplit('echo a#b # c')).toEqual(['echo', 'a#b', '#', 'c']);
+  });
+
+  test.each([
+    [`echo "open`, 'No closing quotation'],
+    ['echo \\', 'No escaped character'],
+  ])('%s fails with Python\'s message', (line, message) => {
+    expect(() => shlexSplit(line)).toThrow(message);
+  });
+});

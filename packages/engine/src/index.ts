@@ -17,3 +17,6 @@ export type { MagicVars } from './internal/prepare/task-vars.js';
 export { listPlaybook } from './internal/prepare/listing.js';
 export type { ListOptions } from './internal/prepare/listing.js';
 export { writeRetryFile } from './internal/report/retry-file.js';
+export { DEFAULT_CONNECT_CONCURRENCY } from './internal/run/run-options.js';
+export { mergeShardReports, parseShard, shardHosts } from './internal/run/shard.js';
+export type { Shard } from './internal/run/shard.js';

@@ -1,7 +1,7 @@
-import { ConvergeError, OrSecret, Secret, Type, defineModule, raw, reveal, sh } from '@converge/core';
+import { ConvergeError, OrSecret, Secret, Type, defineModule, factValue, isSecret, raw, reveal, sh } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
-import { applyContentWrite, contentFacts, fileDiff, fileState, planContentWrite } from '@converge/modules';
-import type { ContentWriteData, ContentWriteParams, FileState } from '@converge/modules';
+import { defineManagedFile, fileState } from '@converge/modules';
+import type { FileState, ManagedFile, ManagedFileWrite } from '@converge/modules';
 import { HAPROXY_DEFAULTS, HaproxyConfigModel, Line, Name } from './model.js';
 import type { HaproxyConfig } from './model.js';
 import { checkReferences, maskHaproxySecrets, renderHaproxyConfig } from './render.js';
@@ -33,43 +33,71 @@ export const HaproxyConfigParams = Type.Object(
 /** Params of `haproxy.config`. */
 export type HaproxyConfigParams = Static<typeof HaproxyConfigParams>;
 
-const VALIDATE = 'haproxy -c -f %s';
-
 interface Derived {
   path: string;
   certDir: string;
   service: string;
   socket: string;
+  /** The rendered haproxy.cfg. */
   text: string;
+  /** True when it holds a Secret (the stats password). */
   secret: boolean;
-  certs: { name: string; write: ContentWriteParams }[];
+  certs: Certificate[];
 }
 
-const derivedCache = new WeakMap<object, Derived>();
+interface Certificate {
+  name: string;
+  path: string;
+  pem: string | Secret;
+}
 
-/** The rendered file and the certificate writes of a task's params (pure; cached per params object). */
+const certificatesDir = (p: HaproxyConfigParams): string => (p.certificates_dir ?? HAPROXY_DEFAULTS.certificates_dir).replace(/\/+$/, '');
+
+/**
+ * haproxy.cfg: rendered from the model, checked with `haproxy -c -f` before it replaces the live
+ * file (and again, live, when only a certificate it names changed), then the service reloaded.
+ * A file holding the stats password is not world-readable.
+ */
+const configFile: ManagedFile<HaproxyConfigParams> = defineManagedFile<HaproxyConfigParams>({
+  path: (p) => p.path ?? HAPROXY_DEFAULTS.path,
+  render: (p) => {
+    const { text, secret } = renderHaproxyConfig(modelOf(p), { certificatesDir: certificatesDir(p) });
+    return secret ? new Secret(text, { composite: true }) : text;
+  },
+  mode: (p) => (isSecret(configFile.content(p)) ? '0640' : undefined),
+  owner: (p) => (isSecret(configFile.content(p)) ? 'root' : undefined),
+  group: (p) => (isSecret(configFile.content(p)) ? 'root' : undefined),
+  validate: 'haproxy -c -f %s',
+  // The configuration as it is, with the values of its password settings masked (not the whole
+  // file), also when it holds no secret now (a removed setting's former value).
+  secretDiff: { mask: maskHaproxySecrets },
+  reload: (p) => {
+    if (!(p.reload ?? true)) return undefined;
+    const service = p.service ?? HAPROXY_DEFAULTS.service;
+    return {
+      change: { path: 'service', before: 'running', after: `reloaded (systemctl reload ${service}, when active)` },
+      steps: [{ script: reloadScript(service, p.runtime_api?.path ?? HAPROXY_DEFAULTS.socket, p.global?.server_state_file), description: `reload ${service}` }],
+    };
+  },
+});
+
+/** A TLS certificate (PEM bundle): 0600 root:root. */
+const certificateFile = defineManagedFile<Certificate>({ path: (c) => c.path, render: (c) => c.pem, mode: '0600', owner: 'root', group: 'root' });
+
+/** The rendered file, where it goes and the certificates of a task's params (pure; the rendering is done once per params object). */
 export function derive(p: HaproxyConfigParams): Derived {
-  const hit = derivedCache.get(p);
-  if (hit) return hit;
-  const certDir = (p.certificates_dir ?? HAPROXY_DEFAULTS.certificates_dir).replace(/\/+$/, '');
-  const { text, secret } = renderHaproxyConfig(modelOf(p), { certificatesDir: certDir });
-  const certs = Object.keys(p.certificates ?? {})
-    .sort()
-    .map((name) => ({
-      name,
-      write: { dest: `${certDir}/${name}.pem`, content: (p.certificates ?? {})[name] as string | Secret, mode: '0600', owner: 'root', group: 'root' },
-    }));
-  const d: Derived = {
-    path: p.path ?? HAPROXY_DEFAULTS.path,
+  const certDir = certificatesDir(p);
+  return {
+    path: configFile.path(p),
     certDir,
     service: p.service ?? HAPROXY_DEFAULTS.service,
     socket: p.runtime_api?.path ?? HAPROXY_DEFAULTS.socket,
-    text,
-    secret,
-    certs,
+    text: configFile.text(p),
+    secret: isSecret(configFile.content(p)),
+    certs: Object.entries(p.certificates ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, pem]) => ({ name, path: `${certDir}/${name}.pem`, pem: pem as string | Secret })),
   };
-  derivedCache.set(p, d);
-  return d;
 }
 
 function modelOf(p: HaproxyConfigParams): HaproxyConfig {
@@ -77,19 +105,13 @@ function modelOf(p: HaproxyConfigParams): HaproxyConfig {
   return model;
 }
 
-function configWrite(d: Derived): ContentWriteParams {
-  // A file holding the stats password is not world-readable.
-  return { dest: d.path, content: d.secret ? new Secret(d.text, { composite: true }) : d.text, validate: VALIDATE, ...(d.secret ? { mode: '0640', owner: 'root', group: 'root' } : {}) };
-}
-
-type ConfigFacts = Record<string, FactRequest<FileState>>;
+type ConfigFacts = { config: FactRequest<FileState>; certDir?: FactRequest<FileState> } & Record<`cert:${string}`, FactRequest<FileState>>;
 
 /** Private plan data of `haproxy.config`. */
 export interface ConfigPlan {
   makeDir: boolean;
-  certs: { name: string; data: ContentWriteData }[];
-  config?: ContentWriteData;
-  reload: boolean;
+  certs: { name: string; write: ManagedFileWrite }[];
+  config?: ManagedFileWrite;
 }
 
 function validateConfig(p: HaproxyConfigParams): string | undefined {
@@ -131,19 +153,19 @@ export const haproxyConfig = defineModule({
   description: 'Render haproxy.cfg from a typed model, validate it with haproxy -c, install it atomically and reload without dropping connections.',
   params: HaproxyConfigParams,
   validate: validateConfig,
-  facts: (p): ConfigFacts => {
+  facts: (p) => {
     const d = derive(p);
-    const f: ConfigFacts = { config: contentFacts(configWrite(d)).dest };
+    const f: ConfigFacts = { config: configFile.fact(p) };
     if (d.certs.length > 0) f.certDir = fileState({ path: d.certDir });
-    for (const c of d.certs) f[`cert:${c.name}`] = contentFacts(c.write).dest;
+    for (const c of d.certs) f[`cert:${c.name}`] = certificateFile.fact(c);
     return f;
   },
-  plan: ({ params, facts, upstreamChanged }) => {
+  plan: ({ params, facts: f, upstreamChanged }) => {
     const d = derive(params);
-    const f = facts as Record<string, FileState>;
+    const module = 'haproxy.config';
     const changes: Change[] = [];
     const diffs: FileDiff[] = [];
-    const data: ConfigPlan = { makeDir: false, certs: [], reload: false };
+    const data: ConfigPlan = { makeDir: false, certs: [] };
     const dir = f.certDir;
     if (dir && dir.type !== 'directory' && !(dir.type === 'link' && dir.target?.type === 'directory')) {
       if (dir.type !== 'absent') throw new ConvergeError('CONVERGE_PLAN', `haproxy.config: ${d.certDir} exists and is not a directory`);
@@ -151,43 +173,29 @@ export const haproxyConfig = defineModule({
       changes.push({ path: 'certificates_dir', before: 'absent', after: 'directory' });
     }
     for (const c of d.certs) {
-      const state = f[`cert:${c.name}`] as FileState;
-      const planned = planContentWrite('haproxy.config', c.write, data.makeDir ? { ...state, parentExists: true } : state, upstreamChanged);
-      if (planned.changes.length === 0) continue;
-      changes.push(...planned.changes.map((ch) => ({ ...ch, path: `certificates.${c.name}.${ch.path}` })));
-      diffs.push(...(planned.diffs ?? []));
-      data.certs.push({ name: c.name, data: planned.data as ContentWriteData });
-    }
-    const state = f.config as FileState;
-    const planned = planContentWrite('haproxy.config', configWrite(d), state, upstreamChanged);
-    if (planned.changes.length > 0) {
+      const planned = certificateFile.plan(c, factValue(f, `cert:${c.name}`), { module, upstreamChanged, parentCreated: data.makeDir, label: `certificates.${c.name}` });
+      if (!planned.write) continue;
       changes.push(...planned.changes);
-      // The configuration as it is, with the values of its password settings masked (not the whole file).
-      if ((planned.diffs ?? []).length > 0) diffs.push(fileDiff(d.path, state.target ? (state.target.content ?? '') : null, Buffer.from(d.text, 'utf8').toString('latin1'), { mask: maskHaproxySecrets }));
-      data.config = planned.data as ContentWriteData;
+      diffs.push(...planned.diffs);
+      data.certs.push({ name: c.name, write: planned.write });
     }
+    const planned = configFile.plan(params, f.config, { module, upstreamChanged, dependencyChanged: data.certs.length > 0 });
+    changes.push(...planned.changes);
+    diffs.push(...planned.diffs);
+    if (planned.write) data.config = planned.write;
     if (changes.length === 0) return { changes, reason: `${d.path}${d.certs.length ? ' and its certificates' : ''} already as rendered` };
-    if (params.reload ?? true) {
-      data.reload = true;
-      changes.push({ path: 'service', before: 'running', after: `reloaded (systemctl reload ${d.service}, when active)` });
-    }
     return { changes, diffs, data };
   },
   apply: ({ params, plan }): Command[] => {
     const d = derive(params);
-    const data = plan.data as ConfigPlan;
+    const data = plan.data;
     const steps: Command[] = [];
     if (data.makeDir) steps.push({ script: sh`install -d -m 0700 -o root -g root -- ${d.certDir}`, description: `create ${d.certDir}` });
-    for (const c of data.certs) {
-      const write = d.certs.find((x) => x.name === c.name)?.write as ContentWriteParams;
-      steps.push(...applyContentWrite(write, c.data));
+    for (const c of d.certs) {
+      const write = data.certs.find((x) => x.name === c.name)?.write;
+      if (write) steps.push(...certificateFile.apply(c, write));
     }
-    if (data.config) steps.push(...applyContentWrite(configWrite(d), data.config));
-    else if (data.certs.length > 0) {
-      // New certificates under an unchanged file: HAProxy must accept them before the reload.
-      steps.push({ script: sh`out=$(haproxy -c -f ${d.path} 2>&1) || { printf 'haproxy refused the new certificates (haproxy -c -f %s):\\n%s\\n' ${d.path} "$out" >&2; exit 1; }`, description: `check ${d.path}` });
-    }
-    if (data.reload) steps.push({ script: reloadScript(d.service, d.socket, params.global?.server_state_file), description: `reload ${d.service}` });
+    if (data.config) steps.push(...configFile.apply(params, data.config));
     return steps;
   },
   resources: (p) => {

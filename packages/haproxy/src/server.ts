@@ -2,7 +2,7 @@ import { ConvergeError, Type, defineModule, sh } from '@converge/core';
 import type { Change, Static } from '@converge/core';
 import { HAPROXY_DEFAULTS, Line, Name } from './model.js';
 import { haproxyServersState, requireServers, runtimeResource, socketQuery } from './runtime.js';
-import type { BackendServersState, ServerAdminState } from './runtime.js';
+import type { ServerAdminState } from './runtime.js';
 
 /** JSON Schema of the `haproxy.server` module's params. */
 export const HaproxyServerParams = Type.Object(
@@ -51,7 +51,7 @@ export const haproxyServer = defineModule({
   facts: (p) => ({ backend: haproxyServersState({ socket: p.socket ?? HAPROXY_DEFAULTS.socket, backend: p.backend }) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
     const socket = p.socket ?? HAPROXY_DEFAULTS.socket;
-    const state = facts.backend as BackendServersState;
+    const state = facts.backend;
     let current: ServerAdminState;
     let weight: number | undefined;
     if (state.status !== 'ok' && state.status !== 'no-backend' && upstreamChanged) {

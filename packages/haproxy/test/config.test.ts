@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planModule, secret, SECRET_MASK } from '@converge/core';
+import { secret, SECRET_MASK } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { FileState } from '@converge/modules';
 import { deriveHaproxyConfig, haproxyConfig } from '../src/index.js';
 import type { HaproxyConfigParams } from '../src/index.js';

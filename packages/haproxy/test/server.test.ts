@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { haproxyServer, haproxyServersState, parseServersState } from '../src/index.js';
 
 // Recorded from HAProxy 2.6.12 (Debian 12): a1 after `state drain`, a2 `disabled` in the

@@ -1,8 +1,8 @@
+import { shlexSplit } from '@converge/core';
 import { expandIniHostPattern } from './address.js';
 import { inventoryError, InventoryRuleError } from './inventory-error.js';
 import { addChild, addGroup, addHost, createInventory, reconcile, setVariable } from './model.js';
 import { pythonLiteral } from './python-literal.js';
-import { shlexSplit } from './shlex.js';
 import type { Inventory } from './types.js';
 
 // `[group]`, `[group:type]`, then spaces and an optional `#` comment (ini.py `_compile_patterns`).
@@ -96,7 +96,7 @@ export function parseIniInto(inv: Inventory, text: string, file: string): void {
     if (state === 'hosts') {
       let tokens: string[];
       try {
-        tokens = shlexSplit(line);
+        tokens = shlexSplit(line, { comments: true });
       } catch (e) {
         return fail(`cannot parse host line "${line}": ${(e as Error).message}`);
       }

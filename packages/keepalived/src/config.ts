@@ -1,7 +1,7 @@
-import { Secret, Type, defineModule, sh } from '@converge/core';
-import type { Change, Command, FileDiff, Static } from '@converge/core';
-import { applyContentWrite, contentFacts, fileDiff, planContentWrite } from '@converge/modules';
-import type { ContentWriteData, ContentWriteParams, FileState } from '@converge/modules';
+import { Secret, Type, defineModule, isSecret, sh } from '@converge/core';
+import type { Command, Static } from '@converge/core';
+import { defineManagedFile } from '@converge/modules';
+import type { ManagedFile } from '@converge/modules';
 import { KEEPALIVED_DEFAULTS, KeepalivedConfigModel, Line, Name } from './model.js';
 import type { KeepalivedConfig } from './model.js';
 import { checkKeepalivedModel, maskKeepalivedSecrets, renderKeepalivedConfig } from './render.js';
@@ -31,20 +31,10 @@ const VALIDATE = 'keepalived -t -f %s';
 interface Derived {
   path: string;
   service: string;
+  /** The rendered keepalived.conf. */
   text: string;
+  /** True when it holds a Secret (a VRRP password). */
   secret: boolean;
-}
-
-const derivedCache = new WeakMap<object, Derived>();
-
-/** The rendered file of a task's params (pure; cached per params object). */
-export function deriveKeepalivedConfig(p: KeepalivedConfigParams): Derived {
-  const hit = derivedCache.get(p);
-  if (hit) return hit;
-  const { text, secret } = renderKeepalivedConfig(modelOf(p));
-  const d: Derived = { path: p.path ?? KEEPALIVED_DEFAULTS.path, service: p.service ?? KEEPALIVED_DEFAULTS.service, text, secret };
-  derivedCache.set(p, d);
-  return d;
 }
 
 function modelOf(p: KeepalivedConfigParams): KeepalivedConfig {
@@ -52,16 +42,37 @@ function modelOf(p: KeepalivedConfigParams): KeepalivedConfig {
   return model;
 }
 
-// keepalived runs as root and reads the file as root; peers' addresses and the VRRP password are
-// nobody else's business.
-function configWrite(d: Derived): ContentWriteParams {
-  return { dest: d.path, content: d.secret ? new Secret(d.text, { composite: true }) : d.text, validate: VALIDATE, mode: '0600', owner: 'root', group: 'root' };
-}
+/**
+ * keepalived.conf, checked with `keepalived -t` before it replaces the live file, then the running
+ * service reloaded. keepalived runs as root and reads the file as root; peers' addresses and the
+ * VRRP password are nobody else's business: 0600 root.
+ */
+const configFile: ManagedFile<KeepalivedConfigParams> = defineManagedFile<KeepalivedConfigParams>({
+  path: (p) => p.path ?? KEEPALIVED_DEFAULTS.path,
+  render: (p) => {
+    const { text, secret } = renderKeepalivedConfig(modelOf(p));
+    return secret ? new Secret(text, { composite: true }) : text;
+  },
+  mode: '0600',
+  owner: 'root',
+  group: 'root',
+  validate: VALIDATE,
+  // The configuration as it is, with the values of its password settings masked (not the whole
+  // file), also when it holds no secret now (a removed setting's former value).
+  secretDiff: { mask: maskKeepalivedSecrets },
+  reload: (p) => {
+    if (!(p.reload ?? true)) return undefined;
+    const service = p.service ?? KEEPALIVED_DEFAULTS.service;
+    return {
+      change: { path: 'service', before: 'running', after: `reloaded (systemctl reload ${service}, when active)` },
+      steps: [{ script: sh`if systemctl is-active -q -- ${service}; then systemctl reload -- ${service}; fi`, description: `reload ${service}` }],
+    };
+  },
+});
 
-/** Private plan data of `keepalived.config`. */
-export interface KeepalivedConfigPlan {
-  config: ContentWriteData;
-  reload: boolean;
+/** The rendered file of a task's params and where it goes (pure; the rendering is done once per params object). */
+export function deriveKeepalivedConfig(p: KeepalivedConfigParams): Derived {
+  return { path: configFile.path(p), service: p.service ?? KEEPALIVED_DEFAULTS.service, text: configFile.text(p), secret: isSecret(configFile.content(p)) };
 }
 
 /**
@@ -91,29 +102,14 @@ export const keepalivedConfig = defineModule({
   description: 'Render keepalived.conf from a typed VRRP model, validate it with keepalived -t, install it atomically and reload without dropping the addresses.',
   params: KeepalivedConfigParams,
   validate: (p) => checkKeepalivedModel(modelOf(p)),
-  facts: (p) => ({ config: contentFacts(configWrite(deriveKeepalivedConfig(p))).dest }),
+  facts: (p) => ({ config: configFile.fact(p) }),
   plan: ({ params, facts, upstreamChanged }) => {
-    const d = deriveKeepalivedConfig(params);
-    const state = facts.config as FileState;
-    const planned = planContentWrite('keepalived.config', configWrite(d), state, upstreamChanged);
-    if (planned.changes.length === 0) return { changes: [], reason: `${d.path} already as rendered` };
-    const changes: Change[] = [...planned.changes];
-    // The configuration as it is, with the value of its password setting masked (not the whole file).
-    const diffs: FileDiff[] = (planned.diffs ?? []).length > 0 ? [fileDiff(d.path, state.target ? (state.target.content ?? '') : null, Buffer.from(d.text, 'utf8').toString('latin1'), { mask: maskKeepalivedSecrets })] : [];
-    const reload = params.reload ?? true;
-    if (reload) changes.push({ path: 'service', before: 'running', after: `reloaded (systemctl reload ${d.service}, when active)` });
-    return { changes, diffs, data: { config: planned.data as ContentWriteData, reload } satisfies KeepalivedConfigPlan };
+    const planned = configFile.plan(params, facts.config, { module: 'keepalived.config', upstreamChanged });
+    if (!planned.write) return { changes: [], reason: `${configFile.path(params)} already as rendered` };
+    return { changes: planned.changes, diffs: planned.diffs, data: planned.write };
   },
-  apply: ({ params, plan }): Command[] => {
-    const d = deriveKeepalivedConfig(params);
-    const data = plan.data as KeepalivedConfigPlan;
-    const steps = applyContentWrite(configWrite(d), data.config);
-    if (data.reload) {
-      steps.push({ script: sh`if systemctl is-active -q -- ${d.service}; then systemctl reload -- ${d.service}; fi`, description: `reload ${d.service}` });
-    }
-    return steps;
-  },
+  apply: ({ params, plan }): Command[] => configFile.apply(params, plan.data),
   // Not the unit itself: a reload changes neither its file nor its state, and naming it would
   // make check mode predict a daemon-reload for a later systemd.service task of that unit.
-  resources: (p) => [deriveKeepalivedConfig(p).path],
+  resources: (p) => [configFile.path(p)],
 });

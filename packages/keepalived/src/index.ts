@@ -9,7 +9,6 @@ import { keepalivedConfig } from './config.js';
 import { keepalivedFailover } from './failover/failover.js';
 
 export { keepalivedConfig, KeepalivedConfigParams, deriveKeepalivedConfig } from './config.js';
-export type { KeepalivedConfigPlan } from './config.js';
 export { renderKeepalivedConfig, checkKeepalivedModel, quoteCommand } from './render.js';
 export type { RenderedKeepalivedConfig } from './render.js';
 export { KeepalivedConfig, KEEPALIVED_DEFAULTS, GlobalDefs, VrrpScript, VrrpInstance, VirtualAddress, AUTH_PASS_PATTERN } from './model.js';

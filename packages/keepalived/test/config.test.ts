@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { planModule, secret } from '@converge/core';
+import { secret } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { FileState } from '@converge/modules';
 import { deriveKeepalivedConfig, keepalivedConfig } from '../src/index.js';
 import type { KeepalivedConfigParams } from '../src/index.js';

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import { ConvergeError, SECRET_MASK, Type, defineModule, reveal, sh } from '@converge/core';
+import { ConvergeError, Type, defineModule, factValue, sh } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff, Secret, Static } from '@converge/core';
-import { fileDiff, fileState, writeFileSteps } from '@converge/modules';
-import type { FileState } from '@converge/modules';
+import { defineManagedFile, fileState, requirePrerequisite } from '@converge/modules';
+import type { FileState, ManagedFileWrite } from '@converge/modules';
 import { AlloyLogsConfig, configProblems, renderAlloyConfig, secretPath } from './alloy-config.js';
 
 /** JSON Schema of the `alloy.config` params: the configuration plus where it goes. */
@@ -26,24 +25,26 @@ interface WantedFile {
   path: string;
   content: string | Secret;
   secret: boolean;
+  /** Checked before it replaces the old file (config.alloy, when asked). */
+  validate: boolean;
+  group: string;
 }
 
 function wantedFiles(p: AlloyConfigParams): WantedFile[] {
   const dir = p.secrets_dir ?? '/etc/alloy/secrets';
-  const files: WantedFile[] = [{ path: p.path ?? '/etc/alloy/config.alloy', content: renderAlloyConfig(p, dir), secret: false }];
+  const group = p.group ?? 'alloy';
+  const files: WantedFile[] = [{ path: p.path ?? '/etc/alloy/config.alloy', content: renderAlloyConfig(p, dir), secret: false, validate: p.validate ?? true, group }];
   for (const e of p.endpoints) {
-    if (e.basic_auth) files.push({ path: secretPath(dir, e.name, 'password'), content: e.basic_auth.password, secret: true });
-    if (e.bearer_token) files.push({ path: secretPath(dir, e.name, 'token'), content: e.bearer_token, secret: true });
+    if (e.basic_auth) files.push({ path: secretPath(dir, e.name, 'password'), content: e.basic_auth.password, secret: true, validate: false, group });
+    if (e.bearer_token) files.push({ path: secretPath(dir, e.name, 'token'), content: e.bearer_token, secret: true, validate: false, group });
   }
   return files;
 }
 
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
-
 /** Private plan data for apply. */
 export interface AlloyConfigPlan {
   secretsDir: boolean;
-  write: string[];
+  write: { path: string; write: ManagedFileWrite }[];
 }
 
 /**
@@ -52,6 +53,25 @@ export interface AlloyConfigPlan {
  * by the first start, which fails loudly).
  */
 const VALIDATE = "if command -v alloy >/dev/null 2>&1; then alloy fmt %s >/dev/null && if alloy validate --help >/dev/null 2>&1; then alloy validate %s; fi; fi";
+
+/**
+ * config.alloy and the secret files: root:GROUP 0640. A change is reported under the file's path
+ * (its content) and `PATH.attributes` (owner, group and mode together).
+ */
+const alloyFile = defineManagedFile<WantedFile>({
+  path: (w) => w.path,
+  render: (w) => w.content,
+  mode: '0640',
+  owner: 'root',
+  group: (w) => w.group,
+  validate: (w) => (w.validate ? VALIDATE : undefined),
+  // Any difference rewrites the whole file (validated), as a new one.
+  attributes: 'rewrite',
+  changes: (d, w) => [
+    ...(d.content ? [{ ...d.content, path: d.path }] : []),
+    ...(d.current && d.attributes.length > 0 ? [{ path: `${d.path}.attributes`, before: `${d.current.owner}:${d.current.group} ${d.current.mode}`, after: `root:${w.group} 0640` }] : []),
+  ],
+});
 
 /**
  * Module `alloy.config`: Grafana Alloy's configuration for shipping logs to Loki, rendered from
@@ -79,58 +99,47 @@ export const alloyConfig = defineModule({
     return problems.length > 0 ? problems.join('; ') : undefined;
   },
   facts: (p) => {
-    const f: Record<string, FactRequest> = { secrets_dir: fileState({ path: p.secrets_dir ?? '/etc/alloy/secrets' }) };
-    wantedFiles(p).forEach((w, i) => {
-      f[`file${i}`] = w.secret ? fileState({ path: w.path, content: true }) : fileState({ path: w.path, contentUnlessSha256: sha256(w.content as string) });
-    });
+    const f: { secrets_dir: FactRequest<FileState> } & Record<`file${number}`, FactRequest<FileState>> = { secrets_dir: fileState({ path: p.secrets_dir ?? '/etc/alloy/secrets' }) };
+    wantedFiles(p).forEach((w, i) => (f[`file${i}`] = alloyFile.fact(w)));
     return f;
   },
-  plan: ({ params: p, facts, upstreamChanged }) => {
-    const f = facts as unknown as Record<string, FileState>;
+  plan: ({ params: p, facts: f, upstreamChanged }) => {
     const group = p.group ?? 'alloy';
     const changes: Change[] = [];
     const diffs: FileDiff[] = [];
     const data: AlloyConfigPlan = { secretsDir: false, write: [] };
     const wanted = wantedFiles(p);
-    const dir = f.secrets_dir as FileState;
+    const dir = f.secrets_dir;
     if (dir.type !== 'absent' && dir.type !== 'directory') throw new ConvergeError('CONVERGE_PLAN', `alloy.config: ${p.secrets_dir ?? '/etc/alloy/secrets'} is not a directory`);
     const t = dir.target;
     if (wanted.some((w) => w.secret) && (!t || t.mode !== '0750' || t.owner !== 'root' || t.group !== group)) {
       data.secretsDir = true;
       changes.push({ path: 'secrets_dir', before: t ? `${t.owner}:${t.group} ${t.mode}` : null, after: `root:${group} 0750` });
     }
-    const configDir = (f.file0 as FileState).parentExists;
-    if (!configDir && !upstreamChanged) {
-      throw new ConvergeError('CONVERGE_PLAN', `alloy.config: the directory of ${wanted[0]?.path} does not exist`, { hint: "install alloy first, or create /etc/alloy with file({ state: 'directory' })" });
-    }
+    requirePrerequisite(factValue(f, 'file0').parentExists, upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', `alloy.config: the directory of ${wanted[0]?.path} does not exist`, { hint: "install alloy first, or create /etc/alloy with file({ state: 'directory' })" }),
+    );
     wanted.forEach((w, i) => {
-      const s = f[`file${i}`] as FileState;
-      const cur = s.type === 'file' ? s.target : undefined;
+      const s = factValue(f, `file${i}`);
       if (s.type !== 'absent' && s.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `alloy.config: ${w.path} is not a regular file`);
-      const text = reveal(w.content);
-      const differs = w.secret ? cur?.content !== Buffer.from(text, 'utf8').toString('latin1') : cur?.sha256 !== sha256(text);
-      const attrs = cur !== undefined && (cur.mode !== '0640' || cur.owner !== 'root' || cur.group !== group);
-      if (!differs && !attrs) return;
-      data.write.push(w.path);
-      if (differs) {
-        changes.push({ path: w.path, before: cur ? (w.secret ? SECRET_MASK : `sha256:${cur.sha256 ?? '?'}`) : null, after: w.secret ? SECRET_MASK : `sha256:${sha256(text)}` });
-        diffs.push(fileDiff(w.path, cur ? (cur.content ?? '') : null, Buffer.from(text, 'utf8').toString('latin1'), w.secret ? 'all' : 'none'));
-      }
-      if (attrs && cur) changes.push({ path: `${w.path}.attributes`, before: `${cur.owner}:${cur.group} ${cur.mode}`, after: `root:${group} 0640` });
+      const planned = alloyFile.plan(w, s, { module: 'alloy.config', upstreamChanged, parentCreated: w.secret });
+      if (!planned.write) return;
+      data.write.push({ path: w.path, write: planned.write });
+      changes.push(...planned.changes);
+      diffs.push(...planned.diffs);
     });
     if (changes.length === 0) return { changes, reason: `${wanted[0]?.path}${wanted.length > 1 ? ' and its secrets are' : ' is'} in place` };
     return { changes, diffs, data };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as AlloyConfigPlan;
+    const d = plan.data;
     const group = p.group ?? 'alloy';
     const steps: Command[] = [];
     const dir = p.secrets_dir ?? '/etc/alloy/secrets';
     if (d.secretsDir) steps.push({ script: sh`install -d -o root -g ${group} -m 0750 -- ${dir}`, description: `create ${dir}` });
     for (const w of wantedFiles(p)) {
-      if (!d.write.includes(w.path)) continue;
-      const content = w.secret ? (w.content as Secret) : new Uint8Array(Buffer.from(w.content as string, 'utf8'));
-      steps.push(...writeFileSteps({ path: w.path, followLinks: false, content, mode: '0640', owner: 'root', group, ...(!w.secret && (p.validate ?? true) ? { validate: VALIDATE } : {}) }));
+      const write = d.write.find((x) => x.path === w.path)?.write;
+      if (write) steps.push(...alloyFile.apply(w, write));
     }
     return steps;
   },

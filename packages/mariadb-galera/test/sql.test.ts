@@ -1,7 +1,8 @@
 // Unit tests of the SQL side: grants compared semantically (C-23, C-24), passwords checked the way
 // MariaDB 10.11 stores them (C-25). Recorded outputs come from MariaDB 10.11.19 (Debian 12).
 import { describe, expect, test } from 'vitest';
-import { planModule, secret } from '@converge/core';
+import { secret } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import {
   canonicalObject,
   diffGrants,

@@ -1,7 +1,7 @@
-import { ConvergeError, SECRET_MASK, Secret, SecretValue, Type, defineModule, sh } from '@converge/core';
-import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
-import { applyContentWrite, contentFacts, fileDiff, planContentWrite, systemdUnit } from '@converge/modules';
-import type { ContentWriteData, ContentWriteParams, FileState, UnitStatus } from '@converge/modules';
+import { ConvergeError, SECRET_MASK, Secret, Type, defineModule, sh } from '@converge/core';
+import type { Change, Command, FileDiff, Static } from '@converge/core';
+import { defineManagedFile, systemdUnit } from '@converge/modules';
+import type { ManagedFile, ManagedFileWrite, UnitStatus } from '@converge/modules';
 import { MAXSCALE_DEFAULTS, MaxscaleConfigModel, ObjectName, Value } from './model.js';
 import type { MaxscaleConfig } from './model.js';
 import { checkNames, parseMaxscaleConfig, renderMaxscaleConfig } from './render.js';
@@ -40,27 +40,20 @@ interface Derived {
   service: string;
   group: string;
   endpoint: string;
+  /** The rendered maxscale.cnf. */
   text: string;
 }
 
-const cache = new WeakMap<object, Derived>();
-
-/** The rendered files of a task's params (pure; cached per params object). */
+/** The rendered file and where things go, from a task's params (pure; the rendering is done once per params object). */
 export function derive(p: MaxscaleConfigParams): Derived {
-  const hit = cache.get(p);
-  if (hit) return hit;
-  const { text } = renderMaxscaleConfig(modelOf(p));
-  const endpoint = restEndpoint(p.maxscale?.admin_host ?? MAXSCALE_DEFAULTS.adminHost, p.maxscale?.admin_port ?? MAXSCALE_DEFAULTS.adminPort);
-  const d: Derived = {
-    path: p.path ?? MAXSCALE_DEFAULTS.path,
+  return {
+    path: configFile.path(p),
     maxctrlConfig: p.maxctrl_config ?? MAXSCALE_DEFAULTS.maxctrlConfig,
     service: p.unit ?? MAXSCALE_DEFAULTS.service,
     group: p.group ?? MAXSCALE_DEFAULTS.group,
-    endpoint,
-    text,
+    endpoint: restEndpoint(p.maxscale?.admin_host ?? MAXSCALE_DEFAULTS.adminHost, p.maxscale?.admin_port ?? MAXSCALE_DEFAULTS.adminPort),
+    text: configFile.text(p),
   };
-  cache.set(p, d);
-  return d;
 }
 
 function modelOf(p: MaxscaleConfigParams): MaxscaleConfig {
@@ -68,14 +61,24 @@ function modelOf(p: MaxscaleConfigParams): MaxscaleConfig {
   return model;
 }
 
-function configWrite(d: Derived): ContentWriteParams {
-  return { dest: d.path, content: new Secret(d.text, { composite: true }), mode: '0640', owner: 'root', group: d.group, validate: CONFIG_CHECK };
-}
-
+/**
+ * maxscale.cnf: it holds the monitor's and service's passwords, so it is a Secret, 0640
+ * root:GROUP, and its diff masks only the password values.
+ */
+const configFile: ManagedFile<MaxscaleConfigParams> = defineManagedFile<MaxscaleConfigParams>({
+  path: (p) => p.path ?? MAXSCALE_DEFAULTS.path,
+  render: (p) => new Secret(renderMaxscaleConfig(modelOf(p)).text, { composite: true }),
+  mode: '0640',
+  owner: 'root',
+  group: (p) => p.group ?? MAXSCALE_DEFAULTS.group,
+  validate: CONFIG_CHECK,
+  // The file's text is shown with every password value masked, changed or not.
+  secretDiff: { mask: (text) => maskPasswords(text) },
+});
 
 /** Private plan data of `maxscale.config`. */
 export interface MaxscaleConfigPlan {
-  config?: ContentWriteData;
+  config?: ManagedFileWrite;
   runtime?: RuntimeChange;
 }
 
@@ -112,28 +115,21 @@ export const maxscaleConfig = defineModule({
   description: 'Render maxscale.cnf from a typed model, install it atomically, and apply a change through maxctrl or a restart.',
   params: MaxscaleConfigParams,
   validate: (p) => checkNames(modelOf(p)),
-  facts: (p): Record<string, FactRequest> => {
-    const d = derive(p);
-    return { config: contentFacts(configWrite(d)).dest, unit: systemdUnit({ name: d.service }) };
-  },
-  plan: ({ params, facts, upstreamChanged }) => {
+  facts: (p) => ({ config: configFile.fact(p), unit: systemdUnit({ name: p.unit ?? MAXSCALE_DEFAULTS.service }) }),
+  plan: ({ params, facts: f, upstreamChanged }) => {
     const d = derive(params);
-    const f = facts as { config: FileState; unit?: UnitStatus };
     const changes: Change[] = [];
     const diffs: FileDiff[] = [];
     const data: MaxscaleConfigPlan = {};
     const running = isActive(f.unit) && (params.runtime ?? true);
 
-    const state = f.config;
-    const planned = planContentWrite('maxscale.config', configWrite(d), state, upstreamChanged);
-    if (planned.changes.length > 0) {
+    const planned = configFile.plan(params, f.config, { module: 'maxscale.config', upstreamChanged });
+    if (planned.write) {
       changes.push(...planned.changes);
-      const before = state.target?.content;
-      // The file's text is shown with every password value masked, changed or not.
-      diffs.push(fileDiff(d.path, before === undefined ? null : maskPasswords(before), maskPasswords(d.text), 'none'));
-      data.config = planned.data as ContentWriteData;
-      const contentChanged = planned.changes.some((c) => c.path === 'content' || c.path === 'state');
-      if (running && contentChanged) {
+      diffs.push(...planned.diffs);
+      data.config = planned.write;
+      if (running && planned.contentChanged) {
+        const before = f.config.target?.content;
         const runtime = before !== undefined ? planRuntimeChange(safeParse(before), parseMaxscaleConfig(d.text)) : { restart: [`${d.path} was absent`], commands: [] };
         if (runtime.restart.length > 0 || runtime.commands.length > 0) {
           data.runtime = runtime;
@@ -146,9 +142,9 @@ export const maxscaleConfig = defineModule({
   },
   apply: ({ params, plan }): Command[] => {
     const d = derive(params);
-    const data = plan.data as MaxscaleConfigPlan;
+    const data = plan.data;
     const steps: Command[] = [];
-    if (data.config) steps.push(...applyContentWrite(configWrite(d), data.config));
+    if (data.config) steps.push(...configFile.apply(params, data.config));
     const r = data.runtime;
     if (r && r.restart.length > 0) {
       steps.push({ script: sh`systemctl restart -- ${d.service}`, description: `restart ${d.service}` });

@@ -1,10 +1,9 @@
 import { Secret, SecretValue, Type, defineModule } from '@converge/core';
 import type { Change, Command, FileDiff, Static } from '@converge/core';
-import { applyContentWrite, contentFacts, planContentWrite } from '@converge/modules';
-import type { ContentWriteData, ContentWriteParams, FileState } from '@converge/modules';
+import { defineManagedFile } from '@converge/modules';
+import type { ManagedFileWrite } from '@converge/modules';
 import { MAXSCALE_DEFAULTS, ObjectName, Value } from './model.js';
 import { DEFAULT_REST_CREDENTIALS, parseMaxctrlConfig, renderMaxctrlConfig, restAccess, restEndpoint, restUserInput, restUserScript } from './rest-api.js';
-import type { RestAccess } from './rest-api.js';
 
 /** JSON Schema of the `maxscale.rest_api` params. */
 export const MaxscaleRestApiParams = Type.Object(
@@ -34,23 +33,28 @@ interface Derived {
   file: string;
   unit: string;
   endpoint: string;
-  write: ContentWriteParams;
 }
 
 function derive(p: MaxscaleRestApiParams): Derived {
-  const endpoint = restEndpoint(p.admin_host ?? MAXSCALE_DEFAULTS.adminHost, p.admin_port ?? MAXSCALE_DEFAULTS.adminPort);
-  const file = p.maxctrl_config ?? MAXSCALE_DEFAULTS.maxctrlConfig;
   return {
-    file,
+    file: p.maxctrl_config ?? MAXSCALE_DEFAULTS.maxctrlConfig,
     unit: p.unit ?? MAXSCALE_DEFAULTS.service,
-    endpoint,
-    write: { dest: file, content: new Secret(renderMaxctrlConfig(p.user, p.password.reveal(), endpoint), { composite: true }), mode: '0600', owner: 'root', group: 'root' },
+    endpoint: restEndpoint(p.admin_host ?? MAXSCALE_DEFAULTS.adminHost, p.admin_port ?? MAXSCALE_DEFAULTS.adminPort),
   };
 }
 
+/** The maxctrl defaults file: the credentials, a Secret, 0600 root (MaxCtrl refuses a file others may read). */
+const maxctrlFile = defineManagedFile<MaxscaleRestApiParams>({
+  path: (p) => derive(p).file,
+  render: (p) => new Secret(renderMaxctrlConfig(p.user, p.password.reveal(), derive(p).endpoint), { composite: true }),
+  mode: '0600',
+  owner: 'root',
+  group: 'root',
+});
+
 /** Private plan data of `maxscale.rest_api`. */
 export interface RestApiPlan {
-  file?: ContentWriteData;
+  file?: ManagedFileWrite;
   /** Accounts tried, in order, to authenticate setting up the wanted one. */
   fallbacks?: { user: string; password: string }[];
 }
@@ -78,21 +82,20 @@ export const maxscaleRestApi = defineModule({
   params: MaxscaleRestApiParams,
   facts: (p) => {
     const d = derive(p);
-    return { file: contentFacts(d.write).dest, access: restAccess({ unit: d.unit, file: d.file, endpoint: d.endpoint }) };
+    return { file: maxctrlFile.fact(p), access: restAccess({ unit: d.unit, file: d.file, endpoint: d.endpoint }) };
   },
-  plan: ({ params, facts, upstreamChanged }) => {
+  plan: ({ params, facts: f, upstreamChanged }) => {
     const d = derive(params);
-    const f = facts as unknown as { file: FileState; access: RestAccess };
     const changes: Change[] = [];
     const diffs: FileDiff[] = [];
     const data: RestApiPlan = {};
-    const planned = planContentWrite('maxscale.rest_api', d.write, f.file, upstreamChanged);
-    if (planned.changes.length > 0) {
-      changes.push(...planned.changes.map((c) => ({ ...c, path: `maxctrl_config.${c.path}` })));
-      diffs.push(...(planned.diffs ?? []));
-      data.file = planned.data as ContentWriteData;
+    const planned = maxctrlFile.plan(params, f.file, { module: 'maxscale.rest_api', upstreamChanged, label: 'maxctrl_config' });
+    if (planned.write) {
+      changes.push(...planned.changes);
+      diffs.push(...planned.diffs);
+      data.file = planned.write;
     }
-    const fileChanges = planned.changes.some((c) => c.path === 'content' || c.path === 'state');
+    const fileChanges = planned.contentChanged;
     if (params.account ?? true) {
       // Check mode: an earlier task installs or starts MaxScale; the account is set up once it runs.
       const due = f.access.state === 'denied' || (f.access.state === 'ok' && fileChanges) || ((f.access.state === 'stopped' || f.access.state === 'absent') && upstreamChanged);
@@ -112,9 +115,9 @@ export const maxscaleRestApi = defineModule({
   },
   apply: ({ params, plan }): Command[] => {
     const d = derive(params);
-    const data = plan.data as RestApiPlan;
+    const data = plan.data;
     const steps: Command[] = [];
-    if (data.file) steps.push(...applyContentWrite(d.write, data.file));
+    if (data.file) steps.push(...maxctrlFile.apply(params, data.file));
     if (data.fallbacks) {
       const wanted = { user: params.user, password: params.password.reveal() };
       steps.push({

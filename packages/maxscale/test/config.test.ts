@@ -2,7 +2,8 @@
 // between maxctrl and a restart when MaxScale runs, and secrecy.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { planModule, secret } from '@converge/core';
+import { secret } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { FileState, UnitStatus } from '@converge/modules';
 import { deriveMaxscaleConfig, maxscaleConfig } from '../src/index.js';
 import type { MaxscaleConfigParams } from '../src/index.js';

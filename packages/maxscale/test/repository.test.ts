@@ -2,7 +2,8 @@
 // are checked here through the modules they drive, from recorded facts.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { planModule, secret } from '@converge/core';
+import { secret } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { aptRepository, renderPin, renderSources } from '@converge/modules';
 import { MARIADB_SIGNING_KEY_FINGERPRINT, maxscaleAccounts, maxscaleRepository, monitorPrivileges, SERVICE_PRIVILEGES } from '../src/index.js';
 

@@ -2,7 +2,8 @@
 // account on a running MaxScale, check mode before MaxScale runs, and secrecy.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { planModule, secret } from '@converge/core';
+import { secret } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { FileState } from '@converge/modules';
 import { maxscaleRestApi, parseMaxctrlConfig, parseRestAccess, renderMaxctrlConfig, restUserInput } from '../src/index.js';
 import type { RestAccess } from '../src/index.js';

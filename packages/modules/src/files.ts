@@ -1,7 +1,8 @@
 /**
  * The file family of builtin modules (file, copy, template, lineinfile, blockinfile, ini_file)
- * and the pieces they share: the `file.state` fact, the mode parser, the atomic write path and
- * the file diff.
+ * and the pieces they share: the `file.state` fact, the mode parser, the atomic write path, the
+ * file diff, and the managed file (render -> compare -> validate -> write -> reload) that
+ * service packages build their configuration modules on.
  */
 export { file, FileParams } from './file/file.js';
 export { copy, CopyParams } from './copy/copy.js';
@@ -21,11 +22,17 @@ export { planAttributes, attributeParams, principalOperand, samePrincipal } from
 export type { AttributeParams, AttributePlan, PrincipalsKnown } from './file/file-attributes.js';
 export { filePrincipals, principalFacts } from './file/principals.js';
 export type { FilePrincipals, FilePrincipalsArgs } from './file/principals.js';
-export { compilePythonRegex, expandTemplate } from './file/python-regex.js';
+export { compilePythonRegex } from './file/python-regex.js';
 export type { PythonRegexOptions } from './file/python-regex.js';
-export { contentFacts, planContentWrite, applyContentWrite, desiredBytes, sha256Hex } from './copy/content-write.js';
+/** @deprecated Import `expandPythonTemplate` from `@converge/core`. */
+export { expandPythonTemplate as expandTemplate } from '@converge/core';
+export { contentFile, contentFacts, planContentWrite, applyContentWrite, desiredBytes } from './copy/content-write.js';
 export type { ContentWriteParams, ContentWriteData } from './copy/content-write.js';
 export { replace, ReplaceParams, replaceText, pythonSub } from './replace/replace.js';
-export { planWholeFile, applyWholeFile, wholeFileFact } from './copy/whole-file.js';
-export type { WholeFile, WholeFilePlan } from './copy/whole-file.js';
+export { wholeFile } from './copy/whole-file.js';
+export type { WholeFile } from './copy/whole-file.js';
 export { FILE_STATE_PRELUDE } from './file/file-state.js';
+/** @deprecated Import it from `@converge/core`. */
+export { sha256Hex } from '@converge/core';
+export { defineManagedFile, managedFileChanges } from './managed-file/managed-file.js';
+export type { ManagedFile, ManagedFileDefinition, ManagedFileDifference, ManagedFileContext, ManagedFilePlan, ManagedFileWrite, FromModel, SecretDiff } from './managed-file/managed-file.js';

@@ -2,6 +2,7 @@ import { systemdDaemonReload, systemdService } from './system.js';
 
 export * from './files.js';
 export * from './system.js';
+export { requirePrerequisite, changeNotKnownYet, NOT_KNOWN_YET, predictingEarlierChanges } from './check-mode/earlier-changes.js';
 export * from './fetching.js';
 export * from './storage.js';
 export * from './firewall.js';

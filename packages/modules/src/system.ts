@@ -19,7 +19,7 @@ export { aptLockedStep, APT_LOCKS, LOCK_TIMEOUT_EXIT } from './apt/lock-wait.js'
 export { systemdService, ServiceParams, enablement } from './systemd/service.js';
 export type { ServicePlan } from './systemd/service.js';
 export { systemdDaemonReload } from './systemd/daemon-reload.js';
-export { systemdUnit, systemdUnitsNeedingReload, parseUnitStatus, parseUnitsNeedingReload } from './systemd/unit-facts.js';
+export { systemdUnit, systemdUnitsNeedingReload, parseUnitStatus, parseUnitsNeedingReload, unitOnceLoaded, UNITS_CHANGED_EARLIER } from './systemd/unit-facts.js';
 export type { UnitStatus } from './systemd/unit-facts.js';
 export { user, UserParams, userAccount } from './user/user.js';
 export type { UserAccount, UserFacts, UserAccountArgs, UserPlan } from './user/user.js';
@@ -28,6 +28,7 @@ export type { GroupEntry } from './group/group.js';
 export { command, shell, CommandParams, ShellParams } from './command/command.js';
 export { commandPathExists } from './command/path-exists.js';
 export type { PathExists, PathExistsArgs } from './command/path-exists.js';
+/** @deprecated Import it from `@converge/core`. */
 export { shlexSplit } from '@converge/core';
 export { sysctl, SysctlParams, sysctlValue, editSysctlFile, procSysPath, KERNEL_PARAMETERS } from './sysctl/sysctl.js';
 export type { SysctlValue } from './sysctl/sysctl.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { FileState } from '@converge/modules';
 import { classifyClient, nfs, parseExportTable, renderExports } from '../src/index.js';
 
@@ -117,8 +117,8 @@ describe('module nfs.exports', () => {
     ]);
     expect(r.commands.map((c) => c.description)).toEqual(['create /srv/shared', `write ${F} and exportfs -ra`]);
     expect(String(r.commands[0]?.script)).toBe('mkdir -p -- /srv/shared && chown -- www-data /srv/shared && chmod -- 2775 /srv/shared');
-    expect(r.commands[1]?.stdin).toBe(TEXT);
-    expect(String(r.commands[1]?.script)).toMatch(/if ! out=\$\("\$exportfs" -ra 2>&1\); then\n {2}if \[ -n "\$old" \]; then mv -fT -- "\$old" "\$p"/);
+    expect(Buffer.from(r.commands[1]?.stdin as Uint8Array).toString()).toBe(TEXT);
+    expect(String(r.commands[1]?.script)).toMatch(/\nmv -fT -- "\$tmp" "\$dest"\nif ! \{ if out=\$\(\/usr\/sbin\/exportfs -ra 2>&1\); [^\n]*\n\}; then\nif \[ -n "\$old" \]; then mv -fT -- "\$old" "\$dest"/);
     expect(r.diffs[0]).toEqual({ path: F, before: '', after: TEXT });
   });
   test('converged: no change', () => {

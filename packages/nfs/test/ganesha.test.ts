@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { FileState } from '@converge/modules';
 import { ganeshaProblems, nfs, parseGaneshaExports, renderGaneshaConfig } from '../src/index.js';
 import type { GaneshaExport, NfsGaneshaParams } from '../src/index.js';
@@ -70,16 +70,18 @@ describe('nfs.ganesha plan', () => {
     expect(r.diffs[0]).toEqual({ path: PATH, before: '# default\n', after: text });
     const [mkdir, write] = r.commands.map((c) => String(c.script));
     expect(mkdir).toBe('mkdir -p -- /srv/shared && chown -- www-data /srv/shared && chmod -- 2775 /srv/shared');
-    expect(write).toContain("want='1 /srv/shared\n2 /srv/public'; write=1; reload=1");
+    expect(write).toContain("want='1 /srv/shared\n2 /srv/public'\n");
     expect(write).toContain('Reread exports complete');
-    expect(write!.indexOf('mv -fT -- "$tmp" "$p"')).toBeLessThan(write!.indexOf('if reload_and_check'));
-    expect(r.commands.at(-1)?.stdin).toBe(text);
+    expect(write).toMatch(/\nmv -fT -- "\$tmp" "\$dest"\nif ! \{ [^]*\nreload_and_check\n\}; then\nif \[ -n "\$old" \]; then mv -fT -- "\$old" "\$dest"/);
+    expect(Buffer.from(r.commands.at(-1)?.stdin as Uint8Array).toString()).toBe(text);
   });
 
   test('only writes the file when the server does not run (its start reads it)', () => {
     const r = planModule(nfs.ganesha, { params, facts: { file: { path: PATH, type: 'absent', parentExists: true }, running: { active: false }, dir0: dir('/srv/shared', '2775'), dir1: dir('/srv/public') } });
     expect(r.changes.map((c) => c.path)).toEqual(['exports[0].directory.owner', 'config_file']);
-    expect(String(r.commands.at(-1)?.script)).toContain("write=1; reload=''\n");
+    const write = String(r.commands.at(-1)?.script);
+    expect(write).toContain('mv -fT -- "$tmp" "$dest"');
+    expect(write).not.toContain('reload_and_check');
   });
 
   test('changes nothing when the file is in place and the server exports it, with a reason', () => {
@@ -95,7 +97,9 @@ describe('nfs.ganesha plan', () => {
       { path: 'exported', before: ['1 /srv/shared'], after: ['1 /srv/shared', '2 /srv/public'] },
       { path: 'service', before: 'running', after: 'reloaded (SIGHUP), checked by ganesha' },
     ]);
-    expect(String(r.commands.at(-1)?.script)).toContain("write=''; reload=1");
+    const reload = String(r.commands.at(-1)?.script);
+    expect(reload).toContain('\nif reload_and_check; then exit 0; fi\n');
+    expect(reload).not.toContain('mktemp');
   });
 
   test('refuses to give a served export id another path (a reload cannot)', () => {

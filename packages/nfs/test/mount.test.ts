@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { FileState } from '@converge/modules';
 import { mountedOptionDiffs, nfs, parseMountPoint } from '../src/index.js';
 import type { MountPointState } from '../src/index.js';

@@ -4,7 +4,7 @@ import type { SecretSettings } from '@converge/modules';
 import { stringify } from 'yaml';
 import { Duration } from './model.js';
 import { ListenAddress, PathParam, applyService, applyToServiceParam, fileContent, localUrl, planService, renderDefaultsFile, serviceFacts, serviceResources } from './service-files.js';
-import type { ServicePlan, ServiceSpec } from './service-files.js';
+import type { ServiceSpec } from './service-files.js';
 
 /*
  * The typed model of alertmanager.yml, named as Alertmanager 0.25 (Debian 12) names it:
@@ -226,7 +226,6 @@ function spec(p: AlertmanagerConfigParams): ServiceSpec {
         write: { dest: p.path ?? ALERTMANAGER_DEFAULTS.path, content: fileContent(text, secret), mode: '0640', owner: 'root', group: ALERTMANAGER_DEFAULTS.group, validate: 'amtool check-config %s' },
         effect: 'reload',
         ...(secret ? { secretSettings: ALERTMANAGER_SECRETS } : {}),
-        text,
       },
       {
         write: { dest: p.defaults_file ?? ALERTMANAGER_DEFAULTS.defaults_file, content: renderDefaultsFile('alertmanager.config', 'ARGS', alertmanagerArgs(p)), mode: '0644', owner: 'root', group: 'root' },
@@ -287,11 +286,11 @@ export const alertmanagerConfig = defineModule({
   validate: checkAlertmanagerConfig,
   facts: (p) => serviceFacts(spec(p)),
   plan: ({ params, facts, upstreamChanged }) => {
-    const { changes, diffs, data } = planService('alertmanager.config', spec(params), facts as never, upstreamChanged);
+    const { changes, diffs, data } = planService('alertmanager.config', spec(params), facts, upstreamChanged);
     if (changes.length === 0) return { changes, reason: `${params.path ?? ALERTMANAGER_DEFAULTS.path} and arguments are as rendered` };
     return { changes, diffs, data };
   },
-  apply: ({ params, plan }) => applyService(spec(params), plan.data as ServicePlan),
+  apply: ({ params, plan }) => applyService(spec(params), plan.data),
   resources: (p) => serviceResources(spec(p)),
 });
 

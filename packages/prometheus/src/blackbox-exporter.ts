@@ -3,7 +3,7 @@ import type { Static } from '@converge/core';
 import { stringify } from 'yaml';
 import { Duration } from './model.js';
 import { ListenAddress, PathParam, applyService, applyToServiceParam, planService, renderDefaultsFile, serviceFacts, serviceResources } from './service-files.js';
-import type { ServicePlan, ServiceSpec } from './service-files.js';
+import type { ServiceSpec } from './service-files.js';
 
 /** Debian 12's `prometheus-blackbox-exporter` (0.23): its unit, files and `--help` defaults. */
 export const BLACKBOX_EXPORTER_DEFAULTS = {
@@ -134,10 +134,10 @@ export const blackboxExporter = defineModule({
   },
   facts: (p) => serviceFacts(spec(p)),
   plan: ({ params, facts, upstreamChanged }) => {
-    const { changes, diffs, data } = planService('prometheus.blackbox_exporter', spec(params), facts as never, upstreamChanged);
+    const { changes, diffs, data } = planService('prometheus.blackbox_exporter', spec(params), facts, upstreamChanged);
     if (changes.length === 0) return { changes, reason: 'blackbox.yml and arguments in place' };
     return { changes, diffs, data };
   },
-  apply: ({ params, plan }) => applyService(spec(params), plan.data as ServicePlan),
+  apply: ({ params, plan }) => applyService(spec(params), plan.data),
   resources: (p) => serviceResources(spec(p)),
 });

@@ -1,8 +1,7 @@
 import { ConvergeError, SecretValue, Type, defineModule, secretText } from '@converge/core';
 import type { DataEndpoint } from '@converge/core';
 import type { Secret, Static } from '@converge/core';
-import { applyContentWrite, contentFacts, planContentWrite } from '@converge/modules';
-import type { ContentWriteData, ContentWriteParams, FileState } from '@converge/modules';
+import { defineManagedFile } from '@converge/modules';
 
 /** JSON Schema of the `sentry.environment` params. */
 export const SentryEnvironmentParams = Type.Object(
@@ -52,16 +51,14 @@ export function sentryEndpoints(p: Pick<SentryEnvironmentParams, 'dsn'>): DataEn
   return [{ url: `${d.protocol}//${d.host}${d.port ? `:${d.port}` : ''}`, kind: 'errors' }];
 }
 
-function write(p: SentryEnvironmentParams): ContentWriteParams {
-  const release = p.release ? `SENTRY_RELEASE=${p.release}\n` : '';
-  return {
-    dest: p.path,
-    content: secretText`# Managed by converge (sentry.environment).\nSENTRY_DSN=${p.dsn}\nSENTRY_ENVIRONMENT=${p.environment}\n${release}`,
-    mode: '0640',
-    owner: 'root',
-    group: p.group ?? 'root',
-  };
-}
+/** The environment file: the DSN makes it a Secret; 0640 root:GROUP. */
+const envFile = defineManagedFile<SentryEnvironmentParams>({
+  path: (p) => p.path,
+  render: (p) => secretText`# Managed by converge (sentry.environment).\nSENTRY_DSN=${p.dsn}\nSENTRY_ENVIRONMENT=${p.environment}\n${p.release ? `SENTRY_RELEASE=${p.release}\n` : ''}`,
+  mode: '0640',
+  owner: 'root',
+  group: (p) => p.group ?? 'root',
+});
 
 /**
  * Module `sentry.environment`: the error-reporting settings an application reads, as the
@@ -86,13 +83,13 @@ export const sentryEnvironment = defineModule({
       return (e as Error).message.replace(/^sentry\.environment: /, '');
     }
   },
-  facts: (p) => contentFacts(write(p)),
+  facts: (p) => ({ dest: envFile.fact(p) }),
   plan: ({ params, facts, upstreamChanged }) => {
-    const planned = planContentWrite('sentry.environment', write(params), facts.dest as FileState, upstreamChanged);
-    if (planned.changes.length === 0) return { changes: [], reason: `${params.path} holds the DSN, environment and release` };
-    return planned;
+    const planned = envFile.plan(params, facts.dest, { module: 'sentry.environment', upstreamChanged });
+    if (!planned.write) return { changes: [], reason: `${params.path} holds the DSN, environment and release` };
+    return { changes: planned.changes, diffs: planned.diffs, data: planned.write };
   },
-  apply: ({ params, plan }) => applyContentWrite(write(params), plan.data as ContentWriteData),
+  apply: ({ params, plan }) => envFile.apply(params, plan.data),
   resources: (p) => [p.path],
   endpoints: (p) => sentryEndpoints(p),
 });

@@ -3,7 +3,7 @@ import type { Secret, Static, Task } from '@converge/core';
 import type { SecretSettings } from '@converge/modules';
 import { mariadb } from '@converge/mariadb-galera';
 import { ListenAddress, PathParam, applyService, applyToServiceParam, planService, renderDefaultsFile, serviceFacts, serviceResources } from './service-files.js';
-import type { ServicePlan, ServiceSpec } from './service-files.js';
+import type { ServiceSpec } from './service-files.js';
 
 /** Debian 12's `prometheus-mysqld-exporter` (0.14): its unit, /etc/default file and `--help` defaults; the service runs as `prometheus`. */
 export const MYSQLD_EXPORTER_DEFAULTS = {
@@ -63,7 +63,7 @@ function spec(p: MysqldExporterParams): ServiceSpec {
     unit: MYSQLD_EXPORTER_DEFAULTS.unit,
     dirs: [],
     files: [
-      { write: { dest: p.my_cnf ?? MYSQLD_EXPORTER_DEFAULTS.my_cnf, content: cnf, mode: '0600', owner: 'prometheus', group: 'prometheus' }, effect: 'restart', secretSettings: MY_CNF_SECRETS, text: cnf.reveal() },
+      { write: { dest: p.my_cnf ?? MYSQLD_EXPORTER_DEFAULTS.my_cnf, content: cnf, mode: '0600', owner: 'prometheus', group: 'prometheus' }, effect: 'restart', secretSettings: MY_CNF_SECRETS },
       {
         write: { dest: p.defaults_file ?? MYSQLD_EXPORTER_DEFAULTS.defaults_file, content: renderDefaultsFile('prometheus.mysqld_exporter', 'ARGS', mysqldExporterArgs(p)), mode: '0644', owner: 'root', group: 'root' },
         effect: 'restart',
@@ -99,11 +99,11 @@ export const mysqldExporter = defineModule({
   },
   facts: (p) => serviceFacts(spec(p)),
   plan: ({ params, facts, upstreamChanged }) => {
-    const { changes, diffs, data } = planService('prometheus.mysqld_exporter', spec(params), facts as never, upstreamChanged);
+    const { changes, diffs, data } = planService('prometheus.mysqld_exporter', spec(params), facts, upstreamChanged);
     if (changes.length === 0) return { changes, reason: 'mysqld_exporter credentials and arguments in place' };
     return { changes, diffs, data };
   },
-  apply: ({ params, plan }) => applyService(spec(params), plan.data as ServicePlan),
+  apply: ({ params, plan }) => applyService(spec(params), plan.data),
   resources: (p) => serviceResources(spec(p)),
 });
 

@@ -1,7 +1,7 @@
 import { Type, defineModule } from '@converge/core';
 import type { Static } from '@converge/core';
 import { ListenAddress, PathParam, applyService, applyToServiceParam, planService, renderDefaultsFile, serviceFacts, serviceResources } from './service-files.js';
-import type { ServicePlan, ServiceSpec } from './service-files.js';
+import type { ServiceSpec } from './service-files.js';
 
 /** Debian 12's `prometheus-node-exporter` (1.5): its unit, /etc/default file and `--help` defaults. */
 export const NODE_EXPORTER_DEFAULTS = {
@@ -77,10 +77,10 @@ export const nodeExporter = defineModule({
   },
   facts: (p) => serviceFacts(spec(p)),
   plan: ({ params, facts, upstreamChanged }) => {
-    const { changes, diffs, data } = planService('prometheus.node_exporter', spec(params), facts as never, upstreamChanged);
+    const { changes, diffs, data } = planService('prometheus.node_exporter', spec(params), facts, upstreamChanged);
     if (changes.length === 0) return { changes, reason: 'node_exporter arguments and textfile directory in place' };
     return { changes, diffs, data };
   },
-  apply: ({ params, plan }) => applyService(spec(params), plan.data as ServicePlan),
+  apply: ({ params, plan }) => applyService(spec(params), plan.data),
   resources: (p) => serviceResources(spec(p)),
 });

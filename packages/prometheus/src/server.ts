@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { Duration, Labels, RuleGroup, ScrapeConfig, Target } from './model.js';
 import type { ScrapeConfig as ScrapeConfigShape } from './model.js';
 import { ListenAddress, PathParam, applyService, applyToServiceParam, localUrl, planService, renderDefaultsFile, serviceFacts, serviceResources } from './service-files.js';
-import type { ServicePlan, ServiceSpec } from './service-files.js';
+import type { ServiceSpec } from './service-files.js';
 
 /** Where Debian 12's `prometheus` package puts things (its unit, /etc/default/prometheus, `prometheus --help`). */
 export const PROMETHEUS_DEFAULTS = {
@@ -210,10 +210,10 @@ export const prometheusServer = defineModule({
   facts: (p) => serviceFacts(prometheusServerSpec(p)),
   plan: ({ params, facts, upstreamChanged }) => {
     const spec = prometheusServerSpec(params);
-    const { changes, diffs, data } = planService('prometheus.server', spec, facts as never, upstreamChanged);
+    const { changes, diffs, data } = planService('prometheus.server', spec, facts, upstreamChanged);
     if (changes.length === 0) return { changes, reason: `${params.path ?? PROMETHEUS_DEFAULTS.path}, its rule files and arguments are as rendered` };
     return { changes, diffs, data };
   },
-  apply: ({ params, plan }) => applyService(prometheusServerSpec(params), plan.data as ServicePlan),
+  apply: ({ params, plan }) => applyService(prometheusServerSpec(params), plan.data),
   resources: (p) => serviceResources(prometheusServerSpec(p)),
 });

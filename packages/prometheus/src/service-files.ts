@@ -1,7 +1,7 @@
-import { ConvergeError, Secret, sh, Type } from '@converge/core';
+import { ConvergeError, factValue, Secret, sh, Type } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff } from '@converge/core';
-import { applyContentWrite, contentFacts, fileDiff, fileState, planContentWrite } from '@converge/modules';
-import type { ContentWriteData, ContentWriteParams, FileState, SecretSettings } from '@converge/modules';
+import { defineManagedFile, fileState, managedFileChanges } from '@converge/modules';
+import type { ContentWriteParams, FileState, ManagedFileWrite, SecretSettings } from '@converge/modules';
 
 /**
  * What a change to a file asks of the service: `reload` (it rereads the file on SIGHUP or
@@ -16,9 +16,19 @@ export interface ServiceFile {
   effect: FileEffect;
   /** For a configuration that holds a secret inline: the settings whose values its diff masks on both sides, so that its other lines show (instead of every line masked). */
   secretSettings?: SecretSettings;
-  /** The rendered text (a secret file's text, for its masked diff). */
-  text?: string;
 }
+
+/** A service's file as a managed file: its changes read `PATH:content`, `PATH:mode`, …. */
+const serviceFile = defineManagedFile<ServiceFile>({
+  path: (f) => f.write.dest,
+  render: (f) => f.write.content ?? '',
+  mode: (f) => f.write.mode,
+  owner: (f) => f.write.owner,
+  group: (f) => f.write.group,
+  validate: (f) => f.write.validate,
+  secretDiff: (f) => f.secretSettings ?? 'all',
+  changes: (d) => managedFileChanges(d).map((c) => ({ ...c, path: `${d.path}:${c.path}` })),
+});
 
 /** A directory a service module makes when it is missing. */
 export interface ServiceDir {
@@ -51,7 +61,7 @@ export interface ServiceSpec {
 /** Private plan data of a service module. */
 export interface ServicePlan {
   dirs: string[];
-  files: { index: number; data: ContentWriteData }[];
+  files: { index: number; data: ManagedFileWrite }[];
   action?: 'reload' | 'restart';
 }
 
@@ -67,11 +77,14 @@ export const applyToServiceParam = Type.Optional(
 /** A path param: absolute, no whitespace. */
 export const PathParam = (description: string) => Type.Optional(Type.String({ pattern: '^/[^\\s"\'\\\\$`]*$', description }));
 
+/** The facts of a service module: one `file.state` per directory and file (`dir0`…, `file0`…). */
+export type ServiceFacts = Record<`dir${number}` | `file${number}`, FactRequest<FileState>>;
+
 /** The facts of a service module: one `file.state` per directory and file. */
-export function serviceFacts(spec: ServiceSpec): Record<string, FactRequest<FileState>> {
-  const f: Record<string, FactRequest<FileState>> = {};
+export function serviceFacts(spec: ServiceSpec): ServiceFacts {
+  const f: ServiceFacts = {};
   spec.dirs.forEach((d, i) => (f[`dir${i}`] = fileState({ path: d.path })));
-  spec.files.forEach((x, i) => (f[`file${i}`] = contentFacts(x.write).dest));
+  spec.files.forEach((x, i) => (f[`file${i}`] = serviceFile.fact(x)));
   return f;
 }
 
@@ -82,13 +95,13 @@ export function serviceFacts(spec: ServiceSpec): Record<string, FactRequest<File
  *
  * @throws ConvergeError `CONVERGE_PLAN` when a directory path is something else.
  */
-export function planService(module: string, spec: ServiceSpec, facts: Record<string, FileState>, upstreamChanged: boolean): { changes: Change[]; diffs: FileDiff[]; data: ServicePlan } {
+export function planService(module: string, spec: ServiceSpec, facts: Record<`dir${number}` | `file${number}`, FileState>, upstreamChanged: boolean): { changes: Change[]; diffs: FileDiff[]; data: ServicePlan } {
   const changes: Change[] = [];
   const diffs: FileDiff[] = [];
   const data: ServicePlan = { dirs: [], files: [] };
   const made = new Set<string>();
   spec.dirs.forEach((d, i) => {
-    const s = facts[`dir${i}`] as FileState;
+    const s = factValue(facts, `dir${i}`);
     if (s.type === 'directory' || (s.type === 'link' && s.target?.type === 'directory')) return;
     if (s.type !== 'absent') throw new ConvergeError('CONVERGE_PLAN', `${module}: ${d.path} exists and is not a directory`, { hint: 'move it away, or choose another path' });
     data.dirs.push(d.path);
@@ -97,15 +110,12 @@ export function planService(module: string, spec: ServiceSpec, facts: Record<str
   });
   let effect: FileEffect = 'none';
   spec.files.forEach((f, i) => {
-    const state = facts[`file${i}`] as FileState;
     const inNewDir = [...made].some((d) => f.write.dest.startsWith(`${d}/`));
-    const planned = planContentWrite(module, f.write, inNewDir ? { ...state, parentExists: true } : state, upstreamChanged || inNewDir);
-    if (planned.changes.length === 0) return;
-    changes.push(...planned.changes.map((c) => ({ ...c, path: `${f.write.dest}:${c.path}` })));
-    const before = state.target ? state.target.content : null;
-    if (f.secretSettings && f.text !== undefined && before !== undefined) diffs.push(fileDiff(f.write.dest, before, f.text, f.secretSettings));
-    else diffs.push(...(planned.diffs ?? []));
-    data.files.push({ index: i, data: planned.data as ContentWriteData });
+    const planned = serviceFile.plan(f, factValue(facts, `file${i}`), { module, upstreamChanged, parentCreated: inNewDir });
+    if (!planned.write) return;
+    changes.push(...planned.changes);
+    diffs.push(...planned.diffs);
+    data.files.push({ index: i, data: planned.write });
     if (f.effect === 'restart' || (f.effect === 'reload' && effect === 'none')) effect = f.effect;
   });
   if (effect !== 'none' && spec.apply_to_service) {
@@ -122,7 +132,10 @@ export function applyService(spec: ServiceSpec, data: ServicePlan): Command[] {
     const d = spec.dirs.find((x) => x.path === path) as ServiceDir;
     steps.push({ script: sh`install -d -m ${d.mode} -o ${d.owner} -g ${d.group} -- ${d.path}`, description: `create ${d.path}` });
   }
-  for (const f of data.files) steps.push(...applyContentWrite((spec.files[f.index] as ServiceFile).write, f.data));
+  for (const f of data.files) {
+    const file = spec.files[f.index];
+    if (file) steps.push(...serviceFile.apply(file, f.data));
+  }
   // A unit that failed without these files (mysqld_exporter without credentials, started by its
   // package) may have hit its start rate limit: reset it so that a following start works.
   if (data.action === 'restart') {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { planModule, secret } from '@converge/core';
+import { secret } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { sentryEndpoints, sentryEnvironment } from '../src/index.js';
 
 const DSN = 'https://0123456789abcdef@o4507.ingest.de.sentry.io/4508123';

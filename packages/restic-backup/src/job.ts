@@ -1,10 +1,10 @@
 import { defineModule, quote, sh, Type } from '@converge/core';
-import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
-import { systemdUnit } from '@converge/modules';
-import type { FileState, UnitStatus } from '@converge/modules';
+import type { Command, FactRequest, Static } from '@converge/core';
+import { systemdUnit, unitOnceLoaded } from '@converge/modules';
+import type { UnitStatus } from '@converge/modules';
 import { repositoryName, repositoryPaths } from './location.js';
-import { makeManagedDir, managedDirFact, managedFileFact, planDir, planFile, writeManagedFile } from './managed-files.js';
-import type { ManagedDir, ManagedFile } from './managed-files.js';
+import { applyRootFiles, planRootFiles, rootFileFacts } from './root-files.js';
+import type { RootFileFacts, RootFiles, RootFilesPlan } from './root-files.js';
 import { DEFAULT_CONFIG_DIR } from './repository.js';
 
 /** node_exporter's textfile collector directory in Debian's prometheus-node-exporter. */
@@ -255,7 +255,7 @@ export function renderJobUnits(p: JobParams): { service: string; timer: string }
   return { service, timer };
 }
 
-function jobFiles(p: JobParams): { dirs: ManagedDir[]; files: ManagedFile[] } {
+function jobFiles(p: JobParams): RootFiles {
   const paths = jobPaths(p);
   const units = renderJobUnits(p);
   return {
@@ -271,9 +271,8 @@ function jobFiles(p: JobParams): { dirs: ManagedDir[]; files: ManagedFile[] } {
   };
 }
 
-interface JobPlan {
-  dirs: ManagedDir[];
-  files: ManagedFile[];
+/** What the plan of `restic.job` hands to apply. */
+export interface JobPlan extends Pick<RootFilesPlan, 'dirs' | 'files'> {
   reload: boolean;
   enable: boolean;
   /** `start` a stopped timer, `restart` one whose unit changed. */
@@ -308,39 +307,18 @@ export const resticJob = defineModule({
     }
     return undefined;
   },
-  facts: (p) => {
-    const { dirs, files } = jobFiles(p);
-    const f: Record<string, FactRequest> = { timer: systemdUnit({ name: jobPaths(p).timerUnit }) };
-    dirs.forEach((d, i) => (f[`dir${i}`] = managedDirFact(d)));
-    files.forEach((x, i) => (f[`file${i}`] = managedFileFact(x)));
-    return f;
-  },
+  facts: (p): { timer: FactRequest<UnitStatus> } & RootFileFacts => ({ timer: systemdUnit({ name: jobPaths(p).timerUnit }), ...rootFileFacts(jobFiles(p)) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const values = facts as unknown as Record<string, unknown>;
-    const { dirs, files } = jobFiles(p);
-    const changes: Change[] = [];
-    const diffs: FileDiff[] = [];
-    const data: JobPlan = { dirs: [], files: [], reload: false, enable: false };
-    dirs.forEach((d, i) => {
-      const c = planDir(d, values[`dir${i}`] as FileState);
-      if (c.length > 0) data.dirs.push(d);
-      changes.push(...c);
-    });
-    let unitChanged = false;
-    files.forEach((f, i) => {
-      const fp = planFile(f, values[`file${i}`] as FileState);
-      if (fp.write) {
-        data.files.push(f);
-        if (i > 0) unitChanged = true;
-      }
-      changes.push(...fp.changes);
-      if (fp.diff) diffs.push(fp.diff);
-    });
-    let timer = values['timer'] as UnitStatus;
+    const owned = jobFiles(p);
+    const { changes, diffs, dirs, files } = planRootFiles('restic.job', owned, facts, upstreamChanged);
+    const data: JobPlan = { dirs, files, reload: false, enable: false };
+    // The script is the first file; a change to another (a unit) needs a daemon-reload.
+    const unitChanged = files.some((f) => f.file !== owned.files[0]);
+    let timer = facts.timer;
     if (unitChanged || timer.needDaemonReload || (upstreamChanged && timer.loadState === 'not-found')) {
       data.reload = true;
       changes.push({ path: 'daemon_reload', before: unitChanged ? 'units changed' : 'unit changed on disk', after: 'reloaded' });
-      if (timer.loadState === 'not-found') timer = { ...timer, loadState: 'loaded', activeState: 'inactive', unitFileState: 'disabled' };
+      if (timer.loadState === 'not-found') timer = unitOnceLoaded(timer);
     }
     if (timer.unitFileState !== 'enabled') {
       data.enable = true;
@@ -358,9 +336,9 @@ export const resticJob = defineModule({
     return { changes, diffs, data };
   },
   apply: ({ params: p, plan }) => {
-    const data = plan.data as JobPlan;
+    const data = plan.data;
     const paths = jobPaths(p);
-    const steps: Command[] = [...data.dirs.map(makeManagedDir), ...data.files.flatMap(writeManagedFile)];
+    const steps: Command[] = applyRootFiles(data);
     if (data.reload) steps.push({ script: sh`systemctl daemon-reload`, description: 'systemctl daemon-reload' });
     if (data.enable) steps.push({ script: sh`systemctl enable -- ${paths.timerUnit}`, description: `enable ${paths.timerUnit}` });
     if (data.timer) steps.push({ script: sh`systemctl ${data.timer} -- ${paths.timerUnit}`, description: `${data.timer} ${paths.timerUnit}` });

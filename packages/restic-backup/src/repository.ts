@@ -1,13 +1,14 @@
 import { ConvergeError, defineModule, isSecret, raw, secret, SECRET_MASK, SecretValue, sh, Type } from '@converge/core';
-import type { Change, Command, DataEndpoint, FactRequest, FileDiff, Static } from '@converge/core';
-import type { FileState, SecretSettings } from '@converge/modules';
+import type { Command, DataEndpoint, FactRequest, Static } from '@converge/core';
+import type { SecretSettings } from '@converge/modules';
 import { checkLocation, clearText, envValue, RepositoryLocation, RepositoryName, repositoryPaths, repositoryUrl } from './location.js';
 import type { RepositoryPaths } from './location.js';
-import { makeManagedDir, managedDirFact, managedFileFact, planDir, planFile, writeManagedFile } from './managed-files.js';
-import type { ManagedDir, ManagedFile } from './managed-files.js';
+import { applyRootFiles, planRootFiles, rootFileFacts } from './root-files.js';
+import type { RootDir, RootFile, RootFileFacts, RootFilesPlan } from './root-files.js';
 import { resticRepositoryConfig } from './repository-facts.js';
 import type { RepositoryConfigState } from './repository-facts.js';
 import { resticFromTo, resticIn } from './restic-shell.js';
+import { requirePrerequisite } from '@converge/modules';
 
 /** Default directory of repository credentials and job scripts. */
 export const DEFAULT_CONFIG_DIR = '/etc/restic';
@@ -42,7 +43,7 @@ export const ENV_SECRETS: SecretSettings = {
 };
 
 /** The files and directories a repository owns on the host, in write order. */
-export function repositoryFiles(p: RepositoryParams): { dirs: ManagedDir[]; files: ManagedFile[]; paths: RepositoryPaths } {
+export function repositoryFiles(p: RepositoryParams): { dirs: RootDir[]; files: RootFile[]; paths: RepositoryPaths } {
   const configDir = p.config_dir ?? DEFAULT_CONFIG_DIR;
   const paths = repositoryPaths(configDir, p.name);
   const loc = p.location;
@@ -54,11 +55,11 @@ export function repositoryFiles(p: RepositoryParams): { dirs: ManagedDir[]; file
     envSecret = true;
   }
   const envText = `${lines.join('\n')}\n`;
-  const dirs: ManagedDir[] = [
+  const dirs: RootDir[] = [
     { path: configDir, mode: '0700' },
     { path: paths.dir, mode: '0700' },
   ];
-  const files: ManagedFile[] = [
+  const files: RootFile[] = [
     { path: paths.password, content: p.password, mode: '0600' },
     { path: paths.env, content: envSecret ? secret(envText) : envText, mode: '0600', secretSettings: ENV_SECRETS },
   ];
@@ -87,12 +88,10 @@ export function repositoryFiles(p: RepositoryParams): { dirs: ManagedDir[]; file
   return { dirs, files, paths };
 }
 
-type RepoFacts = Record<string, FactRequest>;
+type RepoFacts = { config: FactRequest<RepositoryConfigState> } & RootFileFacts;
 
-/** What the plan hands to apply. */
-interface RepositoryPlan {
-  dirs: ManagedDir[];
-  files: ManagedFile[];
+/** What the plan of `restic.repository` hands to apply. */
+export interface RepositoryPlan extends Pick<RootFilesPlan, 'dirs' | 'files'> {
   init: boolean;
 }
 
@@ -127,31 +126,11 @@ export const resticRepository = defineModule({
     if (p.chunker_params_from === p.name) return 'chunker_params_from names the repository itself';
     return undefined;
   },
-  facts: (p) => {
-    const { dirs, files } = repositoryFiles(p);
-    const f: RepoFacts = { config: resticRepositoryConfig({ name: p.name, config_dir: p.config_dir ?? DEFAULT_CONFIG_DIR }) };
-    dirs.forEach((d, i) => (f[`dir${i}`] = managedDirFact(d)));
-    files.forEach((x, i) => (f[`file${i}`] = managedFileFact(x)));
-    return f;
-  },
+  facts: (p): RepoFacts => ({ config: resticRepositoryConfig({ name: p.name, config_dir: p.config_dir ?? DEFAULT_CONFIG_DIR }), ...rootFileFacts(repositoryFiles(p)) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const values = facts as unknown as Record<string, unknown>;
-    const { dirs, files } = repositoryFiles(p);
-    const changes: Change[] = [];
-    const diffs: FileDiff[] = [];
-    const data: RepositoryPlan = { dirs: [], files: [], init: false };
-    dirs.forEach((d, i) => {
-      const c = planDir(d, values[`dir${i}`] as FileState);
-      if (c.length > 0) data.dirs.push(d);
-      changes.push(...c);
-    });
-    files.forEach((f, i) => {
-      const fp = planFile(f, values[`file${i}`] as FileState);
-      if (fp.write) data.files.push(f);
-      changes.push(...fp.changes);
-      if (fp.diff) diffs.push(fp.diff);
-    });
-    const cfg = values['config'] as RepositoryConfigState;
+    const { changes, diffs, dirs, files } = planRootFiles('restic.repository', repositoryFiles(p), facts, upstreamChanged);
+    const data: RepositoryPlan = { dirs, files, init: false };
+    const cfg = facts.config;
     const credentialsChange = data.files.length > 0;
     if (cfg.state === 'initialised' && !credentialsChange) {
       if (changes.length === 0) return { changes, reason: `repository ${p.name} is initialised (id ${cfg.id?.slice(0, 10) ?? '?'}, format ${cfg.version ?? '?'}) and its files are up to date` };
@@ -166,9 +145,9 @@ export const resticRepository = defineModule({
     if (cfg.state === 'error' && !credentialsChange) {
       throw new ConvergeError('CONVERGE_PLAN', `restic repository ${p.name}: restic cannot open the repository: ${cfg.message ?? '?'}`);
     }
-    if (cfg.state === 'no-restic' && !upstreamChanged) {
-      throw new ConvergeError('CONVERGE_PLAN', `restic repository ${p.name}: restic is not installed`, { hint: 'install it first, e.g. apt({ name: "restic" })' });
-    }
+    requirePrerequisite(cfg.state !== 'no-restic', upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', `restic repository ${p.name}: restic is not installed`, { hint: 'install it first, e.g. apt({ name: "restic" })' }),
+    );
     if (cfg.state !== 'initialised') {
       data.init = true;
       changes.push({ path: 'initialised', before: cfg.state === 'absent' ? false : `unknown (${cfg.state})`, after: true });
@@ -176,9 +155,9 @@ export const resticRepository = defineModule({
     return { changes, diffs, data };
   },
   apply: ({ params: p, plan }) => {
-    const data = plan.data as RepositoryPlan;
+    const data = plan.data;
     const paths = repositoryPaths(p.config_dir ?? DEFAULT_CONFIG_DIR, p.name);
-    const steps: Command[] = [...data.dirs.map(makeManagedDir), ...data.files.flatMap(writeManagedFile)];
+    const steps: Command[] = applyRootFiles(data);
     if (data.init) {
       const init = p.chunker_params_from
         ? resticFromTo(repositoryPaths(p.config_dir ?? DEFAULT_CONFIG_DIR, p.chunker_params_from), paths, raw('init --copy-chunker-params'))

@@ -160,7 +160,7 @@ if [ -d "$scratch"${path} ]; then (cd -- "$scratch"${path} && ${listing}); fi`;
   outcome: (out: ExecResult, { params: p }) => {
     if (out.exitCode !== 0) return { failed: true, message: `restore drill failed: ${out.stderr.trim() || `exit ${out.exitCode}`}` };
     const r = parseDrill(out.stdout, p.path, p.excludes ?? []);
-    const result = { ...r } as unknown as Record<string, unknown>;
+    const result: Record<string, unknown> = { ...r };
     if (r.snapshot === null) return { failed: true, result, message: 'restore drill: no snapshot holds this path' };
     if (r.mismatches.length > 0) {
       const shown = r.mismatches.slice(0, 20).map((m) => `${m.kind} ${m.path}`).join(', ');

@@ -123,7 +123,7 @@ export const resticStatus = defineModule({
   plan: ({ params: p, facts }) => {
     const s = facts.status;
     if (s.error) throw new ConvergeError('CONVERGE_PLAN', `restic repository ${p.repository}: cannot list snapshots`, { detail: s.error });
-    const result = { ...s } as unknown as Record<string, unknown>;
+    const result: Record<string, unknown> = { ...s };
     const what = s.latest ? `${s.snapshots} snapshot(s), newest ${s.latest} (${s.ageHours ?? '?'} h old)` : 'no snapshot';
     if (p.max_age_hours !== undefined && (s.ageHours === null || s.ageHours > p.max_age_hours)) {
       throw new ConvergeError('CONVERGE_PLAN', `restic repository ${p.repository}${p.tag ? ` (tag ${p.tag})` : ''} is stale: ${what}, allowed ${p.max_age_hours} h`);

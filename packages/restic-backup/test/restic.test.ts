@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { isSecret, planModule, reveal, secret, SECRET_MASK } from '@converge/core';
+import { isSecret, reveal, secret, SECRET_MASK } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { TSchema } from '@converge/core';
 import type { FileState, UnitStatus } from '@converge/modules';
 import {

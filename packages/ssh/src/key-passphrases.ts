@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { ParsedKey } from 'ssh2';
+import { sha256Hex } from '@converge/core';
 import type { Secret } from '@converge/core';
 
 // ssh2 is loaded on first use, as in the transport.
@@ -73,7 +73,7 @@ export class KeyPassphrases {
     if (!isEncryptedKeyError(plain)) return Promise.resolve({ skipped: plain.message, encrypted: false });
     const own = options.passphrase;
     // The cache key covers the content and the host's passphrase: a rotated key file is asked for anew.
-    const id = `${file}\u0000${createHash('sha256').update(data).digest('hex')}\u0000${own ? createHash('sha256').update(own.reveal()).digest('hex') : ''}`;
+    const id = `${file}\u0000${sha256Hex(data)}\u0000${own ? sha256Hex(own.reveal()) : ''}`;
     let p = this.#unlocked.get(id);
     if (!p) {
       p = this.#unlock(file, data, options);

@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import type { Client as ClientType, ClientChannel, PseudoTtyOptions, SFTPWrapper } from 'ssh2';
 import { awaitShellStart, BecomeRefusals, becomeCommand, becomeHandshake, ConvergeError, isConvergeError, maskText, quote, ShellSession } from '@converge/core';
 import type { BecomeSpec, ConnectionSpec, ExecOptions, ExecResult, RawShell, ShellStartControl, ShellStreams, Transport, TransportStats } from '@converge/core';
-import { connectHop, forwardTo, hopName, isTransientConnectError } from './internal/hop.js';
+import { connectHop, forwardTo, hopName, hostKeyPinName, isTransientConnectError, recheckHostKey } from './internal/hop.js';
 import type { Hop, HopSocket } from './internal/hop.js';
 import { startProxyCommand } from './internal/proxy-command.js';
 import { resolveRoute } from './internal/route.js';
@@ -169,7 +169,7 @@ export class SshTransport implements Transport {
   #sftp: Promise<SFTPWrapper> | undefined;
   readonly #pins: HostKeyPins;
   readonly #passphrases: KeyPassphrases;
-  readonly #refusals = new BecomeRefusals();
+  #refusals = new BecomeRefusals();
   /** Why the connection was last lost (keepalive timeout, reset), for messages. */
   #lostReason: string | undefined;
   /** How long opening a channel and starting a shell may take: the connect timeout. */
@@ -381,6 +381,64 @@ export class SshTransport implements Transport {
     } catch (cause) {
       throw new ConvergeError('CONVERGE_TRANSPORT', `${this.host}: cannot read ${path}: ${(cause as Error).message}`, { cause });
     }
+  }
+
+  /**
+   * Connects and starts the login shell ahead of the first command (a run opens its connections
+   * while it loads the playbook); counts no round trip.
+   *
+   * @throws what {@link connect} and starting the shell throw.
+   */
+  async openShell(): Promise<void> {
+    await this.#session(undefined);
+  }
+
+  /** Whether the connection is open (authenticated, not lost). */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /**
+   * Checks the host keys this open connection was authenticated with (target and jump hosts)
+   * against the known_hosts files as they are now: undefined while they still list them, else the
+   * `CONVERGE_HOST_KEY` error to refuse the host with. For a connection kept between runs, whose
+   * host may have been given another key (and known_hosts updated) since it was opened.
+   */
+  recheckHostKeys(): ConvergeError | undefined {
+    if (!this.#connected) return undefined;
+    for (const hop of this.#route().hops) {
+      const key = this.#pins.get(hostKeyPinName(hop));
+      const error = key ? recheckHostKey(hop, key) : undefined;
+      if (error) return error;
+    }
+    return undefined;
+  }
+
+  /**
+   * Ends what a run opened beyond the connection and the login shell: the become shells and SFTP,
+   * and forgets the become passwords the host refused. A connection kept between runs keeps no
+   * shell of another user and no judgement on a password: each run becomes with its own.
+   */
+  async endRunSessions(): Promise<void> {
+    for (const [user, p] of [...this.#sessions]) {
+      if (user === '') continue;
+      this.#sessions.delete(user);
+      try {
+        (await p).close();
+      } catch {
+        /* it never opened */
+      }
+    }
+    if (this.#sftp) {
+      const sftp = this.#sftp;
+      this.#sftp = undefined;
+      try {
+        (await sftp).end();
+      } catch {
+        /* never opened */
+      }
+    }
+    this.#refusals = new BecomeRefusals();
   }
 
   /** Ends the shells, SFTP and the connection (target first, then jump hosts). Never throws. */

@@ -26,6 +26,8 @@ export interface AuditRunInfo {
   skipTags?: string[];
   /** Names of extra vars (`-e`); never their values. */
   extraVarNames?: string[];
+  /** The part of a split run (`--shard I/N`): the records of each part are in its own audit log. */
+  shard?: { index: number; count: number };
 }
 
 /** How a run ended; `interrupted`: stopped by a signal (SIGINT, SIGTERM, SIGHUP) before its end. */
@@ -48,6 +50,7 @@ export type AuditRecord =
       tags?: string[];
       skipTags?: string[];
       extraVarNames?: string[];
+      shard?: { index: number; count: number };
       pid: number;
     }
   /** What the run will do once the inventory and the playbook are read, before any host is contacted: its hosts and the names of its extra vars. */
@@ -208,6 +211,7 @@ export class AuditLog {
       diff: i.diff,
       ...(i.tags?.length ? { tags: i.tags } : {}),
       ...(i.skipTags?.length ? { skipTags: i.skipTags } : {}),
+      ...(i.shard ? { shard: i.shard } : {}),
       pid: process.pid,
     };
     this.#append(record, NOTICE);

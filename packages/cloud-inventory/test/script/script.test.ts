@@ -1,7 +1,8 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { documentHosts, isInventoryScript, runInventoryScript } from '../../src/script/script.js';
+import { documentHosts, runInventoryScript } from '../../src/script/script.js';
+import { isInventoryScript } from '../../src/script/script-file.js';
 import { tempDir } from '../support/source.js';
 
 const dir = tempDir('converge-script-');

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ConvergeError, Secret, Type, defineModule, sh } from '@converge/core';
-import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
-import { applyContentWrite, contentFacts, fileState, planContentWrite } from '@converge/modules';
-import type { ContentWriteData, ContentWriteParams, FileState } from '@converge/modules';
+import type { Change, Command, FileDiff, Static } from '@converge/core';
+import { contentFile, fileState, requirePrerequisite } from '@converge/modules';
+import type { ContentWriteParams, ManagedFileWrite } from '@converge/modules';
 import { Line, Name } from '../model.js';
 import { FailoverProvider, failoverProblem, renderFailoverConfig } from './provider-requests.js';
 
@@ -57,8 +57,8 @@ function writes(p: KeepalivedFailoverParams): { script: ContentWriteParams; conf
 /** Private plan data of `keepalived.failover`. */
 export interface FailoverPlan {
   makeDir: boolean;
-  script?: ContentWriteData;
-  config?: ContentWriteData;
+  script?: ManagedFileWrite;
+  config?: ManagedFileWrite;
 }
 
 /**
@@ -85,38 +85,37 @@ export const keepalivedFailover = defineModule({
   description: 'Install the keepalived notify hook that moves an OVHcloud failover IP or a Scaleway flexible IP to the new master, with its credentials in a 0600 file.',
   params: KeepalivedFailoverParams,
   validate: (p) => failoverProblem(p),
-  facts: (p): Record<string, FactRequest<FileState>> => {
+  facts: (p) => {
     const w = writes(p);
-    return { dir: fileState({ path: paths(p).dir }), script: contentFacts(w.script).dest, config: contentFacts(w.config).dest };
+    return { dir: fileState({ path: paths(p).dir }), script: contentFile.fact(w.script), config: contentFile.fact(w.config) };
   },
-  plan: ({ params, facts, upstreamChanged }) => {
+  plan: ({ params, facts: f, upstreamChanged }) => {
     const x = paths(params);
     const w = writes(params);
-    const f = facts as Record<string, FileState>;
+    const module = 'keepalived.failover';
     const changes: Change[] = [];
     const diffs: FileDiff[] = [];
     const data: FailoverPlan = { makeDir: false };
-    const dir = f.dir as FileState;
+    const dir = f.dir;
     if (dir.type !== 'directory' && !(dir.type === 'link' && dir.target?.type === 'directory')) {
       if (dir.type !== 'absent') throw new ConvergeError('CONVERGE_PLAN', `keepalived.failover: ${x.dir} exists and is not a directory`);
-      if (!dir.parentExists && !upstreamChanged) {
-        throw new ConvergeError('CONVERGE_PLAN', `keepalived.failover: the directory of ${x.dir} does not exist`, { hint: "install keepalived first: apt({ name: 'keepalived' })" });
-      }
+      requirePrerequisite(dir.parentExists, upstreamChanged, () =>
+        new ConvergeError('CONVERGE_PLAN', `keepalived.failover: the directory of ${x.dir} does not exist`, { hint: "install keepalived first: apt({ name: 'keepalived' })" }),
+      );
       data.makeDir = true;
       changes.push({ path: 'config_dir', before: 'absent', after: 'directory' });
     }
-    const script = planContentWrite('keepalived.failover', w.script, f.script as FileState, upstreamChanged);
-    if (script.changes.length > 0) {
-      changes.push(...script.changes.map((c) => ({ ...c, path: `script.${c.path}` })));
-      diffs.push(...(script.diffs ?? []));
-      data.script = script.data as ContentWriteData;
+    const script = contentFile.plan(w.script, f.script, { module, upstreamChanged, label: 'script' });
+    if (script.write) {
+      changes.push(...script.changes);
+      diffs.push(...script.diffs);
+      data.script = script.write;
     }
-    const configState = f.config as FileState;
-    const config = planContentWrite('keepalived.failover', w.config, data.makeDir ? { ...configState, parentExists: true } : configState, upstreamChanged);
-    if (config.changes.length > 0) {
-      changes.push(...config.changes.map((c) => ({ ...c, path: `config.${c.path}` })));
-      diffs.push(...(config.diffs ?? []));
-      data.config = config.data as ContentWriteData;
+    const config = contentFile.plan(w.config, f.config, { module, upstreamChanged, parentCreated: data.makeDir, label: 'config' });
+    if (config.write) {
+      changes.push(...config.changes);
+      diffs.push(...config.diffs);
+      data.config = config.write;
     }
     if (changes.length === 0) return { changes, reason: `${x.script} and ${x.config} in place` };
     return { changes, diffs, data };
@@ -124,11 +123,11 @@ export const keepalivedFailover = defineModule({
   apply: ({ params, plan }): Command[] => {
     const x = paths(params);
     const w = writes(params);
-    const data = plan.data as FailoverPlan;
+    const data = plan.data;
     const steps: Command[] = [];
     if (data.makeDir) steps.push({ script: sh`install -d -m 0700 -o root -g root -- ${x.dir}`, description: `create ${x.dir}` });
-    if (data.script) steps.push(...applyContentWrite(w.script, data.script));
-    if (data.config) steps.push(...applyContentWrite(w.config, data.config));
+    if (data.script) steps.push(...contentFile.apply(w.script, data.script));
+    if (data.config) steps.push(...contentFile.apply(w.config, data.config));
     return steps;
   },
   resources: (p) => {

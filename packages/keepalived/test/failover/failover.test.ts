@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { planModule, secret, SECRET_MASK } from '@converge/core';
+import { secret, SECRET_MASK } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { FileState } from '@converge/modules';
 import { failoverNotifyCommand, failoverScript, keepalivedFailover, renderFailoverConfig } from '../../src/index.js';
 import type { KeepalivedFailoverParams } from '../../src/index.js';

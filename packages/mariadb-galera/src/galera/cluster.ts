@@ -4,6 +4,7 @@ import { accountName, mariadbClient, sqlString } from '../sql/quote.js';
 import type { Command, HostInfo, Plan, RawShell, Static } from '@converge/core';
 import { decideCluster, isPrimary, isSynced, type ClusterDecision } from './decision.js';
 import { DEFAULT_STATE_PORT, SERVER_RESOURCE, galeraNode, galeraPeers, type ClusterNode, type NodeState, type PeerState } from './node-state.js';
+import { predictingEarlierChanges } from '@converge/modules';
 
 /** The configuration file `galera.config` writes, watched by default for changes that need a restart. */
 export const GALERA_CONFIG_PATH = '/etc/mysql/mariadb.conf.d/60-galera.cnf';
@@ -58,7 +59,7 @@ function clusterFacts(p: ClusterParams) {
 
 /** The decision from this node's and its peers' states (in check mode before install: unreachable peers count as fresh). */
 function decide(p: ClusterParams, self: NodeState, peers: PeerState[], host: HostInfo, upstreamChanged: boolean): ClusterDecision {
-  const predicting = host.check && upstreamChanged && !self.installed;
+  const predicting = predictingEarlierChanges({ host, upstreamChanged }) && !self.installed;
   return decideCluster(p.nodes, [{ name: p.node, state: self }, ...peers], predicting ? { assumeFreshWhenUnreachable: true } : {});
 }
 
@@ -157,7 +158,7 @@ export const galeraBootstrap = defineModule({
       data: { action: 'bootstrap', setSafeToBootstrap: d.setSafeToBootstrap, size: 1 } satisfies ClusterPlan,
     };
   },
-  apply: ({ params: p, plan }) => bootstrapSteps(p, (plan.data as ClusterPlan).setSafeToBootstrap ?? false),
+  apply: ({ params: p, plan }) => bootstrapSteps(p, plan.data.setSafeToBootstrap ?? false),
   resources: () => [SERVER_RESOURCE, '/var/lib/mysql/grastate.dat', 'unit:mariadb.service'],
 });
 
@@ -196,7 +197,7 @@ export const galeraMember = defineModule({
     const expected = p.cluster_size ?? p.nodes.length;
     if (isPrimary(self)) {
       const restartDue = self.configChangedAt !== undefined && self.startedAt !== undefined && self.configChangedAt > self.startedAt;
-      const predicted = host.check && upstreamChanged;
+      const predicted = predictingEarlierChanges({ host, upstreamChanged });
       if (!restartDue && !predicted) return { changes: [], reason: `${describeNode(self)}; configuration older than the server` };
       if (!isSynced(self, expected)) {
         throw new ConvergeError('CONVERGE_PLAN', `galera.member on ${p.node}: the configuration changed, but restarting now could cost quorum: ${describeNode(self)}, ${expected} nodes expected`, {
@@ -218,7 +219,7 @@ export const galeraMember = defineModule({
       };
     }
     if (d.node === p.node) {
-      if (host.check && upstreamChanged) return { changes: [], reason: 'bootstrapped by galera.bootstrap earlier in this run' };
+      if (predictingEarlierChanges({ host, upstreamChanged })) return { changes: [], reason: 'bootstrapped by galera.bootstrap earlier in this run' };
       return {
         changes: [{ path: 'cluster', before: describeNode(self), after: `bootstrapped a new primary component (${d.reason})` }],
         data: { action: 'bootstrap', setSafeToBootstrap: d.setSafeToBootstrap, size: 1 } satisfies ClusterPlan,
@@ -233,7 +234,7 @@ export const galeraMember = defineModule({
     });
   },
   apply: ({ params: p, plan, facts }) => {
-    const data = plan.data as ClusterPlan;
+    const data = plan.data;
     if (data.action === 'bootstrap') return bootstrapSteps(p, data.setSafeToBootstrap ?? false);
     if (data.action === 'restart') {
       return [
@@ -262,14 +263,14 @@ export const galeraRestart = defineModule({
   facts: (p) => ({ self: galeraNode({ config: p.config ?? [GALERA_CONFIG_PATH] }) }),
   plan: ({ params: p, facts, host, upstreamChanged }): Plan<ClusterPlan> => {
     const expected = p.cluster_size ?? p.nodes.length;
-    if (!isSynced(facts.self, expected) && !(host.check && upstreamChanged)) {
+    if (!isSynced(facts.self, expected) && !predictingEarlierChanges({ host, upstreamChanged })) {
       throw new ConvergeError('CONVERGE_PLAN', `galera.restart on ${p.node}: refusing a rolling restart: ${describeNode(facts.self)}, ${expected} Synced nodes expected`);
     }
     return { changes: [{ path: 'server', before: describeNode(facts.self), after: `restarted, Synced with ${expected} nodes` }], data: { action: 'restart', size: expected } satisfies ClusterPlan };
   },
   apply: ({ params: p, plan }) => [
     { script: raw('systemctl restart mariadb.service'), description: 'restart mariadb' },
-    { script: waitSyncedScript((plan.data as ClusterPlan).size, p.timeout ?? 900), description: 'wait until Synced' },
+    { script: waitSyncedScript(plan.data.size, p.timeout ?? 900), description: 'wait until Synced' },
   ],
   resources: () => [SERVER_RESOURCE, '/var/lib/mysql/grastate.dat', 'unit:mariadb.service'],
   verify: false,

@@ -1,6 +1,7 @@
-import { SecretValue, Type, defineModule } from '@converge/core';
-import type { Command, Plan, Static } from '@converge/core';
-import { copy } from '@converge/modules';
+import { Secret, SECRET_MASK, SecretValue, Type, defineModule } from '@converge/core';
+import type { Static } from '@converge/core';
+import { defineManagedFile } from '@converge/modules';
+import type { SecretSettings } from '@converge/modules';
 import { GALERA_CONFIG_PATH } from './cluster.js';
 
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
@@ -69,8 +70,25 @@ export function renderGaleraConfig(p: GaleraConfigParams): string {
   return `${lines.join('\n')}\n`;
 }
 
-type CopyParams = Static<typeof copy.definition.params>;
-const copyDef = copy.definition;
+/**
+ * The password of `wsrep_sst_auth = USER:PASSWORD` masked: the diff of the configuration shows
+ * every line, with the SST password (the current one, and a former one the file held) masked.
+ */
+export const GALERA_SECRETS: SecretSettings = { mask: (text) => text.replace(/^(\s*wsrep_sst_auth\s*=\s*[^:\n]*:).*$/gm, `$1${SECRET_MASK}`) };
+
+/**
+ * The node's Galera configuration file: it holds the SST password, so it is a Secret (compared
+ * on the controller, its diff masking the password's value, not the file), 0640 root:mysql (the
+ * server reads it as mysql).
+ */
+const configFile = defineManagedFile<GaleraConfigParams>({
+  path: (p) => p.path ?? GALERA_CONFIG_PATH,
+  render: (p) => new Secret(renderGaleraConfig(p), { composite: true }),
+  mode: '0640',
+  owner: 'root',
+  group: 'mysql',
+  secretDiff: GALERA_SECRETS,
+});
 
 /**
  * Module `galera.config`: writes the node's Galera configuration
@@ -85,9 +103,12 @@ export const galeraConfig = defineModule({
   name: 'galera.config',
   description: "Write a node's Galera (wsrep) configuration.",
   params: GaleraConfigParams,
-  prepare: (p): CopyParams => ({ dest: p.path ?? GALERA_CONFIG_PATH, content: renderGaleraConfig(p), mode: '0640', owner: 'root', group: 'mysql' }) as CopyParams,
-  facts: (p, host) => copyDef.facts!(p, host),
-  plan: (input): Plan => copyDef.plan(input as never) as Plan,
-  apply: (input): Command[] => copyDef.apply(input as never),
-  resources: (p) => copyDef.resources!(p),
+  facts: (p) => ({ dest: configFile.fact(p) }),
+  plan: ({ params, facts, upstreamChanged }) => {
+    const planned = configFile.plan(params, facts.dest, { module: 'galera.config', upstreamChanged });
+    if (!planned.write) return { changes: [], reason: planned.reason };
+    return { changes: planned.changes, diffs: planned.diffs, data: planned.write };
+  },
+  apply: ({ params, plan }) => configFile.apply(params, plan.data),
+  resources: (p) => [configFile.path(p)],
 });

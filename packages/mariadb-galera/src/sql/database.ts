@@ -3,6 +3,7 @@ import type { Change, Static } from '@converge/core';
 import { mariadbClient, sqlIdent } from './quote.js';
 import { mariadbSchema, schemaResource } from './server-facts.js';
 import { STOPPED_REASON } from './user.js';
+import { requirePrerequisite } from '@converge/modules';
 
 /** Params of {@link mariadbDatabase}. */
 export const MariadbDatabaseParams = Type.Object(
@@ -34,9 +35,9 @@ export const mariadbDatabase = defineModule({
   facts: (p) => ({ schema: mariadbSchema({ name: p.name }) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
     const s = facts.schema;
-    if (s.server !== 'running' && !upstreamChanged) {
-      throw new ConvergeError('CONVERGE_PLAN', `mariadb.database ${p.name}: the MariaDB server ${s.server === 'absent' ? 'is not installed' : 'does not answer on its local socket'}`);
-    }
+    requirePrerequisite(s.server === 'running', upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', `mariadb.database ${p.name}: the MariaDB server ${s.server === 'absent' ? 'is not installed' : 'does not answer on its local socket'}`),
+    );
     if (s.server === 'down') return { changes: [], reason: STOPPED_REASON.replace('accounts', 'databases') };
     if ((p.state ?? 'present') === 'absent') {
       return s.exists ? { changes: [{ path: 'state', before: 'present', after: 'absent' }] } : { changes: [], reason: `database ${p.name} does not exist` };

@@ -4,6 +4,7 @@ import { describeGrants, diffGrants, parseShowGrants, privilegeList, wantedGrant
 import { accountName, mariadbClient } from './quote.js';
 import { accountResource, mariadbAccount } from './server-facts.js';
 import { STOPPED_REASON } from './user.js';
+import { requirePrerequisite } from '@converge/modules';
 
 /** One entry of `mariadb.grants`' `privileges`. */
 export const GrantEntry = Type.Object(
@@ -85,11 +86,11 @@ export const mariadbGrants = defineModule({
     const wanted = wantedGrants(p.privileges);
     if (a.server === 'down' && upstreamChanged) return { changes: [], reason: STOPPED_REASON };
     if (!a.exists) {
-      if (!upstreamChanged) {
-        throw new ConvergeError('CONVERGE_PLAN', `mariadb.grants ${id}: ${a.server === 'running' ? 'the account does not exist' : 'the MariaDB server does not answer'}`, {
+      requirePrerequisite(false, upstreamChanged, () =>
+        new ConvergeError('CONVERGE_PLAN', `mariadb.grants ${id}: ${a.server === 'running' ? 'the account does not exist' : 'the MariaDB server does not answer'}`, {
           hint: 'create the account with mariadb.user in an earlier task',
-        });
-      }
+        }),
+      );
       return { changes: [{ path: 'grants', before: {}, after: describeGrants(wanted) }], data: diffGrants(new Map(), wanted, p.exclusive ?? true) };
     }
     const current = parseShowGrants(a.grants);
@@ -106,7 +107,7 @@ export const mariadbGrants = defineModule({
   },
   apply: ({ params: p, plan }) => {
     const account = accountName(p.user, p.host ?? 'localhost');
-    const sql = grantStatements(account, plan.data as GrantDifference[]);
+    const sql = grantStatements(account, plan.data);
     const steps: Command[] = [{ script: mariadbClient(), stdin: `${sql.join(';\n')};\n`, description: `grant privileges to ${p.user}@${p.host ?? 'localhost'}` }];
     return steps;
   },

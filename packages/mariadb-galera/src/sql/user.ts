@@ -1,8 +1,9 @@
 import { ConvergeError, SecretValue, Type, defineModule, secret } from '@converge/core';
-import type { Change, Command, Secret, Static } from '@converge/core';
+import type { Change, Command, Plan, Secret, Static } from '@converge/core';
 import { authMethods, authenticationString, type AuthPlugin } from './auth.js';
 import { accountName, mariadbClient, sqlString } from './quote.js';
 import { accountResource, mariadbAccount, type AccountInfo } from './server-facts.js';
+import { requirePrerequisite } from '@converge/modules';
 
 /** Params of {@link mariadbUser}. */
 export const MariadbUserParams = Type.Object(
@@ -101,15 +102,15 @@ export const mariadbUser = defineModule({
     return undefined;
   },
   facts: (p) => ({ account: mariadbAccount({ user: p.name, host: p.host ?? 'localhost' }) }),
-  plan: ({ params: p, facts, upstreamChanged }) => {
+  plan: ({ params: p, facts, upstreamChanged }): Plan<UserPlan> => {
     const a = facts.account;
     const state = p.state ?? 'present';
     const id = `${p.name}@${p.host ?? 'localhost'}`;
-    if (a.server !== 'running' && !upstreamChanged) {
-      throw new ConvergeError('CONVERGE_PLAN', `mariadb.user ${id}: the MariaDB server ${a.server === 'absent' ? 'is not installed' : 'does not answer on its local socket'}`, {
+    requirePrerequisite(a.server === 'running', upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', `mariadb.user ${id}: the MariaDB server ${a.server === 'absent' ? 'is not installed' : 'does not answer on its local socket'}`, {
         hint: 'install and start the server (or join the node to its Galera cluster) before managing accounts',
-      });
-    }
+      }),
+    );
     if (a.server === 'down') return { changes: [], reason: STOPPED_REASON };
     const installEd25519 = state === 'present' && p.plugin === 'ed25519' && !a.authPlugins.includes('ed25519');
     if (state === 'absent') {
@@ -130,7 +131,7 @@ export const mariadbUser = defineModule({
     return { changes, data: { action: 'alter', installEd25519 } };
   },
   apply: ({ params: p, plan }) => {
-    const data = plan.data as UserPlan;
+    const data = plan.data;
     const account = accountName(p.name, p.host ?? 'localhost');
     const steps: Command[] = [];
     if (data.installEd25519) steps.push({ script: mariadbClient(), stdin: "INSTALL SONAME 'auth_ed25519';\n", description: 'load the ed25519 authentication plugin' });

@@ -102,7 +102,7 @@ export const alternatives = defineModule({
     return { changes, data };
   },
   apply: ({ params: p, plan, facts }) => {
-    const d = plan.data as AltData;
+    const d = plan.data;
     const steps: Command[] = [];
     const link = p.link ?? facts.group?.link ?? '';
     if (d.remove) steps.push({ script: sh`update-alternatives --quiet --remove ${p.name} ${p.path}`, description: `remove ${p.path} from ${p.name}` });

@@ -19,6 +19,7 @@ import {
   type ListsAge,
   type PackagePolicy,
 } from './package-facts.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** JSON Schema of the `apt` module's params (Ansible's `ansible.builtin.apt`). */
 export const AptParams = Type.Object(
@@ -75,16 +76,6 @@ type AptFacts = {
   lists?: FactRequest<ListsAge>;
   autoremovable?: FactRequest<string[]>;
   deb?: FactRequest<DebFile>;
-};
-
-type AptFactValues = {
-  effects?: UnitEffects;
-  installed?: Record<string, DpkgPackage>;
-  candidates?: Record<string, PackagePolicy>;
-  missing?: Record<string, PackagePolicy>;
-  lists?: ListsAge;
-  autoremovable?: string[];
-  deb?: DebFile;
 };
 
 /** Private plan data for apply. */
@@ -150,10 +141,9 @@ export const apt = defineModule({
     if (p.update_cache) f.lists = aptListsAge({});
     if (p.autoremove) f.autoremovable = aptAutoremovable({});
     if (p.deb !== undefined) f.deb = aptDeb({ path: p.deb });
-    return f as Record<string, FactRequest>;
+    return f;
   },
-  plan: ({ params: p, facts, upstreamChanged }) => {
-    const f = facts as unknown as AptFactValues;
+  plan: ({ params: p, facts: f, upstreamChanged }) => {
     const installed = f.installed ?? {};
     const changes: Change[] = [];
     const data: AptPlan = { update: false, install: [], remove: [], deb: false, autoremove: false };
@@ -178,11 +168,12 @@ export const apt = defineModule({
         // A package apt does not know fails now, in check mode too, unless a due refresh of the
         // lists (or an earlier change, in check mode) could make it known.
         const refreshDue = p.update_cache === true && listsDue(f.lists, p.cache_valid_time ?? 0);
-        if (!isInstalled(cur) && f.missing && !refreshDue && !upstreamChanged && !(f.missing[s.name]?.candidate)) {
-          throw new ConvergeError('CONVERGE_PLAN', `apt: package ${s.name} has no installation candidate (unknown to apt on this host)`, {
+        const known = isInstalled(cur) || !f.missing || refreshDue || Boolean(f.missing[s.name]?.candidate);
+        requirePrerequisite(known, upstreamChanged, () =>
+          new ConvergeError('CONVERGE_PLAN', `apt: package ${s.name} has no installation candidate (unknown to apt on this host)`, {
             hint: 'check the name, or refresh the lists with update_cache: true',
-          });
-        }
+          }),
+        );
         data.install.push(s.version !== undefined ? `${s.name}=${s.version}` : s.name);
         changes.push({ path: `packages.${s.name}`, before, after: s.version ?? 'installed' });
       }
@@ -191,9 +182,7 @@ export const apt = defineModule({
     if (p.deb !== undefined) {
       const d = f.deb;
       if (!d?.exists) {
-        if (!upstreamChanged) {
-          throw new ConvergeError('CONVERGE_PLAN', `apt: ${p.deb} does not exist on the host`, { hint: 'copy the .deb to the host in an earlier task' });
-        }
+        requirePrerequisite(false, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `apt: ${p.deb} does not exist on the host`, { hint: 'copy the .deb to the host in an earlier task' }));
         data.deb = true;
         changes.push({ path: `packages.${p.deb}`, before: null, after: 'installed' });
       } else if (!isInstalled(d.installed) || d.installed?.version !== d.version) {
@@ -220,7 +209,7 @@ export const apt = defineModule({
     return { changes, reason: reasonOf(p, specs, installed, f.lists) };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as AptPlan;
+    const d = plan.data;
     const opts: RawShell[] = [
       sh`-y -q`,
       ...(p.dpkg_options ?? 'force-confdef,force-confold')

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { ConvergeError, Type, defineModule, raw, sh } from '@converge/core';
+import { isAbsolute, join } from 'node:path';
+import { ConvergeError, Type, defineModule, raw, sh, sha256Hex } from '@converge/core';
 import type { ApplyOutcome, Change, Command, FactRequest, FileDiff, PrepareContext, Static } from '@converge/core';
 import { readSource } from '../copy/content-write.js';
 import { writeFileSteps } from '../file/atomic-write.js';
@@ -181,8 +181,6 @@ export interface AptRepositoryPlan {
   update: boolean;
 }
 
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
 /** What a repository wants in each of its files (`null`: the file must not exist). */
 function wanted(p: AptRepositoryParams): { sources: Uint8Array | null; keyring: Uint8Array | null; pin: Uint8Array | null } {
   if ((p.state ?? 'present') === 'absent') return { sources: null, keyring: null, pin: null };
@@ -206,7 +204,7 @@ function planFile(label: string, path: string, want: Uint8Array | null, state: F
     }
     return;
   }
-  const sha = sha256(want);
+  const sha = sha256Hex(want);
   const contentDiffers = cur?.sha256 !== sha;
   const attrs = cur !== undefined && (cur.mode !== '0644' || cur.owner !== 'root' || cur.group !== 'root');
   if (!contentDiffers && !attrs) return;
@@ -264,17 +262,16 @@ export const aptRepository = defineModule({
     const paths = repositoryPaths(p.name);
     const want = wanted(p);
     const probe = (path: string, bytes: Uint8Array | null, text: boolean) =>
-      fileState(bytes === null ? { path, ...(text ? { content: true } : {}) } : { path, contentUnlessSha256: sha256(bytes) });
+      fileState(bytes === null ? { path, ...(text ? { content: true } : {}) } : { path, contentUnlessSha256: sha256Hex(bytes) });
     const f: RepoFacts = {
       sources: probe(paths.sources, want.sources, true),
       keyring: probe(paths.keyring, want.keyring, false),
       pin: probe(paths.pin, want.pin, true),
     };
     if (p.update_cache ?? true) f.lists = aptListsAge({});
-    return f as Record<string, FactRequest>;
+    return f;
   },
-  plan: ({ params: p, facts }) => {
-    const f = facts as unknown as { sources: FileState; keyring: FileState; pin: FileState; lists?: ListsAge };
+  plan: ({ params: p, facts: f }) => {
     const paths = repositoryPaths(p.name);
     const want = wanted(p);
     const out = { changes: [] as Change[], diffs: [] as FileDiff[], data: { write: [], remove: [], update: false } as AptRepositoryPlan };
@@ -295,7 +292,7 @@ export const aptRepository = defineModule({
     return out;
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as AptRepositoryPlan;
+    const d = plan.data;
     const steps: Command[] = [];
     for (const w of d.write) {
       steps.push(...writeFileSteps({ path: w.path, followLinks: false, content: new Uint8Array(Buffer.from(w.base64, 'base64')), mode: '0644', owner: 'root', group: 'root', createParents: true }));
@@ -323,7 +320,7 @@ exit "$rc"`,
   },
   outcome: (out, { params: p, plan }): ApplyOutcome => {
     // The engine hands over the failed step, or the last one: only the update step's output is apt's.
-    if (!(plan.data as AptRepositoryPlan).update || (out as { description?: string }).description !== 'apt-get update') return {};
+    if (!plan.data.update || (out as { description?: string }).description !== 'apt-get update') return {};
     const uris = (p.uris ?? []).map((u) => u.replace(/\/+$/, ''));
     const said = out.stderr.split('\n').filter((l) => /^E:/.test(l) || l.startsWith('converge: ') || (/^(W|Err):/.test(l) && uris.some((u) => l.includes(u))));
     const text = said.map((l) => l.replace(/^converge: /, ''));

@@ -2,8 +2,7 @@ import { defineModule, isSecret, OrSecret, reveal, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { attributeParams, validateAttributes } from '../file/file-attributes.js';
 import { compilePythonRegex, mustCompilePythonRegex } from '../file/python-regex.js';
-import { applyTextEdit, editWriteParams, planTextEdit, editFacts } from '../file/text-edit.js';
-import type { TextEditData } from '../file/text-edit.js';
+import { applyTextEdit, editFacts, editWriteParams, planTextEdit } from '../file/text-edit.js';
 import { toBinary } from '../file/text-lines.js';
 import { editBlock } from './block-edit.js';
 import type { BlockEdit } from './block-edit.js';
@@ -89,7 +88,7 @@ export const blockinfile = defineModule({
     });
   },
   apply: ({ params, plan }) =>
-    applyTextEdit(params.path, plan.data as TextEditData | undefined, {
+    applyTextEdit(params.path, plan.data, {
       create: params.create ?? false,
       secret: isSecret(params.block),
       ...(params.backup ? { backup: true } : {}),

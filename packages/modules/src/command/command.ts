@@ -1,5 +1,5 @@
 import { OrSecret, Type, defineModule, isSecret, quote, raw, secret, sh, shlexSplit } from '@converge/core';
-import type { ApplyOutcome, Command, ExecResult, FactRequest, Plan, RawShell, Secret, Static } from '@converge/core';
+import type { ApplyOutcome, Command, ExecResult, FactRequest, FactValues, Plan, RawShell, Secret, Static } from '@converge/core';
 import { commandPathExists, type PathExists } from './path-exists.js';
 
 /** Params shared by `command` and `shell` (Ansible's `ansible.builtin.command` / `shell`). */
@@ -63,8 +63,7 @@ function runFacts(p: CommonParams): RunFacts {
 }
 
 /** The run-or-skip decision both modules share: `creates` exists / `removes` missing -> skip. */
-function planRun(p: CommonParams, facts: unknown, shown: string): Plan {
-  const f = facts as { creates?: PathExists; removes?: PathExists };
+function planRun(p: CommonParams, f: FactValues<RunFacts>, shown: string): Plan {
   if (p.creates !== undefined && f.creates?.exists) return { changes: [], reason: `creates: ${f.creates.match ?? p.creates} exists` };
   if (p.removes !== undefined && f.removes && !f.removes.exists) return { changes: [], reason: `removes: ${p.removes} does not exist` };
   return { changes: [{ path: 'command', before: null, after: shown }] };
@@ -132,7 +131,7 @@ export const command = defineModule({
     }
     return undefined;
   },
-  facts: (p) => runFacts(p) as Record<string, FactRequest>,
+  facts: (p) => runFacts(p),
   plan: ({ params, facts }) => planRun(params, facts, shownCommand(params)),
   apply: ({ params }) => runStep(params, sh`${argvOf(params)}`, shownCommand(params)),
   outcome: (out, { params }) => runOutcome(params, out, shownCommand(params)),
@@ -153,7 +152,7 @@ export const shell = defineModule({
   name: 'shell',
   description: 'Run shell text with /bin/sh -c, unless creates/removes say it already ran.',
   params: ShellParams,
-  facts: (p) => runFacts(p) as Record<string, FactRequest>,
+  facts: (p) => runFacts(p),
   plan: ({ params, facts }) => planRun(params, facts, params.cmd),
   apply: ({ params }) => runStep(params, sh`${params.executable ?? '/bin/sh'} -c ${params.cmd}`, params.cmd),
   outcome: (out, { params }) => runOutcome(params, out, params.cmd),

@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
-import { ConvergeError, isSecret, reveal, SECRET_MASK, Type } from '@converge/core';
-import type { Change, Command, ControllerFile, FileDiff, Plan, PrepareContext, Secret } from '@converge/core';
-import { attributeSteps, writeFileSteps } from '../file/atomic-write.js';
-import { attributeParams, planAttributes } from '../file/file-attributes.js';
+import { ConvergeError, isControllerFile, reveal, Type } from '@converge/core';
+import type { Command, ControllerFile, FactRequest, Plan, PrepareContext, Secret } from '@converge/core';
+import { attributeParams } from '../file/file-attributes.js';
 import type { AttributeParams } from '../file/file-attributes.js';
-import { fileDiff } from '../file/file-diff.js';
-import { fileState } from '../file/file-state.js';
-import type { FileState, FileStateArgs } from '../file/file-state.js';
-import { filePrincipals, principalFacts, type FilePrincipals } from '../file/principals.js';
+import type { FileState } from '../file/file-state.js';
+import { principalFacts } from '../file/principals.js';
+import type { FilePrincipals } from '../file/principals.js';
+import { defineManagedFile } from '../managed-file/managed-file.js';
+import type { ManagedFile, ManagedFileWrite } from '../managed-file/managed-file.js';
 
 /** Schema fields shared by copy and template. */
 export const contentWriteParams = {
@@ -37,100 +36,61 @@ export interface ContentWriteParams extends AttributeParams {
   validate?: string;
 }
 
-/** Data a content plan hands to apply. */
-export interface ContentWriteData {
-  write: boolean;
-  mode?: string;
-  owner?: string;
-  group?: string;
-}
-
-/** The sha256 (hex) of the bytes a task wants in dest. */
-function desiredSha256(p: ContentWriteParams): string {
-  return p.source ? p.source.sha256 : sha256Hex(desiredBytes(p));
-}
-
-/** The exact bytes a task wants in dest (not for a streamed {@link ContentWriteParams.source}). */
+/**
+ * The exact bytes a task wants in dest (a Secret's as its clear text).
+ *
+ * @throws ConvergeError `CONVERGE_PARAMS` for a task with no content, `CONVERGE_INTERNAL` for a
+ * streamed {@link ContentWriteParams.source} (never read into memory).
+ */
 export function desiredBytes(p: ContentWriteParams): Uint8Array {
+  const c = desiredContent(p);
+  if (isControllerFile(c)) throw new ConvergeError('CONVERGE_INTERNAL', `${p.dest}: the content streams from ${c.controllerFile} and is not held in memory`);
+  return c instanceof Uint8Array ? c : new Uint8Array(Buffer.from(reveal(c), 'utf8'));
+}
+
+function desiredContent(p: ContentWriteParams): string | Uint8Array | Secret | ControllerFile {
+  if (p.source !== undefined) return p.source;
   if (p.content_base64 !== undefined) return new Uint8Array(Buffer.from(p.content_base64, 'base64'));
-  if (p.content !== undefined) return new Uint8Array(Buffer.from(reveal(p.content), 'utf8'));
+  if (p.content !== undefined) return p.content;
   throw new ConvergeError('CONVERGE_PARAMS', `${p.dest}: no content (give content, or src for prepare to read)`);
 }
 
-/** Hex sha256 of bytes. */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+/**
+ * The file `copy` and `template` write, from their (prepared) params: exact content (a large
+ * `source` streamed, compared by the sha256 computed while it was read), the task's
+ * mode/owner/group (kept when not named, C-13), `validate`, `follow`, `force` and `backup` as
+ * Ansible's copy has them. See {@link defineManagedFile}.
+ */
+export const contentFile: ManagedFile<ContentWriteParams> = defineManagedFile<ContentWriteParams>({
+  path: (p) => p.dest,
+  render: desiredContent,
+  mode: (p) => p.mode,
+  owner: (p) => p.owner,
+  group: (p) => p.group,
+  validate: (p) => p.validate,
+  follow: (p) => p.follow,
+  force: (p) => p.force,
+  backup: (p) => p.backup,
+});
 
 /**
- * The `file.state` request of copy/template: with the desired sha256, so the probe returns the
- * current content only when it differs. For a Secret the content is fetched and compared on the
- * controller instead, so that no hash of the secret goes on a command line.
+ * The facts of copy and template: dest's `file.state` ({@link contentFile}'s fact) and, when
+ * owner or group are names, the `file.principals` the host resolves them to.
  */
-export function contentFacts(p: ContentWriteParams): { dest: ReturnType<typeof fileState>; principals?: ReturnType<typeof filePrincipals> } {
-  const args: FileStateArgs = isSecret(p.content) ? { path: p.dest, content: true } : { path: p.dest, contentUnlessSha256: desiredSha256(p) };
-  return { dest: fileState(args), ...principalFacts(p) };
+export function contentFacts(p: ContentWriteParams): { dest: FactRequest<FileState>; principals?: FactRequest<FilePrincipals> } {
+  return { dest: contentFile.fact(p), ...principalFacts(p) };
 }
 
 /**
  * Plan of copy and template: state, content (by sha256) and mode/owner/group of dest; the diff
  * shows the real before/after text (a secret's lines masked). `principals`: the task's
- * `file.principals` fact ({@link contentFacts}), which resolves owner and group names.
+ * `file.principals` fact ({@link contentFacts}), which resolves owner and group names (one the
+ * host does not know fails the plan, as chown fails the run).
  */
-export function planContentWrite(module: string, p: ContentWriteParams, state: FileState, upstreamChanged: boolean, principals?: FilePrincipals): Plan<ContentWriteData> {
-  const follow = p.follow ?? false;
-  if (state.type === 'directory' || (state.target?.type === 'directory' && (state.type !== 'link' || follow))) {
-    throw new ConvergeError('CONVERGE_PLAN', `${module}: dest ${p.dest} is a directory`, { hint: 'name the file to write, e.g. dest: /etc/app/app.conf' });
-  }
-  if (state.type === 'absent' && !state.parentExists && !upstreamChanged) {
-    throw new ConvergeError('CONVERGE_PLAN', `${module}: the directory of ${p.dest} does not exist`, { hint: 'create it first with file: { state: directory }' });
-  }
-  const replacingLink = state.type === 'link' && !follow;
-  const current = replacingLink ? undefined : state.target;
-  if (current && current.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `${module}: dest ${p.dest} is not a regular file`);
-  const secret = isSecret(p.content);
-  const want = p.source ? undefined : Buffer.from(desiredBytes(p)).toString('latin1');
-  const sha = desiredSha256(p);
-  const keepContent = current !== undefined && (p.force ?? true) === false;
-  const differs = !keepContent && (current === undefined || (secret ? current.content !== want : current.sha256 !== sha));
-  const attrs = planAttributes(p, current, 'file', { principals, upstreamChanged });
-  const changes: Change[] = [];
-  if (replacingLink) changes.push({ path: 'state', before: 'link', after: 'file' });
-  else if (!current) changes.push({ path: 'state', before: 'absent', after: 'file' });
-  const diffs: FileDiff[] = [];
-  if (differs) {
-    changes.push({ path: 'content', before: current ? (secret ? SECRET_MASK : `sha256:${current.sha256 ?? '?'}`) : null, after: secret ? SECRET_MASK : `sha256:${sha}` });
-    const before = current ? (current.content ?? (current.contentTooLarge ? `(${current.size} bytes, not shown)\n` : '')) : null;
-    diffs.push(fileDiff(p.dest, before, want ?? `(${p.source?.size ?? 0} bytes of ${p.source?.controllerFile ?? '?'}, not shown)\n`, secret ? 'all' : 'none'));
-  }
-  changes.push(...attrs.changes);
-  if (changes.length === 0) return { changes, reason: keepContent ? `${p.dest} exists and force is false` : `${p.dest} already has this content and these attributes` };
-  const data: ContentWriteData = {
-    write: differs || replacingLink,
-    ...(attrs.mode !== undefined ? { mode: attrs.mode } : {}),
-    ...(attrs.owner !== undefined ? { owner: attrs.owner } : {}),
-    ...(attrs.group !== undefined ? { group: attrs.group } : {}),
-  };
-  return { changes, diffs, data };
-}
-
-/** Apply of copy and template: the shared atomic write, or attribute commands alone. */
-export function applyContentWrite(p: ContentWriteParams, data: ContentWriteData | undefined): Command[] {
-  if (!data) return [];
-  const attrs = {
-    ...(data.mode !== undefined ? { mode: data.mode } : {}),
-    ...(data.owner !== undefined ? { owner: data.owner } : {}),
-    ...(data.group !== undefined ? { group: data.group } : {}),
-  };
-  if (!data.write) return attributeSteps({ path: p.dest, ...attrs });
-  return writeFileSteps({
-    path: p.dest,
-    followLinks: p.follow ?? false,
-    content: isSecret(p.content) ? p.content : (p.source ?? desiredBytes(p)),
-    ...attrs,
-    ...(p.validate !== undefined ? { validate: p.validate } : {}),
-    ...(p.backup ? { backup: true } : {}),
-  });
+export function planContentWrite(module: string, p: ContentWriteParams, state: FileState, upstreamChanged: boolean, principals?: FilePrincipals): Plan<ManagedFileWrite> {
+  const planned = contentFile.plan(p, state, { module, upstreamChanged, principals });
+  if (!planned.write) return { changes: [], reason: planned.reason ?? `${p.dest} is in place` };
+  return { changes: planned.changes, diffs: planned.diffs, data: planned.write };
 }
 
 /** A source read into memory (`bytes`), or a large one to stream (`file`). */
@@ -138,6 +98,18 @@ export type SourceFound = { path: string; bytes: Uint8Array; file?: undefined } 
 
 /** A `copy` source larger than this is streamed to the host ({@link ControllerFile}) rather than read into memory. */
 export const STREAM_SOURCE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Apply of copy and template: the shared atomic write, or attribute commands alone.
+ *
+ * @deprecated Use {@link contentFile} (`contentFile.apply(p, write)`), or a {@link defineManagedFile} of your own.
+ */
+export function applyContentWrite(p: ContentWriteParams, data: ManagedFileWrite | undefined): Command[] {
+  return data ? contentFile.apply(p, data) : [];
+}
+
+/** @deprecated The write data of {@link contentFile}: {@link ManagedFileWrite}. */
+export type ContentWriteData = ManagedFileWrite;
 
 /**
  * Reads a controller-side file named by `src`: an absolute path as is; a relative one in each

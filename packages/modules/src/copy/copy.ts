@@ -1,8 +1,7 @@
 import { defineModule, OrSecret, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { validateAttributes } from '../file/file-attributes.js';
-import { applyContentWrite, contentFacts, contentWriteParams, planContentWrite, readSource, STREAM_SOURCE_BYTES } from './content-write.js';
-import type { ContentWriteData } from './content-write.js';
+import { contentFacts, contentFile, contentWriteParams, planContentWrite, readSource, STREAM_SOURCE_BYTES } from './content-write.js';
 
 /** Params of {@link copy}. */
 export const CopyParams = Type.Object(
@@ -61,6 +60,6 @@ export const copy = defineModule({
   },
   facts: (p) => contentFacts(p),
   plan: ({ params, facts, upstreamChanged }) => planContentWrite('copy', params, facts.dest, upstreamChanged, facts.principals),
-  apply: ({ params, plan }) => applyContentWrite(params, plan.data as ContentWriteData | undefined),
+  apply: ({ params, plan }) => contentFile.apply(params, plan.data),
   resources: (p) => [p.dest],
 });

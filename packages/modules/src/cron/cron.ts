@@ -1,10 +1,10 @@
-import { ConvergeError, defineFact, defineModule, raw, sh, Type } from '@converge/core';
-import type { Change, Command, FactRequest, Static } from '@converge/core';
+import { ConvergeError, defineFact, defineModule, factValue, raw, sh, Type } from '@converge/core';
+import type { Change, Plan, Static } from '@converge/core';
 import { writeFileSteps } from '../file/atomic-write.js';
 import { fileDiff } from '../file/file-diff.js';
 import { fileState } from '../file/file-state.js';
-import type { FileState } from '../file/file-state.js';
 import { fromBinary } from '../file/text-lines.js';
+import { changeNotKnownYet, requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** A user's crontab as `crontab -l` prints it, or why it cannot be read. */
 export interface UserCrontab {
@@ -153,34 +153,33 @@ export const cron = defineModule({
     if (p.env && p.job !== undefined && p.job.includes('"')) return 'with env, job (the value) cannot hold a double quote';
     return undefined;
   },
-  facts: (p) =>
-    (p.cron_file !== undefined ? { file: fileState({ path: cronFilePath(p.cron_file), content: true }) } : { crontab: userCrontab(p.user !== undefined ? { user: p.user } : {}) }) as {
-      file?: FactRequest<FileState>;
-      crontab?: FactRequest<UserCrontab>;
-    },
-  plan: ({ params: p, facts, upstreamChanged }) => {
+  facts: (p) => ({
+    file: p.cron_file !== undefined ? fileState({ path: cronFilePath(p.cron_file), content: true }) : undefined,
+    crontab: p.cron_file === undefined ? userCrontab(p.user !== undefined ? { user: p.user } : {}) : undefined,
+  }),
+  plan: ({ params: p, facts, upstreamChanged }): Plan<CronData> => {
     let before: string;
     let where: string;
     if (p.cron_file !== undefined) {
-      const f = facts.file as unknown as FileState;
+      const f = factValue(facts, 'file');
       where = cronFilePath(p.cron_file);
       if (f.target && f.target.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `cron: ${where} is not a regular file`);
       if (f.target && f.target.content === undefined) throw new ConvergeError('CONVERGE_FACT', `cron: the content of ${where} was not read (too large?)`);
-      if (!f.target && !f.parentExists && !upstreamChanged) {
-        throw new ConvergeError('CONVERGE_PLAN', `cron: the directory of ${where} does not exist`, { hint: 'install cron first (apt: cron), or name a file in an existing directory' });
-      }
+      requirePrerequisite(f.target !== undefined || f.parentExists, upstreamChanged, () =>
+        new ConvergeError('CONVERGE_PLAN', `cron: the directory of ${where} does not exist`, { hint: 'install cron first (apt: cron), or name a file in an existing directory' }),
+      );
       before = f.target?.content === undefined ? '' : fromBinary(f.target.content);
       if (!f.target && (p.state ?? 'present') === 'absent') return { changes: [], reason: `${where} does not exist` };
     } else {
-      const c = facts.crontab as unknown as UserCrontab;
+      const c = factValue(facts, 'crontab');
       where = `crontab of ${p.user ?? 'the task user'}`;
       if (!c.installed) {
-        if (!upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', 'cron: the host has no crontab command', { hint: 'install cron first (apt: cron)' });
-        return { changes: [{ path: 'job', before: 'not known before an earlier task runs', after: cronLine(p) }], data: { content: '' }, unknown: 'the crontab command comes from an earlier task' };
+        requirePrerequisite(false, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', 'cron: the host has no crontab command', { hint: 'install cron first (apt: cron)' }));
+        return { changes: [changeNotKnownYet('job', cronLine(p))], data: { content: '' }, unknown: 'the crontab command comes from an earlier task' };
       }
-      if (c.userExists === false && !upstreamChanged) {
-        throw new ConvergeError('CONVERGE_PLAN', `cron: the host has no user ${JSON.stringify(p.user)} (crontab -u would fail)`, { hint: 'create the user first (user module), earlier in the play' });
-      }
+      requirePrerequisite(c.userExists !== false, upstreamChanged, () =>
+        new ConvergeError('CONVERGE_PLAN', `cron: the host has no user ${JSON.stringify(p.user)} (crontab -u would fail)`, { hint: 'create the user first (user module), earlier in the play' }),
+      );
       before = c.content;
     }
     const e = editCrontab(before, p);
@@ -190,7 +189,7 @@ export const cron = defineModule({
     return { changes, diffs: [fileDiff(p.cron_file !== undefined ? where : `crontab for user "${p.user ?? ''}"`, before, remove ? null : e.after)], data: { content: e.after, ...(remove ? { remove } : {}) } };
   },
   apply: ({ params: p, plan }) => {
-    const d = plan.data as CronData;
+    const d = plan.data;
     if (p.cron_file !== undefined) {
       const path = cronFilePath(p.cron_file);
       if (d.remove) return [{ script: sh`rm -f -- ${path}`, description: `remove ${path}` }];

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
-import { ConvergeError, defineModule, sh, Type } from '@converge/core';
+import { ConvergeError, defineModule, sh, sha256Hex, Type } from '@converge/core';
 import type { ApplyOutcome, Static } from '@converge/core';
 import { fileDiff } from '../file/file-diff.js';
 import { fileState } from '../file/file-state.js';
@@ -46,7 +45,7 @@ export const fetch = defineModule({
     const path = fetchDestination(p, ctx.host.name, ctx.baseDir);
     let sha256: string | null = null;
     try {
-      sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
+      sha256 = sha256Hex(readFileSync(path));
     } catch {
       sha256 = null;
     }
@@ -72,8 +71,8 @@ export const fetch = defineModule({
   apply: ({ params: p }) => [{ script: sh`base64 -w0 -- ${p.src}`, description: `read ${p.src}` }],
   outcome: (out, { params: p, plan }): ApplyOutcome => {
     const bytes = Buffer.from(out.stdout.trim(), 'base64');
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    const want = (plan.data as { sha256: string }).sha256;
+    const sha = sha256Hex(bytes);
+    const want = plan.data.sha256;
     if ((p.validate_checksum ?? true) && sha !== want) {
       return { failed: true, changed: false, message: `fetch: ${p.src} changed while it was read (sha256 ${sha}, probed ${want}); ${p.local.path} was not written` };
     }

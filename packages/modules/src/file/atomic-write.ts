@@ -26,6 +26,14 @@ export interface WriteFileSpec {
   validate?: string;
   /** Keep a copy of the old file as `PATH.PID.YYYY-MM-DD@HH:MM:SS~` (Ansible's backup name). */
   backup?: boolean;
+  /**
+   * For a service that can judge a file only once it is live (exportfs(8) reads every file of
+   * /etc/exports.d, nfs-ganesha its config on SIGHUP): `script` runs right after the rename and
+   * makes the service read the new file; when it exits non-zero, the old file is put back (the
+   * new one removed when there was none) and `refused` runs (it may make the service read the
+   * old file again and say why), then the step fails. Variables `script` sets are seen by `refused`.
+   */
+  trial?: { script: RawShell; refused: RawShell };
 }
 
 /**
@@ -48,7 +56,7 @@ export function writeFileSteps(spec: WriteFileSpec): Command[] {
   if (spec.createParents) lines.push(raw('mkdir -p -- "$dir"'));
   lines.push(raw('if [ -d "$dest" ] && [ ! -L "$dest" ]; then echo "converge: $dest is a directory" >&2; exit 1; fi'));
   lines.push(raw('tmp=$(mktemp -- "$dir/.converge-XXXXXXXX")'));
-  lines.push(raw(`trap 'rm -f -- "$tmp"' EXIT`));
+  lines.push(raw(spec.trial ? `old=\ntrap 'rm -f -- "$tmp" \${old:+"$old"}' EXIT` : `trap 'rm -f -- "$tmp"' EXIT`));
   lines.push(spec.fill ? spec.fill.script : raw('cat > "$tmp"'));
   // With an explicit mode, the chmod below sets it either way.
   lines.push(
@@ -65,8 +73,18 @@ export function writeFileSteps(spec: WriteFileSpec): Command[] {
     lines.push(sh`if ! out=$(sh -c ${cmd} converge-validate "$tmp" 2>&1); then printf 'converge: validation failed (%s), the file was not changed:\\n%s\\n' ${spec.validate} "$out" >&2; exit 1; fi`);
   }
   if (spec.backup) lines.push(raw(`if [ -f "$dest" ]; then cp -p -- "$dest" "$dest.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; fi`));
+  if (spec.trial) lines.push(raw('if [ -e "$dest" ]; then old=$(mktemp -- "$dir/.converge-old-XXXXXXXX"); cp -p -- "$dest" "$old"; fi'));
   lines.push(raw('mv -fT -- "$tmp" "$dest"'));
-  lines.push(raw('trap - EXIT'));
+  if (spec.trial) {
+    lines.push(sh`if ! { ${spec.trial.script}
+}; then
+if [ -n "$old" ]; then mv -fT -- "$old" "$dest"; old=; else rm -f -- "$dest"; fi
+${spec.trial.refused}
+exit 1
+fi`);
+  } else {
+    lines.push(raw('trap - EXIT'));
+  }
   const body = lines.map((l) => l.text).join('\n');
   // A step runs in a subshell of its own (engine/steps.ts): `set -e` and the trap end with it.
   const stdin = spec.fill ? spec.fill.stdin : spec.content;

@@ -1,6 +1,5 @@
-import { ConvergeError, defineFact, raw, sh } from '@converge/core';
+import { ConvergeError, defineFact, raw, sh, sha256Hex } from '@converge/core';
 import type { RawShell } from '@converge/core';
-import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { shellDirname } from './atomic-write.js';
 
@@ -153,7 +152,7 @@ export const FILE_STATE_PRELUDE = `${PRELUDE}${BATCH}`;
 
 /** The shell variable prefix of a path's batched results (hex: safe in a variable name). */
 function batchKey(path: string): string {
-  return `cvfs_${createHash('sha256').update(path).digest('hex').slice(0, 16)}`;
+  return `cvfs_${sha256Hex(path).slice(0, 16)}`;
 }
 
 /**

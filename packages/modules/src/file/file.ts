@@ -2,11 +2,13 @@ import { ConvergeError, defineModule, sh, Type } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { attributeSteps } from './atomic-write.js';
 import { attributeParams, planAttributes, principalOperand, samePrincipal, validateAttributes } from './file-attributes.js';
-import { filePrincipals, principalFacts, type FilePrincipals } from './principals.js';
+import { principalFacts } from './principals.js';
+import type { FilePrincipals } from './principals.js';
 import { fileState } from './file-state.js';
 import type { FileInfo, FileState } from './file-state.js';
 import { formatMode, mustParseMode, parseMode } from './mode.js';
 import { posix } from 'node:path';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** Params of {@link file}. */
 export const FileParams = Type.Object(
@@ -90,13 +92,13 @@ export const file = defineModule({
     }
     return {
       path: fileState({ path: p.path, ...(recurse ? { recurse } : {}) }),
-      ...(p.state === 'hard' && p.src !== undefined ? { src: fileState({ path: p.src }) } : {}),
+      src: p.state === 'hard' && p.src !== undefined ? fileState({ path: p.src }) : undefined,
       ...principalFacts(p),
-    } as { path: ReturnType<typeof fileState>; src?: ReturnType<typeof fileState>; principals?: ReturnType<typeof filePrincipals> };
+    };
   },
   plan: ({ params: p, facts, upstreamChanged }) => {
     const s: FileState = facts.path;
-    const known = { principals: (facts as { principals?: FilePrincipals }).principals, upstreamChanged };
+    const known = { principals: facts.principals, upstreamChanged };
     const follow = p.follow ?? true;
     const wanted: Wanted = p.state ?? (s.type === 'directory' || (s.type === 'link' && follow && s.target?.type === 'directory') ? 'directory' : 'file');
     const changes: Change[] = [];
@@ -113,8 +115,8 @@ export const file = defineModule({
       let same: boolean;
       if (wanted === 'link') same = s.type === 'link' && s.linkTarget === src;
       else {
-        const srcState = (facts as { src?: FileState }).src;
-        if (!srcState?.target && !upstreamChanged) fail(`src ${src} of the hard link does not exist`);
+        const srcState = facts.src;
+        requirePrerequisite(srcState?.target !== undefined, upstreamChanged, () => fail(`src ${src} of the hard link does not exist`));
         same = s.type !== 'absent' && s.type !== 'link' && s.target !== undefined && s.target.inode === srcState?.target?.inode;
       }
       if (!same) {
@@ -131,7 +133,7 @@ export const file = defineModule({
         if (p.group !== undefined && (!same || !linkHas(s, 'group', p.group, known.principals))) changes.push({ path: 'group', before: same ? (s.linkGroup ?? null) : null, after: p.group });
         return done({ steps: same ? 'none' : s.type === 'absent' ? 'create' : 'replace', noFollow: true, ...linkAttrs(p) }, `${p.path} already links to ${src}`);
       }
-      const a = planAttributes(p, same ? s.target : (facts as { src?: FileState }).src?.target, 'file', known);
+      const a = planAttributes(p, same ? s.target : facts.src?.target, 'file', known);
       changes.push(...a.changes);
       return done({ steps: same ? 'none' : s.type === 'absent' ? 'create' : 'replace', ...attrs(a) }, `${p.path} is already a hard link to ${src}`);
     }
@@ -150,7 +152,7 @@ export const file = defineModule({
     if (!info) {
       if (onLink) fail(`${p.path} is a dangling symlink (to ${s.linkTarget ?? '?'})`);
       if (wanted === 'file') {
-        if (!upstreamChanged) fail(`${p.path} does not exist`, 'state file only changes an existing file: use touch to create an empty one, or copy/template');
+        requirePrerequisite(false, upstreamChanged, () => fail(`${p.path} does not exist`, 'state file only changes an existing file: use touch to create an empty one, or copy/template'));
       } else {
         changes.push({ path: 'state', before: 'absent', after: kind });
         steps = 'create';
@@ -172,7 +174,7 @@ export const file = defineModule({
     return s.parentExists ? (isPlainPath(p.path) ? { ...planned, hints: { newDirectories: [p.path] } } : planned) : { ...planned, resources: ancestors(p.path) };
   },
   apply: ({ params: p, plan }) => {
-    const d = plan.data as FileData;
+    const d = plan.data;
     const wanted = p.state;
     const steps: Command[] = [];
     if (d.steps === 'remove') return [{ script: sh`rm -rf -- ${p.path}`, description: `remove ${p.path}` }];

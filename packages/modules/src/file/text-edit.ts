@@ -7,6 +7,7 @@ import { fileDiff } from './file-diff.js';
 import { fileState, type FileState } from './file-state.js';
 import { filePrincipals, principalFacts, type FilePrincipals } from './principals.js';
 import { fromBinary } from './text-lines.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** Schema fields every edit module (lineinfile, blockinfile, ini_file) takes besides its own. */
 export const editWriteParams = {
@@ -76,11 +77,9 @@ export function planTextEdit(input: TextEditInput): Plan<TextEditData> {
   } else if (input.whenMissing === 'skip') {
     return { changes: [], reason: `${path} does not exist` };
   } else if (input.whenMissing === 'fail') {
-    if (input.upstreamChanged) {
-      // Check mode after a task that (would have) created the file: the fact cannot show it yet.
-      return { changes: [{ path: 'content', before: null, after: 'edited once an earlier task has created the file' }], data: {}, unknown: `${path} is created by an earlier task, with a content not known before it runs` };
-    }
-    throw new ConvergeError('CONVERGE_PLAN', `${module}: ${path} does not exist`, { hint: 'set create: true to create it, or create it in an earlier task' });
+    requirePrerequisite(false, input.upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `${module}: ${path} does not exist`, { hint: 'set create: true to create it, or create it in an earlier task' }));
+    // Check mode after a task that (would have) created the file: the fact cannot show it yet.
+    return { changes: [{ path: 'content', before: null, after: 'edited once an earlier task has created the file' }], data: {}, unknown: `${path} is created by an earlier task, with a content not known before it runs` };
   }
   const result = input.edit(before);
   if (result.changed) {

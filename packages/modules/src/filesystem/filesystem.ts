@@ -3,6 +3,7 @@ import type { Change, Command, Static } from '@converge/core';
 import { shlexSplit } from '@converge/core';
 import { blockDevice, mkfsProgram } from './device-facts.js';
 import type { BlockDeviceState } from './device-facts.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** File system types `filesystem` makes, and the Debian package of each mkfs. */
 export const FILESYSTEM_TYPES = { ext2: 'e2fsprogs', ext3: 'e2fsprogs', ext4: 'e2fsprogs', xfs: 'xfsprogs', btrfs: 'btrfs-progs', vfat: 'dosfstools', swap: 'util-linux' } as const;
@@ -99,33 +100,33 @@ export const filesystem = defineModule({
   },
   facts: (p) => ({ device: blockDevice({ dev: p.dev, ...(p.fstype !== undefined ? { fstype: p.fstype } : {}) }) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const d = facts.device as BlockDeviceState;
+    const d = facts.device;
     const changes: Change[] = [];
     const data: FilesystemPlan = {};
     if ((p.state ?? 'present') === 'absent') {
       if (d.kind === 'none' || (!d.signature.type && !d.signature.pttype)) return { changes, reason: `${p.dev} holds no signature` };
       // In check mode after an earlier change (an unmount), the probe is out of date: the run checks again.
-      if ((d.mountpoint || d.swapOn) && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `filesystem: ${p.dev} is in use (${d.mountpoint ? `mounted on ${d.mountpoint}` : 'active swap'}); it is not wiped`, { hint: 'unmount it first (mount: state absent)' });
+      requirePrerequisite(!d.mountpoint && !d.swapOn, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `filesystem: ${p.dev} is in use (${d.mountpoint ? `mounted on ${d.mountpoint}` : 'active swap'}); it is not wiped`, { hint: 'unmount it first (mount: state absent)' }));
       data.action = 'wipe';
       changes.push({ path: 'fstype', before: d.signature.type ?? d.signature.pttype, after: null });
       return { changes, data };
     }
     const fstype = p.fstype as FilesystemType;
     if (d.kind === 'none') {
-      if (!upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `filesystem: ${p.dev} does not exist`, { hint: 'check the device path, or create it (lvol, parted) in an earlier task' });
+      requirePrerequisite(false, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `filesystem: ${p.dev} does not exist`, { hint: 'check the device path, or create it (lvol, parted) in an earlier task' }));
       data.action = 'mkfs';
       changes.push({ path: 'fstype', before: null, after: `${fstype} (on a device an earlier task makes; known after it runs)` });
       return { changes, data, unknown: `${p.dev} is made by an earlier task` };
     }
-    if (d.mkfs === false && !upstreamChanged && (d.signature.type !== fstype || p.resizefs || p.uuid !== undefined)) {
-      throw new ConvergeError('CONVERGE_PLAN', `filesystem: ${mkfsProgram(fstype)} is not installed on this host`, { hint: `install it first: apt({ name: '${FILESYSTEM_TYPES[fstype]}' })` });
-    }
+    requirePrerequisite(d.mkfs !== false || (d.signature.type === fstype && !p.resizefs && p.uuid === undefined), upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', `filesystem: ${mkfsProgram(fstype)} is not installed on this host`, { hint: `install it first: apt({ name: '${FILESYSTEM_TYPES[fstype]}' })` }),
+    );
     if (d.signature.type !== fstype) {
       const there = describeContent(d);
-      if ((d.mountpoint || d.swapOn) && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `filesystem: ${p.dev} holds ${there} in use (${d.mountpoint ? `mounted on ${d.mountpoint}` : 'active swap'}); it is not reformatted`);
-      if (there !== 'nothing' && !p.force && !upstreamChanged) {
-        throw new ConvergeError('CONVERGE_PLAN', `filesystem: ${p.dev} holds ${there}, not ${fstype}; it is not reformatted`, { hint: 'give force: true to make the new file system anyway (its data is lost)' });
-      }
+      requirePrerequisite(!d.mountpoint && !d.swapOn, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `filesystem: ${p.dev} holds ${there} in use (${d.mountpoint ? `mounted on ${d.mountpoint}` : 'active swap'}); it is not reformatted`));
+      requirePrerequisite(there === 'nothing' || p.force === true, upstreamChanged, () =>
+        new ConvergeError('CONVERGE_PLAN', `filesystem: ${p.dev} holds ${there}, not ${fstype}; it is not reformatted`, { hint: 'give force: true to make the new file system anyway (its data is lost)' }),
+      );
       data.action = 'mkfs';
       changes.push({ path: 'fstype', before: d.signature.type ?? d.signature.pttype ?? null, after: fstype });
       return { changes, data };
@@ -149,7 +150,7 @@ export const filesystem = defineModule({
     return { changes, data };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as FilesystemPlan;
+    const d = plan.data;
     if (d.action === 'wipe') return [{ script: sh`wipefs -a -- ${p.dev}`, description: `wipe ${p.dev}` }];
     if (d.action === 'mkfs') return [{ script: sh`${mkfsCommand(p)}`, description: `${mkfsProgram(p.fstype as string)} ${p.dev}` }];
     const steps: Command[] = [];

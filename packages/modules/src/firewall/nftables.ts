@@ -1,17 +1,15 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { ConvergeError, Type, defineModule, raw, sh } from '@converge/core';
+import { ConvergeError, Type, defineModule, raw, sh, sha256Hex } from '@converge/core';
 import type { Change, Command, FileDiff, HostInfo, Static } from '@converge/core';
 import { writeFileSteps } from '../file/atomic-write.js';
 import { fileDiff } from '../file/file-diff.js';
 import { fileState } from '../file/file-state.js';
-import type { FileState } from '../file/file-state.js';
-import { sha256Hex } from '../copy/content-write.js';
 import { nftablesTables } from './nftables-facts.js';
-import type { NftablesState } from './nftables-facts.js';
 import { NftTable, renderRuleset, ruleProblem, withoutElements } from './nftables-ruleset.js';
 import type { KeepSsh } from './nftables-ruleset.js';
 import { sshSession } from './ssh-session.js';
 import type { SshSession } from './ssh-session.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** JSON Schema of the `nftables` params. */
 export const NftablesParams = Type.Object(
@@ -214,11 +212,11 @@ export const nftables = defineModule({
   },
   plan: ({ params: p, facts, host, upstreamChanged }) => {
     const path = p.path ?? '/etc/nftables.conf';
-    const nft = facts.nft as NftablesState;
-    const file = facts.file as FileState;
-    const session = facts.session as SshSession | null;
+    const nft = facts.nft;
+    const file = facts.file;
+    const session = facts.session;
     if (nft.nft === 'denied') throw new ConvergeError('CONVERGE_PLAN', 'nftables: nft cannot read the ruleset here', { hint: 'run the task as root (become: true); a container needs CAP_NET_ADMIN' });
-    if (nft.nft === 'missing' && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', 'nftables: nft is not installed on this host', { hint: "install it first: apt({ name: 'nftables' })" });
+    requirePrerequisite(nft.nft !== 'missing', upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', 'nftables: nft is not installed on this host', { hint: "install it first: apt({ name: 'nftables' })" }));
     const ruleset = renderRuleset(p.tables, keepSsh(p, session, host));
     const sha = sha256Hex(new Uint8Array(Buffer.from(ruleset, 'utf8')));
     const changes: Change[] = [];
@@ -255,7 +253,7 @@ export const nftables = defineModule({
     return { changes, diffs, data };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as NftablesPlan;
+    const d = plan.data;
     const path = p.path ?? '/etc/nftables.conf';
     const steps: Command[] = [];
     if (d.load) steps.push(loadStep(p, d));

@@ -2,9 +2,8 @@ import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { ConvergeError, Type, defineModule, sh } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { sshSession } from './ssh-session.js';
-import type { SshSession } from './ssh-session.js';
 import { ufwState } from './ufw-facts.js';
-import type { UfwState } from './ufw-facts.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 const Port = Type.String({ pattern: '^[0-9]{1,5}(:[0-9]{1,5})?$', description: 'A port or a range `low:high`.' });
 const Address = (description: string) => Type.String({ pattern: '^(any|[0-9A-Fa-f:.]+(/[0-9]{1,3})?)$', description });
@@ -173,10 +172,10 @@ export const ufw = defineModule({
   },
   facts: () => ({ ufw: ufwState({}), session: sshSession({}) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const s = facts.ufw as UfwState;
-    const session = facts.session as SshSession | null;
+    const s = facts.ufw;
+    const session = facts.session;
     if (!s.installed) {
-      if (!upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', 'ufw: ufw is not installed on this host', { hint: "install it first: apt({ name: 'ufw' })" });
+      requirePrerequisite(false, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', 'ufw: ufw is not installed on this host', { hint: "install it first: apt({ name: 'ufw' })" }));
     }
     const changes: Change[] = [];
     const data: UfwPlan = {};
@@ -239,7 +238,7 @@ export const ufw = defineModule({
     return { changes, data };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as UfwPlan;
+    const d = plan.data;
     const steps: Command[] = [];
     if (d.logging) steps.push({ script: sh`ufw logging ${d.logging}`, description: `ufw logging ${d.logging}` });
     if (d.default) {

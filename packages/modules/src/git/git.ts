@@ -1,5 +1,6 @@
 import { ConvergeError, defineFact, defineModule, isSecret, OrSecret, raw, reveal, secret, sh, Type } from '@converge/core';
-import type { Change, FactRequest, Plan, RawShell, Secret, Static } from '@converge/core';
+import type { Change, Plan, RawShell, Secret, Static } from '@converge/core';
+import { predictingEarlierChanges, requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** A working copy as git reports it. */
 export interface GitCheckout {
@@ -182,14 +183,14 @@ export const git = defineModule({
     }
     return {
       local: gitCheckout({ dest: p.dest, remote: p.remote ?? 'origin' }),
-      ...(FULL_SHA.test(version) ? {} : { remote: gitRemote({ repo: p.repo, version, ...(p.key !== undefined ? { key: p.key } : {}), ...(keyId !== undefined ? { keyId } : {}) }) }),
-    } as { local: FactRequest<GitCheckout>; remote?: FactRequest<GitRemoteRef> };
+      remote: FULL_SHA.test(version) ? undefined : gitRemote({ repo: p.repo, version, ...(p.key !== undefined ? { key: p.key } : {}), ...(keyId !== undefined ? { keyId } : {}) }),
+    };
   },
   plan: ({ params: p, facts, host, upstreamChanged }): Plan<GitData> => {
     const version = p.version ?? 'HEAD';
     const local = facts.local;
-    const remote = (facts as { remote?: GitRemoteRef }).remote;
-    if (!local.git && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', 'git: git is not installed on the host', { hint: 'install it first (apt: git)' });
+    const remote = facts.remote;
+    requirePrerequisite(local.git, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', 'git: git is not installed on the host', { hint: 'install it first (apt: git)' }));
     if (local.dest === 'other') throw new ConvergeError('CONVERGE_PLAN', `git: ${p.dest} exists and is not a git working copy`, { hint: 'remove it, or choose another dest' });
     let sha: string;
     let kind: GitData['kind'];
@@ -199,7 +200,7 @@ export const git = defineModule({
     } else if (remote?.sha !== undefined) {
       sha = remote.sha;
       kind = remote.kind ?? 'head';
-    } else if (upstreamChanged && host.check) {
+    } else if (predictingEarlierChanges({ host, upstreamChanged })) {
       const action = local.dest === 'repository' ? 'update' : 'clone';
       return { changes: [{ path: 'version', before: local.head ?? null, after: `${version} (${action}; the commit is not known before the earlier changes run)` }], unknown: `the commit of ${version} after the earlier changes` };
     } else {
@@ -224,7 +225,7 @@ export const git = defineModule({
     return { changes, data: { action: 'update', sha, kind, setUrl, reset: Boolean(local.modified && p.force) } satisfies GitData };
   },
   apply: ({ params: p, plan }) => {
-    const d = plan.data as GitData;
+    const d = plan.data;
     const version = p.version ?? 'HEAD';
     const remote = p.remote ?? 'origin';
     const depth = p.depth !== undefined ? sh`--depth ${p.depth}` : raw('');

@@ -1,7 +1,7 @@
 import { defineFact, defineModule, sh, Type } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
-import { applyWholeFile, planWholeFile, wholeFileFact } from '../copy/whole-file.js';
-import type { WholeFilePlan } from '../copy/whole-file.js';
+import { wholeFile } from '../copy/whole-file.js';
+import type { ManagedFileWrite } from '../managed-file/managed-file.js';
 
 /**
  * Fact `hostname.live`: the running kernel's host name (/proc/sys/kernel/hostname, proc(5)).
@@ -32,7 +32,7 @@ const HOSTNAME_FILE = '/etc/hostname';
 const file = (p: P) => ({ path: HOSTNAME_FILE, content: `${p.name}\n` });
 
 interface HostnameData {
-  file?: WholeFilePlan['data'];
+  file?: ManagedFileWrite;
   live?: boolean;
 }
 
@@ -48,12 +48,12 @@ export const hostname = defineModule({
   name: 'hostname',
   description: 'Set the host name, in /etc/hostname and live.',
   params: HostnameParams,
-  facts: (p) => ({ file: wholeFileFact(file(p)), live: liveHostname({}) }),
+  facts: (p) => ({ file: wholeFile.fact(file(p)), live: liveHostname({}) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const f = planWholeFile('hostname', 'file', file(p), facts.file, upstreamChanged);
+    const f = wholeFile.plan(file(p), facts.file, { module: 'hostname', upstreamChanged, label: 'file' });
     const changes: Change[] = [...f.changes];
     const data: HostnameData = {};
-    if (f.data) data.file = f.data;
+    if (f.write) data.file = f.write;
     if (facts.live !== p.name) {
       changes.push({ path: 'live', before: facts.live, after: p.name });
       data.live = true;
@@ -62,8 +62,8 @@ export const hostname = defineModule({
     return { changes, diffs: f.diffs, data };
   },
   apply: ({ params: p, plan }) => {
-    const d = plan.data as HostnameData;
-    const steps: Command[] = applyWholeFile(file(p), d.file);
+    const d = plan.data;
+    const steps: Command[] = d.file ? wholeFile.apply(file(p), d.file) : [];
     if (d.live) {
       steps.push({
         script: sh`n=${p.name}; if command -v hostname >/dev/null 2>&1; then hostname -- "$n"; else printf '%s' "$n" > /proc/sys/kernel/hostname; fi`,

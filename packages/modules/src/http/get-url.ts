@@ -1,12 +1,11 @@
 import { ConvergeError, defineModule, raw, secret, sh, Type } from '@converge/core';
-import type { Change, FactRequest, Static } from '@converge/core';
+import type { Change, Static } from '@converge/core';
 import { attributeSteps, writeFileSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
-import { principalFacts, type FilePrincipals } from '../file/principals.js';
+import { principalFacts } from '../file/principals.js';
 import { fileState } from '../file/file-state.js';
-import type { FileState } from '../file/file-state.js';
 import { getRequest, hasSecret, httpClient, httpParams, httpResponse, requestConfig, requestScript, secretIds } from './http-request.js';
-import type { HttpClients, HttpResponse } from './http-request.js';
+import { predictingEarlierChanges, requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** Params of {@link getUrl}. */
 export const GetUrlParams = Type.Object(
@@ -56,17 +55,17 @@ export const getUrl = defineModule({
     return {
       dest: fileState({ path: p.dest }),
       clients: httpClient({}),
-      ...(p.force && p.checksum === undefined ? { remote: httpResponse({ request: r, clients: 'probe', sink: 'sha256', secrets: secretIds(r) }) } : {}),
+      remote: p.force && p.checksum === undefined ? httpResponse({ request: r, clients: 'probe', sink: 'sha256', secrets: secretIds(r) }) : undefined,
       ...principalFacts(p),
-    } as { dest: FactRequest<FileState>; clients: FactRequest<HttpClients>; remote?: FactRequest<HttpResponse>; principals?: FactRequest<FilePrincipals> };
+    };
   },
   plan: ({ params: p, facts, host, upstreamChanged }) => {
     const dest = facts.dest;
     if (dest.type === 'directory' || dest.target?.type === 'directory') throw new ConvergeError('CONVERGE_PLAN', `getUrl: dest ${p.dest} is a directory`, { hint: 'name the file to write' });
-    if (dest.type === 'absent' && !dest.parentExists && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `getUrl: the directory of ${p.dest} does not exist`, { hint: 'create it first with file: { state: directory }' });
+    requirePrerequisite(dest.type !== 'absent' || dest.parentExists, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `getUrl: the directory of ${p.dest} does not exist`, { hint: 'create it first with file: { state: directory }' }));
     const current = dest.target;
     const want = p.checksum?.slice('sha256:'.length).toLowerCase();
-    const remote = (facts as { remote?: HttpResponse }).remote;
+    const remote = facts.remote;
     const changes: Change[] = [];
     let download = false;
     let unknown: string | undefined;
@@ -79,7 +78,7 @@ export const getUrl = defineModule({
         download = true;
       }
     } else if (remote) {
-      if (host.check && upstreamChanged) {
+      if (predictingEarlierChanges({ host, upstreamChanged })) {
         changes.push({ path: 'content', before: `sha256:${current.sha256 ?? '?'}`, after: 'not known before the earlier changes run' });
         download = true;
         unknown = 'what the URL answers after the earlier changes';
@@ -94,14 +93,14 @@ export const getUrl = defineModule({
       }
     }
     if (download) requestScript(getRequest(p), facts.clients, 'stdin', { file: raw('"$tmp"') });
-    const attrs = planAttributes(p, current, 'file', { principals: (facts as { principals?: FilePrincipals }).principals, upstreamChanged });
+    const attrs = planAttributes(p, current, 'file', { principals: facts.principals, upstreamChanged });
     changes.push(...attrs.changes);
     if (changes.length === 0) return { changes, reason: `${p.dest} is there${want ? ' with the checksum' : remote ? ' with the same content as the URL' : ''}` };
     const data: GetUrlData = { download, ...(attrs.mode !== undefined ? { mode: attrs.mode } : {}), ...(attrs.owner !== undefined ? { owner: attrs.owner } : {}), ...(attrs.group !== undefined ? { group: attrs.group } : {}) };
     return { changes, data, ...(unknown ? { unknown } : {}) };
   },
   apply: ({ params: p, facts, plan }) => {
-    const d = plan.data as GetUrlData;
+    const d = plan.data;
     const attrs = { ...(d.mode !== undefined ? { mode: d.mode } : {}), ...(d.owner !== undefined ? { owner: d.owner } : {}), ...(d.group !== undefined ? { group: d.group } : {}) };
     if (!d.download) return attributeSteps({ path: p.dest, ...attrs });
     const r = getRequest(p);

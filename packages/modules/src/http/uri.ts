@@ -4,6 +4,7 @@ import { commandPathExists } from '../command/path-exists.js';
 import type { PathExists } from '../command/path-exists.js';
 import { getRequest, hasSecret, httpClient, httpParams, httpResponse, parseResponse, requestConfig, requestScript, secretIds } from './http-request.js';
 import type { HttpClients, HttpRequestSpec, HttpResponse } from './http-request.js';
+import { predictingEarlierChanges } from '../check-mode/earlier-changes.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
@@ -113,21 +114,19 @@ export const uri = defineModule({
     if (p.url_password !== undefined && p.url_username === undefined) return 'url_password needs url_username';
     return undefined;
   },
-  facts: (p) => {
+  facts: (p): UriFacts => {
     const request = uriRequest(p);
-    if (readInProbe(p)) return { response: httpResponse({ request, clients: 'probe', sink: 'response', secrets: secretIds(request) }) } as UriFacts as Record<string, FactRequest>;
-    const f: UriFacts = {
+    if (readInProbe(p)) return { response: httpResponse({ request, clients: 'probe', sink: 'response', secrets: secretIds(request) }) };
+    return {
       clients: httpClient({}),
-      ...(p.creates !== undefined ? { creates: commandPathExists({ path: p.creates }) } : {}),
-      ...(p.removes !== undefined ? { removes: commandPathExists({ path: p.removes }) } : {}),
+      creates: p.creates !== undefined ? commandPathExists({ path: p.creates }) : undefined,
+      removes: p.removes !== undefined ? commandPathExists({ path: p.removes }) : undefined,
     };
-    return f as Record<string, FactRequest>;
   },
-  plan: ({ params: p, facts, host, upstreamChanged }) => {
-    const f = facts as { response?: HttpResponse & { client: string }; clients?: HttpClients; creates?: PathExists; removes?: PathExists };
+  plan: ({ params: p, facts: f, host, upstreamChanged }) => {
     if (f.response) {
       if (f.response.client === 'none') throw new ConvergeError('CONVERGE_PLAN', `uri: the host has neither curl nor wget to request ${p.url}`, { hint: 'install curl on the host (apt: curl)' });
-      if (host.check && upstreamChanged) return { changes: [], reason: 'check mode: the response after the earlier changes is not known before they run', result: { url: p.url, status: null } };
+      if (predictingEarlierChanges({ host, upstreamChanged })) return { changes: [], reason: 'check mode: the response after the earlier changes is not known before they run', result: { url: p.url, status: null } };
       const { result, error } = uriResult(p, f.response);
       if (error !== undefined) throw new ConvergeError('CONVERGE_PLAN', `uri: ${error}`, { detail: String(result.content ?? '') });
       return { changes: [], reason: `${p.method ?? 'GET'} ${p.url}: ${String(result.msg)}`, result };
@@ -139,7 +138,7 @@ export const uri = defineModule({
     return { changes: [{ path: 'request', before: null, after: `${p.method ?? 'GET'} ${p.url} (response not known before it is sent)` }] };
   },
   apply: ({ params: p, facts }) => {
-    const clients = (facts as { clients?: HttpClients }).clients ?? { curl: false, wget: false };
+    const clients = facts.clients ?? { curl: false, wget: false };
     const request = uriRequest(p);
     const config = requestConfig(request, clients);
     return [{ script: requestScript(request, clients, 'stdin', 'response'), stdin: hasSecret(request) ? secret(config) : config, description: `${p.method ?? 'GET'} ${p.url}`, okExitCodes: Array.from({ length: 256 }, (_, i) => i) }];

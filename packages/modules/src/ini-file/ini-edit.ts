@@ -1,7 +1,6 @@
-import { SECRET_MASK } from '@converge/core';
+import { escapeRegex, SECRET_MASK } from '@converge/core';
 import type { Change } from '@converge/core';
 import type { EditResult } from '../file/text-edit.js';
-import { escapeRegex } from '../file/python-regex.js';
 import { fromBinary, joinLines, newlineOf, splitLines } from '../file/text-lines.js';
 import type { Line } from '../file/text-lines.js';
 

@@ -1,8 +1,7 @@
 import { defineModule, isSecret, OrSecret, reveal, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { attributeParams, validateAttributes } from '../file/file-attributes.js';
-import { applyTextEdit, editWriteParams, planTextEdit, editFacts } from '../file/text-edit.js';
-import type { TextEditData } from '../file/text-edit.js';
+import { applyTextEdit, editFacts, editWriteParams, planTextEdit } from '../file/text-edit.js';
 import { toBinary } from '../file/text-lines.js';
 import { editIni } from './ini-edit.js';
 import type { IniEdit } from './ini-edit.js';
@@ -98,7 +97,7 @@ export const iniFile = defineModule({
     });
   },
   apply: ({ params, plan }) =>
-    applyTextEdit(params.path, plan.data as TextEditData | undefined, {
+    applyTextEdit(params.path, plan.data, {
       create: params.create ?? true,
       secret: toEdit(params).secret,
       ...(params.backup ? { backup: true } : {}),

@@ -1,7 +1,6 @@
 import type { Change } from '@converge/core';
-import { SECRET_MASK } from '@converge/core';
+import { expandPythonTemplate, SECRET_MASK } from '@converge/core';
 import type { EditResult } from '../file/text-edit.js';
-import { expandTemplate } from '../file/python-regex.js';
 import { fromBinary, joinLines, newlineOf, splitLines } from '../file/text-lines.js';
 import type { Line } from '../file/text-lines.js';
 
@@ -96,7 +95,7 @@ function present(lines: Line[], before: string | null, e: LineEdit): EditResult 
 
   if (matchIndex !== -1) {
     const cur = lines[matchIndex] as Line;
-    const newText = e.backrefs && match ? expandTemplate(line, match) : line;
+    const newText = e.backrefs && match ? expandPythonTemplate(line, match) : line;
     if (cur.text === newText && cur.eol !== '') return result(lines, before, false, [], 'the line is already present');
     const old = cur.text;
     cur.text = newText;

@@ -2,8 +2,7 @@ import { defineModule, isSecret, OrSecret, reveal, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { attributeParams, validateAttributes } from '../file/file-attributes.js';
 import { compilePythonRegex, mustCompilePythonRegex } from '../file/python-regex.js';
-import { applyTextEdit, editWriteParams, planTextEdit, editFacts } from '../file/text-edit.js';
-import type { TextEditData } from '../file/text-edit.js';
+import { applyTextEdit, editFacts, editWriteParams, planTextEdit } from '../file/text-edit.js';
 import { toBinary } from '../file/text-lines.js';
 import { editLines } from './line-edit.js';
 import type { LineEdit } from './line-edit.js';
@@ -97,7 +96,7 @@ export const lineinfile = defineModule({
     });
   },
   apply: ({ params, plan }) =>
-    applyTextEdit(params.path, plan.data as TextEditData | undefined, {
+    applyTextEdit(params.path, plan.data, {
       create: params.create ?? false,
       secret: isSecret(params.line),
       ...(params.backup ? { backup: true } : {}),

@@ -4,6 +4,7 @@ import { fileState } from '../file/file-state.js';
 import { applyTextEdit, planTextEdit } from '../file/text-edit.js';
 import type { EditResult, TextEditData } from '../file/text-edit.js';
 import { fromBinary, joinLines, splitLines, toBinary } from '../file/text-lines.js';
+import { changeNotKnownYet } from '../check-mode/earlier-changes.js';
 
 /** Compiled locales (`locale -a`) and whether locale-gen(8) is installed. */
 export interface AvailableLocales {
@@ -100,7 +101,7 @@ export const locale = defineModule({
     const enable = (p.state ?? 'present') === 'present';
     const supportedText = facts.supported.target?.content;
     if (supportedText === undefined || !facts.available.localeGen) {
-      if (upstreamChanged) return { changes: [{ path: 'locale', before: 'not known before an earlier task runs', after: enable ? 'compiled' : 'absent' }], data: { generate: true }, unknown: 'locale-gen comes from an earlier task' };
+      if (upstreamChanged) return { changes: [changeNotKnownYet('locale', enable ? 'compiled' : 'absent')], data: { generate: true }, unknown: 'locale-gen comes from an earlier task' };
       if (!enable) return { changes: [], reason: `locale-gen is not installed, so ${p.name} is not compiled` };
       throw new ConvergeError('CONVERGE_PLAN', `locale: the host has no ${supportedText === undefined ? SUPPORTED : 'locale-gen'}`, { hint: 'install the locales package first (apt: locales)' });
     }
@@ -134,7 +135,7 @@ export const locale = defineModule({
     return { changes, diffs: filePlan.diffs ?? [], data };
   },
   apply: ({ plan }) => {
-    const d = plan.data as LocaleData;
+    const d = plan.data;
     const steps: Command[] = d.file ? applyTextEdit(LOCALE_GEN, d.file, { create: true, secret: false }) : [];
     if (d.generate) steps.push({ script: raw('locale-gen >/dev/null'), description: 'locale-gen' });
     return steps;

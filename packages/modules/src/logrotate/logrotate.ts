@@ -1,7 +1,7 @@
 import { defineModule, Type } from '@converge/core';
 import type { Static } from '@converge/core';
-import { applyWholeFile, planWholeFile, wholeFileFact } from '../copy/whole-file.js';
-import type { WholeFile, WholeFilePlan } from '../copy/whole-file.js';
+import { wholeFile } from '../copy/whole-file.js';
+import type { WholeFile } from '../copy/whole-file.js';
 
 const Word = (description: string) => Type.String({ pattern: '^[^\\s{}#]+$', description });
 const Script = (description: string) => Type.Optional(Type.String({ minLength: 1, description }));
@@ -79,12 +79,12 @@ export const logrotate = defineModule({
   description: 'A logrotate rule file in /etc/logrotate.d.',
   params: LogrotateParams,
   validate: (p) => ([p.prerotate, p.postrotate].some((s) => s !== undefined && /^\s*endscript\s*$/m.test(s)) ? 'a script cannot hold an endscript line' : undefined),
-  facts: (p) => ({ file: wholeFileFact(fileOf(p)) }),
+  facts: (p) => ({ file: wholeFile.fact(fileOf(p)) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const f = planWholeFile('logrotate', 'file', fileOf(p), facts.file, upstreamChanged);
-    if (f.changes.length === 0) return { changes: [], reason: `/etc/logrotate.d/${p.name} is ${f.data === undefined && (p.state ?? 'present') === 'absent' ? 'absent' : 'as wanted'}` };
-    return { changes: f.changes, diffs: f.diffs, data: f.data };
+    const f = wholeFile.plan(fileOf(p), facts.file, { module: 'logrotate', upstreamChanged, label: 'file' });
+    if (!f.write) return { changes: [], reason: `/etc/logrotate.d/${p.name} is ${(p.state ?? 'present') === 'absent' ? 'absent' : 'as wanted'}` };
+    return { changes: f.changes, diffs: f.diffs, data: f.write };
   },
-  apply: ({ params: p, plan }) => applyWholeFile(fileOf(p), plan.data as WholeFilePlan['data']),
+  apply: ({ params: p, plan }) => wholeFile.apply(fileOf(p), plan.data),
   resources: (p) => [`/etc/logrotate.d/${p.name}`],
 });

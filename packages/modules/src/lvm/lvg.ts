@@ -2,7 +2,8 @@ import { ConvergeError, Type, defineModule, sh } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { shlexSplit } from '@converge/core';
 import { lvmVolumeGroup } from './lvm-facts.js';
-import type { LvmState, PhysicalVolume } from './lvm-facts.js';
+import type { PhysicalVolume } from './lvm-facts.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** A volume or volume group name LVM accepts (lvm(8) "VALID NAMES"). */
 export const LVM_NAME = '^(?!-)(?!\\.{1,2}$)[A-Za-z0-9+_.-]{1,127}$';
@@ -78,11 +79,11 @@ export const lvg = defineModule({
   },
   facts: (p) => ({ lvm: lvmVolumeGroup({ vg: p.vg, ...(p.pvs !== undefined ? { devices: p.pvs } : {}) }) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const s = facts.lvm as LvmState;
+    const s = facts.lvm;
     const changes: Change[] = [];
     const data: LvgPlan = { pvcreate: [], extend: [], reduce: [], pvresize: [], remove: false };
     if (!s.tools) {
-      if (!upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', 'lvg: the LVM tools are not installed on this host', { hint: "install them first: apt({ name: 'lvm2' })" });
+      requirePrerequisite(false, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', 'lvg: the LVM tools are not installed on this host', { hint: "install them first: apt({ name: 'lvm2' })" }));
       if ((p.state ?? 'present') === 'present') {
         data.create = [...(p.pvs ?? [])];
         data.pvcreate = [...(p.pvs ?? [])];
@@ -93,7 +94,8 @@ export const lvg = defineModule({
     if ((p.state ?? 'present') === 'absent') {
       if (!s.vg) return { changes, reason: `no volume group ${p.vg}` };
       // In check mode after an earlier change (lvol absent), the count is out of date: the run checks again.
-      if (s.vg.lvCount > 0 && !p.force && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `lvg: volume group ${p.vg} holds ${s.vg.lvCount} logical volume(s); it is not removed`, { hint: 'remove them first (lvol: state absent), or give force: true to lose them' });
+      const lvCount = s.vg.lvCount;
+      requirePrerequisite(lvCount === 0 || p.force === true, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `lvg: volume group ${p.vg} holds ${lvCount} logical volume(s); it is not removed`, { hint: 'remove them first (lvol: state absent), or give force: true to lose them' }));
       data.remove = true;
       changes.push({ path: 'vg', before: p.vg, after: null });
       return { changes, data };
@@ -130,7 +132,7 @@ export const lvg = defineModule({
     if (p.remove_extra_pvs ?? true) {
       for (const pv of members) {
         if (wanted.includes(pv.name)) continue;
-        if (pv.used > 0 && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `lvg: ${pv.name} is not in pvs but holds ${pv.used} bytes of volume group ${p.vg}; it is not removed`, { hint: 'move its extents first (pvmove), or list it in pvs' });
+        requirePrerequisite(pv.used === 0, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `lvg: ${pv.name} is not in pvs but holds ${pv.used} bytes of volume group ${p.vg}; it is not removed`, { hint: 'move its extents first (pvmove), or list it in pvs' }));
         data.reduce.push(pv.name);
       }
     }
@@ -148,7 +150,7 @@ export const lvg = defineModule({
     return { changes, data };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as LvgPlan;
+    const d = plan.data;
     if (d.remove) return [{ script: sh`${['vgremove', '-y', ...(p.force ? ['--force'] : []), '--', p.vg]}`, description: `remove volume group ${p.vg}` }];
     const steps: Command[] = [];
     const pvOpts = options(p.pv_options, 'pv_options');

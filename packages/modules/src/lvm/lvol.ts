@@ -3,7 +3,8 @@ import type { Change, Command, Static } from '@converge/core';
 import { shlexSplit } from '@converge/core';
 import { LVM_NAME } from './lvg.js';
 import { lvmLogicalVolume, lvmVolumeGroup } from './lvm-facts.js';
-import type { LogicalVolume, LvmState, VolumeGroup } from './lvm-facts.js';
+import type { VolumeGroup } from './lvm-facts.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 const SIZE = '^([0-9]+(\\.[0-9]+)?[bBsSkKmMgGtTpPeE]?|[0-9]+%(VG|PVS|FREE))$';
 
@@ -92,8 +93,8 @@ export const lvol = defineModule({
   },
   facts: (p) => ({ lvm: lvmVolumeGroup({ vg: p.vg }), lv: lvmLogicalVolume({ vg: p.vg, lv: p.lv }) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const s = facts.lvm as LvmState;
-    const lv = facts.lv as LogicalVolume | null;
+    const s = facts.lvm;
+    const lv = facts.lv;
     const changes: Change[] = [];
     const data: LvolPlan = { create: false, remove: false };
     const present = (p.state ?? 'present') === 'present';
@@ -105,9 +106,9 @@ export const lvol = defineModule({
       return { changes, data };
     }
     if (!s.tools || !s.vg) {
-      if (!upstreamChanged) {
-        throw new ConvergeError('CONVERGE_PLAN', s.tools ? `lvol: no volume group ${p.vg}` : 'lvol: the LVM tools are not installed on this host', { hint: s.tools ? 'create it first (lvg)' : "install them first: apt({ name: 'lvm2' })" });
-      }
+      requirePrerequisite(false, upstreamChanged, () =>
+        new ConvergeError('CONVERGE_PLAN', s.tools ? `lvol: no volume group ${p.vg}` : 'lvol: the LVM tools are not installed on this host', { hint: s.tools ? 'create it first (lvg)' : "install them first: apt({ name: 'lvm2' })" }),
+      );
       if (p.size === undefined) throw new ConvergeError('CONVERGE_PLAN', `lvol: ${p.vg}/${p.lv} is created, which needs size`);
       data.create = true;
       changes.push({ path: 'lv', before: null, after: `${p.vg}/${p.lv} ${p.size} (in a volume group an earlier task makes; known after it runs)` });
@@ -124,7 +125,8 @@ export const lvol = defineModule({
     const bytes = size === undefined ? undefined : wantedBytes(size, s.vg);
     if (bytes !== undefined && Math.abs(bytes - lv.size) >= s.vg.extentSize) {
       if (bytes > lv.size) {
-        if (bytes - lv.size > s.vg.free && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `lvol: ${p.vg}/${p.lv} cannot grow to ${bytes} bytes: the volume group has ${s.vg.free} bytes free`, { hint: 'add a physical volume (lvg pvs)' });
+        const free = s.vg.free;
+        requirePrerequisite(bytes - lv.size <= free, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `lvol: ${p.vg}/${p.lv} cannot grow to ${bytes} bytes: the volume group has ${free} bytes free`, { hint: 'add a physical volume (lvg pvs)' }));
         data.resize = 'extend';
       } else if (p.shrink ?? true) {
         if (!p.force) throw new ConvergeError('CONVERGE_PLAN', `lvol: shrinking ${p.vg}/${p.lv} from ${lv.size} to ${bytes} bytes loses data beyond the new size; give force: true to shrink it, or shrink: false to leave it`);
@@ -144,7 +146,7 @@ export const lvol = defineModule({
     return { changes, data };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as LvolPlan;
+    const d = plan.data;
     const name = `${p.vg}/${p.lv}`;
     if (d.remove) return [{ script: sh`lvremove -y -f -- ${name}`, description: `remove ${name}` }];
     const steps: Command[] = [];

@@ -1,8 +1,10 @@
 import { ConvergeError, defineFact, defineModule, sh, Type } from '@converge/core';
 import type { Change, Command, FileDiff, Static } from '@converge/core';
 import { KERNEL_PARAMETERS } from '../sysctl/sysctl.js';
-import { applyWholeFile, planWholeFile, wholeFileFact } from '../copy/whole-file.js';
-import type { WholeFile, WholeFilePlan } from '../copy/whole-file.js';
+import { wholeFile } from '../copy/whole-file.js';
+import type { WholeFile } from '../copy/whole-file.js';
+import type { ManagedFileWrite } from '../managed-file/managed-file.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** Whether a kernel module is loaded (or built in), and whether modprobe(8) is there to change it. */
 export interface KernelModuleState {
@@ -62,8 +64,8 @@ export function modprobeFiles(p: P): { load: WholeFile; options: WholeFile } | u
 
 interface ModprobeData {
   run?: 'load' | 'unload';
-  load?: WholeFilePlan['data'];
-  options?: WholeFilePlan['data'];
+  load?: ManagedFileWrite;
+  options?: ManagedFileWrite;
 }
 
 /**
@@ -81,8 +83,9 @@ export const modprobe = defineModule({
     const files = modprobeFiles(p);
     return {
       module: kernelModule({ name: p.name }),
-      ...(files ? { load: wholeFileFact(files.load), options: wholeFileFact(files.options) } : {}),
-    } as { module: ReturnType<typeof kernelModule>; load?: ReturnType<typeof wholeFileFact>; options?: ReturnType<typeof wholeFileFact> };
+      load: files ? wholeFile.fact(files.load) : undefined,
+      options: files ? wholeFile.fact(files.options) : undefined,
+    };
   },
   plan: ({ params: p, facts, upstreamChanged }) => {
     const changes: Change[] = [];
@@ -90,9 +93,7 @@ export const modprobe = defineModule({
     const data: ModprobeData = {};
     const want = (p.state ?? 'present') === 'present';
     if (facts.module.loaded !== want) {
-      if (!facts.module.modprobe && !upstreamChanged) {
-        throw new ConvergeError('CONVERGE_PLAN', `modprobe: ${p.name} is ${want ? 'not loaded' : 'loaded'} and the host has no modprobe`, { hint: 'install kmod first (apt: kmod)' });
-      }
+      requirePrerequisite(facts.module.modprobe, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `modprobe: ${p.name} is ${want ? 'not loaded' : 'loaded'} and the host has no modprobe`, { hint: 'install kmod first (apt: kmod)' }));
       changes.push({ path: 'loaded', before: facts.module.loaded, after: want });
       data.run = want ? 'load' : 'unload';
     }
@@ -100,22 +101,21 @@ export const modprobe = defineModule({
     if (files && facts.load && facts.options) {
       const states = { load: facts.load, options: facts.options };
       for (const key of ['load', 'options'] as const) {
-        const f = planWholeFile('modprobe', key === 'load' ? 'modules_load' : 'modprobe_options', files[key], states[key], upstreamChanged);
+        const f = wholeFile.plan(files[key], states[key], { module: 'modprobe', upstreamChanged, label: key === 'load' ? 'modules_load' : 'modprobe_options' });
         changes.push(...f.changes);
         diffs.push(...f.diffs);
-        if (f.data) data[key] = f.data;
+        if (f.write) data[key] = f.write;
       }
     }
     if (changes.length === 0) return { changes, reason: `${p.name} is ${want ? 'loaded' : 'not loaded'}${files ? ' and its boot files are as wanted' : ''}` };
     return { changes, diffs, data };
   },
   apply: ({ params: p, plan }) => {
-    const d = plan.data as ModprobeData;
+    const d = plan.data;
     const steps: Command[] = [];
     const files = modprobeFiles(p);
-    if (files) {
-      steps.push(...applyWholeFile(files.options, d.options), ...applyWholeFile(files.load, d.load));
-    }
+    if (files && d.options) steps.push(...wholeFile.apply(files.options, d.options));
+    if (files && d.load) steps.push(...wholeFile.apply(files.load, d.load));
     const params = (p.params ?? '').trim();
     if (d.run === 'load') steps.push({ script: sh`modprobe -- ${p.name} ${params === '' ? [] : params.split(/\s+/)}`, description: `load ${p.name}` });
     if (d.run === 'unload') steps.push({ script: sh`modprobe -r -- ${p.name}`, description: `unload ${p.name}` });

@@ -3,11 +3,11 @@ import type { Change, Command, FileDiff, Static } from '@converge/core';
 import { writeFileSteps } from '../file/atomic-write.js';
 import { fileDiff } from '../file/file-diff.js';
 import { fileState } from '../file/file-state.js';
-import type { FileState } from '../file/file-state.js';
 import { editFstab, parseFstab, renderFstabLine } from './fstab.js';
 import type { FstabEntry } from './fstab.js';
 import { mountPoint } from './mount-facts.js';
 import type { MountPointState } from './mount-facts.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 const Field = (description: string) => Type.String({ minLength: 1, pattern: '^[^\\s#]+$', description });
 
@@ -114,18 +114,18 @@ export const mount = defineModule({
     let knownAfter: string | undefined;
     const fstabPath = p.fstab ?? '/etc/fstab';
     const state = p.state ?? 'mounted';
-    const point = facts.point as MountPointState;
+    const point = facts.point;
     const m = point.mounted;
     const changes: Change[] = [];
     const data: MountPlan = { systemd: point.systemd, mkdir: false, umount: false };
     if (state === 'remounted') {
-      if (!m && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `mount: nothing is mounted at ${p.path} to remount`, { hint: 'use state: mounted to mount it' });
+      requirePrerequisite(m !== undefined, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `mount: nothing is mounted at ${p.path} to remount`, { hint: 'use state: mounted to mount it' }));
       data.action = 'remount';
       changes.push({ path: 'mounted', before: m ? `${m.source} (${m.options})` : null, after: `remounted${p.opts ? ` (${p.opts})` : ''}` });
       return { changes, data };
     }
 
-    const fstab = facts.fstab as FileState;
+    const fstab = facts.fstab;
     if (fstab.type === 'absent' && !fstab.parentExists) throw new ConvergeError('CONVERGE_PLAN', `mount: the directory of ${fstabPath} does not exist`);
     const text = fstab.target?.content !== undefined ? Buffer.from(fstab.target.content, 'latin1').toString('utf8') : '';
     const options = mountOptions(p);
@@ -146,9 +146,9 @@ export const mount = defineModule({
       }
       const src = point.source;
       const unknown = src?.kind === 'none' && /^(UUID|LABEL|PARTUUID|PARTLABEL)=|^\//.test(p.src as string);
-      if (unknown && !upstreamChanged) {
-        throw new ConvergeError('CONVERGE_PLAN', `mount: src ${p.src} names no device on this host`, { hint: 'check the UUID or path (blkid lists them), or create the file system in an earlier task' });
-      }
+      requirePrerequisite(!unknown, upstreamChanged, () =>
+        new ConvergeError('CONVERGE_PLAN', `mount: src ${p.src} names no device on this host`, { hint: 'check the UUID or path (blkid lists them), or create the file system in an earlier task' }),
+      );
       if (!m) {
         data.action = 'mount';
         changes.push({ path: 'mounted', before: null, after: unknown ? `${p.src} (made by an earlier task; known after it runs)` : p.src });
@@ -175,7 +175,7 @@ export const mount = defineModule({
     return { changes, diffs, data, ...(knownAfter ? { unknown: knownAfter } : {}) };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as MountPlan;
+    const d = plan.data;
     const steps: Command[] = [];
     if (d.action === 'remount' && (p.state ?? 'mounted') === 'remounted') {
       const opts = p.opts ? `remount,${p.opts}` : 'remount';

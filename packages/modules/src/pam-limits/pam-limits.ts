@@ -2,7 +2,7 @@ import { defineModule, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { fileState } from '../file/file-state.js';
 import { applyTextEdit, planTextEdit } from '../file/text-edit.js';
-import type { EditResult, TextEditData } from '../file/text-edit.js';
+import type { EditResult } from '../file/text-edit.js';
 import { fromBinary, joinLines, splitLines, toBinary } from '../file/text-lines.js';
 
 const ITEMS = ['core', 'data', 'fsize', 'memlock', 'nofile', 'rss', 'stack', 'cpu', 'nproc', 'as', 'maxlogins', 'maxsyslogins', 'priority', 'locks', 'sigpending', 'msgqueue', 'nice', 'rtprio', 'chroot'] as const;
@@ -87,6 +87,6 @@ export const pamLimits = defineModule({
   facts: (p) => ({ file: fileState({ path: p.dest ?? '/etc/security/limits.conf', content: true }) }),
   plan: ({ params: p, facts, upstreamChanged }) =>
     planTextEdit({ module: 'pamLimits', path: p.dest ?? '/etc/security/limits.conf', state: facts.file, attributes: {}, edit: (b) => editLimits(b, p), whenMissing: 'create', secret: false, upstreamChanged }),
-  apply: ({ params: p, plan }) => applyTextEdit(p.dest ?? '/etc/security/limits.conf', plan.data as TextEditData | undefined, { create: true, secret: false }),
+  apply: ({ params: p, plan }) => applyTextEdit(p.dest ?? '/etc/security/limits.conf', plan.data, { create: true, secret: false }),
   resources: (p) => [p.dest ?? '/etc/security/limits.conf'],
 });

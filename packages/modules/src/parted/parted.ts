@@ -1,9 +1,9 @@
 import { ConvergeError, Type, defineModule, sh } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { blockDevice } from '../filesystem/device-facts.js';
-import type { BlockDeviceState } from '../filesystem/device-facts.js';
 import { POSITION, partitionTable, positionBytes } from './partition-table.js';
 import type { Partition, PartitionTable } from './partition-table.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** Partition flags GNU parted 3.5 sets on GPT disks (GNU parted manual, "set"). */
 export const PARTED_FLAGS = ['boot', 'esp', 'bios_grub', 'legacy_boot', 'lvm', 'raid', 'swap', 'hidden', 'msftdata', 'msftres', 'diag', 'irst', 'prep', 'hp-service', 'atvrecv', 'chromeos_kernel', 'bls_boot'] as const;
@@ -73,8 +73,8 @@ export const parted = defineModule({
   params: PartedParams,
   facts: (p) => ({ table: partitionTable({ device: p.device }), content: blockDevice({ dev: p.device }) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const t = facts.table as PartitionTable;
-    const content = facts.content as BlockDeviceState;
+    const t = facts.table;
+    const content = facts.content;
     const changes: Change[] = [];
     const data: PartedPlan = { mklabel: false, mkpart: false, rm: false, flagsOn: [], flagsOff: [], resize: false };
     const present = (p.state ?? 'present') === 'present';
@@ -88,7 +88,7 @@ export const parted = defineModule({
       throw new ConvergeError('CONVERGE_PLAN', `parted: ${p.device} does not exist`);
     }
     if (t.state === 'missing') {
-      if (!upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', 'parted: GNU parted is not installed on this host', { hint: "install it first: apt({ name: 'parted' })" });
+      requirePrerequisite(false, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', 'parted: GNU parted is not installed on this host', { hint: "install it first: apt({ name: 'parted' })" }));
       data.mkpart = present;
       if (present) changes.push({ path: `partition ${p.number}`, before: null, after: `${p.part_start ?? '0%'}..${p.part_end ?? '100%'} (after parted is installed)` });
       return { changes, data };
@@ -114,7 +114,7 @@ export const parted = defineModule({
     if (!current) {
       const free = lowestFree(t);
       // After an earlier change to this disk (check mode), the table read before it is out of date.
-      if (p.number !== free && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `parted: a new partition on ${p.device} gets number ${free}, not ${p.number}`, { hint: `ask for number ${free}, or create the partitions in order` });
+      requirePrerequisite(p.number === free, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `parted: a new partition on ${p.device} gets number ${free}, not ${p.number}`, { hint: `ask for number ${free}, or create the partitions in order` }));
       const startBytes = positionBytes(p.part_start ?? '0%', t.size, t.logicalSectorSize);
       const overlap = t.partitions.find((x) => Math.min(endBytes, x.end + 1) > Math.max(startBytes, x.start));
       if ((overlap && !upstreamChanged) || endBytes <= startBytes) {
@@ -148,7 +148,7 @@ export const parted = defineModule({
     return { changes, data };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as PartedPlan;
+    const d = plan.data;
     const parted = (args: unknown[]) => sh`parted -s -a ${p.align ?? 'optimal'} -- ${p.device} ${args}`;
     const steps: Command[] = [];
     if (d.rm) return [{ script: parted(['rm', p.number]), description: `remove partition ${p.number} of ${p.device}` }];

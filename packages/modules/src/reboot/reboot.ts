@@ -1,6 +1,6 @@
 import { Type, defineModule, raw, sh } from '@converge/core';
-import type { FactRequest, Static } from '@converge/core';
-import { commandPathExists, type PathExists } from '../command/path-exists.js';
+import type { Static } from '@converge/core';
+import { commandPathExists } from '../command/path-exists.js';
 
 /**
  * What identifies the running boot: the kernel's boot id and the start time of PID 1 (in clock
@@ -54,9 +54,9 @@ export const reboot = defineModule({
   name: 'reboot',
   description: 'Reboot the host and wait for it to come back.',
   params: RebootParams,
-  facts: (p) => (p.removes !== undefined ? { removes: commandPathExists({ path: p.removes }) } : {}) as Record<string, FactRequest>,
+  facts: (p) => ({ removes: p.removes !== undefined ? commandPathExists({ path: p.removes }) : undefined }),
   plan: ({ params: p, facts }) => {
-    const removes = (facts as { removes?: PathExists }).removes;
+    const removes = facts.removes;
     if (p.removes !== undefined && removes && !removes.exists) return { changes: [], reason: `removes: ${p.removes} does not exist` };
     return { changes: [{ path: 'boot', before: 'running', after: 'rebooted' }] };
   },

@@ -1,9 +1,9 @@
-import { defineModule, Type } from '@converge/core';
+import { defineModule, expandPythonTemplate, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { attributeParams, validateAttributes } from '../file/file-attributes.js';
-import { compilePythonRegex, expandTemplate, mustCompilePythonRegex } from '../file/python-regex.js';
-import { applyTextEdit, editWriteParams, planTextEdit, editFacts } from '../file/text-edit.js';
-import type { EditResult, TextEditData } from '../file/text-edit.js';
+import { compilePythonRegex, mustCompilePythonRegex } from '../file/python-regex.js';
+import { applyTextEdit, editFacts, editWriteParams, planTextEdit } from '../file/text-edit.js';
+import type { EditResult } from '../file/text-edit.js';
 import { toBinary } from '../file/text-lines.js';
 
 /** Params of {@link replace}. */
@@ -29,7 +29,7 @@ export function pythonSub(re: RegExp, template: string, text: string): { text: s
   let count = 0;
   re.lastIndex = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    out += text.slice(last, m.index) + expandTemplate(template, m);
+    out += text.slice(last, m.index) + expandPythonTemplate(template, m);
     last = m.index + m[0].length;
     count++;
     if (m[0] === '') re.lastIndex++;
@@ -85,6 +85,6 @@ export const replace = defineModule({
   plan: ({ params: p, facts, upstreamChanged }) =>
     planTextEdit({ module: 'replace', path: p.path, state: facts.file, attributes: p, principals: facts.principals, edit: (b) => replaceText(b ?? '', p), whenMissing: 'fail', secret: false, upstreamChanged }),
   apply: ({ params: p, plan }) =>
-    applyTextEdit(p.path, plan.data as TextEditData | undefined, { create: false, secret: false, ...(p.backup ? { backup: true } : {}), ...(p.validate !== undefined ? { validate: p.validate } : {}) }),
+    applyTextEdit(p.path, plan.data, { create: false, secret: false, ...(p.backup ? { backup: true } : {}), ...(p.validate !== undefined ? { validate: p.validate } : {}) }),
   resources: (p) => [p.path],
 });

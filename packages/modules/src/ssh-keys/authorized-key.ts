@@ -5,6 +5,7 @@ import { fileDiff } from '../file/file-diff.js';
 import { fromBinary } from '../file/text-lines.js';
 import { sshUserFile } from './user-file.js';
 import type { UserFile } from './user-file.js';
+import { changeNotKnownYet, requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** One line of an authorized_keys file (sshd(8) AUTHORIZED_KEYS FILE FORMAT). */
 export interface AuthorizedKeyLine {
@@ -134,8 +135,8 @@ export interface KeysData {
  */
 export function planUserKeyFile(module: string, uf: UserFile, after: (before: string) => string, opts: { mode: string; enforceMode: boolean; manageDir: boolean; upstreamChanged: boolean; what: string }) {
   if (!uf.user) {
-    if (opts.upstreamChanged) return { changes: [{ path: opts.what, before: 'not known before an earlier task runs', after: 'as wanted' }], data: undefined, unknown: 'the user is made by an earlier task' };
-    throw new ConvergeError('CONVERGE_PLAN', `${module}: no such user`, { hint: 'create the user first (user module), earlier in the play' });
+    requirePrerequisite(false, opts.upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `${module}: no such user`, { hint: 'create the user first (user module), earlier in the play' }));
+    return { changes: [changeNotKnownYet(opts.what, 'as wanted')], data: undefined, unknown: 'the user is made by an earlier task' };
   }
   if (uf.file.target && uf.file.target.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `${module}: ${uf.path} is not a regular file`);
   const before = uf.file.target?.content === undefined ? '' : fromBinary(uf.file.target.content);
@@ -192,7 +193,7 @@ export const authorizedKey = defineModule({
       upstreamChanged,
       what: 'keys',
     }),
-  apply: ({ plan }) => applyUserKeyFile(plan.data as KeysData | undefined),
+  apply: ({ plan }) => applyUserKeyFile(plan.data),
   resources: (p) => [p.path ?? 'ssh-user-file:.ssh/authorized_keys'],
 });
 

@@ -2,7 +2,6 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { ConvergeError, defineModule, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { applyUserKeyFile, planUserKeyFile } from './authorized-key.js';
-import type { KeysData } from './authorized-key.js';
 import { sshUserFile } from './user-file.js';
 
 /** Params of {@link knownHosts}. */
@@ -109,6 +108,6 @@ export const knownHosts = defineModule({
       return want && editKnownHosts(before, p.name, { ...want, line: '' }) === before ? before : after;
     }, { mode: '0644', enforceMode: false, manageDir: p.path === undefined, upstreamChanged, what: 'known_hosts' });
   },
-  apply: ({ plan }) => applyUserKeyFile(plan.data as KeysData | undefined),
+  apply: ({ plan }) => applyUserKeyFile(plan.data),
   resources: (p) => [p.path ?? 'ssh-user-file:.ssh/known_hosts'],
 });

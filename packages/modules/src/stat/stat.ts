@@ -2,6 +2,7 @@ import { defineModule, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { fileState } from '../file/file-state.js';
 import type { FileState } from '../file/file-state.js';
+import { predictingEarlierChanges } from '../check-mode/earlier-changes.js';
 
 /** Params of {@link stat}. */
 export const StatParams = Type.Object(
@@ -65,7 +66,7 @@ export const stat = defineModule({
   plan: ({ params: p, facts, host, upstreamChanged }) => {
     const result = statResult(facts.path, p);
     // Check mode: an earlier task would change the path, which the host cannot show yet.
-    if (host.check && upstreamChanged) return { changes: [], reason: `check mode: ${p.path} as it is before earlier tasks change it`, result: { stat: result, before_earlier_changes: true } };
+    if (predictingEarlierChanges({ host, upstreamChanged })) return { changes: [], reason: `check mode: ${p.path} as it is before earlier tasks change it`, result: { stat: result, before_earlier_changes: true } };
     return { changes: [], reason: result.exists ? `${p.path} exists` : `${p.path} does not exist`, result: { stat: result } };
   },
   apply: () => [],

@@ -3,11 +3,10 @@ import type { Change, Command, FileDiff, Static } from '@converge/core';
 import { writeFileSteps } from '../file/atomic-write.js';
 import { fileDiff } from '../file/file-diff.js';
 import { fileState } from '../file/file-state.js';
-import type { FileState } from '../file/file-state.js';
 import { blockDevice } from '../filesystem/device-facts.js';
-import type { BlockDeviceState } from '../filesystem/device-facts.js';
 import { editFstab, parseFstab, renderFstabLine } from '../mount/fstab.js';
 import type { FstabEntry } from '../mount/fstab.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** JSON Schema of the `swapfile` params. */
 export const SwapfileParams = Type.Object(
@@ -69,9 +68,9 @@ export const swapfile = defineModule({
   validate: (p) => ((p.state ?? 'present') === 'present' && p.size === undefined ? 'state present needs size' : undefined),
   facts: (p) => ({ file: fileState({ path: p.path }), swap: blockDevice({ dev: p.path }), fstab: fileState({ path: FSTAB, content: true }) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const file = facts.file as FileState;
-    const swap = facts.swap as BlockDeviceState;
-    const fstab = facts.fstab as FileState;
+    const file = facts.file;
+    const swap = facts.swap;
+    const fstab = facts.fstab;
     const present = (p.state ?? 'present') === 'present';
     const text = fstab.target?.content !== undefined ? Buffer.from(fstab.target.content, 'latin1').toString('utf8') : '';
     const mine = (e: FstabEntry) => e.spec === p.path && e.vfstype === 'swap';
@@ -93,7 +92,7 @@ export const swapfile = defineModule({
     } else {
       const size = swapSize(p.size as number | string);
       if (file.type === 'absent') {
-        if (!file.parentExists && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `swapfile: the directory of ${p.path} does not exist`, { hint: 'create it first (file: state directory), or mount its file system' });
+        requirePrerequisite(file.parentExists, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `swapfile: the directory of ${p.path} does not exist`, { hint: 'create it first (file: state directory), or mount its file system' }));
         data.create = data.mkswap = data.swapon = true;
         changes.push({ path: 'state', before: 'absent', after: `swap file of ${size} bytes` });
       } else {
@@ -130,7 +129,7 @@ export const swapfile = defineModule({
     return { changes, diffs, data };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as SwapfilePlan;
+    const d = plan.data;
     const steps: Command[] = [];
     if (d.swapoff) steps.push({ script: sh`swapoff -- ${p.path}`, description: `swapoff ${p.path}` });
     if (d.create) {

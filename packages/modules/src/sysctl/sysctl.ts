@@ -4,6 +4,7 @@ import { fileState } from '../file/file-state.js';
 import { applyTextEdit, planTextEdit } from '../file/text-edit.js';
 import type { EditResult, TextEditData } from '../file/text-edit.js';
 import { joinLines, splitLines, toBinary } from '../file/text-lines.js';
+import { changeNotKnownYet, requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** The live value of a kernel parameter: its text, or `null` when /proc/sys has no such entry. */
 export interface SysctlValue {
@@ -155,12 +156,12 @@ export const sysctl = defineModule({
     if (filePlan.data && filePlan.changes.length > 0) data.file = filePlan.data;
     if (value !== undefined && (p.reload ?? true)) {
       if (facts.live.value === null) {
-        if (!upstreamChanged) {
-          throw new ConvergeError('CONVERGE_PLAN', `sysctl: the kernel has no parameter ${p.name} (${procSysPath(p.name)} does not exist)`, {
+        requirePrerequisite(false, upstreamChanged, () =>
+          new ConvergeError('CONVERGE_PLAN', `sysctl: the kernel has no parameter ${p.name} (${procSysPath(p.name)} does not exist)`, {
             hint: 'check the name (sysctl -a lists them); a parameter of a module appears once the module is loaded (modprobe)',
-          });
-        }
-        changes.push({ path: 'live', before: 'not known before an earlier task runs', after: value });
+          }),
+        );
+        changes.push(changeNotKnownYet('live', value));
         data.live = value;
         unknown = `the kernel parameter ${p.name} appears after an earlier task`;
       } else if (facts.live.value !== value) {
@@ -172,7 +173,7 @@ export const sysctl = defineModule({
     return { changes, diffs: filePlan.diffs ?? [], data, ...(unknown ? { unknown } : {}) };
   },
   apply: ({ params: p, plan }) => {
-    const d = plan.data as SysctlData;
+    const d = plan.data;
     const steps: Command[] = [];
     if (d.file) steps.push(...applyTextEdit(p.sysctl_file ?? '/etc/sysctl.d/99-converge.conf', d.file, { create: true, secret: false }));
     if (d.live !== undefined) steps.push({ script: sh`printf '%s\\n' ${d.live} > ${procSysPath(p.name)}`, description: `set ${p.name} live` });

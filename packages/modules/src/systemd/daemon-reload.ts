@@ -1,5 +1,5 @@
 import { Type, defineModule, sh } from '@converge/core';
-import { systemdUnitsNeedingReload } from './unit-facts.js';
+import { systemdUnitsNeedingReload, UNITS_CHANGED_EARLIER } from './unit-facts.js';
 
 /**
  * Module `systemd.daemon_reload`: makes systemd re-read its unit files (`systemctl
@@ -16,7 +16,7 @@ export const systemdDaemonReload = defineModule({
   facts: () => ({ pending: systemdUnitsNeedingReload({}) }),
   plan: ({ facts, upstreamChanged }) => {
     if (facts.pending.length > 0) return { changes: [{ path: 'daemon_reload', before: `changed on disk: ${facts.pending.join(', ')}`, after: 'reloaded' }] };
-    if (upstreamChanged) return { changes: [{ path: 'daemon_reload', before: 'unit files changed earlier in this run', after: 'reloaded' }] };
+    if (upstreamChanged) return { changes: [{ path: 'daemon_reload', before: UNITS_CHANGED_EARLIER, after: 'reloaded' }] };
     return { changes: [], reason: 'no loaded unit changed on disk' };
   },
   apply: () => [{ script: sh`systemctl daemon-reload`, description: 'systemctl daemon-reload' }],

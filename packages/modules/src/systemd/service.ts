@@ -1,6 +1,6 @@
 import { ConvergeError, Type, defineModule, sh } from '@converge/core';
 import type { Change, Command, FactRequest, Static } from '@converge/core';
-import { systemdUnit, systemdUnitsNeedingReload, unitKeys, type UnitStatus } from './unit-facts.js';
+import { systemdUnit, systemdUnitsNeedingReload, unitKeys, unitOnceLoaded, UNITS_CHANGED_EARLIER, type UnitStatus } from './unit-facts.js';
 
 /** JSON Schema of the `systemd.service` module's params (Ansible's `ansible.builtin.systemd_service`). */
 export const ServiceParams = Type.Object(
@@ -83,10 +83,9 @@ export const systemdService = defineModule({
   facts: (p) => {
     const f: ServiceFacts = { unit: systemdUnit({ name: p.name }) };
     if (p.daemon_reload) f.pending = systemdUnitsNeedingReload({});
-    return f as Record<string, FactRequest>;
+    return f;
   },
-  plan: ({ params: p, facts, upstreamChanged, predicted }) => {
-    const f = facts as unknown as { unit: UnitStatus; pending?: string[] };
+  plan: ({ params: p, facts: f, upstreamChanged, predicted }) => {
     // Check mode after an earlier change of units or packages: the unit as that change leaves it,
     // when the earlier task predicts it (apt: what the package's maintainer scripts do); else the
     // facts may not show it yet, and the plan is a guess, known after apply.
@@ -98,10 +97,10 @@ export const systemdService = defineModule({
 
     if (u.needDaemonReload || guessing || (f.pending?.length ?? 0) > 0) {
       data.reload = true;
-      const why = u.needDaemonReload ? `${u.id || p.name} changed on disk` : guessing ? 'unit files changed earlier in this run' : `changed on disk: ${f.pending?.join(', ')}`;
+      const why = u.needDaemonReload ? `${u.id || p.name} changed on disk` : guessing ? UNITS_CHANGED_EARLIER : `changed on disk: ${f.pending?.join(', ')}`;
       changes.push({ path: 'daemon_reload', before: why, after: 'reloaded' });
       // A unit that is not loaded yet is expected to appear, inactive and disabled, once reloaded.
-      if (u.loadState === 'not-found' && guessing) u = { ...u, loadState: 'loaded', activeState: 'inactive', subState: 'dead', unitFileState: 'disabled' };
+      if (u.loadState === 'not-found' && guessing) u = unitOnceLoaded(u);
     }
 
     const masked = isMasked(u);
@@ -155,7 +154,7 @@ export const systemdService = defineModule({
     return { changes, data, ...(guessing ? { unknown: `an earlier task changes units or packages, and what it makes of ${p.name} is known after it runs` } : {}) };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as ServicePlan;
+    const d = plan.data;
     const n = p.name;
     const steps: Command[] = [];
     if (d.reload) steps.push({ script: sh`systemctl daemon-reload`, description: 'systemctl daemon-reload' });

@@ -38,6 +38,18 @@ export function unitAfterInstall(id: string, effect: { enabled: boolean; install
   };
 }
 
+/**
+ * A unit that is not loaded yet (`not-found`) as systemd shows it once its unit file is there and
+ * systemd reloaded: loaded, inactive (dead) and disabled. How a plan predicts a unit whose file an
+ * earlier task of a check run, or the task itself, writes.
+ */
+export function unitOnceLoaded(u: UnitStatus): UnitStatus {
+  return { ...u, loadState: 'loaded', activeState: 'inactive', subState: 'dead', unitFileState: 'disabled' };
+}
+
+/** Why a `daemon-reload` is planned when an earlier task of the run changed unit files. */
+export const UNITS_CHANGED_EARLIER = 'unit files changed earlier in this run';
+
 /** Resource keys that unit facts read: a unit changes when its file, a package, or the manager changes. */
 export function unitFactResources(name: string): string[] {
   return [...unitKeys(name), '/etc/systemd', '/run/systemd/system', '/lib/systemd', '/usr/lib/systemd', 'package:*'];

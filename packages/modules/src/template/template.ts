@@ -1,8 +1,7 @@
 import { ConvergeError, defineModule, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { validateAttributes } from '../file/file-attributes.js';
-import { applyContentWrite, contentFacts, contentWriteParams, planContentWrite, readSource } from '../copy/content-write.js';
-import type { ContentWriteData } from '../copy/content-write.js';
+import { contentFacts, contentFile, contentWriteParams, planContentWrite, readSource } from '../copy/content-write.js';
 
 /** Params of {@link template}. */
 export const TemplateParams = Type.Object(
@@ -48,6 +47,6 @@ export const template = defineModule({
     if (params.content === undefined) throw new ConvergeError('CONVERGE_INTERNAL', `template ${params.src}: plan ran before prepare rendered it`);
     return planContentWrite('template', params, facts.dest, upstreamChanged, facts.principals);
   },
-  apply: ({ params, plan }) => applyContentWrite(params, plan.data as ContentWriteData | undefined),
+  apply: ({ params, plan }) => contentFile.apply(params, plan.data),
   resources: (p) => [p.dest],
 });

@@ -1,8 +1,9 @@
 import { ConvergeError, defineModule, sh, Type } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
-import { applyWholeFile, planWholeFile, wholeFileFact } from '../copy/whole-file.js';
-import type { WholeFilePlan } from '../copy/whole-file.js';
+import { wholeFile } from '../copy/whole-file.js';
+import type { ManagedFileWrite } from '../managed-file/managed-file.js';
 import { fileState } from '../file/file-state.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** Params of {@link timezone}. */
 export const TimezoneParams = Type.Object(
@@ -21,7 +22,7 @@ const zoneFile = (p: P) => ({ path: TIMEZONE_FILE, content: `${p.name}\n` });
 
 interface TimezoneData {
   link?: boolean;
-  file?: WholeFilePlan['data'];
+  file?: ManagedFileWrite;
 }
 
 /**
@@ -36,14 +37,14 @@ export const timezone = defineModule({
   name: 'timezone',
   description: 'Set the system time zone (/etc/localtime and /etc/timezone).',
   params: TimezoneParams,
-  facts: (p) => ({ localtime: fileState({ path: LOCALTIME }), zone: fileState({ path: `${ZONEINFO}/${p.name}` }), file: wholeFileFact(zoneFile(p)) }),
+  facts: (p) => ({ localtime: fileState({ path: LOCALTIME }), zone: fileState({ path: `${ZONEINFO}/${p.name}` }), file: wholeFile.fact(zoneFile(p)) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
     const target = `${ZONEINFO}/${p.name}`;
-    if (facts.zone.target?.type !== 'file' && !upstreamChanged) {
-      throw new ConvergeError('CONVERGE_PLAN', `timezone: ${p.name} is not a time zone of this host (${target} does not exist)`, {
+    requirePrerequisite(facts.zone.target?.type === 'file', upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', `timezone: ${p.name} is not a time zone of this host (${target} does not exist)`, {
         hint: 'check the name (timedatectl list-timezones), or install tzdata first',
-      });
-    }
+      }),
+    );
     const changes: Change[] = [];
     const data: TimezoneData = {};
     const lt = facts.localtime;
@@ -52,14 +53,14 @@ export const timezone = defineModule({
       changes.push({ path: 'localtime', before: lt.type === 'link' ? `link -> ${lt.linkTarget ?? '?'}` : lt.type, after: `link -> ${target}` });
       data.link = true;
     }
-    const f = planWholeFile('timezone', 'timezone_file', zoneFile(p), facts.file, upstreamChanged);
+    const f = wholeFile.plan(zoneFile(p), facts.file, { module: 'timezone', upstreamChanged, label: 'timezone_file' });
     changes.push(...f.changes);
-    if (f.data) data.file = f.data;
+    if (f.write) data.file = f.write;
     if (changes.length === 0) return { changes, reason: `the time zone is ${p.name}` };
     return { changes, diffs: f.diffs, data };
   },
   apply: ({ params: p, plan }) => {
-    const d = plan.data as TimezoneData;
+    const d = plan.data;
     const steps: Command[] = [];
     if (d.link) {
       steps.push({
@@ -67,7 +68,7 @@ export const timezone = defineModule({
         description: `link ${LOCALTIME} to ${p.name}`,
       });
     }
-    steps.push(...applyWholeFile(zoneFile(p), d.file));
+    if (d.file) steps.push(...wholeFile.apply(zoneFile(p), d.file));
     return steps;
   },
   resources: () => [LOCALTIME, TIMEZONE_FILE],

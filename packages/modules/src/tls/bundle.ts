@@ -2,13 +2,12 @@ import { ConvergeError, Type, defineModule, sh } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { attributeSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
-import { principalFacts, type FilePrincipals } from '../file/principals.js';
+import { principalFacts } from '../file/principals.js';
 import { fileState } from '../file/file-state.js';
-import type { FileState } from '../file/file-state.js';
 import { generatedFileStep } from './generated-file.js';
 import { owners } from './private-key.js';
 import { bundleParts } from './tls-facts.js';
-import type { BundleParts } from './tls-facts.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 const Path = (description: string) => Type.String({ pattern: '^/[^\\n]*[^/]$', description });
 
@@ -50,21 +49,21 @@ export const bundle = defineModule({
   validate: (p) => validateAttributes(p),
   facts: (p) => ({ file: fileState({ path: p.path }), parts: bundleParts({ parts: bundleOrder(p) }), ...principalFacts(p) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const file = facts.file as FileState;
-    const parts = facts.parts as BundleParts;
-    if (parts.missing && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `tls.bundle: ${parts.missing} is missing or unreadable`, { hint: 'make the certificate and key first (tls.certificate, tls.privateKey)' });
+    const file = facts.file;
+    const parts = facts.parts;
+    requirePrerequisite(!parts.missing, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `tls.bundle: ${parts.missing} is missing or unreadable`, { hint: 'make the certificate and key first (tls.certificate, tls.privateKey)' }));
     const changes: Change[] = [];
     // After an earlier change to a part (check mode), the hash read before it is out of date.
     const write = upstreamChanged || file.target?.sha256 === undefined || parts.sha256 === undefined || file.target.sha256 !== parts.sha256;
     if (write) changes.push({ path: 'content', before: file.target?.sha256 ? `sha256:${file.target.sha256}` : null, after: upstreamChanged || !parts.sha256 ? 'the parts as earlier tasks leave them (known after they run)' : `sha256:${parts.sha256}` });
-    const a = planAttributes({ ...p, mode: p.mode ?? '0600' }, file.target, 'file', { principals: (facts as { principals?: FilePrincipals }).principals, upstreamChanged });
+    const a = planAttributes({ ...p, mode: p.mode ?? '0600' }, file.target, 'file', { principals: facts.principals, upstreamChanged });
     changes.push(...a.changes);
     if (changes.length === 0) return { changes, reason: `${p.path} holds ${bundleOrder(p).join(' + ')}` };
     const mode = a.mode ?? (write ? (file.target?.mode ?? '0600') : undefined);
     return { changes, data: { write, ...(mode ? { mode } : {}), ...owners(a) }, ...(write && (upstreamChanged || !parts.sha256) ? { unknown: 'the parts as earlier tasks leave them' } : {}) };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as { write: boolean; mode?: string; owner?: string; group?: string };
+    const d = plan.data;
     if (!d.write) return attributeSteps({ path: p.path, ...(d.mode ? { mode: d.mode } : {}), ...owners(d) });
     return [generatedFileStep({ path: p.path, generate: sh`cat ${bundleOrder(p)} > "$tmp"`, mode: d.mode ?? '0600', ...owners(d), description: `assemble ${p.path}` })];
   },

@@ -1,17 +1,17 @@
 import { ConvergeError, SecretValue, Type, defineModule, isSecret, raw, sh } from '@converge/core';
-import type { Change, Command, FactRequest, Static } from '@converge/core';
+import type { Change, Command, Static } from '@converge/core';
 import { attributeSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
-import { principalFacts, type FilePrincipals } from '../file/principals.js';
+import { principalFacts } from '../file/principals.js';
 import { fileState } from '../file/file-state.js';
 import type { FileState } from '../file/file-state.js';
 import { requestDiffs } from './csr.js';
 import { generatedFileStep } from './generated-file.js';
 import { owners } from './private-key.js';
 import { hostClock, keyFile } from './tls-facts.js';
-import type { KeyFileState } from './tls-facts.js';
 import { issuedBy, parseCertificate, parseCsr, selfSigned, spkiOfPublicKeyPem } from './x509-parse.js';
 import type { X509Info, X509Request } from './x509-parse.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 const Path = (description: string) => Type.String({ pattern: '^/[^\\n]*[^/]$', description });
 // No schema default: a default would make the other provider's field look given.
@@ -86,18 +86,15 @@ export const certificate = defineModule({
     if ((p.renew_before ?? 30) >= validityDays(p)) return `renew_before (${p.renew_before ?? 30} days) must be shorter than the validity (${validityDays(p)} days), or every run would issue again`;
     return validateAttributes(p);
   },
-  facts: (p) => {
-    const f: Record<string, FactRequest> = {
-      cert: fileState({ path: p.path, content: true }),
-      csr: fileState({ path: p.csr_path, content: true }),
-      clock: hostClock({}),
-    };
-    if (p.privatekey_path !== undefined) f.key = keyFile({ path: p.privatekey_path });
-    if (p.ownca_path !== undefined) f.ca = fileState({ path: p.ownca_path, content: true });
-    return { ...f, ...principalFacts(p) };
-  },
-  plan: ({ params: p, facts, upstreamChanged }) => {
-    const f = facts as unknown as { cert: FileState; csr: FileState; clock: number; key?: KeyFileState; ca?: FileState };
+  facts: (p) => ({
+    cert: fileState({ path: p.path, content: true }),
+    csr: fileState({ path: p.csr_path, content: true }),
+    clock: hostClock({}),
+    key: p.privatekey_path !== undefined ? keyFile({ path: p.privatekey_path }) : undefined,
+    ca: p.ownca_path !== undefined ? fileState({ path: p.ownca_path, content: true }) : undefined,
+    ...principalFacts(p),
+  }),
+  plan: ({ params: p, facts: f, upstreamChanged }) => {
     const changes: Change[] = [];
     const data: CertificatePlan = { issue: false };
     const csrPem = text(f.csr);
@@ -107,10 +104,11 @@ export const certificate = defineModule({
     } catch {
       request = undefined;
     }
-    if (!request && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `tls.certificate: ${p.csr_path} is ${csrPem ? 'not a CSR' : 'missing'}`, { hint: 'make it first with tls.csr' });
+    requirePrerequisite(request !== undefined, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `tls.certificate: ${p.csr_path} is ${csrPem ? 'not a CSR' : 'missing'}`, { hint: 'make it first with tls.csr' }));
     const caPem = p.ownca_content ?? text(f.ca);
-    if (p.provider === 'ownca' && !caPem && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `tls.certificate: the CA certificate ${p.ownca_path} is missing`);
-    if (f.key && f.key.state !== 'ok' && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `tls.certificate: the key ${p.privatekey_path} is ${f.key.state === 'absent' ? 'missing' : 'unreadable'}`);
+    requirePrerequisite(p.provider !== 'ownca' || Boolean(caPem), upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `tls.certificate: the CA certificate ${p.ownca_path} is missing`));
+    const keyState = f.key?.state;
+    requirePrerequisite(keyState === undefined || keyState === 'ok', upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `tls.certificate: the key ${p.privatekey_path} is ${keyState === 'absent' ? 'missing' : 'unreadable'}`));
     const certPem = text(f.cert);
     let cert: X509Info | undefined;
     try {
@@ -137,7 +135,7 @@ export const certificate = defineModule({
       data.issue = true;
       changes.push({ path: 'certificate', before: reasons.join(', '), after: `${p.provider === 'selfsigned' ? 'self-signed' : 'signed by the CA'}, valid ${validityDays(p)} days` });
     }
-    const a = planAttributes(p, f.cert.target, 'file', { principals: (facts as { principals?: FilePrincipals }).principals, upstreamChanged });
+    const a = planAttributes(p, f.cert.target, 'file', { principals: f.principals, upstreamChanged });
     changes.push(...a.changes);
     if (a.mode || data.issue) data.mode = a.mode ?? f.cert.target?.mode ?? '0644';
     if (a.owner) data.owner = a.owner;
@@ -147,7 +145,7 @@ export const certificate = defineModule({
     return { changes, data, ...(guessed ? { unknown: 'its CSR, key or CA as earlier tasks leave them' } : {}) };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as CertificatePlan;
+    const d = plan.data;
     if (!d.issue) return attributeSteps({ path: p.path, ...(d.mode ? { mode: d.mode } : {}), ...owners(d) });
     const days = validityDays(p);
     const common = sh`-in ${p.csr_path} -days ${days} -sha256 -copy_extensions copy -set_serial "0x$(openssl rand -hex 16)" -out "$tmp"`;

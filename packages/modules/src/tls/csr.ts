@@ -2,15 +2,14 @@ import { ConvergeError, Type, defineModule, sh } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { attributeSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
-import { principalFacts, type FilePrincipals } from '../file/principals.js';
+import { principalFacts } from '../file/principals.js';
 import { fileState } from '../file/file-state.js';
-import type { FileState } from '../file/file-state.js';
 import { generatedFileStep } from './generated-file.js';
 import { owners } from './private-key.js';
 import { keyFile } from './tls-facts.js';
-import type { KeyFileState } from './tls-facts.js';
 import { KEY_USAGES, parseCsr, spkiOfPublicKeyPem } from './x509-parse.js';
 import type { X509Request } from './x509-parse.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 // Values go into an openssl config file: no `$` (variable expansion), quotes, backslashes, `#` or line breaks.
 const Value = (description: string) => Type.String({ minLength: 1, maxLength: 64, pattern: '^[^$"\\\\#\\n\\r]+$', description });
@@ -130,13 +129,13 @@ export const csr = defineModule({
   },
   facts: (p) => ({ file: fileState({ path: p.path, content: true }), key: keyFile({ path: p.privatekey_path }), ...principalFacts(p) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const file = facts.file as FileState;
-    const key = facts.key as KeyFileState;
+    const file = facts.file;
+    const key = facts.key;
     const changes: Change[] = [];
     const data: CsrPlan = { generate: false };
-    if (key.state !== 'ok' && !upstreamChanged) {
-      throw new ConvergeError('CONVERGE_PLAN', `tls.csr: the key ${p.privatekey_path} is ${key.state === 'absent' ? 'missing' : 'unreadable'}`, { hint: 'make it first with tls.privateKey' });
-    }
+    requirePrerequisite(key.state === 'ok', upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', `tls.csr: the key ${p.privatekey_path} is ${key.state === 'absent' ? 'missing' : 'unreadable'}`, { hint: 'make it first with tls.privateKey' }),
+    );
     const content = file.target?.content;
     let have: X509Request | undefined;
     try {
@@ -159,7 +158,7 @@ export const csr = defineModule({
         changes.push({ path: 'csr', before: `differs: ${diffs.join(', ')}`, after: describeRequest(p) });
       }
     }
-    const a = planAttributes(p, file.target, 'file', { principals: (facts as { principals?: FilePrincipals }).principals, upstreamChanged });
+    const a = planAttributes(p, file.target, 'file', { principals: facts.principals, upstreamChanged });
     changes.push(...a.changes);
     if (a.mode || data.generate) data.mode = a.mode ?? file.target?.mode ?? '0644';
     if (a.owner) data.owner = a.owner;
@@ -169,7 +168,7 @@ export const csr = defineModule({
     return { changes, data, ...(guessed ? { unknown: 'the key as an earlier task leaves it' } : {}) };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as CsrPlan;
+    const d = plan.data;
     if (!d.generate) return attributeSteps({ path: p.path, ...(d.mode ? { mode: d.mode } : {}), ...owners(d) });
     // A new file keeps the mode of the one it replaces unless a mode is asked.
     return [

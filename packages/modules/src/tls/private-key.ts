@@ -3,11 +3,9 @@ import { ConvergeError, SecretValue, Type, defineModule, isSecret, reveal, sh } 
 import type { Change, Command, Static } from '@converge/core';
 import { attributeSteps, writeFileSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
-import { principalFacts, type FilePrincipals } from '../file/principals.js';
+import { principalFacts } from '../file/principals.js';
 import { fileState } from '../file/file-state.js';
-import type { FileState } from '../file/file-state.js';
 import { describeKey, keyFile } from './tls-facts.js';
-import type { KeyFileState } from './tls-facts.js';
 import { generatedFileStep } from './generated-file.js';
 import { spkiOfPublicKeyPem } from './x509-parse.js';
 
@@ -90,8 +88,8 @@ export const privateKey = defineModule({
   },
   facts: (p) => ({ file: fileState({ path: p.path }), key: keyFile({ path: p.path }), ...principalFacts(p) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const file = facts.file as FileState;
-    const key = facts.key as KeyFileState;
+    const file = facts.file;
+    const key = facts.key;
     const changes: Change[] = [];
     const data: PrivateKeyPlan = { write: 'none' };
     const attrs = { ...p, mode: p.mode ?? '0600' };
@@ -115,7 +113,7 @@ export const privateKey = defineModule({
         changes.push({ path: 'key', before: have, after: want });
       }
     }
-    const a = planAttributes(attrs, file.target, 'file', { principals: (facts as { principals?: FilePrincipals }).principals, upstreamChanged });
+    const a = planAttributes(attrs, file.target, 'file', { principals: facts.principals, upstreamChanged });
     changes.push(...a.changes);
     data.mode = a.mode ?? file.target?.mode ?? '0600';
     if (a.owner) data.owner = a.owner;
@@ -124,7 +122,7 @@ export const privateKey = defineModule({
     return { changes, data };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as PrivateKeyPlan;
+    const d = plan.data;
     const mode = d.mode ?? '0600';
     if (d.write === 'generate') {
       return [generatedFileStep({ path: p.path, generate: sh`openssl genpkey ${genpkeyArgs(p)} -out "$tmp" 2>/dev/null`, mode, ...owners(d), description: `generate ${p.path}` })];

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { ConvergeError, defineModule, sh, Type } from '@converge/core';
+import { ConvergeError, defineModule, sh, sha256Hex, Type } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { writeFileSteps } from '../file/atomic-write.js';
 import { requirePrincipals } from '../file/file-attributes.js';
@@ -9,6 +8,7 @@ import { chmodOperand, formatMode } from '../file/mode.js';
 import { principalFacts } from '../file/principals.js';
 import { treeState } from './tree-state.js';
 import type { TreeEntry, TreeState } from './tree-state.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** Params of {@link synchronize}. */
 export const SynchronizeParams = Type.Object(
@@ -65,7 +65,7 @@ export function readLocalTree(root: string, exclude: readonly string[] = []): Lo
         walk(path);
       } else if (st.isFile()) {
         const bytes = readFileSync(full);
-        out.push({ path, type: 'file', mode, sha256: createHash('sha256').update(bytes).digest('hex'), content: bytes.toString('base64') });
+        out.push({ path, type: 'file', mode, sha256: sha256Hex(bytes), content: bytes.toString('base64') });
       } else throw new ConvergeError('CONVERGE_PARAMS', `synchronize: ${full} is neither a file, a directory nor a symlink`);
     }
   };
@@ -157,7 +157,7 @@ export const synchronize = defineModule({
   plan: ({ params: p, facts, upstreamChanged }) => {
     const remote = facts.dest;
     if (remote.root === 'other') throw new ConvergeError('CONVERGE_PLAN', `synchronize: dest ${p.dest} is not a directory`);
-    if (remote.root === 'absent' && !remote.parentExists && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `synchronize: the parent directory of ${p.dest} does not exist`, { hint: 'create it first with file: { state: directory }' });
+    requirePrerequisite(remote.root !== 'absent' || remote.parentExists, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `synchronize: the parent directory of ${p.dest} does not exist`, { hint: 'create it first with file: { state: directory }' }));
     const plan = diffTrees(p.tree, remote, { delete: p.delete ?? false, exclude: p.exclude ?? [] });
     const changes: Change[] = [];
     const createRoot = remote.root === 'absent';
@@ -175,7 +175,7 @@ export const synchronize = defineModule({
     return { changes, data: { createRoot, plan } satisfies SyncData };
   },
   apply: ({ params: p, plan: planned }) => {
-    const { createRoot, plan } = planned.data as SyncData;
+    const { createRoot, plan } = planned.data;
     const at = (rel: string) => `${p.dest}/${rel}`;
     const byPath = new Map(p.tree.map((e) => [e.path, e]));
     const steps: Command[] = [];

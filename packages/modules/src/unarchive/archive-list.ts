@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import { ConvergeError } from '@converge/core';
+import { ConvergeError, sha256Hex } from '@converge/core';
 import type TarStream from 'tar-stream';
 import type Yauzl from 'yauzl';
 
@@ -53,8 +52,6 @@ function memberPath(name: string, archive: string): string {
   return p;
 }
 
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
 /**
  * Lists a tar, tar.gz or zip archive on the controller: each member's path, type, mode, and the
  * sha256 of a file's bytes (tar-stream and yauzl read the formats; nothing is written).
@@ -83,7 +80,7 @@ function listTar(bytes: Buffer, name: string): Promise<ArchiveMember[]> {
         try {
           const path = memberPath(h.name, name);
           const mode = ((h.mode ?? 0o644) & 0o7777).toString(8).padStart(4, '0');
-          if (h.type === 'file' || h.type === 'contiguous-file') out.push({ path, type: 'file', mode, sha256: sha(Buffer.concat(chunks)) });
+          if (h.type === 'file' || h.type === 'contiguous-file') out.push({ path, type: 'file', mode, sha256: sha256Hex(Buffer.concat(chunks)) });
           else if (h.type === 'directory') out.push({ path, type: 'directory', mode });
           else if (h.type === 'symlink') out.push({ path, type: 'link', linkTarget: h.linkname ?? '' });
           else throw new ConvergeError('CONVERGE_PARAMS', `unarchive: ${name} holds ${JSON.stringify(h.name)}, a ${h.type ?? 'special'} entry, which converge does not extract`);
@@ -122,7 +119,7 @@ function listZip(bytes: Buffer, name: string): Promise<ArchiveMember[]> {
             stream.on('end', () => {
               const data = Buffer.concat(chunks);
               if ((unix & 0o170000) === 0o120000) out.push({ path, type: 'link', linkTarget: data.toString('utf8') });
-              else out.push({ path, type: 'file', ...(mode ? { mode } : {}), sha256: sha(data) });
+              else out.push({ path, type: 'file', ...(mode ? { mode } : {}), sha256: sha256Hex(data) });
               zip.readEntry();
             });
             stream.on('error', reject);

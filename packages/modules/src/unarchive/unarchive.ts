@@ -1,17 +1,15 @@
 import { ConvergeError, defineModule, raw, secret, sh, Type } from '@converge/core';
-import type { Change, Command, FactRequest, RawShell, Static } from '@converge/core';
+import type { Change, Command, RawShell, Static } from '@converge/core';
 import { commandPathExists } from '../command/path-exists.js';
-import type { PathExists } from '../command/path-exists.js';
 import { readSource } from '../copy/content-write.js';
 import { requirePrincipals } from '../file/file-attributes.js';
 import { principalFacts } from '../file/principals.js';
-import type { FilePrincipals } from '../file/principals.js';
 import { getRequest, hasSecret, httpClient, httpParams, requestConfig, requestScript } from '../http/http-request.js';
-import type { HttpClients } from '../http/http-request.js';
 import { treeState } from '../tree/tree-state.js';
 import type { TreeState } from '../tree/tree-state.js';
 import { archiveFormat, listArchive } from './archive-list.js';
 import type { ArchiveFormat, ArchiveMember } from './archive-list.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 const { url: _url, ...requestParams } = httpParams;
 
@@ -95,18 +93,18 @@ export const unarchive = defineModule({
   facts: (p) => {
     const files = p.archive?.members.filter((m) => m.type === 'file').map((m) => m.path) ?? [];
     return {
-      ...(p.archive ? { dest: treeState({ path: p.dest, hash: files }) } : { clients: httpClient({}) }),
-      ...(p.creates !== undefined ? { creates: commandPathExists({ path: p.creates }) } : {}),
-      ...(p.archive?.format === 'zip' || (p.url !== undefined && (p.format ?? formatOfName(p.url)) === 'zip') ? { unzip: commandPathExists({ path: '/usr/bin/unzip' }) } : {}),
+      dest: p.archive ? treeState({ path: p.dest, hash: files }) : undefined,
+      clients: p.archive ? undefined : httpClient({}),
+      creates: p.creates !== undefined ? commandPathExists({ path: p.creates }) : undefined,
+      unzip: p.archive?.format === 'zip' || (p.url !== undefined && (p.format ?? formatOfName(p.url)) === 'zip') ? commandPathExists({ path: '/usr/bin/unzip' }) : undefined,
       ...principalFacts(p),
-    } as { dest?: FactRequest<TreeState>; clients?: FactRequest<HttpClients>; creates?: FactRequest<PathExists>; unzip?: FactRequest<PathExists>; principals?: FactRequest<FilePrincipals> };
+    };
   },
-  plan: ({ params: p, facts: probed, upstreamChanged }) => {
-    const facts = probed as unknown as { dest?: TreeState; clients?: HttpClients; creates?: PathExists; unzip?: PathExists; principals?: FilePrincipals };
+  plan: ({ params: p, facts, upstreamChanged }) => {
     if (p.creates !== undefined && facts.creates?.exists) return { changes: [], reason: `creates: ${p.creates} exists` };
     // what follows extracts and chowns: an owner chown would refuse fails check mode too
     requirePrincipals(p, { principals: facts.principals, upstreamChanged });
-    if (facts.unzip && !facts.unzip.exists && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', 'unarchive: a zip archive needs unzip on the host', { hint: 'install it first (apt: unzip)' });
+    requirePrerequisite(!facts.unzip || facts.unzip.exists, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', 'unarchive: a zip archive needs unzip on the host', { hint: 'install it first (apt: unzip)' }));
     if (p.archive && facts.dest) {
       const tree = facts.dest;
       if (tree.root !== 'directory') {
@@ -121,8 +119,7 @@ export const unarchive = defineModule({
     requestScript(getRequest(p), facts.clients ?? { curl: false, wget: false }, 'stdin', { file: raw('"$a"') });
     return { changes: [{ path: 'extracted', before: null, after: `${p.url ?? ''} into ${p.dest}` }] };
   },
-  apply: ({ params: p, facts: probed }) => {
-    const facts = probed as unknown as { clients?: HttpClients };
+  apply: ({ params: p, facts }) => {
     const steps: Command[] = [];
     const owner = [p.owner, p.group].filter((x) => x !== undefined).join(':');
     const chown = (members: string[]): RawShell => (owner === '' || members.length === 0 ? raw('') : sh`\ncd -- ${p.dest} && chown -h -- ${owner} ${members}`);

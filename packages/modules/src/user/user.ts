@@ -1,6 +1,7 @@
 import { ConvergeError, OrSecret, SECRET_MASK, Type, defineFact, defineModule, isSecret, raw, reveal, secret, sh } from '@converge/core';
 import type { Change, Command, RawShell, Static } from '@converge/core';
 import { parseGroupLine, type GroupEntry } from '../group/group.js';
+import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** What the user database says about one account. */
 export interface UserAccount {
@@ -174,7 +175,12 @@ export const user = defineModule({
     const missing = (g: string): never => {
       throw new ConvergeError('CONVERGE_PLAN', `user ${p.name}: group ${g} does not exist`, { hint: 'create it first with the group module, earlier in the play' });
     };
-    const nameOf = (g: string): string => known[g]?.name ?? (upstreamChanged || /^\d+$/.test(g) ? g : missing(g));
+    const nameOf = (g: string): string => {
+      const name = known[g]?.name;
+      if (name !== undefined) return name;
+      requirePrerequisite(/^\d+$/.test(g), upstreamChanged, () => missing(g));
+      return g;
+    };
     const wantGroups = p.groups !== undefined ? [...new Set(p.groups.map(nameOf))].sort() : undefined;
     const changes: Change[] = [];
     const data: UserPlan = { create: !cur, password: false };
@@ -204,10 +210,11 @@ export const user = defineModule({
 
     if (p.uid !== undefined && p.uid !== cur.uid) changes.push({ path: 'uid', before: cur.uid, after: p.uid });
     if (p.group !== undefined) {
-      const g = known[p.group];
-      const same = g ? g.gid === cur.gid : /^\d+$/.test(p.group) && Number(p.group) === cur.gid;
+      const group = p.group;
+      const g = known[group];
+      const same = g ? g.gid === cur.gid : /^\d+$/.test(group) && Number(group) === cur.gid;
       if (!same) {
-        if (!g && !/^\d+$/.test(p.group) && !upstreamChanged) missing(p.group);
+        if (!g) requirePrerequisite(/^\d+$/.test(group), upstreamChanged, () => missing(group));
         data.group = p.group;
         changes.push({ path: 'group', before: cur.primaryGroup, after: g?.name ?? p.group });
       }
@@ -243,7 +250,7 @@ export const user = defineModule({
       const flags = [...(p.remove ? ['-r'] : []), ...(p.force ? ['-f'] : [])];
       return [{ script: sh`userdel ${flags} -- ${p.name}`, description: `remove user ${p.name}` }];
     }
-    const d = plan.data as UserPlan;
+    const d = plan.data;
     const has = (path: string): boolean => plan.changes.some((c) => c.path === path);
     const opts: RawShell[] = [];
     if (has('uid')) opts.push(sh`-u ${p.uid}`);

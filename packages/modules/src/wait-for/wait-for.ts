@@ -1,5 +1,5 @@
 import { Type, defineModule, sh } from '@converge/core';
-import type { ExecResult, FactRequest, Static } from '@converge/core';
+import type { ExecResult, Static } from '@converge/core';
 import { ANY_EXIT_CODE } from '../command/command.js';
 import { compilePythonRegex } from '../file/python-regex.js';
 import { WAIT_TIMED_OUT, waitCondition, waitScript, type WaitCondition } from './wait-condition.js';
@@ -87,7 +87,7 @@ export const waitFor = defineModule({
   },
   facts: (p) => {
     const c = conditionOf(p);
-    return (c ? { now: waitCondition(c) } : {}) as Record<string, FactRequest>;
+    return { now: c ? waitCondition(c) : undefined };
   },
   plan: ({ params: p, facts, host, upstreamChanged }) => {
     const c = conditionOf(p);
@@ -98,7 +98,7 @@ export const waitFor = defineModule({
       return { changes: [{ path: 'sleep', before: null, after: `${timeout} s` }] };
     }
     const d = described(c);
-    const holds = (facts as { now?: { holds: boolean } }).now?.holds === true;
+    const holds = facts.now?.holds === true;
     if (holds && delay === 0) return { changes: [], reason: `${d.target} is ${d.wanted}${upstreamChanged ? ' (before earlier tasks change the host; the run tests it again after them)' : ''}`, result: { elapsed: 0 } };
     if (host.check) {
       const first = delay > 0 ? ` after ${delay} s` : '';

@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, symlinkSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { factCommand, LocalTransport, planModule, secret, SECRET_MASK } from '@converge/core';
+import { factCommand, LocalTransport, secret, SECRET_MASK } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { HostInfo } from '@converge/core';
 import {
   archiveFormat,

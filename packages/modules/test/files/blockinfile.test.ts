@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { lstatSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { planModule, secret, SECRET_MASK } from '@converge/core';
+import { secret, SECRET_MASK } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { blockinfile } from '../../src/files.js';
 import { convergeLocally, describeEditCases, fileFact, symlinkSync, tempDir, writeBytes } from './edit-harness.js';
 import type { EditCase } from './edit-harness.js';

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { lstatSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { planModule, secret, SECRET_MASK } from '@converge/core';
+import { secret, SECRET_MASK } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { PrepareContext } from '@converge/core';
 import { copy, template } from '../../src/files.js';
 import { convergeLocally, fileFact, runSteps, tempDir, writeBytes } from './edit-harness.js';

@@ -2,8 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSync, chmodSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { factCommand, isSecret, LocalTransport, planModule } from '@converge/core';
-import type { Command, Module, ModuleCaseResult, TSchema, FactRequest } from '@converge/core';
+import { factCommand, isSecret, LocalTransport } from '@converge/core';
+import { planModule } from '@converge/core/testing';
+import type { Command, FactRequest, FactRequests, FactValues, Module, TSchema } from '@converge/core';
+import type { ModuleCaseResult } from '@converge/core/testing';
 import { fileState, parseFileState } from '../../src/files.js';
 import type { FileState, FileStateArgs } from '../../src/files.js';
 
@@ -59,15 +61,16 @@ export { symlinkSync };
  * Plans a module against the real file (probed on this machine), applies it, and plans again:
  * returns both plans. The caller asserts the bytes and that the second plan has no change.
  */
-export async function convergeLocally<S extends TSchema, F extends Record<string, FactRequest>, D, R>(
+export async function convergeLocally<S extends TSchema, F extends FactRequests<F>, D, R>(
   mod: Module<S, F, D, R>,
   params: Record<string, unknown>,
   factArgs: (p: Record<string, unknown>) => Record<string, FileStateArgs>,
 ): Promise<{ first: ModuleCaseResult; second: ModuleCaseResult; apply: { exitCode: number; stderr: string } }> {
-  const factsOf = async (): Promise<Record<string, unknown>> => {
+  const factsOf = async (): Promise<FactValues<F>> => {
     const out: Record<string, unknown> = {};
     for (const [k, a] of Object.entries(factArgs(params))) out[k] = await probe(a);
-    return out;
+    // The keys are the module's `file.state` facts, as factArgs names them.
+    return out as FactValues<F>;
   };
   const first = planModule(mod, { params, facts: await factsOf() });
   const apply = await runSteps(first.commands);
@@ -88,7 +91,7 @@ export interface EditCase {
  * ({ params, facts } -> { changes, commands }), and for real on a temp file with the local
  * transport (probe, plan, apply, probe, plan: the bytes are checked and the second plan is empty).
  */
-export function describeEditCases<S extends TSchema, F extends Record<string, FactRequest>, D, R>(mod: Module<S, F, D, R>, cases: EditCase[]): void {
+export function describeEditCases<S extends TSchema, D, R>(mod: Module<S, { file: FactRequest<FileState> }, D, R>, cases: EditCase[]): void {
   describe.each(cases)('$name', ({ params, before, after }) => {
     it('plans from recorded facts', () => {
       const r = planModule(mod, { params: { path: '/etc/test.conf', ...params }, facts: { file: fileFact(before) } });

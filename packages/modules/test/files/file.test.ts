@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { existsSync, lstatSync, readlinkSync, statSync, mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { file } from '../../src/files.js';
 import { convergeLocally, fileFact, tempDir, writeBytes } from './edit-harness.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planModule, secret, SECRET_MASK } from '@converge/core';
+import { secret, SECRET_MASK } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { iniFile } from '../../src/files.js';
 import { describeEditCases, fileFact } from './edit-harness.js';
 import type { EditCase } from './edit-harness.js';

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { planModule, secret, SECRET_MASK } from '@converge/core';
+import { secret, SECRET_MASK } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { lineinfile } from '../../src/files.js';
 import { convergeLocally, describeEditCases, fileFact, readBytes, symlinkSync, tempDir, writeBytes } from './edit-harness.js';
 import type { EditCase } from './edit-harness.js';

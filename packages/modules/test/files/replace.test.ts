@@ -1,6 +1,6 @@
 // replace: Python re.sub over a whole file (MULTILINE), with after/before sections.
 import { describe, expect, it } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { replace, replaceText } from '../../src/files.js';
 import { fileFact } from './edit-harness.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { planModule } from '@converge/core';
+import { sha256Hex } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { FileState } from '../../src/index.js';
 import { nftables, parseNftablesState, parseSshSession, parseUfwState, renderRuleset, ruleProblem, tupleAllowsSsh, ufw, ufwRuleArgs, ufwTuple, withoutElements } from '../../src/index.js';
-import { sha256Hex } from '../../src/copy/content-write.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const SESSION = parseSshSession('ssh 172.17.0.1 40522 172.17.0.5 22\n');

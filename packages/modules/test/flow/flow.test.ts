@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { LocalTransport, factCommand, planModule, secret, validateParams, type HostInfo, type Module, type PrepareContext, type Task } from '@converge/core';
+import { LocalTransport, factCommand, secret, validateParams, type HostInfo, type Module, type PrepareContext, type Task } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { assert, debug, fail, pause, reboot, setFact, waitFor, waitCondition, BOOT_ID_COMMAND, conditionOf, timeoutMessage, evaluateAssertions } from '../../src/flow.js';
 
 const check = { check: true };

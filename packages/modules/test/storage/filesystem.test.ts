@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { filesystem, parseBlockDevice } from '../../src/storage.js';
 import type { BlockDeviceState } from '../../src/storage.js';
 

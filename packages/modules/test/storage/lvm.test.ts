@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { lvg, lvol, parseLogicalVolume, parseLvmState, parseLvSize } from '../../src/storage.js';
 
 // vgs/pvs/lvs output (--noheadings --nosuffix --units b --separator '|') recorded on Debian 12 (lvm2 2.03.16).

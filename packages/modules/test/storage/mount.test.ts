@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { mount, mountedFlagDiffs, parseMountPoint, parseMountinfoLine, swapfile, parseBlockDevice } from '../../src/index.js';
 import type { FileState } from '../../src/index.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { parseBlockDevice, parsePartitionTable, parted, positionBytes } from '../../src/storage.js';
 
 // `parted -s -m DEV unit B print` recorded on Debian 12 (GNU parted 3.5) with a 64 MiB loop device.

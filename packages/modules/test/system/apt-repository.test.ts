@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { PrepareContext } from '@converge/core';
 import { apt } from '../../src/index.js';
 import { aptRepository, renderPin, renderSources } from '../../src/apt/repository.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { apt, parsePackageSpec, versionMatches } from '../../src/apt/apt.js';
 import { LOCK_TIMEOUT_EXIT } from '../../src/apt/lock-wait.js';
 import { aptDeb, aptListsAge, parseAptPolicy, parseAutoremovable, parseDpkgQuery } from '../../src/apt/package-facts.js';

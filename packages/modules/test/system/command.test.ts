@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { planModule, secret } from '@converge/core';
+import { secret } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { command, shell } from '../../src/command/command.js';
 import { commandPathExists } from '../../src/command/path-exists.js';
 

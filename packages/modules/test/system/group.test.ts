@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { group, groupEntry } from '../../src/group/group.js';
 
 describe('fact group.entry', () => {

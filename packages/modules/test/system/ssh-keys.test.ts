@@ -1,6 +1,7 @@
 // authorizedKey and knownHosts: line parsing, edits, and module cases from recorded ssh.user_file facts.
 import { describe, expect, it } from 'vitest';
-import { factCommand, LocalTransport, planModule } from '@converge/core';
+import { factCommand, LocalTransport } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { authorizedKey, editAuthorizedKeys, editKnownHosts, hashHost, hostFieldMatches, knownHosts, parseAuthorizedKey, sshUserFile } from '../../src/system.js';
 import type { UserFile } from '../../src/system.js';
 import type { FileState } from '../../src/files.js';

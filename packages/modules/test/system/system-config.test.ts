@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { factCommand, LocalTransport, planModule } from '@converge/core';
+import { factCommand, LocalTransport } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import {
   alternatives,
   alternativesGroup,

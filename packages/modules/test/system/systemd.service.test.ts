@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { planModule } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { systemdDaemonReload } from '../../src/systemd/daemon-reload.js';
 import { systemdService } from '../../src/systemd/service.js';
 import { parseUnitStatus, parseUnitsNeedingReload, type UnitStatus } from '../../src/systemd/unit-facts.js';

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { SECRET_MASK, planModule, secret } from '@converge/core';
+import { SECRET_MASK, secret } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import { user, userAccount, type UserFacts } from '../../src/user/user.js';
 
 // Recorded on Debian 12 (converge test image) after:

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { planModule, secret } from '@converge/core';
+import { secret } from '@converge/core';
+import { planModule } from '@converge/core/testing';
 import type { FileState } from '../../src/index.js';
 import { describeKey, genpkeyArgs, parseCertificate, parseCsr, parseKeyFile, csrRequestConfig as requestConfig, selfSigned, issuedBy, spkiOfPublicKeyPem, tls } from '../../src/index.js';
 

@@ -1,6 +1,15 @@
-import { ConvergeError, raw, sh } from '@converge/core';
+import { ConvergeError, Type, raw, sh } from '@converge/core';
 import type { Change, Command, RawShell } from '@converge/core';
 import type { FileState } from '@converge/modules';
+import { requirePrerequisite } from '@converge/modules';
+
+/** The params of an exported directory that say how it is made, in the export schemas of nfs.exports and nfs.ganesha. */
+export const ExportDirectoryFields = {
+    create: Type.Optional(Type.Boolean({ default: true, description: 'Create the directory (and its parents) when it is missing.' })),
+    owner: Type.Optional(Type.String({ minLength: 1, description: 'Owner of the directory (name or uid). Absent: kept (root for a new one).' })),
+    group: Type.Optional(Type.String({ minLength: 1, description: 'Group of the directory (name or gid). Absent: kept.' })),
+    mode: Type.Optional(Type.String({ pattern: '^0?[0-7]{3,4}$', description: 'Permission bits of the directory, octal, e.g. `2775`. Absent: kept (0755 for a new one).' })),
+};
 
 /** An exported directory as an export list gives it (nfs.exports, nfs.ganesha). */
 export interface ExportDirectory {
@@ -40,7 +49,7 @@ export function planExportDirectories(module: string, dirs: ExportDirectory[], s
     const at = `exports[${i}].directory`;
     const mode = e.mode?.padStart(4, '0');
     if (d.type === 'absent') {
-      if (e.create === false && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `${module}: ${e.path} does not exist and create is false`);
+      requirePrerequisite(e.create !== false, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `${module}: ${e.path} does not exist and create is false`));
       if (e.create === false) return;
       fixes.push({ path: e.path, create: true, ...(e.owner ? { owner: e.owner } : {}), ...(e.group ? { group: e.group } : {}), ...(mode ? { mode } : {}) });
       changes.push({ path: at, before: null, after: e.path });

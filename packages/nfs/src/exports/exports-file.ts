@@ -1,5 +1,6 @@
 import { Type } from '@converge/core';
 import type { Static } from '@converge/core';
+import { ExportDirectoryFields } from './export-directories.js';
 import { classifyClient } from './clients.js';
 
 /** Per-client export options (exports(5), "General Options" and "User ID Mapping"). */
@@ -49,10 +50,7 @@ export const NfsExport = Type.Object(
   {
     path: Type.String({ pattern: '^/[^\\s"\\\\#()]*$', description: 'Absolute path of the exported directory (no spaces, quotes, backslashes, # or parentheses).' }),
     clients: Type.Array(ExportClient, { minItems: 1, description: 'The clients, each with its own options.' }),
-    create: Type.Optional(Type.Boolean({ default: true, description: 'Create the directory (and its parents) when it is missing.' })),
-    owner: Type.Optional(Type.String({ minLength: 1, description: 'Owner of the directory (name or uid). Absent: kept (root for a new one).' })),
-    group: Type.Optional(Type.String({ minLength: 1, description: 'Group of the directory (name or gid). Absent: kept.' })),
-    mode: Type.Optional(Type.String({ pattern: '^0?[0-7]{3,4}$', description: 'Permission bits of the directory, octal, e.g. `2775`. Absent: kept (0755 for a new one).' })),
+    ...ExportDirectoryFields,
   },
   { additionalProperties: false },
 );

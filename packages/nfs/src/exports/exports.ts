@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { ConvergeError, Type, defineFact, defineModule, raw, sh } from '@converge/core';
+import { ConvergeError, Type, defineFact, defineModule, factValue, raw, sh, sha256Hex } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
-import { fileDiff, fileState } from '@converge/modules';
+import { fileDiff, fileState, requirePrerequisite, writeFileSteps } from '@converge/modules';
 import type { FileState } from '@converge/modules';
 import { exportDirectorySteps, planExportDirectories } from './export-directories.js';
 import type { DirectoryFix } from './export-directories.js';
@@ -69,7 +68,6 @@ export interface NfsExportsPlan {
   reexport: boolean;
 }
 
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const EXPORTFS = '/usr/sbin/exportfs';
 
 function desired(p: NfsExportsParams): string | null {
@@ -110,26 +108,25 @@ export const nfsExports = defineModule({
   },
   facts: (p) => {
     const want = desired(p);
-    const f: Record<string, FactRequest> = {
-      file: fileState(want === null ? { path: exportsPath(p.name), content: true } : { path: exportsPath(p.name), contentUnlessSha256: sha256(want) }),
+    const f: { file: FactRequest<FileState>; table: FactRequest<ExportTable> } & Record<`dir${number}`, FactRequest<FileState>> = {
+      file: fileState(want === null ? { path: exportsPath(p.name), content: true } : { path: exportsPath(p.name), contentUnlessSha256: sha256Hex(want) }),
       table: exportTable({}),
     };
     if (want !== null) p.exports.forEach((e, i) => (f[`dir${i}`] = fileState({ path: e.path })));
     return f;
   },
-  plan: ({ params: p, facts, upstreamChanged }) => {
-    const f = facts as unknown as Record<string, FileState> & { table: ExportTable };
+  plan: ({ params: p, facts: f, upstreamChanged }) => {
     const path = exportsPath(p.name);
     const want = desired(p);
     const changes: Change[] = [];
     const diffs: FileDiff[] = [];
     const data: NfsExportsPlan = { dirs: [], write: false, remove: false, reexport: false };
-    const file = f.file as FileState;
+    const file = f.file;
     const cur = file.type === 'file' ? file.target : undefined;
     if (file.type !== 'absent' && file.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `nfs.exports: ${path} is not a regular file`);
-    if (!f.table.exportfs && !upstreamChanged && (want !== null || file.type !== 'absent')) {
-      throw new ConvergeError('CONVERGE_PLAN', 'nfs.exports: exportfs is not installed on this host', { hint: "install the server first: apt({ name: 'nfs-kernel-server' })" });
-    }
+    requirePrerequisite(f.table.exportfs || (want === null && file.type === 'absent'), upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', 'nfs.exports: exportfs is not installed on this host', { hint: "install the server first: apt({ name: 'nfs-kernel-server' })" }),
+    );
     if (want === null) {
       if (file.type !== 'absent') {
         data.remove = true;
@@ -137,10 +134,10 @@ export const nfsExports = defineModule({
         diffs.push(fileDiff(path, cur?.content ?? '', null));
       }
     } else {
-      const dirs = planExportDirectories('nfs.exports', p.exports, p.exports.map((_e, i) => f[`dir${i}`] as FileState), upstreamChanged);
+      const dirs = planExportDirectories('nfs.exports', p.exports, p.exports.map((_e, i) => factValue(f, `dir${i}`)), upstreamChanged);
       changes.push(...dirs.changes);
       data.dirs.push(...dirs.fixes);
-      const sha = sha256(want);
+      const sha = sha256Hex(want);
       if (cur?.sha256 !== sha || cur.mode !== '0644') {
         data.write = true;
         changes.push({ path: 'exports_file', before: cur ? `sha256:${cur.sha256 ?? '?'}` : null, after: `sha256:${sha}` });
@@ -157,12 +154,14 @@ export const nfsExports = defineModule({
     return { changes, diffs, data };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as NfsExportsPlan;
+    const d = plan.data;
     const steps: Command[] = exportDirectorySteps(d.dirs);
     const path = exportsPath(p.name);
     if (d.write) {
-      const want = desired(p) ?? '';
-      steps.push({ script: sh`p=${path}; exportfs=${EXPORTFS}\n${raw(REPLACE_AND_EXPORT)}`, stdin: want, description: `write ${path} and exportfs -ra` });
+      const trial = { script: sh`if out=$(${EXPORTFS} -ra 2>&1); then if [ -n "$out" ]; then printf '%s\\n' "$out" >&2; fi; else false; fi`, refused: sh`${raw(REFUSED)}` };
+      const content = new Uint8Array(Buffer.from(desired(p) ?? '', 'utf8'));
+      const [write] = writeFileSteps({ path, followLinks: false, content, createParents: true, owner: 'root', group: 'root', mode: '0644', trial });
+      steps.push({ ...write!, description: `write ${path} and exportfs -ra` });
     } else if (d.remove) {
       steps.push({ script: sh`rm -f -- ${path} && ${EXPORTFS} -ra`, description: `remove ${path} and exportfs -ra` });
     } else if (d.reexport) {
@@ -174,19 +173,7 @@ export const nfsExports = defineModule({
   resources: (p) => [exportsPath(p.name), ...p.exports.map((e) => e.path), '/var/lib/nfs/etab'],
 });
 
-// The temp files start with a dot and do not end in .exports, so exportfs never reads them.
-const REPLACE_AND_EXPORT = `mkdir -p /etc/exports.d
-tmp=$(mktemp /etc/exports.d/.converge-XXXXXXXX) || exit 1
-old=
-trap 'rm -f -- "$tmp" \${old:+"$old"}' EXIT
-cat > "$tmp" && chown root:root "$tmp" && chmod 0644 "$tmp" || exit 1
-if [ -e "$p" ]; then old=$(mktemp /etc/exports.d/.converge-old-XXXXXXXX) && cp -p -- "$p" "$old" || exit 1; fi
-mv -fT -- "$tmp" "$p" || exit 1
-if ! out=$("$exportfs" -ra 2>&1); then
-  if [ -n "$old" ]; then mv -fT -- "$old" "$p"; old=; else rm -f -- "$p"; fi
-  "$exportfs" -ra >/dev/null 2>&1
-  printf 'exportfs -ra refused the new exports; %s was put back as it was:\\n%s\\n' "$p" "$out" >&2
-  exit 1
-fi
-if [ -n "$out" ]; then printf '%s\\n' "$out" >&2; fi
-exit 0`;
+// The new file is written as `.converge-XXXXXXXX` beside the others: it starts with a dot and does
+// not end in .exports, so exportfs never reads it before it is in place.
+const REFUSED = `${EXPORTFS} -ra >/dev/null 2>&1 || :
+printf 'exportfs -ra refused the new exports; %s was put back as it was:\\n%s\\n' "$p" "$out" >&2`;

@@ -1,5 +1,6 @@
 import { Type } from '@converge/core';
 import type { Static } from '@converge/core';
+import { ExportDirectoryFields } from '../exports/export-directories.js';
 import { classifyClient } from '../exports/clients.js';
 
 /*
@@ -60,10 +61,7 @@ export const GaneshaExport = Type.Object(
     anonymous_uid: Type.Optional(AnonId('uid')),
     anonymous_gid: Type.Optional(AnonId('gid')),
     clients: Type.Array(GaneshaClient, { minItems: 1, description: '`CLIENT` blocks, in order: the first that names a client decides.' }),
-    create: Type.Optional(Type.Boolean({ default: true, description: 'Create the directory (and its parents) when it is missing.' })),
-    owner: Type.Optional(Type.String({ minLength: 1, description: 'Owner of the directory (name or uid). Absent: kept (root for a new one).' })),
-    group: Type.Optional(Type.String({ minLength: 1, description: 'Group of the directory (name or gid). Absent: kept.' })),
-    mode: Type.Optional(Type.String({ pattern: '^0?[0-7]{3,4}$', description: 'Permission bits of the directory, octal, e.g. `2775`. Absent: kept (0755 for a new one).' })),
+    ...ExportDirectoryFields,
   },
   { additionalProperties: false },
 );

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { ConvergeError, Type, defineFact, defineModule, raw, sh } from '@converge/core';
+import { ConvergeError, Type, defineFact, defineModule, factValue, raw, sh, sha256Hex } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff, Static } from '@converge/core';
-import { fileDiff, fileState } from '@converge/modules';
+import { fileDiff, fileState, requirePrerequisite, writeFileSteps } from '@converge/modules';
 import type { FileState } from '@converge/modules';
 import { exportDirectorySteps, planExportDirectories } from '../exports/export-directories.js';
 import type { DirectoryFix } from '../exports/export-directories.js';
@@ -71,7 +70,6 @@ export interface NfsGaneshaPlan {
   reload: boolean;
 }
 
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const settings = (p: NfsGaneshaParams) => ({
   path: p.path ?? GANESHA_DEFAULTS.path,
   service: p.service ?? GANESHA_DEFAULTS.service,
@@ -120,23 +118,27 @@ export const nfsGanesha = defineModule({
   },
   facts: (p) => {
     const s = settings(p);
-    const f: Record<string, FactRequest> = { file: fileState({ path: s.path, contentUnlessSha256: sha256(s.text) }), running: ganeshaExports({ service: s.service }) };
+    const f: { file: FactRequest<FileState>; running: FactRequest<GaneshaExportList> } & Record<`dir${number}`, FactRequest<FileState>> = {
+      file: fileState({ path: s.path, contentUnlessSha256: sha256Hex(s.text) }),
+      running: ganeshaExports({ service: s.service }),
+    };
     p.exports.forEach((e, i) => (f[`dir${i}`] = fileState({ path: e.path })));
     return f;
   },
-  plan: ({ params: p, facts, upstreamChanged }) => {
+  plan: ({ params: p, facts: f, upstreamChanged }) => {
     const s = settings(p);
-    const f = facts as unknown as Record<string, FileState> & { running: GaneshaExportList };
     const changes: Change[] = [];
     const diffs: FileDiff[] = [];
-    const file = f.file as FileState;
+    const file = f.file;
     if (file.type !== 'absent' && file.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `nfs.ganesha: ${s.path} is not a regular file`);
-    if (!file.parentExists && !upstreamChanged) throw new ConvergeError('CONVERGE_PLAN', `nfs.ganesha: the directory of ${s.path} does not exist`, { hint: "install nfs-ganesha first: apt({ name: ['nfs-ganesha', 'nfs-ganesha-vfs'] })" });
-    const dirs = planExportDirectories('nfs.ganesha', p.exports, p.exports.map((_e, i) => f[`dir${i}`] as FileState), upstreamChanged);
+    requirePrerequisite(file.parentExists, upstreamChanged, () =>
+      new ConvergeError('CONVERGE_PLAN', `nfs.ganesha: the directory of ${s.path} does not exist`, { hint: "install nfs-ganesha first: apt({ name: ['nfs-ganesha', 'nfs-ganesha-vfs'] })" }),
+    );
+    const dirs = planExportDirectories('nfs.ganesha', p.exports, p.exports.map((_e, i) => factValue(f, `dir${i}`)), upstreamChanged);
     changes.push(...dirs.changes);
     const data: NfsGaneshaPlan = { dirs: dirs.fixes, write: false, reload: false };
     const cur = file.type === 'file' ? file.target : undefined;
-    const sha = sha256(s.text);
+    const sha = sha256Hex(s.text);
     if (cur?.sha256 !== sha || cur.mode !== '0644') {
       data.write = true;
       changes.push({ path: 'config_file', before: cur ? `sha256:${cur.sha256 ?? '?'}` : null, after: `sha256:${sha}` });
@@ -164,11 +166,16 @@ export const nfsGanesha = defineModule({
   },
   apply: ({ params: p, plan }): Command[] => {
     const s = settings(p);
-    const d = plan.data as NfsGaneshaPlan;
+    const d = plan.data;
     const steps: Command[] = exportDirectorySteps(d.dirs);
-    const vars = sh`p=${s.path}; pidfile=${s.pid}; log=${s.log}; want=${wantedExports(p.exports).join('\n')}; write=${d.write ? '1' : ''}; reload=${d.reload ? '1' : ''}`;
-    if (d.write || d.reload) {
-      steps.push({ script: sh`${vars}\n${raw(SHOW_EXPORTS_FN)}\n${raw(REPLACE_AND_RELOAD)}`, ...(d.write ? { stdin: s.text } : {}), description: d.write ? `write ${s.path}${d.reload ? ` and reload ${s.service}` : ''}` : `reload ${s.service}` });
+    const reloadAndCheck = sh`pidfile=${s.pid}; log=${s.log}; want=${wantedExports(p.exports).join('\n')}\n${raw(SHOW_EXPORTS_FN)}\n${raw(RELOAD_AND_CHECK_FN)}`;
+    if (d.write) {
+      const trial = d.reload ? { script: sh`${reloadAndCheck}\nreload_and_check`, refused: raw(TAKEN_BACK) } : undefined;
+      const content = new Uint8Array(Buffer.from(s.text, 'utf8'));
+      const [write] = writeFileSteps({ path: s.path, followLinks: false, content, owner: 'root', group: 'root', mode: '0644', ...(trial ? { trial } : {}) });
+      steps.push({ ...write!, description: `write ${s.path}${d.reload ? ` and reload ${s.service}` : ''}` });
+    } else if (d.reload) {
+      steps.push({ script: sh`p=${s.path}; ${reloadAndCheck}\n${raw(RELOADED_ONLY)}`, description: `reload ${s.service}` });
     }
     return steps;
   },
@@ -183,7 +190,7 @@ const SHOW_EXPORTS_FN = `exports_now() { ${SHOW_EXPORTS} | LC_ALL=C sort; }`;
 
 // reload_and_check: SIGHUP, then ganesha's verdict. Its log says "Reread exports complete" when
 // the reload is done and logs the configuration's errors just after, hence the short wait.
-const REPLACE_AND_RELOAD = `reload_and_check() {
+const RELOAD_AND_CHECK_FN = `reload_and_check() {
   n=0; if [ -f "$log" ]; then n=$(stat -c %s -- "$log"); fi
   pid=$(cat -- "$pidfile" 2>/dev/null)
   if [ -z "$pid" ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != ganesha.nfsd ]; then said="no ganesha.nfsd runs with the pid in $pidfile"; now=; return 1; fi
@@ -200,24 +207,13 @@ const REPLACE_AND_RELOAD = `reload_and_check() {
   [ -z "$said" ] || return 1
   [ "$(printf '%s\\n' "$now" | grep -c .)" = "$(printf '%s\\n' "$want" | grep -c .)" ] || return 1
   printf '%s\\n' "$want" | while IFS= read -r line; do [ -z "$line" ] || printf '%s\\n' "$now" | grep -qxF -- "$line" || exit 1; done
-}
-old=
-if [ -n "$write" ]; then
-  dir=\${p%/*}
-  tmp=$(mktemp "$dir/.converge-XXXXXXXX") || exit 1
-  trap 'rm -f -- "$tmp" \${old:+"$old"}' EXIT
-  cat > "$tmp" && chown root:root "$tmp" && chmod 0644 "$tmp" || exit 1
-  if [ -e "$p" ]; then old=$(mktemp "$dir/.converge-old-XXXXXXXX") && cp -p -- "$p" "$old" || exit 1; fi
-  mv -fT -- "$tmp" "$p" || exit 1
-fi
-[ -n "$reload" ] || exit 0
-if reload_and_check; then exit 0; fi
-if [ -n "$write" ]; then
-  if [ -n "$old" ]; then mv -fT -- "$old" "$p"; old=; else rm -f -- "$p"; fi
-  first=$said exported=$now
-  reload_and_check >/dev/null 2>&1
-  printf 'nfs-ganesha did not take the new exports; %s was put back as it was.\\nganesha said:\\n%s\\nit exported (id path): %s\\n' "$p" "\${first:-(nothing)}" "$(printf '%s' "$exported" | tr '\\n' ' ')" >&2
-else
-  printf 'nfs-ganesha, reloaded, does not export what %s holds.\\nganesha said:\\n%s\\nit exports (id path): %s\\n' "$p" "\${said:-(nothing)}" "$(printf '%s' "$now" | tr '\\n' ' ')" >&2
-fi
+}`;
+
+// The new file was put back (the old one is in place again): ganesha reads it again, and the task fails with what ganesha said of the new one.
+const TAKEN_BACK = `first=$said exported=$now
+reload_and_check >/dev/null 2>&1 || :
+printf 'nfs-ganesha did not take the new exports; %s was put back as it was.\\nganesha said:\\n%s\\nit exported (id path): %s\\n' "$p" "\${first:-(nothing)}" "$(printf '%s' "$exported" | tr '\\n' ' ')" >&2`;
+
+const RELOADED_ONLY = `if reload_and_check; then exit 0; fi
+printf 'nfs-ganesha, reloaded, does not export what %s holds.\\nganesha said:\\n%s\\nit exports (id path): %s\\n' "$p" "\${said:-(nothing)}" "$(printf '%s' "$now" | tr '\\n' ' ')" >&2
 exit 1`;

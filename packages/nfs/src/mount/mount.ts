@@ -1,7 +1,6 @@
 import { ConvergeError, Type, defineFact, defineModule, raw, sh } from '@converge/core';
 import type { Change, Command, FileDiff, Static } from '@converge/core';
-import { editFstab, fileDiff, fileState, parseFstab, renderFstabLine, writeFileSteps } from '@converge/modules';
-import type { FileState } from '@converge/modules';
+import { editFstab, fileDiff, fileState, parseFstab, renderFstabLine, requirePrerequisite, writeFileSteps } from '@converge/modules';
 import { NfsMountOptions, mountOptionProblems, mountedOptionDiffs, renderMountOptions } from './fstab.js';
 
 /** JSON Schema of the `nfs.mount` params. */
@@ -112,8 +111,7 @@ export const nfsMount = defineModule({
   },
   facts: (p) => ({ fstab: fileState({ path: FSTAB, content: true }), point: mountPoint({ path: p.path }) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
-    const fstab = facts.fstab as FileState;
-    const point = facts.point as MountPointState;
+    const { fstab, point } = facts;
     const state = p.state ?? 'mounted';
     const text = fstab.target?.content !== undefined ? Buffer.from(fstab.target.content, 'latin1').toString('utf8') : '';
     const line = state === 'absent' ? null : fstabLine(p);
@@ -130,9 +128,9 @@ export const nfsMount = defineModule({
     }
     const m = point.mounted;
     if (state === 'mounted') {
-      if (!point.helper && !upstreamChanged) {
-        throw new ConvergeError('CONVERGE_PLAN', 'nfs.mount: mount.nfs is not installed on this host', { hint: "install the client first: apt({ name: 'nfs-common' })" });
-      }
+      requirePrerequisite(point.helper, upstreamChanged, () =>
+        new ConvergeError('CONVERGE_PLAN', 'nfs.mount: mount.nfs is not installed on this host', { hint: "install the client first: apt({ name: 'nfs-common' })" }),
+      );
       if (!point.directory) {
         data.mkdir = true;
         changes.push({ path: 'mount_point', before: null, after: p.path });
@@ -156,7 +154,7 @@ export const nfsMount = defineModule({
     return { changes, diffs, data };
   },
   apply: ({ params: p, plan }): Command[] => {
-    const d = plan.data as NfsMountPlan;
+    const d = plan.data;
     const steps: Command[] = [];
     if (d.action === 'umount' || d.action === 'remount') steps.push({ script: sh`umount -- ${p.path}`, description: `umount ${p.path}` });
     if (d.fstab !== undefined) {

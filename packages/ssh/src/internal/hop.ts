@@ -76,6 +76,27 @@ export interface HostKeyPolicy {
   passphrases: KeyPassphrases;
 }
 
+/** The name a hop's host key is pinned under in {@link HostKeyPins}: its first known_hosts name. */
+export function hostKeyPinName(hop: Hop): string {
+  return hop.knownHostsNames[0] ?? `${hop.address}:${hop.port}`;
+}
+
+/**
+ * Checks a key a hop already authenticated against its known_hosts file as it is now: undefined
+ * while the file still lists it for the hop's names, else the error refusing the connection
+ * (the key is now changed, revoked, or no longer listed). Reads the file only; records nothing.
+ */
+export function recheckHostKey(hop: Hop, blob: Buffer): ConvergeError | undefined {
+  const verdict = checkHostKey(readKnownHosts(hop.knownHostsFile), hop.knownHostsNames, blob);
+  if (verdict.status === 'known') return undefined;
+  const why = verdict.status === 'changed' ? 'now lists another key for it' : verdict.status === 'revoked' ? 'marks it @revoked' : 'no longer lists it';
+  return new ConvergeError(
+    'CONVERGE_HOST_KEY',
+    `${hop.role === 'jump' ? 'jump host ' : ''}${hop.address}:${hop.port}: the kept connection was authenticated with the host key ${hostKeyType(blob)} ${hostKeyFingerprint(blob)}, and ${hop.knownHostsFile} ${why}; refusing the host`,
+    { hint: 'if the host was given a new key on purpose, record it in known_hosts and end the kept connections with `converge control stop`; otherwise check the host' },
+  );
+}
+
 /** How a hop is named in messages: `jump host u@b:22`, or the target with the way it is reached. */
 export function hopName(hop: Hop): string {
   if (hop.role === 'jump') return `jump host ${hop.label}${hop.via ? ` (through ${hop.via})` : ''}`;
@@ -334,7 +355,7 @@ export async function connectHop(hop: Hop, policy: HostKeyPolicy, socket: HopSoc
   let next = 0;
   let hostKeyFailure: ConvergeError | undefined;
   const knownTypes = knownKeyTypes(readKnownHosts(hop.knownHostsFile), hop.knownHostsNames);
-  const pinName = hop.knownHostsNames[0] ?? `${hop.address}:${hop.port}`;
+  const pinName = hostKeyPinName(hop);
   const name = hopName(hop);
   // What the server offered, to explain a handshake without a common algorithm.
   const remoteLists: string[] = [];

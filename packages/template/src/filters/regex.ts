@@ -1,6 +1,7 @@
 import { pyStr } from '../python-repr.js';
 import { makeTuple } from '../python-value.js';
-import { pythonReplacement, toPythonRegExp } from '../python-regex.js';
+import { expandPythonTemplate } from '@converge/core';
+import { toPythonRegExp } from '../python-regex.js';
 import { filterArgs, type Filter } from './filter-args.js';
 
 function options(a: ReturnType<typeof filterArgs>): { ignorecase: boolean; multiline: boolean } {
@@ -11,8 +12,16 @@ function options(a: ReturnType<typeof filterArgs>): { ignorecase: boolean; multi
 export const regexReplace: Filter = function (v, ...args) {
   const a = filterArgs(args);
   const re = toPythonRegExp(pyStr(a.get(0, 'pattern', '')), { ignorecase: a.get(2, 'ignorecase', false) === true, multiline: a.get(3, 'multiline', false) === true }, true);
-  return pyStr(v).replace(re, pythonReplacement(pyStr(a.get(1, 'replacement', ''))));
+  const replacement = pyStr(a.get(1, 'replacement', ''));
+  return pyStr(v).replace(re, (...args: unknown[]) => expandPythonTemplate(replacement, matchOf(args)));
 };
+
+/** The match of a `String.prototype.replace` callback's arguments: `(match, ...groups, offset, text[, named])`. */
+function matchOf(args: unknown[]): { length: number; [i: number]: string | undefined; groups?: Record<string, string | undefined> } {
+  const named = typeof args[args.length - 1] === 'object' && args[args.length - 1] !== null ? (args[args.length - 1] as Record<string, string | undefined>) : undefined;
+  const indexed = args.slice(0, named ? -3 : -2) as (string | undefined)[];
+  return Object.assign(indexed, named ? { groups: named } : {});
+}
 
 /** `regex_search(value, regex, *groups)`: the first match, or the listed groups (`'\\1'`, `'\\g<name>'`), or `None`. Source: Ansible docs, `regex_search`. */
 export const regexSearch: Filter = function (v, ...args) {

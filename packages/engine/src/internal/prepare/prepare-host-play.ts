@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { ConvergeError, isBlock, validateParams } from '@converge/core';
+import { cloneParams, ConvergeError, isBlock, validateParams } from '@converge/core';
 import type { BecomeMethod, Block, Playbook, RoleDefinition, RoleUse, SourceLocation, Task, TaskListItem } from '@converge/core';
 import { asConvergeError } from '../report/failure.js';
 import { walkNodes, type HostPlay, type PlanNode, type PrepEnv, type Scope, type TaskNode, type Unit } from './plan-nodes.js';
-import { cloneParams, located, resolveTask } from './resolve-task.js';
+import { located, resolveTask } from './resolve-task.js';
 import { tagSelected } from './tag-selection.js';
 import { defaultName } from './task-names.js';
 import { varLayers } from './task-vars.js';

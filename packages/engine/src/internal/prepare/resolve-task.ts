@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describeControllerFile } from '../apply/controller-files.js';
 import { isAbsolute, resolve } from 'node:path';
 import { types } from 'node:util';
-import { ConvergeError, findSecretMask, formatLocation, isSecret, SECRET_MASK, validateParams } from '@converge/core';
+import { cloneParams, ConvergeError, findSecretMask, formatLocation, isSecret, SECRET_MASK, validateParams } from '@converge/core';
 import type { BecomeMethod, BecomeSpec, FactRequest, HostFacts, HostInfo, PrepareContext, RegisteredResult, SourceLocation, TaskContext } from '@converge/core';
 import { evaluateExpression, isTemplated, renderString, renderTemplate } from '@converge/template';
 import { asConvergeError } from '../report/failure.js';
@@ -333,15 +333,6 @@ async function prepareParams(t: Evaluation, base: Prepared, v: Record<string, un
   }
   const facts = def.facts ? (def.facts(params as never, base.host) as Record<string, FactRequest>) : {};
   return { params, facts };
-}
-
-/** A deep copy of plain objects and arrays (other values kept), so that validation's defaults do not change the playbook's params. */
-export function cloneParams(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(cloneParams);
-  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cloneParams(x)]));
-  }
-  return v;
 }
 
 /** The error with the task's location, and its message prefixed with where it happened unless it names the host already. */

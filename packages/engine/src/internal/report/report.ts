@@ -93,6 +93,8 @@ export interface RunReport {
   stopped?: StoppedHost[];
   /** Why each unreachable host was unreachable; absent when every host was reached. */
   unreachable?: Record<string, UnreachableReason>;
+  /** The part of a split run this report covers (`--shard I/N`); absent for a whole run. */
+  shard?: { index: number; count: number };
 }
 
 /** Events the engine emits while it runs, in order, for live output and logs. */

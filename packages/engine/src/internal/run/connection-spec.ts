@@ -1,5 +1,5 @@
-import { ConvergeError } from '@converge/core';
-import { Secret, isSecret } from '@converge/core';
+// The light entry of core: a run loads this file (@converge/engine/connection) before the rest.
+import { ConvergeError, Secret, isSecret } from '@converge/core/lean';
 import type { ConnectionSpec } from '@converge/core';
 
 function str(v: unknown): string | undefined {

@@ -10,10 +10,11 @@ import { connectionSpec } from './connection-spec.js';
 import type { RunEvent } from '../report/report.js';
 import type { PreparedHostPlay, RunOptions } from './run-options.js';
 import { checkPlayControl, orderHosts, serialBatches } from './serial-batches.js';
+import { shardHosts } from './shard.js';
 import { applyStartAtTask } from './start-at-task.js';
 
 /**
- * Prepares every play for every host before any host is contacted: hosts selected (`limit`),
+ * Prepares every play for every host before any host is contacted: hosts selected (`limit`, `shard`),
  * every task evaluated and its params validated, play options and hosts' connection vars
  * checked, `beforeConnect` called (a policy may stop the run there), then `startAtTask` applied.
  * Warns of a play whose host pattern matches no host.
@@ -27,6 +28,7 @@ export async function prepareRun(options: RunOptions, playbookDir: string, check
   if (limitHosts && limitHosts.size === 0) {
     throw new ConvergeError('CONVERGE_OPTIONS', `--limit ${JSON.stringify(options.limit)} matches no host of the inventory`, { hint: 'check the pattern with `converge inventory -i INVENTORY --list`' });
   }
+  const inShard = options.shard ? shardHosts(limitHosts ?? options.inventory.hosts.keys(), options.shard) : undefined;
   const plans: PlayPlan[] = [];
   const errors: ConvergeError[] = [];
   const registered = registeredNames(options.playbook, errors);
@@ -42,7 +44,7 @@ export async function prepareRun(options: RunOptions, playbookDir: string, check
     if (matched.length === 0) {
       emit({ type: 'warning', message: `play "${play.name}": the host pattern ${JSON.stringify(play.hosts)} matches no host of the inventory (${options.inventory.sources.join(', ')}); the play does nothing` });
     }
-    const hosts = matched.filter((h) => !limitHosts || limitHosts.has(h));
+    const hosts = matched.filter((h) => (!limitHosts || limitHosts.has(h)) && (!inShard || inShard.has(h)));
     // ansible_play_hosts and ansible_play_batch as the play will run them (order, serial batches).
     const playOrder = orderHosts(hosts, play.order, (h) => h);
     const batchOf = new Map(serialBatches(playOrder, play.serial).flatMap((batch) => batch.map((h) => [h, batch] as const)));

@@ -1,6 +1,7 @@
 import type { BecomeMethod, ConnectionSpec, DataEndpoint, Playbook, Secret, Transport } from '@converge/core';
 import type { Inventory } from '@converge/inventory';
 import type { RunEvent } from '../report/report.js';
+import type { Shard, shardHosts } from './shard.js';
 
 /**
  * Default of {@link RunOptions.connectConcurrency}: enough handshakes in flight to hide network
@@ -20,6 +21,11 @@ export interface RunOptions {
   diff?: boolean;
   /** Host pattern that narrows every play's hosts (`--limit`). */
   limit?: string;
+  /**
+   * Runs one part of the hosts (`--shard I/N`): the hosts of the inventory (after `limit`) are
+   * split into `count` parts by {@link shardHosts}, and every play runs on its hosts of part `index`.
+   */
+  shard?: Shard;
   tags?: string[];
   skipTags?: string[];
   extraVars?: Record<string, unknown>;

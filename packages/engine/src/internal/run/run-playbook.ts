@@ -49,6 +49,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
   const allHosts = [...new Set(plans.flatMap((p) => p.hosts.map((h) => h.host)))];
   emit({ type: 'run-start', check, diff, hosts: allHosts });
   const recorder = new RunRecorder(check, allHosts, emit);
+  if (options.shard) recorder.report.shard = { index: options.shard.index, count: options.shard.count };
   const connections = new RunConnections(options, recorder, emit);
   const s = schedule(plans, { options, check, diff, playbookPath, pending, recorder, connections, emit });
   try {
