@@ -1,4 +1,4 @@
-import { ConvergeError, defineRole, isSecret } from '@converge/core';
+import { ConvergeError, defineRole, isSecret, useRole } from '@converge/core';
 import type { RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt } from '@converge/modules';
 import { restic } from '@converge/restic-backup';
@@ -105,7 +105,7 @@ export const backupRole = defineRole({
  */
 export function backup(config: BackupConfig): RoleUse {
   checkBackupConfig(config);
-  return { role: backupRole, vars: { restic_backup: config } satisfies BackupVars };
+  return useRole(backupRole, { restic_backup: config } satisfies BackupVars);
 }
 
 export default backupRole;

@@ -1,4 +1,4 @@
-import { ConvergeError, defineRole } from '@converge/core';
+import { ConvergeError, defineRole, useRole } from '@converge/core';
 import type { Play, RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt } from '@converge/modules';
 import { galera, galeraStateEndpoint, mariadb, stateEndpointHandlers } from '@converge/mariadb-galera';
@@ -102,7 +102,7 @@ export const databaseClusterRole = defineRole({
 
 /** The role with its `galera` var, typed (the node part only; see {@link databaseClusterPlays}). */
 export function databaseCluster(c: DatabaseClusterConfig): RoleUse {
-  return { role: databaseClusterRole, vars: { galera: c } };
+  return useRole(databaseClusterRole, { galera: c });
 }
 
 /**

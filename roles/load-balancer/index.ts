@@ -1,4 +1,4 @@
-import { defineRole } from '@converge/core';
+import { defineRole, useRole } from '@converge/core';
 import type { RoleUse } from '@converge/core';
 import { apt, systemd } from '@converge/modules';
 import { haproxy } from '@converge/haproxy';
@@ -72,14 +72,11 @@ export const loadBalancerRole = defineRole({
 
 /** The role with its vars, typed: `roles: [loadBalancer({ ... }, { vip })]`. */
 export function loadBalancer(config: HaproxyConfigParams, options: { metrics_bind?: string | false; vip?: SharedAddress } = {}): RoleUse {
-  return {
-    role: loadBalancerRole,
-    vars: {
-      haproxy: config,
-      ...(options.metrics_bind !== undefined ? { haproxy_metrics_bind: options.metrics_bind } : {}),
-      ...(options.vip ? { load_balancer_vip: options.vip } : {}),
-    } satisfies LoadBalancerVars,
-  };
+  return useRole(loadBalancerRole, {
+    haproxy: config,
+    ...(options.metrics_bind !== undefined ? { haproxy_metrics_bind: options.metrics_bind } : {}),
+    ...(options.vip ? { load_balancer_vip: options.vip } : {}),
+  } satisfies LoadBalancerVars);
 }
 
 export default loadBalancerRole;

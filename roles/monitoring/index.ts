@@ -1,4 +1,4 @@
-import { ConvergeError, defineRole } from '@converge/core';
+import { ConvergeError, defineRole, useRole } from '@converge/core';
 import type { RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt, systemd } from '@converge/modules';
 import { mariadb } from '@converge/mariadb-galera';
@@ -174,7 +174,7 @@ export const monitoringRole = defineRole({
 
 /** The role with its `monitoring` var, typed: `roles: [monitoring({ ... })]`. */
 export function monitoring(vars: MonitoringVars): RoleUse {
-  return { role: monitoringRole, vars: { monitoring: vars } };
+  return useRole(monitoringRole, { monitoring: vars });
 }
 
 export default monitoringRole;

@@ -1,4 +1,4 @@
-import { defineRole } from '@converge/core';
+import { defineRole, useRole } from '@converge/core';
 import type { RoleUse, TaskContext } from '@converge/core';
 import { apt, file, group, systemd, user } from '@converge/modules';
 import { GRAFANA_APT, alloy } from '@converge/loki-agent';
@@ -67,7 +67,7 @@ export const observabilityRole = defineRole({
 
 /** The role with its `observability` var, typed: `roles: [observability({ ... })]`. */
 export function observability(config: ObservabilityVars): RoleUse {
-  return { role: observabilityRole, vars: { observability: config } };
+  return useRole(observabilityRole, { observability: config });
 }
 
 export default observabilityRole;

@@ -1,4 +1,4 @@
-import { ConvergeError, defineRole } from '@converge/core';
+import { ConvergeError, defineRole, useRole } from '@converge/core';
 import type { RoleDefinition, RoleUse, TaskContext } from '@converge/core';
 import { apt, systemd } from '@converge/modules';
 import { nfs } from '@converge/nfs';
@@ -82,7 +82,7 @@ export const sharedStorageServerRole: RoleDefinition = sharedStorageRole(0);
 
 /** The role with its `shared_storage` var, typed: `roles: [sharedStorage({ server: {...}, mounts: [...] })]`. */
 export function sharedStorage(config: SharedStorageVars): RoleUse {
-  return { role: sharedStorageRole(config.mounts?.length ?? 0), vars: { shared_storage: config } };
+  return useRole(sharedStorageRole(config.mounts?.length ?? 0), { shared_storage: config });
 }
 
 export default sharedStorageServerRole;

@@ -1,4 +1,4 @@
-import { defineRole } from '@converge/core';
+import { defineRole, useRole } from '@converge/core';
 import type { Play, RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt, group, systemd, user } from '@converge/modules';
 import { maxscale, maxscaleAccounts, maxscaleRepository } from '@converge/maxscale';
@@ -106,7 +106,7 @@ export const sqlRouterRole = defineRole({
 
 /** The role with its `sql_router` var, typed: `roles: [sqlRouter({ ... })]`. */
 export function sqlRouter(vars: SqlRouterVars): RoleUse {
-  return { role: sqlRouterRole, vars: { sql_router: vars } };
+  return useRole(sqlRouterRole, { sql_router: vars });
 }
 
 /** Options of {@link sqlRouterPlays}. */

@@ -1,4 +1,4 @@
-import { ConvergeError, defineRole } from '@converge/core';
+import { ConvergeError, defineRole, useRole } from '@converge/core';
 import type { RoleUse, TaskContext } from '@converge/core';
 import { apt, copy, systemd } from '@converge/modules';
 import { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from '@converge/ssh';
@@ -190,7 +190,7 @@ export const sshHardeningRole = defineRole({
 
 /** The role with its `ssh_hardening` var, typed: `roles: [sshHardening({ ... })]`. */
 export function sshHardening(config: SshHardeningVars = {}): RoleUse {
-  return { role: sshHardeningRole, vars: { ssh_hardening: config } };
+  return useRole(sshHardeningRole, { ssh_hardening: config });
 }
 
 export default sshHardeningRole;

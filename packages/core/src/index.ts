@@ -20,8 +20,9 @@ export { atomicWrite } from './atomic-write.js';
 export { privateDirProblem } from './private-dir.js';
 export type { Fact, FactDefinition, FactRequest, FactOutput } from './fact.js';
 export type { FactProbeHints, PlanProbeHints } from './probe-hints.js';
-export { defineModule, callSite, factValue } from './module.js';
+export { defineModule, callSite, factValue, isControllerFile } from './module.js';
 export type {
+  ControllerFile,
   DataEndpoint,
   Module,
   ModuleDefinition,
@@ -46,7 +47,7 @@ export type {
   ParamsInput,
   Task,
 } from './module.js';
-export { definePlaybook, defineRole, isPlaybook } from './playbook.js';
+export { definePlaybook, defineRole, isPlaybook, useRole } from './playbook.js';
 export { block, isBlock } from './block.js';
 export type { Block, BlockOptions, TaskListItem } from './block.js';
 export type { Play, Playbook, RoleDefinition, RoleUse, HostOrder } from './playbook.js';

@@ -1,5 +1,6 @@
 import type { TaskListItem } from './block.js';
-import type { Task } from './module.js';
+import type { SourceLocation } from './errors.js';
+import { callerOutside, callSite, type Task } from './module.js';
 import type { BecomeMethod } from './transport.js';
 
 /**
@@ -18,8 +19,11 @@ export interface RoleDefinition {
   baseDir?: string;
 }
 
-/** A role as used in a play, optionally with params (role params beat play vars). */
-export type RoleUse = RoleDefinition | { role: RoleDefinition; vars?: Record<string, unknown> };
+/**
+ * A role as used in a play, optionally with params (role params beat play vars). `site`: where
+ * the playbook asked for it ({@link useRole} records it), which errors in its tasks point at.
+ */
+export type RoleUse = RoleDefinition | { role: RoleDefinition; vars?: Record<string, unknown>; site?: SourceLocation };
 
 /** One play: which hosts, as whom, with which vars, doing which tasks. */
 export interface Play {
@@ -79,6 +83,8 @@ export type HostOrder = 'inventory' | 'reverse_inventory' | 'sorted' | 'reverse_
 export interface Playbook {
   readonly kind: 'playbook';
   readonly plays: readonly Play[];
+  /** Where {@link definePlaybook} was called, for errors that have no closer place. */
+  readonly site?: SourceLocation;
 }
 
 /**
@@ -93,12 +99,28 @@ export function definePlaybook(plays: Play[] | Play): Playbook {
     if (!p || typeof p !== 'object') throw new TypeError(`play #${i + 1} is not an object`);
     if (typeof p.hosts !== 'string' || p.hosts.trim() === '') throw new TypeError(`play #${i + 1} (${p.name ?? 'unnamed'}) needs a "hosts" pattern`);
   });
-  return { kind: 'playbook', plays: list };
+  const site = callSite(new Error().stack);
+  return { kind: 'playbook', plays: list, ...(site ? { site } : {}) };
 }
 
 /** Defines a role. */
 export function defineRole(role: RoleDefinition): RoleDefinition {
   return role;
+}
+
+/**
+ * A role with its params, as a play's `roles` list takes it, remembering where the playbook asked
+ * for it: the first caller outside the role's own directory (`baseDir`), so that a role's typed
+ * helper (`loadBalancer({...})`) records the playbook's line, not its own. An error in a task of
+ * the role (a params error from a value the playbook gave) then points at that line, and names
+ * the role's task.
+ *
+ * @example
+ * export const loadBalancer = (config: HaproxyConfigParams): RoleUse => useRole(loadBalancerRole, { haproxy: config });
+ */
+export function useRole(role: RoleDefinition, vars?: Record<string, unknown>): RoleUse {
+  const site = callerOutside(new Error().stack, role.baseDir);
+  return { role, ...(vars ? { vars } : {}), ...(site ? { site } : {}) };
 }
 
 /** True for a value made by {@link definePlaybook}. */

@@ -8,6 +8,7 @@
 export { runPlaybook } from './internal/run/run-playbook.js';
 export type { RunOptions, PreparedHostPlay } from './internal/run/run-options.js';
 export type { RunReport, RunEvent, TaskReport, TaskStatus, HostSummary, HostStats, StoppedHost, UnreachableReason } from './internal/report/report.js';
+export { maskRunReport, maskRunEvent, maskTaskReport } from './internal/report/report-masking.js';
 export { connectionSpec } from './internal/run/connection-spec.js';
 export { probe } from './internal/facts/probe.js';
 export type { FactResult } from './internal/facts/probe.js';

@@ -1,7 +1,7 @@
 import { ConvergeError, factValue, Secret, sh, Type } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff } from '@converge/core';
 import { defineManagedFile, fileState, managedFileChanges } from '@converge/modules';
-import type { ContentWriteParams, FileState, ManagedFileWrite } from '@converge/modules';
+import type { ContentWriteParams, FileState, ManagedFileWrite, SecretSettings } from '@converge/modules';
 
 /**
  * What a change to a file asks of the service: `reload` (it rereads the file on SIGHUP or
@@ -14,8 +14,8 @@ export type FileEffect = 'reload' | 'restart' | 'none';
 export interface ServiceFile {
   write: ContentWriteParams;
   effect: FileEffect;
-  /** Show only the changed lines, masked, instead of the whole secret file: for a configuration that holds a secret inline. */
-  maskChangedLines?: boolean;
+  /** For a configuration that holds a secret inline: the settings whose values its diff masks on both sides, so that its other lines show (instead of every line masked). */
+  secretSettings?: SecretSettings;
 }
 
 /** A service's file as a managed file: its changes read `PATH:content`, `PATH:mode`, …. */
@@ -26,7 +26,7 @@ const serviceFile = defineManagedFile<ServiceFile>({
   owner: (f) => f.write.owner,
   group: (f) => f.write.group,
   validate: (f) => f.write.validate,
-  secretDiff: (f) => (f.maskChangedLines ? 'changed-lines' : 'all'),
+  secretDiff: (f) => f.secretSettings ?? 'all',
   changes: (d) => managedFileChanges(d).map((c) => ({ ...c, path: `${d.path}:${c.path}` })),
 });
 
@@ -164,7 +164,7 @@ export function serviceResources(spec: ServiceSpec): string[] {
 
 /** A file's content: a Secret when the rendering used one, so that it is compared on the controller and masked everywhere. */
 export function fileContent(text: string, secret: boolean): string | Secret {
-  return secret ? new Secret(text) : text;
+  return secret ? new Secret(text, { composite: true }) : text;
 }
 
 /** `KEY="ARGS"` of a Debian /etc/default file, read by the unit's `EnvironmentFile=` and by the init script. */

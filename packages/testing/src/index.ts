@@ -1,6 +1,6 @@
 export { startHosts, ensureTestImage, removeStaleTestHosts, TEST_HOST_LABEL, ISOLATION_ROUTE_PROTOCOL } from './hosts.js';
 export type { TestHost, TestHosts, StartHostsOptions } from './hosts.js';
-export { runTasks, runPlays, convergeTwice, convergePlaysTwice, changedTasks, failures } from './harness.js';
+export { runTasks, runPlays, convergeTwice, convergePlaysTwice, changedTasks, unknownTasks, failures } from './harness.js';
 export type { RunTasksOptions, ConvergeTwiceResult } from './harness.js';
 export { TestHostsError } from './errors.js';
 export { generateEd25519KeyPair } from './openssh-key.js';

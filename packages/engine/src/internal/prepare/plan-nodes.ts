@@ -39,6 +39,8 @@ export interface Scope {
 
 /** The tasks of one role, or a play's own tasks, on one host: where vars and files come from. */
 export interface Unit {
+  /** The role these tasks are of, and where the playbook asked for it (its `useRole` call, else the playbook's `definePlaybook`). */
+  role?: { name: string; usedAt?: SourceLocation };
   lower: Record<string, unknown>;
   upper: { params: Record<string, unknown>; magic: Record<string, unknown> };
   baseDir: string;
@@ -100,7 +102,7 @@ export interface PlayPlan {
 
 /** What stays the same for every task of a play on a host. */
 export interface PrepEnv {
-  options: Pick<RunOptions, 'inventory' | 'extraVars' | 'tags' | 'skipTags' | 'becomePassword' | 'becomeDefaults' | 'verbosity'>;
+  options: Pick<RunOptions, 'inventory' | 'extraVars' | 'tags' | 'skipTags' | 'becomePassword' | 'becomeDefaults' | 'verbosity' | 'playbook'>;
   play: Play;
   host: string;
   check: boolean;

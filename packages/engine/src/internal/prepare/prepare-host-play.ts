@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { cloneParams, ConvergeError, isBlock, validateParams } from '@converge/core';
-import type { BecomeMethod, Block, Playbook, RoleDefinition, RoleUse, Task, TaskListItem } from '@converge/core';
+import type { BecomeMethod, Block, Playbook, RoleDefinition, RoleUse, SourceLocation, Task, TaskListItem } from '@converge/core';
 import { asConvergeError } from '../report/failure.js';
 import { walkNodes, type HostPlay, type PlanNode, type PrepEnv, type Scope, type TaskNode, type Unit } from './plan-nodes.js';
 import { located, resolveTask } from './resolve-task.js';
@@ -105,16 +105,19 @@ export async function prepareHostPlay(env: PrepEnv, playbookDir: string, errors:
 interface UnitSource {
   role?: RoleDefinition;
   roleParams?: Record<string, unknown>;
+  /** Where the playbook asked for the role. */
+  usedAt?: SourceLocation;
   tasks: readonly TaskListItem[];
   handlers: readonly Task[];
 }
 
-function unitsOf({ play }: PrepEnv): UnitSource[] {
+function unitsOf({ play, options }: PrepEnv): UnitSource[] {
   const units: UnitSource[] = [];
   for (const use of play.roles ?? []) {
     const role = 'role' in use ? use.role : (use as RoleDefinition);
     const roleParams = 'role' in use ? (use as Exclude<RoleUse, RoleDefinition>).vars : undefined;
-    units.push({ role, ...(roleParams ? { roleParams } : {}), tasks: role.tasks, handlers: role.handlers ?? [] });
+    const usedAt = ('role' in use ? (use as Exclude<RoleUse, RoleDefinition>).site : undefined) ?? options.playbook.site;
+    units.push({ role, ...(roleParams ? { roleParams } : {}), ...(usedAt ? { usedAt } : {}), tasks: role.tasks, handlers: role.handlers ?? [] });
   }
   units.push({ tasks: play.tasks ?? [], handlers: play.handlers ?? [] });
   return units;
@@ -135,6 +138,7 @@ function unitOf(env: PrepEnv, u: UnitSource, playbookDir: string): Unit {
   });
   const roleDir = u.role?.baseDir;
   return {
+    ...(u.role ? { role: { name: u.role.name, ...(u.usedAt ? { usedAt: u.usedAt } : {}) } } : {}),
     lower,
     upper,
     baseDir: roleDir ?? playbookDir,
@@ -259,7 +263,7 @@ async function prepareNode(env: PrepEnv, unit: Unit, task: Task, scope: Scope, h
         const bad = task.module.validate?.(params as never);
         if (bad) throw new ConvergeError('CONVERGE_PARAMS', `${where}: ${bad}`);
       } catch (e) {
-        errors.push(located(asConvergeError(e, 'CONVERGE_PARAMS'), task.site, where, env.host));
+        errors.push(located(asConvergeError(e, 'CONVERGE_PARAMS'), task.site, where, env.host, unit.role));
         return undefined;
       }
     }

@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
+import { describeControllerFile } from '../apply/controller-files.js';
 import { isAbsolute, resolve } from 'node:path';
 import { types } from 'node:util';
-import { cloneParams, ConvergeError, findSecretMask, isSecret, SECRET_MASK, validateParams } from '@converge/core';
+import { cloneParams, ConvergeError, findSecretMask, formatLocation, isSecret, SECRET_MASK, validateParams } from '@converge/core';
 import type { BecomeMethod, BecomeSpec, FactRequest, HostFacts, HostInfo, PrepareContext, RegisteredResult, SourceLocation, TaskContext } from '@converge/core';
 import { evaluateExpression, isTemplated, renderString, renderTemplate } from '@converge/template';
 import { asConvergeError } from '../report/failure.js';
 import { becomePasswordFromVars } from '../run/connection-spec.js';
-import type { KnownState, Prepared, PrepEnv, Resolution, TaskNode } from './plan-nodes.js';
+import type { KnownState, Prepared, PrepEnv, Resolution, TaskNode, Unit } from './plan-nodes.js';
 import { resolveTaskControl } from './task-control.js';
 import { defaultName, itemLabel } from './task-names.js';
 import { mergeTaskVars } from './task-vars.js';
@@ -266,7 +267,7 @@ async function resolveItem(t: Evaluation, list: readonly unknown[], i: number, b
     const u = waiting(t.reads, name);
     if (u) return u;
     if (when.pending) return { kind: 'waits', on: waitReason(t.reads) };
-    return { kind: 'error', name, error: located(asConvergeError(prepared.ok ? undefined : prepared.error, 'CONVERGE_PARAMS'), task.site, where, env.host) };
+    return { kind: 'error', name, error: located(asConvergeError(prepared.ok ? undefined : prepared.error, 'CONVERGE_PARAMS'), task.site, where, env.host, t.node.unit.role) };
   }
   return { kind: 'item', item: { ...base, ...prepared.value }, name, whenPending: when.pending };
 }
@@ -326,6 +327,7 @@ async function prepareParams(t: Evaluation, base: Prepared, v: Record<string, un
       renderTemplate: (source, file, extra) => renderTemplate(source, revealSecrets({ ...v, ...(extra ?? {}) }), { file, searchPaths: unit.searchPaths.templates, ...templateReads(t) }),
       readFile: async (p) => readFile(isAbsolute(p) ? p : resolve(unit.baseDir, p)),
       evaluate: (expression) => evaluateExpression(expression, revealSecrets(v), templateReads(t)),
+      describeFile: async (p) => describeControllerFile(isAbsolute(p) ? p : resolve(unit.baseDir, p)),
     };
     params = await def.prepare(params as never, prepareCtx);
   }
@@ -334,10 +336,14 @@ async function prepareParams(t: Evaluation, base: Prepared, v: Record<string, un
 }
 
 /** The error with the task's location, and its message prefixed with where it happened unless it names the host already. */
-export function located(err: ConvergeError, site: SourceLocation | undefined, where: string, host: string): ConvergeError {
-  const location = err.location ?? site;
+export function located(err: ConvergeError, site: SourceLocation | undefined, where: string, host: string, role?: Unit['role']): ConvergeError {
+  // A task of a role: the error is most often in what the playbook gave the role, so it points at
+  // the line that asked for the role, and names the role's task and its line.
+  const inRole = role?.usedAt && !err.location ? ` (task of role "${role.name}"${site ? ` at ${formatLocation(site)}` : ''})` : '';
+  const location = err.location ?? (inRole ? role?.usedAt : site);
   if (err.message.includes(host) && !(location && !err.location)) return err;
-  return new ConvergeError(err.code, err.message.includes(host) ? err.message : `${where}: ${err.message}`, { cause: err, ...(location ? { location } : {}), ...(err.hint ? { hint: err.hint } : {}) });
+  const message = `${err.message.includes(host) ? err.message : `${where}: ${err.message}`}${inRole}`;
+  return new ConvergeError(err.code, message, { cause: err, ...(location ? { location } : {}), ...(err.hint ? { hint: err.hint } : {}) });
 }
 
 /** Plain objects and arrays are rebuilt with every {@link Secret} replaced by its text; other values (proxies such as `hostvars`) are kept. */
