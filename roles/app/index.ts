@@ -6,7 +6,7 @@ import { sentry } from '@converge/prometheus';
 /** Vars of the app role (all under `app`). */
 export interface AppVars {
   /**
-   * The release to run: `files/notes-VERSION.tar.gz` of this role (built reproducibly by
+   * The release to run (the var `app_version`, e.g. `-e app_version=1.1.0`, wins): `files/notes-VERSION.tar.gz` of this role (built reproducibly by
    * `artifact/build.sh VERSION`), unpacked once into `/opt/notes/releases/VERSION`;
    * `/opt/notes/current` points at it.
    */
@@ -30,7 +30,9 @@ export const CURRENT_LINK = '/opt/notes/current';
 
 const VERSION = /^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/;
 const cfg = (h: TaskContext): AppVars => {
-  const v = h.vars.app as AppVars | undefined;
+  const given = h.vars.app as AppVars | undefined;
+  // `app_version` (e.g. `-e app_version=1.1.0` for a deploy) wins over `app.version`.
+  const v = given && h.vars.app_version !== undefined ? { ...given, version: String(h.vars.app_version) } : given;
   if (!v || typeof v.version !== 'string' || !VERSION.test(v.version)) {
     throw new ConvergeError('CONVERGE_VARS', `role app: app.version must be a release version (letters, digits, .+-), got ${JSON.stringify(v?.version)}`, { hint: 'e.g. app: { version: "1.1.0", ... } or -e app_version=1.1.0 in playbooks/site.ts' });
   }
