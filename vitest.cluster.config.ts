@@ -7,7 +7,7 @@ export default defineConfig({
   ...base,
   test: {
     ...base.test,
-    include: ['packages/*/test/**/*.cluster.test.ts', 'examples/*/*.cluster.test.ts'],
+    include: ['packages/*/test/**/*.cluster.test.ts', 'examples/*/*.cluster.test.ts', 'playbooks/*.cluster.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     fileParallelism: false,
     testTimeout: 1_200_000,

@@ -1,4 +1,4 @@
-// The reference stack on seven local Debian 12 containers (test/reference-stack.cluster.test.ts
+// The reference stack on seven local Debian 12 containers (playbooks/site.cluster.test.ts
 // starts them on the Docker network 10.89.19.0/24, the controller being its gateway 10.89.19.1).
 //
 // Tiers share hosts here, to keep the stack small:
