@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
 // `npm run test:cluster`: the tests that converge a whole cluster (three Galera nodes, the
-// lb-galera example's six hosts), one file at a time: each keeps a 2-core machine busy.
+// reference stack's seven hosts), one file at a time: each keeps a 2-core machine busy.
 export default defineConfig({
   ...base,
   test: {

@@ -1,4 +1,5 @@
-import { ConvergeError } from '@converge/core';
+import { existsSync, readFileSync } from 'node:fs';
+import { ConvergeError, vault } from '@converge/core';
 import type { Secret } from '@converge/core';
 import type { InventoryDefinitionInput } from '@converge/inventory';
 import type { SharedAddress } from '@converge/keepalived';
@@ -92,6 +93,39 @@ export interface StackSpec {
   /** Alertmanager's mail settings. */
   alerts: { smarthost: string; from: string; to: string };
   secrets: StackSecrets;
+}
+
+/**
+ * A cloud inventory's reader of its Vault secrets: `kv('restic#ovh')` is
+ * `vault('kv/data/converge/<inventory>/restic#ovh')`, the field `ovh` of the KV v2 secret
+ * `converge/<inventory>/restic`, read once before any host is contacted.
+ */
+export function stackVault(inventory: string): (path: string) => Secret {
+  return (path) => vault(`kv/data/converge/${inventory}/${path}`);
+}
+
+/** The stack's own secrets at the same Vault paths in every cloud inventory ({@link stackVault}). */
+export function stackSecretsFromVault(kv: (path: string) => Secret): StackSecrets {
+  return {
+    vrrp: kv('vrrp#password'),
+    galera_sst: kv('galera#sst'),
+    app_database: kv('notes#database'),
+    sentry_dsn: kv('notes#sentry_dsn'),
+    mysqld_exporter: kv('galera#exporter'),
+    maxscale_monitor: kv('maxscale#monitor'),
+    maxscale_service: kv('maxscale#service'),
+    maxscale_admin: kv('maxscale#admin'),
+    backup_volume: kv('restic#volume'),
+  };
+}
+
+/**
+ * A vendor's repository key kept with an inventory (`files/NAME` next to its `stack.ts`, given
+ * as `import.meta.url`), or `''` when it is not there: the plays that need it are then skipped.
+ */
+export function inventoryKey(inventoryModule: string, name: string): string {
+  const f = new URL(`files/${name}`, inventoryModule);
+  return existsSync(f) ? readFileSync(f, 'utf8') : '';
 }
 
 /** The private address of each host of a tier, in inventory order. */

@@ -13,8 +13,9 @@
 //
 // Secrets: there is no Vault server here, so they are secret() values of this file, made for
 // this local stack only (the cloud inventories' stack.ts reads them from Vault with vault()).
-// Object storage: stand-ins for OVHcloud's and Scaleway's S3 endpoints (s3rver, served by the
-// test on the gateway); nothing leaves this machine.
+// Object storage: stand-ins for OVHcloud's and Scaleway's S3 endpoints (s3rver over HTTPS, served
+// by the test on the gateway, whose certificates it puts in every host's CA store); nothing
+// leaves this machine.
 import { secret } from '@converge/core';
 import { defineInventory } from '@converge/inventory';
 import { stackInventory } from '../../playbooks/stack.ts';
@@ -41,8 +42,8 @@ export default defineInventory(
     nfs: { export_dir: '/srv/nfs/shared' },
     backup: {
       dir: '/var/backups/restic',
-      ovh: { endpoint: `http://${net(1)}:9001`, region: 'gra', bucket: 'stack-backups', access_key_id: 'LOCALOVHKEY', secret_access_key: secret('local-ovh-s3-secret-8d2f'), password: secret('local-restic-ovh-51ac') },
-      scaleway: { endpoint: `http://${net(1)}:9002`, region: 'fr-par', bucket: 'stack-backups', access_key_id: 'LOCALSCWKEY', secret_access_key: secret('local-scw-s3-secret-0c7e'), password: secret('local-restic-scw-93bd') },
+      ovh: { endpoint: `https://${net(1)}:9001`, region: 'gra', bucket: 'stack-backups', access_key_id: 'LOCALOVHKEY', secret_access_key: secret('local-ovh-s3-secret-8d2f'), password: secret('local-restic-ovh-51ac') },
+      scaleway: { endpoint: `https://${net(1)}:9002`, region: 'fr-par', bucket: 'stack-backups', access_key_id: 'LOCALSCWKEY', secret_access_key: secret('local-scw-s3-secret-0c7e'), password: secret('local-restic-scw-93bd') },
     },
     loki_url: `http://${net(33)}:3100/loki/api/v1/push`,
     alerts: { smarthost: 'localhost:25', from: 'alertmanager@stack.local', to: 'ops@stack.local' },

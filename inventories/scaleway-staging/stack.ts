@@ -4,16 +4,11 @@
 // host is contacted (VAULT_ADDR and VAULT_TOKEN, or AppRole: see README, "HashiCorp Vault").
 // Grafana's and MariaDB's repository keys are kept in files/ (download them once, see
 // docs/reference-stack.md); without them Grafana, Loki, Alloy and MaxScale are skipped.
-import { existsSync, readFileSync } from 'node:fs';
-import { vault } from '@converge/core';
 import { defineInventory } from '@converge/inventory';
-import { stackInventory } from '../../playbooks/stack.ts';
+import { inventoryKey, stackInventory, stackSecretsFromVault, stackVault } from '../../playbooks/stack.ts';
 
-const key = (name: string): string => {
-  const f = new URL(`files/${name}`, import.meta.url);
-  return existsSync(f) ? readFileSync(f, 'utf8') : '';
-};
-const kv = (path: string) => vault(`kv/data/converge/scaleway-staging/${path}`);
+const key = (name: string): string => inventoryKey(import.meta.url, name);
+const kv = stackVault('scaleway-staging');
 const failover = (ipId: string, targets: Record<string, string>) => ({
   provider: 'scaleway' as const,
   scaleway: { secret_key: kv('api#secret_key'), zone: 'fr-par-1', ip_id: ipId },
@@ -51,16 +46,6 @@ export default defineInventory(
     loki_url: 'http://10.1.4.21:3100/loki/api/v1/push',
     grafana_key: key('grafana.asc'),
     alerts: { smarthost: 'smtp.internal.example.net:587', from: 'alertmanager@stack.example.net', to: 'ops@example.net' },
-    secrets: {
-      vrrp: kv('vrrp#password'),
-      galera_sst: kv('galera#sst'),
-      app_database: kv('notes#database'),
-      sentry_dsn: kv('notes#sentry_dsn'),
-      mysqld_exporter: kv('galera#exporter'),
-      maxscale_monitor: kv('maxscale#monitor'),
-      maxscale_service: kv('maxscale#service'),
-      maxscale_admin: kv('maxscale#admin'),
-      backup_volume: kv('restic#volume'),
-    },
+    secrets: stackSecretsFromVault(kv),
   }),
 );
