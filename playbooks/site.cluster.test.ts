@@ -137,8 +137,11 @@ describe('the reference stack: converge -i inventories/local playbooks/site.ts',
     expect([...predicted].filter((t) => !made.includes(t) && !/running and enabled|enabled and started|ruleset loaded at boot/.test(t)), 'predicted by --check, not changed by the run').toEqual([]);
     expect(made).toEqual(expect.arrayContaining(['db1\tnotes table', 'lb1\thaproxy.cfg', 'lb1\tkeepalived.conf', 'app1\trelease unpacked', 'db1\tNFS exports (nfs-ganesha)', 'db1\trestic jobs', 'db1\tprometheus.yml and rules', 'app2\tnftables: only the ports each tier needs']));
     // The vendor repositories do not answer here: the probe says why, the plays that need them are skipped.
-    const probes = first.report.tasks.filter((t) => t.task.startsWith("MariaDB's MaxScale repository") || t.task.startsWith("Grafana's APT repository ("));
-    expect(probes.length).toBeGreaterThan(0);
+    // Grafana's is probed from every host, MaxScale's from the SQL routers only (lb1, lb2 here).
+    const probes = first.report.tasks.filter((t) => t.status !== 'skipped' && (t.task.startsWith("MariaDB's MaxScale repository") || t.task.startsWith("Grafana's APT repository (")));
+    expect(probes.map((p) => `${p.host}\t${p.task.split(' (')[0]}`).sort()).toEqual(
+      [...NAMES.map((n) => `${n}\tGrafana's APT repository`), "lb1\tMariaDB's MaxScale repository", "lb2\tMariaDB's MaxScale repository"].sort(),
+    );
     for (const p of probes) expect(p.ignored && p.message, `${p.host} ${p.task}`).toBeTruthy();
     console.log(`skipped with the reason: ${probes.filter((p) => p.host === 'lb1').map((p) => `${p.task}: ${p.message}`).join('; ')}`);
     expect(first.report.tasks.filter((t) => t.task === 'install maxscale' || t.task === 'install alloy' || t.task === 'install Grafana and Loki').every((t) => t.status === 'skipped')).toBe(true);
