@@ -142,18 +142,18 @@ export function applyService(spec: ServiceSpec, data: ServicePlan): Command[] {
 }
 
 /**
- * Restarts the unit when it runs or is about to (`activating`: waiting to restart after an exit),
- * and leaves a unit an operator stopped alone. A unit that kept exiting without these files
- * (mysqld_exporter without credentials, started by its package) is near or past its start rate
- * limit (systemd.unit(5), `StartLimitBurst=`: 5 starts in 10 s), and a restart would be refused
- * ("start of the service was attempted too often"): `systemctl reset-failed` first resets that
- * limit as well as the failed state (systemd's `unit_reset_failed`), so the restart, or a later
- * start of a failed unit, is allowed.
+ * Restarts the unit when it runs, is about to (`activating`: waiting to restart after an exit), or
+ * failed, and leaves a unit an operator stopped (`inactive`) alone. A unit that kept exiting
+ * without these files (mysqld_exporter without credentials, started by its package) is near or
+ * past its start rate limit (systemd.unit(5), `StartLimitBurst=`: 5 starts in 10 s), and a restart
+ * would be refused ("start of the service was attempted too often"): `systemctl reset-failed`
+ * first resets that limit as well as the failed state (systemd's `unit_reset_failed`). A unit that
+ * failed that way is started here with its new files: a later `systemd.service` task of the same
+ * run is planned from the state probed before, when the unit may still have been `activating`.
  */
 export function restartScript(unit: string): ReturnType<typeof sh> {
   return sh`case $(systemctl is-active -- ${unit}) in
-  active | activating | reloading) systemctl reset-failed -- ${unit} && systemctl restart -- ${unit} ;;
-  failed) systemctl reset-failed -- ${unit} ;;
+  active | activating | reloading | failed) systemctl reset-failed -- ${unit} && systemctl restart -- ${unit} ;;
 esac`;
 }
 
