@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the controller-side tools the tests compare against or drive: Debian's ansible-core
 # (the oracle for inventory and template compatibility), the OpenSSH client and server (SSH
-# transport tests), sudo, openssl (the TLS certificate of the restic test's S3 server), and
+# transport tests), sudo, openssl (the TLS certificate of @converge/testing's S3 server), and
 # promtool and amtool (the Prometheus rule tests and the Alertmanager config checks) unpacked
 # from Debian's prometheus and prometheus-alertmanager packages into .cache/debian-tools, not
 # installed: installing them would start the daemons on this machine. Only as root on Debian;

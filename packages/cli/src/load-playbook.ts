@@ -37,12 +37,12 @@ export async function loadPlaybook(path: string): Promise<{ playbook: Playbook; 
 
 /**
  * Maps every `@converge/*` package of the checkout this CLI runs from (packages/* and roles/*)
- * to its entry file, so that a playbook anywhere (outside the repository, without a
- * node_modules of its own) imports the same packages the CLI uses.
+ * to its entry file, so that a playbook or a TypeScript inventory anywhere (outside the
+ * repository, without a node_modules of its own) imports the same packages the CLI uses.
  *
  * @returns jiti aliases: package name (and each subpath export) -> absolute file path.
  */
-function convergeAliases(): Record<string, string> {
+export function convergeAliases(): Record<string, string> {
   const alias: Record<string, string> = {};
   let root: string;
   try {

@@ -8,3 +8,7 @@ export type { OpenSshKeyPair } from './openssh-key.js';
 export type { TestHostsErrorCode } from './errors.js';
 export { paramRows, paramTable, checkParamTables } from './param-table.js';
 export type { ParamRow } from './param-table.js';
+export { requestLoop, failoverWindow } from './request-loop.js';
+export type { RequestLoop, RequestLoopOptions, RequestOutcome, FailoverWindow } from './request-loop.js';
+export { startS3Server } from './s3-server.js';
+export type { S3Server, S3ServerOptions } from './s3-server.js';
