@@ -6,7 +6,7 @@ import { sourceAliases, workspacePackages } from './scripts/workspace.mjs';
 export default defineConfig({
   resolve: { alias: sourceAliases(workspacePackages()) },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'playbooks/*.test.ts'],
     // Multi-node cluster tests run on their own, one file at a time: vitest.cluster.config.ts.
     exclude: [...configDefaults.exclude, '**/*.cluster.test.ts'],
     testTimeout: 120_000,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the controller-side tools the tests compare against or drive: Debian's ansible-core
 # (the oracle for inventory and template compatibility), the OpenSSH client and server (SSH
-# transport tests), sudo, openssl (the TLS certificate of the restic test's S3 server), Chromium
+# transport tests), sudo, openssl (the TLS certificate of @converge/testing's S3 server), Chromium
 # (the HTML report's browser test, driven by playwright-core), and
 # promtool and amtool (the Prometheus rule tests and the Alertmanager config checks) unpacked
 # from Debian's prometheus and prometheus-alertmanager packages into .cache/debian-tools, not

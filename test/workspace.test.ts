@@ -5,10 +5,21 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { checkParamTables } from '@converge/testing';
 import { REPO_ROOT, bundleTargets, modulePackages, sourceAliases, typescriptProjects, workspaceDirs, workspacePackages } from '../scripts/workspace.mjs';
 import { modulesOf } from './package-modules.js';
 import type { PackageFuzzCases } from './security/fuzz-case.js';
+
+/** Each folder pnpm-workspace.yaml's patterns name, once per pattern that names it (pnpm would take it once; the list should name it once). */
+function foldersNamed(root: string): string[] {
+  const doc = parseYaml(readFileSync(join(root, 'pnpm-workspace.yaml'), 'utf8')) as { packages?: string[] };
+  return (doc.packages ?? []).flatMap((pattern) => {
+    const m = /^(.+?)(\/\*)?$/.exec(pattern.replace(/^\.\//, '').replace(/\/$/, '')) as RegExpExecArray;
+    const base = m[1] as string;
+    return m[2] ? readdirSync(join(root, base), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${base}/${e.name}`) : [base];
+  });
+}
 
 function scratchWorkspace(): string {
   const root = mkdtempSync(join(tmpdir(), 'converge-workspace-'));
@@ -100,5 +111,15 @@ describe('this repository', () => {
     );
     expect([...dirs].sort()).toEqual([...expected].sort());
     expect(new Set(dirs).size).toBe(dirs.length);
+  });
+
+  it('pnpm-workspace.yaml names each folder once (workspaceDirs would hide a repeat)', () => {
+    const named = foldersNamed(REPO_ROOT);
+    expect(named.filter((d, i) => named.indexOf(d) !== i)).toEqual([]);
+    // the check sees a folder named twice, by the same pattern or by a pattern and a folder
+    const twice = scratchWorkspace();
+    writeFileSync(join(twice, 'pnpm-workspace.yaml'), 'packages:\n  - packages/*\n  - ./packages/scratch\n  - roles/*\n  - roles/*\n');
+    const repeated = foldersNamed(twice);
+    expect(repeated.filter((d, i) => repeated.indexOf(d) !== i)).toEqual(['packages/scratch', 'roles/empty']);
   });
 });

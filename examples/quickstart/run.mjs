@@ -1,6 +1,9 @@
 // The quickstart, end to end: start three Debian 12 hosts, show what would change, converge
-// them, converge again (nothing may change), then ask every host for its page over HTTP.
+// them (the check must have predicted exactly what the run changes, with nothing left "known
+// after apply"), converge again (nothing may change), then ask every host for its page over HTTP.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHosts } from '@converge/testing';
@@ -17,12 +20,30 @@ function converge(hosts, args, { capture = false } = {}) {
   return r.stdout;
 }
 
+/** `host<TAB>task` of the rows of an event log (`--log`) with the given status, sorted. */
+function rows(log, status) {
+  return readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.type === 'task-result' && e.report.status === status)
+    .map((e) => `${e.report.host}\t${e.report.handler ? 'handler ' : ''}${e.report.task}`)
+    .sort();
+}
+
+const logs = mkdtempSync(join(tmpdir(), 'converge-quickstart-'));
 console.log('quickstart: starting 3 Debian 12 hosts (systemd + sshd in containers)');
 const hosts = await startHosts(3, { prefix: 'web', groups: { web: ['web1', 'web2', 'web3'] } });
 let failed = false;
 try {
-  converge(hosts, ['--check', '--diff']);
-  converge(hosts, []);
+  converge(hosts, ['--check', '--diff', '--log', join(logs, 'check.jsonl')]);
+  converge(hosts, ['--log', join(logs, 'run.jsonl')]);
+  const predicted = rows(join(logs, 'check.jsonl'), 'changed');
+  const unknown = rows(join(logs, 'check.jsonl'), 'unknown');
+  const made = rows(join(logs, 'run.jsonl'), 'changed');
+  if (unknown.length > 0) throw new Error(`--check left changes known after apply: ${JSON.stringify(unknown)}`);
+  if (JSON.stringify(predicted) !== JSON.stringify(made)) throw new Error(`--check predicted other changes than the run made:\n  predicted: ${JSON.stringify(predicted)}\n  made:      ${JSON.stringify(made)}`);
+  console.log(`\ncheck == run: ${predicted.length} changes predicted, the same ${made.length} made, none known only after apply`);
   const second = JSON.parse(converge(hosts, ['--output', 'json'], { capture: true }));
   for (const [host, s] of Object.entries(second.summary)) {
     console.log(`second run: ${host} ok=${s.ok} changed=${s.changed} failed=${s.failed} (${second.stats[host].roundTrips} round trips)`);
@@ -40,5 +61,6 @@ try {
   console.error(`\nquickstart: FAILED: ${e.message}`);
 } finally {
   await hosts.stop();
+  rmSync(logs, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);

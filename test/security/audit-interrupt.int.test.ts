@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import { startHosts, type TestHosts } from '@converge/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// The audit log survives a converge process stopped mid-run (issue 7): the real CLI binary
-// converges a container, two tasks change, a slow task starts, and the process is then killed
+// The audit log survives a converge process stopped mid-run: the real CLI binary converges a
+// container, two tasks change, a slow task starts in the same script, and the process is then killed
 // with SIGKILL (no chance to write anything more), or stopped with SIGINT / SIGTERM (it records
 // the run as interrupted). Every line of the audit log must stay a whole JSON record,
 // `converge audit` must list the runs as incomplete / interrupted, and later runs append normally.
@@ -137,9 +137,11 @@ describe('audit log when converge is stopped mid-run', () => {
     const stopped = await stopMidRun(1, 'SIGKILL');
     expect(stopped.signal).toBe('SIGKILL');
     const recs = auditRecords().filter((r) => r.run === stopped.run);
-    expect(recs.map((r) => r.type)).toEqual(['run-start', 'task', 'task']);
-    expect(recs[0]).toMatchObject({ hosts: [hosts.hosts[0]!.name], check: false });
-    expect(recs.slice(1).map((r) => [r.task, r.status])).toEqual([
+    // The two files were applied in the same script as the slow task: recorded as their steps completed.
+    expect(recs.map((r) => r.type)).toEqual(['run-start', 'run-plan', 'task', 'task']);
+    expect(recs[0]).toMatchObject({ check: false });
+    expect(recs[1]).toMatchObject({ hosts: [hosts.hosts[0]!.name] });
+    expect(recs.slice(2).map((r) => [r.task, r.status])).toEqual([
       ['first file', 'changed'],
       ['second file', 'changed'],
     ]);
@@ -154,6 +156,17 @@ describe('audit log when converge is stopped mid-run', () => {
     expect((await hosts.exec(hosts.hosts[0]!.name, 'cat /srv/audit/second.txt')).stdout).toBe('round 1\n');
   });
 
+  it('SIGKILL 2 s after start: the run is on record before any host is contacted', async () => {
+    const started = converge(['-e', 'round=9', '-e', 'slow=yes']);
+    await new Promise((r) => setTimeout(r, 2000));
+    started.child.kill('SIGKILL');
+    await started.exited;
+    const start = auditRecords().find((r) => r.type === 'run-start' && r.pid === started.child.pid);
+    expect(start, 'a run-start record of the killed process').toBeDefined();
+    const listed = (await jsonRuns()).find((r) => r.run === start?.run);
+    expect(listed).toMatchObject({ result: 'incomplete' });
+  });
+
   for (const [round, signal] of [
     [2, 'SIGINT'],
     [3, 'SIGTERM'],
@@ -163,8 +176,8 @@ describe('audit log when converge is stopped mid-run', () => {
       expect(stopped.code).toBe(99);
       expect(stopped.stderr).toContain(`converge: interrupted by ${signal}`);
       const recs = auditRecords().filter((r) => r.run === stopped.run);
-      expect(recs.map((r) => r.type)).toEqual(['run-start', 'task', 'task', 'run-end']);
-      expect(recs[3]).toMatchObject({ result: 'interrupted', signal, inFlight: [{ host: hosts.hosts[0]!.name, task: 'slow task', module: 'shell' }] });
+      expect(recs.map((r) => r.type)).toEqual(['run-start', 'run-plan', 'task', 'task', 'run-end']);
+      expect(recs[4]).toMatchObject({ result: 'interrupted', signal, inFlight: [{ host: hosts.hosts[0]!.name, task: 'slow task', module: 'shell' }] });
       const listed = (await jsonRuns()).find((r) => r.run === stopped.run);
       expect(listed).toMatchObject({ result: 'interrupted', end: { signal } });
       const text = await auditCommand('-v', '--failed');
@@ -200,7 +213,7 @@ describe('audit log when converge is stopped mid-run', () => {
     expect(check!.tasks.map((t: { task: string }) => t.task)).toEqual(['first file', 'second file']);
     expect(apply!.tasks.map((t: { task: string }) => t.task)).toEqual(check!.tasks.map((t: { task: string }) => t.task));
     expect(again).toMatchObject({ result: 'ok', tasks: [] });
-    expect(runs.map((r) => r.result)).toEqual(['incomplete', 'interrupted', 'interrupted', 'ok', 'ok', 'ok']);
+    expect(runs.map((r) => r.result)).toEqual(['incomplete', 'incomplete', 'interrupted', 'interrupted', 'ok', 'ok', 'ok']);
     expect((await hosts.exec(hosts.hosts[0]!.name, 'cat /srv/audit/first.txt')).stdout).toBe('round 4\n');
   });
 });

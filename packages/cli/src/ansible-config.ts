@@ -24,6 +24,8 @@ export interface AnsibleSshSettings {
   configFile?: { path: string; unread: string[] };
   /** Messages about the configuration (a world-writable directory's ansible.cfg left out). */
   warnings: string[];
+  /** The `ANSIBLE_*` environment variables set that converge does not read (`ANSIBLE_REMOTE_USER`, ...), sorted, for the CLI to say so. */
+  unreadEnv: string[];
 }
 
 /**
@@ -36,6 +38,9 @@ const SETTINGS = {
   sshCommonArgs: { env: ['ANSIBLE_SSH_COMMON_ARGS'], ini: [['ssh_connection', 'ssh_common_args']] },
   sshExtraArgs: { env: ['ANSIBLE_SSH_EXTRA_ARGS'], ini: [['ssh_connection', 'ssh_extra_args']] },
 } as const;
+
+/** The environment variables converge reads: each setting's, and `ANSIBLE_CONFIG`. */
+export const READ_ENV: readonly string[] = ['ANSIBLE_CONFIG', ...Object.values(SETTINGS).flatMap((s) => s.env)];
 
 /**
  * Reads an ansible.cfg as Python's configparser does with Ansible's settings: `[section]`
@@ -104,13 +109,15 @@ function findAnsibleCfg(env: NodeJS.ProcessEnv, cwd: string, warnings: string[])
  * Ansible's SSH settings from the environment and ansible.cfg (the environment wins), as
  * ansible-playbook would use them: host key checking, `ssh_args`, `ssh_common_args`,
  * `ssh_extra_args`. Every other setting of the ansible.cfg read is listed in
- * `configFile.unread`, for the CLI to say so.
+ * `configFile.unread`, and every other `ANSIBLE_*` environment variable in `unreadEnv`, for the
+ * CLI to say so.
  *
  * @throws ConvergeError `CONVERGE_OPTIONS` for an unreadable ansible.cfg or a value that is not a boolean.
  */
 export function readAnsibleSshSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AnsibleSshSettings {
   const warnings: string[] = [];
-  const out: AnsibleSshSettings = { warnings };
+  const unreadEnv = Object.keys(env).filter((k) => k.startsWith('ANSIBLE_') && !READ_ENV.includes(k)).sort();
+  const out: AnsibleSshSettings = { warnings, unreadEnv };
   const cfgPath = findAnsibleCfg(env, cwd, warnings);
   let cfg = new Map<string, Map<string, string>>();
   if (cfgPath) {

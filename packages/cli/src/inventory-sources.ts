@@ -1,6 +1,7 @@
 import type { Inventory, VaultSecret } from '@converge/inventory';
 import { maskText } from '@converge/core/lean';
 import { loadCreateJiti } from './jiti.js';
+import { convergeAliases } from './load-playbook.js';
 
 /** Options of {@link loadCliInventory}. */
 export interface CliInventoryOptions {
@@ -32,7 +33,8 @@ export async function loadCliInventory(paths: string[], options: CliInventoryOpt
     },
     importModule: async (file) => {
       const createJiti = loadCreateJiti();
-      return createJiti(import.meta.url, { interopDefault: true }).import(file, { default: true });
+      // The same packages a playbook gets: an inventory's secret() or vault() values are the CLI's own Secrets.
+      return createJiti(import.meta.url, { interopDefault: true, alias: convergeAliases() }).import(file, { default: true });
     },
   });
   for (const w of inv.warnings) options.stderr?.write(`converge: warning: ${maskText(w)}\n`);

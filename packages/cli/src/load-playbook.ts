@@ -72,12 +72,13 @@ export function checkoutPackages(): Map<string, { dir: string; exports: Record<s
 
 /**
  * Maps every `@converge/*` package of the checkout this CLI runs from (see
- * {@link checkoutPackages}) to its entry file, so that a playbook anywhere (outside the
- * repository, without a node_modules of its own) imports the same packages the CLI uses.
+ * {@link checkoutPackages}) to its entry file, so that a playbook or a TypeScript inventory
+ * anywhere (outside the repository, without a node_modules of its own) imports the same
+ * packages the CLI uses.
  *
  * @returns jiti aliases: package name (and each subpath export) -> absolute file path.
  */
-function convergeAliases(): Record<string, string> {
+export function convergeAliases(): Record<string, string> {
   const alias: Record<string, string> = {};
   for (const [name, { dir, exports }] of checkoutPackages()) {
     for (const [sub, target] of Object.entries(exports)) {

@@ -301,17 +301,20 @@ async function writeRetry(
 
 function reportError(e: unknown, stderr: NodeJS.WritableStream): number {
   if (isConvergeError(e)) {
-    let text = `converge: error [${e.code}] ${e.message}`;
+    // The message, detail and hint may hold data (a value, a host's stderr): masked; the frame
+    // and the location (a path the user gave) are converge's and the user's own words.
+    let text = `converge: error [${e.code}] ${maskText(e.message)}`;
     if (e.location) text += `\n  at ${formatLocation(e.location)}`;
-    if (e.detail) text += `\n  ${e.detail.split('\n').join('\n  ')}`;
-    if (e.hint) text += `\n  hint: ${e.hint}`;
-    stderr.write(`${maskText(text)}\n`);
-    if (['CONVERGE_PARAMS', 'CONVERGE_TEMPLATE', 'CONVERGE_PLAYBOOK', 'CONVERGE_INVENTORY', 'CONVERGE_VARS', 'CONVERGE_RESIDENCY'].includes(e.code)) return ExitCode.parseError;
+    if (e.detail) text += `\n  ${maskText(e.detail).split('\n').join('\n  ')}`;
+    if (e.hint) text += `\n  hint: ${maskText(e.hint)}`;
+    stderr.write(`${text}\n`);
+    if (['CONVERGE_PARAMS', 'CONVERGE_TEMPLATE', 'CONVERGE_PLAYBOOK', 'CONVERGE_INVENTORY', 'CONVERGE_VARS', 'CONVERGE_RESIDENCY', 'CONVERGE_VAULT'].includes(e.code)) return ExitCode.parseError;
+    if (e.code === 'CONVERGE_UNAVAILABLE') return ExitCode.serviceUnavailable;
     if (e.code === 'CONVERGE_OPTIONS') return ExitCode.badOptions;
     return ExitCode.error;
   }
   const err = e as Error;
-  stderr.write(`${maskText(`converge: internal error: ${err?.stack ?? String(e)}`)}\n`);
+  stderr.write(`converge: internal error: ${maskText(err?.stack ?? String(e))}\n`);
   return ExitCode.error;
 }
 
@@ -598,7 +601,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       ? [ExitCode.unreachable, 'unreachable' as const]
       : rows.some((s) => s.failed > 0) || (report.stopped?.length ?? 0) > 0
         ? [ExitCode.hostFailed, 'failed' as const]
-        : flags.failOnChange && rows.some((s) => s.changed > 0)
+        : flags.failOnChange && rows.some((s) => s.changed > 0 || s.unknown > 0)
           ? [ExitCode.changesPending, 'changes-pending' as const]
           : [ExitCode.ok, 'ok' as const];
     audit.end({ report, result });
@@ -677,9 +680,14 @@ async function reachSettings(
   onRelaxed: (host: string, source: string) => void,
 ): Promise<{ connectionVars: Record<string, unknown>; becomeDefaults?: import('@converge/engine').RunOptions['becomeDefaults']; options: ReachOptions }> {
   const { KeyPassphrases, parseSshArgs } = await import('@converge/ssh');
-  const { readAnsibleSshSettings } = await import('./ansible-config.js');
+  const { READ_ENV, readAnsibleSshSettings } = await import('./ansible-config.js');
   const ansible = readAnsibleSshSettings();
   for (const w of ansible.warnings) stderr.write(`converge: warning: ${w}\n`);
+  if (ansible.unreadEnv.length > 0) {
+    stderr.write(
+      `converge: warning: converge reads only ${READ_ENV.join(', ')} from the environment; not read: ${ansible.unreadEnv.join(', ')} (give converge's flag or inventory var instead: docs/coming-from-ansible.md)\n`,
+    );
+  }
   if (ansible.configFile && ansible.configFile.unread.length > 0) {
     stderr.write(
       `converge: warning: ${ansible.configFile.path}: converge reads only host_key_checking, ssh_args, ssh_common_args and ssh_extra_args from ansible.cfg; not read: ${ansible.configFile.unread.join(', ')}\n`,

@@ -110,7 +110,7 @@ describe('converge --audit-syslog', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(dir, 'b.txt'), 'utf8')).toBe(`pw=${PASSWORD}`);
     const lines = fileLines();
-    expect(lines.map((l) => JSON.parse(l).type)).toEqual(['run-start', 'task', 'task', 'run-end']);
+    expect(lines.map((l) => JSON.parse(l).type)).toEqual(['run-start', 'run-plan', 'task', 'task', 'run-end']);
     expect(lines.join('\n')).toContain('pw=********');
     await until(() => udp.messages.length >= lines.length, 'the UDP messages');
     for (const received of [udp.messages, tcp.messages]) {
@@ -162,7 +162,7 @@ describe('converge --audit-syslog', () => {
     expect(r.stderr).toContain(`converge: warning: audit records are not reaching syslog tcp://127.0.0.1:${closed.port}: logger exited with code 1: logger: failed to connect to 127.0.0.1 port ${closed.port}; the audit log ${audit} keeps every record`);
     expect(r.stderr).toMatch(new RegExp(`converge: warning: audit records are not reaching syslog unix:${join(dir, 'no-such.sock')}: logger exited with code 1: .*No such file or directory`));
     const types = fileLines().map((l) => (JSON.parse(l) as { type: string }).type);
-    expect(types.filter((t) => t !== 'sink-error')).toEqual(['run-start', 'task', 'task', 'run-end']);
+    expect(types.filter((t) => t !== 'sink-error')).toEqual(['run-start', 'run-plan', 'task', 'task', 'run-end']);
     expect(types.filter((t) => t === 'sink-error').length).toBeGreaterThanOrEqual(1);
   });
 

@@ -69,6 +69,22 @@ describe('converge (command line)', () => {
     expect((await cli(['-i', inv, fixture('say.ts'), '-v', '-v', '--output', 'junit'])).stdout).toContain('<system-out>only with -vv</system-out>');
   });
 
+  it('says which ANSIBLE_* environment variables it does not read, instead of ignoring them', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { ANSIBLE_REMOTE_USER: 'deploy', ANSIBLE_FORKS: '20', ANSIBLE_SSH_ARGS: '-o ConnectTimeout=5' });
+    try {
+      const r = await cli(['-i', inv, fixture('say.ts')]);
+      expect(r.code, r.stderr).toBe(0);
+      const warnings = r.stderr.split('\n').filter((l) => l.includes('from the environment; not read:'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain('not read: ANSIBLE_FORKS, ANSIBLE_REMOTE_USER (');
+      expect(warnings[0]).not.toContain('not read: ANSIBLE_SSH_ARGS');
+    } finally {
+      process.env = saved;
+    }
+    expect((await cli(['-i', inv, fixture('say.ts')])).stderr).not.toContain('not read');
+  });
+
   it('exits 5 for unknown options and a missing inventory', async () => {
     expect((await cli(['--no-such-flag', 'x.ts'])).code).toBe(5);
     expect((await cli([fixture('local-files.ts')])).code).toBe(5);
@@ -131,7 +147,43 @@ describe('converge (command line)', () => {
     expect(r.stderr).toContain('/port');
     expect(r.stderr).toContain('70000');
     // The location is the module call in the playbook.
-    expect(r.stderr).toContain(`at ${fixture('bad-params.ts')}:11:`);
+    expect(r.stderr).toContain(`at ${fixture('bad-params.ts')}:4:`);
+  });
+
+  it('points a params error in a task of a role at the playbook line that asked for the role, and names the role\'s task line', async () => {
+    writeFileSync(inv, 'gone ansible_host=127.0.0.1 ansible_port=1\n');
+    const r = await cli(['-i', inv, fixture('bad-role-params.ts')]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/CONVERGE_PARAMS.*task "open port" \(fixture\.strict\) on gone/s);
+    expect(r.stderr).toContain(`(task of role "port-role" at ${fixture('port-role/index.ts')}:9:`);
+    expect(r.stderr).toContain(`at ${fixture('bad-role-params.ts')}:8:`);
+  });
+
+  it('shows a change known after apply as unknown, apart from changed, in every output format; --fail-on-change counts it', async () => {
+    const pretty = await cli(['-i', inv, fixture('known-after-apply.ts'), '--check']);
+    expect(pretty.code).toBe(0);
+    expect(pretty.stdout).toMatch(/^unknown +local1 +guess +\(known after apply: an earlier task decides\)$/m);
+    expect(pretty.stdout).toMatch(/local1 +ok=1 changed=0 unknown=1 /);
+    const json = JSON.parse((await cli(['-i', inv, fixture('known-after-apply.ts'), '--check', '--output', 'json'])).stdout);
+    expect(json.tasks[0]).toMatchObject({ status: 'unknown', message: 'known after apply: an earlier task decides' });
+    expect(json.summary.local1).toMatchObject({ changed: 0, unknown: 1 });
+    const junit = (await cli(['-i', inv, fixture('known-after-apply.ts'), '--check', '--output', 'junit'])).stdout;
+    expect(junit).toContain('<skipped message="unknown: known after apply: an earlier task decides"/>');
+    expect((await cli(['-i', inv, fixture('known-after-apply.ts'), '--check', '--fail-on-change'])).code).toBe(6);
+    // the real run changes it, with no unknown status
+    expect((await cli(['-i', inv, fixture('known-after-apply.ts')])).stdout).toMatch(/^changed +local1 +guess/m);
+  });
+
+  it('exits 69 (a service is unavailable) when Vault cannot be reached, not 1 (an error in converge)', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { VAULT_ADDR: 'http://127.0.0.1:9', VAULT_TOKEN: 'not-used' });
+    try {
+      const r = await cli(['-i', inv, fixture('vault-lookup.ts')]);
+      expect(r.stderr).toContain('[CONVERGE_UNAVAILABLE] cannot reach Vault at http://127.0.0.1:9');
+      expect(r.code).toBe(69);
+    } finally {
+      process.env = saved;
+    }
   });
 
   it('exits 4 with file:line for a broken inventory, and for a module that is not a playbook', async () => {

@@ -83,11 +83,15 @@ describe('--shard I/N and converge report merge', () => {
     expect(names.flat().sort()).toEqual(sim.hosts.map((h) => h.name).sort());
     expect(new Set(names.flat()).size).toBe(HOSTS);
     for (const [i, p] of parts.entries()) expect(p.shard).toEqual({ index: i + 1, count: N });
-    // Each shard keeps its own audit log, naming its part and only its hosts.
+    // Each shard keeps its own audit log, naming its part (run-start, written before the inventory
+    // is read) and only its hosts (run-plan, before any host is contacted).
     for (let i = 1; i <= N; i++) {
-      const start = readFileSync(join(dir, '.converge', `shard-${i}-of-${N}`, 'audit.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.type === 'run-start');
+      const records = readFileSync(join(dir, '.converge', `shard-${i}-of-${N}`, 'audit.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const start = records.find((r) => r.type === 'run-start');
+      const plan = records.find((r) => r.type === 'run-plan');
       expect(start.shard).toEqual({ index: i, count: N });
-      expect([...start.hosts].sort()).toEqual([...(names[i - 1] as string[])].sort());
+      expect(plan.run).toBe(start.run);
+      expect([...plan.hosts].sort()).toEqual([...(names[i - 1] as string[])].sort());
     }
     const mergedJson = await converge(['report', 'merge', '--output', 'json', ...first]);
     expect(mergedJson.code, mergedJson.stderr).toBe(0);

@@ -24,6 +24,12 @@ export type ErrorCode =
   | 'CONVERGE_TRANSPORT'
   | 'CONVERGE_STATE'
   | 'CONVERGE_VAULT'
+  /**
+   * A service converge reads from before it contacts hosts (HashiCorp Vault, a cloud provider's
+   * API) did not answer or could not serve: unreachable, sealed, failing (5xx). Not an error of
+   * converge nor of the playbook: the run can be retried when the service is back.
+   */
+  | 'CONVERGE_UNAVAILABLE'
   /** A cloud provider's API refused or failed a request while an inventory source was read. */
   | 'CONVERGE_CLOUD'
   /** A data-residency policy forbids a host or an endpoint of the run. */

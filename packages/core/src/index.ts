@@ -20,8 +20,9 @@ export { atomicWrite } from './atomic-write.js';
 export { privateDirProblem } from './private-dir.js';
 export type { Fact, FactDefinition, FactRequest, FactOutput } from './fact.js';
 export type { FactProbeHints, PlanProbeHints } from './probe-hints.js';
-export { defineModule, callSite, factValue } from './module.js';
+export { defineModule, callSite, factValue, isControllerFile } from './module.js';
 export type {
+  ControllerFile,
   DataEndpoint,
   Module,
   ModuleDefinition,
@@ -49,7 +50,7 @@ export type {
   VarsView,
   MagicVarValues,
 } from './module.js';
-export { definePlaybook, definePlay, defineRole, useRole, isPlaybook } from './playbook.js';
+export { definePlaybook, definePlay, defineRole, isPlaybook, useRole } from './playbook.js';
 export { block, isBlock } from './block.js';
 export type { Block, BlockOptions, TaskListItem } from './block.js';
 export type { Play, Playbook, RoleDefinition, RoleUse, HostOrder, GivenVars, VarsSchema } from './playbook.js';

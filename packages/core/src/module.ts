@@ -65,6 +65,19 @@ export interface Plan<D = unknown> {
   output?: string;
   /** Seconds the engine waits on the controller before the next task of the host (`pause`). */
   pauseSeconds?: number;
+  /**
+   * Check mode: the changes depend on what an earlier task of the run changes, which cannot be
+   * known before it runs (Terraform's "known after apply"): says why. The task is reported with
+   * status `unknown`, apart from the certain changes; every change a plan does not mark so must
+   * be exactly what the real run does.
+   */
+  unknown?: string;
+  /**
+   * Check mode: what this task's change makes of resources that later tasks read, by resource
+   * key (e.g. `unit:nginx.service` -> the unit's state once a package's maintainer scripts ran),
+   * so that their plans know it ({@link PlanInput.predicted}) instead of guessing.
+   */
+  predicts?: Record<string, unknown>;
 }
 
 /**
@@ -86,13 +99,30 @@ export interface Reconnect {
 }
 
 /**
+ * A file on the controller that a step reads as its stdin, streamed to the host in parts and
+ * never held in memory whole (a large `copy` source): its absolute path, size in bytes and
+ * sha256 (hex), read when the task was prepared. The engine checks both while it sends the file:
+ * a file changed since then, or a copy damaged on the way, fails the step.
+ */
+export interface ControllerFile {
+  controllerFile: string;
+  size: number;
+  sha256: string;
+}
+
+/** True for a {@link ControllerFile}. */
+export function isControllerFile(v: unknown): v is ControllerFile {
+  return typeof v === 'object' && v !== null && typeof (v as { controllerFile?: unknown }).controllerFile === 'string';
+}
+
+/**
  * One shell step of an apply. Steps of a task run in order in one remote round trip; the
  * first step that exits with a code outside `okExitCodes` (default `[0]`) fails the task.
  */
 export interface Command {
   script: RawShell | string;
-  /** Bytes for the step's stdin: how file contents and secrets travel. */
-  stdin?: string | Uint8Array | Secret;
+  /** Bytes for the step's stdin: how file contents and secrets travel; a large controller file streams ({@link ControllerFile}). */
+  stdin?: string | Uint8Array | Secret | ControllerFile;
   /** Shown when the step fails, e.g. `write /etc/motd`. */
   description?: string;
   okExitCodes?: number[];
@@ -128,6 +158,12 @@ export interface PrepareContext {
    * @throws ConvergeError `CONVERGE_TEMPLATE` for a syntax error or an undefined variable.
    */
   evaluate(expression: string): unknown;
+  /**
+   * Size and sha256 of a controller file, read in parts (memory stays bounded whatever its size),
+   * for a step that streams it ({@link ControllerFile}). Always given by the engine.
+   * @throws the file system's error (`code`: `ENOENT`, `EACCES`, `EISDIR`, `EIO`, ...).
+   */
+  describeFile?(path: string): Promise<ControllerFile>;
 }
 
 /**
@@ -170,6 +206,12 @@ export interface PlanInput<P, F> {
    * these facts read: in check mode the facts may not show that yet.
    */
   upstreamChanged: boolean;
+  /**
+   * Check mode: what earlier tasks of the run predict ({@link Plan.predicts}) for the resources
+   * these facts read, by resource key, when no later change touched them without a prediction.
+   * Empty in a real run (the facts are probed after the change).
+   */
+  predicted?: Readonly<Record<string, unknown>>;
 }
 
 /**

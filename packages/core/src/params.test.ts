@@ -39,11 +39,15 @@ describe('validateParams', () => {
     [{ state: 'gone' }, '/state: must be one of "present", "absent" (got "gone")'],
     [{ mode: true }, '/mode: must be a string or an integer (got true)'],
     [{ list: ['a', 'c'] }, '/list/1: must be one of "a", "b" (got "c")'],
+    [{ kind: 'b' }, '/kind: must be "a" (got "b")'],
+    [{ level: 'high' }, '/level: must be one of "low", "mid" (got "high")'],
   ])('an error on a union says what is allowed: %j', (params, message) => {
     const schema = Type.Object({
       state: Type.Optional(Type.Union([Type.Literal('present'), Type.Literal('absent')])),
       mode: Type.Optional(Type.Union([Type.String(), Type.Integer()])),
       list: Type.Optional(Type.Array(Type.Union([Type.Literal('a'), Type.Literal('b')]))),
+      kind: Type.Optional(Type.Literal('a')),
+      level: Type.Optional(Type.Unsafe<string>({ type: 'string', enum: ['low', 'mid'] })),
     });
     expect(() => validateParams(schema, params, 'task "x"')).toThrow(`task "x": invalid params:\n  ${message}`);
   });

@@ -176,6 +176,7 @@ function describe(e: ErrorObject, root: unknown): string {
   const value = valueAt(root, e.instancePath);
   let msg = e.message ?? 'is invalid';
   if (e.keyword === 'additionalProperties') msg = `unknown param ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}`;
+  if (e.keyword === 'const') msg = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
   if (e.keyword === 'enum') msg = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   if (e.keyword === 'anyOf') msg = describeAlternatives((e.schema ?? []) as Record<string, unknown>[]);
   const shown = e.keyword === 'additionalProperties' || e.keyword === 'required' ? '' : ` (got ${JSON.stringify(maskValue(value)) ?? 'undefined'})`;

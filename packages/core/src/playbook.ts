@@ -42,8 +42,8 @@ export interface RoleDefinition<V extends object = AnyVars> {
 }
 
 /**
- * A role as used in a play, optionally with params (role params beat play vars). `site` is where
- * the play uses it ({@link useRole} records it): problems found in the role's tasks point there.
+ * A role as used in a play, optionally with params (role params beat play vars). `site`: where
+ * the playbook asked for it ({@link useRole} records it), which errors in its tasks point at.
  */
 // A role of any declared vars: a play holds roles whatever vars each declares.
 export type RoleUse = RoleDefinition<any> | { role: RoleDefinition<any>; vars?: Record<string, unknown>; site?: SourceLocation };
@@ -119,7 +119,7 @@ export interface Playbook {
   readonly kind: 'playbook';
   // Plays of any declared vars.
   readonly plays: readonly Play<any>[];
-  /** Where `definePlaybook` was called: where problems of roles used without {@link useRole} point. */
+  /** Where {@link definePlaybook} was called, for errors that have no closer place. */
   readonly site?: SourceLocation;
 }
 
@@ -189,11 +189,11 @@ function checkedSchema(v: unknown, fn: string): VarsSchema {
 }
 
 /**
- * A role with its params (role params beat play vars), for a play's `roles:` list, remembering
- * where it is used: a problem found in one of the role's tasks before any host is contacted (a
- * params error) points at that line, and names the role's task. A role's own helper (say
- * `loadBalancer(config)`) calls this, and the line recorded is its caller's: the first frame
- * outside the role's `baseDir`.
+ * A role with its params, as a play's `roles` list takes it, remembering where the playbook asked
+ * for it: the first caller outside the role's own directory (`baseDir`), so that a role's typed
+ * helper (`loadBalancer({...})`) records the playbook's line, not its own. An error in a task of
+ * the role (a params error from a value the playbook gave) then points at that line, and names
+ * the role's task.
  *
  * @example
  * export const loadBalancer = (config: HaproxyConfigParams): RoleUse => useRole(loadBalancerRole, { haproxy: config });

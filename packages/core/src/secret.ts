@@ -13,17 +13,22 @@ export class Secret {
   readonly [SECRET] = true;
   #value: string | undefined;
   readonly #source: (() => string) | undefined;
+  readonly #composite: boolean;
 
   /**
    * @param value the clear text, or a function that yields it on first {@link reveal} (a lazy
    * secret, e.g. a Vault lookup resolved before the run); the value is registered for masking
    * when it is known.
+   * @param options `composite`: the text is built around other secrets (a configuration file
+   * holding a password), which are masked themselves: it is masked as a whole, not line by line,
+   * so that its other lines (`global`, `[mysqld]`) are not taken for secrets elsewhere.
    */
-  constructor(value: string | (() => string)) {
+  constructor(value: string | (() => string), options: { composite?: boolean } = {}) {
+    this.#composite = options.composite === true;
     if (typeof value === 'function') this.#source = value;
     else {
       this.#value = value;
-      registerSecretValue(value);
+      registerSecretValue(value, { lines: !this.#composite });
     }
   }
 
@@ -31,7 +36,7 @@ export class Secret {
   reveal(): string {
     if (this.#value === undefined) {
       const v = (this.#source as () => string)();
-      registerSecretValue(v);
+      registerSecretValue(v, { lines: !this.#composite });
       this.#value = v;
     }
     return this.#value;
@@ -68,7 +73,7 @@ export function secret(value: string): Secret {
  * is read only when the value is used.
  */
 export function secretText(strings: TemplateStringsArray, ...values: unknown[]): Secret {
-  return new Secret(() => strings.reduce((out, s, i) => out + s + (i < values.length ? String(reveal(values[i])) : ''), ''));
+  return new Secret(() => strings.reduce((out, s, i) => out + s + (i < values.length ? String(reveal(values[i])) : ''), ''), { composite: values.some(isSecret) });
 }
 
 /**
@@ -105,33 +110,106 @@ export function reveal<T>(v: T | Secret): T | string {
   return isSecret(v) ? v.reveal() : v;
 }
 
-const registry: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('converge.secret.registry')] ??= new Set<string>()) as Set<string>;
+/**
+ * How a remembered value is masked, by its length:
+ * - `anywhere` (8 characters and more): every occurrence, also inside a longer word;
+ * - `word` (4 to 7): occurrences that stand as a word of their own (not glued to letters, digits
+ *   or `_`), so that a short secret such as `changed` or `group` does not cut into
+ *   `unchanged` or `group_vars`, where masking would corrupt the text and point at the secret;
+ * - `whole` (1 to 3): only a text that is the value and nothing else (a command's output, a
+ *   field), as a shorter value inside text would mask ordinary words.
+ */
+type MaskKind = 'anywhere' | 'word' | 'whole';
 
-/** Remembers a value to be masked wherever it appears. Values shorter than 4 characters are not masked by value (they would mask ordinary text); they are still masked where they travel as a {@link Secret}. */
-export function registerSecretValue(value: string): void {
-  if (value.length >= 4 && !registry.has(value)) {
-    registry.add(value);
+/** Values at least this long are masked anywhere in text. */
+const MASK_ANYWHERE = 8;
+/** Values at least this long (and shorter than {@link MASK_ANYWHERE}) are masked as words. */
+const MASK_AS_WORD = 4;
+
+/** A remembered value: how it is masked, and whether it is a secret's whole value (`primary`) or a line of one. */
+interface Remembered {
+  kind: MaskKind;
+  primary: boolean;
+}
+
+const registry: Map<string, Remembered> = ((globalThis as Record<symbol, unknown>)[Symbol.for('converge.secret.registry.v2')] ??= new Map<string, Remembered>()) as Map<string, Remembered>;
+
+/**
+ * Remembers a value to be masked wherever it appears: the value, the value without surrounding
+ * whitespace (a password file's final newline, output trimmed before it is shown), and each line
+ * of a multi-line value with and without its surrounding whitespace (a diff or a log shows a
+ * private key line by line), unless `lines: false` or the value holds another secret already
+ * remembered (a text built around secrets). How each is masked depends on its length (see {@link maskText}):
+ * 8 characters and more anywhere, 4 to 7 as a word of their own, 1 to 3 only as a whole text.
+ * A value is always masked where it travels as a {@link Secret}, whatever its length.
+ */
+export function registerSecretValue(value: string, options: { lines?: boolean } = {}): void {
+  // A line break at either end stays in the text, so the lines around the mask stay apart.
+  const whole = new Set([value.replace(/^[\r\n]+|[\r\n]+$/g, ''), value.trim()]);
+  const lines = new Set<string>();
+  if (value.includes('\n') && options.lines !== false && !holdsOtherSecret(value)) {
+    for (const line of value.split('\n')) lines.add(line.replace(/\r$/, '')).add(line.trim());
+  }
+  for (const v of [...whole, ...lines]) {
+    if (v === '') continue;
+    const primary = whole.has(v);
+    const had = registry.get(v);
+    if (had && (had.primary || !primary)) continue;
+    registry.set(v, { kind: v.length >= MASK_ANYWHERE ? 'anywhere' : v.length >= MASK_AS_WORD ? 'word' : 'whole', primary });
     sorted = undefined;
   }
 }
 
+/**
+ * True when a text holds a secret already remembered (4 characters or more, a whole value, not a
+ * line of one: two keys share their `-----BEGIN` line): it is a text built around that secret, not
+ * a secret of its own, so its other lines are not registered (see {@link Secret}'s `composite`).
+ */
+function holdsOtherSecret(text: string): boolean {
+  for (const [v, e] of registry) if (e.primary && e.kind !== 'whole' && v !== text && v !== text.trim() && text.includes(v)) return true;
+  return false;
+}
+
 /** The registry longest first, kept until a value is added (masking runs for every string of every report). */
-let sorted: { size: number; values: string[] } | undefined;
+let sorted: { size: number; values: [string, MaskKind][] } | undefined;
+
+const WORD_CHAR = /[\p{L}\p{N}_]/u;
 
 /**
- * Replaces every registered secret value in `text` with the mask, longest first so that a
- * secret containing another is masked whole.
+ * Replaces every remembered secret value in `text` with the mask, longest first so that a
+ * secret containing another is masked whole: values of 8 characters and more wherever they
+ * appear, values of 4 to 7 where they stand as a word (the characters around them are not
+ * letters, digits or `_`), and values of 1 to 3 only when they are the whole text (surrounding
+ * whitespace aside). Mask data (a command's output, a file's content, a name, a value) before it
+ * is cut, serialised or framed by converge's own words, never converge's text around it: a
+ * secret that is a common word would otherwise replace converge's vocabulary.
  */
-export function maskText(text: string): string {
+export function maskText(text: string, replacement: (secret: string) => string = () => MASK): string {
   if (registry.size === 0 || text.length === 0) return text;
-  let out = text;
   // The registry is shared by every copy of this package (globalThis): also check its size.
-  if (sorted?.size !== registry.size) sorted = { size: registry.size, values: [...registry].sort((a, b) => b.length - a.length) };
-  const values = sorted.values;
-  for (const v of values) {
-    if (out.includes(v)) out = out.split(v).join(MASK);
+  if (sorted?.size !== registry.size) sorted = { size: registry.size, values: [...registry].map(([v, e]): [string, MaskKind] => [v, e.kind]).sort((a, b) => b[0].length - a[0].length) };
+  if (registry.get(text.trim()) !== undefined) return replacement(text.trim());
+  let out = text;
+  for (const [v, kind] of sorted.values) {
+    if (kind === 'whole' || !out.includes(v)) continue;
+    out = kind === 'anywhere' ? out.split(v).join(replacement(v)) : maskWord(out, v, replacement(v));
   }
   return out;
+}
+
+/** Masks the occurrences of `v` in `text` that are not glued to a word character on a side where `v` has one. */
+function maskWord(text: string, v: string, mask: string): string {
+  const wordStart = WORD_CHAR.test(v[0] as string);
+  const wordEnd = WORD_CHAR.test(v[v.length - 1] as string);
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(v); at >= 0; at = text.indexOf(v, at + v.length)) {
+    const glued = (wordStart && at > 0 && WORD_CHAR.test(text[at - 1] as string)) || (wordEnd && WORD_CHAR.test(text[at + v.length] ?? ''));
+    if (glued) continue;
+    out += text.slice(from, at) + mask;
+    from = at + v.length;
+  }
+  return out + text.slice(from);
 }
 
 /**

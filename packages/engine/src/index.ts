@@ -10,6 +10,7 @@ export type { RunOptions, PreparedHostPlay } from './internal/run/run-options.js
 export { validatePlaybook } from './internal/run/validate-playbook.js';
 export type { ValidateOptions, PlaybookValidation } from './internal/run/validate-playbook.js';
 export type { RunReport, RunEvent, TaskReport, TaskStatus, HostSummary, HostStats, StoppedHost, UnreachableReason } from './internal/report/report.js';
+export { maskRunReport, maskRunEvent, maskTaskReport } from './internal/report/report-masking.js';
 export { connectionSpec } from './internal/run/connection-spec.js';
 export { probe } from './internal/facts/probe.js';
 export type { FactResult } from './internal/facts/probe.js';

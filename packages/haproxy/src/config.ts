@@ -4,7 +4,7 @@ import { defineManagedFile, fileState } from '@converge/modules';
 import type { FileState, ManagedFile, ManagedFileWrite } from '@converge/modules';
 import { HAPROXY_DEFAULTS, HaproxyConfigModel, Line, Name } from './model.js';
 import type { HaproxyConfig } from './model.js';
-import { checkReferences, renderHaproxyConfig } from './render.js';
+import { checkReferences, maskHaproxySecrets, renderHaproxyConfig } from './render.js';
 import { runtimeResource, socketQuery } from './runtime.js';
 
 /** JSON Schema of the `haproxy.config` module's params: the configuration model plus where and how it is installed. */
@@ -62,14 +62,15 @@ const configFile: ManagedFile<HaproxyConfigParams> = defineManagedFile<HaproxyCo
   path: (p) => p.path ?? HAPROXY_DEFAULTS.path,
   render: (p) => {
     const { text, secret } = renderHaproxyConfig(modelOf(p), { certificatesDir: certificatesDir(p) });
-    return secret ? new Secret(text) : text;
+    return secret ? new Secret(text, { composite: true }) : text;
   },
   mode: (p) => (isSecret(configFile.content(p)) ? '0640' : undefined),
   owner: (p) => (isSecret(configFile.content(p)) ? 'root' : undefined),
   group: (p) => (isSecret(configFile.content(p)) ? 'root' : undefined),
   validate: 'haproxy -c -f %s',
-  // Show the configuration, masking only the lines that changed, rather than the whole file.
-  secretDiff: 'changed-lines',
+  // The configuration as it is, with the values of its password settings masked (not the whole
+  // file), also when it holds no secret now (a removed setting's former value).
+  secretDiff: { mask: maskHaproxySecrets },
   reload: (p) => {
     if (!(p.reload ?? true)) return undefined;
     const service = p.service ?? HAPROXY_DEFAULTS.service;

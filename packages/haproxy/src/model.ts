@@ -94,6 +94,13 @@ export const DefaultsSection = Type.Object(
     options: Type.Optional(
       Type.Array(Line('An option.'), { default: HAPROXY_DEFAULTS.options, description: 'Each rendered as `option X` (§4.2), e.g. `httplog`, `forwardfor`. Default `httplog`, `dontlognull`.' }),
     ),
+    idle_close_on_response: Type.Optional(
+      Type.Boolean({
+        default: true,
+        description:
+          'Hitless reloads for keep-alive clients (HTTP mode): the old process keeps its idle client connections open and closes each one after the response to its next request (`option idle-close-on-response`, §4.2, HAProxy 2.6 and later), instead of closing them when the reload starts, which resets a client that sends a request at that moment. Default true; false renders nothing.',
+      }),
+    ),
     timeouts: Type.Optional(
       Type.Object(
         {
@@ -254,7 +261,7 @@ export const StatsPage = Type.Object(
       Type.Object(
         {
           user: Name('User name.'),
-          password: OrSecret(Line('Password; a Secret keeps it out of every output (the diff masks the changed lines).')),
+          password: OrSecret(Line('Password; a Secret keeps it out of every output (a diff shows the file with the password masked, also a former one).')),
         },
         { additionalProperties: false, description: 'HTTP basic authentication (§4.2 `stats auth`).' },
       ),

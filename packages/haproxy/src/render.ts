@@ -1,4 +1,4 @@
-import { ConvergeError, isSecret, reveal } from '@converge/core';
+import { ConvergeError, isSecret, reveal, SECRET_MASK } from '@converge/core';
 import type { Secret } from '@converge/core';
 import { HAPROXY_DEFAULTS } from './model.js';
 import type { HaproxyBackend, HaproxyConfig, HaproxyFrontend } from './model.js';
@@ -63,6 +63,9 @@ export function renderHaproxyConfig(config: HaproxyConfig, options: RenderOption
   if (d.log_global ?? true) defaultsLines.push('log global');
   if (g.server_state_file) defaultsLines.push('load-server-state-from-file global');
   for (const o of d.options ?? HAPROXY_DEFAULTS.options) defaultsLines.push(`option ${o}`);
+  // A reload would otherwise close idle keep-alive connections at once and reset the clients
+  // whose next request crosses that close (management guide §4, configuration §4.2).
+  if ((d.idle_close_on_response ?? true) && (d.mode ?? HAPROXY_DEFAULTS.mode) === 'http' && !(d.options ?? []).includes('idle-close-on-response')) defaultsLines.push('option idle-close-on-response');
   const t: Record<string, string | number | undefined> = { ...HAPROXY_DEFAULTS.timeouts, ...(d.timeouts ?? {}) };
   for (const key of TIMEOUTS) if (t[key] !== undefined) defaultsLines.push(`timeout ${key.replace(/_/g, '-')} ${t[key]}`);
   if (d.retries !== undefined) defaultsLines.push(`retries ${d.retries}`);
@@ -184,4 +187,14 @@ export function checkReferences(config: HaproxyConfig, certificates: Record<stri
     }
   }
   return undefined;
+}
+
+/**
+ * The settings of haproxy.cfg that hold passwords, for diffs: `stats auth USER:PASSWORD` (§4.2)
+ * and a userlist's `user NAME password|insecure-password VALUE` (§3.4). Their values are masked on
+ * both sides of a diff whether or not the model holds a Secret, so a password the new
+ * configuration removes or replaces is not shown either; every other line shows as it is.
+ */
+export function maskHaproxySecrets(text: string): string {
+  return text.replace(/^(\s*stats\s+auth\s+[^:\s]*:)[^\n]*$/gm, `$1${SECRET_MASK}`).replace(/^(\s*user\s+\S+\s+(?:insecure-)?password\s+)\S[^\n]*$/gm, `$1${SECRET_MASK}`);
 }

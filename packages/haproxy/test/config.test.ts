@@ -91,7 +91,7 @@ describe('haproxy.config plan', () => {
     expect(String(r.commands[1]?.script)).toContain('haproxy -c -f /etc/haproxy/haproxy.cfg');
   });
 
-  it('masks only the changed lines of a configuration that holds a Secret stats password', () => {
+  it('masks only the stats password of a configuration that holds a Secret stats password', () => {
     const params: HaproxyConfigParams = { ...model, stats: { auth: { user: 'ops', password: secret('pw-canary-123') } } };
     const before = rendered({ ...model, stats: { auth: { user: 'ops', password: 'old-password-1' } } });
     const r = planModule(haproxyConfig, { params, facts: { config: file('/etc/haproxy/haproxy.cfg', before) } });
@@ -100,6 +100,18 @@ describe('haproxy.config plan', () => {
     expect(shown).not.toContain('old-password-1');
     expect(r.diffs[0]?.after).toContain('backend app');
     expect(r.changes).toContainEqual({ path: 'mode', before: '0644', after: '0640' });
+  });
+
+  const withAuth = (pw: string | ReturnType<typeof secret>, maxconn?: number): HaproxyConfigParams => ({ ...model, ...(maxconn ? { global: { maxconn } } : {}), stats: { auth: { user: 'ops', password: pw } } });
+  it.each<[string, string | null, HaproxyConfigParams, string[]]>([
+    ['a maxconn change shows the maxconn lines, not a masked file', rendered(withAuth('old-password-2', 100)), withAuth(secret('pw-canary-456'), 200), ['maxconn 100', 'maxconn 200', 'backend app', `stats auth ops:${SECRET_MASK}`]],
+    ['a new file shows every line, the password masked', null, withAuth(secret('pw-canary-456')), ['backend app', 'frontend stats', `stats auth ops:${SECRET_MASK}`]],
+    ['removing stats auth does not show the former password', rendered(withAuth('old-password-3')), { ...model, stats: {} }, [`stats auth ops:${SECRET_MASK}`, 'frontend stats']],
+  ])('%s', (_what, before, params, shown) => {
+    const r = planModule(haproxyConfig, { params, facts: { config: before === null ? absent('/etc/haproxy/haproxy.cfg') : file('/etc/haproxy/haproxy.cfg', before) } });
+    const text = `${r.diffs[0]?.before}\n${r.diffs[0]?.after}`;
+    for (const s of shown) expect(text).toContain(s);
+    expect(JSON.stringify(r)).not.toMatch(/pw-canary-456|old-password-[23]/);
   });
 
   it.each([

@@ -23,6 +23,16 @@ describe('renderHaproxyConfig', () => {
     expectFixture('full.cfg', renderHaproxyConfig(model as HaproxyConfig, { certificatesDir: '/etc/haproxy/tls/' }).text);
   });
 
+  it.each<[string, HaproxyConfig, boolean]>([
+    ['by default, in HTTP mode', {}, true],
+    ['turned off', { defaults: { idle_close_on_response: false } }, false],
+    ['not in TCP mode (an HTTP option)', { defaults: { mode: 'tcp' } }, false],
+    ['once when the options list names it too', { defaults: { options: ['httplog', 'idle-close-on-response'] } }, true],
+  ])('keeps idle keep-alive connections through a reload (option idle-close-on-response): %s', (_what, config, on) => {
+    const text = renderHaproxyConfig(config).text;
+    expect(text.split('\n').filter((l) => l.trim() === 'option idle-close-on-response').length).toBe(on ? 1 : 0);
+  });
+
   it('is deterministic: the same model gives the same bytes, whatever the key order of objects', () => {
     const a = renderHaproxyConfig({ defaults: { timeouts: { server: '1m', connect: '2s', tunnel: '1h' } } }).text;
     const b = renderHaproxyConfig({ defaults: { timeouts: { tunnel: '1h', connect: '2s', server: '1m' } } }).text;

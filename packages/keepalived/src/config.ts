@@ -4,7 +4,7 @@ import { defineManagedFile } from '@converge/modules';
 import type { ManagedFile } from '@converge/modules';
 import { KEEPALIVED_DEFAULTS, KeepalivedConfigModel, Line, Name } from './model.js';
 import type { KeepalivedConfig } from './model.js';
-import { checkKeepalivedModel, renderKeepalivedConfig } from './render.js';
+import { checkKeepalivedModel, maskKeepalivedSecrets, renderKeepalivedConfig } from './render.js';
 
 /** JSON Schema of the `keepalived.config` params: the configuration model plus where and how it is installed. */
 export const KeepalivedConfigParams = Type.Object(
@@ -51,14 +51,15 @@ const configFile: ManagedFile<KeepalivedConfigParams> = defineManagedFile<Keepal
   path: (p) => p.path ?? KEEPALIVED_DEFAULTS.path,
   render: (p) => {
     const { text, secret } = renderKeepalivedConfig(modelOf(p));
-    return secret ? new Secret(text) : text;
+    return secret ? new Secret(text, { composite: true }) : text;
   },
   mode: '0600',
   owner: 'root',
   group: 'root',
   validate: VALIDATE,
-  // Show the configuration, masking only the lines that changed, rather than the whole file.
-  secretDiff: 'changed-lines',
+  // The configuration as it is, with the values of its password settings masked (not the whole
+  // file), also when it holds no secret now (a removed setting's former value).
+  secretDiff: { mask: maskKeepalivedSecrets },
   reload: (p) => {
     if (!(p.reload ?? true)) return undefined;
     const service = p.service ?? KEEPALIVED_DEFAULTS.service;

@@ -116,7 +116,7 @@ export const VrrpInstance = Type.Object(
     authentication: Type.Optional(
       Type.Union([Type.String({ pattern: AUTH_PASS_PATTERN }), SecretValue()], {
         description:
-          '`authentication { auth_type PASS; auth_pass … }`: the password every peer sends in its adverts, 1 to 8 of `A-Za-z0-9_.,:+=@%-` (keepalived uses 8 characters; RFC 2338 §5.3.6). Usually a Secret; the file is then written 0600 and diffs mask its changed lines. It keeps stray adverts out, it is not encryption.',
+          '`authentication { auth_type PASS; auth_pass … }`: the password every peer sends in its adverts, 1 to 8 of `A-Za-z0-9_.,:+=@%-` (keepalived uses 8 characters; RFC 2338 §5.3.6). Usually a Secret; the file is then written 0600, and diffs mask the value of `auth_pass` (also a former one). It keeps stray adverts out, it is not encryption.',
       }),
     ),
     virtual_ipaddresses: Type.Array(VirtualAddress, { minItems: 1, description: '`virtual_ipaddress`: the shared addresses the master holds.' }),

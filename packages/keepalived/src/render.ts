@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConvergeError, isSecret, reveal } from '@converge/core';
+import { ConvergeError, isSecret, reveal, SECRET_MASK } from '@converge/core';
 import type { Secret } from '@converge/core';
 import { AUTH_PASS_PATTERN, KEEPALIVED_DEFAULTS } from './model.js';
 import type { KeepalivedConfig, KeepalivedInstance, KeepalivedScript } from './model.js';
@@ -151,4 +151,13 @@ function checkInstance(inst: KeepalivedInstance, scripts: Set<string>): string |
     return 'authentication: the Secret is not 1 to 8 of A-Za-z0-9_.,:+=@%- (what auth_pass takes)';
   }
   return undefined;
+}
+
+/**
+ * The setting of keepalived.conf that holds a password, for diffs: `auth_pass` (keepalived.conf(5),
+ * `authentication` block). Its value is masked on both sides of a diff whether or not the model
+ * holds a Secret, so a password the new configuration removes or replaces is not shown either.
+ */
+export function maskKeepalivedSecrets(text: string): string {
+  return text.replace(/^(\s*auth_pass\s+)\S[^\n]*$/gm, `$1${SECRET_MASK}`);
 }

@@ -47,7 +47,7 @@ describe('keepalived.config plan', () => {
     expect(r.commands.map((c) => String(c.script)).join('\n')).not.toContain('systemctl');
   });
 
-  it('masks only the changed lines of a configuration holding a Secret password', () => {
+  it('masks only the password of a configuration holding a Secret password, also a former one', () => {
     const withPw = (pw: string | ReturnType<typeof secret>): KeepalivedConfigParams => ({ ...model, instances: [{ ...model.instances[0]!, authentication: pw }] });
     const params = withPw(secret('new-pw1'));
     const r = planModule(keepalivedConfig, { params, facts: { config: file(rendered(withPw('old-pw1'))) } });
@@ -55,6 +55,10 @@ describe('keepalived.config plan', () => {
     expect(shown).not.toContain('new-pw1');
     expect(shown).not.toContain('old-pw1');
     expect(r.diffs[0]?.after).toContain('virtual_router_id 51');
+    expect(r.diffs[0]?.before).toContain('auth_pass ********');
+    expect(r.diffs[0]?.after).toContain('auth_pass ********');
+    const removed = planModule(keepalivedConfig, { params: model, facts: { config: file(rendered(withPw('old-pw2'))) } });
+    expect(JSON.stringify(removed)).not.toContain('old-pw2');
     expect(r.changes.find((c) => c.path === 'content')).toEqual({ path: 'content', before: '********', after: '********' });
   });
 

@@ -6,12 +6,11 @@
 // detail by test/failover/cloud-failover-script.test.ts). Requests go from this process to the
 // shared address on the bridge, with keep-alive HTTP clients. Every converge runs as check,
 // run, run again (zero changes), check again; the check's predictions equal the run's changes.
-import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secret, type Play } from '@converge/core';
 import { apt, copy, systemd } from '@converge/modules';
-import { changedTasks, convergePlaysTwice, failures, runPlays, startHosts, type TestHosts } from '@converge/testing';
+import { changedTasks, convergePlaysTwice, failoverWindow, failures, requestLoop, runPlays, startHosts, type TestHosts } from '@converge/testing';
 import type { HaproxyConfigParams } from '@converge/haproxy';
 import { loadBalancer } from '../../../roles/load-balancer/src/index.js';
 import { sqlRouter } from '../../../roles/sql-router/src/index.js';
@@ -78,55 +77,6 @@ const appPlay: Play = {
 async function apiMoves(): Promise<string[]> {
   const log = await sh('ka3', 'cat /var/log/api-recorder.log 2>/dev/null || :');
   return log.split('\n').filter((l) => l.startsWith('PATCH ')).map((l) => l.split(' token=')[0] as string);
-}
-
-/**
- * Requests through the shared address from two keep-alive HTTP clients until `stop()`: each
- * outcome with its time. A request that gets no answer within 1 s counts as failed.
- */
-function requestLoop(url: string): { stop: () => Promise<{ at: number; ok: boolean; error?: string }[]> } {
-  const agent = new Agent({ keepAlive: true, maxSockets: 2 });
-  const outcomes: { at: number; ok: boolean; error?: string }[] = [];
-  let running = true;
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const at = Date.now();
-      const req = request(url, { agent, timeout: 1000 }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          outcomes.push({ at, ok: res.statusCode === 200, ...(res.statusCode === 200 ? {} : { error: `HTTP ${res.statusCode}` }) });
-          resolve();
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error('no answer within 1 s')));
-      req.on('error', (e) => {
-        outcomes.push({ at, ok: false, error: e.message });
-        setTimeout(resolve, 50);
-      });
-      req.end();
-    });
-  const client = async () => {
-    while (running) await one();
-  };
-  const clients = [client(), client()];
-  return {
-    stop: async () => {
-      running = false;
-      await Promise.all(clients);
-      agent.destroy();
-      return outcomes.sort((a, b) => a.at - b.at);
-    },
-  };
-}
-
-/** The failover window of a loop's outcomes: from the first failed request to the first success after the last failure, ms. */
-function failoverWindow(outcomes: { at: number; ok: boolean }[]): { windowMs: number; failed: number; ok: number } {
-  const failedAt = outcomes.filter((o) => !o.ok).map((o) => o.at);
-  if (failedAt.length === 0) return { windowMs: 0, failed: 0, ok: outcomes.length };
-  const first = Math.min(...failedAt);
-  const last = Math.max(...failedAt);
-  const recovered = outcomes.find((o) => o.ok && o.at > last);
-  return { windowMs: (recovered?.at ?? Date.now()) - first, failed: failedAt.length, ok: outcomes.length - failedAt.length };
 }
 
 beforeAll(async () => {

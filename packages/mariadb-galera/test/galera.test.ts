@@ -1,11 +1,12 @@
 // Unit tests of the Galera side: the state probe's parser, the bootstrap decision (which node,
 // and when to refuse), the modules' plans from recorded states, and the configuration file.
 import { describe, expect, test } from 'vitest';
-import { secret } from '@converge/core';
+import { secret, SECRET_MASK } from '@converge/core';
 import { planModule } from '@converge/core/testing';
 import {
   decideCluster,
   galeraBootstrap,
+  galeraConfig,
   galeraMember,
   galeraRestart,
   parseNodeState,
@@ -161,5 +162,18 @@ wsrep_provider_options = "gcache.size=512M"
 
 max_connections = 500
 `);
+  });
+
+  test('a change shows the lines of the file, with the SST password masked on both sides (a former one too)', () => {
+    const params = { cluster_name: 'prod', cluster_addresses: ['10.0.0.1', '10.0.0.2'], node_name: 'db1', node_address: '10.0.0.1', sst_password: secret('sst-pw-new') };
+    const old = renderGaleraConfig({ ...params, cluster_name: 'staging', sst_password: secret('sst-pw-former') });
+    const target = { type: 'file' as const, mode: '0640', owner: 'root', group: 'mysql', uid: 0, gid: 101, size: old.length, inode: '1:2', content: old };
+    const r = planModule(galeraConfig, { params, facts: { dest: { path: '/etc/mysql/mariadb.conf.d/60-galera.cnf', type: 'file', parentExists: true, target } } });
+    expect(r.changes.map((c) => c.path)).toEqual(['content']);
+    const d = r.diffs[0];
+    expect(d?.before).toContain('wsrep_cluster_name = "staging"');
+    expect(d?.after).toContain('wsrep_cluster_name = "prod"');
+    for (const side of [d?.before, d?.after]) expect(side).toContain(`wsrep_sst_auth = mariabackup:${SECRET_MASK}`);
+    for (const pw of ['sst-pw-new', 'sst-pw-former']) expect(`${d?.before}${d?.after}`).not.toContain(pw);
   });
 });

@@ -67,7 +67,7 @@ function modelOf(p: MaxscaleConfigParams): MaxscaleConfig {
  */
 const configFile: ManagedFile<MaxscaleConfigParams> = defineManagedFile<MaxscaleConfigParams>({
   path: (p) => p.path ?? MAXSCALE_DEFAULTS.path,
-  render: (p) => new Secret(renderMaxscaleConfig(modelOf(p)).text),
+  render: (p) => new Secret(renderMaxscaleConfig(modelOf(p)).text, { composite: true }),
   mode: '0640',
   owner: 'root',
   group: (p) => p.group ?? MAXSCALE_DEFAULTS.group,

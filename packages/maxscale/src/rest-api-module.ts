@@ -46,7 +46,7 @@ function derive(p: MaxscaleRestApiParams): Derived {
 /** The maxctrl defaults file: the credentials, a Secret, 0600 root (MaxCtrl refuses a file others may read). */
 const maxctrlFile = defineManagedFile<MaxscaleRestApiParams>({
   path: (p) => derive(p).file,
-  render: (p) => new Secret(renderMaxctrlConfig(p.user, p.password.reveal(), derive(p).endpoint)),
+  render: (p) => new Secret(renderMaxctrlConfig(p.user, p.password.reveal(), derive(p).endpoint), { composite: true }),
   mode: '0600',
   owner: 'root',
   group: 'root',
@@ -122,7 +122,7 @@ export const maxscaleRestApi = defineModule({
       const wanted = { user: params.user, password: params.password.reveal() };
       steps.push({
         script: restUserScript(d.unit, wanted.user, data.fallbacks.length),
-        stdin: new Secret(restUserInput(d.endpoint, wanted, data.fallbacks)),
+        stdin: new Secret(restUserInput(d.endpoint, wanted, data.fallbacks), { composite: true }),
         description: `REST API account ${wanted.user}`,
       });
     }

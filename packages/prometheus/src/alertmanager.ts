@@ -1,5 +1,6 @@
-import { OrSecret, SecretValue, Type, defineModule, isSecret, reveal } from '@converge/core';
+import { OrSecret, SECRET_MASK, SecretValue, Type, defineModule, isSecret, reveal } from '@converge/core';
 import type { Secret, Static } from '@converge/core';
+import type { SecretSettings } from '@converge/modules';
 import { stringify } from 'yaml';
 import { Duration } from './model.js';
 import { ListenAddress, PathParam, applyService, applyToServiceParam, fileContent, localUrl, planService, renderDefaultsFile, serviceFacts, serviceResources } from './service-files.js';
@@ -150,9 +151,19 @@ export interface RenderedAlertmanagerConfig {
 }
 
 /**
+ * The settings of alertmanager.yml that may hold a secret: `smtp_auth_password`, a basic_auth
+ * `password`, a webhook `url` and a chat `api_url` (both may carry a token). Their values are
+ * masked in the file's diff on both sides, whatever the model holds now, so that a former value
+ * does not show either; every other line shows.
+ */
+export const ALERTMANAGER_SECRETS: SecretSettings = {
+  mask: (text) => text.replace(/^(\s*(?:- )?(?:smtp_auth_password|password|url|api_url):)[ \t]*\S.*$/gm, `$1 ${SECRET_MASK}`),
+};
+
+/**
  * Renders alertmanager.yml (pure, deterministic). Secrets are written inline (Alertmanager 0.25
  * reads a webhook URL only inline), so a configuration holding one is itself a secret: written
- * 0640 root:prometheus, compared on the controller, its diffs masked.
+ * 0640 root:prometheus, compared on the controller, its secret values masked in diffs ({@link ALERTMANAGER_SECRETS}).
  */
 export function renderAlertmanagerConfig(p: AlertmanagerConfigParams): RenderedAlertmanagerConfig {
   let secret = false;
@@ -214,7 +225,7 @@ function spec(p: AlertmanagerConfigParams): ServiceSpec {
       {
         write: { dest: p.path ?? ALERTMANAGER_DEFAULTS.path, content: fileContent(text, secret), mode: '0640', owner: 'root', group: ALERTMANAGER_DEFAULTS.group, validate: 'amtool check-config %s' },
         effect: 'reload',
-        maskChangedLines: secret,
+        ...(secret ? { secretSettings: ALERTMANAGER_SECRETS } : {}),
       },
       {
         write: { dest: p.defaults_file ?? ALERTMANAGER_DEFAULTS.defaults_file, content: renderDefaultsFile('alertmanager.config', 'ARGS', alertmanagerArgs(p)), mode: '0644', owner: 'root', group: 'root' },
@@ -256,7 +267,7 @@ export function checkAlertmanagerConfig(p: AlertmanagerConfigParams): string | u
  * inhibition rules), checked with `amtool check-config` on the candidate next to the live file
  * and renamed over it only when amtool accepts it (a refused file fails the task and the old one
  * keeps serving); the file is 0640 root:prometheus and, when it holds a Secret (an SMTP
- * password, a webhook URL with a token), compared on the controller with its diff masked. Then
+ * password, a webhook URL with a token), compared on the controller with its secret values masked in the diff. Then
  * /etc/default/prometheus-alertmanager (`ARGS`). A changed configuration is reloaded through
  * `POST /-/reload` (Alertmanager answers whether it took it), changed arguments restart it.
  *

@@ -1,5 +1,6 @@
-import { ConvergeError, SecretValue, Type, defineModule, secretText } from '@converge/core';
+import { ConvergeError, SECRET_MASK, SecretValue, Type, defineModule, secretText } from '@converge/core';
 import type { Secret, Static, Task } from '@converge/core';
+import type { SecretSettings } from '@converge/modules';
 import { mariadb } from '@converge/mariadb-galera';
 import { ListenAddress, PathParam, applyService, applyToServiceParam, planService, renderDefaultsFile, serviceFacts, serviceResources } from './service-files.js';
 import type { ServiceSpec } from './service-files.js';
@@ -44,6 +45,9 @@ export function renderMyCnf(p: MysqldExporterParams): Secret {
   return secretText`# Managed by converge (prometheus.mysqld_exporter).\n[client]\nuser = ${p.user}\npassword = "${p.password}"\n${where}`;
 }
 
+/** The client options file's setting that holds the secret, masked in its diff on both sides (a former password too); its other lines show. */
+export const MY_CNF_SECRETS: SecretSettings = { mask: (text) => text.replace(/^(password\s*=).*$/gm, `$1 ${SECRET_MASK}`) };
+
 /** The command-line arguments of mysqld_exporter. */
 export function mysqldExporterArgs(p: MysqldExporterParams): string[] {
   return [
@@ -54,11 +58,12 @@ export function mysqldExporterArgs(p: MysqldExporterParams): string[] {
 }
 
 function spec(p: MysqldExporterParams): ServiceSpec {
+  const cnf = renderMyCnf(p);
   return {
     unit: MYSQLD_EXPORTER_DEFAULTS.unit,
     dirs: [],
     files: [
-      { write: { dest: p.my_cnf ?? MYSQLD_EXPORTER_DEFAULTS.my_cnf, content: renderMyCnf(p), mode: '0600', owner: 'prometheus', group: 'prometheus' }, effect: 'restart' },
+      { write: { dest: p.my_cnf ?? MYSQLD_EXPORTER_DEFAULTS.my_cnf, content: cnf, mode: '0600', owner: 'prometheus', group: 'prometheus' }, effect: 'restart', secretSettings: MY_CNF_SECRETS },
       {
         write: { dest: p.defaults_file ?? MYSQLD_EXPORTER_DEFAULTS.defaults_file, content: renderDefaultsFile('prometheus.mysqld_exporter', 'ARGS', mysqldExporterArgs(p)), mode: '0644', owner: 'root', group: 'root' },
         effect: 'restart',

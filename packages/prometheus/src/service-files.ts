@@ -1,7 +1,7 @@
 import { ConvergeError, factValue, Secret, sh, Type } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff } from '@converge/core';
 import { defineManagedFile, fileState, managedFileChanges } from '@converge/modules';
-import type { ContentWriteParams, FileState, ManagedFileWrite } from '@converge/modules';
+import type { ContentWriteParams, FileState, ManagedFileWrite, SecretSettings } from '@converge/modules';
 
 /**
  * What a change to a file asks of the service: `reload` (it rereads the file on SIGHUP or
@@ -14,8 +14,8 @@ export type FileEffect = 'reload' | 'restart' | 'none';
 export interface ServiceFile {
   write: ContentWriteParams;
   effect: FileEffect;
-  /** Show only the changed lines, masked, instead of the whole secret file: for a configuration that holds a secret inline. */
-  maskChangedLines?: boolean;
+  /** For a configuration that holds a secret inline: the settings whose values its diff masks on both sides, so that its other lines show (instead of every line masked). */
+  secretSettings?: SecretSettings;
 }
 
 /** A service's file as a managed file: its changes read `PATH:content`, `PATH:mode`, …. */
@@ -26,7 +26,7 @@ const serviceFile = defineManagedFile<ServiceFile>({
   owner: (f) => f.write.owner,
   group: (f) => f.write.group,
   validate: (f) => f.write.validate,
-  secretDiff: (f) => (f.maskChangedLines ? 'changed-lines' : 'all'),
+  secretDiff: (f) => f.secretSettings ?? 'all',
   changes: (d) => managedFileChanges(d).map((c) => ({ ...c, path: `${d.path}:${c.path}` })),
 });
 
@@ -136,16 +136,25 @@ export function applyService(spec: ServiceSpec, data: ServicePlan): Command[] {
     const file = spec.files[f.index];
     if (file) steps.push(...serviceFile.apply(file, f.data));
   }
-  // A unit that failed without these files (mysqld_exporter without credentials, started by its
-  // package) may have hit its start rate limit: reset it so that a following start works.
-  if (data.action === 'restart') {
-    steps.push({
-      script: sh`if systemctl is-active -q -- ${spec.unit}; then systemctl restart -- ${spec.unit}; elif systemctl is-failed -q -- ${spec.unit}; then systemctl reset-failed -- ${spec.unit}; fi`,
-      description: `restart ${spec.unit}`,
-    });
-  }
+  if (data.action === 'restart') steps.push({ script: restartScript(spec.unit), description: `restart ${spec.unit}` });
   if (data.action === 'reload') steps.push({ script: reloadScript(spec.unit, spec.reload), description: `reload ${spec.unit}` });
   return steps;
+}
+
+/**
+ * Restarts the unit when it runs, is about to (`activating`: waiting to restart after an exit), or
+ * failed, and leaves a unit an operator stopped (`inactive`) alone. A unit that kept exiting
+ * without these files (mysqld_exporter without credentials, started by its package) is near or
+ * past its start rate limit (systemd.unit(5), `StartLimitBurst=`: 5 starts in 10 s), and a restart
+ * would be refused ("start of the service was attempted too often"): `systemctl reset-failed`
+ * first resets that limit as well as the failed state (systemd's `unit_reset_failed`). A unit that
+ * failed that way is started here with its new files: a later `systemd.service` task of the same
+ * run is planned from the state probed before, when the unit may still have been `activating`.
+ */
+export function restartScript(unit: string): ReturnType<typeof sh> {
+  return sh`case $(systemctl is-active -- ${unit}) in
+  active | activating | reloading | failed) systemctl reset-failed -- ${unit} && systemctl restart -- ${unit} ;;
+esac`;
 }
 
 function reloadScript(unit: string, method: ReloadMethod): ReturnType<typeof sh> {
@@ -164,7 +173,7 @@ export function serviceResources(spec: ServiceSpec): string[] {
 
 /** A file's content: a Secret when the rendering used one, so that it is compared on the controller and masked everywhere. */
 export function fileContent(text: string, secret: boolean): string | Secret {
-  return secret ? new Secret(text) : text;
+  return secret ? new Secret(text, { composite: true }) : text;
 }
 
 /** `KEY="ARGS"` of a Debian /etc/default file, read by the unit's `EnvironmentFile=` and by the init script. */

@@ -5,7 +5,8 @@
 // again (zero changes), check again. Then, through Prometheus' HTTP API: every target is up; a
 // stopped MariaDB fires MariadbDown (Galera rule group), which Alertmanager delivers by mail to
 // the SMTP sink and to the chat and SMS webhooks. Last, a broken rule file and a broken
-// Alertmanager configuration are refused and the old files keep serving.
+// Alertmanager configuration are refused and the old files keep serving; an exporter at its
+// start rate limit is restarted with new arguments all the same.
 //
 // Packages are installed by a first converge of their apt tasks: check mode cannot know that a
 // Debian package's installation starts its service (README, "Dry-runs that do not lie").
@@ -13,10 +14,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { secret } from '@converge/core';
 import type { Play, RunReport } from '@converge/core';
 import { apt } from '@converge/modules';
-import { changedTasks, failures, runPlays, startHosts, type TestHosts } from '@converge/testing';
+import { changedTasks, failures, runPlays, runTasks, startHosts, type TestHosts } from '@converge/testing';
 import { monitoring, type MonitoringVars } from '../../../roles/monitoring/src/index.js';
 import { loadBalancer } from '../../../roles/load-balancer/src/index.js';
-import { defaultRuleFiles } from '../src/index.js';
+import { defaultRuleFiles, prometheus } from '../src/index.js';
 
 const LONG = 900_000;
 const EXPORTER_PASSWORD = 'exporter-Secret-7f3a';
@@ -260,5 +261,27 @@ describe('roles/monitoring: Prometheus, Alertmanager and exporters on three host
     // The good configuration again: nothing to change.
     const back = await runPlays(lab, plays(vars()), { check: true });
     expect(changedTasks(back)).toEqual([]);
+  }, LONG);
+
+  test('an exporter at its start rate limit is restarted with its new arguments', async () => {
+    // On a fresh host Debian starts mysqld_exporter when it is installed, before converge writes
+    // its credentials: it exits, systemd starts it again, and by the time converge restarts it
+    // with the credentials it may be at its start rate limit (StartLimitBurst=, 5 in 10 s). Here
+    // a limit of 3 starts in 5 minutes (a runtime drop-in), used up by three restarts, makes that
+    // moment last.
+    const dropIn = '/run/systemd/system/prometheus-mysqld-exporter.service.d';
+    await sh('mon2', `mkdir -p ${dropIn} && printf '[Unit]\\nStartLimitIntervalSec=300\\nStartLimitBurst=3\\n' > ${dropIn}/limit.conf && systemctl daemon-reload && for i in 1 2 3; do systemctl restart prometheus-mysqld-exporter; done`);
+    try {
+      expect(await sh('mon2', 'systemctl is-active prometheus-mysqld-exporter')).toBe('active');
+      const exporter = (collectors?: string[]) => prometheus.mysqld_exporter({ user: 'exporter', password: secret(EXPORTER_PASSWORD), ...(collectors ? { collectors } : {}) }, { name: 'mysqld_exporter credentials and arguments' });
+      const run = await runTasks(lab, [exporter(['info_schema.processlist'])], { hosts: 'galera' });
+      expect(failures(run)).toEqual([]);
+      expect(changedTasks(run)).toEqual(['mon2\tmysqld_exporter credentials and arguments']);
+      expect(await sh('mon2', 'systemctl is-active prometheus-mysqld-exporter')).toBe('active');
+      expect(await sh('mon2', 'tr "\\0" " " < /proc/$(systemctl show -p MainPID --value prometheus-mysqld-exporter)/cmdline')).toContain('--collect.info_schema.processlist');
+      expect(failures(await runTasks(lab, [exporter()], { hosts: 'galera' }))).toEqual([]);
+    } finally {
+      await sh('mon2', `rm -r ${dropIn} && systemctl daemon-reload && systemctl reset-failed prometheus-mysqld-exporter; systemctl start prometheus-mysqld-exporter`);
+    }
   }, LONG);
 });

@@ -6,9 +6,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { secret } from '@converge/core';
+import { createHash } from 'node:crypto';
+import { planModule, secret, SECRET_MASK } from '@converge/core';
+import type { FileState } from '@converge/modules';
 import {
   DEFAULT_INHIBIT_RULES,
+  alertmanagerConfig,
   checkAlertmanagerConfig,
   checkPrometheusServer,
   defaultRuleFiles,
@@ -149,6 +152,27 @@ describe('alertmanager.config', () => {
     expect(renderAlertmanagerConfig({ route: { receiver: 'a' }, receivers: [{ name: 'a', webhook_configs: [{ url: 'http://127.0.0.1:1/' }] }] }).secret).toBe(false);
   });
 
+  test('a configuration holding secrets shows its changed lines, every secret value masked on both sides (a former one too)', () => {
+    const { text } = renderAlertmanagerConfig(params);
+    const old = text.replace('smtp-pass-1', 'former-smtp-pass').replace('#ops', '#alerts');
+    const onHost = (path: string, content: string | undefined): FileState =>
+      content === undefined
+        ? { path, type: 'absent', parentExists: true }
+        : { path, type: 'file', parentExists: true, target: { type: 'file', mode: '0640', owner: 'root', group: 'prometheus', uid: 0, gid: 0, size: content.length, inode: '1:2', sha256: createHash('sha256').update(content).digest('hex'), content } };
+    for (const before of [old, undefined]) {
+      const r = planModule(alertmanagerConfig, { params, facts: { file0: onHost('/etc/prometheus/alertmanager.yml', before), file1: onHost('/etc/default/prometheus-alertmanager', undefined) } });
+      const d = r.diffs.find((x) => x.path.endsWith('alertmanager.yml'));
+      expect(d?.after).toContain('channel: "#ops"');
+      expect(d?.after).toContain('group_by:');
+      for (const setting of ['smtp_auth_password', 'api_url', 'password', '- url']) expect(d?.after).toContain(`${setting}: ${SECRET_MASK}`);
+      if (before !== undefined) {
+        expect(d?.before).toContain('channel: "#alerts"');
+        expect(d?.before).toContain(`smtp_auth_password: ${SECRET_MASK}`);
+      }
+      for (const s of ['smtp-pass-1', 'former-smtp-pass', 't0ken', 'sms-pass', 'sms.example.com']) expect(`${d?.before}${d?.after}`).not.toContain(s);
+    }
+  });
+
   test('amtool refuses a matcher Alertmanager cannot parse (what the module\'s validation step relies on)', () => {
     const { text } = renderAlertmanagerConfig({ ...params, route: { receiver: 'ops', routes: [{ matchers: ['alertname=~"("'], receiver: 'ops' }] } });
     writeFileSync(join(dir, 'broken.yml'), text);
@@ -172,6 +196,21 @@ describe('exporters', () => {
     const bad = mysqldExporter.definition.validate?.({ user: 'exporter', password: secret('a"b') });
     expect(bad).toBe('password: a double quote, backslash or line break cannot be written to the client options file');
     expect(mysqldExporter.definition.validate?.({ user: 'e', password: secret('x'), port: 3307 })).toBe('port needs host (without host the exporter uses the socket)');
+  });
+
+  test('mysqld_exporter: a changed host shows in the client options file diff, the password masked on both sides (a former one too)', () => {
+    const p = { user: 'exporter', password: secret('exporter-pw-2'), host: 'db2.example.net' };
+    const old = renderMyCnf({ ...p, password: secret('exporter-pw-1'), host: 'db1.example.net' }).reveal();
+    const state = (path: string, content?: string): FileState =>
+      content === undefined
+        ? { path, type: 'absent', parentExists: true }
+        : { path, type: 'file', parentExists: true, target: { type: 'file', mode: '0600', owner: 'prometheus', group: 'prometheus', uid: 0, gid: 0, size: content.length, inode: '1:3', sha256: createHash('sha256').update(content).digest('hex'), content } };
+    const r = planModule(mysqldExporter, { params: p, facts: { file0: state('/var/lib/prometheus/.my.cnf', old), file1: state('/etc/default/prometheus-mysqld-exporter') } });
+    const d = r.diffs.find((x) => x.path.endsWith('.cnf'));
+    expect(d?.before).toContain('host = db1.example.net');
+    expect(d?.after).toContain('host = db2.example.net');
+    for (const side of [d?.before, d?.after]) expect(side).toContain(`password = ${SECRET_MASK}`);
+    expect(`${d?.before}${d?.after}`).not.toMatch(/exporter-pw/);
   });
 
   test('node_exporter: a collector both enabled and disabled is refused; arguments that would break ARGS are refused', () => {

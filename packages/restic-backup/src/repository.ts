@@ -1,5 +1,6 @@
-import { ConvergeError, defineModule, isSecret, raw, secret, SecretValue, sh, Type } from '@converge/core';
+import { ConvergeError, defineModule, isSecret, raw, secret, SECRET_MASK, SecretValue, sh, Type } from '@converge/core';
 import type { Command, DataEndpoint, FactRequest, Static } from '@converge/core';
+import type { SecretSettings } from '@converge/modules';
 import { checkLocation, clearText, envValue, RepositoryLocation, RepositoryName, repositoryPaths, repositoryUrl } from './location.js';
 import type { RepositoryPaths } from './location.js';
 import { applyRootFiles, planRootFiles, rootFileFacts } from './root-files.js';
@@ -29,6 +30,18 @@ export const RepositoryParams = Type.Object(
 /** Params of `restic.repository`. */
 export type RepositoryParams = Static<typeof RepositoryParams>;
 
+/**
+ * The settings of a repository's env file that hold secrets: the S3 keys and the password in a
+ * REST server's URL. Masked in its diff on both sides, whatever the model holds now, so that a
+ * former key does not show either; the repository, password file and region lines show.
+ */
+export const ENV_SECRETS: SecretSettings = {
+  mask: (text) =>
+    text
+      .replace(/^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY)=.*$/gm, `$1=${SECRET_MASK}`)
+      .replace(/^(RESTIC_REPOSITORY='[a-z0-9]+:[a-z]+:\/\/[^:@/']*:)[^@']*@/gm, `$1${SECRET_MASK}@`),
+};
+
 /** The files and directories a repository owns on the host, in write order. */
 export function repositoryFiles(p: RepositoryParams): { dirs: RootDir[]; files: RootFile[]; paths: RepositoryPaths } {
   const configDir = p.config_dir ?? DEFAULT_CONFIG_DIR;
@@ -48,7 +61,7 @@ export function repositoryFiles(p: RepositoryParams): { dirs: RootDir[]; files: 
   ];
   const files: RootFile[] = [
     { path: paths.password, content: p.password, mode: '0600' },
-    { path: paths.env, content: envSecret ? secret(envText) : envText, mode: '0600' },
+    { path: paths.env, content: envSecret ? secret(envText) : envText, mode: '0600', secretSettings: ENV_SECRETS },
   ];
   if (loc.type === 'sftp') {
     files.push({ path: paths.knownHosts, content: loc.known_hosts.endsWith('\n') ? loc.known_hosts : `${loc.known_hosts}\n`, mode: '0644' });

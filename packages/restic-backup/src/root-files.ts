@@ -1,7 +1,7 @@
 import { factValue, sh } from '@converge/core';
 import type { Change, Command, FactRequest, FileDiff, Secret } from '@converge/core';
-import { defineManagedFile, fileState } from '@converge/modules';
-import type { FileState, ManagedFileWrite } from '@converge/modules';
+import { chmodOperand, defineManagedFile, fileState } from '@converge/modules';
+import type { FileState, ManagedFileWrite, SecretSettings } from '@converge/modules';
 
 /** A file a restic module owns: exact content, mode, owned by root. */
 export interface RootFile {
@@ -10,6 +10,8 @@ export interface RootFile {
   content: string | Secret;
   /** 4-digit octal mode, e.g. `0600`. */
   mode: string;
+  /** For a Secret content holding settings: the settings whose values are masked in its diff (on both sides), so its other lines show; absent, every line is masked. */
+  secretSettings?: SecretSettings;
 }
 
 /** A directory a restic module owns, owned by root. */
@@ -37,6 +39,7 @@ const rootFile = defineManagedFile<RootFile>({
   mode: (f) => f.mode,
   owner: 'root',
   group: 'root',
+  secretDiff: (f) => f.secretSettings ?? 'all',
   // Any difference rewrites the whole file, as a new one.
   attributes: 'rewrite',
   changes: (d) => {
@@ -75,7 +78,7 @@ export interface RootFilesPlan {
 export function planRootFiles(module: string, owned: RootFiles, facts: RootFileFactValues, upstreamChanged: boolean): RootFilesPlan {
   const out: RootFilesPlan = { changes: [], diffs: [], dirs: [], files: [] };
   owned.dirs.forEach((d, i) => {
-    const c = planDir(d, factValue(facts, `dir${i}`));
+    const c = planRootDir(d, factValue(facts, `dir${i}`));
     if (c.length > 0) out.dirs.push(d);
     out.changes.push(...c);
   });
@@ -95,10 +98,11 @@ export type RootFileFactValues = Record<`dir${number}` | `file${number}`, FileSt
 
 /** Steps that make the planned directories, then write the planned files (atomically, root-owned, mode set before the rename). */
 export function applyRootFiles(plan: Pick<RootFilesPlan, 'dirs' | 'files'>): Command[] {
-  return [...plan.dirs.map(makeDir), ...plan.files.flatMap(({ file, write }) => rootFile.apply(file, write))];
+  return [...plan.dirs.map(makeRootDir), ...plan.files.flatMap(({ file, write }) => rootFile.apply(file, write))];
 }
 
-function planDir(d: RootDir, state: FileState): Change[] {
+/** Compares a directory a task owns with its `file.state`: kind, mode, root ownership. */
+export function planRootDir(d: RootDir, state: FileState): Change[] {
   if (state.type !== 'directory' || !state.target) return [{ path: `directory:${d.path}`, before: state.type, after: 'directory' }];
   const changes: Change[] = [];
   if (state.target.mode !== d.mode) changes.push({ path: `mode:${d.path}`, before: state.target.mode, after: d.mode });
@@ -106,6 +110,11 @@ function planDir(d: RootDir, state: FileState): Change[] {
   return changes;
 }
 
-function makeDir(d: RootDir): Command {
-  return { script: sh`install -d -o root -g root -m ${d.mode} -- ${d.path} && chmod ${d.mode} -- ${d.path}`, description: `create ${d.path}` };
+/**
+ * The step that makes a directory a task owns (and its parents) with its mode, root-owned. chmod
+ * gets five digits: install -d and a four-digit chmod keep a setgid bit the directory has or
+ * inherits from its parent, and the mode would differ on every run.
+ */
+export function makeRootDir(d: RootDir): Command {
+  return { script: sh`install -d -o root -g root -m ${d.mode} -- ${d.path} && chmod ${chmodOperand(d.mode)} -- ${d.path}`, description: `create ${d.path}` };
 }

@@ -1,29 +1,19 @@
 // Integration test of @converge/restic-backup and roles/backup on real Debian 12 containers
 // (systemd, sshd, Debian's restic 0.14): rst1 backs up /srv/data to an SFTP repository on rst2
 // and copies the snapshots to an S3-compatible server and to a local repository; restores are
-// compared with the live data. The S3 server is s3rver (npm) run by this test on the controller,
-// over HTTPS with a throw-away CA, on the Docker bridge gateway address where the containers
-// reach it: a real server that restic talks to, not a double of restic.
-import { execFileSync } from 'node:child_process';
+// compared with the live data. The S3 server is @converge/testing's startS3Server (s3rver, npm)
+// run by this test on the controller, over HTTPS with a throw-away certificate, on the Docker
+// bridge gateway address where the containers reach it: a real server that restic talks to, not
+// a double of restic.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { secret } from '@converge/core';
 import type { Play } from '@converge/core';
 import type { RunEvent, RunReport } from '@converge/engine';
 import { copy, command, file, user } from '@converge/modules';
-import { changedTasks, failures, generateEd25519KeyPair, runPlays, runTasks, startHosts, type TestHosts } from '@converge/testing';
+import { changedTasks, failures, generateEd25519KeyPair, runPlays, runTasks, startHosts, startS3Server, type S3Server, type TestHosts } from '@converge/testing';
 import { resticRepository, resticRestoreDrill, resticStatus } from '@converge/restic-backup';
 import { backup } from '../../../roles/backup/src/index.js';
-
-const require = createRequire(import.meta.url);
-// s3rver 3.7.1 checks request signatures against the keys of its one account; a random key
-// pair is registered there so that a wrong key would be refused.
-const S3rver = require('s3rver') as new (o: Record<string, unknown>) => { run(): Promise<{ port: number }>; close(): Promise<void> };
-const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account.js') as { DUMMY_ACCOUNT: { createKeyPair(id: string, key: string): void } };
 
 const canary = (what: string): string => `${what}-${randomBytes(12).toString('hex')}`;
 const SFTP_PASSWORD = canary('sftp-repo-pw');
@@ -34,9 +24,9 @@ const S3_SECRET = canary('s3-secret');
 const SECRETS = [SFTP_PASSWORD, S3_PASSWORD, LOCAL_PASSWORD, S3_KEY_ID, S3_SECRET];
 
 let hosts: TestHosts;
-let s3: { close(): Promise<void> } | undefined;
+// The server checks request signatures: a random key pair, so that a wrong key would be refused.
+let s3: S3Server | undefined;
 let s3Endpoint = '';
-let work = '';
 const seen: string[] = [];
 const onEvent = (e: RunEvent): void => {
   seen.push(JSON.stringify(e));
@@ -94,13 +84,8 @@ beforeAll(async () => {
   // The Docker bridge gateway, as rst1 sees it (its default route in /proc/net/route, little-endian hex).
   const route = await sh('rst1', "awk '$2 == \"00000000\" { print $3; exit }' /proc/net/route");
   const gateway = (route.match(/../g) ?? []).reverse().map((h) => parseInt(h, 16)).join('.');
-  work = mkdtempSync(join(tmpdir(), 'rst-s3-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(work, 'key.pem'), '-out', join(work, 'cert.pem'), '-days', '2', '-subj', '/CN=converge-test-s3', '-addext', `subjectAltName=IP:${gateway}`], { stdio: 'ignore' });
-  DUMMY_ACCOUNT.createKeyPair(S3_KEY_ID, S3_SECRET);
-  const server = new S3rver({ address: gateway, port: 0, silent: true, directory: join(work, 's3'), key: readFileSync(join(work, 'key.pem')), cert: readFileSync(join(work, 'cert.pem')), configureBuckets: [{ name: 'rst-backups' }] });
-  const { port } = await server.run();
-  s3 = server;
-  s3Endpoint = `https://${gateway}:${port}`;
+  s3 = await startS3Server({ address: gateway, buckets: ['rst-backups'], keys: [{ id: S3_KEY_ID, secret: S3_SECRET }] });
+  s3Endpoint = s3.endpoint;
 
   // rst2 is the SFTP server: a `resticsftp` account that accepts rst1's key.
   const rst2 = hosts.hosts.find((h) => h.name === 'rst2');
@@ -123,7 +108,7 @@ beforeAll(async () => {
     await runTasks(
       hosts,
       [
-        copy({ dest: '/usr/local/share/ca-certificates/converge-test-s3.crt', content: readFileSync(join(work, 'cert.pem'), 'utf8') }),
+        copy({ dest: '/usr/local/share/ca-certificates/converge-test-s3.crt', content: s3.certificate }),
         command({ argv: ['update-ca-certificates'] }),
       ],
       { hosts: 'rst1', onEvent },
@@ -138,7 +123,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await hosts?.stop();
   await s3?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 const restic = (repo: string, args: string): string => `(set -a && . /etc/restic/${repo}/env && set +a && restic ${args})`;

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { isSecret, reveal, secret } from '@converge/core';
+import { isSecret, reveal, secret, SECRET_MASK } from '@converge/core';
 import { planModule } from '@converge/core/testing';
 import type { TSchema } from '@converge/core';
 import type { FileState, UnitStatus } from '@converge/modules';
@@ -121,6 +121,28 @@ describe('restic.repository', () => {
     const env = repositoryFiles(p).files[1]?.content;
     expect(isSecret(env)).toBe(true);
     expect(reveal(env ?? '')).toContain("RESTIC_REPOSITORY='rest:https://web1:p%40ss%3Aw%2Frd@backup.example.net:8000/web1/'");
+  });
+
+  test('an env file change shows its lines, the keys masked on both sides (a former key too)', () => {
+    const facts = repoFacts(s3Repo, { state: 'initialised', id: '18980cf6a35d8550', version: 2 }, true);
+    const files = repositoryFiles(s3Repo).files;
+    const i = files.findIndex((f) => f.path === '/etc/restic/ovh/env');
+    const old = reveal(files[i]?.content ?? '').replace("AWS_DEFAULT_REGION='gra'", "AWS_DEFAULT_REGION='sbg'").replace(S3_SECRET, 'former-s3-secret-77');
+    facts[`file${i}`] = fileWith('/etc/restic/ovh/env', old, '0600');
+    const r = planModule(resticRepository, { params: s3Repo, facts });
+    expect(r.changes.map((c) => c.path)).toEqual(['content:/etc/restic/ovh/env']);
+    const d = r.diffs.find((x) => x.path === '/etc/restic/ovh/env');
+    expect(d?.before).toContain("AWS_DEFAULT_REGION='sbg'");
+    expect(d?.after).toContain("AWS_DEFAULT_REGION='gra'");
+    expect(d?.after).toContain("RESTIC_REPOSITORY='s3:https://s3.gra.io.cloud.ovh.net/acme-backups/web1'");
+    for (const side of [d?.before, d?.after]) expect(side).toContain(`AWS_SECRET_ACCESS_KEY=${SECRET_MASK}`);
+    for (const s of [S3_SECRET, 'former-s3-secret-77']) expect(`${d?.before}${d?.after}`).not.toContain(s);
+  });
+
+  test('the password in a REST server URL is masked in the env file diff, the URL shows', () => {
+    const p = { name: 'rest', password: secret(PW), location: { type: 'rest' as const, url: 'https://backup.example.net:8000/web1/', user: 'web1', password: secret('p@ss:w/rd') } };
+    const env = repositoryFiles(p).files[1];
+    expect(env?.secretSettings?.mask(reveal(env.content))).toContain(`RESTIC_REPOSITORY='rest:https://web1:${SECRET_MASK}@backup.example.net:8000/web1/'`);
   });
 
   test('up to date and initialised: no change, with the repository id in the reason', () => {

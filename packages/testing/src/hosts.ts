@@ -56,6 +56,11 @@ export interface TestHosts {
 export interface StartHostsOptions {
   /** Host name prefix: `host` gives `host1` … `hostN`. Default `host`. */
   prefix?: string;
+  /**
+   * The hosts' names instead of `<prefix>1` … (as many as `count`, each a lower-case host name),
+   * e.g. `['lb1', 'lb2', 'app1']` for an inventory that names hosts by their role.
+   */
+  names?: string[];
   /** Inventory groups: group name → host names, e.g. `{ web: ['host1', 'host2'] }`. */
   groups?: Record<string, string[]>;
   /** Image to run; default {@link ensureTestImage}'s. Must boot systemd and sshd like it. */
@@ -81,7 +86,19 @@ export interface StartHostsOptions {
    * @example
    * startHosts(3, { networks: [{ name: 'public', hosts: ['host1'] }, { name: 'private', internal: true, hosts: ['host1', 'host2', 'host3'] }] })
    */
-  networks?: { name: string; hosts: string[]; internal?: boolean }[];
+  networks?: {
+    name: string;
+    hosts: string[];
+    internal?: boolean;
+    /**
+     * The network's IPv4 subnet (`10.89.19.0/24`), for a static inventory of fixed addresses;
+     * default: one Docker picks. The Docker host takes the first address (the gateway). Two
+     * networks with overlapping subnets cannot exist at once: Docker refuses the second.
+     */
+    subnet?: string;
+    /** Fixed addresses in `subnet`, by host name; hosts not listed get one Docker picks. */
+    addresses?: Record<string, string>;
+  }[];
   /**
    * Linux capabilities added besides `SYS_ADMIN` (which systemd needs), by their capabilities(7)
    * names without `CAP_`: a list for every host (`['NET_ADMIN']` for nftables, iptables and VRRP
@@ -219,7 +236,10 @@ export async function startHosts(count: number, options: StartHostsOptions = {})
   if (!Number.isInteger(count) || count < 1) {
     throw new TestHostsError('CONVERGE_OPTIONS', `startHosts: count must be a positive integer, got ${count}`);
   }
-  const names = Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
+  const names = options.names ?? Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
+  if (names.length !== count || new Set(names).size !== count || names.some((n) => !/^[a-z][a-z0-9-]*$/.test(n))) {
+    throw new TestHostsError('CONVERGE_OPTIONS', `startHosts: names must be ${count} distinct lower-case host names, got ${JSON.stringify(names)}`);
+  }
   for (const [group, members] of Object.entries(options.groups ?? {})) {
     const unknown = members.filter((m) => !names.includes(m));
     if (unknown.length > 0) {
@@ -230,7 +250,7 @@ export async function startHosts(count: number, options: StartHostsOptions = {})
   }
 
   for (const [i, n] of (options.networks ?? []).entries()) {
-    const unknown = n.hosts.filter((m) => !names.includes(m));
+    const unknown = [...n.hosts, ...Object.keys(n.addresses ?? {})].filter((m) => !names.includes(m));
     if (!/^[a-z][a-z0-9-]*$/.test(n.name) || unknown.length > 0 || options.networks?.findIndex((x) => x.name === n.name) !== i) {
       throw new TestHostsError('CONVERGE_OPTIONS', `startHosts: network "${n.name}" ${unknown.length > 0 ? `names unknown hosts: ${unknown.join(', ')}` : 'needs a unique lower-case name'}`, {
         hint: `hosts are ${names.join(', ')}`,
@@ -269,7 +289,7 @@ export async function startHosts(count: number, options: StartHostsOptions = {})
     names.map((name) =>
       startHost(name, image, key.publicKey, bootTimeoutMs, {
         reachVia,
-        networks: networks.filter((n) => n.hosts.includes(name)),
+        networks: networks.filter((n) => n.hosts.includes(name)).map((n) => ({ ...n, ...(n.addresses[name] ? { address: n.addresses[name] } : {}) })),
         capabilities: capabilityOf(name),
         privileged: options.privileged ?? false,
         tmpfs: options.tmpfs ?? {},
@@ -365,6 +385,10 @@ interface TestNetwork {
   id: string;
   internal: boolean;
   hosts: string[];
+  /** Fixed addresses by host name. */
+  addresses: Record<string, string>;
+  /** This host's fixed address (per host, in {@link RunAs}). */
+  address?: string;
 }
 
 async function createNetworks(specs: NonNullable<StartHostsOptions['networks']>): Promise<TestNetwork[]> {
@@ -375,8 +399,14 @@ async function createNetworks(specs: NonNullable<StartHostsOptions['networks']>)
   try {
     for (const n of specs) {
       const dockerName = `converge-${n.name}-${Math.random().toString(36).slice(2, 8)}`;
-      const net = await docker.createNetwork({ Name: dockerName, Internal: n.internal === true, CheckDuplicate: true, Labels: { [TEST_HOST_LABEL]: '1' } });
-      made.push({ name: n.name, dockerName, id: net.id, internal: n.internal === true, hosts: n.hosts });
+      const net = await docker.createNetwork({
+        Name: dockerName,
+        Internal: n.internal === true,
+        CheckDuplicate: true,
+        Labels: { [TEST_HOST_LABEL]: '1' },
+        ...(n.subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: n.subnet }] } } : {}),
+      });
+      made.push({ name: n.name, dockerName, id: net.id, internal: n.internal === true, hosts: n.hosts, addresses: n.addresses ?? {} });
     }
   } catch (error) {
     await removeNetworks(made);
@@ -458,6 +488,7 @@ async function startHost(name: string, image: string, authorizedKey: string, boo
   raw.hostConfig.SecurityOpt = ['seccomp=unconfined', 'apparmor=unconfined'];
   raw.hostConfig.CgroupnsMode = cgroup.namespace;
   if (runAs.rebootable) raw.hostConfig.RestartPolicy = { Name: 'unless-stopped' };
+  if (primary?.address) raw.createOpts.NetworkingConfig = { EndpointsConfig: { [primary.dockerName]: { IPAMConfig: { IPv4Address: primary.address } } } };
   if (runAs.privileged) {
     raw.hostConfig.DeviceCgroupRules = ['b 7:* rwm', 'b 259:* rwm', 'c 10:237 rwm'];
     raw.hostConfig.Devices = [{ PathOnHost: '/dev/loop-control', PathInContainer: '/dev/loop-control', CgroupPermissions: 'rwm' }];
@@ -564,7 +595,7 @@ async function joinNetworks(container: StartedTestContainer, networks: TestNetwo
   if (networks.length === 0) return {};
   const { getContainerRuntimeClient } = await loadTestcontainers();
   const docker = (await getContainerRuntimeClient()).container.dockerode;
-  for (const n of networks.slice(1)) await docker.getNetwork(n.id).connect({ Container: container.getId() });
+  for (const n of networks.slice(1)) await docker.getNetwork(n.id).connect({ Container: container.getId(), ...(n.address ? { EndpointConfig: { IPAMConfig: { IPv4Address: n.address } } } : {}) });
   const info = (await docker.getContainer(container.getId()).inspect()) as { NetworkSettings: { Networks: Record<string, { IPAddress: string }> } };
   return Object.fromEntries(networks.map((n) => [n.name, info.NetworkSettings.Networks[n.dockerName]?.IPAddress ?? '']));
 }

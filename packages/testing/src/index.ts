@@ -1,6 +1,6 @@
 export { startHosts, ensureTestImage, removeStaleTestHosts, TEST_HOST_LABEL, ISOLATION_ROUTE_PROTOCOL } from './hosts.js';
 export type { TestHost, TestHosts, StartHostsOptions } from './hosts.js';
-export { runTasks, runPlays, convergeTwice, convergePlaysTwice, changedTasks, failures } from './harness.js';
+export { runTasks, runPlays, convergeTwice, convergePlaysTwice, changedTasks, unknownTasks, failures } from './harness.js';
 export type { RunTasksOptions, ConvergeTwiceResult } from './harness.js';
 export { TestHostsError } from './errors.js';
 export { generateEd25519KeyPair } from './openssh-key.js';
@@ -8,3 +8,7 @@ export type { OpenSshKeyPair } from './openssh-key.js';
 export type { TestHostsErrorCode } from './errors.js';
 export { paramRows, paramTable, checkParamTables } from './param-table.js';
 export type { ParamRow } from './param-table.js';
+export { requestLoop, failoverWindow } from './request-loop.js';
+export type { RequestLoop, RequestLoopOptions, RequestOutcome, FailoverWindow } from './request-loop.js';
+export { startS3Server } from './s3-server.js';
+export type { S3Server, S3ServerOptions } from './s3-server.js';

@@ -117,32 +117,61 @@ export function databaseCluster(c: DatabaseClusterConfig): RoleUse {
  *    rolling restart when the configuration changed;
  * 4. the first node: databases, accounts and grants (they replicate).
  *
+ * With `c` undefined the plays read the inventory's `galera` var instead (a site playbook whose
+ * passwords differ per inventory: vault() lookups or ansible-vault values there), with
+ * `options.group` (default `galera`) naming the nodes; databases and accounts are then loops
+ * over its `databases` and `users`.
+ *
  * @throws ConvergeError `CONVERGE_PARAMS` for a size below 1.
  */
-export function databaseClusterPlays(c: DatabaseClusterConfig, options: { size: number; name?: string }): Play[] {
+export function databaseClusterPlays(c: DatabaseClusterConfig | undefined, options: { size: number; name?: string; group?: string }): Play[] {
   if (!Number.isInteger(options.size) || options.size < 1) throw new ConvergeError('CONVERGE_PARAMS', `databaseClusterPlays: size must be a positive integer, got ${options.size}`);
-  const group = c.group ?? 'galera';
+  const group = c?.group ?? options.group ?? 'galera';
   const name = options.name ?? 'database cluster';
-  const vars = { galera: c };
+  const vars = c ? { galera: c } : {};
   const plays: Play[] = [
-    { name: `${name}: nodes`, hosts: group, roles: [databaseCluster(c)] },
+    { name: `${name}: nodes`, hosts: group, roles: [c ? databaseCluster(c) : databaseClusterRole] },
     { name: `${name}: bootstrap`, hosts: group, vars, tasks: [galera.bootstrap(clusterParams, { name: 'bootstrap when no primary component exists' })] },
   ];
   for (let i = 0; i < options.size; i++) {
     plays.push({ name: `${name}: member ${i + 1}`, hosts: `${group}[${i}]`, vars, tasks: [galera.member(clusterParams, { name: 'Synced member of the cluster' })] });
   }
+  if (!c) {
+    const users = (h: TaskContext): ClusterUser[] => config(h).users ?? [];
+    const label = (u: ClusterUser): string => `${u.name}@${u.host ?? 'localhost'}`;
+    plays.push({
+      name: `${name}: databases and accounts`,
+      hosts: `${group}[0]`,
+      tasks: [
+        mariadb.database((h) => h.item as MariadbDatabaseParams, { name: 'database', loop: (h) => config(h).databases ?? [], loopControl: { label: (d) => (d as MariadbDatabaseParams).name } }),
+        mariadb.user((h) => userOnly(h.item as ClusterUser), { name: 'account', loop: users, loopControl: { label: (u) => label(u as ClusterUser) } }),
+        mariadb.grants((h) => grantsOf(h.item as ClusterUser), {
+          name: 'grants',
+          loop: (h) => users(h).filter((u) => u.privileges && (u.state ?? 'present') === 'present'),
+          loopControl: { label: (u) => label(u as ClusterUser) },
+        }),
+      ],
+    });
+    return plays;
+  }
   const accounts = [
     ...(c.databases ?? []).map((d) => mariadb.database(d)),
-    ...(c.users ?? []).flatMap((u) => {
-      const { privileges, ...user } = u;
-      return [
-        mariadb.user(user),
-        ...(privileges && (user.state ?? 'present') === 'present' ? [mariadb.grants({ user: user.name, host: user.host ?? 'localhost', privileges })] : []),
-      ];
-    }),
+    ...(c.users ?? []).flatMap((u) => [
+      mariadb.user(userOnly(u)),
+      ...(u.privileges && (u.state ?? 'present') === 'present' ? [mariadb.grants(grantsOf(u))] : []),
+    ]),
   ];
   if (accounts.length > 0) plays.push({ name: `${name}: databases and accounts`, hosts: `${group}[0]`, vars, tasks: accounts });
   return plays;
+}
+
+function userOnly(u: ClusterUser): MariadbUserParams {
+  const { privileges: _p, ...user } = u;
+  return user;
+}
+
+function grantsOf(u: ClusterUser): { user: string; host: string; privileges: Static<typeof GrantEntry>[] } {
+  return { user: u.name, host: u.host ?? 'localhost', privileges: u.privileges ?? [] };
 }
 
 export default databaseClusterRole;

@@ -29,10 +29,12 @@ const lines = (path: string) =>
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('audit log', () => {
-  it('records start (operator, hashed paths, hosts, limit), changed and failed tasks only, and the end', () => {
+  it('records start (operator, hashed paths, limit) on opening, the plan (hosts), changed and failed tasks only, and the end', () => {
     const { dir, playbook, inventory } = project();
     const path = join(dir, '.converge', 'audit.jsonl');
     const log = AuditLog.open(path, { playbookPath: playbook, inventoryPaths: [inventory], limit: 'web1', check: false, diff: true });
+    // The start is on disk before the inventory or the playbook is read, let alone a host contacted.
+    expect(lines(path).map((r) => r.type)).toEqual(['run-start']);
     log.setExtraVarNames(['release']);
     const events: RunEvent[] = [
       { type: 'run-start', check: false, diff: true, hosts: ['web1'] },
@@ -43,10 +45,13 @@ describe('audit log', () => {
     for (const e of events) log.onEvent(e);
     log.end({ report: report({ web1: { ok: 2, changed: 1, failed: 1, skipped: 0, unreachable: 0, ignored: 0 } }), result: 'failed' });
     const recs = lines(path);
-    expect(recs.map((r) => r.type)).toEqual(['run-start', 'task', 'task', 'run-end']);
+    expect(recs.map((r) => r.type)).toEqual(['run-start', 'run-plan', 'task', 'task', 'run-end']);
     expect(new Set(recs.map((r) => r.run)).size).toBe(1);
     const start = recs[0] as Record<string, any>;
-    expect(start).toMatchObject({ hosts: ['web1'], limit: 'web1', check: false, diff: true, extraVarNames: ['release'] });
+    expect(start).toMatchObject({ hosts: [], limit: 'web1', check: false, diff: true });
+    expect(recs[1]).toMatchObject({ hosts: ['web1'], extraVarNames: ['release'] });
+    expect(readAuditRuns(path).runs[0]?.start).toMatchObject({ hosts: ['web1'], extraVarNames: ['release'], limit: 'web1' });
+    recs.splice(1, 1);
     expect(start.operator.user).toEqual(expect.any(String));
     expect(start.playbook).toEqual(hashPath(playbook));
     expect(start.playbook.sha256).toMatch(/^[0-9a-f]{64}$/);

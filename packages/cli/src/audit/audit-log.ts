@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { HostSummary, RunEvent, RunReport } from '@converge/engine';
-import { isConvergeError } from '@converge/core';
-import { maskText } from '@converge/core';
+import { maskRunEvent, type HostSummary, type RunEvent, type RunReport } from '@converge/engine';
+import { isConvergeError, maskText } from '@converge/core';
 import { JsonLinesFile } from './json-lines-file.js';
 import { currentOperator, hashPath, type HashedPath, type Operator } from './operator.js';
 
@@ -43,6 +42,7 @@ export type AuditRecord =
       operator: Operator;
       playbook: HashedPath;
       inventory: HashedPath[];
+      /** The run's hosts: `[]` when written, as the run starts, then given by `run-plan` (readers merge it in). */
       hosts: string[];
       limit?: string;
       check: boolean;
@@ -53,7 +53,9 @@ export type AuditRecord =
       shard?: { index: number; count: number };
       pid: number;
     }
-  | { type: 'task'; run: string; time: string; host: string; play: string; task: string; module: string; status: 'changed' | 'failed'; changes: unknown[]; ignored?: boolean; handler?: boolean; message?: string; code?: string; site?: string }
+  /** What the run will do once the inventory and the playbook are read, before any host is contacted: its hosts and the names of its extra vars. */
+  | { type: 'run-plan'; run: string; time: string; hosts: string[]; extraVarNames?: string[] }
+  | { type: 'task'; run: string; time: string; host: string; play: string; task: string; module: string; status: 'changed' | 'unknown' | 'failed'; changes: unknown[]; ignored?: boolean; handler?: boolean; message?: string; code?: string; site?: string }
   | { type: 'host-unreachable'; run: string; time: string; host: string; message: string }
   /**
    * Host key checking was off for a host (StrictHostKeyChecking no, `ansible_host_key_checking`,
@@ -81,10 +83,15 @@ export type AuditRecord =
  * The audit log of converge runs: append-only JSON lines (see {@link JsonLinesFile}: one
  * complete line per record, flushed to disk in the background and at the end, mode 0600, never rewritten), written as the run goes:
  *
- * - `run-start`: operator (local user, uid, controller host, git commit/author/user/dirty of
- *   the playbook's repository), playbook and inventory paths with sha256 of their content,
- *   hosts, limit, check/diff mode, tags, the names (not values) of extra vars;
- * - `task`: every changed or failed task (host, play, task, module, changes; secrets masked);
+ * - `run-start`, written when the log is opened, before the inventory, the playbook or any host
+ *   is read: operator (local user, uid, controller host, git commit/author/user/dirty of the
+ *   playbook's repository), playbook and inventory paths with sha256 of their content, limit,
+ *   check/diff mode, tags;
+ * - `run-plan`, once the inventory and playbook are read and before any host is contacted: the
+ *   hosts and the names (not values) of extra vars (readers merge it into `run-start`);
+ * - `task`: every changed or failed task, as soon as its outcome is known (a task applied with
+ *   others in one script, when its step markers arrive) (host, play, task, module, changes;
+ *   secrets masked);
  * - `host-unreachable`;
  * - `host-key-checking-off`: a host connected to with host key checking turned off, and where
  *   it was turned off;
@@ -110,6 +117,7 @@ export class AuditLog {
   #info: AuditRunInfo;
   readonly #started = Date.now();
   #startRecord: Extract<AuditRecord, { type: 'run-start' }> | undefined;
+  #planHosts: string[] | undefined;
   #ended = false;
   /** Tasks started and not yet finished, by `host\0task`. */
   readonly #running = new Map<string, { host: string; task: string; module: string }>();
@@ -126,12 +134,14 @@ export class AuditLog {
    * @throws ConvergeError `CONVERGE_STATE` when the file cannot be opened.
    */
   static open(path: string, info: AuditRunInfo, sinks: AuditSink[] = []): AuditLog {
-    return new AuditLog(JsonLinesFile.open(path), info, sinks);
+    const log = new AuditLog(JsonLinesFile.open(path), info, sinks);
+    log.#start();
+    return log;
   }
 
   /** Records in the file that a sink failed (`sink-error`), so a reader knows its copy is partial. */
   sinkFailed(message: string): void {
-    this.#file.append({ type: 'sink-error', run: this.run, time: new Date().toISOString(), message });
+    this.#file.append({ type: 'sink-error', run: this.run, time: new Date().toISOString(), message: maskText(message) });
   }
 
   #append(record: AuditRecord, severity: number): void {
@@ -142,11 +152,10 @@ export class AuditLog {
 
   /** Records that host key checking was off for `host` (`source`: where it was turned off). */
   hostKeyCheckingOff(host: string, source: string): void {
-    this.#start([]);
     this.#append({ type: 'host-key-checking-off', run: this.run, time: new Date().toISOString(), host, source }, WARNING);
   }
 
-  /** Records the names (never the values) of the extra vars, for the `run-start` record. */
+  /** Records the names (never the values) of the extra vars, for the `run-plan` record. */
   setExtraVarNames(names: string[]): void {
     this.#info.extraVarNames = names;
   }
@@ -156,12 +165,13 @@ export class AuditLog {
   }
 
   /** Feed every engine event here: writes run-start, changed/failed tasks and unreachable hosts. */
-  onEvent = (e: RunEvent): void => {
+  onEvent = (event: RunEvent): void => {
+    const e = maskRunEvent(event);
     const time = new Date().toISOString();
-    if (e.type === 'run-start') this.#start(e.hosts);
+    if (e.type === 'run-start') this.#plan(e.hosts);
     else if (e.type === 'task-start') this.#running.set(`${e.host}\0${e.task}`, { host: e.host, task: e.task, module: e.module });
     else if (e.type === 'task-result') this.#running.delete(`${e.report.host}\0${e.report.task}`);
-    if (e.type === 'task-result' && (e.report.status === 'changed' || e.report.status === 'failed')) {
+    if (e.type === 'task-result' && (e.report.status === 'changed' || e.report.status === 'unknown' || e.report.status === 'failed')) {
       const r = e.report;
       this.#append(
         {
@@ -172,7 +182,7 @@ export class AuditLog {
           play: r.play,
           task: r.task,
           module: r.module,
-          status: r.status as 'changed' | 'failed',
+          status: r.status as 'changed' | 'unknown' | 'failed',
           changes: r.changes,
           ...(r.ignored ? { ignored: true } : {}),
           ...(r.handler ? { handler: true } : {}),
@@ -189,15 +199,18 @@ export class AuditLog {
   };
 
   /**
-   * The run's audit facts, as its `run-start` record holds them (writes that record when it is
-   * not written yet): the run id, operator and git facts, playbook and inventory hashes, mode.
-   * What `--output json` adds as `audit`, so a report made from it names who ran what.
+   * The run's audit facts, as its `run-start` record holds them with the hosts of its `run-plan`
+   * merged in: the run id, operator and git facts, playbook and inventory hashes, mode. What
+   * `--output json` adds as `audit`, so a report made from it names who ran what.
    */
   facts(): Extract<AuditRecord, { type: 'run-start' }> {
-    return this.#start([]);
+    const record = this.#start();
+    if (!this.#planHosts) return record;
+    const names = this.#info.extraVarNames;
+    return { ...record, hosts: this.#planHosts, ...(names?.length ? { extraVarNames: names } : {}) };
   }
 
-  #start(hosts: string[]): Extract<AuditRecord, { type: 'run-start' }> {
+  #start(): Extract<AuditRecord, { type: 'run-start' }> {
     if (this.#startRecord) return this.#startRecord;
     const i = this.#info;
     const record: Extract<AuditRecord, { type: 'run-start' }> = {
@@ -207,13 +220,12 @@ export class AuditLog {
       operator: currentOperator(dirname(i.playbookPath)),
       playbook: hashPath(i.playbookPath),
       inventory: i.inventoryPaths.map(hashPath),
-      hosts,
+      hosts: [],
       ...(i.limit ? { limit: i.limit } : {}),
       check: i.check,
       diff: i.diff,
       ...(i.tags?.length ? { tags: i.tags } : {}),
       ...(i.skipTags?.length ? { skipTags: i.skipTags } : {}),
-      ...(i.extraVarNames?.length ? { extraVarNames: i.extraVarNames } : {}),
       ...(i.shard ? { shard: i.shard } : {}),
       pid: process.pid,
     };
@@ -222,16 +234,22 @@ export class AuditLog {
     return record;
   }
 
+  #plan(hosts: string[]): void {
+    if (this.#planHosts) return;
+    this.#planHosts = hosts;
+    const names = this.#info.extraVarNames;
+    this.#append({ type: 'run-plan', run: this.run, time: new Date().toISOString(), hosts, ...(names?.length ? { extraVarNames: names } : {}) }, NOTICE);
+  }
+
   /** Writes `run-end` from the report (or the error that stopped the run) and closes the log. */
   end(outcome: { report: RunReport; result: AuditResult } | { error: unknown }): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#start([]);
     const base = { type: 'run-end', run: this.run, time: new Date().toISOString(), durationMs: Date.now() - this.#started } as const;
     if ('error' in outcome) {
       const e = outcome.error;
-      const text = isConvergeError(e) ? `[${e.code}] ${e.message}` : e instanceof Error ? e.message : String(e);
-      this.#append({ ...base, result: 'error', error: maskText(text) }, WARNING);
+      const text = isConvergeError(e) ? `[${e.code}] ${maskText(e.message)}` : maskText(e instanceof Error ? e.message : String(e));
+      this.#append({ ...base, result: 'error', error: text }, WARNING);
     } else this.#append({ ...base, result: outcome.result, summary: outcome.report.summary }, outcome.result === 'ok' || outcome.result === 'changes-pending' ? NOTICE : WARNING);
     this.#file.close();
   }
@@ -243,7 +261,6 @@ export class AuditLog {
   interrupted(signal: string): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#start([]);
     const inFlight = [...this.#running.values()];
     this.#append({ type: 'run-end', run: this.run, time: new Date().toISOString(), durationMs: Date.now() - this.#started, result: 'interrupted', signal, ...(inFlight.length ? { inFlight } : {}) }, WARNING);
     this.#file.close();

@@ -65,6 +65,7 @@ export function readAuditRuns(path: string, filter: AuditFilter = {}): { runs: A
     const r = runs.get(rec.run) ?? { run: rec.run, tasks: [], unreachable: [], result: 'incomplete' as const };
     runs.set(rec.run, r);
     if (rec.type === 'run-start') r.start = rec;
+    else if (rec.type === 'run-plan' && r.start) r.start = { ...r.start, hosts: rec.hosts, ...(rec.extraVarNames ? { extraVarNames: rec.extraVarNames } : {}) };
     else if (rec.type === 'task') r.tasks.push(rec);
     else if (rec.type === 'host-unreachable') r.unreachable.push(rec);
     else if (rec.type === 'run-end') {

@@ -1,4 +1,4 @@
-import type { RunEvent } from '@converge/engine';
+import { maskRunEvent, type RunEvent } from '@converge/engine';
 import { JsonLinesFile } from './json-lines-file.js';
 
 /** A run's event log (`--log FILE`): every {@link RunEvent}, masked, one JSON line each. */
@@ -11,7 +11,8 @@ export interface EventLog {
 
 /**
  * Opens an event log that appends every run event to `path` as it happens: one JSON object per
- * line, `{ "time": ISO-8601, "type": ..., ...event fields }`, secrets masked (by value too), each
+ * line, `{ "time": ISO-8601, "type": ..., ...event fields }`, secrets masked in the events' data
+ * (by value too; never their types, statuses or keys), each
  * line whole (flushed to disk in the background and on close). The file is appended to, never truncated.
  *
  * @throws ConvergeError `CONVERGE_STATE` when the file cannot be opened.
@@ -24,7 +25,7 @@ export function openEventLog(path: string): EventLog {
   const file = JsonLinesFile.open(path);
   return {
     path,
-    onEvent: (event) => file.append({ time: new Date().toISOString(), ...event }),
+    onEvent: (event) => file.append({ time: new Date().toISOString(), ...maskRunEvent(event) }),
     close: () => file.close(),
   };
 }

@@ -1,11 +1,10 @@
 import { closeSync, constants, fstatSync, fsync, fsyncSync, mkdirSync, openSync, readSync, realpathSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConvergeError } from '@converge/core';
-import { maskValue } from '@converge/core';
 
 /**
  * An append-only JSON-lines file: each {@link JsonLinesFile.append} writes one complete line
- * (secrets masked, by value too) with a single `write(2)` on a descriptor opened `O_APPEND`, so a
+ * with a single `write(2)` on a descriptor opened `O_APPEND`, so a
  * crash of converge mid-run leaves every record written so far whole in the file. The lines are
  * flushed to disk with `fsync(2)` in the background (one flush covers every line written before
  * it started; at most one is in flight) and synchronously by {@link JsonLinesFile.close}: a run
@@ -14,6 +13,8 @@ import { maskValue } from '@converge/core';
  * last line was cut short (a power loss before the flush) gets a newline before the first new
  * record, so the torn line stays one unreadable line and the new records stay whole. New files are
  * created with mode 0600 (they name hosts and changes); missing parent directories are created.
+ * Records are written as given: the caller masks their data (secrets), and only their data, so
+ * that a secret which is a common word cannot replace a record's type or status.
  *
  * @throws ConvergeError `CONVERGE_STATE` when the file cannot be opened or written.
  * @example
@@ -69,11 +70,11 @@ export class JsonLinesFile {
 
   /**
    * Appends one record as one line and starts flushing it to disk. A no-op after {@link close}.
-   * @returns the line written (masked JSON, without the newline), or `undefined` after close.
+   * @returns the line written (JSON, without the newline), or `undefined` after close.
    */
   append(record: Record<string, unknown>): string | undefined {
     if (this.#fd === undefined) return undefined;
-    const line = JSON.stringify(maskValue(record));
+    const line = JSON.stringify(record);
     this.#write(`${line}\n`);
     return line;
   }

@@ -1,4 +1,4 @@
-import type { RunReport } from '@converge/engine';
+import { maskRunReport, type RunReport } from '@converge/engine';
 import { maskValue } from '@converge/core/lean';
 import type { AuditRecord } from '../audit/audit-log.js';
 
@@ -10,11 +10,13 @@ export type RunDocument = RunReport & { audit?: Omit<Extract<AuditRecord, { type
  * unreachable, ignored } }, tasks: [ { host, play, task, module, status, changes, diff?, … } ],
  * stats: { host: { roundTrips, durationMs } }, check, unreachable?: { host: { message, code,
  * hint } }, audit?: { run, time, operator, playbook, inventory, hosts, check, diff, … } }`
- * (`audit`: the run's `run-start` audit record, see {@link AuditLog}). Secrets are masked.
+ * (`audit`: the run's `run-start` audit record, see {@link AuditLog}). Secrets are masked in the
+ * data (names, messages, values, output), never in the keys, statuses, module names or codes.
  */
 export function renderJson(report: RunReport, audit?: Extract<AuditRecord, { type: 'run-start' }>): string {
-  const doc: RunDocument = audit ? { ...report, audit: withoutType(audit) } : report;
-  return `${JSON.stringify(maskValue(doc), null, 2)}\n`;
+  const masked = maskRunReport(report);
+  const doc: RunDocument = audit ? { ...masked, audit: maskValue(withoutType(audit)) as RunDocument['audit'] } : masked;
+  return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
 function withoutType(r: Extract<AuditRecord, { type: 'run-start' }>): Omit<Extract<AuditRecord, { type: 'run-start' }>, 'type'> {

@@ -1,11 +1,11 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { RunEvent, RunReport, TaskReport } from '@converge/engine';
-import { maskText } from '@converge/core/lean';
 
 /**
  * Human output: one line per task and host as results arrive, diffs under changed tasks with
  * `--diff`, and a recap per host at the end, as ansible-playbook's. Colour follows the stream
- * (off when it is not a TTY, or with NO_COLOR).
+ * (off when it is not a TTY, or with NO_COLOR). Events come masked from the engine (their data,
+ * never converge's words around it), so nothing is masked again here.
  */
 export class PrettyReporter {
   readonly #out: NodeJS.WritableStream;
@@ -31,7 +31,7 @@ export class PrettyReporter {
     switch (e.type) {
       case 'run-start':
         this.#width = Math.max(4, ...e.hosts.map((h) => h.length));
-        if (e.check) this.#line(c.cyan('CHECK MODE: nothing will be changed; changed = would change'));
+        if (e.check) this.#line(c.cyan('CHECK MODE: nothing will be changed; changed = would change; unknown = would change as an earlier change decides, known after apply'));
         break;
       case 'play-start':
         this.#line(c.bold(`\nPLAY [${e.play}] `) + c.dim(e.hosts.length ? e.hosts.join(', ') : '(no hosts matched)'));
@@ -69,14 +69,14 @@ export class PrettyReporter {
 
   #task(r: TaskReport): void {
     const c = this.#c;
-    const colour = { ok: c.green, changed: c.yellow, failed: c.red, skipped: c.cyan, unreachable: c.red }[r.status];
+    const colour = { ok: c.green, changed: c.yellow, unknown: c.magenta, failed: c.red, skipped: c.cyan, unreachable: c.red }[r.status];
     const label = r.ignored ? 'ignored' : r.rescued ? 'rescued' : r.status;
     const name = `${r.handler ? 'handler ' : ''}${r.task}`;
     const where = r.delegatedTo ? `${r.host} -> ${r.delegatedTo}` : r.host;
     let line = `${colour(label.padEnd(11))} ${where.padEnd(this.#width)}  ${name}`;
     if (r.attempts !== undefined && r.attempts > 1) line += c.dim(`  (${r.attempts} attempts)`);
     if (r.status === 'ok' && r.message && this.#verbose && r.output === undefined) line += c.dim(`  (${r.message})`);
-    if (r.status === 'skipped' && r.message) line += c.dim(`  (${r.message})`);
+    if ((r.status === 'skipped' || r.status === 'unknown') && r.message) line += c.dim(`  (${r.message})`);
     this.#line(line);
     if (r.output !== undefined) this.#line(indent(r.output, 14));
     if (r.status === 'failed' && r.message) this.#line(c.red(indent(r.message, 14)));
@@ -97,6 +97,7 @@ export class PrettyReporter {
       const parts = [
         c.green(`ok=${s.ok}`),
         s.changed ? c.yellow(`changed=${s.changed}`) : `changed=${s.changed}`,
+        ...(report.check ? [s.unknown ? c.magenta(`unknown=${s.unknown}`) : `unknown=${s.unknown ?? 0}`] : []),
         s.unreachable ? c.red(`unreachable=${s.unreachable}`) : `unreachable=${s.unreachable}`,
         s.failed ? c.red(`failed=${s.failed}`) : `failed=${s.failed}`,
         `skipped=${s.skipped}`,
@@ -111,7 +112,7 @@ export class PrettyReporter {
 
   #line(text: string): void {
     this.#clearStatus();
-    this.#out.write(`${maskText(text)}\n`);
+    this.#out.write(`${text}\n`);
   }
 
   /** On a terminal, one line at the bottom shows what runs right now (progress of slow tasks). */
@@ -122,7 +123,7 @@ export class PrettyReporter {
     const [host, task] = [...this.#running][0] ?? ['', ''];
     const more = this.#running.size > 1 ? ` (+${this.#running.size - 1} hosts)` : '';
     const text = `running     ${host.padEnd(this.#width)}  ${task}${more}`.slice(0, Math.max(10, cols - 1));
-    this.#out.write(this.#c.dim(maskText(text)));
+    this.#out.write(this.#c.dim(text));
     this.#status = true;
   }
 

@@ -33,8 +33,9 @@ type NodeVaultClient = ReturnType<typeof nodeVault>;
 
 /**
  * A logged-in Vault client (node-vault underneath) that reads KV v1/v2 fields and turns every
- * failure into a `CONVERGE_VAULT` error saying what to do: missing path or field, permission
- * denied, sealed, unreachable, TLS. Endpoints used: `POST /v1/auth/:mount/login[/:user]`,
+ * failure into an error saying what to do: `CONVERGE_VAULT` for a missing path or field, permission
+ * denied, a refused login, TLS; `CONVERGE_UNAVAILABLE` when Vault is unreachable, sealed or answers
+ * with a server error (5xx). Endpoints used: `POST /v1/auth/:mount/login[/:user]`,
  * `GET /v1/auth/token/lookup-self`, `POST /v1/auth/token/renew-self`, `GET /v1/:path` (KV v1),
  * `GET /v1/:mount/data/:path[?version=N]` (KV v2). Source: Vault HTTP API docs.
  *
@@ -182,12 +183,12 @@ function translate(e: unknown, what: string, address: string, shown?: string): C
     return new ConvergeError('CONVERGE_VAULT', `${what}: login refused (${said})`, { cause: e, hint: 'check the role id / secret id or the user name / password' });
   }
   if (status === 503 || /sealed/i.test(said ?? '')) {
-    return new ConvergeError('CONVERGE_VAULT', `Vault at ${address} is sealed (${what})`, { cause: e, hint: 'unseal it (`vault operator unseal`) or use another node' });
+    return new ConvergeError('CONVERGE_UNAVAILABLE', `Vault at ${address} is sealed (${what})`, { cause: e, hint: 'unseal it (`vault operator unseal`) or use another node' });
   }
-  if (status !== undefined) return new ConvergeError('CONVERGE_VAULT', `${what}: Vault answered ${status}${said ? ` (${said})` : ''}`, { cause: e });
+  if (status !== undefined) return new ConvergeError(status >= 500 ? 'CONVERGE_UNAVAILABLE' : 'CONVERGE_VAULT', `${what}: Vault answered ${status}${said ? ` (${said})` : ''}`, { cause: e });
   const code = err.code ?? (err as { cause?: { code?: string } }).cause?.code;
   if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|DEPTH_ZERO/.test(code)) {
     return new ConvergeError('CONVERGE_VAULT', `${what}: TLS verification failed (${code})`, { cause: e, hint: 'set VAULT_CACERT (or caCertFile) to the CA that signed the server certificate' });
   }
-  return new ConvergeError('CONVERGE_VAULT', `cannot reach Vault at ${address} (${code ?? err.message})`, { cause: e, hint: 'check VAULT_ADDR and that the server is up and reachable' });
+  return new ConvergeError('CONVERGE_UNAVAILABLE', `cannot reach Vault at ${address} (${code ?? err.message})`, { cause: e, hint: 'check VAULT_ADDR and that the server is up and reachable' });
 }

@@ -48,7 +48,8 @@ const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resol
  * and the provider's message, never a request header (where credentials travel); any secret
  * text in them is masked.
  *
- * @throws ConvergeError `CONVERGE_CLOUD` for every failure.
+ * @throws ConvergeError `CONVERGE_UNAVAILABLE` when the API cannot be reached or keeps failing (5xx)
+ *   after the retries, `CONVERGE_CLOUD` for every other failure.
  */
 export class HttpClient {
   readonly #o: Required<Omit<HttpClientOptions, 'sleep'>> & { sleep: (ms: number) => Promise<void> };
@@ -90,7 +91,7 @@ export class HttpClient {
           await o.sleep(o.backoffMs * 2 ** (attempt - 1));
           continue;
         }
-        throw new ConvergeError('CONVERGE_CLOUD', maskText(`${o.provider} API: ${where} failed: ${lastProblem} (${attempt} attempts)`), {
+        throw new ConvergeError('CONVERGE_UNAVAILABLE', maskText(`${o.provider} API: ${where} failed: ${lastProblem} (${attempt} attempts)`), {
           cause: e,
           hint: `check that the ${o.provider} API is reachable from this machine (proxy, firewall, DNS); no host was contacted`,
         });
@@ -128,7 +129,7 @@ export class HttpClient {
           await o.sleep(wait ?? o.backoffMs * 2 ** (attempt - 1));
           continue;
         }
-        throw new ConvergeError('CONVERGE_CLOUD', maskText(`${o.provider} API: ${where} failed after ${attempt} attempts (last answer ${lastProblem})`), {
+        throw new ConvergeError(res.status === 429 ? 'CONVERGE_CLOUD' : 'CONVERGE_UNAVAILABLE', maskText(`${o.provider} API: ${where} failed after ${attempt} attempts (last answer ${lastProblem})`), {
           hint: res.status === 429 ? 'the API keeps rate-limiting: run again later, or read fewer sources at once. No host was contacted' : `the ${o.provider} API is failing; see the provider's status page and run again. No host was contacted`,
         });
       }

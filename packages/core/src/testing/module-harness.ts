@@ -14,6 +14,8 @@ export interface ModuleCase<F> {
   host?: Partial<HostInfo>;
   /** As the engine says in check mode when an earlier task changes what these facts read. */
   upstreamChanged?: boolean;
+  /** As the engine says in check mode when earlier tasks predict these resources ({@link Plan.predicts}). */
+  predicted?: Record<string, unknown>;
 }
 
 /** What {@link planModule} returns: the plan and the steps apply would run. */
@@ -49,7 +51,7 @@ export function planModule<S extends TSchema, F extends FactRequests<F>, D, R>(m
   if (problem) throw new ConvergeError('CONVERGE_PARAMS', `${where}: ${problem}`);
   const host: HostInfo = { name: 'test-host', vars: {}, user: 'root', check: false, diff: true, ...input.host };
   const upstreamChanged = input.upstreamChanged ?? false;
-  const plan = def.plan({ params, facts: input.facts, host, upstreamChanged });
+  const plan = def.plan({ params, facts: input.facts, host, upstreamChanged, ...(input.predicted ? { predicted: input.predicted } : {}) });
   const commands = plan.changes.length > 0 ? def.apply({ params, facts: input.facts, host, upstreamChanged, plan: plan as PlanWithChanges<D> }) : [];
   return { changes: plan.changes, diffs: plan.diffs ?? [], reason: plan.reason, commands, plan };
 }

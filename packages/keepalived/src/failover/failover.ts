@@ -50,7 +50,7 @@ function writes(p: KeepalivedFailoverParams): { script: ContentWriteParams; conf
   const x = paths(p);
   return {
     script: { dest: x.script, content: failoverScript(), mode: '0755', owner: 'root', group: 'root' },
-    config: { dest: x.config, content: new Secret(renderFailoverConfig(p)), mode: '0600', owner: 'root', group: 'root' },
+    config: { dest: x.config, content: new Secret(renderFailoverConfig(p), { composite: true }), mode: '0600', owner: 'root', group: 'root' },
   };
 }
 

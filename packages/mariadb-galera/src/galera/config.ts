@@ -1,6 +1,7 @@
-import { Secret, SecretValue, Type, defineModule } from '@converge/core';
+import { Secret, SECRET_MASK, SecretValue, Type, defineModule } from '@converge/core';
 import type { Static } from '@converge/core';
 import { defineManagedFile } from '@converge/modules';
+import type { SecretSettings } from '@converge/modules';
 import { GALERA_CONFIG_PATH } from './cluster.js';
 
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
@@ -70,17 +71,23 @@ export function renderGaleraConfig(p: GaleraConfigParams): string {
 }
 
 /**
+ * The password of `wsrep_sst_auth = USER:PASSWORD` masked: the diff of the configuration shows
+ * every line, with the SST password (the current one, and a former one the file held) masked.
+ */
+export const GALERA_SECRETS: SecretSettings = { mask: (text) => text.replace(/^(\s*wsrep_sst_auth\s*=\s*[^:\n]*:).*$/gm, `$1${SECRET_MASK}`) };
+
+/**
  * The node's Galera configuration file: it holds the SST password, so it is a Secret (compared
- * on the controller, its diff masking the lines that change), 0640 root:mysql (the server reads
- * it as mysql).
+ * on the controller, its diff masking the password's value, not the file), 0640 root:mysql (the
+ * server reads it as mysql).
  */
 const configFile = defineManagedFile<GaleraConfigParams>({
   path: (p) => p.path ?? GALERA_CONFIG_PATH,
-  render: (p) => new Secret(renderGaleraConfig(p)),
+  render: (p) => new Secret(renderGaleraConfig(p), { composite: true }),
   mode: '0640',
   owner: 'root',
   group: 'mysql',
-  secretDiff: 'changed-lines',
+  secretDiff: GALERA_SECRETS,
 });
 
 /**

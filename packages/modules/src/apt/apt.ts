@@ -1,6 +1,8 @@
 import { ConvergeError, Type, defineModule, raw, sh } from '@converge/core';
 import type { ApplyOutcome, Change, Command, FactRequest, RawShell, Static } from '@converge/core';
 import { LOCK_TIMEOUT_EXIT, aptLockedStep } from './lock-wait.js';
+import { unitAfterInstall } from '../systemd/unit-facts.js';
+import { aptUnitEffects, type UnitEffects } from './unit-effects.js';
 import {
   UPDATE_STAMP,
   aptAutoremovable,
@@ -67,6 +69,7 @@ export function versionMatches(installed: string, wanted: string): boolean {
 }
 
 type AptFacts = {
+  effects?: FactRequest<UnitEffects>;
   installed?: FactRequest<Record<string, DpkgPackage>>;
   candidates?: FactRequest<Record<string, PackagePolicy>>;
   missing?: FactRequest<Record<string, PackagePolicy>>;
@@ -127,9 +130,11 @@ export const apt = defineModule({
     if (bad) return `not a Debian package name: ${JSON.stringify(bad.name)}`;
     return undefined;
   },
-  facts: (p) => {
+  facts: (p, host) => {
     const names = specsOf(p).map((s) => s.name);
     const f: AptFacts = {};
+    // Check mode: what installing them would do to systemd units, for the plans of later tasks.
+    if (host?.check && names.length > 0 && p.state !== 'absent') f.effects = aptUnitEffects({ names });
     if (names.length > 0) f.installed = aptPackages({ names });
     if (names.length > 0 && p.state === 'latest') f.candidates = aptCandidates({ names });
     if (names.length > 0 && (p.state ?? 'present') === 'present') f.missing = aptMissingCandidates({ names });
@@ -200,7 +205,7 @@ export const apt = defineModule({
       changes.push({ path: 'autoremove', before: f.autoremovable, after: [] });
     }
 
-    if (changes.length > 0) return { changes, data };
+    if (changes.length > 0) return { changes, data, ...predictsOf(data, f.effects) };
     return { changes, reason: reasonOf(p, specs, installed, f.lists) };
   },
   apply: ({ params: p, plan }): Command[] => {
@@ -251,6 +256,18 @@ export const apt = defineModule({
   // that is due again right after it ran, which a re-plan would report as "not converged".
   verify: false,
 });
+
+/**
+ * Check mode: the units the packages to be installed bring, as their maintainer scripts leave
+ * them (`unit:NAME` -> the unit's status), for later `systemd.service` tasks; nothing when the
+ * effects could not be read (those tasks then say their change is known after apply).
+ */
+function predictsOf(data: AptPlan, effects: UnitEffects | undefined): { predicts?: Record<string, unknown> } {
+  if (data.install.length === 0 || !effects || 'unknown' in effects) return {};
+  const predicts: Record<string, unknown> = {};
+  for (const [unit, effect] of Object.entries(effects.units)) predicts[`unit:${unit}`] = unitAfterInstall(unit, effect);
+  return Object.keys(predicts).length > 0 ? { predicts } : {};
+}
 
 function reasonOf(p: AptParams, specs: PackageSpec[], installed: Record<string, DpkgPackage>, lists: ListsAge | undefined): string {
   const parts: string[] = [];

@@ -1,6 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { ConvergeError, Type, defineModule, raw, sh, sha256Hex } from '@converge/core';
 import type { ApplyOutcome, Change, Command, FactRequest, FileDiff, PrepareContext, Static } from '@converge/core';
+import { readSource } from '../copy/content-write.js';
 import { writeFileSteps } from '../file/atomic-write.js';
 import { fileDiff } from '../file/file-diff.js';
 import { fileState } from '../file/file-state.js';
@@ -250,21 +251,7 @@ export const aptRepository = defineModule({
   validate: validateRepository,
   prepare: async (p, ctx: PrepareContext): Promise<AptRepositoryParams> => {
     if (p.key_src === undefined) return p;
-    const candidates = isAbsolute(p.key_src) ? [p.key_src] : [...ctx.searchPaths.files.map((d) => join(d, p.key_src as string)), join(ctx.baseDir, p.key_src)];
-    let bytes: Uint8Array | undefined;
-    for (const path of candidates) {
-      try {
-        bytes = await ctx.readFile(path);
-        break;
-      } catch {
-        // try the next place
-      }
-    }
-    if (!bytes) {
-      throw new ConvergeError('CONVERGE_PARAMS', `apt.repository: key_src ${JSON.stringify(p.key_src)} not found; looked in:\n  ${candidates.join('\n  ')}`, {
-        hint: 'put the key in the role or playbook files/ directory, or give an absolute path',
-      });
-    }
+    const { bytes } = await readSource('apt.repository', p.key_src, ctx.searchPaths.files, ctx, { param: 'key_src' });
     const { key_src: _src, ...rest } = p;
     const prepared: AptRepositoryParams = { ...rest, key_base64: Buffer.from(bytes).toString('base64') };
     const problem = checkKey(prepared);

@@ -1,9 +1,8 @@
 import { defineModule, isSecret, OrSecret, reveal, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { attributeParams, validateAttributes } from '../file/file-attributes.js';
-import { fileState } from '../file/file-state.js';
 import { compilePythonRegex, mustCompilePythonRegex } from '../file/python-regex.js';
-import { applyTextEdit, editWriteParams, planTextEdit } from '../file/text-edit.js';
+import { applyTextEdit, editFacts, editWriteParams, planTextEdit } from '../file/text-edit.js';
 import { toBinary } from '../file/text-lines.js';
 import { editBlock } from './block-edit.js';
 import type { BlockEdit } from './block-edit.js';
@@ -73,7 +72,7 @@ export const blockinfile = defineModule({
   description: 'Insert, update or remove a block of lines between marker lines.',
   params: BlockinfileParams,
   validate: validateBlockinfile,
-  facts: (p) => ({ file: fileState({ path: p.path, content: true }) }),
+  facts: (p) => editFacts(p),
   plan: ({ params, facts, upstreamChanged }) => {
     const edit = toEdit(params);
     return planTextEdit({
@@ -81,6 +80,7 @@ export const blockinfile = defineModule({
       path: params.path,
       state: facts.file,
       attributes: params,
+      principals: facts.principals,
       edit: (before) => editBlock(before, edit),
       whenMissing: (params.state ?? 'present') === 'absent' ? 'skip' : params.create ? 'create' : 'fail',
       secret: edit.secret,

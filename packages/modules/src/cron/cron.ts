@@ -12,6 +12,8 @@ export interface UserCrontab {
   installed: boolean;
   /** The crontab's text; empty when the user has none. */
   content: string;
+  /** Whether the host knows the asked user (`id -u`); absent when no user was asked. crontab -u fails for a user it does not know. */
+  userExists?: boolean;
 }
 
 /**
@@ -22,13 +24,15 @@ export const userCrontab = defineFact<{ user?: string }, UserCrontab>({
   name: 'cron.crontab',
   description: "A user's crontab.",
   command: ({ user }) =>
-    sh`if command -v crontab >/dev/null 2>&1; then echo 'crontab yes'; printf 'content '; crontab ${user === undefined ? [] : ['-u', user]} -l 2>/dev/null | base64 -w0; echo; else echo 'crontab no'; fi`,
+    sh`${user === undefined ? raw(':') : sh`if id -u -- ${user} >/dev/null 2>&1; then echo 'user yes'; else echo 'user no'; fi`}; if command -v crontab >/dev/null 2>&1; then echo 'crontab yes'; printf 'content '; crontab ${user === undefined ? [] : ['-u', user]} -l 2>/dev/null | base64 -w0; echo; else echo 'crontab no'; fi`,
   parse: (stdout) => {
     const installed = /^crontab yes$/m.test(stdout);
     const m = /^content (.*)$/m.exec(stdout);
-    return { installed, content: Buffer.from(m?.[1] ?? '', 'base64').toString('utf8') };
+    const user = /^user (yes|no)$/m.exec(stdout);
+    return { installed, content: Buffer.from(m?.[1] ?? '', 'base64').toString('utf8'), ...(user ? { userExists: user[1] === 'yes' } : {}) };
   },
-  resources: ({ user }) => [`crontab:${user ?? ''}`],
+  // a user task (or a package that adds a system user) changes whether the user exists
+  resources: ({ user }) => [`crontab:${user ?? ''}`, ...(user !== undefined ? [`user:${user}`, '/etc/passwd'] : [])],
 });
 
 const TimeField = (what: string) => Type.Optional(Type.String({ pattern: '^\\S+$', default: '*', description: `${what} field of the schedule (crontab(5) syntax: \`*\`, \`5\`, \`*/15\`, \`1-5\`).` }));
@@ -171,8 +175,11 @@ export const cron = defineModule({
       where = `crontab of ${p.user ?? 'the task user'}`;
       if (!c.installed) {
         requirePrerequisite(false, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', 'cron: the host has no crontab command', { hint: 'install cron first (apt: cron)' }));
-        return { changes: [changeNotKnownYet('job', cronLine(p))], data: { content: '' } };
+        return { changes: [changeNotKnownYet('job', cronLine(p))], data: { content: '' }, unknown: 'the crontab command comes from an earlier task' };
       }
+      requirePrerequisite(c.userExists !== false, upstreamChanged, () =>
+        new ConvergeError('CONVERGE_PLAN', `cron: the host has no user ${JSON.stringify(p.user)} (crontab -u would fail)`, { hint: 'create the user first (user module), earlier in the play' }),
+      );
       before = c.content;
     }
     const e = editCrontab(before, p);

@@ -1,5 +1,5 @@
 import { raw, sh } from '@converge/core';
-import type { Command, RawShell, Secret } from '@converge/core';
+import type { Command, ControllerFile, RawShell, Secret } from '@converge/core';
 import { chmodOperand } from './mode.js';
 
 /** What {@link writeFileSteps} writes and how. */
@@ -8,8 +8,8 @@ export interface WriteFileSpec {
   path: string;
   /** Write to a symlink's target (edit modules, copy with `follow`) instead of replacing the link. */
   followLinks: boolean;
-  /** Exact bytes of the new file; a Secret travels as it is and is revealed only into stdin. */
-  content?: Uint8Array | Secret;
+  /** Exact bytes of the new file; a Secret travels as it is and is revealed only into stdin; a large controller file streams. */
+  content?: Uint8Array | Secret | ControllerFile;
   /**
    * Shell text that fills the temp file `"$tmp"` instead of `content` (a download); a non-zero
    * exit leaves the old file. `stdin` is then the step's stdin (e.g. a client config).

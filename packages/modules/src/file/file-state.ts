@@ -40,9 +40,11 @@ export interface FileState {
   linkTarget?: string;
   /** `readlink -f` of a symlink: where an edit that follows links writes. */
   realPath?: string;
-  /** Owner and group of the symlink itself. */
+  /** Owner and group of the symlink itself, by name and id. */
   linkOwner?: string;
   linkGroup?: string;
+  linkUid?: number;
+  linkGid?: number;
   /** The followed object; absent when the path (or the link's target) does not exist. */
   target?: FileInfo;
   /** With `recurse`: true when something below the directory differs from the wanted owner, group or mode. */
@@ -60,7 +62,7 @@ export interface FileStateArgs {
    */
   contentUnlessSha256?: string;
   /** For `file` with `recurse`: look for an entry below the directory that differs. */
-  recurse?: { owner?: string; group?: string; mode?: string };
+  recurse?: { owner?: string | number; group?: string | number; mode?: string };
 }
 
 /** Largest file whose content the probe returns (a diff of a bigger file is useless). */
@@ -85,7 +87,7 @@ if [ -L "$cv_fs_p" ]; then
   cv_fs_s= cv_fs_h=
   echo "type link"
   cv_fs_l=$(readlink -- "$cv_fs_p"); echo "link $(printf '%s' "$cv_fs_l" | base64 -w0)"
-  echo "self $(stat -c '%U|%G' -- "$cv_fs_p")"
+  echo "self $(stat -c '%U|%G|%u|%g' -- "$cv_fs_p")"
   cv_fs_r=$(readlink -f -- "$cv_fs_p") && [ -n "$cv_fs_r" ] && echo "real $(printf '%s' "$cv_fs_r" | base64 -w0)"
   if [ -e "$cv_fs_p" ]; then cv_fs_t=$cv_fs_r; fi
 elif [ -e "$cv_fs_p" ]; then
@@ -203,8 +205,9 @@ export function placeInNewDirectories(path: string, dirs: readonly string[]): 'c
 function recurseProbe(r: FileStateArgs['recurse']): RawShell {
   if (!r || (r.owner === undefined && r.group === undefined && r.mode === undefined)) return raw('');
   const tests: unknown[] = [];
-  if (r.owner !== undefined) tests.push(sh`! -user ${r.owner}`);
-  if (r.group !== undefined) tests.push(sh`! -group ${r.group}`);
+  // find(1) looks a name of digits up as a name first: a number given as a number is an id.
+  if (r.owner !== undefined) tests.push(typeof r.owner === 'number' ? sh`! -uid ${r.owner}` : sh`! -user ${r.owner}`);
+  if (r.group !== undefined) tests.push(typeof r.group === 'number' ? sh`! -gid ${r.group}` : sh`! -group ${r.group}`);
   if (r.mode !== undefined) tests.push(sh`! -perm ${r.mode}`);
   const joined = tests.map((t) => String(t)).join(' -o ');
   return sh`
@@ -236,9 +239,13 @@ export function parseFileState(stdout: string, path: string): FileState {
         state.realPath = Buffer.from(value, 'base64').toString('utf8');
         break;
       case 'self': {
-        const [owner, group] = value.split('|');
+        const [owner, group, uid, gid] = value.split('|');
         state.linkOwner = owner ?? '';
         state.linkGroup = group ?? '';
+        if (uid !== undefined && gid !== undefined) {
+          state.linkUid = Number(uid);
+          state.linkGid = Number(gid);
+        }
         break;
       }
       case 'stat': {

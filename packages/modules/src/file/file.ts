@@ -1,7 +1,9 @@
 import { ConvergeError, defineModule, sh, Type } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { attributeSteps } from './atomic-write.js';
-import { attributeParams, planAttributes, validateAttributes } from './file-attributes.js';
+import { attributeParams, planAttributes, principalOperand, samePrincipal, validateAttributes } from './file-attributes.js';
+import { principalFacts } from './principals.js';
+import type { FilePrincipals } from './principals.js';
 import { fileState } from './file-state.js';
 import type { FileInfo, FileState } from './file-state.js';
 import { formatMode, mustParseMode, parseMode } from './mode.js';
@@ -79,7 +81,7 @@ export const file = defineModule({
   params: FileParams,
   validate: validateFile,
   facts: (p) => {
-    let recurse: { owner?: string; group?: string; mode?: string } | undefined;
+    let recurse: { owner?: string | number; group?: string | number; mode?: string } | undefined;
     if (p.recurse) {
       const spec = p.mode === undefined ? undefined : mustParseMode(p.mode);
       recurse = {
@@ -91,10 +93,12 @@ export const file = defineModule({
     return {
       path: fileState({ path: p.path, ...(recurse ? { recurse } : {}) }),
       src: p.state === 'hard' && p.src !== undefined ? fileState({ path: p.src }) : undefined,
+      ...principalFacts(p),
     };
   },
   plan: ({ params: p, facts, upstreamChanged }) => {
     const s: FileState = facts.path;
+    const known = { principals: facts.principals, upstreamChanged };
     const follow = p.follow ?? true;
     const wanted: Wanted = p.state ?? (s.type === 'directory' || (s.type === 'link' && follow && s.target?.type === 'directory') ? 'directory' : 'file');
     const changes: Change[] = [];
@@ -124,11 +128,12 @@ export const file = defineModule({
       }
       // Attributes: a symlink's own owner/group (chown -h); a hard link shares the inode's attributes.
       if (wanted === 'link') {
-        if (p.owner !== undefined && (!same || s.linkOwner !== p.owner)) changes.push({ path: 'owner', before: same ? (s.linkOwner ?? null) : null, after: p.owner });
-        if (p.group !== undefined && (!same || s.linkGroup !== p.group)) changes.push({ path: 'group', before: same ? (s.linkGroup ?? null) : null, after: p.group });
-        return done({ steps: same ? 'none' : s.type === 'absent' ? 'create' : 'replace', noFollow: true, ...attrs({ ...(p.owner !== undefined ? { owner: p.owner } : {}), ...(p.group !== undefined ? { group: p.group } : {}) }) }, `${p.path} already links to ${src}`);
+        planAttributes({ ...(p.owner !== undefined ? { owner: p.owner } : {}), ...(p.group !== undefined ? { group: p.group } : {}) }, undefined, 'file', known);
+        if (p.owner !== undefined && (!same || !linkHas(s, 'owner', p.owner, known.principals))) changes.push({ path: 'owner', before: same ? (s.linkOwner ?? null) : null, after: p.owner });
+        if (p.group !== undefined && (!same || !linkHas(s, 'group', p.group, known.principals))) changes.push({ path: 'group', before: same ? (s.linkGroup ?? null) : null, after: p.group });
+        return done({ steps: same ? 'none' : s.type === 'absent' ? 'create' : 'replace', noFollow: true, ...linkAttrs(p) }, `${p.path} already links to ${src}`);
       }
-      const a = planAttributes(p, same ? s.target : facts.src?.target, 'file');
+      const a = planAttributes(p, same ? s.target : facts.src?.target, 'file', known);
       changes.push(...a.changes);
       return done({ steps: same ? 'none' : s.type === 'absent' ? 'create' : 'replace', ...attrs(a) }, `${p.path} is already a hard link to ${src}`);
     }
@@ -138,9 +143,10 @@ export const file = defineModule({
     const info: FileInfo | undefined = onLink && !follow ? undefined : s.target;
     const kind = wanted === 'directory' ? 'directory' : 'file';
     if (onLink && !follow) {
-      if (p.owner !== undefined && s.linkOwner !== p.owner) changes.push({ path: 'owner', before: s.linkOwner ?? null, after: p.owner });
-      if (p.group !== undefined && s.linkGroup !== p.group) changes.push({ path: 'group', before: s.linkGroup ?? null, after: p.group });
-      return done({ steps: 'none', noFollow: true, ...attrs({ ...(p.owner !== undefined ? { owner: p.owner } : {}), ...(p.group !== undefined ? { group: p.group } : {}) }) }, `${p.path} (the link) already has these attributes`);
+      planAttributes({ ...(p.owner !== undefined ? { owner: p.owner } : {}), ...(p.group !== undefined ? { group: p.group } : {}) }, undefined, 'file', known);
+      if (p.owner !== undefined && !linkHas(s, 'owner', p.owner, known.principals)) changes.push({ path: 'owner', before: s.linkOwner ?? null, after: p.owner });
+      if (p.group !== undefined && !linkHas(s, 'group', p.group, known.principals)) changes.push({ path: 'group', before: s.linkGroup ?? null, after: p.group });
+      return done({ steps: 'none', noFollow: true, ...linkAttrs(p) }, `${p.path} (the link) already has these attributes`);
     }
     let steps: FileData['steps'] = 'none';
     if (!info) {
@@ -156,7 +162,7 @@ export const file = defineModule({
     } else if (wanted === 'touch' && info.type === 'directory') {
       fail(`${p.path} is a directory`);
     }
-    const a = planAttributes(p, info, kind);
+    const a = planAttributes(p, info, kind, known);
     changes.push(...a.changes);
     const recurse = wanted === 'directory' && (p.recurse ?? false) && (s.recurseDiffers ?? false);
     if (recurse) changes.push({ path: 'recurse', before: 'entries below differ', after: 'owner/group/mode applied below' });
@@ -207,7 +213,20 @@ function recurseAttrs(p: P): { mode?: string; owner?: string; group?: string } {
   const spec = p.mode === undefined ? undefined : mustParseMode(p.mode);
   return attrs({
     ...(spec?.kind === 'absolute' ? { mode: formatMode(spec.bits) } : {}),
-    ...(p.owner !== undefined ? { owner: p.owner } : {}),
-    ...(p.group !== undefined ? { group: p.group } : {}),
+    ...(p.owner !== undefined ? { owner: principalOperand(p.owner) } : {}),
+    ...(p.group !== undefined ? { group: principalOperand(p.group) } : {}),
   });
+}
+
+/** The owner and group of a symlink itself (chown -h), as chown operands. */
+function linkAttrs(p: P): { owner?: string; group?: string } {
+  return attrs({ ...(p.owner !== undefined ? { owner: principalOperand(p.owner) } : {}), ...(p.group !== undefined ? { group: principalOperand(p.group) } : {}) });
+}
+
+/** True when the symlink itself has the wanted owner (group). */
+function linkHas(s: FileState, kind: 'owner' | 'group', wanted: string | number, principals: FilePrincipals | undefined): boolean {
+  const name = kind === 'owner' ? s.linkOwner : s.linkGroup;
+  const id = kind === 'owner' ? s.linkUid : s.linkGid;
+  if (name === undefined) return false;
+  return samePrincipal(name, id ?? Number.NaN, wanted, principals?.[kind]);
 }

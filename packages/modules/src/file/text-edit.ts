@@ -4,7 +4,8 @@ import { writeFileSteps, attributeSteps } from './atomic-write.js';
 import { planAttributes } from './file-attributes.js';
 import type { AttributeParams } from './file-attributes.js';
 import { fileDiff } from './file-diff.js';
-import type { FileState } from './file-state.js';
+import { fileState, type FileState } from './file-state.js';
+import { filePrincipals, principalFacts, type FilePrincipals } from './principals.js';
 import { fromBinary } from './text-lines.js';
 import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
@@ -46,6 +47,13 @@ export interface TextEditInput {
   whenMissing: 'create' | 'fail' | 'skip';
   secret: boolean;
   upstreamChanged: boolean;
+  /** The task's `file.principals` fact ({@link editFacts}): resolves owner and group names. */
+  principals?: FilePrincipals | undefined;
+}
+
+/** The facts of an edit module: the file with its content, and the owner and group names it asks for. */
+export function editFacts(p: { path: string } & AttributeParams): { file: ReturnType<typeof fileState>; principals?: ReturnType<typeof filePrincipals> } {
+  return { file: fileState({ path: p.path, content: true }), ...principalFacts(p) };
 }
 
 /**
@@ -71,7 +79,7 @@ export function planTextEdit(input: TextEditInput): Plan<TextEditData> {
   } else if (input.whenMissing === 'fail') {
     requirePrerequisite(false, input.upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `${module}: ${path} does not exist`, { hint: 'set create: true to create it, or create it in an earlier task' }));
     // Check mode after a task that (would have) created the file: the fact cannot show it yet.
-    return { changes: [{ path: 'content', before: null, after: 'edited once an earlier task has created the file' }], data: {} };
+    return { changes: [{ path: 'content', before: null, after: 'edited once an earlier task has created the file' }], data: {}, unknown: `${path} is created by an earlier task, with a content not known before it runs` };
   }
   const result = input.edit(before);
   if (result.changed) {
@@ -82,7 +90,7 @@ export function planTextEdit(input: TextEditInput): Plan<TextEditData> {
       });
     }
   }
-  const attrs = planAttributes(input.attributes, target, 'file');
+  const attrs = planAttributes(input.attributes, target, 'file', { principals: input.principals, upstreamChanged: input.upstreamChanged });
   const changes: Change[] = [];
   if (!target && result.changed) changes.push({ path: 'state', before: 'absent', after: 'file' });
   if (result.changed) changes.push(...result.changes);
@@ -107,7 +115,7 @@ export function applyTextEdit(path: string, data: TextEditData | undefined, opts
     return writeFileSteps({
       path,
       followLinks: true,
-      content: opts.secret ? new Secret(fromBinary(data.write.content)) : new Uint8Array(bytes),
+      content: opts.secret ? new Secret(fromBinary(data.write.content), { composite: true }) : new Uint8Array(bytes),
       ...(data.write.mode !== undefined ? { mode: data.write.mode } : {}),
       ...(data.write.owner !== undefined ? { owner: data.write.owner } : {}),
       ...(data.write.group !== undefined ? { group: data.write.group } : {}),

@@ -116,7 +116,7 @@ export const filesystem = defineModule({
       requirePrerequisite(false, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `filesystem: ${p.dev} does not exist`, { hint: 'check the device path, or create it (lvol, parted) in an earlier task' }));
       data.action = 'mkfs';
       changes.push({ path: 'fstype', before: null, after: `${fstype} (on a device an earlier task makes; known after it runs)` });
-      return { changes, data };
+      return { changes, data, unknown: `${p.dev} is made by an earlier task` };
     }
     requirePrerequisite(d.mkfs !== false || (d.signature.type === fstype && !p.resizefs && p.uuid === undefined), upstreamChanged, () =>
       new ConvergeError('CONVERGE_PLAN', `filesystem: ${mkfsProgram(fstype)} is not installed on this host`, { hint: `install it first: apt({ name: '${FILESYSTEM_TYPES[fstype]}' })` }),

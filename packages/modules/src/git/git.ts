@@ -202,7 +202,7 @@ export const git = defineModule({
       kind = remote.kind ?? 'head';
     } else if (predictingEarlierChanges({ host, upstreamChanged })) {
       const action = local.dest === 'repository' ? 'update' : 'clone';
-      return { changes: [{ path: 'version', before: local.head ?? null, after: `${version} (${action}; the commit is not known before the earlier changes run)` }] };
+      return { changes: [{ path: 'version', before: local.head ?? null, after: `${version} (${action}; the commit is not known before the earlier changes run)` }], unknown: `the commit of ${version} after the earlier changes` };
     } else {
       throw new ConvergeError('CONVERGE_PLAN', remote?.error !== undefined ? `git: cannot read ${p.repo}: ${remote.error}` : `git: ${p.repo} has no branch or tag ${version}`, {
         hint: remote?.error?.includes('Host key verification failed') ? 'add the host key first (knownHosts)' : 'check repo, version and key',

@@ -2,6 +2,7 @@ import { ConvergeError, defineModule, raw, secret, sh, Type } from '@converge/co
 import type { Change, Static } from '@converge/core';
 import { attributeSteps, writeFileSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
+import { principalFacts } from '../file/principals.js';
 import { fileState } from '../file/file-state.js';
 import { getRequest, hasSecret, httpClient, httpParams, httpResponse, requestConfig, requestScript, secretIds } from './http-request.js';
 import { predictingEarlierChanges, requirePrerequisite } from '../check-mode/earlier-changes.js';
@@ -55,6 +56,7 @@ export const getUrl = defineModule({
       dest: fileState({ path: p.dest }),
       clients: httpClient({}),
       remote: p.force && p.checksum === undefined ? httpResponse({ request: r, clients: 'probe', sink: 'sha256', secrets: secretIds(r) }) : undefined,
+      ...principalFacts(p),
     };
   },
   plan: ({ params: p, facts, host, upstreamChanged }) => {
@@ -66,6 +68,7 @@ export const getUrl = defineModule({
     const remote = facts.remote;
     const changes: Change[] = [];
     let download = false;
+    let unknown: string | undefined;
     if (!current) {
       changes.push({ path: 'state', before: 'absent', after: 'file' }, { path: 'content', before: null, after: want !== undefined ? `sha256:${want}` : `downloaded from ${p.url}` });
       download = true;
@@ -78,6 +81,7 @@ export const getUrl = defineModule({
       if (predictingEarlierChanges({ host, upstreamChanged })) {
         changes.push({ path: 'content', before: `sha256:${current.sha256 ?? '?'}`, after: 'not known before the earlier changes run' });
         download = true;
+        unknown = 'what the URL answers after the earlier changes';
       } else {
         if (remote.status === 0 || remote.status >= 400 || remote.error !== undefined) {
           throw new ConvergeError('CONVERGE_PLAN', `getUrl: GET ${p.url} failed${remote.status ? ` with status ${remote.status}` : ''}: ${remote.error ?? ''}`.trim());
@@ -89,11 +93,11 @@ export const getUrl = defineModule({
       }
     }
     if (download) requestScript(getRequest(p), facts.clients, 'stdin', { file: raw('"$tmp"') });
-    const attrs = planAttributes(p, current, 'file');
+    const attrs = planAttributes(p, current, 'file', { principals: facts.principals, upstreamChanged });
     changes.push(...attrs.changes);
     if (changes.length === 0) return { changes, reason: `${p.dest} is there${want ? ' with the checksum' : remote ? ' with the same content as the URL' : ''}` };
     const data: GetUrlData = { download, ...(attrs.mode !== undefined ? { mode: attrs.mode } : {}), ...(attrs.owner !== undefined ? { owner: attrs.owner } : {}), ...(attrs.group !== undefined ? { group: attrs.group } : {}) };
-    return { changes, data };
+    return { changes, data, ...(unknown ? { unknown } : {}) };
   },
   apply: ({ params: p, facts, plan }) => {
     const d = plan.data;

@@ -1,8 +1,7 @@
 import { defineModule, isSecret, OrSecret, reveal, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { attributeParams, validateAttributes } from '../file/file-attributes.js';
-import { fileState } from '../file/file-state.js';
-import { applyTextEdit, editWriteParams, planTextEdit } from '../file/text-edit.js';
+import { applyTextEdit, editFacts, editWriteParams, planTextEdit } from '../file/text-edit.js';
 import { toBinary } from '../file/text-lines.js';
 import { editIni } from './ini-edit.js';
 import type { IniEdit } from './ini-edit.js';
@@ -82,7 +81,7 @@ export const iniFile = defineModule({
   description: 'Manage one option or section of an INI-style file.',
   params: IniFileParams,
   validate: validateIniFile,
-  facts: (p) => ({ file: fileState({ path: p.path, content: true }) }),
+  facts: (p) => editFacts(p),
   plan: ({ params, facts, upstreamChanged }) => {
     const edit = toEdit(params);
     return planTextEdit({
@@ -90,6 +89,7 @@ export const iniFile = defineModule({
       path: params.path,
       state: facts.file,
       attributes: params,
+      principals: facts.principals,
       edit: (before) => editIni(before, edit),
       whenMissing: (params.state ?? 'present') === 'absent' ? 'skip' : (params.create ?? true) ? 'create' : 'fail',
       secret: edit.secret,

@@ -1,9 +1,8 @@
 import { defineModule, isSecret, OrSecret, reveal, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { attributeParams, validateAttributes } from '../file/file-attributes.js';
-import { fileState } from '../file/file-state.js';
 import { compilePythonRegex, mustCompilePythonRegex } from '../file/python-regex.js';
-import { applyTextEdit, editWriteParams, planTextEdit } from '../file/text-edit.js';
+import { applyTextEdit, editFacts, editWriteParams, planTextEdit } from '../file/text-edit.js';
 import { toBinary } from '../file/text-lines.js';
 import { editLines } from './line-edit.js';
 import type { LineEdit } from './line-edit.js';
@@ -80,7 +79,7 @@ export const lineinfile = defineModule({
   description: 'Ensure a line is present in (or absent from) a text file.',
   params: LineinfileParams,
   validate: validateLineinfile,
-  facts: (p) => ({ file: fileState({ path: p.path, content: true }) }),
+  facts: (p) => editFacts(p),
   plan: ({ params, facts, upstreamChanged }) => {
     const edit = toEdit(params);
     const missing = (params.state ?? 'present') === 'absent' ? 'skip' : params.create ? 'create' : 'fail';
@@ -89,6 +88,7 @@ export const lineinfile = defineModule({
       path: params.path,
       state: facts.file,
       attributes: params,
+      principals: facts.principals,
       edit: (before) => editLines(before, edit),
       whenMissing: missing,
       secret: edit.secret,

@@ -101,7 +101,7 @@ export const locale = defineModule({
     const enable = (p.state ?? 'present') === 'present';
     const supportedText = facts.supported.target?.content;
     if (supportedText === undefined || !facts.available.localeGen) {
-      if (upstreamChanged) return { changes: [changeNotKnownYet('locale', enable ? 'compiled' : 'absent')], data: { generate: true } };
+      if (upstreamChanged) return { changes: [changeNotKnownYet('locale', enable ? 'compiled' : 'absent')], data: { generate: true }, unknown: 'locale-gen comes from an earlier task' };
       if (!enable) return { changes: [], reason: `locale-gen is not installed, so ${p.name} is not compiled` };
       throw new ConvergeError('CONVERGE_PLAN', `locale: the host has no ${supportedText === undefined ? SUPPORTED : 'locale-gen'}`, { hint: 'install the locales package first (apt: locales)' });
     }

@@ -112,7 +112,7 @@ export const lvol = defineModule({
       if (p.size === undefined) throw new ConvergeError('CONVERGE_PLAN', `lvol: ${p.vg}/${p.lv} is created, which needs size`);
       data.create = true;
       changes.push({ path: 'lv', before: null, after: `${p.vg}/${p.lv} ${p.size} (in a volume group an earlier task makes; known after it runs)` });
-      return { changes, data };
+      return { changes, data, unknown: 'the volume group (or the LVM tools) comes from an earlier task' };
     }
     const size = p.size === undefined ? undefined : parseLvSize(p.size);
     if (!lv) {

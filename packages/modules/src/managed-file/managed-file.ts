@@ -1,10 +1,12 @@
-import { ConvergeError, isSecret, quote, raw, reveal, SECRET_MASK, sh, sha256Hex } from '@converge/core';
-import type { Change, Command, FactRequest, FileDiff, Secret } from '@converge/core';
+import { ConvergeError, isControllerFile, isSecret, quote, raw, reveal, SECRET_MASK, sh, sha256Hex } from '@converge/core';
+import type { Change, Command, ControllerFile, FactRequest, FileDiff, Secret } from '@converge/core';
 import { attributeSteps, writeFileSteps } from '../file/atomic-write.js';
 import { planAttributes } from '../file/file-attributes.js';
 import { fileDiff } from '../file/file-diff.js';
+import type { SecretSettings } from '../file/file-diff.js';
 import { fileState } from '../file/file-state.js';
 import type { FileInfo, FileState, FileStateArgs } from '../file/file-state.js';
+import type { FilePrincipals } from '../file/principals.js';
 import { requirePrerequisite } from '../check-mode/earlier-changes.js';
 
 /** A setting of a {@link ManagedFileDefinition}: a value, or a function of the model that gives it. */
@@ -23,15 +25,17 @@ export interface ManagedFileDefinition<M> {
    * The file's whole content: text (written as UTF-8), bytes, or a `Secret`; `null` when the file
    * must not exist (it is removed). A Secret is compared on the controller (the host sends its
    * current content, so no hash of the secret is on a command line), travels on stdin, and is
-   * masked in changes and diffs. Pure; called once per model object.
+   * masked in changes and diffs. A {@link ControllerFile} (a large controller file described by
+   * its size and sha256) is compared by that sha256 and streams to the host in parts, never held
+   * in memory; its diff names it. Pure; called once per model object.
    */
-  render(model: M): string | Uint8Array | Secret | null;
+  render(model: M): string | Uint8Array | Secret | ControllerFile | null;
   /** Permission bits, octal (`'0640'`) or symbolic (`'u=rw,g=r'`, resolved against the current mode). Absent: kept; a new file gets 0644. */
   mode?: FromModel<M, string | number | undefined>;
-  /** Owner, a name or a uid. Absent: kept; a new file belongs to the user the task runs as. */
-  owner?: FromModel<M, string | undefined>;
-  /** Group, a name or a gid. Absent: kept. */
-  group?: FromModel<M, string | undefined>;
+  /** Owner: a name (resolved as chown(1) does, see {@link ManagedFileContext.principals}) or a number, a uid. Absent: kept; a new file belongs to the user the task runs as. */
+  owner?: FromModel<M, string | number | undefined>;
+  /** Group: a name or a number, a gid. Absent: kept. */
+  group?: FromModel<M, string | number | undefined>;
   /**
    * A command run on the new file before it replaces the live one, `%s` standing for its path
    * (e.g. `haproxy -c -f %s`, `visudo -cf %s`): when it fails, the live file is kept and the task
@@ -47,8 +51,9 @@ export interface ManagedFileDefinition<M> {
   /**
    * How the diff of a file holding a Secret is shown: every line masked (`'all'`, the default),
    * only the lines that differ (`'changed-lines'`, when the rest of the file says nothing
-   * secret), or the text as `mask` masks it (say, the value of every `password =` line), shown
-   * as it then is.
+   * secret), or the text as `mask` masks it (say, the value of every `password =` line) on both
+   * sides, shown as it then is. A `mask` applies also when the file holds no Secret now, so a
+   * secret setting removed from the file does not show its former value.
    */
   secretDiff?: FromModel<M, SecretDiff | undefined>;
   /**
@@ -70,7 +75,7 @@ export interface ManagedFileDefinition<M> {
 }
 
 /** How the diff of a file holding a Secret is shown; see {@link ManagedFileDefinition.secretDiff}. */
-export type SecretDiff = 'all' | 'changed-lines' | { mask(text: string): string };
+export type SecretDiff = 'all' | 'changed-lines' | SecretSettings;
 
 /** What differs between a managed file on the host and what it must be: the input of {@link ManagedFileDefinition.changes}. */
 export interface ManagedFileDifference {
@@ -102,6 +107,12 @@ export interface ManagedFileContext {
   dependencyChanged?: boolean;
   /** Prefix of the changes' paths: `certificates.site` reports `certificates.site.content`. */
   label?: string;
+  /**
+   * The task's `file.principals` fact (see `principalFacts`), when owner or group are names: they
+   * are compared as the host resolves them, and one the host does not know fails the plan as
+   * chown would fail the run.
+   */
+  principals?: FilePrincipals | undefined;
 }
 
 /** What apply must do to a managed file. */
@@ -137,7 +148,7 @@ export interface ManagedFile<M> {
   /** The file's path for this model. */
   path(model: M): string;
   /** The file's content for this model, as `render` gave it (rendered once per model object; `null`: must not exist). */
-  content(model: M): string | Uint8Array | Secret | null;
+  content(model: M): string | Uint8Array | Secret | ControllerFile | null;
   /** The file's content as text (a Secret's clear text, bytes as UTF-8; empty for `null`): what the module reads of the new file. */
   text(model: M): string;
   /** The `file.state` request to put into the module's facts (with the sha256 to compare, or asking for a Secret's current content). */
@@ -150,10 +161,11 @@ export interface ManagedFile<M> {
 
 interface Rendered {
   /** As `render` returned it. */
-  given: string | Uint8Array | Secret | null;
+  given: string | Uint8Array | Secret | ControllerFile | null;
+  /** The bytes (empty for a ControllerFile, which is not read). */
   bytes: Uint8Array;
-  /** The content as given, for the write: a Secret stays one. */
-  content: Uint8Array | Secret;
+  /** The content as given, for the write: a Secret stays one, a ControllerFile streams. */
+  content: Uint8Array | Secret | ControllerFile;
   secret: boolean;
   sha256: string;
 }
@@ -195,8 +207,12 @@ export function defineManagedFile<M>(definition: ManagedFileDefinition<M>): Mana
     if (hit) return hit;
     const content = definition.render(model);
     const secret = isSecret(content);
-    const bytes = content instanceof Uint8Array ? content : new Uint8Array(Buffer.from(content === null ? '' : reveal(content), 'utf8'));
-    const r: Rendered = { given: content, bytes, content: secret ? content : bytes, secret, sha256: secret ? '' : sha256Hex(bytes) };
+    let r: Rendered;
+    if (isControllerFile(content)) r = { given: content, bytes: new Uint8Array(0), content, secret: false, sha256: content.sha256 };
+    else {
+      const bytes = content instanceof Uint8Array ? content : new Uint8Array(Buffer.from(content === null ? '' : reveal(content), 'utf8'));
+      r = { given: content, bytes, content: secret ? content : bytes, secret, sha256: secret ? '' : sha256Hex(bytes) };
+    }
     if (key) cache.set(key, r);
     return r;
   };
@@ -249,6 +265,7 @@ export function defineManagedFile<M>(definition: ManagedFileDefinition<M>): Mana
       const replacingLink = state.type === 'link' && !follow;
       const current = replacingLink ? undefined : state.target;
       if (current && current.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `${m}: dest ${path} is not a regular file`);
+      const stream = isControllerFile(r.given) ? r.given : undefined;
       const want = Buffer.from(r.bytes).toString('latin1');
       const keepContent = current !== undefined && (setting(definition.force, model) ?? true) === false;
       const differs = !keepContent && (current === undefined || (r.secret ? current.content !== want : current.sha256 !== r.sha256));
@@ -256,6 +273,7 @@ export function defineManagedFile<M>(definition: ManagedFileDefinition<M>): Mana
         { mode: setting(definition.mode, model), owner: setting(definition.owner, model), group: setting(definition.group, model) },
         current,
         'file',
+        { principals: context.principals, upstreamChanged: context.upstreamChanged },
       );
       const difference: ManagedFileDifference = {
         path,
@@ -264,7 +282,8 @@ export function defineManagedFile<M>(definition: ManagedFileDefinition<M>): Mana
         attributes: attrs.changes,
       };
       const changes = (definition.changes ?? managedFileChanges)(difference, model);
-      const diffs = differs ? [contentDiff(path, current, want, r.secret, setting(definition.secretDiff, model))] : [];
+      const shownWant = stream ? `(${stream.size} bytes of ${stream.controllerFile}, not shown)\n` : want;
+      const diffs = differs ? [contentDiff(path, current, shownWant, r.secret, setting(definition.secretDiff, model))] : [];
       const write: ManagedFileWrite = {
         content: differs || replacingLink || (attrs.changes.length > 0 && definition.attributes === 'rewrite'),
         ...(attrs.mode !== undefined ? { mode: attrs.mode } : {}),
@@ -323,8 +342,9 @@ export function managedFileChanges(d: ManagedFileDifference): Change[] {
 
 function contentDiff(path: string, current: FileInfo | undefined, want: string, secret: boolean, shown: SecretDiff | undefined): FileDiff {
   const before = current ? (current.content ?? (current.contentTooLarge ? `(${current.size} bytes, not shown)\n` : '')) : null;
+  // A mask applies whether the file holds a Secret now or not: a setting removed shows no former value.
+  if (typeof shown === 'object') return fileDiff(path, before, want, shown);
   if (!secret) return fileDiff(path, before, want, 'none');
-  if (typeof shown === 'object') return fileDiff(path, current?.content === undefined ? null : shown.mask(current.content), shown.mask(want), 'none');
   return fileDiff(path, before, want, shown === 'changed-lines' && before !== null ? 'changed-lines' : 'all');
 }
 

@@ -111,6 +111,7 @@ export const mount = defineModule({
     point: mountPoint({ path: p.path, ...(p.src !== undefined && (p.state ?? 'mounted') === 'mounted' ? { src: p.src } : {}) }),
   }),
   plan: ({ params: p, facts, upstreamChanged }) => {
+    let knownAfter: string | undefined;
     const fstabPath = p.fstab ?? '/etc/fstab';
     const state = p.state ?? 'mounted';
     const point = facts.point;
@@ -151,6 +152,7 @@ export const mount = defineModule({
       if (!m) {
         data.action = 'mount';
         changes.push({ path: 'mounted', before: null, after: unknown ? `${p.src} (made by an earlier task; known after it runs)` : p.src });
+        if (unknown) knownAfter = `${p.src} is made by an earlier task`;
       } else if (!sameSource(p, point) || (p.fstype !== 'auto' && m.fstype !== p.fstype)) {
         data.umount = true;
         data.action = 'mount';
@@ -170,7 +172,7 @@ export const mount = defineModule({
     if (changes.length === 0) {
       return { changes, reason: state === 'absent' ? `${p.path} is neither in ${fstabPath} nor mounted` : `${p.path} is in ${fstabPath}${state === 'mounted' ? ' and mounted' : state === 'unmounted' ? ' and not mounted' : ''} as wanted` };
     }
-    return { changes, diffs, data };
+    return { changes, diffs, data, ...(knownAfter ? { unknown: knownAfter } : {}) };
   },
   apply: ({ params: p, plan }): Command[] => {
     const d = plan.data;

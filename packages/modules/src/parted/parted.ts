@@ -83,7 +83,7 @@ export const parted = defineModule({
         data.mklabel = present;
         data.mkpart = present;
         if (present) changes.push({ path: `partition ${p.number}`, before: null, after: `${p.part_start ?? '0%'}..${p.part_end ?? '100%'} (on a disk an earlier task makes; known after it runs)` });
-        return { changes, data };
+        return { changes, data, unknown: `${p.device} is made by an earlier task` };
       }
       throw new ConvergeError('CONVERGE_PLAN', `parted: ${p.device} does not exist`);
     }

@@ -1,9 +1,8 @@
 import { defineModule, expandPythonTemplate, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { attributeParams, validateAttributes } from '../file/file-attributes.js';
-import { fileState } from '../file/file-state.js';
 import { compilePythonRegex, mustCompilePythonRegex } from '../file/python-regex.js';
-import { applyTextEdit, editWriteParams, planTextEdit } from '../file/text-edit.js';
+import { applyTextEdit, editFacts, editWriteParams, planTextEdit } from '../file/text-edit.js';
 import type { EditResult } from '../file/text-edit.js';
 import { toBinary } from '../file/text-lines.js';
 
@@ -82,9 +81,9 @@ export const replace = defineModule({
     }
     return validateAttributes(p);
   },
-  facts: (p) => ({ file: fileState({ path: p.path, content: true }) }),
+  facts: (p) => editFacts(p),
   plan: ({ params: p, facts, upstreamChanged }) =>
-    planTextEdit({ module: 'replace', path: p.path, state: facts.file, attributes: p, edit: (b) => replaceText(b ?? '', p), whenMissing: 'fail', secret: false, upstreamChanged }),
+    planTextEdit({ module: 'replace', path: p.path, state: facts.file, attributes: p, principals: facts.principals, edit: (b) => replaceText(b ?? '', p), whenMissing: 'fail', secret: false, upstreamChanged }),
   apply: ({ params: p, plan }) =>
     applyTextEdit(p.path, plan.data, { create: false, secret: false, ...(p.backup ? { backup: true } : {}), ...(p.validate !== undefined ? { validate: p.validate } : {}) }),
   resources: (p) => [p.path],

@@ -136,7 +136,7 @@ export interface KeysData {
 export function planUserKeyFile(module: string, uf: UserFile, after: (before: string) => string, opts: { mode: string; enforceMode: boolean; manageDir: boolean; upstreamChanged: boolean; what: string }) {
   if (!uf.user) {
     requirePrerequisite(false, opts.upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', `${module}: no such user`, { hint: 'create the user first (user module), earlier in the play' }));
-    return { changes: [changeNotKnownYet(opts.what, 'as wanted')], data: undefined };
+    return { changes: [changeNotKnownYet(opts.what, 'as wanted')], data: undefined, unknown: 'the user is made by an earlier task' };
   }
   if (uf.file.target && uf.file.target.type !== 'file') throw new ConvergeError('CONVERGE_PLAN', `${module}: ${uf.path} is not a regular file`);
   const before = uf.file.target?.content === undefined ? '' : fromBinary(uf.file.target.content);
@@ -158,7 +158,7 @@ export function applyUserKeyFile(d: KeysData | undefined): Command[] {
   if (!d) return [];
   const steps: Command[] = [];
   if (d.mkdir) steps.push({ script: sh`p=${d.path}; install -d -m 0700 -o ${d.uid} -g ${d.gid} -- "\${p%/*}"`, description: 'create the .ssh directory' });
-  steps.push(...writeFileSteps({ path: d.path, followLinks: true, content: new Uint8Array(Buffer.from(d.content, 'utf8')), ...(d.mode !== undefined ? { mode: d.mode } : {}), owner: String(d.uid), group: String(d.gid) }));
+  steps.push(...writeFileSteps({ path: d.path, followLinks: true, content: new Uint8Array(Buffer.from(d.content, 'utf8')), ...(d.mode !== undefined ? { mode: d.mode } : {}), owner: `+${d.uid}`, group: `+${d.gid}` }));
   return steps;
 }
 

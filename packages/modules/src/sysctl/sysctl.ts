@@ -152,6 +152,7 @@ export const sysctl = defineModule({
     });
     const changes: Change[] = [...filePlan.changes];
     const data: SysctlData = {};
+    let unknown: string | undefined;
     if (filePlan.data && filePlan.changes.length > 0) data.file = filePlan.data;
     if (value !== undefined && (p.reload ?? true)) {
       if (facts.live.value === null) {
@@ -162,13 +163,14 @@ export const sysctl = defineModule({
         );
         changes.push(changeNotKnownYet('live', value));
         data.live = value;
+        unknown = `the kernel parameter ${p.name} appears after an earlier task`;
       } else if (facts.live.value !== value) {
         changes.push({ path: 'live', before: facts.live.value, after: value });
         data.live = value;
       }
     }
     if (changes.length === 0) return { changes, reason: value === undefined ? `${path} sets no ${p.name}` : `${p.name} is ${value} in ${path} and live` };
-    return { changes, diffs: filePlan.diffs ?? [], data };
+    return { changes, diffs: filePlan.diffs ?? [], data, ...(unknown ? { unknown } : {}) };
   },
   apply: ({ params: p, plan }) => {
     const d = plan.data;

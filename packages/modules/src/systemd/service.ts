@@ -85,17 +85,22 @@ export const systemdService = defineModule({
     if (p.daemon_reload) f.pending = systemdUnitsNeedingReload({});
     return f;
   },
-  plan: ({ params: p, facts: f, upstreamChanged }) => {
-    let u = f.unit;
+  plan: ({ params: p, facts: f, upstreamChanged, predicted }) => {
+    // Check mode after an earlier change of units or packages: the unit as that change leaves it,
+    // when the earlier task predicts it (apt: what the package's maintainer scripts do); else the
+    // facts may not show it yet, and the plan is a guess, known after apply.
+    const foreseen = (predicted?.[`unit:${p.name}`] ?? predicted?.[`unit:${p.name}.service`]) as UnitStatus | undefined;
+    const guessing = upstreamChanged && foreseen === undefined;
+    let u = foreseen ?? f.unit;
     const changes: Change[] = [];
     const data: ServicePlan = { reload: false, unmask: false, mask: false };
 
-    if (u.needDaemonReload || upstreamChanged || (f.pending?.length ?? 0) > 0) {
+    if (u.needDaemonReload || guessing || (f.pending?.length ?? 0) > 0) {
       data.reload = true;
-      const why = u.needDaemonReload ? `${u.id || p.name} changed on disk` : upstreamChanged ? UNITS_CHANGED_EARLIER : `changed on disk: ${f.pending?.join(', ')}`;
+      const why = u.needDaemonReload ? `${u.id || p.name} changed on disk` : guessing ? UNITS_CHANGED_EARLIER : `changed on disk: ${f.pending?.join(', ')}`;
       changes.push({ path: 'daemon_reload', before: why, after: 'reloaded' });
       // A unit that is not loaded yet is expected to appear, inactive and disabled, once reloaded.
-      if (u.loadState === 'not-found' && upstreamChanged) u = unitOnceLoaded(u);
+      if (u.loadState === 'not-found' && guessing) u = unitOnceLoaded(u);
     }
 
     const masked = isMasked(u);
@@ -146,7 +151,7 @@ export const systemdService = defineModule({
     }
 
     if (changes.length === 0) return { changes, reason: describe(u, p) };
-    return { changes, data };
+    return { changes, data, ...(guessing ? { unknown: `an earlier task changes units or packages, and what it makes of ${p.name} is known after it runs` } : {}) };
   },
   apply: ({ params: p, plan }): Command[] => {
     const d = plan.data;

@@ -19,6 +19,26 @@ export interface UnitStatus {
 }
 
 /**
+ * A unit as a package's installation leaves it (see `apt.unit_effects`): loaded from the
+ * package's file, enabled when its maintainer scripts enable it (`static` without an [Install]
+ * section), running when they start it, and nothing left for a daemon-reload (the scripts run
+ * one). What `apt` predicts for later `systemd.service` tasks in check mode.
+ */
+export function unitAfterInstall(id: string, effect: { enabled: boolean; installable: boolean; started: boolean }): UnitStatus {
+  const unitFileState = !effect.installable ? 'static' : effect.enabled ? 'enabled' : 'disabled';
+  return {
+    id,
+    loadState: 'loaded',
+    activeState: effect.started ? 'active' : 'inactive',
+    subState: effect.started ? 'running' : 'dead',
+    unitFileState,
+    needDaemonReload: false,
+    fragmentPath: `/lib/systemd/system/${id}`,
+    isEnabled: unitFileState,
+  };
+}
+
+/**
  * A unit that is not loaded yet (`not-found`) as systemd shows it once its unit file is there and
  * systemd reloaded: loaded, inactive (dead) and disabled. How a plan predicts a unit whose file an
  * earlier task of a check run, or the task itself, writes.

@@ -1,7 +1,7 @@
 import { ConvergeError, defineModule, Type } from '@converge/core';
 import type { Static } from '@converge/core';
 import { validateAttributes } from '../file/file-attributes.js';
-import { contentFile, contentWriteParams, planContentWrite, readSource } from '../copy/content-write.js';
+import { contentFacts, contentFile, contentWriteParams, planContentWrite, readSource } from '../copy/content-write.js';
 
 /** Params of {@link template}. */
 export const TemplateParams = Type.Object(
@@ -42,10 +42,10 @@ export const template = defineModule({
     }
     return { ...p, content: ctx.renderTemplate(source, path, p.vars) };
   },
-  facts: (p) => ({ dest: contentFile.fact(p) }),
+  facts: (p) => contentFacts(p),
   plan: ({ params, facts, upstreamChanged }) => {
     if (params.content === undefined) throw new ConvergeError('CONVERGE_INTERNAL', `template ${params.src}: plan ran before prepare rendered it`);
-    return planContentWrite('template', params, facts.dest, upstreamChanged);
+    return planContentWrite('template', params, facts.dest, upstreamChanged, facts.principals);
   },
   apply: ({ params, plan }) => contentFile.apply(params, plan.data),
   resources: (p) => [p.dest],

@@ -2,6 +2,7 @@ import { ConvergeError, Type, defineModule, sh } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { attributeSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
+import { principalFacts } from '../file/principals.js';
 import { fileState } from '../file/file-state.js';
 import { generatedFileStep } from './generated-file.js';
 import { owners } from './private-key.js';
@@ -46,7 +47,7 @@ export const bundle = defineModule({
   description: 'A PEM bundle of certificate, chain and key (HAProxy crt).',
   params: BundleParams,
   validate: (p) => validateAttributes(p),
-  facts: (p) => ({ file: fileState({ path: p.path }), parts: bundleParts({ parts: bundleOrder(p) }) }),
+  facts: (p) => ({ file: fileState({ path: p.path }), parts: bundleParts({ parts: bundleOrder(p) }), ...principalFacts(p) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
     const file = facts.file;
     const parts = facts.parts;
@@ -55,11 +56,11 @@ export const bundle = defineModule({
     // After an earlier change to a part (check mode), the hash read before it is out of date.
     const write = upstreamChanged || file.target?.sha256 === undefined || parts.sha256 === undefined || file.target.sha256 !== parts.sha256;
     if (write) changes.push({ path: 'content', before: file.target?.sha256 ? `sha256:${file.target.sha256}` : null, after: upstreamChanged || !parts.sha256 ? 'the parts as earlier tasks leave them (known after they run)' : `sha256:${parts.sha256}` });
-    const a = planAttributes({ ...p, mode: p.mode ?? '0600' }, file.target, 'file');
+    const a = planAttributes({ ...p, mode: p.mode ?? '0600' }, file.target, 'file', { principals: facts.principals, upstreamChanged });
     changes.push(...a.changes);
     if (changes.length === 0) return { changes, reason: `${p.path} holds ${bundleOrder(p).join(' + ')}` };
     const mode = a.mode ?? (write ? (file.target?.mode ?? '0600') : undefined);
-    return { changes, data: { write, ...(mode ? { mode } : {}), ...owners(a) } };
+    return { changes, data: { write, ...(mode ? { mode } : {}), ...owners(a) }, ...(write && (upstreamChanged || !parts.sha256) ? { unknown: 'the parts as earlier tasks leave them' } : {}) };
   },
   apply: ({ params: p, plan }): Command[] => {
     const d = plan.data;

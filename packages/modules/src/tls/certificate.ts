@@ -2,6 +2,7 @@ import { ConvergeError, SecretValue, Type, defineModule, isSecret, raw, sh } fro
 import type { Change, Command, Static } from '@converge/core';
 import { attributeSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
+import { principalFacts } from '../file/principals.js';
 import { fileState } from '../file/file-state.js';
 import type { FileState } from '../file/file-state.js';
 import { requestDiffs } from './csr.js';
@@ -91,6 +92,7 @@ export const certificate = defineModule({
     clock: hostClock({}),
     key: p.privatekey_path !== undefined ? keyFile({ path: p.privatekey_path }) : undefined,
     ca: p.ownca_path !== undefined ? fileState({ path: p.ownca_path, content: true }) : undefined,
+    ...principalFacts(p),
   }),
   plan: ({ params: p, facts: f, upstreamChanged }) => {
     const changes: Change[] = [];
@@ -133,13 +135,14 @@ export const certificate = defineModule({
       data.issue = true;
       changes.push({ path: 'certificate', before: reasons.join(', '), after: `${p.provider === 'selfsigned' ? 'self-signed' : 'signed by the CA'}, valid ${validityDays(p)} days` });
     }
-    const a = planAttributes(p, f.cert.target, 'file');
+    const a = planAttributes(p, f.cert.target, 'file', { principals: f.principals, upstreamChanged });
     changes.push(...a.changes);
     if (a.mode || data.issue) data.mode = a.mode ?? f.cert.target?.mode ?? '0644';
     if (a.owner) data.owner = a.owner;
     if (a.group) data.group = a.group;
     if (changes.length === 0) return { changes, reason: `${p.path} matches ${p.csr_path} and is valid for ${Math.floor(((cert as X509Info).notAfter - f.clock) / 86400)} more days` };
-    return { changes, data };
+    const guessed = cert !== undefined && (upstreamChanged || !request);
+    return { changes, data, ...(guessed ? { unknown: 'its CSR, key or CA as earlier tasks leave them' } : {}) };
   },
   apply: ({ params: p, plan }): Command[] => {
     const d = plan.data;

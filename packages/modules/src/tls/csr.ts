@@ -2,6 +2,7 @@ import { ConvergeError, Type, defineModule, sh } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { attributeSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
+import { principalFacts } from '../file/principals.js';
 import { fileState } from '../file/file-state.js';
 import { generatedFileStep } from './generated-file.js';
 import { owners } from './private-key.js';
@@ -126,7 +127,7 @@ export const csr = defineModule({
     if (Object.keys(wantedRequest(p).subject).length === 0 && !p.subject_alt_name?.length) return 'give a subject field (common_name, …) or subject_alt_name';
     return validateAttributes(p);
   },
-  facts: (p) => ({ file: fileState({ path: p.path, content: true }), key: keyFile({ path: p.privatekey_path }) }),
+  facts: (p) => ({ file: fileState({ path: p.path, content: true }), key: keyFile({ path: p.privatekey_path }), ...principalFacts(p) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
     const file = facts.file;
     const key = facts.key;
@@ -157,13 +158,14 @@ export const csr = defineModule({
         changes.push({ path: 'csr', before: `differs: ${diffs.join(', ')}`, after: describeRequest(p) });
       }
     }
-    const a = planAttributes(p, file.target, 'file');
+    const a = planAttributes(p, file.target, 'file', { principals: facts.principals, upstreamChanged });
     changes.push(...a.changes);
     if (a.mode || data.generate) data.mode = a.mode ?? file.target?.mode ?? '0644';
     if (a.owner) data.owner = a.owner;
     if (a.group) data.group = a.group;
     if (changes.length === 0) return { changes, reason: `${p.path} asks for ${describeRequest(p)} with the key's public key` };
-    return { changes, data };
+    const guessed = have !== undefined && (upstreamChanged || key.state !== 'ok');
+    return { changes, data, ...(guessed ? { unknown: 'the key as an earlier task leaves it' } : {}) };
   },
   apply: ({ params: p, plan }): Command[] => {
     const d = plan.data;

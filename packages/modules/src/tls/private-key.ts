@@ -3,6 +3,7 @@ import { ConvergeError, SecretValue, Type, defineModule, isSecret, reveal, sh } 
 import type { Change, Command, Static } from '@converge/core';
 import { attributeSteps, writeFileSteps } from '../file/atomic-write.js';
 import { attributeParams, planAttributes, validateAttributes } from '../file/file-attributes.js';
+import { principalFacts } from '../file/principals.js';
 import { fileState } from '../file/file-state.js';
 import { describeKey, keyFile } from './tls-facts.js';
 import { generatedFileStep } from './generated-file.js';
@@ -85,8 +86,8 @@ export const privateKey = defineModule({
     }
     return validateAttributes(p);
   },
-  facts: (p) => ({ file: fileState({ path: p.path }), key: keyFile({ path: p.path }) }),
-  plan: ({ params: p, facts }) => {
+  facts: (p) => ({ file: fileState({ path: p.path }), key: keyFile({ path: p.path }), ...principalFacts(p) }),
+  plan: ({ params: p, facts, upstreamChanged }) => {
     const file = facts.file;
     const key = facts.key;
     const changes: Change[] = [];
@@ -112,7 +113,7 @@ export const privateKey = defineModule({
         changes.push({ path: 'key', before: have, after: want });
       }
     }
-    const a = planAttributes(attrs, file.target, 'file');
+    const a = planAttributes(attrs, file.target, 'file', { principals: facts.principals, upstreamChanged });
     changes.push(...a.changes);
     data.mode = a.mode ?? file.target?.mode ?? '0600';
     if (a.owner) data.owner = a.owner;

@@ -3,7 +3,9 @@ import { isAbsolute, join } from 'node:path';
 import { ConvergeError, defineModule, sh, sha256Hex, Type } from '@converge/core';
 import type { Change, Command, Static } from '@converge/core';
 import { writeFileSteps } from '../file/atomic-write.js';
-import { formatMode } from '../file/mode.js';
+import { requirePrincipals } from '../file/file-attributes.js';
+import { chmodOperand, formatMode } from '../file/mode.js';
+import { principalFacts } from '../file/principals.js';
 import { treeState } from './tree-state.js';
 import type { TreeEntry, TreeState } from './tree-state.js';
 import { requirePrerequisite } from '../check-mode/earlier-changes.js';
@@ -151,7 +153,7 @@ export const synchronize = defineModule({
     if (root === undefined) throw new ConvergeError('CONVERGE_PARAMS', `synchronize: src ${JSON.stringify(p.src)} is not a directory; looked in:\n  ${candidates.join('\n  ')}`);
     return { ...p, tree: readLocalTree(root, p.exclude ?? []) };
   },
-  facts: (p) => ({ dest: treeState({ path: p.dest }) }),
+  facts: (p) => ({ dest: treeState({ path: p.dest }), ...principalFacts(p) }),
   plan: ({ params: p, facts, upstreamChanged }) => {
     const remote = facts.dest;
     if (remote.root === 'other') throw new ConvergeError('CONVERGE_PLAN', `synchronize: dest ${p.dest} is not a directory`);
@@ -169,6 +171,7 @@ export const synchronize = defineModule({
     add('links', plan.link);
     add('modes', plan.chmod.filter((c) => !plan.mkdir.includes(c)));
     if (changes.length === 0) return { changes, reason: `${p.dest} holds the ${p.tree.length} entries of ${p.src}` };
+    requirePrincipals(p, { principals: facts.principals, upstreamChanged });
     return { changes, data: { createRoot, plan } satisfies SyncData };
   },
   apply: ({ params: p, plan: planned }) => {
@@ -185,7 +188,7 @@ export const synchronize = defineModule({
       steps.push(...writeFileSteps({ path: at(rel), followLinks: false, content: new Uint8Array(Buffer.from(e.content ?? '', 'base64')), mode: e.mode, ...(p.owner !== undefined ? { owner: p.owner } : {}), ...(p.group !== undefined ? { group: p.group } : {}) }));
     }
     for (const rel of plan.link) steps.push({ script: sh`ln -s -- ${byPath.get(rel)?.linkTarget ?? ''} ${at(rel)}`, description: `link ${at(rel)}` });
-    for (const rel of plan.chmod) steps.push({ script: sh`chmod -- ${byPath.get(rel)?.mode ?? '0755'} ${at(rel)}`, description: `mode of ${at(rel)}` });
+    for (const rel of plan.chmod) steps.push({ script: sh`chmod -- ${chmodOperand(byPath.get(rel)?.mode ?? '0755')} ${at(rel)}`, description: `mode of ${at(rel)}` });
     if (owner !== '' && (plan.mkdir.length > 0 || plan.link.length > 0 || createRoot)) {
       steps.push({ script: sh`chown -h -- ${owner} ${[...(createRoot ? [p.dest] : []), ...plan.mkdir.map(at), ...plan.link.map(at)]}`, description: 'owner of new directories and links' });
     }

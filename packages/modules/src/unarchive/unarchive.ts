@@ -2,6 +2,8 @@ import { ConvergeError, defineModule, raw, secret, sh, Type } from '@converge/co
 import type { Change, Command, RawShell, Static } from '@converge/core';
 import { commandPathExists } from '../command/path-exists.js';
 import { readSource } from '../copy/content-write.js';
+import { requirePrincipals } from '../file/file-attributes.js';
+import { principalFacts } from '../file/principals.js';
 import { getRequest, hasSecret, httpClient, httpParams, requestConfig, requestScript } from '../http/http-request.js';
 import { treeState } from '../tree/tree-state.js';
 import type { TreeState } from '../tree/tree-state.js';
@@ -95,10 +97,13 @@ export const unarchive = defineModule({
       clients: p.archive ? undefined : httpClient({}),
       creates: p.creates !== undefined ? commandPathExists({ path: p.creates }) : undefined,
       unzip: p.archive?.format === 'zip' || (p.url !== undefined && (p.format ?? formatOfName(p.url)) === 'zip') ? commandPathExists({ path: '/usr/bin/unzip' }) : undefined,
+      ...principalFacts(p),
     };
   },
   plan: ({ params: p, facts, upstreamChanged }) => {
     if (p.creates !== undefined && facts.creates?.exists) return { changes: [], reason: `creates: ${p.creates} exists` };
+    // what follows extracts and chowns: an owner chown would refuse fails check mode too
+    requirePrincipals(p, { principals: facts.principals, upstreamChanged });
     requirePrerequisite(!facts.unzip || facts.unzip.exists, upstreamChanged, () => new ConvergeError('CONVERGE_PLAN', 'unarchive: a zip archive needs unzip on the host', { hint: 'install it first (apt: unzip)' }));
     if (p.archive && facts.dest) {
       const tree = facts.dest;

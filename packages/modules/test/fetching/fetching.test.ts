@@ -24,6 +24,7 @@ import {
   requestScript,
   resolveRemote,
   slurp,
+  synchronize,
   treeState,
   unarchive,
   uri,
@@ -207,6 +208,34 @@ describe('trees: tree.state and synchronize', () => {
   ])('$name', ({ remote, del, want }) => {
     const state: TreeState = { root: 'directory', parentExists: true, entries: remote as TreeState['entries'] };
     expect(diffTrees(tree, state, { delete: del, exclude: [] })).toEqual(want);
+  });
+});
+
+describe('unarchive and synchronize chown what they write: check mode fails where chown would', () => {
+  const tree = readLocalTree(join(fixtures, 'tree'));
+  const empty: TreeState = { root: 'directory', parentExists: true, entries: {} };
+  const archive = async () => {
+    const bytes = readFileSync(join(fixtures, 'site.tar.gz'));
+    return { format: 'tar.gz' as const, base64: bytes.toString('base64'), members: await listArchive(bytes, 'tar.gz', 'site.tar.gz') };
+  };
+  const cases = {
+    unarchive: async (p: Record<string, unknown>) => ({ module: unarchive, params: { src: 'site.tar.gz', dest: '/opt', archive: await archive(), ...p } }),
+    synchronize: async (p: Record<string, unknown>) => ({ module: synchronize, params: { src: 'tree', dest: '/srv', tree, ...p } }),
+  };
+  it.each(Object.keys(cases) as (keyof typeof cases)[])('%s', async (name) => {
+    const plan = async (p: Record<string, unknown>, principals: Record<string, number | null> | undefined, upstreamChanged = false, dest = empty) => {
+      const { module, params } = await cases[name](p);
+      return (module.definition.plan as (i: unknown) => { changes: unknown[] })({ params, facts: { dest, ...(principals ? { principals } : {}) }, host, upstreamChanged });
+    };
+    const { module, params } = await cases[name]({ owner: 'app', group: 'nosuchgroup' });
+    expect(Object.keys((module.definition.facts as (p: unknown) => object)(params))).toContain('principals');
+    const { params: byId } = await cases[name]({ owner: 0, group: 0 });
+    expect(Object.keys((module.definition.facts as (p: unknown) => object)(byId))).not.toContain('principals');
+    await expect(plan({ owner: 'nosuchuser' }, { owner: null })).rejects.toThrow(/owner "nosuchuser": the host has no user of that name/);
+    await expect(plan({ group: 'nosuchgroup' }, { group: null })).rejects.toThrow(/group "nosuchgroup": the host has no group of that name/);
+    expect((await plan({ owner: 'app' }, { owner: 1000 })).changes.length).toBeGreaterThan(0);
+    // an earlier task of the check run may create the user
+    expect((await plan({ owner: 'nosuchuser' }, { owner: null }, true)).changes.length).toBeGreaterThan(0);
   });
 });
 

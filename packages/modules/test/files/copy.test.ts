@@ -157,7 +157,7 @@ function fakeCtx(dir: string, files: Record<string, Uint8Array>): PrepareContext
     renderTemplate: (source, _file, extra) => source.replace(/\{\{ *(\w+) *\}\}/g, (_m, k: string) => String(extra?.[k] ?? `<${k}>`)),
     readFile: async (path) => {
       const f = files[path];
-      if (!f) throw new Error(`ENOENT ${path}`);
+      if (!f) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
       return f;
     },
   };

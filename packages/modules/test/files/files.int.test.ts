@@ -158,3 +158,28 @@ describe('copy and file', () => {
     expect((await hosts.exec(H, 'test -e /srv/c15/dir')).exitCode).not.toBe(0);
   });
 });
+
+describe('owner and group', () => {
+  test('a name of digits is the user of that name, a number is an id; twice', async () => {
+    // A user and a group named 1234 with id 2001, written to the databases as a directory service would hold them.
+    await sh("grep -q '^1234:' /etc/passwd || { echo '1234:x:2001:2001::/nonexistent:/usr/sbin/nologin' >> /etc/passwd; echo '1234:x:2001:' >> /etc/group; }; mkdir -p /srv/own");
+    await convergeTwice(hosts, [
+      copy({ dest: '/srv/own/by-name', content: 'a\n', owner: '1234', group: '1234' }),
+      file({ path: '/srv/own/dir', state: 'directory', owner: '1234', group: '1234' }),
+      copy({ dest: '/srv/own/by-id', content: 'b\n', owner: 1234, group: 1234 }),
+    ]);
+    expect((await sh('stat -c %u:%g /srv/own/by-name /srv/own/dir /srv/own/by-id')).trim().split('\n')).toEqual(['2001:2001', '2001:2001', '1234:1234']);
+  });
+
+  test('an owner or group the host does not know fails --check where the run fails', async () => {
+    const tasks = () => [copy({ dest: '/srv/own/unknown', content: 'x\n', owner: 'nosuchuser' }, { ignoreErrors: true }), file({ path: '/srv/own/unknown-dir', state: 'directory', group: 'nosuchgroup' }, { ignoreErrors: true })];
+    const check = await runTasks(hosts, tasks(), { check: true });
+    const run = await runTasks(hosts, tasks());
+    for (const r of [check, run]) {
+      expect(r.tasks.map((t) => t.status)).toEqual(['failed', 'failed']);
+      expect(r.tasks[0]?.message).toMatch(/owner "nosuchuser": the host has no user of that name/);
+      expect(r.tasks[1]?.message).toMatch(/group "nosuchgroup": the host has no group of that name/);
+    }
+    expect((await hosts.exec(H, 'test -e /srv/own/unknown || test -e /srv/own/unknown-dir')).exitCode).not.toBe(0);
+  });
+});

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { definePlaybook, LocalTransport, type Task } from '@converge/core';
 import { parseIniInventory } from '@converge/inventory';
 import { runPlaybook } from '@converge/engine';
-import { copy, file } from '../../src/index.js';
+import { copy, file, synchronize } from '../../src/index.js';
 
 // setuid, setgid and sticky bits in every form, on this controller through the real LocalTransport
 // (a framed /bin/sh running GNU coreutils): check mode predicts the run, the run reaches the mode
@@ -53,5 +53,16 @@ describe.skipIf(process.getuid?.() !== 0)('special mode bits (run as root: chmod
     writeFileSync(path, 'x\n', { mode: 0o644 });
     await convergeTwice([copy({ dest: path, content: 'y\n', mode: m })]);
     expect(mode(path)).toBe(want);
+  });
+
+  it('synchronize into a setgid directory: the new subdirectories get the tree\'s modes, not the inherited setgid bit', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'converge-bits-'));
+    mkdirSync(join(base, 'site', 'sub'), { recursive: true });
+    chmodSync(join(base, 'site', 'sub'), 0o755);
+    writeFileSync(join(base, 'site', 'sub', 'index.html'), 'x\n', { mode: 0o644 });
+    mkdirSync(join(base, 'shared'));
+    chmodSync(join(base, 'shared'), 0o2775);
+    await convergeTwice([synchronize({ src: join(base, 'site'), dest: join(base, 'shared', 'www') })]);
+    expect(mode(join(base, 'shared', 'www', 'sub'))).toBe('0755');
   });
 });

@@ -1,7 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { planModule } from '@converge/core/testing';
+import type { PrepareContext } from '@converge/core';
 import { apt } from '../../src/index.js';
 import { aptRepository, renderPin, renderSources } from '../../src/apt/repository.js';
 import { crc24, dearmor, keyringOf, readPublicKeys } from '../../src/apt/openpgp-key.js';
@@ -84,6 +88,18 @@ describe('params are checked before any host is contacted', () => {
     [{ ...grafana, uris: ['apt.grafana.com'] }, /uris/],
   ])('case %#: refused with %s', (params, error) => {
     expect(() => planModule(aptRepository, { params, facts: {} })).toThrow(error);
+  });
+  test.each<[string, (dir: string) => string, RegExp]>([
+    ['found in files/', (dir) => (writeFileSync(join(dir, 'files', 'key.asc'), KEY), 'key.asc'), /^$/],
+    ['missing', () => 'nope.asc', /apt\.repository: key_src "nope\.asc" not found; looked in:\n {2}\S+\/files\/nope\.asc/],
+    ['a directory', (dir) => (mkdirSync(join(dir, 'files', 'keys')), 'keys'), /apt\.repository: cannot read key_src "keys" \(\S+\/files\/keys\): it is a directory \(EISDIR\)/],
+  ])('key_src %s: read before any host, or refused saying why', async (_, make, error) => {
+    const dir = mkdtempSync(join(tmpdir(), 'converge-key-src-'));
+    mkdirSync(join(dir, 'files'));
+    const ctx = { baseDir: dir, searchPaths: { files: [join(dir, 'files')], templates: [] }, readFile: (p: string) => readFile(p) } as unknown as PrepareContext;
+    const prepared = aptRepository.definition.prepare!({ ...grafana, key: undefined, key_src: make(dir) }, ctx);
+    if (error.source === '^$') expect((await prepared).key_base64).toBe(Buffer.from(KEY).toString('base64'));
+    else await expect(prepared).rejects.toThrow(error);
   });
   test('a fingerprint written with spaces, in lower case, is accepted', () => {
     const spaced = FPR.toLowerCase().replace(/(.{4})/g, '$1 ').trim();

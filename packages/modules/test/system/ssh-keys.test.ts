@@ -47,7 +47,7 @@ describe('authorizedKey', () => {
     const r = planModule(authorizedKey, { params: { user: 'deploy', key: `${ED} ci` }, facts: { file: userFile(null, { dir: { path: '/home/deploy/.ssh', type: 'absent', parentExists: true } }) } });
     expect(r.changes.map((c) => c.path)).toEqual(['directory', 'keys']);
     expect(String(r.commands[0]?.script)).toBe("p=/home/deploy/.ssh/authorized_keys; install -d -m 0700 -o 1001 -g 1001 -- \"${p%/*}\"");
-    expect(String(r.commands[1]?.script)).toMatch(/chown -- 1001 "\$tmp"\nchgrp -- 1001 "\$tmp"\nchmod -- 0?0600 "\$tmp"/);
+    expect(String(r.commands[1]?.script)).toMatch(/chown -- \+1001 "\$tmp"\nchgrp -- \+1001 "\$tmp"\nchmod -- 0?0600 "\$tmp"/);
     expect(Buffer.from(r.commands[1]?.stdin as Uint8Array).toString()).toBe(`${ED} ci\n`);
   });
 

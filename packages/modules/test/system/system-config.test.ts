@@ -221,6 +221,20 @@ describe('cron', () => {
     expect(() => planModule(cron, { params: job, facts: { crontab: { installed: false, content: '' } } })).toThrow(/no crontab command/);
   });
 
+  it('fails check mode where crontab -u would fail: a user the host does not know, unless an earlier task may create it', () => {
+    const facts = { crontab: { installed: true, content: '', userExists: false } };
+    expect(() => planModule(cron, { params: { ...job, user: 'nosuchuser' }, facts })).toThrow(/cron: the host has no user "nosuchuser"/);
+    expect(planModule(cron, { params: { ...job, user: 'nosuchuser' }, facts, upstreamChanged: true }).changes).toEqual([{ path: 'job', before: null, after: '5 2 * * * /usr/local/bin/backup' }]);
+  });
+
+  it('probes whether the user exists on this machine, as crontab -u resolves it', async () => {
+    for (const [user, exists] of [['root', true], ['no-such-user-cv', false]] as const) {
+      const r = await local.exec(factCommand(userCrontab, { user }));
+      expect(userCrontab.definition.parse(r.stdout, { args: { user }, exitCode: r.exitCode, stderr: r.stderr }).userExists).toBe(exists);
+    }
+    expect(userCrontab.definition.resources?.({ user: 'app' })).toEqual(['crontab:app', 'user:app', '/etc/passwd']);
+  });
+
   it('parses recorded crontab -l output', () => {
     const b64 = Buffer.from('#Ansible: a\n* * * * * a\n').toString('base64');
     expect(userCrontab.definition.parse(`crontab yes\ncontent ${b64}\n`, { args: {}, exitCode: 0, stderr: '' })).toEqual({ installed: true, content: '#Ansible: a\n* * * * * a\n' });

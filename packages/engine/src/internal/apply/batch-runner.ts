@@ -1,4 +1,5 @@
-import type { ExecResult, FactRequest } from '@converge/core';
+import type { Command, ExecResult, FactRequest } from '@converge/core';
+import { removeUploads, uploadControllerFiles } from './controller-files.js';
 import { aheadRequests } from '../facts/batching/ahead.js';
 import { distrustPlan, newDirectoriesGuard, newDirectoriesOf, stoppedAtGuard } from '../facts/batching/new-directories.js';
 import { userOf } from '../facts/fact-store.js';
@@ -38,18 +39,25 @@ export async function runBatch(ctx: HostRunContext, tasks: Prepared[], start: nu
   // The shell stops at the first failed step, so this probe runs only after every apply succeeded.
   const ahead = aheadRequests(ctx.facts, pendingItems(ctx), applies, user, new Set(items.map((it) => (it.kind === 'apply' ? it.staged.p : it.p))));
   const aheadNonce = newNonce();
-  const script = [...applies.map((a) => newDirectoriesGuard(a.plan, a.nonce) + stepsScript(a.steps, a.nonce)), ...(ahead.length > 0 ? [probeScript(ahead, aheadNonce)] : [])].join('\n');
-  const { live, onStdout } = liveStarts(ctx, applies, head);
+  const { live, finished, onStdout } = liveStarts(ctx, items, head, started);
   let exec: ExecResult;
+  let uploads = new Map<Command, string>();
+  let allRan = false;
   try {
+    uploads = await uploadControllerFiles(ctx.transport, applies.flatMap((a) => a.steps), head.become);
+    const script = [...applies.map((a) => newDirectoriesGuard(a.plan, a.nonce) + stepsScript(a.steps, a.nonce, uploads)), ...(ahead.length > 0 ? [probeScript(ahead, aheadNonce)] : [])].join('\n');
     exec = await ctx.transport.exec(script, head.become ? { become: head.become, onStdout } : { onStdout });
+    allRan = exec.exitCode === 0;
   } catch (e) {
     if (isConnectionLost(e)) unreachable(ctx, e);
     const err = asConvergeError(e, 'CONVERGE_APPLY');
     ctx.results.report(head, 'failed', { message: describeError(err), code: err.code, started });
     return { next: start + 1, failed: true };
+  } finally {
+    // Each step removes the file it read; steps that did not run (a failure stopped the script) left theirs.
+    if (uploads.size > 0 && !allRan) await removeUploads(ctx.transport, uploads, head.become);
   }
-  const end = readBatch(ctx, items, exec, started, live);
+  const end = readBatch(ctx, items, exec, started, live, finished);
   if (end.kind === 'guard') return end.p === head ? runBatch(ctx, tasks, start, only, true) : { next: tasks.indexOf(end.p), failed: false };
   if (end.kind === 'failed') return { next: tasks.indexOf(end.p) + 1, failed: true };
   // Without its last marker the probe did not run: a step failed (its error ignored) and the shell stopped.
@@ -76,23 +84,49 @@ async function planHead(ctx: HostRunContext, head: Prepared, started: number): P
 type ReadEnd = { kind: 'done'; outAt: number; errAt: number } | { kind: 'failed'; p: Prepared } | { kind: 'guard'; p: Prepared };
 
 /**
- * The live `task-start` events of a batch's tasks after its head: the next task starts when the
- * last step marker of the one before it arrives on stdout, so that the live line names the task
- * that runs. `live`: the tasks announced so far (the head is, by its caller).
+ * Follows a batch's script as its stdout arrives. When the last step marker of a task arrives
+ * and the script goes on, the task has succeeded: every task but the last of a batch is decided
+ * by its steps' exit codes alone (see `endsBatch`), and the shell stops at the first failed
+ * step. That task is then reported at once (`finished`), so that its result (and its audit
+ * record) does not wait for the whole script, and the next task starts (its `task-start`), so
+ * that the live line names the task that runs. `live`: the tasks announced so far (the head is,
+ * by its caller).
  */
-function liveStarts(ctx: HostRunContext, applies: readonly Staged[], head: Prepared): { live: Set<Prepared>; onStdout: (chunk: string) => void } {
+function liveStarts(ctx: HostRunContext, items: readonly BatchItem[], head: Prepared, started: number): { live: Set<Prepared>; finished: Set<BatchItem>; onStdout: (chunk: string) => void } {
+  const applies = items.flatMap((it) => (it.kind === 'apply' ? [it.staged] : []));
   const live = new Set<Prepared>([head]);
+  const finished = new Set<BatchItem>();
   let running = 0;
-  let tail = '';
+  // stdout from the end of the last finished task's output
+  let rest = '';
   const onStdout = (chunk: string): void => {
-    tail += chunk;
+    rest += chunk;
     while (running < applies.length - 1) {
       const a = applies[running] as Staged;
-      const mark = `\x1e${a.nonce}S${a.steps.length - 1}:`;
-      const at = a.steps.length === 0 ? 0 : tail.indexOf(mark);
-      if (at < 0) break;
-      tail = tail.slice(at + (a.steps.length === 0 ? 0 : mark.length));
+      let end = 0;
+      if (a.steps.length > 0) {
+        const m = new RegExp(`\\x1e${a.nonce}S${a.steps.length - 1}:(\\d+)\\x1e\\n`).exec(rest);
+        // A failed last step stops the script: the batch's end reports it.
+        if (!m || !(a.steps.at(-1)?.okExitCodes ?? [0]).includes(Number(m[1]))) break;
+        end = m.index + m[0].length;
+      }
+      const own = rest.slice(0, end);
+      rest = rest.slice(end);
       running += 1;
+      if (a.steps.length > 0) {
+        // The items before it (found in the desired state, skipped) are reported first: rows stay in order.
+        for (const it of items) {
+          if (finished.has(it)) continue;
+          if (it.kind === 'apply') {
+            if (it.staged !== a) break;
+            finished.add(it);
+            finishTask(ctx, a, { stdout: own, stderr: '', exitCode: 0, durationMs: performance.now() - started }, started, true);
+            break;
+          }
+          finished.add(it);
+          reportItem(ctx, it, started);
+        }
+      }
       const staged = applies[running] as Staged;
       // A task whose new-directory guard may stop the script is announced with the results,
       // so that a task planned again is announced once.
@@ -100,23 +134,27 @@ function liveStarts(ctx: HostRunContext, applies: readonly Staged[], head: Prepa
       live.add(staged.p);
       emitTaskStart(ctx, staged.p);
     }
-    if (tail.length > 512) tail = tail.slice(-512);
   };
-  return { live, onStdout };
+  return { live, finished, onStdout };
 }
 
-/** Reports each item of a batch from its part of the script's output, in order (announcing the tasks not announced live). */
-function readBatch(ctx: HostRunContext, items: readonly BatchItem[], exec: ExecResult, started: number, live: ReadonlySet<Prepared>): ReadEnd {
+/** Reports an item of a batch that has nothing to apply: skipped, or found in the desired state. */
+function reportItem(ctx: HostRunContext, it: Exclude<BatchItem, { kind: 'apply' }>, started: number): void {
+  if (it.kind === 'skip') {
+    ctx.results.report(it.p, 'skipped', { message: it.p.skip ?? 'skipped' });
+    return;
+  }
+  emitTaskStart(ctx, it.p, false);
+  ctx.results.report(it.p, 'ok', { message: it.message, started });
+}
+
+/** Reports each item of a batch from its part of the script's output, in order (announcing the tasks not announced live; those `finished` live are reported already). */
+function readBatch(ctx: HostRunContext, items: readonly BatchItem[], exec: ExecResult, started: number, live: ReadonlySet<Prepared>, finished: ReadonlySet<BatchItem>): ReadEnd {
   let outAt = 0;
   let errAt = 0;
   for (const it of items) {
-    if (it.kind === 'skip') {
-      ctx.results.report(it.p, 'skipped', { message: it.p.skip ?? 'skipped' });
-      continue;
-    }
-    if (it.kind === 'ok') {
-      emitTaskStart(ctx, it.p, false);
-      ctx.results.report(it.p, 'ok', { message: it.message, started });
+    if (it.kind !== 'apply') {
+      if (!finished.has(it)) reportItem(ctx, it, started);
       continue;
     }
     const a = it.staged;
@@ -132,6 +170,7 @@ function readBatch(ctx: HostRunContext, items: readonly BatchItem[], exec: ExecR
     const own: ExecResult = { stdout: exec.stdout.slice(outAt, outEnd), stderr: exec.stderr.slice(errAt, errEnd), exitCode: exec.exitCode, durationMs: exec.durationMs };
     outAt = outEnd;
     errAt = errEnd;
+    if (finished.has(it)) continue;
     if (finishTask(ctx, a, own, started, true) === 'failed') return { kind: 'failed', p: a.p };
   }
   return { kind: 'done', outAt, errAt };

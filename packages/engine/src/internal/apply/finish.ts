@@ -52,7 +52,17 @@ export function markApplied(ctx: HostRunContext, p: Prepared, resources: string[
   recordChange(ctx.facts, p, resources, guarded?.plan);
 }
 
-/** Notifies the task's handlers. */
-export function notify(ctx: HostRunContext, p: Prepared): void {
-  for (const n of p.notify) ctx.notified.add(n);
+/** Notifies the task's handlers; `uncertain`: in check mode, by a task whose change is known after apply (status `unknown`). */
+export function notify(ctx: HostRunContext, p: Prepared, uncertain = false): void {
+  for (const n of p.notify) {
+    if (uncertain && !ctx.notified.has(n)) ctx.notifiedUncertain.add(n);
+    if (!uncertain) ctx.notifiedUncertain.delete(n);
+    ctx.notified.add(n);
+  }
+}
+
+/** Check mode: true when a handler was notified only by tasks whose change is known after apply. */
+export function notifiedOnlyUncertainly(ctx: HostRunContext, p: Prepared): boolean {
+  const by = p.answers.filter((a) => ctx.notified.has(a));
+  return by.length > 0 && by.every((a) => ctx.notifiedUncertain.has(a));
 }

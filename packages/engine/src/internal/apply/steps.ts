@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from '@converge/core';
-import { isSecret } from '@converge/core';
+import { ConvergeError, isControllerFile, isSecret } from '@converge/core';
 import { quote } from '@converge/core';
 import type { ExecResult } from '@converge/core';
 
@@ -13,16 +13,24 @@ export interface StepResult extends ExecResult {
 /**
  * Joins a task's steps into ONE shell script: each step runs in order in its own subshell, with
  * its stdin inlined as a base64 here-document (so secrets and file contents never appear on a
- * command line); the first step whose exit status is not accepted stops the script.
+ * command line); the first step whose exit status is not accepted stops the script. A step that
+ * reads a controller file reads the host's copy of it (`uploads`, see `uploadControllerFiles`),
+ * which it then removes.
+ *
+ * @throws ConvergeError `CONVERGE_INTERNAL` for a controller file that was not sent.
  */
-export function stepsScript(steps: readonly Command[], nonce: string): string {
+export function stepsScript(steps: readonly Command[], nonce: string, uploads: ReadonlyMap<Command, string> = new Map()): string {
   return steps
     .map((s, i) => {
       const ok = s.okExitCodes ?? [0];
       const test = ok.map((c) => `[ "$__rc" -eq ${c} ]`).join(' || ');
       const marker = `printf '\\036${nonce}S%d:%d\\036\\n' ${i} "$__rc"; printf '\\036${nonce}S%d\\036\\n' ${i} >&2`;
       let run: string;
-      if (s.stdin !== undefined) {
+      if (isControllerFile(s.stdin)) {
+        const path = uploads.get(s);
+        if (path === undefined) throw new ConvergeError('CONVERGE_INTERNAL', `${s.stdin.controllerFile} was not sent to the host before its step`);
+        run = `( eval ${quote(String(s.script))} ) < ${quote(path)}\n__rc=$?; rm -f -- ${quote(path)}; ( exit "$__rc" )`;
+      } else if (s.stdin !== undefined) {
         const bytes = isSecret(s.stdin) ? s.stdin.reveal() : s.stdin;
         const b64 = Buffer.from(bytes).toString('base64').replace(/.{1,76}/g, '$&\n');
         const eof = `CONVERGE_STDIN_${nonce}_${i}`;

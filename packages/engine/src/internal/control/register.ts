@@ -7,7 +7,7 @@ import { checkModeView } from '../prepare/unknown-reads.js';
 export function itemResult(ctx: HostRunContext, p: Prepared): RegisteredResult {
   const o = ctx.results.outcome(p);
   const status = o?.status ?? 'skipped';
-  const r: RegisteredResult = { ...(o?.result ?? {}), changed: status === 'changed', failed: status === 'failed', skipped: status === 'skipped' };
+  const r: RegisteredResult = { ...(o?.result ?? {}), changed: status === 'changed' || status === 'unknown', failed: status === 'failed', skipped: status === 'skipped' };
   if (typeof r.stdout === 'string' && !Array.isArray(r.stdout_lines)) r.stdout_lines = r.stdout === '' ? [] : r.stdout.replace(/\n$/, '').split('\n');
   if (typeof r.stderr === 'string' && !Array.isArray(r.stderr_lines)) r.stderr_lines = r.stderr === '' ? [] : r.stderr.replace(/\n$/, '').split('\n');
   if (o?.message !== undefined && r.msg === undefined) r.msg = o.message;
@@ -33,7 +33,7 @@ export function registerNode(ctx: HostRunContext, n: TaskNode, items: Prepared[]
   } else {
     const results = items.map(view);
     const outcomes = items.map((p) => ctx.results.outcome(p));
-    const changed = outcomes.some((o) => o?.status === 'changed');
+    const changed = outcomes.some((o) => o?.status === 'changed' || o?.status === 'unknown');
     const failed = outcomes.some((o) => o?.status === 'failed');
     const skipped = outcomes.every((o) => o?.status === 'skipped');
     result = { changed, failed, skipped, results, ...(failed ? { msg: 'one or more items failed' } : skipped ? { msg: items.length === 0 ? 'no items in the loop' : 'all items skipped' } : {}) };

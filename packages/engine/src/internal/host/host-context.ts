@@ -26,6 +26,8 @@ export interface HostState {
    * would change.
    */
   changed?: string[][];
+  /** Check mode: what predicted changes make of resources later tasks read (`Plan.predicts`), by change. */
+  predicts?: WeakMap<string[], Record<string, unknown>>;
 }
 
 /** What the run gives one host's run of a play. */
@@ -71,6 +73,8 @@ export interface HostRunContext {
   readonly changes: ChangeLog;
   /** Handler names (and `listen` topics) notified so far. */
   readonly notified: Set<string>;
+  /** Check mode: those of them notified only by tasks whose change is known after apply (status `unknown`). */
+  readonly notifiedUncertain: Set<string>;
 }
 
 /** A fresh context for a host's run of a play (or of one delegated task, with `options.delegate`). */
@@ -83,8 +87,9 @@ export function hostRunContext(hp: HostPlay, play: Play, transport: Transport, o
     options,
     facts: new FactStore(),
     results: new HostResults(hp.host, play.name, options.record),
-    changes: new ChangeLog((options.state.changed ??= []), delegate),
+    changes: new ChangeLog((options.state.changed ??= []), delegate, (options.state.predicts ??= new WeakMap())),
     notified: new Set(),
+    notifiedUncertain: new Set(),
   };
 }
 

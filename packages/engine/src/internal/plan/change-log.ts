@@ -12,14 +12,18 @@ export class ChangeLog {
   readonly #run: string[][];
   readonly #applied: { p: Prepared; resources: string[] }[] = [];
   readonly #delegate: { name: string; predicted: Map<string, string[][]> } | undefined;
+  /** Check mode: what a predicted change makes of resources (`Plan.predicts`), by the change's resource list. */
+  readonly #predicts: WeakMap<string[], Record<string, unknown>>;
 
   /**
    * @param run the host's changes so far in the run (appended to).
    * @param delegate on the run of a delegated task: the delegate's name and the run's predictions per delegate.
+   * @param predicts the host's predicted values so far in the run, by change (added to).
    */
-  constructor(run: string[][], delegate?: { name: string; predicted: Map<string, string[][]> }) {
+  constructor(run: string[][], delegate?: { name: string; predicted: Map<string, string[][]> }, predicts: WeakMap<string[], Record<string, unknown>> = new WeakMap()) {
     this.#run = run;
     this.#delegate = delegate;
+    this.#predicts = predicts;
   }
 
   /** Records a change a task made. */
@@ -28,9 +32,10 @@ export class ChangeLog {
     this.#applied.push({ p, resources });
   }
 
-  /** Check mode: records a change a task would make. */
-  predicted(resources: string[]): void {
+  /** Check mode: records a change a task would make, and what it predicts of resources later tasks read (`Plan.predicts`). */
+  predicted(resources: string[], predicts?: Record<string, unknown>): void {
     this.#run.push(resources);
+    if (predicts) this.#predicts.set(resources, predicts);
     if (!this.#delegate) return;
     const { name, predicted } = this.#delegate;
     const list = predicted.get(name) ?? [];
@@ -42,6 +47,22 @@ export class ChangeLog {
   touches(reads: readonly string[]): boolean {
     const onDelegate = this.#delegate ? (this.#delegate.predicted.get(this.#delegate.name) ?? []) : [];
     return [...this.#run, ...onDelegate].some((res) => resourcesOverlap(res, reads));
+  }
+
+  /**
+   * Check mode: the predicted values of the resource keys in `reads`, from the latest change of
+   * the run that touches each; a key whose latest change says nothing of it is not known.
+   */
+  predictionsFor(reads: readonly string[]): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const res of this.#run) {
+      const predicts = this.#predicts.get(res);
+      for (const key of reads) {
+        if (predicts && key in predicts) out[key] = predicts[key];
+        else if (resourcesOverlap(res, [key])) delete out[key];
+      }
+    }
+    return out;
   }
 
   /** True when the task was applied in this play. */

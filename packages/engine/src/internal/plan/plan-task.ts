@@ -23,8 +23,10 @@ export interface Planned {
  */
 export function planTask(ctx: HostRunContext, p: Prepared, overrides?: ReadonlyMap<string, FactResult>): Planned {
   const facts = ctx.facts.valuesFor(p, overrides);
-  const upstreamChanged = ctx.options.check && ctx.changes.touches(factResources(p));
-  const plan = p.def.plan({ params: p.params, facts: facts as never, host: p.host, upstreamChanged });
+  const reads = factResources(p);
+  const upstreamChanged = ctx.options.check && ctx.changes.touches(reads);
+  const predicted = upstreamChanged ? ctx.changes.predictionsFor(reads) : {};
+  const plan = p.def.plan({ params: p.params, facts: facts as never, host: p.host, upstreamChanged, ...(Object.keys(predicted).length > 0 ? { predicted } : {}) });
   return { plan, facts, upstreamChanged };
 }
 

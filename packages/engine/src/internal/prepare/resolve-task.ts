@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { describeControllerFile } from '../apply/controller-files.js';
 import { isAbsolute, resolve } from 'node:path';
 import { types } from 'node:util';
 import { cloneParams, ConvergeError, findSecretMask, formatLocation, isSecret, SECRET_MASK, validateParams } from '@converge/core';
@@ -326,6 +327,7 @@ async function prepareParams(t: Evaluation, base: Prepared, v: Record<string, un
       renderTemplate: (source, file, extra) => renderTemplate(source, revealSecrets({ ...v, ...(extra ?? {}) }), { file, searchPaths: unit.searchPaths.templates, ...templateReads(t) }),
       readFile: async (p) => readFile(isAbsolute(p) ? p : resolve(unit.baseDir, p)),
       evaluate: (expression) => evaluateExpression(expression, revealSecrets(v), templateReads(t)),
+      describeFile: async (p) => describeControllerFile(isAbsolute(p) ? p : resolve(unit.baseDir, p)),
     };
     params = await def.prepare(params as never, prepareCtx);
   }

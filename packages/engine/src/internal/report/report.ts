@@ -1,7 +1,12 @@
 import type { Change } from '@converge/core';
 
 /** Status of one task on one host. */
-export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+/**
+ * Status of one task on one host. `unknown` (check mode only): the task would change something,
+ * but what depends on an earlier change of the run that cannot be known before it runs (the
+ * changes shown are its best prediction), as Terraform's "known after apply".
+ */
+export type TaskStatus = 'ok' | 'changed' | 'unknown' | 'failed' | 'skipped' | 'unreachable';
 
 /** One task's outcome on one host, as reported (secrets already masked). */
 export interface TaskReport {
@@ -55,6 +60,8 @@ export interface StoppedHost {
 export interface HostSummary {
   ok: number;
   changed: number;
+  /** Check mode: tasks whose change is known after apply (status `unknown`), counted apart from `changed` (and in `ok`, as `changed`). */
+  unknown: number;
   failed: number;
   skipped: number;
   unreachable: number;
@@ -110,5 +117,5 @@ export type RunEvent =
 
 /** An empty summary row. */
 export function emptySummary(): HostSummary {
-  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0, rescued: 0 };
+  return { ok: 0, changed: 0, unknown: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0, rescued: 0 };
 }

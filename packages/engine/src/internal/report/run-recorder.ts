@@ -1,5 +1,5 @@
-import { maskValue } from '@converge/core';
 import { emptySummary, type HostSummary, type RunEvent, type RunReport, type TaskReport } from './report.js';
+import { maskTaskReport } from './report-masking.js';
 
 /**
  * The run report as the run fills it: rows masked and counted in the host's summary (a row that
@@ -22,7 +22,7 @@ export class RunRecorder {
   /** Records a row (masked); with `replaces`, in that row's place; `quiet`: without a `task-result` event. Returns the row as recorded. */
   record(r: TaskReport, replaces?: TaskReport, quiet = false): TaskReport {
     const { tasks } = this.report;
-    const masked = maskValue(r) as TaskReport;
+    const masked = maskTaskReport(r);
     const at = replaces ? tasks.indexOf(replaces) : -1;
     if (replaces && at >= 0) {
       this.#count(replaces, -1);
@@ -66,6 +66,9 @@ export class RunRecorder {
     else if (r.status === 'changed') {
       s.ok += sign;
       s.changed += sign;
+    } else if (r.status === 'unknown') {
+      s.ok += sign;
+      s.unknown += sign;
     } else if (r.status === 'failed') {
       if (r.rescued) s.rescued += sign;
       else if (r.ignored) {

@@ -2,6 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import { PendingHandlers } from '../handlers/pending-handlers.js';
 import type { RunEvent, RunReport, UnreachableReason } from '../report/report.js';
 import { RunRecorder } from '../report/run-recorder.js';
+import { maskRunEvent } from '../report/report-masking.js';
 import { RunConnections } from './connections.js';
 import { prepareRun } from './prepare-run.js';
 import type { RunOptions } from './run-options.js';
@@ -37,7 +38,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunReport> {
       const { type: _t, host, ...reason } = e;
       unreachable[host] ??= reason;
     }
-    onEvent(e);
+    onEvent(maskRunEvent(e));
   };
   const playbookPath = resolve(options.playbookPath);
   const playbookDir = dirname(playbookPath);
