@@ -102,13 +102,14 @@ describe('a package copied into the workspace', () => {
 });
 
 describe('this repository', () => {
-  it('is read whole: every folder under packages/ and roles/ with a package.json, each once', () => {
+  it('is read whole: every folder under packages/, roles/ and examples/ with a package.json, and the site playbooks and inventories, each once', () => {
     const dirs = workspaceDirs();
     const expected = ['packages', 'roles', 'examples'].flatMap((parent) =>
       readdirSync(join(REPO_ROOT, parent), { withFileTypes: true })
         .filter((e) => e.isDirectory() && readdirSync(join(REPO_ROOT, parent, e.name)).includes('package.json'))
         .map((e) => join(REPO_ROOT, parent, e.name)),
     );
+    for (const top of ['playbooks', 'inventories']) if (readdirSync(join(REPO_ROOT, top)).includes('package.json')) expected.push(join(REPO_ROOT, top));
     expect([...dirs].sort()).toEqual([...expected].sort());
     expect(new Set(dirs).size).toBe(dirs.length);
   });

@@ -113,7 +113,7 @@ export function baselineTableText(results, baseline) {
   return `${rows.join('\n')}\n`;
 }
 
-/** Every target of issue 16 that this run decides: `{ name, value, limit, pass }`. */
+/** Every performance target (bench/FINDINGS.md) that this run decides: `{ name, value, limit, pass }`. */
 export function evaluateTargets(results) {
   const t = [];
   const add = (name, st, limit, pass) => st && t.push({ name, value: Math.round(st.median * 100) / 100, limit, pass: pass(st.median) });

@@ -11,7 +11,7 @@ import { startHosts, type TestHosts } from '@converge/testing';
 import { startVaultDouble, type VaultDouble } from './vault-double.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// The canary test (issue 7, C-16, C-17): every secret-bearing input of a playbook holds a
+// The canary test (field cases C-16, C-17): every secret-bearing input of a playbook holds a
 // distinct canary; the real CLI binary runs it in every mode, and no canary may appear in
 // stdout (pretty, -v, -vvv, --diff, JSON, JUnit), stderr, the event log (--log), the audit log,
 // the audit records sent to syslog (--audit-syslog), `converge audit`, the state directory, or

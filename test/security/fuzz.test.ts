@@ -16,7 +16,7 @@ import { readVarsFile } from '../../packages/inventory/src/vars-files.js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// Bad input, fuzzed (issue 7; C-11, C-17). Parsers, the template renderer, host patterns and
+// Bad input, fuzzed (field cases C-11, C-17). Parsers, the template renderer, host patterns and
 // every builtin module's params get arbitrary input: the only failure allowed is a ConvergeError
 // with a message (and, for parsers, the file it is about). Params that reach a shell get
 // arbitrary strings (quotes, $(...), backticks, newlines, non-ASCII): converge runs the real
