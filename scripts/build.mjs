@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the workspace: every package with a tsconfig.json (`tsc -b` orders them by their
 // project references), then the bundles the packages declare (scripts/bundle.mjs), then a
-// type-check of the roles and examples (tsconfig.roles.json). Packages are found, not listed:
+// type-check of the examples (tsconfig.examples.json). Packages are found, not listed:
 // see scripts/workspace.mjs.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,4 +12,4 @@ const projects = typescriptProjects(workspacePackages());
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: REPO_ROOT, stdio: 'inherit' });
 run(tsc, ['-b', ...projects]);
 run(process.execPath, [join(REPO_ROOT, 'scripts/bundle.mjs')]);
-run(tsc, ['-p', 'tsconfig.roles.json']);
+run(tsc, ['-p', 'tsconfig.examples.json']);

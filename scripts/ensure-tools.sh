@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the controller-side tools the tests compare against or drive: Debian's ansible-core
 # (the oracle for inventory and template compatibility), the OpenSSH client and server (SSH
-# transport tests), sudo, openssl (the TLS certificate of @converge/testing's S3 server), and
+# transport tests), sudo, openssl (the TLS certificate of @converge/testing's S3 server), Chromium
+# (the HTML report's browser test, driven by playwright-core), and
 # promtool and amtool (the Prometheus rule tests and the Alertmanager config checks) unpacked
 # from Debian's prometheus and prometheus-alertmanager packages into .cache/debian-tools, not
 # installed: installing them would start the daemons on this machine. Only as root on Debian;
@@ -25,6 +26,7 @@ command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ! -x "$tools/usr/bin/promtool" ] || [ ! -x "$tools/usr/bin/amtool" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then unpack_prometheus_tools; else need+=(prometheus prometheus-alertmanager); fi
 fi

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { secret, type Play } from '@converge/core';
 import { apt, nftables, systemd, tls, ufw } from '@converge/modules';
 import { changedTasks, convergeTwice, failures, runPlays, runTasks, startHosts, type TestHosts } from '@converge/testing';
-import { SSHD_DROP_IN, sshHardening, type SshHardeningVars } from '../roles/ssh-hardening/index.js';
+import { SSHD_DROP_IN, sshHardening, type SshHardeningVars } from '../roles/ssh-hardening/src/index.js';
 import { DEFAULT_ALGORITHMS } from '@converge/ssh';
 
 let hosts: TestHosts;

@@ -36,19 +36,17 @@ export async function loadPlaybook(path: string): Promise<{ playbook: Playbook; 
 }
 
 /**
- * Maps every `@converge/*` package of the checkout this CLI runs from (packages/* and roles/*)
- * to its entry file, so that a playbook or a TypeScript inventory anywhere (outside the
- * repository, without a node_modules of its own) imports the same packages the CLI uses.
- *
- * @returns jiti aliases: package name (and each subpath export) -> absolute file path.
+ * The `@converge/*` packages (packages/* and roles/*) of the checkout this CLI runs from, by
+ * name, with their folder and manifest; empty when the CLI is an installed package (its
+ * `node_modules` holds no checkout).
  */
-export function convergeAliases(): Record<string, string> {
-  const alias: Record<string, string> = {};
+export function checkoutPackages(): Map<string, { dir: string; exports: Record<string, unknown> }> {
+  const found = new Map<string, { dir: string; exports: Record<string, unknown> }>();
   let root: string;
   try {
     root = resolve(dirname(createRequire(import.meta.url).resolve('@converge/cli/package.json')), '../..');
   } catch {
-    return alias;
+    return found;
   }
   for (const parent of ['packages', 'roles']) {
     let names: string[];
@@ -66,12 +64,27 @@ export function convergeAliases(): Record<string, string> {
         continue;
       }
       if (!pkg.name?.startsWith('@converge/')) continue;
-      const exports = typeof pkg.exports === 'string' ? { '.': pkg.exports } : (pkg.exports ?? { '.': pkg.main ?? './index.js' });
-      for (const [sub, target] of Object.entries(exports)) {
-        const file = typeof target === 'string' ? target : (target as { default?: unknown } | null)?.default;
-        if (typeof file !== 'string' || sub.includes('*') || sub === './package.json') continue;
-        alias[sub === '.' ? pkg.name : `${pkg.name}/${sub.replace(/^\.\//, '')}`] = join(dir, file);
-      }
+      found.set(pkg.name, { dir, exports: typeof pkg.exports === 'string' ? { '.': pkg.exports } : (pkg.exports ?? { '.': pkg.main ?? './index.js' }) });
+    }
+  }
+  return found;
+}
+
+/**
+ * Maps every `@converge/*` package of the checkout this CLI runs from (see
+ * {@link checkoutPackages}) to its entry file, so that a playbook or a TypeScript inventory
+ * anywhere (outside the repository, without a node_modules of its own) imports the same
+ * packages the CLI uses.
+ *
+ * @returns jiti aliases: package name (and each subpath export) -> absolute file path.
+ */
+export function convergeAliases(): Record<string, string> {
+  const alias: Record<string, string> = {};
+  for (const [name, { dir, exports }] of checkoutPackages()) {
+    for (const [sub, target] of Object.entries(exports)) {
+      const file = typeof target === 'string' ? target : (target as { default?: unknown } | null)?.default;
+      if (typeof file !== 'string' || sub.includes('*') || sub === './package.json') continue;
+      alias[sub === '.' ? name : `${name}/${sub.replace(/^\.\//, '')}`] = join(dir, file);
     }
   }
   return alias;

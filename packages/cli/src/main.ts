@@ -10,6 +10,8 @@ import { registerExplain } from './commands/explain.js';
 import { registerRender } from './commands/render.js';
 import { controlPersistMs, registerControl } from './commands/control.js';
 import { registerReport } from './commands/report.js';
+import { registerValidate } from './commands/validate.js';
+import { registerInit } from './commands/init.js';
 import { loadCliInventory } from './inventory-sources.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -67,6 +69,7 @@ interface RunFlags {
   modulePath?: string;
   scpExtraArgs?: string;
   sftpExtraArgs?: string;
+  typeCheck?: boolean;
 }
 
 /**
@@ -86,7 +89,7 @@ const FLAG_ALIASES: Readonly<Record<string, string>> = {
 const UNSUPPORTED_FLAGS: Readonly<Record<string, { flag: string; why: string }>> = {
   flushCache: { flag: '--flush-cache', why: 'converge keeps no fact cache between runs: facts are probed on every run' },
   step: { flag: '--step', why: 'converge has no interactive step mode; use --check --diff to see each change first' },
-  syntaxCheck: { flag: '--syntax-check', why: 'a TypeScript playbook is checked when it loads: use --list-tasks (loads and validates, contacts no host) or tsc' },
+  syntaxCheck: { flag: '--syntax-check', why: 'use converge validate -i INVENTORY PLAYBOOK.ts, which type-checks the playbook and checks every host\'s vars and every task\'s params without contacting a host' },
   modulePath: { flag: '--module-path', why: 'converge modules are TypeScript imports in the playbook, not files on a search path' },
   scpExtraArgs: { flag: '--scp-extra-args', why: 'converge copies files over its own SSH connection (no scp program); put ssh options in --ssh-common-args' },
   sftpExtraArgs: { flag: '--sftp-extra-args', why: 'converge copies files over its own SSH connection (no sftp program); put ssh options in --ssh-common-args' },
@@ -164,6 +167,7 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     .option('--list-tasks', 'list the tasks of each play (after --tags/--skip-tags) and stop; no host is contacted')
     .option('--list-tags', 'list the tags of each play and its tasks and stop; no host is contacted')
     .option('--start-at-task <name>', 'start at the first task with this name (a glob may be used); earlier tasks do not run')
+    .option('--type-check', 'type-check the playbook with the TypeScript compiler before anything else, as converge validate does (about 2 s)')
     .option('--refresh-inventory', 'read cloud inventory sources again even when their cache is fresh')
     .addOption(new Option('--data-residency <policy>', 'check before connecting that every host and every endpoint tasks send data to is in the EU (the var dataResidency)').choices(['eu']))
     .option('-b, --become', 'run tasks with become (sudo unless --become-method); a play, task or ansible_become says otherwise')
@@ -258,6 +262,8 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
   registerRender(program, { stdout, stderr });
   registerControl(program, { stdout });
   registerReport(program, { stdout, setCode: (c) => (code = c) });
+  registerValidate(program, { stdout, stderr, setExitCode: (c) => (code = c) });
+  registerInit(program, { stdout, stderr, version: VERSION });
 
   try {
     await program.parseAsync(normaliseAliases(argv), { from: 'user' });
@@ -456,6 +462,10 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       process.exit(ExitCode.interrupted);
     }
   };
+  if (flags.typeCheck) {
+    const typeCode = await typeCheckFirst(playbookArg, stderr);
+    if (typeCode !== ExitCode.ok) return typeCode;
+  }
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
   try {
@@ -579,7 +589,7 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
       },
     });
     if (flags.output === 'json' || flags.reportFile !== undefined) {
-      const json = (await import('./output/json.js')).renderJson(report);
+      const json = (await import('./output/json.js')).renderJson(report, audit.facts());
       if (flags.output === 'json') stdout.write(json);
       if (flags.reportFile !== undefined) await (await import('@converge/core')).atomicWrite(resolvePath(flags.reportFile), json);
     }
@@ -607,6 +617,23 @@ async function runCommand(playbookArg: string, flags: RunFlags, stdout: NodeJS.W
     eventLog?.close();
     // every record has been handed to logger; wait until it has sent them
     await Promise.all(syslogSinks.map((sink) => sink.close()));
+  }
+}
+
+/**
+ * `--type-check`: the playbook's TypeScript errors (file:line:column), before the inventory is read
+ * or any host contacted; exit code 4 (a parse error) when there are any.
+ */
+async function typeCheckFirst(playbookArg: string, stderr: NodeJS.WritableStream): Promise<number> {
+  try {
+    const { typeCheckPlaybook, formatTypeProblem } = await import('./type-check.js');
+    const { problems } = typeCheckPlaybook(playbookArg);
+    for (const p of problems) stderr.write(`${maskText(formatTypeProblem(p))}\n`);
+    if (problems.length === 0) return ExitCode.ok;
+    stderr.write(`converge: ${problems.length} type error${problems.length === 1 ? '' : 's'} in ${playbookArg}; no host was contacted\n`);
+    return ExitCode.parseError;
+  } catch (e) {
+    return reportError(e, stderr);
   }
 }
 

@@ -195,7 +195,7 @@ const FLAGS: [string, string[], 'ok' | 'prompt' | RegExp][] = [
   ['--forks', ['3'], 'ok'],
   ['-M', ['/usr/share/ansible/plugins/modules'], /--module-path is not supported: converge modules are TypeScript imports/],
   ['--module-path', ['/usr/share/ansible/plugins/modules'], /--module-path is not supported/],
-  ['--syntax-check', [], /--syntax-check is not supported: a TypeScript playbook is checked when it loads/],
+  ['--syntax-check', [], /--syntax-check is not supported: use converge validate -i INVENTORY PLAYBOOK.ts/],
   ['--list-tasks', [], 'ok'],
   ['--list-tags', [], 'ok'],
   ['--step', [], /--step is not supported/],

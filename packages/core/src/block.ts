@@ -1,22 +1,26 @@
 import type { SourceLocation } from './errors.js';
-import { callSite, type Task, type TaskContext } from './module.js';
+import { callSite, type AnyVars, type Task, type TaskContext } from './module.js';
 
-/** What a `tasks:` list of a play or role holds: tasks and blocks of tasks. */
-export type TaskListItem = Task | Block;
+/**
+ * What a `tasks:` list of a play or role holds: tasks and blocks of tasks.
+ *
+ * @typeParam V - the vars the play or role declares (see {@link TaskContext.vars}).
+ */
+export type TaskListItem<V extends object = AnyVars> = Task<unknown, V> | Block<V>;
 
 /**
  * Options of {@link block}. `when`, `become`, `becomeUser`, `tags` and `vars` apply to every
  * task inside the block (and its rescue and always tasks), as in Ansible.
  */
-export interface BlockOptions {
+export interface BlockOptions<V extends object = AnyVars> {
   /** Shown in errors; blocks have no result row of their own. */
   name?: string;
   /** Run, on a host where a task of the block failed, instead of failing the host; the host fails only if a rescue task fails too. */
-  rescue?: TaskListItem[];
+  rescue?: TaskListItem<V>[];
   /** Run after the block (and rescue) on every host, whether they failed or not. */
-  always?: TaskListItem[];
+  always?: TaskListItem<V>[];
   /** Added to each inner task's condition (evaluated for each task, and each loop item). */
-  when?: (ctx: TaskContext) => boolean;
+  when?: (ctx: TaskContext<unknown, V>) => boolean;
   become?: boolean;
   becomeUser?: string;
   /** How to become `becomeUser`: `sudo` (default) or `su`. */
@@ -28,10 +32,10 @@ export interface BlockOptions {
 }
 
 /** A group of tasks with shared options and error handling, made by {@link block}. */
-export interface Block {
+export interface Block<V extends object = AnyVars> {
   readonly kind: 'block';
-  readonly tasks: readonly TaskListItem[];
-  readonly options: BlockOptions;
+  readonly tasks: readonly TaskListItem<V>[];
+  readonly options: BlockOptions<V>;
   /** Where the block was written, for error messages. */
   readonly site?: SourceLocation;
 }
@@ -50,7 +54,7 @@ export interface Block {
  *   always: [file({ path: '/run/app.lock', state: 'absent' })],
  * })
  */
-export function block(tasks: TaskListItem[], options: BlockOptions = {}): Block {
+export function block<V extends object = AnyVars>(tasks: TaskListItem<V>[], options: BlockOptions<V> = {}): Block<V> {
   if (!Array.isArray(tasks)) throw new TypeError('block() takes a list of tasks');
   const site = callSite(new Error().stack);
   return { kind: 'block', tasks, options, ...(site ? { site } : {}) };

@@ -46,14 +46,17 @@ export type {
   RegisteredResult,
   ParamsInput,
   Task,
+  AnyVars,
+  VarsView,
+  MagicVarValues,
 } from './module.js';
-export { definePlaybook, defineRole, isPlaybook, useRole } from './playbook.js';
+export { definePlaybook, definePlay, defineRole, isPlaybook, useRole } from './playbook.js';
 export { block, isBlock } from './block.js';
 export type { Block, BlockOptions, TaskListItem } from './block.js';
-export type { Play, Playbook, RoleDefinition, RoleUse, HostOrder } from './playbook.js';
+export type { Play, Playbook, RoleDefinition, RoleUse, HostOrder, GivenVars, VarsSchema } from './playbook.js';
 export { Type } from '@sinclair/typebox';
 export type { Static, TSchema } from '@sinclair/typebox';
-export { enableValidatorCache, validateParams, cloneParams } from './params.js';
+export { enableValidatorCache, validateParams, cloneParams, validateVars } from './params.js';
 export { sha256Hex } from './sha256.js';
 export { SecretValue, OrSecret } from './schema.js';
 /** @deprecated Import it from `@converge/core/testing`, with the other test helpers. */

@@ -308,12 +308,13 @@ export interface LoopControl<I = unknown> {
  * Options every task takes besides its module's params.
  *
  * @typeParam I - the type of the loop's items (`loop`), seen as `ctx.item`.
+ * @typeParam V - the vars the playbook or role declares ({@link TaskContext.vars}).
  */
-export interface TaskOptions<I = unknown> {
+export interface TaskOptions<I = unknown, V extends object = AnyVars> {
   /** Shown in output; default: the module name and its main param. */
   name?: string;
   /** Skip the task on hosts for which this returns false; in a loop, evaluated for each item. */
-  when?: (ctx: TaskContext<I>) => boolean;
+  when?: (ctx: TaskContext<I, V>) => boolean;
   /** Handler names (or `listen` topics) to notify when the task changed something. */
   notify?: string | string[];
   tags?: string[];
@@ -333,7 +334,7 @@ export interface TaskOptions<I = unknown> {
    * one. Each item is its own result row, `name (item=LABEL)`; param functions and `when` see it
    * as `ctx.item` and `ctx.vars.item`. All items run even when one fails; the task then fails.
    */
-  loop?: readonly I[] | ((ctx: TaskContext) => readonly I[]);
+  loop?: readonly I[] | ((ctx: TaskContext<unknown, V>) => readonly I[]);
   /** Label and var names of the loop's items. */
   loopControl?: LoopControl<I>;
   /**
@@ -379,7 +380,7 @@ export interface TaskOptions<I = unknown> {
    * shell((h) => ({ cmd: `echo 'disable server web/${h.host}' | socat stdio /run/haproxy/admin.sock` }),
    *   { name: 'drain the backend', delegateTo: 'lb1' })
    */
-  delegateTo?: string | ((ctx: TaskContext) => string);
+  delegateTo?: string | ((ctx: TaskContext<unknown, V>) => string);
 }
 
 /** Result data of a task, given to `changedWhen`/`failedWhen`. */
@@ -417,16 +418,51 @@ export interface RegisteredResult {
   [key: string]: unknown;
 }
 
+/** Vars of any shape: what a playbook or role that declares none of its vars sees. */
+export type AnyVars = Record<string, unknown>;
+
+/**
+ * Vars every host has whatever the playbook declares (Ansible's magic vars, set by the engine).
+ * Source: Ansible docs, "Special Variables".
+ */
+export interface MagicVarValues {
+  inventory_hostname: string;
+  inventory_hostname_short: string;
+  /** The host's groups, sorted, without `all`. */
+  group_names: string[];
+  /** Every group of the inventory with its hosts. */
+  groups: Record<string, string[]>;
+  /** Every host's inventory vars, by host name. */
+  hostvars: Record<string, Record<string, unknown>>;
+  play_hosts: string[];
+  ansible_play_hosts: string[];
+  playbook_dir: string;
+  ansible_check_mode: boolean;
+  ansible_diff_mode: boolean;
+}
+
+/**
+ * What `ctx.vars` is: with declared vars `V`, those vars and the magic vars, typed (a name that
+ * is neither is a type error); without, any var, as `unknown`.
+ */
+export type VarsView<V extends object> = AnyVars extends V ? AnyVars : V & MagicVarValues;
+
 /**
  * What param functions, `when` and `loop` see: the host, its variables, the loop item, the
  * host's facts and the results registered by earlier tasks.
  *
  * @typeParam I - the type of the loop's items.
+ * @typeParam V - the vars the playbook or role declares (`definePlaybook<V>`, `varsSchema`);
+ *   without, `vars` holds any var as `unknown`.
  */
-export interface TaskContext<I = unknown> {
+export interface TaskContext<I = unknown, V extends object = AnyVars> {
   host: string;
-  /** The host's vars for this task (inventory, play, role, block and task vars, registered results, the loop var). */
-  vars: Readonly<Record<string, unknown>>;
+  /**
+   * The host's vars for this task (inventory, play, role, block and task vars, registered
+   * results, the loop var). Typed when the playbook or role declares its vars: a registered
+   * result is then read with {@link TaskContext.registered}, a loop item with `item`.
+   */
+  vars: Readonly<VarsView<V>>;
   /** The current loop item; `undefined` outside a loop. */
   item: I;
   /**
@@ -443,10 +479,18 @@ export interface TaskContext<I = unknown> {
 }
 
 /** Params, or a function of the host (and loop item) that gives them. */
-export type ParamsInput<P, I = unknown> = P | ((ctx: TaskContext<I>) => P);
+export type ParamsInput<P, I = unknown, V extends object = AnyVars> = P | ((ctx: TaskContext<I, V>) => P);
 
-/** A task: one module call in a play. Plain data; nothing runs until the engine runs it. */
-export interface Task<P = unknown> {
+/** Type-level only: no value has it. Carries the vars a task reads (see {@link Task}). */
+declare const varsNeeded: unique symbol;
+
+/**
+ * A task: one module call in a play. Plain data; nothing runs until the engine runs it.
+ *
+ * @typeParam V - the vars the task's functions read (inferred from the play or role it is
+ *   written in): a task fits in a play that declares at least those vars, or declares none.
+ */
+export interface Task<P = unknown, V extends object = AnyVars> {
   readonly kind: 'task';
   readonly module: ModuleDefinition<TSchema, Record<string, FactRequest>, unknown, unknown>;
   readonly params: ParamsInput<P>;
@@ -458,11 +502,12 @@ export interface Task<P = unknown> {
    * is written (`setFact` fills it): a later task that reads one is prepared once it is set.
    */
   readonly sets?: readonly string[];
+  readonly [varsNeeded]?: (vars: V & AnyVars) => void;
 }
 
 /** A callable module: `copy({ dest, content }, { notify: 'restart' })` makes a {@link Task}. */
 export interface Module<S extends TSchema, F extends FactRequests<F>, D, R> {
-  <I = unknown>(params: ParamsInput<Static<S>, I>, options?: TaskOptions<I>): Task<Static<S>>;
+  <I = unknown, V extends object = AnyVars>(params: ParamsInput<Static<S>, I, V>, options?: TaskOptions<I, V>): Task<Static<S>, V>;
   readonly definition: ModuleDefinition<S, F, D, R>;
 }
 

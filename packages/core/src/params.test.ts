@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { isConvergeError } from './errors.js';
-import { enableValidatorCache, validateParams } from './params.js';
+import { enableValidatorCache, validateParams, validateVars } from './params.js';
+import { SecretValue } from './schema.js';
 import { secret } from './secret.js';
 
 describe('validateParams', () => {
@@ -126,5 +127,40 @@ describe('the validator cache', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(file, 'this is not javascript {');
     expect(outcome({ ...schema }, { path: '' })).toEqual(outcome(schema, { path: '' }));
+  });
+});
+
+describe('validateVars', () => {
+  const schema = Type.Object({ http_port: Type.Integer({ minimum: 1, maximum: 65535 }), db_password: Type.Optional(SecretValue()), tags: Type.Optional(Type.Array(Type.String())) });
+  it.each([
+    ['vars that fit', { http_port: 8080, inventory_hostname: 'web1' }, undefined],
+    ['a var not defined', { inventory_hostname: 'web1' }, /var http_port is not defined/],
+    ['a number written as text', { http_port: '8080' }, /var http_port: must be integer \(got "8080"\)[\s\S]*-e key=value gives strings/],
+    ['a value out of range', { http_port: 70000 }, /var http_port: must be <= 65535 \(got 70000\)/],
+    ['a secret where a secret is declared', { http_port: 1, db_password: secret('s3cr3t') }, undefined],
+    ['a list item of another type', { http_port: 1, tags: ['a', 2] }, /var tags\/1: must be string \(got 2\)/],
+    ['text where a secret is declared', { http_port: 1, db_password: 'plain' }, /var db_password/],
+  ])('%s', (_name, vars, expected) => {
+    let said = '';
+    try {
+      validateVars(schema, vars, 'play "web" on web1');
+    } catch (e) {
+      said = isConvergeError(e) ? `${e.code} ${e.message}\nhint: ${e.hint}` : String(e);
+    }
+    if (expected === undefined) expect(said).toBe('');
+    else expect(said).toMatch(/^CONVERGE_VARS play "web" on web1: the vars do not fit the declared varsSchema:/);
+    if (expected !== undefined) expect(said).toMatch(expected);
+  });
+
+  it('changes nothing in the vars (no defaults applied) and names the play and host', () => {
+    const withDefault = Type.Object({ port: Type.Integer({ default: 80 }), nested: Type.Object({ x: Type.Optional(Type.String({ default: 'd' })) }) });
+    const nested = {};
+    expect(() => validateVars(withDefault, { nested }, 'play "web" on web1')).toThrow(/^play "web" on web1: the vars do not fit the declared varsSchema:\n {2}var port is not defined$/);
+    expect(nested).toEqual({});
+    try {
+      validateVars(withDefault, {}, 'play "web" on web1');
+    } catch (e) {
+      expect(isConvergeError(e) && e.code).toBe('CONVERGE_VARS');
+    }
   });
 });

@@ -16,7 +16,11 @@ import { sha256Hex } from './sha256.js';
 // Made on the first validation that the validator cache cannot serve: a run that validates
 // nothing (an empty inventory, `--list-tasks`), or only with cached validators, does not set up ajv.
 let instance: Ajv | undefined;
+// Vars are checked, never changed: a second instance that applies no defaults (the vars of a
+// host share their nested objects with the inventory).
+let varsInstance: Ajv | undefined;
 const cache = new WeakMap<object, ValidateFunction>();
+const varsCache = new WeakMap<object, ValidateFunction>();
 let cacheDir: string | undefined;
 
 /** The version of the generated code: part of every cache key, so that other ajv options or versions never share an entry. */
@@ -40,19 +44,18 @@ const RUNTIME: Record<string, unknown> = {
   'ajv/dist/runtime/validation_error': { default: defaultExport(validationError) },
 };
 
-function validator(): Ajv {
-  if (instance) return instance;
-  instance = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false, validateSchema: false, verbose: true, code: { source: true } });
+function makeAjv(useDefaults: boolean): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults, coerceTypes: false, validateSchema: false, verbose: true, code: { source: true } });
   // A Secret is branded with Symbol.for('converge.secret') (secret.ts), so that the check is
   // generated code, which the validator cache can keep.
-  instance.addKeyword({
+  ajv.addKeyword({
     keyword: 'x-converge-secret',
     schemaType: 'boolean',
     code(cxt: KeywordCxt) {
       if (cxt.schema === true) cxt.fail(_`!(typeof ${cxt.data} == "object" && ${cxt.data} !== null && ${cxt.data}[Symbol.for("converge.secret")] === true)`);
     },
   });
-  return instance;
+  return ajv;
 }
 
 /**
@@ -96,14 +99,20 @@ function cachedValidator(key: string): ValidateFunction | undefined {
   }
 }
 
-function compiled(schema: TSchema): ValidateFunction {
-  let v = cache.get(schema);
+function validator(): Ajv {
+  return (instance ??= makeAjv(true));
+}
+
+function compiled(schema: TSchema, forVars = false): ValidateFunction {
+  const store = forVars ? varsCache : cache;
+  let v = store.get(schema);
   if (v) return v;
   const typebox = typeof schema === 'object' && schema !== null && Kind in schema;
-  const key = cacheDir && typebox ? sha256Hex(`${CODE_VERSION}\0${JSON.stringify(schema)}`) : undefined;
+  // Only params validators are kept on disk: CODE_VERSION is that of the instance with defaults.
+  const key = cacheDir && typebox && !forVars ? sha256Hex(`${CODE_VERSION}\0${JSON.stringify(schema)}`) : undefined;
   if (key) v = cachedValidator(key);
   if (!v) {
-    const ajv = validator();
+    const ajv = forVars ? (varsInstance ??= makeAjv(false)) : validator();
     // A schema built with TypeBox (it carries TypeBox's Kind) is valid JSON Schema by construction,
     // so it is not checked against the JSON Schema meta-schema: that check compiles the meta-schema
     // first, the largest part of the first compile of a run. A schema written by hand is still
@@ -114,7 +123,7 @@ function compiled(schema: TSchema): ValidateFunction {
     // Written while the run goes on; when it fails, the next run compiles it again.
     if (key) void atomicWrite(join(cacheDir as string, `${key}.cjs`), standaloneCode(ajv, v)).catch(() => undefined);
   }
-  cache.set(schema, v);
+  store.set(schema, v);
   return v;
 }
 
@@ -133,12 +142,38 @@ export function validateParams<T>(schema: TSchema, params: unknown, where: strin
   throw new ConvergeError('CONVERGE_PARAMS', `${where}: invalid params:\n  ${[...new Set(problems)].join('\n  ')}`);
 }
 
-function describe(e: ErrorObject, root: unknown): string {
-  const path = e.instancePath || '/';
+/**
+ * Checks a host's vars against the vars schema a play or role declares (`varsSchema`), without
+ * changing them (no defaults applied).
+ *
+ * @param where - names the play or role and the host, e.g. `play "web" on web1`.
+ * @returns nothing when the vars fit.
+ * @throws ConvergeError `CONVERGE_VARS` listing every var that is missing (`var http_port is not
+ * defined`), of another type or out of range, with its value (secrets masked); the hint says
+ * where vars come from.
+ */
+export function validateVars(schema: TSchema, vars: Record<string, unknown>, where: string): void {
+  const validate = compiled(schema, true);
+  if (validate(vars)) return;
+  const errors = withoutBranchErrors(validate.errors ?? []);
+  const problems = errors.map((e) => (e.keyword === 'required' && e.instancePath === '' ? `var ${(e.params as { missingProperty: string }).missingProperty} is not defined` : describe(e, vars).replace(/^\//, 'var ')));
+  const stringly = errors.some((e) => e.keyword === 'type' && typeof valueAt(vars, e.instancePath) === 'string' && ['number', 'integer', 'boolean'].includes(String((e.params as { type?: unknown }).type)));
+  throw new ConvergeError('CONVERGE_VARS', `${where}: the vars do not fit the declared varsSchema:\n  ${[...new Set(problems)].join('\n  ')}`, {
+    hint: `define the vars in the inventory (group_vars/, host_vars/), the play's vars, the role's defaults or with -e${stringly ? '; a number or boolean written as text is a string: -e key=value gives strings (use -e \'{"key": 8080}\'), and so does a quoted YAML value' : ''}`,
+  });
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
   let value: unknown = root;
-  for (const part of e.instancePath.split('/').slice(1)) {
+  for (const part of pointer.split('/').slice(1)) {
     value = value && typeof value === 'object' ? (value as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
   }
+  return value;
+}
+
+function describe(e: ErrorObject, root: unknown): string {
+  const path = e.instancePath || '/';
+  const value = valueAt(root, e.instancePath);
   let msg = e.message ?? 'is invalid';
   if (e.keyword === 'additionalProperties') msg = `unknown param ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}`;
   if (e.keyword === 'const') msg = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;

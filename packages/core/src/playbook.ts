@@ -1,21 +1,43 @@
+import type { TSchema } from '@sinclair/typebox';
 import type { TaskListItem } from './block.js';
 import type { SourceLocation } from './errors.js';
-import { callerOutside, callSite, type Task } from './module.js';
+import { callerOutside, callSite, type AnyVars, type Task } from './module.js';
 import type { BecomeMethod } from './transport.js';
 
 /**
- * A role: reusable tasks, handlers and default vars. `baseDir` (usually `import.meta.dirname`)
- * is where its `files/` and `templates/` are looked up.
+ * Vars given to a play or role: those it declares (type-checked), and any others (templates read
+ * vars by name).
  */
-export interface RoleDefinition {
+export type GivenVars<V extends object> = Partial<V> & AnyVars;
+
+/**
+ * A TypeBox object schema of vars whose static type fits `V` (TypeBox's `static` member): what
+ * `definePlaybook(schema, ...)` and `defineRole(schema, ...)` take.
+ */
+export type VarsSchema<V extends object = AnyVars> = TSchema & { type: 'object'; static: V };
+
+/**
+ * A role: reusable tasks, handlers and default vars. `baseDir` (usually the role's folder) is
+ * where its `files/` and `templates/` are looked up.
+ *
+ * @typeParam V - the vars the role's tasks read, when it declares them (`defineRole<V>`, or
+ *   `varsSchema`): `ctx.vars` is then typed in its tasks.
+ */
+export interface RoleDefinition<V extends object = AnyVars> {
   name: string;
   /** Lowest-precedence vars (below inventory vars), as Ansible's role defaults. */
-  defaults?: Record<string, unknown>;
+  defaults?: GivenVars<V>;
   /** Role vars (above play vars), as Ansible's role `vars/`. */
-  vars?: Record<string, unknown>;
+  vars?: GivenVars<V>;
+  /**
+   * The vars the role's tasks read, as a TypeBox object schema: every host's vars for the role
+   * (defaults, inventory, play vars, role vars and params, extra vars) are checked against it
+   * before any host is contacted. `defineRole(schema, {...})` sets it and types `ctx.vars`.
+   */
+  varsSchema?: VarsSchema<V>;
   /** Tasks and blocks ({@link block}). */
-  tasks: TaskListItem[];
-  handlers?: Task[];
+  tasks: TaskListItem<V>[];
+  handlers?: Task<unknown, V>[];
   baseDir?: string;
 }
 
@@ -23,22 +45,35 @@ export interface RoleDefinition {
  * A role as used in a play, optionally with params (role params beat play vars). `site`: where
  * the playbook asked for it ({@link useRole} records it), which errors in its tasks point at.
  */
-export type RoleUse = RoleDefinition | { role: RoleDefinition; vars?: Record<string, unknown>; site?: SourceLocation };
+// A role of any declared vars: a play holds roles whatever vars each declares.
+export type RoleUse = RoleDefinition<any> | { role: RoleDefinition<any>; vars?: Record<string, unknown>; site?: SourceLocation };
 
-/** One play: which hosts, as whom, with which vars, doing which tasks. */
-export interface Play {
+/**
+ * One play: which hosts, as whom, with which vars, doing which tasks.
+ *
+ * @typeParam V - the vars the play's tasks read, when it declares them (`definePlaybook<V>`, or
+ *   `varsSchema`): `ctx.vars` is then typed in its tasks.
+ */
+export interface Play<V extends object = AnyVars> {
   name: string;
   /** Host pattern (Ansible syntax: groups, names, globs, `:`, `:&`, `:!`). */
   hosts: string;
-  vars?: Record<string, unknown>;
+  vars?: GivenVars<V>;
+  /**
+   * The vars the play's own tasks read, as a TypeBox object schema: every host's vars for the
+   * play (inventory, play vars, extra vars) are checked against it before any host is
+   * contacted (`converge validate` and every run). `definePlaybook(schema, ...)` sets it on its
+   * plays and types `ctx.vars`.
+   */
+  varsSchema?: VarsSchema<V>;
   become?: boolean;
   becomeUser?: string;
   /** How to become `becomeUser`: `sudo` (default) or `su`; default the host's `ansible_become_method`, else sudo. */
   becomeMethod?: BecomeMethod;
   roles?: RoleUse[];
   /** Tasks and blocks ({@link block}). */
-  tasks?: TaskListItem[];
-  handlers?: Task[];
+  tasks?: TaskListItem<V>[];
+  handlers?: Task<unknown, V>[];
   /** Run notified handlers even when a task fails (as `--force-handlers`). */
   forceHandlers?: boolean;
   tags?: string[];
@@ -82,7 +117,8 @@ export type HostOrder = 'inventory' | 'reverse_inventory' | 'sorted' | 'reverse_
 /** A playbook: plays run in order, each on its hosts in parallel. */
 export interface Playbook {
   readonly kind: 'playbook';
-  readonly plays: readonly Play[];
+  // Plays of any declared vars.
+  readonly plays: readonly Play<any>[];
   /** Where {@link definePlaybook} was called, for errors that have no closer place. */
   readonly site?: SourceLocation;
 }
@@ -91,10 +127,25 @@ export interface Playbook {
  * Defines a playbook from its plays. The module that default-exports it is what
  * `converge -i INVENTORY playbook.ts` runs.
  *
- * @throws TypeError for a play without a name or hosts.
+ * The plays may declare the vars their tasks read, so that `ctx.vars` is typed: with a TypeBox
+ * object schema as the first argument (typed, and every host's vars checked against it before
+ * any host is contacted, by `converge validate` and every run), or with a type argument alone
+ * (`definePlaybook<WebVars>({...})`: typed, not checked).
+ *
+ * @throws TypeError for a play without a name or hosts, or a schema that is not an object schema.
+ * @example
+ * const WebVars = Type.Object({ http_port: Type.Integer({ minimum: 1, maximum: 65535 }) });
+ * export default definePlaybook(WebVars, {
+ *   name: 'web', hosts: 'web',
+ *   tasks: [lineinfile((h) => ({ path: '/etc/app.conf', line: `port=${h.vars.http_port}` }))],
+ * });
  */
-export function definePlaybook(plays: Play[] | Play): Playbook {
-  const list = Array.isArray(plays) ? plays : [plays];
+export function definePlaybook<V extends object = AnyVars>(plays: Play<V>[] | Play<V>): Playbook;
+export function definePlaybook<V extends object>(varsSchema: VarsSchema<V>, plays: Play<V>[] | Play<V>): Playbook;
+export function definePlaybook(first: Play[] | Play | VarsSchema, second?: Play[] | Play): Playbook {
+  const schema = second === undefined ? undefined : checkedSchema(first, 'definePlaybook');
+  const given = (second ?? first) as Play[] | Play;
+  const list = (Array.isArray(given) ? given : [given]).map((p) => (schema && p && typeof p === 'object' && p.varsSchema === undefined ? { ...p, varsSchema: schema } : p));
   list.forEach((p, i) => {
     if (!p || typeof p !== 'object') throw new TypeError(`play #${i + 1} is not an object`);
     if (typeof p.hosts !== 'string' || p.hosts.trim() === '') throw new TypeError(`play #${i + 1} (${p.name ?? 'unnamed'}) needs a "hosts" pattern`);
@@ -103,9 +154,38 @@ export function definePlaybook(plays: Play[] | Play): Playbook {
   return { kind: 'playbook', plays: list, ...(site ? { site } : {}) };
 }
 
-/** Defines a role. */
-export function defineRole(role: RoleDefinition): RoleDefinition {
-  return role;
+/**
+ * One play of a playbook whose plays declare different vars: `definePlaybook([definePlay(WebVars,
+ * {...}), definePlay(DbVars, {...})])`. With a TypeBox object schema first, `ctx.vars` is typed
+ * in the play's tasks and every host's vars are checked against it; with a type argument alone
+ * (`definePlay<WebVars>({...})`), typed only.
+ *
+ * @throws TypeError for a schema that is not an object schema.
+ */
+export function definePlay<V extends object = AnyVars>(play: Play<V>): Play<any>;
+export function definePlay<V extends object>(varsSchema: VarsSchema<V>, play: Play<V>): Play<any>;
+export function definePlay(first: Play | VarsSchema, second?: Play): Play {
+  if (second === undefined) return first as Play;
+  return { ...second, varsSchema: checkedSchema(first, 'definePlay') };
+}
+
+/**
+ * Defines a role. Like a playbook, a role may declare the vars its tasks read: a TypeBox object
+ * schema as the first argument (typed, and checked on every host before any host is contacted)
+ * or a type argument alone (`defineRole<BackupVars>({...})`, typed only).
+ *
+ * @throws TypeError for a schema that is not an object schema.
+ */
+export function defineRole<V extends object = AnyVars>(role: RoleDefinition<V>): RoleDefinition<V>;
+export function defineRole<V extends object>(varsSchema: VarsSchema<V>, role: RoleDefinition<V>): RoleDefinition<V>;
+export function defineRole(first: RoleDefinition | VarsSchema, second?: RoleDefinition): RoleDefinition {
+  if (second === undefined) return first as RoleDefinition;
+  return { ...second, varsSchema: checkedSchema(first, 'defineRole') };
+}
+
+function checkedSchema(v: unknown, fn: string): VarsSchema {
+  if (!v || typeof v !== 'object' || (v as { type?: unknown }).type !== 'object') throw new TypeError(`${fn}(schema, ...): the vars schema must be an object schema (Type.Object({...}))`);
+  return v as VarsSchema;
 }
 
 /**
@@ -118,7 +198,7 @@ export function defineRole(role: RoleDefinition): RoleDefinition {
  * @example
  * export const loadBalancer = (config: HaproxyConfigParams): RoleUse => useRole(loadBalancerRole, { haproxy: config });
  */
-export function useRole(role: RoleDefinition, vars?: Record<string, unknown>): RoleUse {
+export function useRole<V extends object>(role: RoleDefinition<V>, vars?: GivenVars<V>): RoleUse {
   const site = callerOutside(new Error().stack, role.baseDir);
   return { role, ...(vars ? { vars } : {}), ...(site ? { site } : {}) };
 }

@@ -7,6 +7,8 @@
  */
 export { runPlaybook } from './internal/run/run-playbook.js';
 export type { RunOptions, PreparedHostPlay } from './internal/run/run-options.js';
+export { validatePlaybook } from './internal/run/validate-playbook.js';
+export type { ValidateOptions, PlaybookValidation } from './internal/run/validate-playbook.js';
 export type { RunReport, RunEvent, TaskReport, TaskStatus, HostSummary, HostStats, StoppedHost, UnreachableReason } from './internal/report/report.js';
 export { maskRunReport, maskRunEvent, maskTaskReport } from './internal/report/report-masking.js';
 export { connectionSpec } from './internal/run/connection-spec.js';

@@ -6,7 +6,7 @@ import { secret, type Play, type Secret } from '@converge/core';
 import { apt, copy, systemd } from '@converge/modules';
 import { changedTasks, convergePlaysTwice, failures, runPlays, startHosts, type TestHosts } from '@converge/testing';
 import { haproxy, type HaproxyConfigParams } from '../src/index.js';
-import { loadBalancer } from '../../../roles/load-balancer/index.js';
+import { loadBalancer } from '../../../roles/load-balancer/src/index.js';
 
 // One HAProxy host (hap1, role load-balancer) in front of two nginx hosts (hap2, hap3), all
 // real Debian 12 containers reached over SSH; HTTP requests go from this process to the

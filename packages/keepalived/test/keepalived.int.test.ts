@@ -12,8 +12,8 @@ import { secret, type Play } from '@converge/core';
 import { apt, copy, systemd } from '@converge/modules';
 import { changedTasks, convergePlaysTwice, failoverWindow, failures, requestLoop, runPlays, startHosts, type TestHosts } from '@converge/testing';
 import type { HaproxyConfigParams } from '@converge/haproxy';
-import { loadBalancer } from '../../../roles/load-balancer/index.js';
-import { sqlRouter } from '../../../roles/sql-router/index.js';
+import { loadBalancer } from '../../../roles/load-balancer/src/index.js';
+import { sqlRouter } from '../../../roles/sql-router/src/index.js';
 import type { SharedAddress } from '../src/index.js';
 
 const LONG = 600_000;

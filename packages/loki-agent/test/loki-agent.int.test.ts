@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { secret } from '@converge/core';
 import { convergeTwice, startHosts, type TestHosts } from '@converge/testing';
 import { renderAlloyConfig, type AlloyConfigParams } from '../src/index.js';
-import { observability, type ObservabilityVars } from '../../../roles/observability/index.js';
+import { observability, type ObservabilityVars } from '../../../roles/observability/src/index.js';
 
 const LONG = 900_000;
 const H = 'loki1';

@@ -9,7 +9,7 @@ import { secret, type Play } from '@converge/core';
 import { type RunReport } from '@converge/engine';
 import { changedTasks, failures, runPlays, startHosts, type TestHosts } from '@converge/testing';
 import { galera, nativePasswordHash } from '@converge/mariadb-galera';
-import { clusterNodes, databaseClusterPlays, type DatabaseClusterConfig } from '../../../roles/database-cluster/index.js';
+import { clusterNodes, databaseClusterPlays, type DatabaseClusterConfig } from '../../../roles/database-cluster/src/index.js';
 
 let lab: TestHosts;
 const NODES = ['gal1', 'gal2', 'gal3'];

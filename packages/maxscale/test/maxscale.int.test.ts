@@ -17,8 +17,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { secret } from '@converge/core';
 import type { Secret } from '@converge/core';
 import { convergeTwice, failures, runPlays, startHosts, type TestHosts } from '@converge/testing';
-import { databaseClusterPlays } from '../../../roles/database-cluster/index.js';
-import { sqlRouter, sqlRouterPlays, type SqlRouterVars } from '../../../roles/sql-router/index.js';
+import { databaseClusterPlays } from '../../../roles/database-cluster/src/index.js';
+import { sqlRouter, sqlRouterPlays, type SqlRouterVars } from '../../../roles/sql-router/src/index.js';
 import { SERVICE_PRIVILEGES, maxscaleAccounts, renderMaxscaleConfig } from '../src/index.js';
 import type { MaxscaleConfigParams } from '../src/index.js';
 

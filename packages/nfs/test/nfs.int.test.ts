@@ -11,7 +11,7 @@ import { convergeTwice, runTasks, startHosts, type TestHosts } from '@converge/t
 
 const LONG = 900_000;
 import { nfs, renderExports, renderGaneshaConfig, type GaneshaExport, type NfsExport } from '../src/index.js';
-import { sharedStorage, type SharedStorageVars } from '../../../roles/shared-storage/index.js';
+import { sharedStorage, type SharedStorageVars } from '../../../roles/shared-storage/src/index.js';
 
 let hosts: TestHosts;
 const H = 'nfs1';

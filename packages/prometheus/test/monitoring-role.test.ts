@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { secret } from '@converge/core';
-import { MONITORING_VARS, checkMonitoringVars } from '../../../roles/monitoring/index.js';
+import { MONITORING_VARS, checkMonitoringVars } from '../../../roles/monitoring/src/index.js';
 
 const alertmanager = { route: { receiver: 'ops' }, receivers: [{ name: 'ops' }] };
 

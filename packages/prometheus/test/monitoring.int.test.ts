@@ -15,8 +15,8 @@ import { secret } from '@converge/core';
 import type { Play, RunReport } from '@converge/core';
 import { apt } from '@converge/modules';
 import { changedTasks, failures, runPlays, runTasks, startHosts, type TestHosts } from '@converge/testing';
-import { monitoring, type MonitoringVars } from '../../../roles/monitoring/index.js';
-import { loadBalancer } from '../../../roles/load-balancer/index.js';
+import { monitoring, type MonitoringVars } from '../../../roles/monitoring/src/index.js';
+import { loadBalancer } from '../../../roles/load-balancer/src/index.js';
 import { defaultRuleFiles, prometheus } from '../src/index.js';
 
 const LONG = 900_000;

@@ -13,7 +13,7 @@ import type { RunEvent, RunReport } from '@converge/engine';
 import { copy, command, file, user } from '@converge/modules';
 import { changedTasks, failures, generateEd25519KeyPair, runPlays, runTasks, startHosts, startS3Server, type S3Server, type TestHosts } from '@converge/testing';
 import { resticRepository, resticRestoreDrill, resticStatus } from '@converge/restic-backup';
-import { backup } from '../../../roles/backup/index.js';
+import { backup } from '../../../roles/backup/src/index.js';
 
 const canary = (what: string): string => `${what}-${randomBytes(12).toString('hex')}`;
 const SFTP_PASSWORD = canary('sftp-repo-pw');

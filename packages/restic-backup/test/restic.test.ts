@@ -25,7 +25,7 @@ import {
   resticStatus,
   StatusParams,
 } from '@converge/restic-backup';
-import { backup, checkBackupConfig, repositoriesWithChunkerSource } from '../../../roles/backup/index.js';
+import { backup, checkBackupConfig, repositoriesWithChunkerSource } from '../../../roles/backup/src/index.js';
 
 const PW = 'correct horse battery staple';
 const S3_SECRET = 'ovh-secret-key-0123456789';

@@ -168,13 +168,16 @@ function loadTestcontainers(): Promise<Testcontainers> {
 let testImage: Promise<string> | undefined;
 
 /**
- * Builds the test-host image once per process with `scripts/build-image.sh` (which also makes a
- * Docker engine reachable, see `scripts/ensure-docker.sh`) and returns its name,
- * `converge/debian12:<hash of the script>`. Fast when the image exists. `CONVERGE_TEST_IMAGE`
- * overrides the name and skips the script (for CI that builds the image in an earlier step).
+ * Builds the test-host image once per process with the recipe this package ships,
+ * `scripts/build-image.sh` (which also makes a Docker engine reachable, see
+ * `scripts/ensure-docker.sh`), and returns its name, `converge/debian12:<hash of the script>`.
+ * Fast when the image exists: the name depends only on the recipe, so every install of the same
+ * version of this package (a checkout, a playbook repository's `node_modules`) finds the same
+ * image. `CONVERGE_TEST_IMAGE` overrides the name and skips the script (for CI that builds the
+ * image in an earlier step).
  *
- * The script is found at the repository root, `../../..` from this file (in `src` and `dist`).
- * Its progress goes to this process's stderr.
+ * The script is found in the package's own folder, `../scripts` from this file (in `src` and
+ * `dist`). Its progress goes to this process's stderr.
  *
  * @throws {TestHostsError} `CONVERGE_COMMAND` when the script fails; `detail` is its stderr tail.
  * @example
@@ -191,7 +194,7 @@ export function ensureTestImage(): Promise<string> {
 async function buildTestImage(): Promise<string> {
   const override = process.env.CONVERGE_TEST_IMAGE;
   if (override !== undefined && override !== '') return override;
-  const script = fileURLToPath(new URL('../../../scripts/build-image.sh', import.meta.url));
+  const script = fileURLToPath(new URL('../scripts/build-image.sh', import.meta.url));
   const { stdout, stderr, exitCode } = await run('bash', [script], { forwardStderr: true });
   const image = stdout.trim().split('\n').at(-1)?.trim() ?? '';
   if (exitCode !== 0 || image === '') {

@@ -55,7 +55,7 @@ export type AuditRecord =
     }
   /** What the run will do once the inventory and the playbook are read, before any host is contacted: its hosts and the names of its extra vars. */
   | { type: 'run-plan'; run: string; time: string; hosts: string[]; extraVarNames?: string[] }
-  | { type: 'task'; run: string; time: string; host: string; play: string; task: string; module: string; status: 'changed' | 'unknown' | 'failed'; changes: unknown[]; ignored?: boolean; handler?: boolean; message?: string; code?: string }
+  | { type: 'task'; run: string; time: string; host: string; play: string; task: string; module: string; status: 'changed' | 'unknown' | 'failed'; changes: unknown[]; ignored?: boolean; handler?: boolean; message?: string; code?: string; site?: string }
   | { type: 'host-unreachable'; run: string; time: string; host: string; message: string }
   /**
    * Host key checking was off for a host (StrictHostKeyChecking no, `ansible_host_key_checking`,
@@ -116,7 +116,8 @@ export class AuditLog {
   readonly #sinks: AuditSink[];
   #info: AuditRunInfo;
   readonly #started = Date.now();
-  #planWritten = false;
+  #startRecord: Extract<AuditRecord, { type: 'run-start' }> | undefined;
+  #planHosts: string[] | undefined;
   #ended = false;
   /** Tasks started and not yet finished, by `host\0task`. */
   readonly #running = new Map<string, { host: string; task: string; module: string }>();
@@ -187,6 +188,7 @@ export class AuditLog {
           ...(r.handler ? { handler: true } : {}),
           ...(r.status === 'failed' && r.message ? { message: r.message } : {}),
           ...(r.code ? { code: r.code } : {}),
+          ...(r.site ? { site: r.site } : {}),
         },
         r.status === 'failed' && !r.ignored ? WARNING : NOTICE,
       );
@@ -196,9 +198,22 @@ export class AuditLog {
     }
   };
 
-  #start(): void {
+  /**
+   * The run's audit facts, as its `run-start` record holds them with the hosts of its `run-plan`
+   * merged in: the run id, operator and git facts, playbook and inventory hashes, mode. What
+   * `--output json` adds as `audit`, so a report made from it names who ran what.
+   */
+  facts(): Extract<AuditRecord, { type: 'run-start' }> {
+    const record = this.#start();
+    if (!this.#planHosts) return record;
+    const names = this.#info.extraVarNames;
+    return { ...record, hosts: this.#planHosts, ...(names?.length ? { extraVarNames: names } : {}) };
+  }
+
+  #start(): Extract<AuditRecord, { type: 'run-start' }> {
+    if (this.#startRecord) return this.#startRecord;
     const i = this.#info;
-    const record: AuditRecord = {
+    const record: Extract<AuditRecord, { type: 'run-start' }> = {
       type: 'run-start',
       run: this.run,
       time: new Date(this.#started).toISOString(),
@@ -214,12 +229,14 @@ export class AuditLog {
       ...(i.shard ? { shard: i.shard } : {}),
       pid: process.pid,
     };
+    this.#startRecord = record;
     this.#append(record, NOTICE);
+    return record;
   }
 
   #plan(hosts: string[]): void {
-    if (this.#planWritten) return;
-    this.#planWritten = true;
+    if (this.#planHosts) return;
+    this.#planHosts = hosts;
     const names = this.#info.extraVarNames;
     this.#append({ type: 'run-plan', run: this.run, time: new Date().toISOString(), hosts, ...(names?.length ? { extraVarNames: names } : {}) }, NOTICE);
   }

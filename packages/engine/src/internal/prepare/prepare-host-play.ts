@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { cloneParams, ConvergeError, isBlock, validateParams } from '@converge/core';
+import { cloneParams, ConvergeError, isBlock, validateParams, validateVars } from '@converge/core';
 import type { BecomeMethod, Block, Playbook, RoleDefinition, RoleUse, SourceLocation, Task, TaskListItem } from '@converge/core';
 import { asConvergeError } from '../report/failure.js';
 import { walkNodes, type HostPlay, type PlanNode, type PrepEnv, type Scope, type TaskNode, type Unit } from './plan-nodes.js';
@@ -93,6 +93,7 @@ export async function prepareHostPlay(env: PrepEnv, playbookDir: string, errors:
   const build: TreeBuild = { env, errors, position: 0, unit: undefined as unknown as Unit };
   for (const u of unitsOf(env)) {
     build.unit = unitOf(env, u, playbookDir);
+    checkDeclaredVars(env, u, build.unit, errors);
     nodes.push(...(await buildNodes(build, u.tasks, rootScope, false)));
     handlers.push(...((await buildNodes(build, u.handlers, rootScope, true)) as TaskNode[]));
   }
@@ -147,6 +148,22 @@ function unitOf(env: PrepEnv, u: UnitSource, playbookDir: string): Unit {
       templates: [...(roleDir ? [join(roleDir, 'templates'), roleDir] : []), join(playbookDir, 'templates'), playbookDir],
     },
   };
+}
+
+/**
+ * Checks a host's vars for a role or the play's own tasks against the vars schema the role or
+ * play declares (`varsSchema`); a problem points at where the role is used, else at the playbook.
+ */
+function checkDeclaredVars(env: PrepEnv, u: UnitSource, unit: Unit, errors: ConvergeError[]): void {
+  const schema = u.role ? u.role.varsSchema : env.play.varsSchema;
+  if (!schema) return;
+  try {
+    validateVars(schema, { ...unit.lower, ...unit.upper.params, ...unit.upper.magic }, u.role ? `role "${u.role.name}" of play "${env.play.name}" on ${env.host}` : `play "${env.play.name}" on ${env.host}`);
+  } catch (e) {
+    const err = asConvergeError(e, 'CONVERGE_VARS');
+    const at = u.usedAt ?? env.options.playbook.site;
+    errors.push(at ? new ConvergeError(err.code, err.message, { cause: err, location: at, ...(err.hint ? { hint: err.hint } : {}) }) : err);
+  }
 }
 
 /** What building a host's tree carries along: the unit being built and the position of items in the play (for messages). */

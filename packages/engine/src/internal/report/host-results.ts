@@ -1,4 +1,4 @@
-import { maskText, type Change } from '@converge/core';
+import { formatLocation, maskText, type Change } from '@converge/core';
 import type { Prepared } from '../prepare/plan-nodes.js';
 import type { TaskReport, TaskStatus } from './report.js';
 
@@ -82,6 +82,7 @@ export class HostResults {
       ...(p.handler ? { handler: true } : {}),
       ...(ignored ? { ignored: true } : {}),
       ...(p.delegate ? { delegatedTo: p.delegate } : {}),
+      ...(p.task.site ? { site: formatLocation(p.task.site) } : {}),
     };
     this.#outcomes.set(p, {
       status,

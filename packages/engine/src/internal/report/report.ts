@@ -37,6 +37,11 @@ export interface TaskReport {
   attempts?: number;
   /** The host the task ran on when it was delegated (`delegateTo`); `host` is the host it ran for. */
   delegatedTo?: string;
+  /**
+   * Where the task is written (`file:line:column` of the module call in the playbook or role):
+   * the same task on every host, whatever name its params give it on each.
+   */
+  site?: string;
   durationMs: number;
 }
 

@@ -24,6 +24,26 @@ import { applyStartAtTask } from './start-at-task.js';
  * `CONVERGE_OPTIONS` for a `limit` that matches no host or an unknown `startAtTask`.
  */
 export async function prepareRun(options: RunOptions, playbookDir: string, check: boolean, diff: boolean, emit: (e: RunEvent) => void): Promise<PlayPlan[]> {
+  const { plans, errors } = await collectPlans(options, playbookDir, check, diff, emit);
+  if (errors.length > 0) throw aggregate(errors);
+  if (options.beforeConnect) await options.beforeConnect(preparedHostPlays(plans, options));
+  if (options.startAtTask !== undefined) applyStartAtTask(plans, options.startAtTask);
+  return plans;
+}
+
+/**
+ * The part of {@link prepareRun} that finds problems: every play prepared for every host, play
+ * options and connection settings checked, each problem collected (not thrown) with its location.
+ *
+ * @throws ConvergeError `CONVERGE_OPTIONS` for a `limit` that matches no host.
+ */
+export async function collectPlans(
+  options: Omit<RunOptions, 'transport'>,
+  playbookDir: string,
+  check: boolean,
+  diff: boolean,
+  emit: (e: RunEvent) => void,
+): Promise<{ plans: PlayPlan[]; errors: ConvergeError[] }> {
   const limitHosts = options.limit ? new Set(selectHosts(options.inventory, options.limit)) : undefined;
   if (limitHosts && limitHosts.size === 0) {
     throw new ConvergeError('CONVERGE_OPTIONS', `--limit ${JSON.stringify(options.limit)} matches no host of the inventory`, { hint: 'check the pattern with `converge inventory -i INVENTORY --list`' });
@@ -64,14 +84,11 @@ export async function prepareRun(options: RunOptions, playbookDir: string, check
     plans.push({ play, hosts: hostPlays });
   }
   errors.push(...connectionProblems(options, plans));
-  if (errors.length > 0) throw aggregate(errors);
-  if (options.beforeConnect) await options.beforeConnect(preparedHostPlays(plans, options));
-  if (options.startAtTask !== undefined) applyStartAtTask(plans, options.startAtTask);
-  return plans;
+  return { plans, errors };
 }
 
 /** A host's connection vars (port, connection type; `checkConnection`'s checks) are checked here, not when it is reached. */
-function connectionProblems(options: RunOptions, plans: PlayPlan[]): ConvergeError[] {
+function connectionProblems(options: Omit<RunOptions, 'transport'>, plans: PlayPlan[]): ConvergeError[] {
   const errors: ConvergeError[] = [];
   for (const host of new Set(plans.flatMap((p) => p.hosts.map((h) => h.host)))) {
     try {
@@ -94,7 +111,7 @@ function aggregate(errors: ConvergeError[]): ConvergeError {
 }
 
 /** What {@link RunOptions.beforeConnect} is given: per play and host, the vars and the tasks that declare endpoints. */
-function preparedHostPlays(plans: PlayPlan[], options: RunOptions): PreparedHostPlay[] {
+export function preparedHostPlays(plans: PlayPlan[], options: Pick<RunOptions, 'inventory' | 'extraVars'>): PreparedHostPlay[] {
   const out: PreparedHostPlay[] = [];
   for (const { play, hosts } of plans) {
     for (const hp of hosts) {
