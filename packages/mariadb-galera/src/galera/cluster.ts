@@ -72,18 +72,38 @@ function describeNode(s: NodeState): string {
 
 /**
  * Shell loop that waits until the local node is Synced in a Primary component of at least `size`
- * nodes (`wsrep_local_state_comment`, `wsrep_cluster_status`, `wsrep_cluster_size`), or fails
- * after `timeout` seconds with the last values seen.
+ * nodes (`wsrep_local_state_comment`, `wsrep_cluster_status`, `wsrep_cluster_size`) AND the
+ * server's start-up job has ended, or fails after `timeout` seconds with the last values seen.
+ *
+ * The start-up job: Debian's mariadb.service runs `/etc/mysql/debian-start` after every start
+ * (`ExecStartPost`), which runs `mariadb-upgrade` in the background. A node that joined by SST has
+ * no upgrade info file (mariabackup does not copy it), so the upgrade runs in full: `ALTER TABLE`s
+ * on the `mysql` schema with `WSREP_ON=OFF`, not replicated. While it runs, a replicated write set
+ * on those tables (a `CREATE USER`, a `GRANT`) deadlocks the node's applier against it: the
+ * node still says Synced, Primary and the full cluster size, but applies nothing more, so a
+ * table created on another node never appears there. Until the job ends the node is not a member
+ * the next step may rely on. Sources: MariaDB's debian/additions/debian-start and
+ * client/mysql_upgrade.c (`SET SQL_LOG_BIN=0, WSREP_ON=OFF`), "Galera Cluster Status Variables".
  */
 export function waitSyncedScript(size: number, timeout: number): RawShell {
   const sql =
     "SELECT MAX(IF(VARIABLE_NAME = 'WSREP_LOCAL_STATE_COMMENT', VARIABLE_VALUE, NULL)), MAX(IF(VARIABLE_NAME = 'WSREP_CLUSTER_SIZE', VARIABLE_VALUE, NULL)), " +
     "MAX(IF(VARIABLE_NAME = 'WSREP_CLUSTER_STATUS', VARIABLE_VALUE, NULL)) FROM information_schema.GLOBAL_STATUS";
+  // [/] keeps the pattern from matching this script's own command line.
   return sh`deadline=$(( $(date +%s) + ${String(timeout)} ))
 while :; do
   set -- $(mariadb --batch --skip-column-names --raw -e ${sql} 2>/dev/null)
-  if [ "$1" = Synced ] && [ "$3" = Primary ] && [ "\${2:-0}" -ge ${String(size)} ]; then echo "Synced in a primary component of $2 nodes"; exit 0; fi
-  if [ "$(date +%s)" -ge "$deadline" ]; then echo "not Synced after ${String(timeout)}s: wsrep_local_state_comment=\${1:-none} wsrep_cluster_size=\${2:-none} wsrep_cluster_status=\${3:-none}" >&2; exit 1; fi
+  startup=
+  if pgrep -f '^[^ ]*sh [/]etc/mysql/debian-start' >/dev/null 2>&1; then startup=running; fi
+  if [ "$1" = Synced ] && [ "$3" = Primary ] && [ "\${2:-0}" -ge ${String(size)} ] && [ -z "$startup" ]; then echo "Synced in a primary component of $2 nodes"; exit 0; fi
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "not Synced after ${String(timeout)}s: wsrep_local_state_comment=\${1:-none} wsrep_cluster_size=\${2:-none} wsrep_cluster_status=\${3:-none}" >&2
+    if [ -n "$startup" ]; then
+      echo "the server's start-up job (/etc/mysql/debian-start: mariadb-upgrade) is still running; its statements and the replication applier may be waiting for each other:" >&2
+      mariadb --batch --skip-column-names -e 'SELECT ID, USER, COMMAND, TIME, STATE, LEFT(INFO, 120) FROM information_schema.PROCESSLIST' >&2 2>/dev/null
+    fi
+    exit 1
+  fi
   sleep 1
 done`;
 }
