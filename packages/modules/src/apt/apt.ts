@@ -260,12 +260,17 @@ export const apt = defineModule({
 /**
  * Check mode: the units the packages to be installed bring, as their maintainer scripts leave
  * them (`unit:NAME` -> the unit's status), for later `systemd.service` tasks; nothing when the
- * effects could not be read (those tasks then say their change is known after apply).
+ * effects could not be read, nor for a unit whose start its Condition/Assert settings decide
+ * (those tasks then say their change is known after apply).
  */
 function predictsOf(data: AptPlan, effects: UnitEffects | undefined): { predicts?: Record<string, unknown> } {
   if (data.install.length === 0 || !effects || 'unknown' in effects) return {};
   const predicts: Record<string, unknown> = {};
-  for (const [unit, effect] of Object.entries(effects.units)) predicts[`unit:${unit}`] = unitAfterInstall(unit, effect);
+  for (const [unit, effect] of Object.entries(effects.units)) {
+    // A start its unit's conditions decide is left unpredicted: the service task says known after apply.
+    if (effect.started && effect.conditional) continue;
+    predicts[`unit:${unit}`] = unitAfterInstall(unit, effect);
+  }
   return Object.keys(predicts).length > 0 ? { predicts } : {};
 }
 

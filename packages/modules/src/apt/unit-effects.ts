@@ -9,6 +9,12 @@ export interface UnitEffect {
   installable: boolean;
   /** `deb-systemd-invoke start` (or restart) at configure time, and no policy-rc.d(8) forbids it. */
   started: boolean;
+  /**
+   * The unit file has `Condition…=` or `Assert…=` settings (systemd.unit(5)): whether the start
+   * at configure time really starts it depends on the host at that moment (keepalived's needs a
+   * non-empty keepalived.conf), so a start cannot be predicted from the package alone.
+   */
+  conditional: boolean;
 }
 
 /**
@@ -20,9 +26,13 @@ export type UnitEffects = { units: Record<string, UnitEffect> } | { unknown: str
 
 /**
  * Parses the probe output of {@link aptUnitEffects}: `closure`, then per package `deb NAME`,
- * `unit NAME.service yes|no` (its [Install] section), the postinst's lines that enable or start
- * units (`deb-systemd-helper enable 'U'...`, `deb-systemd-invoke ACTION 'U'...`), and `policy
- * UNIT RC` when /usr/sbin/policy-rc.d exists (101: the action is forbidden, policy-rc.d(8)).
+ * `unit NAME.service yes|no` (its [Install] section), `conditions NAME.service` when the unit file
+ * has Condition/Assert settings, the postinst's lines that enable or start units
+ * (`deb-systemd-helper enable 'U'...`, `deb-systemd-invoke ACTION 'U'...`, and `deb-systemd-helper
+ * debian-installed 'U'`, which guards the enable of a package built with dh_installsystemd
+ * --no-enable: it enables the unit only where it was installed before, never on a first
+ * installation), and `policy UNIT RC` when /usr/sbin/policy-rc.d exists (101: the action is
+ * forbidden, policy-rc.d(8)).
  */
 export function parseUnitEffects(stdout: string): UnitEffects {
   const lines = stdout.split('\n');
@@ -32,6 +42,8 @@ export function parseUnitEffects(stdout: string): UnitEffects {
   const enabled = new Set<string>();
   const started = new Set<string>();
   const forbidden = new Set<string>();
+  const notOnFirstInstall = new Set<string>();
+  const conditional = new Set<string>();
   const quoted = (s: string) => [...s.matchAll(/'([^']+)'/g)].map((m) => m[1] as string);
   for (const line of lines) {
     const unit = /^unit (\S+) (yes|no)$/.exec(line);
@@ -40,12 +52,21 @@ export function parseUnitEffects(stdout: string): UnitEffects {
     if (enable) for (const u of quoted(enable[1] as string)) enabled.add(u);
     const invoke = /^script .*deb-systemd-invoke (\S+) (.*)$/.exec(line);
     if (invoke && /^(start|restart|\$_dh_action)$/.test(invoke[1] as string)) for (const u of quoted(invoke[2] as string)) started.add(u);
+    const guard = /^script .*deb-systemd-helper debian-installed (.*)$/.exec(line);
+    if (guard) for (const u of quoted(guard[1] as string)) notOnFirstInstall.add(u);
+    const conditions = /^conditions (\S+)$/.exec(line);
+    if (conditions) conditional.add(conditions[1] as string);
     const policy = /^policy (\S+) 101$/.exec(line);
     if (policy) forbidden.add(policy[1] as string);
   }
   const units: Record<string, UnitEffect> = {};
   for (const [name, hasInstall] of installable) {
-    units[name] = { enabled: hasInstall && enabled.has(name), installable: hasInstall, started: started.has(name) && !forbidden.has(name) };
+    units[name] = {
+      enabled: hasInstall && enabled.has(name) && !notOnFirstInstall.has(name),
+      installable: hasInstall,
+      started: started.has(name) && !forbidden.has(name),
+      conditional: conditional.has(name),
+    };
   }
   return { units };
 }
@@ -79,9 +100,10 @@ for f in ./*.deb; do
     if tar -xOf "$cv_d/fs.tar" "$u" | grep -q '^\\[Install\\]'; then i=yes; else i=no; fi
     n=\${u##*/}
     echo "unit $n $i"
+    if tar -xOf "$cv_d/fs.tar" "$u" | grep -q -E '^(Condition|Assert)[A-Za-z]+='; then echo "conditions $n"; fi
     if [ -x /usr/sbin/policy-rc.d ]; then /usr/sbin/policy-rc.d "\${n%.service}" start >/dev/null 2>&1; echo "policy $n $?"; fi
   done
-  dpkg-deb --ctrl-tarfile "$f" | tar -xOf - ./postinst 2>/dev/null | grep -E 'deb-systemd-helper enable|deb-systemd-invoke' | sed 's/^/script /'
+  dpkg-deb --ctrl-tarfile "$f" | tar -xOf - ./postinst 2>/dev/null | grep -E 'deb-systemd-helper (enable|debian-installed)|deb-systemd-invoke' | sed 's/^/script /'
 done
 )`,
   parse: (stdout) => parseUnitEffects(stdout),
