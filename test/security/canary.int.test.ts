@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The canary test (field cases C-16, C-17): every secret-bearing input of a playbook holds a
 // distinct canary; the real CLI binary runs it in every mode, and no canary may appear in
 // stdout (pretty, -v, -vvv, --diff, JSON, JUnit), stderr, the event log (--log), the audit log,
-// the audit records sent to syslog (--audit-syslog), `converge audit`, the state directory, or
+// the audit records sent to syslog (--audit-syslog), `converge audit`, `converge report --html`, the state directory, or
 // the process arguments (`ps -eo args`) of the controller or the target while the run goes on.
 // A canary must still reach the host where it is used (the files hold the real values).
 
@@ -205,6 +205,11 @@ describe('secrets never leak (canary)', () => {
     const onHost = await run(process.execPath, [bin, 'audit', '--audit-log', audit, '--failed', '--host', host]);
     expect(onHost.stdout.trim().split('\n')).toHaveLength(3);
     expectNoCanary({ code: 0, texts: { list: listed.stdout + listed.stderr, failed: failed.stdout } });
+    // the HTML report of every run above, from the audit log
+    const page = join(work, 'runs.html');
+    const report = await run(process.execPath, [bin, 'report', '--audit-log', audit, '--since', '2000-01-01T00:00:00Z', '--html', page]);
+    expect(readFileSync(page, 'utf8')).toContain('<html');
+    expectNoCanary({ code: 0, texts: { report: report.stdout + report.stderr, html: readFileSync(page, 'utf8') } });
     // syslog received the same records, masked as in the file
     const received = syslogMessages.join('\n');
     expect(received.split('"type":"run-end"').length - 1).toBeGreaterThanOrEqual(9);
