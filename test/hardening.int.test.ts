@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { secret, type Play } from '@converge/core';
 import { apt, nftables, systemd, tls, ufw } from '@converge/modules';
-import { changedTasks, convergeTwice, failures, runPlays, runTasks, startHosts, type TestHosts } from '@converge/testing';
+import { changedTasks, convergeTwice, failures, runPlays, runTasks, startHosts, unknownTasks, type TestHosts } from '@converge/testing';
 import { SSHD_DROP_IN, sshHardening, type SshHardeningVars } from '../roles/ssh-hardening/src/index.js';
 import { DEFAULT_ALGORITHMS } from '@converge/ssh';
 
@@ -146,10 +146,14 @@ describe('tls', () => {
     expect(await sh('host1', `cat ${D}/www.crt ${D}/ca.crt ${D}/www.key | cmp - ${D}/www.pem && echo same`)).toBe('same');
   });
 
-  test('a new subjectAltName makes a new CSR, certificate and bundle; check mode predicts all three', async () => {
+  test('a new subjectAltName makes a new CSR, certificate and bundle; check mode predicts the CSR, and the certificate and bundle as known after apply', async () => {
     const caKey = `${await sh('host1', `cat ${D}/ca.key`)}\n`;
-    const { check } = await convergeTwice(hosts, www(caKey, ['DNS:www.example.test', 'DNS:example.test']), { hosts: 'host1' });
-    expect(changedTasks(check).map((t) => t.split('\t')[1])).toEqual(['tls.bundle', 'tls.certificate', 'tls.csr'].map((m) => expect.stringContaining(m)));
+    const { check, first } = await convergeTwice(hosts, www(caKey, ['DNS:www.example.test', 'DNS:example.test']), { hosts: 'host1' });
+    // The certificate and the bundle depend on the CSR an earlier task rewrites: check mode cannot
+    // read the new CSR, so it says their change is known after apply; the run makes all three.
+    expect(changedTasks(check).map((t) => t.split('\t')[1])).toEqual([expect.stringContaining('tls.csr')]);
+    expect(unknownTasks(check).map((t) => t.split('\t')[1])).toEqual(['tls.bundle', 'tls.certificate'].map((m) => expect.stringContaining(m)));
+    expect(changedTasks(first).map((t) => t.split('\t')[1])).toEqual(['tls.bundle', 'tls.certificate', 'tls.csr'].map((m) => expect.stringContaining(m)));
     expect(await sh('host1', `openssl x509 -in ${D}/www.crt -noout -ext subjectAltName | tail -1`)).toBe('DNS:www.example.test, DNS:example.test');
   });
 
@@ -180,7 +184,10 @@ describe('role ssh-hardening', () => {
     expect(failures(check)).toEqual([]);
     const first = await runPlays(hosts, [play()]);
     expect(failures(first)).toEqual([]);
-    expect(changedTasks(first)).toEqual(changedTasks(check));
+    // Certain predictions are exactly what the run does; what the check reports as known after
+    // apply may go either way.
+    const unknown = new Set(unknownTasks(check));
+    expect(changedTasks(first).filter((t) => !unknown.has(t))).toEqual(changedTasks(check));
     // A new connection (a new run) to the reloaded sshd, twice: nothing left to change.
     for (let i = 0; i < 2; i++) {
       const again = await runPlays(hosts, [play()]);

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { secret, type Play } from '@converge/core';
 import { type RunReport } from '@converge/engine';
-import { changedTasks, failures, runPlays, startHosts, type TestHosts } from '@converge/testing';
+import { changedTasks, failures, runPlays, startHosts, unknownTasks, type TestHosts } from '@converge/testing';
 import { galera, nativePasswordHash } from '@converge/mariadb-galera';
 import { clusterNodes, databaseClusterPlays, type DatabaseClusterConfig } from '../../../roles/database-cluster/src/index.js';
 
@@ -31,7 +31,10 @@ async function convergePlaysTwice(plays: Play[], options: { recheck?: boolean } 
   expect(failures(check), 'check run').toEqual([]);
   const first = await runPlays(lab, plays, { diff: true });
   expect(failures(first), 'first run').toEqual([]);
-  expect(changedTasks(check), '--check predicted other changes than the run made').toEqual(changedTasks(first));
+  // Certain predictions are exactly what the run does; a task the check reports as known after
+  // apply (its change decided by an earlier one) may go either way.
+  const unknown = new Set(unknownTasks(check));
+  expect(changedTasks(check), '--check predicted other changes than the run made').toEqual(changedTasks(first).filter((t) => !unknown.has(t)));
   const second = await runPlays(lab, plays);
   expect(failures(second), 'second run').toEqual([]);
   expect(changedTasks(second), 'the second run changed something').toEqual([]);
