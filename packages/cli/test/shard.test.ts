@@ -8,8 +8,8 @@ import { startSimulatedHosts } from '../../ssh/test/simulated-hosts.js';
 import type { SimulatedHosts } from '../../ssh/test/simulated-hosts.js';
 
 // A run split over N controllers (`--shard I/N`), as N local `converge` processes at once against
-// the simulated hosts of bench:scale (one light SSH server on loopback, a directory per host),
-// compared with the same run made whole by one process; then `converge report merge`.
+// the simulated hosts of bench:scale (light SSH servers on loopback, here three as at scale where
+// one process cannot hold every connection; a directory per host), compared with the same run made whole by one process; then `converge report merge`.
 
 const bin = join(import.meta.dirname, '..', 'bin', 'converge.js');
 const HOSTS = 12;
@@ -64,7 +64,8 @@ const essence = (r: RunReport) => ({
 const recap = (text: string) => text.slice(text.indexOf('RECAP')).replace(/ {2}\(\d+ round trips, [\d.]+ s\)/g, '');
 
 beforeAll(async () => {
-  sim = await startSimulatedHosts(HOSTS);
+  sim = await startSimulatedHosts(HOSTS, { hostsPerServer: 5 });
+  expect(new Set(sim.hosts.map((h) => h.port)).size).toBe(3);
   dir = mkdtempSync(join(tmpdir(), 'converge-shard-test-'));
   writeFileSync(join(dir, 'inventory.ini'), sim.inventory());
   writeFileSync(join(dir, 'playbook.ts'), PLAYBOOK);

@@ -9,7 +9,8 @@
 //
 // usage: node simulated-sshd.mjs HOST_KEY_FILE AUTHORIZED_PUBLIC_KEY_FILE HOME_DIR
 // Prints `listening PORT` on stdout once it accepts connections, then `login` for every
-// authenticated connection and `exec` for every exec request; stops on SIGTERM.
+// authenticated connection, `exec` for every exec request and `exit` once its shell has exited
+// (and been waited for); stops on SIGTERM.
 import { spawn } from 'node:child_process';
 import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -57,10 +58,12 @@ const server = new Server({ hostKeys: [readFileSync(hostKeyFile)] }, (client) =>
         child.stdout.on('end', () => (outputs -= 1, finish()));
         child.stderr.on('end', () => (outputs -= 1, finish()));
         child.on('exit', (code, signal) => {
+          process.stdout.write('exit\n');
           status = code ?? (signal ? 128 : 1);
           finish();
         });
         child.on('error', () => {
+          process.stdout.write('exit\n');
           channel.exit(127);
           channel.end();
         });
