@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// pnpm bench:scale: 100, 1,000 and 5,000 inventory hosts simulated by ONE light SSH server on
-// loopback (packages/ssh/test/simulated-sshd.mjs: ssh2's server in one process, no process per
-// login; every host is 127.0.0.1 on its port), each converging W50 into its own directory.
+// pnpm bench:scale: 100, 1,000 and 5,000 inventory hosts simulated by light SSH servers on
+// loopback (packages/ssh/test/simulated-sshd.mjs: ssh2's server, no process per login; one server
+// process per 1,500 hosts, each within its descriptor limit; every host is 127.0.0.1 on its
+// server's port), each converging W50 into its own directory.
 // Measures the first apply and the no-op run as whole processes: the controller's CPU and peak
 // memory apart from the simulated targets' CPU, and the wall time of one shard of --shards N
 // (what each of N controllers would take). See bench/README.md.
 //
-// usage: node bench/scale/run.mjs [--hosts 100,1000,5000] [--forks 100] [--shards 10] [--no-first] [--profile] [--copy-state]
+// usage: node bench/scale/run.mjs [--hosts 100,1000,5000] [--forks 100] [--shards 10|10,10,50] [--no-first] [--profile] [--copy-state]
+// --shards takes one N for every size, or one per size in the order of --hosts.
 // --copy-state measures the no-op alone: the first host is converged for real and its state copied
 // to the other hosts (much faster than a first apply of 1,000 hosts on a loaded machine).
 // --profile writes a V8 CPU profile of each no-op run to bench/results/ (summarise it with
@@ -33,7 +35,11 @@ const sizes = opts.hosts.split(',').map(Number).filter((n) => Number.isInteger(n
 const TASKS = 50;
 const say = (s) => process.stderr.write(`bench:scale: ${s}\n`);
 
-const shards = Number(opts.shards);
+const shardList = opts.shards.split(',').map(Number);
+if (shardList.some((s) => !Number.isInteger(s) || s < 1) || (shardList.length !== 1 && shardList.length !== sizes.length)) {
+  throw new Error(`--shards ${opts.shards}: one positive whole number, or one per size of --hosts (${sizes.length})`);
+}
+const shardsFor = (i) => shardList[shardList.length === 1 ? 0 : i];
 ensureGnuTime();
 
 // The test helper is TypeScript: load it with the workspace's jiti.
@@ -41,20 +47,23 @@ const { createJiti } = createRequire(join(REPO, 'packages/cli/package.json'))('j
 const { startSimulatedHosts } = await createJiti(import.meta.url).import(join(REPO, 'packages/ssh/test/simulated-hosts.ts'));
 
 const base = mkdtempSync(join(tmpdir(), 'converge-scale-'));
-// One server for every size: its hosts' directories are made per size below.
+// One set of servers for every size: its hosts' directories are made per size below.
 const sim = await startSimulatedHosts(Math.max(...sizes));
-const results = { started: new Date().toISOString(), forks: Number(opts.forks), shards, load: (await import('node:os')).loadavg(), runs: [] };
+const results = { started: new Date().toISOString(), forks: Number(opts.forks), shards: shardList, servers: sim.ports.length, load: (await import('node:os')).loadavg(), runs: [] };
 try {
-  for (const n of sizes) {
+  for (const [sizeIndex, n] of sizes.entries()) {
+    const shards = shardsFor(sizeIndex);
     const hostsDir = join(base, `n${n}`);
     mkdirSync(hostsDir);
-    const hosts = sim.hosts.slice(0, n).map((h) => ({ name: h.name, address: '127.0.0.1', port: sim.port, root: join(hostsDir, h.name) }));
+    const hosts = sim.hosts.slice(0, n).map((h) => ({ name: h.name, address: '127.0.0.1', port: h.port, root: join(hostsDir, h.name) }));
     const ws = makeWorkspace({ hosts, privateKeyPath: sim.clientKeyFile, knownHostsPath: sim.knownHostsFile, forks: n, prefix: 'converge-scale-ws-', allVars: { ansible_timeout: 120 } });
     const run = async (label, profile = false, w = ws, extra = []) => {
       say(`${n} hosts: ${label}`);
       const prof = profile ? ['--cpu-prof', '--cpu-prof-dir', join(REPO, 'bench/results'), '--cpu-prof-name', `scale-noop-${n}-${Date.now()}.cpuprofile`] : [];
       const targets0 = sim.cpuMs();
       const r = await measure(process.execPath, [...prof, CLI, '-i', w.inventory, w.playbook, '--output', 'json', '--forks', opts.forks, '--known-hosts', w.knownHostsPath, ...extra]);
+      // The servers wait for their hosts' shells once converge has closed the connections.
+      await sim.settled();
       const targetsCpuMs = sim.cpuMs() - targets0;
       let report;
       try {
@@ -73,7 +82,7 @@ try {
       if (bad > 0) say(`${n} hosts: ${label}: ${bad} hosts failed or were unreachable:\n${report.tasks.filter((t) => t.status === 'failed').slice(0, 3).map((t) => `${t.host} ${t.task}: ${t.message}`).join('\n')}\n${r.stderr.slice(-2000)}`);
       return out;
     };
-    const entry = { hosts: n };
+    const entry = { hosts: n, shards };
     if (opts['copy-state']) {
       // The no-op alone: converge the first host for real, then copy its tree to every other host
       // (app.conf names its host), instead of a first apply of every host.
@@ -113,14 +122,14 @@ try {
 }
 
 const rows = [
-  `| hosts | phase | wall s | controller CPU s | controller CPU ms per host-task | controller peak RSS MB | round trips/host | failed hosts | simulated targets' CPU s | wall s of shard 1/${shards} (${shards} controllers) |`,
+  `| hosts | phase | wall s | controller CPU s | controller CPU ms per host-task | controller peak RSS MB | round trips/host | failed hosts | simulated targets' CPU s | wall s of shard 1/N (N controllers) |`,
   '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
 for (const r of results.runs) {
   for (const k of ['first', 'noop']) {
     const x = r[k];
     if (!x) continue;
-    const shard = k === 'noop' && r.shard ? `${(r.shard.wallMs / 1000).toFixed(2)} (${r.shard.hostCount} hosts)` : '';
+    const shard = k === 'noop' && r.shard ? `${(r.shard.wallMs / 1000).toFixed(2)} (shard 1/${r.shards}, ${r.shard.hostCount} hosts)` : '';
     rows.push(`| ${r.hosts} | ${k === 'first' ? 'first apply' : 'no-op'} | ${(x.wallMs / 1000).toFixed(2)} | ${(x.cpuMs / 1000).toFixed(2)} | ${x.cpuMsPerHostTask.toFixed(3)} | ${Math.round(x.maxRssMb)} | ${x.roundTripsPerHost} | ${x.failedHosts} | ${(x.targetsCpuMs / 1000).toFixed(1)} | ${shard} |`);
   }
 }
