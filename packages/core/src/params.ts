@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Kind, type TSchema } from '@sinclair/typebox';
-import { _, Ajv, type ErrorObject, type KeywordCxt, type ValidateFunction } from 'ajv';
-import * as standalone from 'ajv/dist/standalone/index.js';
-import * as equal from 'ajv/dist/runtime/equal.js';
-import * as ucs2length from 'ajv/dist/runtime/ucs2length.js';
-import * as uri from 'ajv/dist/runtime/uri.js';
-import * as validationError from 'ajv/dist/runtime/validation_error.js';
+import type { Ajv, ErrorObject, KeywordCxt, ValidateFunction } from 'ajv';
 import { atomicWrite } from './atomic-write.js';
 import { ConvergeError } from './errors.js';
 import { privateDirProblem } from './private-dir.js';
@@ -34,17 +30,20 @@ function defaultExport<T>(m: unknown): T {
   return v as T;
 }
 
-const standaloneCode = defaultExport<(ajv: Ajv, validate: ValidateFunction) => string>(standalone);
+// ajv (about 60 CommonJS files) is loaded on the first validator the cache cannot serve, and a
+// cached validator loads only the runtime helpers its code requires: a run whose validators are
+// all cached never loads ajv's compiler.
+const requireLibrary = createRequire(import.meta.url);
+let ajvLibrary: typeof import('ajv') | undefined;
+const ajvModule = (): typeof import('ajv') => (ajvLibrary ??= requireLibrary('ajv') as typeof import('ajv'));
+const standaloneCode = (ajv: Ajv, validate: ValidateFunction): string =>
+  defaultExport<(ajv: Ajv, validate: ValidateFunction) => string>(requireLibrary('ajv/dist/standalone/index.js'))(ajv, validate);
 
-/** The modules ajv's standalone code requires (it reads their `default`), as this bundle holds them. */
-const RUNTIME: Record<string, unknown> = {
-  'ajv/dist/runtime/equal': { default: defaultExport(equal) },
-  'ajv/dist/runtime/ucs2length': { default: defaultExport(ucs2length) },
-  'ajv/dist/runtime/uri': { default: defaultExport(uri) },
-  'ajv/dist/runtime/validation_error': { default: defaultExport(validationError) },
-};
+/** The modules ajv's standalone code may require (it reads their `default`). */
+const RUNTIME = new Set(['ajv/dist/runtime/equal', 'ajv/dist/runtime/ucs2length', 'ajv/dist/runtime/uri', 'ajv/dist/runtime/validation_error']);
 
 function makeAjv(useDefaults: boolean): Ajv {
+  const { Ajv, _ } = ajvModule();
   const ajv = new Ajv({ allErrors: true, strict: false, useDefaults, coerceTypes: false, validateSchema: false, verbose: true, code: { source: true } });
   // A Secret is branded with Symbol.for('converge.secret') (secret.ts), so that the check is
   // generated code, which the validator cache can keep.
@@ -89,8 +88,8 @@ function cachedValidator(key: string): ValidateFunction | undefined {
   try {
     const module = { exports: {} as unknown };
     const require = (id: string): unknown => {
-      if (!(id in RUNTIME)) throw new Error(`not in this bundle: ${id}`);
-      return RUNTIME[id];
+      if (!RUNTIME.has(id)) throw new Error(`not an ajv runtime module: ${id}`);
+      return { default: defaultExport(requireLibrary(id)) };
     };
     new Function('require', 'module', 'exports', code)(require, module, module.exports);
     return typeof module.exports === 'function' ? (module.exports as ValidateFunction) : undefined;
