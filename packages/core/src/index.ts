@@ -51,6 +51,8 @@ export type {
   MagicVarValues,
 } from './module.js';
 export { definePlaybook, definePlay, defineRole, isPlaybook, useRole } from './playbook.js';
+export { checkRoleVars } from './role-vars.js';
+export type { KnownVars, KnownVar } from './role-vars.js';
 export { block, isBlock } from './block.js';
 export type { Block, BlockOptions, TaskListItem } from './block.js';
 export type { Play, Playbook, RoleDefinition, RoleUse, HostOrder, GivenVars, VarsSchema } from './playbook.js';
