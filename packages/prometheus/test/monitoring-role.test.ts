@@ -13,9 +13,9 @@ describe('roles/monitoring vars', () => {
     const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## roles/monitoring'), readme.indexOf('## Tests'));
     const rows = new Map([...section.matchAll(/^\| `(\w+)` \| (.*) \|$/gm)].map((m) => [m[1] as string, m[2] as string]));
-    expect([...rows.keys()].sort()).toEqual(Object.keys(MONITORING_VARS.monitoring).sort());
+    expect([...rows.keys()].sort()).toEqual(Object.keys(MONITORING_VARS).sort());
     for (const [scope, keys] of Object.entries(MONITORING_VARS)) {
-      if (scope === 'monitoring') continue;
+      if (keys === true) continue;
       const row = rows.get(scope) ?? '';
       for (const key of Object.keys(keys)) expect(row, `${scope}.${key}`).toContain(key);
     }
@@ -29,7 +29,7 @@ describe('roles/monitoring vars', () => {
     [{ alertmanager, mysqld_exporter: { user: 'exporter', password: secret('x'), host: 'localhost' } }, /monitoring\.mysqld_exporter\.host is not a var of the role/],
     [{ alertmanager, probes: 'https://www.example.test/' }, /monitoring\.probes is not an object/],
     [{ server_group: 'monitoring' }, /monitoring\.alertmanager is required/],
-    [['alertmanager'], /the var monitoring is not an object/],
+    [['alertmanager'], /role monitoring: monitoring is not an object/],
   ])('refused: %j', (vars, message) => {
     expect(() => checkMonitoringVars(vars)).toThrow(expect.objectContaining({ code: 'CONVERGE_VARS', message: expect.stringMatching(message) }));
   });

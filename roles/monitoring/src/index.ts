@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { ConvergeError, defineRole, useRole } from '@converge/core';
-import type { RoleUse, Secret, TaskContext } from '@converge/core';
+import { ConvergeError, checkRoleVars, defineRole, useRole } from '@converge/core';
+import type { KnownVars, RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt, systemd } from '@converge/modules';
 import { mariadb } from '@converge/mariadb-galera';
 import {
@@ -47,21 +47,19 @@ export interface MonitoringVars {
 
 /**
  * Every var of {@link MonitoringVars} and of the nested objects the role defines (the other
- * nested objects are module params, checked by their schemas). The types make the lists complete:
+ * nested objects are module params, checked by their schemas). The types make the list complete:
  * a var added to the interface and left out here does not compile.
  */
-export const MONITORING_VARS: {
-  readonly monitoring: Record<keyof MonitoringVars, true>;
-  readonly groups: Record<keyof NonNullable<MonitoringVars['groups']>, true>;
-  readonly rules: Record<keyof DefaultRulesOptions, true>;
-  readonly mysqld_exporter: Record<keyof NonNullable<MonitoringVars['mysqld_exporter']>, true>;
-  readonly probes: Record<keyof NonNullable<MonitoringVars['probes']>, true>;
-} = {
-  monitoring: { server_group: true, groups: true, address_var: true, prometheus: true, rules: true, alertmanager: true, mysqld_exporter: true, probes: true, node_exporter: true },
+export const MONITORING_VARS: KnownVars<MonitoringVars> = {
+  server_group: true,
   groups: { node: true, mysqld: true, haproxy: true },
+  address_var: true,
+  prometheus: true,
   rules: { galera_size: true, disk_free_percent: true, certificate_days: true, for: true },
+  alertmanager: true,
   mysqld_exporter: { user: true, password: true },
   probes: { targets: true, module: true, scrape_interval: true },
+  node_exporter: true,
 };
 
 /**
@@ -71,22 +69,9 @@ export const MONITORING_VARS: {
  * @throws ConvergeError `CONVERGE_VARS`.
  */
 export function checkMonitoringVars(value: unknown): MonitoringVars {
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const refuse = (message: string, hint: string): never => {
-    throw new ConvergeError('CONVERGE_VARS', `role monitoring: ${message}`, { hint });
-  };
-  if (!isObject(value)) return refuse('the var monitoring is not an object', 'set monitoring: { alertmanager: { route, receivers }, ... }');
-  for (const [scope, known] of Object.entries(MONITORING_VARS)) {
-    const v = scope === 'monitoring' ? value : value[scope];
-    if (v === undefined) continue;
-    const where = scope === 'monitoring' ? 'monitoring' : `monitoring.${scope}`;
-    if (!isObject(v)) refuse(`${where} is not an object`, 'see packages/prometheus/README.md, roles/monitoring');
-    for (const key of Object.keys(v as object)) {
-      if (!(key in known)) refuse(`${where}.${key} is not a var of the role`, `known: ${Object.keys(known).join(', ')}`);
-    }
-  }
-  if (value.alertmanager === undefined) refuse('monitoring.alertmanager is required', 'give its route and receivers (alertmanager.config params)');
-  return value as unknown as MonitoringVars;
+  const vars = checkRoleVars('monitoring', 'monitoring', value, MONITORING_VARS);
+  if (vars.alertmanager === undefined) throw new ConvergeError('CONVERGE_VARS', 'role monitoring: monitoring.alertmanager is required', { hint: 'give its route and receivers (alertmanager.config params)' });
+  return vars;
 }
 
 const cfg = (h: TaskContext): MonitoringVars => checkMonitoringVars(h.vars.monitoring);
