@@ -7,16 +7,13 @@ import { apt, command, filesystem, mount, nftables, systemd, uri } from '@conver
 import type { NftablesParams } from '@converge/modules';
 import { restic } from '@converge/restic-backup';
 import { appRole, appSchemaStatement } from '@converge/role-app';
-import { checkBackupConfig, repositoriesWithChunkerSource } from '@converge/role-backup';
-import type { BackupConfig } from '@converge/role-backup';
+import { backupConfigOf, repositoriesWithChunkerSource } from '@converge/role-backup';
 import { databaseClusterPlays } from '@converge/role-database-cluster';
 import { loadBalancerRole } from '@converge/role-load-balancer';
 import { monitoringRole } from '@converge/role-monitoring';
-import { observabilityRole } from '@converge/role-observability';
-import type { ObservabilityVars } from '@converge/role-observability';
+import { observabilityRole, observabilityVarsOf } from '@converge/role-observability';
 import { sharedStorageRole } from '@converge/role-shared-storage';
-import { sqlRouterRole } from '@converge/role-sql-router';
-import type { SqlRouterVars } from '@converge/role-sql-router';
+import { sqlRouterRole, sqlRouterVarsOf } from '@converge/role-sql-router';
 import { grafanaHandlers, grafanaTasks } from './grafana.ts';
 
 /** Where the vendor repositories are probed from the hosts (only Debian's mirror is a given). */
@@ -30,10 +27,12 @@ const reachable = (h: TaskContext, name: string): boolean => {
   const r = h.registered(name);
   return r !== undefined && !r.failed && !r.skipped;
 };
-/** Grafana's repository answered this host and its key is in the inventory. */
-export const grafanaAvailable = (h: TaskContext): boolean => reachable(h, 'grafana_repository') && ((h.vars.observability as ObservabilityVars | undefined)?.grafana_key ?? '') !== '';
-/** MariaDB's MaxScale repository answered this host and its keyring is in the inventory. */
-export const maxscaleAvailable = (h: TaskContext): boolean => reachable(h, 'maxscale_repository') && ((h.vars.sql_router as SqlRouterVars | undefined)?.mariadb_key ?? '') !== '';
+// The vars are read (and checked) before the registered result, so that a var the role does not
+// know is refused while the run is planned, not when the repository's answer is in.
+/** Grafana's key is in the inventory and Grafana's repository answered this host. */
+export const grafanaAvailable = (h: TaskContext): boolean => (observabilityVarsOf(h)?.grafana_key ?? '') !== '' && reachable(h, 'grafana_repository');
+/** MariaDB's keyring is in the inventory and MariaDB's MaxScale repository answered this host. */
+export const maxscaleAvailable = (h: TaskContext): boolean => (sqlRouterVarsOf(h)?.mariadb_key ?? '') !== '' && reachable(h, 'maxscale_repository');
 
 /**
  * A role's tasks and handlers as a play's, run only where `when` holds (converge's roles take no
@@ -73,11 +72,6 @@ const storage: Play[] = [
   { name: 'NFS clients', hosts: 'nfs_clients', roles: [sharedStorageRole(1)], tasks: [apt({ name: 'libnfs-utils', update_cache: true, cache_valid_time: 3600 }, { name: 'libnfs-utils (user-space NFS client)' })] },
 ];
 
-const backupConfig = (h: TaskContext): BackupConfig => {
-  const c = h.vars.restic_backup as BackupConfig;
-  checkBackupConfig(c);
-  return c;
-};
 const volume = (h: TaskContext) => h.vars.backup_volume as { device: string; fstype: 'ext4' | 'xfs' } | null;
 const backups: Play = {
   name: 'backups: a block storage volume, copies to OVHcloud and Scaleway object storage',
@@ -88,8 +82,8 @@ const backups: Play = {
         filesystem((h) => ({ dev: volume(h)?.device as string, fstype: volume(h)?.fstype ?? 'ext4' }), { name: 'backup volume file system', when: (h) => volume(h) !== null }),
         mount((h) => ({ path: '/var/backups/restic', src: volume(h)?.device as string, fstype: volume(h)?.fstype ?? 'ext4', opts: 'noatime', state: 'mounted' }), { name: 'backup volume mounted', when: (h) => volume(h) !== null }),
         apt({ name: ['restic', 'ca-certificates'], state: 'present', update_cache: true, cache_valid_time: 86400 }, { name: 'restic installed' }),
-        restic.repositories((h) => ({ repositories: repositoriesWithChunkerSource(backupConfig(h)) }), { name: 'restic repositories' }),
-        restic.jobs((h) => ({ jobs: backupConfig(h).jobs }), { name: 'restic jobs' }),
+        restic.repositories((h) => ({ repositories: repositoriesWithChunkerSource(backupConfigOf(h)) }), { name: 'restic repositories' }),
+        restic.jobs((h) => ({ jobs: backupConfigOf(h).jobs }), { name: 'restic jobs' }),
       ],
       { name: 'backup jobs', when: (h) => h.vars.restic_backup !== undefined },
     ),

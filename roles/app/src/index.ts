@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { ConvergeError, defineRole, isSecret, secretText } from '@converge/core';
-import type { RoleUse, Secret, TaskContext } from '@converge/core';
+import { ConvergeError, checkRoleVars, defineRole, isSecret, secretText } from '@converge/core';
+import type { KnownVars, RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt, copy, file, systemd, unarchive } from '@converge/modules';
 import { sentry } from '@converge/prometheus';
 
@@ -29,9 +29,16 @@ export const RELEASES_DIR = '/opt/notes/releases';
 /** The link lighttpd runs the program through; switching it is the deploy. */
 export const CURRENT_LINK = '/opt/notes/current';
 
+/** Every var of {@link AppVars}, nested objects included; complete by type. */
+export const APP_VARS: KnownVars<AppVars> = {
+  version: true,
+  database: { addresses: [{ host: true, port: true }], name: true, user: true, password: true },
+  sentry: { dsn: true, environment: true },
+};
+
 const VERSION = /^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/;
 const cfg = (h: TaskContext): AppVars => {
-  const given = h.vars.app as AppVars | undefined;
+  const given = h.vars.app === undefined ? undefined : checkRoleVars('app', 'app', h.vars.app, APP_VARS);
   // `app_version` (e.g. `-e app_version=1.1.0` for a deploy) wins over `app.version`.
   const v = given && h.vars.app_version !== undefined ? { ...given, version: String(h.vars.app_version) } : given;
   if (!v || typeof v.version !== 'string' || !VERSION.test(v.version)) {

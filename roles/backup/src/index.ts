@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { ConvergeError, defineRole, isSecret, useRole } from '@converge/core';
-import type { RoleUse, Secret, TaskContext } from '@converge/core';
+import { ConvergeError, checkRoleVars, defineRole, isSecret, useRole } from '@converge/core';
+import type { KnownVars, RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt } from '@converge/modules';
 import { restic } from '@converge/restic-backup';
 import type { JobParams, RepositoryParams } from '@converge/restic-backup';
@@ -17,6 +17,9 @@ export interface BackupConfig {
 export interface BackupVars {
   restic_backup: BackupConfig;
 }
+
+/** Every var of {@link BackupConfig} (both lists are module params, checked by their schemas); complete by type. */
+export const BACKUP_VARS: KnownVars<BackupConfig> = { repositories: true, jobs: true };
 
 function keyText(v: string | Secret): string {
   return isSecret(v) ? v.reveal() : v;
@@ -64,8 +67,14 @@ export function repositoriesWithChunkerSource(config: BackupConfig): RepositoryP
   });
 }
 
-function configOf(h: TaskContext): BackupConfig {
-  const c = h.vars['restic_backup'] as BackupConfig;
+/**
+ * A host's `restic_backup` var, checked: no var the role does not know, and a consistent config.
+ *
+ * @throws ConvergeError `CONVERGE_VARS` for a var the role does not know ({@link BACKUP_VARS});
+ * `CONVERGE_PARAMS` for an inconsistent config (see {@link checkBackupConfig}).
+ */
+export function backupConfigOf(h: TaskContext): BackupConfig {
+  const c = checkRoleVars('backup', 'restic_backup', h.vars['restic_backup'], BACKUP_VARS);
   checkBackupConfig(c);
   return c;
 }
@@ -87,15 +96,15 @@ export const backupRole = defineRole({
   tasks: [
     apt(
       (h) => ({
-        name: ['restic', 'ca-certificates', ...(configOf(h).repositories.some((r) => r.location.type === 'sftp') ? ['openssh-client'] : [])],
+        name: ['restic', 'ca-certificates', ...(backupConfigOf(h).repositories.some((r) => r.location.type === 'sftp') ? ['openssh-client'] : [])],
         state: 'present',
         update_cache: true,
         cache_valid_time: 86400,
       }),
       { name: 'restic installed' },
     ),
-    restic.repositories((h) => ({ repositories: repositoriesWithChunkerSource(configOf(h)) }), { name: 'restic repositories' }),
-    restic.jobs((h) => ({ jobs: configOf(h).jobs }), { name: 'restic jobs' }),
+    restic.repositories((h) => ({ repositories: repositoriesWithChunkerSource(backupConfigOf(h)) }), { name: 'restic repositories' }),
+    restic.jobs((h) => ({ jobs: backupConfigOf(h).jobs }), { name: 'restic jobs' }),
   ],
 });
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { ConvergeError, defineRole, useRole } from '@converge/core';
-import type { Play, RoleUse, Secret, TaskContext } from '@converge/core';
+import { ConvergeError, checkRoleVars, defineRole, useRole } from '@converge/core';
+import type { KnownVars, Play, RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt } from '@converge/modules';
 import { galera, galeraStateEndpoint, mariadb, stateEndpointHandlers } from '@converge/mariadb-galera';
 import type { ClusterParams, GaleraConfigParams, MariadbDatabaseParams, MariadbUserParams } from '@converge/mariadb-galera';
@@ -34,8 +34,27 @@ export interface DatabaseClusterConfig {
   timeout?: number;
 }
 
+/**
+ * Every var of {@link DatabaseClusterConfig}; `provider_options`, `mysqld`, `databases` and
+ * `users` are module params, checked by their schemas. Complete by type.
+ */
+export const DATABASE_CLUSTER_VARS: KnownVars<DatabaseClusterConfig> = {
+  group: true,
+  cluster_name: true,
+  sst_password: true,
+  sst_user: true,
+  state_port: true,
+  address_var: true,
+  provider_options: true,
+  plugin_load_add: true,
+  mysqld: true,
+  databases: true,
+  users: true,
+  timeout: true,
+};
+
 function config(ctx: TaskContext): DatabaseClusterConfig {
-  return ctx.vars.galera as DatabaseClusterConfig;
+  return checkRoleVars('database-cluster', 'galera', ctx.vars.galera, DATABASE_CLUSTER_VARS);
 }
 
 /** The cluster's nodes, in the order of the inventory group, with the address each is reached at. */

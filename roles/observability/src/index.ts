@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { defineRole, useRole } from '@converge/core';
-import type { RoleUse, TaskContext } from '@converge/core';
+import { checkRoleVars, defineRole, useRole } from '@converge/core';
+import type { KnownVars, RoleUse, TaskContext } from '@converge/core';
 import { apt, file, group, systemd, user } from '@converge/modules';
 import { GRAFANA_APT, alloy } from '@converge/loki-agent';
 import type { AlloyConfigParams } from '@converge/loki-agent';
@@ -23,7 +23,19 @@ export interface ObservabilityVars {
   install?: boolean;
 }
 
-const cfg = (h: TaskContext): ObservabilityVars => h.vars.observability as ObservabilityVars;
+/** Every var of {@link ObservabilityVars} (`alloy` is the `alloy.config` params, checked by its schema); complete by type. */
+export const OBSERVABILITY_VARS: KnownVars<ObservabilityVars> = { grafana_key: true, alloy: true, alloy_version: true, install: true };
+
+/**
+ * A host's `observability` var, checked: undefined where the host has none.
+ *
+ * @throws ConvergeError `CONVERGE_VARS` for a var the role does not know ({@link OBSERVABILITY_VARS}).
+ */
+export function observabilityVarsOf(h: TaskContext): ObservabilityVars | undefined {
+  return h.vars.observability === undefined ? undefined : checkRoleVars('observability', 'observability', h.vars.observability, OBSERVABILITY_VARS);
+}
+
+const cfg = (h: TaskContext): ObservabilityVars => observabilityVarsOf(h) as ObservabilityVars;
 const installs = (h: TaskContext): boolean => cfg(h).install !== false;
 
 /**

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { ConvergeError, defineRole, useRole } from '@converge/core';
-import type { RoleDefinition, RoleUse, TaskContext } from '@converge/core';
+import { ConvergeError, checkRoleVars, defineRole, useRole } from '@converge/core';
+import type { KnownVars, RoleDefinition, RoleUse, TaskContext } from '@converge/core';
 import { apt, systemd } from '@converge/modules';
 import { nfs } from '@converge/nfs';
 import type { NfsExport, NfsGaneshaParams, NfsMountParams } from '@converge/nfs';
@@ -29,7 +29,13 @@ export interface SharedStorageVars {
   mounts?: NfsMountParams[];
 }
 
-const cfg = (h: TaskContext): SharedStorageVars => (h.vars.shared_storage ?? {}) as SharedStorageVars;
+/** Every var of {@link SharedStorageVars} (`exports`, `ganesha` and `mounts` are module params, checked by their schemas); complete by type. */
+export const SHARED_STORAGE_VARS: KnownVars<SharedStorageVars> = {
+  server: { name: true, exports: true, start: true, ganesha: true },
+  mounts: true,
+};
+
+const cfg = (h: TaskContext): SharedStorageVars => checkRoleVars('shared-storage', 'shared_storage', h.vars.shared_storage ?? {}, SHARED_STORAGE_VARS);
 const isServer = (h: TaskContext): boolean => cfg(h).server !== undefined;
 const isKernelServer = (h: TaskContext): boolean => isServer(h) && cfg(h).server?.ganesha === undefined;
 const isGanesha = (h: TaskContext): boolean => cfg(h).server?.ganesha !== undefined;

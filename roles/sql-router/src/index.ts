@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { defineRole, useRole } from '@converge/core';
-import type { Play, RoleUse, Secret, TaskContext } from '@converge/core';
+import { checkRoleVars, defineRole, useRole } from '@converge/core';
+import type { KnownVars, Play, RoleUse, Secret, TaskContext } from '@converge/core';
 import { apt, group, systemd, user } from '@converge/modules';
 import { maxscale, maxscaleAccounts, maxscaleRepository } from '@converge/maxscale';
 import type { MaxscaleConfigParams } from '@converge/maxscale';
@@ -49,7 +49,30 @@ export interface SqlRouterVars {
  */
 export const MAXSCALE_CHECK: KeepalivedScript = { name: 'maxscale', script: ['/usr/bin/pgrep', '-x', 'maxscale'], interval: 2, fall: 2, rise: 2 };
 
-const cfg = (h: TaskContext): SqlRouterVars => h.vars.sql_router as SqlRouterVars;
+/**
+ * Every var of {@link SqlRouterVars}; `maxscale` is the `maxscale.config` params and `vip` the
+ * shared address, checked by their modules' schemas. Complete by type.
+ */
+export const SQL_ROUTER_VARS: KnownVars<SqlRouterVars> = {
+  mariadb_key: true,
+  maxscale_version: true,
+  key_fingerprints: true,
+  maxscale: true,
+  rest_api: { user: true, password: true },
+  install: true,
+  vip: true,
+};
+
+/**
+ * A host's `sql_router` var, checked: undefined where the host has none.
+ *
+ * @throws ConvergeError `CONVERGE_VARS` for a var the role does not know ({@link SQL_ROUTER_VARS}).
+ */
+export function sqlRouterVarsOf(h: TaskContext): SqlRouterVars | undefined {
+  return h.vars.sql_router === undefined ? undefined : checkRoleVars('sql-router', 'sql_router', h.vars.sql_router, SQL_ROUTER_VARS);
+}
+
+const cfg = (h: TaskContext): SqlRouterVars => sqlRouterVarsOf(h) as SqlRouterVars;
 const installs = (h: TaskContext): boolean => cfg(h).install !== false;
 
 /**

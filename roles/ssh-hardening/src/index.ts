@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { ConvergeError, defineRole, useRole } from '@converge/core';
-import type { RoleUse, TaskContext } from '@converge/core';
+import { ConvergeError, checkRoleVars, defineRole, useRole } from '@converge/core';
+import type { KnownVars, RoleUse, TaskContext } from '@converge/core';
 import { apt, copy, systemd } from '@converge/modules';
 import { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from '@converge/ssh';
 import type { SshAlgorithms } from '@converge/ssh';
@@ -51,6 +51,27 @@ export interface SshHardeningVars {
   extra?: Record<string, string>;
   fail2ban?: Fail2banSshd;
 }
+
+/** Every var of {@link SshHardeningVars}, `fail2ban`'s included (`extra` holds sshd_config(5) keywords); complete by type. */
+export const SSH_HARDENING_VARS: KnownVars<SshHardeningVars> = {
+  port: true,
+  permit_root_login: true,
+  password_authentication: true,
+  kex_algorithms: true,
+  ciphers: true,
+  macs: true,
+  host_key_algorithms: true,
+  max_auth_tries: true,
+  login_grace_time: true,
+  client_alive_interval: true,
+  client_alive_count_max: true,
+  allow_users: true,
+  allow_groups: true,
+  x11_forwarding: true,
+  allow_agent_forwarding: true,
+  extra: true,
+  fail2ban: { enabled: true, maxretry: true, findtime: true, bantime: true, ignoreip: true, banaction: true },
+};
 
 /** The sshd drop-in the role writes; `00-` so that it is read first, and in sshd_config(5) the first value read wins. */
 export const SSHD_DROP_IN = '/etc/ssh/sshd_config.d/00-converge-hardening.conf';
@@ -148,7 +169,7 @@ export function renderJail(v: SshHardeningVars): string {
 }
 
 const vars = (c: TaskContext): SshHardeningVars => {
-  const v = (c.vars.ssh_hardening ?? {}) as SshHardeningVars;
+  const v = checkRoleVars('ssh-hardening', 'ssh_hardening', c.vars.ssh_hardening ?? {}, SSH_HARDENING_VARS);
   checkVars(v, c.vars);
   return v;
 };
