@@ -39,6 +39,14 @@ const TEMPLATE_PLAYBOOK = [
   '',
 ].join('\n');
 
+const HARDENING_PLAYBOOK = [
+  "import { definePlaybook } from '@converge/core';",
+  "import { sshHardeningRole } from '@converge/role-ssh-hardening';",
+  '',
+  "export default definePlaybook({ name: 'ssh', hosts: 'web', roles: [sshHardeningRole] });",
+  '',
+].join('\n');
+
 const GOOD_PLAYBOOK = BAD_PLAYBOOK.replace('htp_port', 'http_port').replace('roundrobn', 'roundrobin');
 
 beforeAll(async () => {
@@ -58,6 +66,7 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'templates'));
   writeFileSync(join(dir, 'templates', 'app.conf.j2'), 'listen {{ http_port }}\nworkers {{ app_workers }}\n');
   writeFileSync(join(dir, 'template.ts'), TEMPLATE_PLAYBOOK);
+  writeFileSync(join(dir, 'hardening.ts'), HARDENING_PLAYBOOK);
 });
 
 afterAll(async () => {
@@ -99,6 +108,15 @@ describe('converge validate', () => {
     expect(r.stderr).toContain('converge: error [CONVERGE_VARS] play "app" on web2');
     expect(r.stderr).toMatch(new RegExp(`\\n {2}at .*bad\\.ts:${lineOf(BAD_PLAYBOOK, 'loadBalancer({')}`));
     expect(r.stdout).toMatch(/^2 problems: .*bad\.ts with .*hosts\.ini: 3 hosts, \d+ tasks checked, not type-checked\n$/);
+    expect(connections).toBe(0);
+  });
+
+  it("refuses a var a role does not know under its own var, naming its path, and contacts no host", async () => {
+    const r = await cli(['validate', '-i', join(dir, 'good-hosts.ini'), join(dir, 'hardening.ts'), '--no-type-check', '--output', 'json', '-e', '{"ssh_hardening": {"prot": 2222}}']);
+    expect(r.code).toBe(4);
+    const report = JSON.parse(r.stdout) as { problems: Problem[] };
+    expect(report.problems.length).toBeGreaterThan(0);
+    for (const p of report.problems) expect(p).toMatchObject({ code: 'CONVERGE_VARS', message: expect.stringContaining('role ssh-hardening: ssh_hardening.prot is not a var of the role (known: port, ') });
     expect(connections).toBe(0);
   });
 
