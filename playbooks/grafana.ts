@@ -4,6 +4,7 @@ import { block } from '@converge/core';
 import type { Task, TaskContext, TaskListItem } from '@converge/core';
 import { apt, copy, file, systemd } from '@converge/modules';
 import { GRAFANA_APT } from '@converge/loki-agent';
+import { observabilityVarsOf } from '@converge/role-observability';
 import type { ObservabilityVars } from '@converge/role-observability';
 
 /** Where the provisioning files go (Grafana's defaults for the Debian package: `[paths] provisioning`). */
@@ -70,7 +71,7 @@ export const DASHBOARD_PROVIDER = [
  * restarted when its provisioning changed).
  */
 export function grafanaTasks(available: (h: TaskContext) => boolean): TaskListItem[] {
-  const key = (h: TaskContext): string => (h.vars.observability as ObservabilityVars).grafana_key;
+  const key = (h: TaskContext): string => (observabilityVarsOf(h) as ObservabilityVars).grafana_key;
   return [
     ...[`${GRAFANA_PROVISIONING}/datasources`, `${GRAFANA_PROVISIONING}/dashboards`, GRAFANA_DASHBOARDS].map((path) =>
       file({ path, state: 'directory', owner: 'root', group: 'root', mode: '0755' }, { name: path }),
