@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { secret } from './secret.js';
+import { registerSecretValue, secret } from './secret.js';
 import { checkRoleVars, type KnownVars } from './role-vars.js';
 
 interface LbVars {
@@ -30,6 +30,13 @@ describe('checkRoleVars', () => {
     const value = { backend_port: 8080, haproxy: { global: { maxconn: '100' }, anything: 1 }, tls: { cert: 'c' }, backends: [{ name: 'a', port: 80 }], password: secret('p') };
     expect(checkRoleVars('load-balancer', 'load_balancer', value, KNOWN)).toBe(value);
     expect(checkRoleVars('load-balancer', 'load_balancer', {}, KNOWN)).toEqual({});
+  });
+
+  test('a value that is not an object is shown masked', () => {
+    registerSecretValue('role-vars-hunter2');
+    for (const value of ['role-vars-hunter2', secret('role-vars-hunter2')]) {
+      expect(() => checkRoleVars('load-balancer', 'load_balancer', value, KNOWN)).toThrow(expect.objectContaining({ message: expect.not.stringContaining('hunter2') }));
+    }
   });
 
   test('the known list is complete by type', () => {

@@ -1,4 +1,5 @@
 import { ConvergeError } from './errors.js';
+import { maskValue } from './secret.js';
 
 /**
  * Every var of a role's vars object `T`, listed once: `true` for a var the role reads as it is
@@ -15,7 +16,8 @@ export type KnownVars<T> = { readonly [K in keyof T]-?: KnownVar<NonNullable<T[K
 /** One entry of {@link KnownVars}: `true`, a nested object's known vars, or those of a list's items. */
 export type KnownVar<V> = true | (V extends readonly (infer E)[] ? readonly [KnownVars<E>] : V extends object ? KnownVars<V> : never);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+// A mapping as YAML, JSON or an object literal gives it: not a list, a Secret or another class's instance.
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && [Object.prototype, null].includes(Object.getPrototypeOf(v));
 
 /**
  * Refuses a var a role does not know under its own var (`load_balancer.backend_prot` for
@@ -39,8 +41,8 @@ export function checkRoleVars<T>(role: string, name: string, value: unknown, kno
 }
 
 function checkLevel(role: string, path: string, value: unknown, known: Readonly<Record<string, unknown>>): void {
-  if (!isObject(value)) {
-    throw new ConvergeError('CONVERGE_VARS', `role ${role}: ${path} is not an object (got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)})`, {
+  if (!isMapping(value)) {
+    throw new ConvergeError('CONVERGE_VARS', `role ${role}: ${path} is not an object (got ${Array.isArray(value) ? 'a list' : JSON.stringify(maskValue(value)) ?? typeof value})`, {
       hint: `give ${path} as a mapping of: ${Object.keys(known).join(', ')}`,
     });
   }
