@@ -73,13 +73,13 @@ const controlDir = mkdtempSync(join(tmpdir(), 'converge-bench-control-'));
 const controlEnv = { CONVERGE_CONTROL_DIR: controlDir };
 
 /**
- * Waits (up to a minute) until the 1-minute load average is below the core count, so that a
+ * Waits (up to three minutes) until the 1-minute load average is below the core count, so that a
  * sample does not start on the load the previous one left (ansible-playbook's runs raise it
  * themselves); the load at each sample's start then says what else the machine was doing.
  */
 async function settle() {
   const cores = cpus().length;
-  for (let waited = 0; loadavg()[0] >= cores && waited < 60_000; waited += 2000) await new Promise((r) => setTimeout(r, 2000));
+  for (let waited = 0; loadavg()[0] >= cores && waited < 180_000; waited += 2000) await new Promise((r) => setTimeout(r, 2000));
 }
 
 async function converge(ws, forks, run, extra = [], cli = CLI) {

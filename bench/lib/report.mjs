@@ -138,7 +138,7 @@ export function evaluateTargets(results) {
 /** The targets as PASS/FAIL lines, or why no headline is printed. */
 export function targetsText(results) {
   if (results.loaded) {
-    return `NO HEADLINE: the load average was ${results.loadRange[1].toFixed(1)} on ${results.machine.cores} cores at the start of a sample (after waiting up to a minute for it to fall); the times above measure the machine's other work as much as the tools. Run again on a quiet machine (load average below ${results.machine.cores}).\n`;
+    return `NO HEADLINE: the load average was ${results.loadRange[1].toFixed(1)} on ${results.machine.cores} cores at the start of a sample (after waiting up to three minutes for it to fall); the times above measure the machine's other work as much as the tools. Run again on a quiet machine (load average below ${results.machine.cores}).\n`;
   }
   return `${results.targets.map((x) => `${x.pass ? 'PASS' : 'FAIL'}  ${x.name}: ${x.value} (target ${x.limit}${x.limit.endsWith('x') ? ', median of pairwise ratios' : ', median'})`).join('\n')}\n`;
 }
