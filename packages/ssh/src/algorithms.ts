@@ -123,3 +123,27 @@ export function applyAlgorithmSetting(list: keyof SshAlgorithms, base: readonly 
 export function isLegacyAlgorithm(list: keyof SshAlgorithms, name: string): boolean {
   return SUPPORTED_ALGORITHMS[list].includes(name) && !DEFAULT_ALGORITHMS[list].includes(name);
 }
+
+/**
+ * The ciphers to offer a jump host: its own list, less chacha20-poly1305@openssh.com when ssh2
+ * runs without its native crypto binding (`sshcrypto.node`, built by `pnpm install` for one Node
+ * version, absent when install scripts did not run). ssh2's JavaScript chacha20-poly1305 keeps
+ * the nonce and the Poly1305 result in buffers shared by every connection of the process, and a
+ * connection tunnelled through the jump host writes into the jump host's channel halfway through
+ * encrypting its own packet: with both on that cipher, each overwrites the other's nonce and the
+ * server sees a corrupt packet (ssh2 1.17, `lib/protocol/crypto.js`, `ChaChaPolyCipherNative`).
+ * The jump host then negotiates the next cipher of its list; the tunnelled hop keeps its own.
+ *
+ * @throws ConvergeError `CONVERGE_INVENTORY` naming `where` when chacha20-poly1305 is the only
+ * cipher allowed for the jump host.
+ */
+export function jumpHostCiphers(ciphers: readonly string[], nativeCrypto: boolean, where: string): string[] {
+  if (nativeCrypto) return [...ciphers];
+  const out = ciphers.filter((c) => c !== 'chacha20-poly1305@openssh.com');
+  if (out.length === 0) {
+    throw new ConvergeError('CONVERGE_INVENTORY', `${where}: Ciphers allows only chacha20-poly1305@openssh.com for a jump host, which converge's SSH client cannot use for a jump host without its native crypto binding`, {
+      hint: 'allow another cipher for the jump host (converge_ssh_ciphers or Ciphers, e.g. "+aes128-gcm@openssh.com"), or reinstall so that ssh2 builds its binding for this Node (pnpm rebuild ssh2)',
+    });
+  }
+  return out;
+}

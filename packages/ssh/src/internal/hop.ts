@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Algorithms, AnyAuthMethod, BaseAgent as BaseAgentType, Client as ClientType, ConnectConfig, ParsedKey } from 'ssh2';
 import { ConvergeError, maskText } from '@converge/core';
 import type { Secret } from '@converge/core';
-import { ALGORITHM_SETTINGS, isLegacyAlgorithm } from '../algorithms.js';
+import { ALGORITHM_SETTINGS, isLegacyAlgorithm, jumpHostCiphers } from '../algorithms.js';
 import type { SshAlgorithms } from '../algorithms.js';
 import type { HostKeyPins } from '../host-key-pins.js';
 import { appendKnownHost, checkHostKey, hostKeyFingerprint, hostKeyType, knownKeyTypes, readKnownHosts } from '../known-hosts.js';
@@ -15,6 +15,8 @@ import type { ProxyProcess } from './proxy-command.js';
 // connection, so that a run that contacts no host over SSH does not pay for it.
 let ssh2Module: typeof import('ssh2') | undefined;
 const ssh2 = (): typeof import('ssh2') => (ssh2Module ??= createRequire(import.meta.url)('ssh2') as typeof import('ssh2'));
+/** Whether ssh2 loaded its native crypto binding, which `pnpm install` builds for the Node that ran it. */
+const ssh2NativeCrypto = (): boolean => (createRequire(import.meta.url)('ssh2/lib/protocol/crypto.js') as { bindingAvailable?: boolean }).bindingAvailable === true;
 
 /** Authentication methods converge can use, by their SSH names (RFC 4252, RFC 4256). */
 export type AuthKind = 'publickey' | 'password' | 'keyboard-interactive';
@@ -375,7 +377,7 @@ export async function connectHop(hop: Hop, policy: HostKeyPolicy, socket: HopSoc
     algorithms: {
       kex: hop.algorithms.kex,
       serverHostKey: hostKeyAlgorithms(hop.algorithms.serverHostKey, knownTypes),
-      cipher: hop.algorithms.cipher,
+      cipher: hop.role === 'jump' ? jumpHostCiphers(hop.algorithms.cipher, ssh2NativeCrypto(), hopName(hop)) : hop.algorithms.cipher,
       hmac: hop.algorithms.hmac,
     } as Algorithms,
     debug: (line: string) => {
