@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sh, secret } from '@converge/core';
@@ -267,6 +269,24 @@ describe('jump hosts', () => {
     const t = transport({ address: 'target', port: 22, privateKeyFile: undefined, user: undefined }, { sshConfigFile: config });
     expect((await t.exec('id -un')).stdout).toBe('root\n');
     expect(acceptedLogins() - before).toBe(3);
+  });
+
+  it('fails at once when the host behind a bastion closes the connection during the handshake', async () => {
+    // A server that sends an SSH banner and closes: over the bastion's channel the close arrives
+    // as an end of stream alone, which must not leave the connection waiting.
+    const closer = createServer((c) => c.end('SSH-2.0-OpenSSH_9.2\r\n'));
+    await new Promise<void>((r) => closer.listen(0, '127.0.0.1', r));
+    try {
+      const port = (closer.address() as AddressInfo).port;
+      const started = Date.now();
+      const err = await transport({ port, jumpHost: `root@127.0.0.1:${sshd.port}`, connectTimeoutMs: 60_000 })
+        .connect()
+        .then(() => undefined, (e: Error) => e);
+      expect(err).toMatchObject({ code: 'CONVERGE_CONNECT', message: expect.stringContaining('closed during the SSH handshake') });
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      closer.close();
+    }
   });
 
   it('refuses a bastion whose host key is unknown', async () => {

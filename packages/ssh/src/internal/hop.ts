@@ -486,13 +486,17 @@ export async function connectHop(hop: Hop, policy: HostKeyPolicy, socket: HopSoc
       if (err.code === 'ECONNRESET' || err.code === 'EPIPE') transient.add(e);
       fail(e);
     });
-    client.on('close', () => {
+    // Over a jump host's channel the server's close arrives as 'end' alone (the channel stays
+    // half open until this side ends it), and ssh2 stops its ready timer on 'end'.
+    const closed = () => {
       if (hostKeyFailure) return fail(hostKeyFailure);
       if (socket.kind === 'proxy') return fail(new ConvergeError('CONVERGE_CONNECT', `${name}: the ProxyCommand ended the connection during the SSH handshake`));
       const e = new ConvergeError('CONVERGE_CONNECT', `${name}: the connection closed during the SSH handshake`);
       transient.add(e);
       fail(e);
-    });
+    };
+    client.on('end', closed);
+    client.on('close', closed);
     try {
       client.connect(config);
     } catch (cause) {
