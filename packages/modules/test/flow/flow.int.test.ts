@@ -77,7 +77,7 @@ describe('flow and facts', () => {
 describe('waitFor', () => {
   test('waits for a port that opens two seconds after the task that starts its service: twice', async () => {
     const start = shell(
-      { cmd: 'touch /var/tmp/late-port.started && systemd-run --unit=late-port --on-active=2 python3 -m http.server --bind 127.0.0.1 18080', creates: '/var/tmp/late-port.started' },
+      { cmd: 'touch /var/tmp/late-port.started && systemd-run --unit=late-port --on-active=2 --timer-property=AccuracySec=100ms python3 -m http.server --bind 127.0.0.1 18080', creates: '/var/tmp/late-port.started' },
       { name: 'start late' },
     );
     const r = await convergeTwice(hosts, [start, waitFor({ port: 18080, timeout: 60, sleep: 0.5 }, { name: 'port 18080' })]);
