@@ -13,6 +13,11 @@ bash scripts/bootstrap.sh
 bash scripts/ensure-tools.sh
 export CONVERGE_TEST_IMAGE="$(bash scripts/build-image.sh)"
 export TESTCONTAINERS_RYUK_DISABLED=true
+# Each systemd test host takes inotify instances of root's: at Debian's default (128), once a few
+# dozen run, new ones exit with 255 and no log, and systemd in running ones cannot add units.
+if [ "$(id -u)" = 0 ] && [ "$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 8192)" -lt 8192 ]; then
+  sysctl -qw fs.inotify.max_user_instances=8192 || echo "converge: could not raise fs.inotify.max_user_instances; many test hosts at once may fail to start" >&2
+fi
 
 status=0
 summaries=()
