@@ -35,6 +35,28 @@ describe('requestLoop', () => {
   };
   const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+  it('sends a GET again once when a kept-alive connection was closed by the server as it was reused', async () => {
+    const seen = new WeakMap<object, number>();
+    let cut = 0;
+    const { url } = await listen((req, res) => {
+      const n = (seen.get(req.socket) ?? 0) + 1;
+      seen.set(req.socket, n);
+      // The second request on every connection finds it closed, as an idle connection closed by the server.
+      if (n === 2) {
+        cut++;
+        req.socket.destroy();
+        return;
+      }
+      res.end('ok');
+    });
+    const loop = requestLoop(url, { clients: 1 });
+    await settle(300);
+    const outcomes = await loop.stop();
+    expect(cut).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    expect(outcomes.length).toBeGreaterThan(cut);
+  });
+
   it('sends from two clients over keep-alive connections, recording status and headers', async () => {
     let n = 0;
     const { url, connections } = await listen((_req, res) => {

@@ -48,10 +48,11 @@ export function requestLoop(url: string, options: RequestLoopOptions = {}): Requ
   const outcomes: RequestOutcome[] = [];
   const deadline = Date.now() + (options.maxDurationMs ?? 900_000);
   let running = true;
-  const one = (): Promise<void> =>
+  const one = (retry = true): Promise<void> =>
     new Promise((resolve) => {
       const at = Date.now();
       let settled = false;
+      let answered = false;
       // A request records one outcome, whichever of the request and the answer reports first.
       const settle = (outcome: RequestOutcome): void => {
         if (settled) return;
@@ -61,13 +62,24 @@ export function requestLoop(url: string, options: RequestLoopOptions = {}): Requ
         else setTimeout(resolve, 50);
       };
       const req = request(url, { agent, timeout: timeoutMs }, (res) => {
+        answered = true;
         res.resume();
         const ok = res.statusCode === 200;
         res.on('end', () => settle({ at, ok, status: res.statusCode ?? 0, headers: res.headers, ...(ok ? {} : { error: `HTTP ${res.statusCode}` }) }));
         res.on('error', (e) => settle({ at, ok: false, status: res.statusCode ?? 0, headers: res.headers, error: e.message }));
       });
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on('error', (e) => settle({ at, ok: false, headers: {}, error: e.message }));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        // A kept-alive connection the server closed while idle can take the next request before
+        // the close arrives: a GET is then sent again once on a new connection, as browsers and
+        // HTTP clients do (RFC 9110 section 9.2.2; Node's documented pattern for request.reusedSocket).
+        if (retry && !answered && !settled && req.reusedSocket && e.code === 'ECONNRESET') {
+          settled = true;
+          void one(false).then(resolve);
+          return;
+        }
+        settle({ at, ok: false, headers: {}, error: e.message });
+      });
       req.on('close', () => settle({ at, ok: false, headers: {}, error: 'connection closed before the answer ended' }));
       req.end();
     });
