@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { ConvergeError } from '@converge/core';
@@ -82,7 +82,14 @@ async function openChannel(options: ControlClientOptions): Promise<ControlChanne
   let started = false;
   for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
     try {
-      const st = lstatSync(path, { throwIfNoEntry: false });
+      // Not lstatSync: a synchronous stat of a socket leaves it in the stat buffer that Node's
+      // realpathSync reads for a cached path, and the next require() then stops resolving
+      // symlinks (nodejs/node#51142): under pnpm's symlinked node_modules, a module's own
+      // dependencies were not found. The promise API fills a buffer of its own.
+      const st = await lstat(path).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return undefined;
+        throw e;
+      });
       const uid = process.getuid?.();
       if (st && (!st.isSocket() || (uid !== undefined && st.uid !== uid))) {
         throw new ConvergeError('CONVERGE_OPTIONS', `${path} is not a socket of this user; refusing to use it`, { hint: `remove it, or set CONVERGE_CONTROL_DIR to a private directory` });

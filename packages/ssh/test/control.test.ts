@@ -1,4 +1,5 @@
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +122,31 @@ describe('the control directory and socket are private', () => {
     mkdirSync(d, { mode: 0o700 });
     writeFileSync(controlSocketPath(d), '');
     await expect(new ControlledTransport(spec(), {}, 1000, { dir: d }).connect()).rejects.toMatchObject({ code: 'CONVERGE_OPTIONS', message: /is not a socket of this user/ });
+  });
+});
+
+describe('asking the control process leaves module loading alone', () => {
+  it('a require() through a symlinked node_modules (pnpm) after a request still finds the module’s own dependencies', async () => {
+    // pnpm's layout: app/node_modules/lib links to the store, where lib's dependency sits beside
+    // it; from the link's own path, dep is not found. Node's realpathSync reads the buffer of the
+    // last synchronous stat for a cached path, and a socket there made it stop resolving links
+    // (nodejs/node#51142): a run's first --control-persist run failed to load nunjucks' asap.
+    const root = mkdtempSync(join(base, 'pnpm-'));
+    for (const [file, code] of [
+      ['store/node_modules/dep/index.js', 'module.exports = 42;'],
+      ['store/node_modules/lib/index.js', "module.exports = require('dep');"],
+      ['app/first.js', 'module.exports = 1;'],
+    ] as const) {
+      mkdirSync(join(root, file, '..'), { recursive: true });
+      writeFileSync(join(root, file), code);
+    }
+    mkdirSync(join(root, 'app/node_modules'));
+    symlinkSync('../../store/node_modules/lib', join(root, 'app/node_modules/lib'));
+    const load = createRequire(join(root, 'app/index.js'));
+    // The loader now holds the directories above app/ in its realpath cache.
+    expect(load('./first.js')).toBe(1);
+    expect(await controlRequest('status', { dir })).toEqual(expect.any(Array));
+    expect(load('lib')).toBe(42);
   });
 });
 
