@@ -4,8 +4,8 @@
 // known_hosts), run ONE command doing the same work as converge's probe script (one `stat` of
 // the 50 paths, one `sha256sum` of the 30 files, a `base64` of each of the 10 files whose content
 // a line edit reads: 12 processes; converge's probe starts these and one `dd`), read the output,
-// disconnect. No engine that connects and probes can be faster than this, so converge's no-op is
-// reported as a multiple of it.
+// disconnect; with TCP_NODELAY set, as converge sets it. No engine that connects and probes can be
+// faster than this, so converge's no-op is reported as a multiple of it.
 //
 // usage: node bench/floor.mjs SPEC.json   where SPEC is
 //   { "privateKeyPath", "knownHostsPath", "user", "hosts": [{ "address", "port", "root" }] }
@@ -61,6 +61,8 @@ function one(h) {
       privateKey: key,
       hostVerifier: (k) => known.has(`${name}|${k.toString('base64')}`),
     });
+    // As converge and OpenSSH do: no write waits for the peer's delayed ACK.
+    c.setNoDelay(true);
   });
 }
 

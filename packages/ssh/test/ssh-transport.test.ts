@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { Socket, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sh, secret } from '@converge/core';
 import type { ConnectionSpec } from '@converge/core';
 import { SshTransport } from '@converge/ssh';
@@ -94,6 +94,18 @@ describe('SshTransport runs commands over one framed shell channel', () => {
       expect(r.stdout).toBe(`${i}\n`);
     }
     expect(t.stats).toEqual({ roundTrips: 50, channels: 1 });
+  });
+
+  it("turns Nagle's algorithm off on its TCP connection, as OpenSSH does: no small write waits for the host's delayed ACK", async () => {
+    const setNoDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
+    try {
+      const t = transport();
+      expect((await t.exec('echo ok')).stdout).toBe('ok\n');
+      const toHost = setNoDelay.mock.contexts.flatMap((socket, i) => (socket.remotePort === sshd.port ? [setNoDelay.mock.calls[i]?.[0]] : []));
+      expect(toHost).toEqual([true]);
+    } finally {
+      setNoDelay.mockRestore();
+    }
   });
 
   it.each([

@@ -499,6 +499,12 @@ export async function connectHop(hop: Hop, policy: HostKeyPolicy, socket: HopSoc
     client.on('close', closed);
     try {
       client.connect(config);
+      // Each step of the handshake and every command is a small write that waits for the answer:
+      // with Nagle's algorithm on, such a write can sit until the peer's delayed ACK (up to 40 ms
+      // on Linux, tcp(7)) comes. OpenSSH sets TCP_NODELAY on its connection too
+      // (ssh_packet_set_interactive in packet.c). A channel or a ProxyCommand's pipe has no such
+      // option; ssh2 skips it there.
+      if (socket.kind === 'tcp') client.setNoDelay(true);
     } catch (cause) {
       fail(new ConvergeError('CONVERGE_CONNECT', `${name}: cannot connect to ${hop.address}:${hop.port}: ${(cause as Error).message}`, { cause }));
     }
