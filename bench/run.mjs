@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureGnuTime, machine, measure } from './lib/measure.mjs';
+import { ensureGnuTime, machine, measure, waitIdle } from './lib/measure.mjs';
 import { handEdits } from './lib/w50.mjs';
 import { REPO, cliOf, makeWorkspace } from './lib/workspace.mjs';
 import { startup } from './lib/startup.mjs';
@@ -80,6 +80,7 @@ const controlEnv = { CONVERGE_CONTROL_DIR: controlDir };
 async function settle() {
   const cores = cpus().length;
   for (let waited = 0; loadavg()[0] >= cores && waited < 180_000; waited += 2000) await new Promise((r) => setTimeout(r, 2000));
+  await waitIdle();
 }
 
 async function converge(ws, forks, run, extra = [], cli = CLI) {

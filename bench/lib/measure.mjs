@@ -34,6 +34,26 @@ function cpuJiffies() {
 }
 
 /**
+ * Waits until the machine is idle: the share of all cores' time that was busy over a 0.5 s window
+ * (from /proc/stat) at most `maxBusy`, for at most `maxWaitMs`. The 1-minute load average lags a
+ * finished run by a minute; this does not, so a sample does not start while the previous one's
+ * processes (on the controller or in the hosts' containers) are still winding down.
+ *
+ * @returns the busy share of the last window (0..1), or undefined without /proc/stat.
+ */
+export async function waitIdle({ maxBusy = 0.1, maxWaitMs = 30_000 } = {}) {
+  const until = Date.now() + maxWaitMs;
+  for (;;) {
+    const a = cpuJiffies();
+    await new Promise((r) => setTimeout(r, 500));
+    const b = cpuJiffies();
+    if (!a || !b || b.total <= a.total) return undefined;
+    const busy = (b.busy - a.busy) / (b.total - a.total);
+    if (busy <= maxBusy || Date.now() >= until) return Math.round(busy * 100) / 100;
+  }
+}
+
+/**
  * Runs `cmd args` under /usr/bin/time and resolves with
  * `{ code, stdout, stderr, wallMs, userMs, sysMs, cpuMs, maxRssMb, load: [before, after], machineBusy }`.
  * `maxRssMb` is ru_maxrss: the largest single process of the tree, not their sum. `load` is the
