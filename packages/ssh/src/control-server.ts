@@ -199,7 +199,9 @@ export class ControlServer {
               send({ id: req.id, ok: true, value: this.status() });
               return;
             case 'stop':
-              send({ id: req.id, ok: true });
+              // The answer carries a value (an answer without one reads as "no control process"),
+              // and is out before close() destroys the sockets.
+              await new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.write(encodeMessage({ id: req.id, ok: true, value: true }), () => resolve())));
               await this.close();
               return;
           }

@@ -125,6 +125,18 @@ describe('the control directory and socket are private', () => {
   });
 });
 
+describe('converge control stop', () => {
+  it('answers before the control process ends, so the operator is told it stopped', async () => {
+    const own = join(base, 'to-stop');
+    const stopping = new ControlServer();
+    let closed = false;
+    expect(await stopping.listen(own, { onClose: () => (closed = true) })).toBe(true);
+    expect(await controlRequest('stop', { dir: own })).not.toBeUndefined();
+    expect(closed).toBe(true);
+    expect(await controlRequest('status', { dir: own })).toBeUndefined();
+  });
+});
+
 describe('asking the control process leaves module loading alone', () => {
   it('a require() through a symlinked node_modules (pnpm) after a request still finds the module’s own dependencies', async () => {
     // pnpm's layout: app/node_modules/lib links to the store, where lib's dependency sits beside
