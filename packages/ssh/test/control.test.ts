@@ -1,5 +1,4 @@
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import type { ConnectionSpec } from '@converge/core';
 import { ControlServer, ControlledTransport, controlRequest, controlSocketPath, ensureControlDir } from '@converge/ssh';
 import { startSshd } from './sshd.js';
 import type { TestSshd } from './sshd.js';
+import { pnpmLayout } from '../../../test/support/pnpm-layout.js';
 
 // Connections kept between runs by the control process (`--control-persist`), against a real
 // OpenSSH server on loopback. The control server runs in this process; each ControlledTransport
@@ -144,19 +144,7 @@ describe('asking the control process leaves module loading alone', () => {
     // last synchronous stat for a cached path, and a socket there made it stop resolving links
     // (nodejs/node#51142): a run's first --control-persist run failed to load nunjucks' asap.
     const root = mkdtempSync(join(base, 'pnpm-'));
-    for (const [file, code] of [
-      ['store/node_modules/dep/index.js', 'module.exports = 42;'],
-      ['store/node_modules/lib/index.js', "module.exports = require('dep');"],
-      ['app/first.js', 'module.exports = 1;'],
-    ] as const) {
-      mkdirSync(join(root, file, '..'), { recursive: true });
-      writeFileSync(join(root, file), code);
-    }
-    mkdirSync(join(root, 'app/node_modules'));
-    symlinkSync('../../store/node_modules/lib', join(root, 'app/node_modules/lib'));
-    const load = createRequire(join(root, 'app/index.js'));
-    // The loader now holds the directories above app/ in its realpath cache.
-    expect(load('./first.js')).toBe(1);
+    const { load } = pnpmLayout(root);
     expect(await controlRequest('status', { dir })).toEqual(expect.any(Array));
     expect(load('lib')).toBe(42);
   });

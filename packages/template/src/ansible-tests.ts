@@ -1,4 +1,5 @@
 import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pyEquals, pyIn, truthy } from './python-ops.js';
 import { isDict, isNumber, num } from './python-value.js';
@@ -55,9 +56,12 @@ function pathOf(v: unknown): string {
   return isSafeString(s) ? s.toString() : String(s);
 }
 
-function stat(p: string, link = false): ReturnType<typeof statSync> | undefined {
+// BigInt stats: a path a template asks about may be a socket or a FIFO, and a plain synchronous
+// stat of one leaves it in the buffer Node's realpathSync reads for cached paths, after which
+// require() stops resolving symlinks (nodejs/node#51142). BigInt stats have a buffer of their own.
+function stat(p: string, link = false): BigIntStats | undefined {
   try {
-    return link ? lstatSync(p) : statSync(p);
+    return link ? lstatSync(p, { bigint: true }) : statSync(p, { bigint: true });
   } catch {
     return undefined;
   }

@@ -1,10 +1,12 @@
 import { compileCount } from './compile-cache.js';
 import { describe, expect, test } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isConvergeError } from '@converge/core';
 import { PyFloat, evaluateExpression, isTemplated, registerLookup, renderString, renderTemplate } from './index.js';
+import { pnpmLayout } from '../../../test/support/pnpm-layout.js';
 
 const render = (source: string, vars: Record<string, unknown> = {}): string => renderTemplate(source, vars, { file: 't.j2' });
 
@@ -253,5 +255,23 @@ describe('compiled templates stay cached', () => {
     expect(compileCount()).toBe(before + 1);
     renderTemplate(`${source}more\n`, { x: 3 }, { file: 'cache.j2', searchPaths: [dir] });
     expect(compileCount()).toBe(before + 2);
+  });
+});
+
+describe('file tests leave module loading alone', () => {
+  test('"is exists" on a socket, then a require() through a symlinked node_modules (pnpm) still finds its dependencies', async () => {
+    // Node's realpathSync reads the buffer of the last synchronous stat for cached paths; a
+    // socket there made require() stop resolving links (nodejs/node#51142).
+    const root = mkdtempSync(join(tmpdir(), 'converge-stat-'));
+    const sock = join(root, 'sock');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(sock, r));
+    try {
+      const { load } = pnpmLayout(root);
+      expect(render('{{ p is exists }} {{ p is file }}', { p: sock })).toBe('True False');
+      expect(load('lib')).toBe(42);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -57,8 +57,10 @@ export function readLocalTree(root: string, exclude: readonly string[] = []): Lo
       if (excluded(path, exclude)) continue;
       if (name.includes('\n')) throw new ConvergeError('CONVERGE_PARAMS', `synchronize: ${join(root, path)}: names with a newline are not copied`);
       const full = join(root, path);
-      const st = lstatSync(full);
-      const mode = formatMode(st.mode);
+      // BigInt stats: a socket or FIFO here must not land in the buffer of Node's realpathSync
+      // (nodejs/node#51142; see ansible-tests.ts in @converge/template).
+      const st = lstatSync(full, { bigint: true });
+      const mode = formatMode(Number(st.mode));
       if (st.isSymbolicLink()) out.push({ path, type: 'link', mode, linkTarget: readlinkSync(full) });
       else if (st.isDirectory()) {
         out.push({ path, type: 'directory', mode });

@@ -2,6 +2,7 @@
 // run for real on this machine (curl and wget against an HTTP server on loopback).
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { createServer as createSocketServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +32,7 @@ import {
 } from '../../src/fetching.js';
 import type { HttpRequestSpec, TreeState } from '../../src/fetching.js';
 import { fileFact } from '../files/edit-harness.js';
+import { pnpmLayout } from '../../../../test/support/pnpm-layout.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 const local = new LocalTransport();
@@ -350,6 +352,25 @@ describe('fetch and slurp', () => {
       expect(again.local.sha256).toBe(sha('web1\n'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('synchronize reading a source tree that holds a socket', () => {
+  it('refuses the socket, and a later require() through a symlinked node_modules (pnpm) still finds its dependencies', async () => {
+    // Node's realpathSync reads the buffer of the last synchronous stat for cached paths; a
+    // socket there made require() stop resolving links (nodejs/node#51142).
+    const root = mkdtempSync(join(tmpdir(), 'converge-sync-sock-'));
+    mkdirSync(join(root, 'src'));
+    const server = createSocketServer();
+    await new Promise<void>((r) => server.listen(join(root, 'src/sock'), r));
+    try {
+      const { load } = pnpmLayout(root);
+      expect(() => readLocalTree(join(root, 'src'))).toThrow(/neither a file, a directory nor a symlink/);
+      expect(load('lib')).toBe(42);
+    } finally {
+      server.close();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
