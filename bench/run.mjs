@@ -80,11 +80,11 @@ const controlEnv = { CONVERGE_CONTROL_DIR: controlDir };
 async function settle() {
   const cores = cpus().length;
   for (let waited = 0; loadavg()[0] >= cores && waited < 180_000; waited += 2000) await new Promise((r) => setTimeout(r, 2000));
-  await waitIdle();
+  return waitIdle();
 }
 
 async function converge(ws, forks, run, extra = [], cli = CLI) {
-  await settle();
+  const busyBefore = await settle();
   const r = await measure(NODE, [cli, '-i', ws.inventory, ws.playbook, '--output', 'json', '--forks', String(forks), '--known-hosts', ws.knownHostsPath, ...extra], { env: controlEnv });
   let report;
   try {
@@ -98,11 +98,11 @@ async function converge(ws, forks, run, extra = [], cli = CLI) {
   const failed = hosts.reduce((n, h) => n + report.summary[h].failed + report.summary[h].unreachable, 0);
   if (failed > 0) throw new Error(`converge: ${failed} failed/unreachable host-tasks:\n${report.tasks.filter((t) => t.status === 'failed').slice(0, 5).map((t) => `${t.host} ${t.task}: ${t.message}`).join('\n')}\n${r.stderr.slice(-2000)}`);
   const { stdout: _o, stderr: _e, ...m } = r;
-  return { run, ...m, changed, roundTripsPerHost: Math.max(...rts) };
+  return { run, ...m, busyBefore, changed, roundTripsPerHost: Math.max(...rts) };
 }
 
 async function ansible(ws, run, extra = []) {
-  await settle();
+  const busyBefore = await settle();
   const r = await measure('ansible-playbook', [ws.ansiblePlaybook, ...extra], {
     cwd: ws.dir,
     env: { ANSIBLE_CONFIG: ws.ansibleCfg, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_FORCE_COLOR: '0', ANSIBLE_NOCOLOR: '1' },
@@ -115,17 +115,17 @@ async function ansible(ws, run, extra = []) {
   }
   if (r.code !== 0 || failed > 0) throw new Error(`ansible-playbook exited ${r.code}:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`);
   const { stdout: _o, stderr: _e, ...m } = r;
-  return { run, ...m, changed };
+  return { run, ...m, busyBefore, changed };
 }
 
 async function floor(lab, ws, run) {
   const spec = join(ws.dir, 'floor.json');
   writeFileSync(spec, JSON.stringify({ privateKeyPath: lab.privateKeyPath, knownHostsPath: lab.knownHostsPath, user: 'root', hosts: lab.hosts.map((h) => ({ address: h.address, port: h.port, root: ROOT })) }));
-  await settle();
+  const busyBefore = await settle();
   const r = await measure(NODE, [join(REPO, 'bench/floor.mjs'), spec]);
   if (r.code !== 0) throw new Error(`floor failed:\n${r.stderr}`);
   const { stdout: _o, stderr: _e, ...m } = r;
-  return { run, ...m };
+  return { run, ...m, busyBefore };
 }
 
 async function startLab(n, prefix, repo = REPO) {
