@@ -148,9 +148,12 @@ export class ControlServer {
     this.#sockets.add(socket);
     clearTimeout(this.#emptyTimer);
     let attached: Kept | undefined;
-    const send = (m: ControlReply) => {
-      if (!socket.destroyed) socket.write(encodeMessage(m));
-    };
+    /** Resolves once the answer is handed to the socket (or at once on a destroyed one). */
+    const send = (m: ControlReply) =>
+      new Promise<void>((resolve) => {
+        if (socket.destroyed) resolve();
+        else socket.write(encodeMessage(m), () => resolve());
+      });
     const detach = async () => {
       const k = attached;
       attached = undefined;
@@ -201,7 +204,7 @@ export class ControlServer {
             case 'stop':
               // The answer carries a value (an answer without one reads as "no control process"),
               // and is out before close() destroys the sockets.
-              await new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.write(encodeMessage({ id: req.id, ok: true, value: true }), () => resolve())));
+              await send({ id: req.id, ok: true, value: true });
               await this.close();
               return;
           }

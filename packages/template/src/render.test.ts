@@ -1,6 +1,6 @@
 import { compileCount } from './compile-cache.js';
 import { describe, expect, test } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -272,6 +272,7 @@ describe('file tests leave module loading alone', () => {
       expect(load('lib')).toBe(42);
     } finally {
       server.close();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

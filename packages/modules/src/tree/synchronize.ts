@@ -57,8 +57,9 @@ export function readLocalTree(root: string, exclude: readonly string[] = []): Lo
       if (excluded(path, exclude)) continue;
       if (name.includes('\n')) throw new ConvergeError('CONVERGE_PARAMS', `synchronize: ${join(root, path)}: names with a newline are not copied`);
       const full = join(root, path);
-      // BigInt stats: a socket or FIFO here must not land in the buffer of Node's realpathSync
-      // (nodejs/node#51142; see ansible-tests.ts in @converge/template).
+      // BigInt stats: a plain synchronous stat of a socket or FIFO here would stay in the buffer
+      // Node's realpathSync reads for cached paths, and later require() calls would stop
+      // resolving symlinks (nodejs/node#51142). BigInt stats have a buffer of their own.
       const st = lstatSync(full, { bigint: true });
       const mode = formatMode(Number(st.mode));
       if (st.isSymbolicLink()) out.push({ path, type: 'link', mode, linkTarget: readlinkSync(full) });
